@@ -1,0 +1,167 @@
+//! Points on the WGS84 ellipsoid, distances and bounding boxes.
+//!
+//! A [`Coordinates`] value is always a valid WGS84 point: latitude in [-90, 90], longitude in
+//! [-180, 180], both finite. Out-of-range coordinates met in imported data are kept verbatim
+//! in the HSDS document but never become a `Coordinates` (see docs/ARCHITECTURE.md, "Coordinates").
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+
+/// Mean Earth radius in kilometres (IUGG).
+pub const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Coordinates {
+    lat: f64,
+    lon: f64,
+}
+
+impl Coordinates {
+    /// Parses a latitude/longitude pair; `field_prefix` names the fields in errors
+    /// (`""` gives `lat`/`lon`, `"location."` gives `location.latitude`, ...).
+    pub fn new(lat: f64, lon: f64) -> Result<Self, FieldError> {
+        Self::named(lat, lon, "lat", "lon")
+    }
+
+    /// As [`Coordinates::new`], naming the two fields as the caller calls them.
+    pub fn named(lat: f64, lon: f64, lat_field: &str, lon_field: &str) -> Result<Self, FieldError> {
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            return Err(FieldError::new(
+                lat_field,
+                format!("latitude {lat} is outside [-90, 90]"),
+            ));
+        }
+        if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+            return Err(FieldError::new(
+                lon_field,
+                format!("longitude {lon} is outside [-180, 180]"),
+            ));
+        }
+        Ok(Self { lat, lon })
+    }
+
+    pub fn lat(&self) -> f64 {
+        self.lat
+    }
+    pub fn lon(&self) -> f64 {
+        self.lon
+    }
+
+    /// Great-circle distance in kilometres (haversine).
+    pub fn distance_km(&self, other: &Coordinates) -> f64 {
+        let (la1, la2) = (self.lat.to_radians(), other.lat.to_radians());
+        let dlat = la2 - la1;
+        let dlon = (other.lon - self.lon).to_radians();
+        let a = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
+        2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
+    }
+
+    /// The smallest latitude/longitude box that holds every point within `radius_km`.
+    pub fn bounding_box(&self, radius_km: f64) -> BoundingBox {
+        let dlat = (radius_km / EARTH_RADIUS_KM).to_degrees();
+        let min_lat = (self.lat - dlat).max(-90.0);
+        let max_lat = (self.lat + dlat).min(90.0);
+        // Near the poles the box spans every longitude.
+        let cos_lat = self.lat.to_radians().cos();
+        let (min_lon, max_lon) = if max_lat >= 90.0 || min_lat <= -90.0 || cos_lat < 1e-9 {
+            (-180.0, 180.0)
+        } else {
+            let dlon = (radius_km / (EARTH_RADIUS_KM * cos_lat))
+                .to_degrees()
+                .min(180.0);
+            ((self.lon - dlon).max(-180.0), (self.lon + dlon).min(180.0))
+        };
+        BoundingBox {
+            min_lat,
+            max_lat,
+            min_lon,
+            max_lon,
+        }
+    }
+}
+
+/// An axis-aligned box in degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoundingBox {
+    pub min_lat: f64,
+    pub max_lat: f64,
+    pub min_lon: f64,
+    pub max_lon: f64,
+}
+
+impl BoundingBox {
+    pub fn contains(&self, c: &Coordinates) -> bool {
+        (self.min_lat..=self.max_lat).contains(&c.lat)
+            && (self.min_lon..=self.max_lon).contains(&c.lon)
+    }
+}
+
+/// A search radius in kilometres: positive, finite, at most 100 km (a metropolitan area).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RadiusKm(f64);
+
+impl RadiusKm {
+    pub const MAX: f64 = 100.0;
+    pub fn new(km: f64) -> Result<Self, FieldError> {
+        if !km.is_finite() || km <= 0.0 || km > Self::MAX {
+            return Err(FieldError::new(
+                "radius_km",
+                format!(
+                    "{km} must be a number of kilometres above 0 and at most {}",
+                    Self::MAX
+                ),
+            ));
+        }
+        Ok(Self(km))
+    }
+    pub fn km(&self) -> f64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn duomo_to_central_station_is_about_two_and_a_half_km() {
+        let duomo = Coordinates::new(45.4642, 9.1900).unwrap();
+        let centrale = Coordinates::new(45.4861, 9.2045).unwrap();
+        let d = duomo.distance_km(&centrale);
+        assert!((2.5..2.9).contains(&d), "got {d}");
+    }
+
+    #[test]
+    fn out_of_range_is_refused_and_names_the_field() {
+        let e = Coordinates::new(100.0, 101.0).unwrap_err();
+        assert_eq!(e.field, "lat");
+        let e = Coordinates::named(45.0, 181.0, "latitude", "longitude").unwrap_err();
+        assert_eq!(e.field, "longitude");
+        assert!(Coordinates::new(f64::NAN, 0.0).is_err());
+        assert!(RadiusKm::new(0.0).is_err());
+        assert!(RadiusKm::new(-1.0).is_err());
+        assert!(RadiusKm::new(f64::INFINITY).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn every_point_within_the_radius_lies_in_the_box(
+            lat in -80.0f64..80.0, lon in -179.0f64..179.0,
+            brg in 0.0f64..360.0, frac in 0.0f64..1.0, r in 0.1f64..100.0,
+        ) {
+            let c = Coordinates::new(lat, lon).unwrap();
+            // Walk `frac * r` km along bearing `brg` (spherical destination formula).
+            let d = frac * r / EARTH_RADIUS_KM;
+            let (la, lo, b) = (lat.to_radians(), lon.to_radians(), brg.to_radians());
+            let la2 = (la.sin() * d.cos() + la.cos() * d.sin() * b.cos()).asin();
+            let lo2 = lo + (b.sin() * d.sin() * la.cos()).atan2(d.cos() - la.sin() * la2.sin());
+            let lo2 = lo2.to_degrees();
+            prop_assume!((-180.0..=180.0).contains(&lo2));
+            let p = Coordinates::new(la2.to_degrees(), lo2).unwrap();
+            prop_assert!(c.distance_km(&p) <= r + 1e-6);
+            prop_assert!(c.bounding_box(r).contains(&p));
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Identifier newtypes. Each entity has its own type, so one kind of id can never be passed
+//! where another is expected. All are UUIDs (HSDS requires `format: uuid`); new ones are v7
+//! (time-ordered, index-friendly).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+use crate::FieldError;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered identifier.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+            /// Parses an id given for `field`, naming the field when it is not a UUID.
+            pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+                Uuid::parse_str(s.trim())
+                    .map(Self)
+                    .map_err(|_| FieldError::new(field, format!("'{s}' is not a UUID")))
+            }
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(u: Uuid) -> Self {
+                Self(u)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An HSDS organization.
+    OrganizationId
+);
+id_type!(
+    /// An HSDS service.
+    ServiceId
+);
+id_type!(
+    /// An HSDS location.
+    LocationId
+);
+id_type!(
+    /// An HSDS service_at_location link.
+    ServiceAtLocationId
+);
+id_type!(
+    /// An HSDS taxonomy.
+    TaxonomyId
+);
+id_type!(
+    /// An HSDS taxonomy term.
+    TaxonomyTermId
+);
+id_type!(
+    /// A person with an account (or registered for someone by an operator).
+    UserId
+);
+id_type!(
+    /// A territorial area (Municipio, NIL).
+    AreaId
+);
+id_type!(
+    /// An API token (its public handle; the secret is never stored).
+    ApiTokenId
+);

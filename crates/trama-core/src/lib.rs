@@ -1,0 +1,15 @@
+//! `trama-core`: the domain of Trama. Types, rules and pure computations; no I/O, no database,
+//! no HTTP. Every other crate depends on this one, never the other way round.
+
+pub mod auth;
+pub mod error;
+pub mod geo;
+pub mod hsds;
+pub mod ids;
+pub mod money;
+pub mod query;
+pub mod schedule;
+pub mod taxonomy;
+pub mod text;
+
+pub use error::{CoreError, FieldError};
