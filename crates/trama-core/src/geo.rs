@@ -97,6 +97,38 @@ impl BoundingBox {
     }
 }
 
+/// The grid cell of a point: cells are 0.01 degrees of latitude by 0.01 of longitude (about
+/// 1.1 km by 0.8 km in Milan). The key is `floor(lat*100) * 100000 + floor(lon*100)`.
+pub fn grid_cell(c: &Coordinates) -> i64 {
+    let y = (c.lat * 100.0).floor() as i64;
+    let x = (c.lon * 100.0).floor() as i64;
+    y * 100_000 + x
+}
+
+/// Every grid cell a box touches, or `None` when there are more than `max` (the caller then
+/// filters on latitude and longitude ranges instead).
+pub fn grid_cells_covering(b: &BoundingBox, max: usize) -> Option<Vec<i64>> {
+    let (y0, y1) = (
+        (b.min_lat * 100.0).floor() as i64,
+        (b.max_lat * 100.0).floor() as i64,
+    );
+    let (x0, x1) = (
+        (b.min_lon * 100.0).floor() as i64,
+        (b.max_lon * 100.0).floor() as i64,
+    );
+    let n = ((y1 - y0 + 1) * (x1 - x0 + 1)) as usize;
+    if n > max {
+        return None;
+    }
+    let mut out = Vec::with_capacity(n);
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            out.push(y * 100_000 + x);
+        }
+    }
+    Some(out)
+}
+
 /// A search radius in kilometres: positive, finite, at most 100 km (a metropolitan area).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RadiusKm(f64);
@@ -162,6 +194,9 @@ mod tests {
             let p = Coordinates::new(la2.to_degrees(), lo2).unwrap();
             prop_assert!(c.distance_km(&p) <= r + 1e-6);
             prop_assert!(c.bounding_box(r).contains(&p));
+            if let Some(cells) = grid_cells_covering(&c.bounding_box(r), 100_000) {
+                prop_assert!(cells.contains(&grid_cell(&p)));
+            }
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The Open Referral HSDS 3.0 model and the API's paging envelope.
 
+mod bundle;
 mod model;
+
+pub use bundle::{Bundle, Collection, attribute_term_ids};
 
 pub use model::*;
 

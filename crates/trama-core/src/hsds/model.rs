@@ -375,6 +375,9 @@ pub struct Organization {
     /// A record of the changes that have been made to the data in order to maintain provenance information.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metadata: Vec<MetadataEntry>,
+    /// The organization's services, in the nested (compiled) form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
 }
 
 /// The details of the third party identifiers for organizations, such as: company registration number, charity number, tax registration number.
@@ -739,6 +742,9 @@ pub struct ServiceAtLocation {
     /// A record of the changes that have been made to the data in order to maintain provenance information.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metadata: Vec<MetadataEntry>,
+    /// The service, in the nested (compiled) form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<Box<Service>>,
 }
 
 /// The taxonomies from which taxonomy terms are taken.

@@ -1,0 +1,377 @@
+//! People, roles, sessions, API tokens and the audit log.
+//!
+//! Secrets never reach this crate in clear except to be compared by hash: passwords arrive as
+//! Argon2id PHC strings, session and API tokens as SHA-256 hex digests.
+
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use trama_core::auth::{Email, Role, RoleGrant};
+use trama_core::ids::{ApiTokenId, OrganizationId, UserId};
+
+use crate::{Result, Store, StoreError, from_micros, to_micros};
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Option<Email>,
+    pub display_name: String,
+    /// Argon2id PHC string, or none for a person who cannot log in.
+    pub password_hash: Option<String>,
+    pub locale: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: UserId,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub locale: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiTokenRow {
+    pub id: ApiTokenId,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: OffsetDateTime,
+    pub actor_id: Option<UserId>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+fn user_from_row(r: &sqlx::any::AnyRow) -> UserRow {
+    UserRow {
+        id: r
+            .get::<String, _>(0)
+            .parse()
+            .expect("stored user ids are UUIDs"),
+        email: r.get(1),
+        display_name: r.get(2),
+        password_hash: r.get(3),
+        locale: r.get(4),
+        created_at: from_micros(r.get(5)),
+    }
+}
+
+const USER_COLUMNS: &str =
+    "SELECT id, email, display_name, password_hash, locale, created_at FROM users";
+
+impl Store {
+    /// Creates a user. An e-mail already registered is a [`StoreError::Conflict`] on `email`.
+    pub async fn create_user(&self, u: &NewUser) -> Result<UserId> {
+        let id = UserId::new();
+        let mut tx = self.write.begin().await?;
+        if let Some(email) = &u.email {
+            let taken = sqlx::query("SELECT 1 FROM users WHERE email = $1")
+                .bind(email.as_str().to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if taken {
+                return Err(StoreError::Conflict {
+                    field: "email".into(),
+                    reason: "is already registered".into(),
+                });
+            }
+        }
+        sqlx::query(
+            "INSERT INTO users (id, email, display_name, password_hash, locale, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(u.email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(u.display_name.clone())
+        .bind(u.password_hash.clone())
+        .bind(u.locale.clone())
+        .bind(to_micros(OffsetDateTime::now_utc()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates many users in one transaction (the demo's people), none of whom can log in.
+    pub async fn create_people(&self, people: &[(UserId, String, Option<String>)]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let now = to_micros(OffsetDateTime::now_utc());
+        for chunk in people.chunks(200) {
+            let mut sql = crate::sql::Sql::new(
+                "INSERT INTO users (id, email, display_name, password_hash, locale, created_at) VALUES ",
+            );
+            for (i, (id, name, email)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(").bind_text(id.to_string()).push(", ");
+                match email {
+                    Some(e) => sql.bind_text(e.clone()),
+                    None => sql.push("NULL"),
+                };
+                sql.push(", ")
+                    .bind_text(name.clone())
+                    .push(", NULL, 'it', ")
+                    .bind(crate::sql::Val::I64(now))
+                    .push(")");
+            }
+            sql.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn user_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
+        let r = sqlx::query(const_format_user("WHERE email = $1"))
+            .bind(email.as_str().to_string())
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(r.as_ref().map(user_from_row))
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<Option<UserRow>> {
+        let r = sqlx::query(const_format_user("WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(r.as_ref().map(user_from_row))
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.read)
+            .await?
+            .get(0))
+    }
+
+    pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash.to_string())
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn grant_role(&self, user: UserId, grant: &RoleGrant) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO role_grants (user_id, role, organization_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(user.to_string())
+        .bind(grant.role.as_str().to_string())
+        .bind(grant.organization_id.map(|o| o.to_string()).unwrap_or_default())
+        .bind(to_micros(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn grants(&self, user: UserId) -> Result<Vec<RoleGrant>> {
+        let rows = sqlx::query("SELECT role, organization_id FROM role_grants WHERE user_id = $1 ORDER BY role, organization_id")
+            .bind(user.to_string())
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let role: Role = r.get::<String, _>(0).parse().ok()?;
+                let org: String = r.get(1);
+                let org: Option<OrganizationId> = if org.is_empty() {
+                    None
+                } else {
+                    org.parse().ok()
+                };
+                Some(RoleGrant {
+                    role,
+                    organization_id: org,
+                })
+            })
+            .collect())
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        csrf: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash.to_string())
+            .bind(user.to_string())
+            .bind(csrf.to_string())
+            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(expires_at))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// A live session by its token hash (expired ones are not returned).
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
+        let r = sqlx::query("SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash.to_string())
+            .bind(to_micros(OffsetDateTime::now_utc()))
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(r.map(|r| SessionRow {
+            user_id: r
+                .get::<String, _>(0)
+                .parse()
+                .expect("stored user ids are UUIDs"),
+            csrf_token: r.get(1),
+            expires_at: from_micros(r.get(2)),
+        }))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions; returns how many.
+    pub async fn purge_sessions(&self) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(to_micros(OffsetDateTime::now_utc()))
+            .execute(&self.write)
+            .await?
+            .rows_affected())
+    }
+
+    pub async fn create_api_token(
+        &self,
+        user: UserId,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<ApiTokenId> {
+        let id = ApiTokenId::new();
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .bind(name.to_string())
+            .bind(token_hash.to_string())
+            .bind(to_micros(OffsetDateTime::now_utc()))
+            .execute(&self.write)
+            .await?;
+        Ok(id)
+    }
+
+    /// The owner of a live (not revoked) API token, recording its use.
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<UserId>> {
+        let r = sqlx::query(
+            "SELECT user_id, id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash.to_string())
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(r) = r else { return Ok(None) };
+        let id: String = r.get(1);
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(r.get::<String, _>(0).parse().ok())
+    }
+
+    pub async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiTokenRow>> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ApiTokenRow {
+                id: r
+                    .get::<String, _>(0)
+                    .parse()
+                    .expect("stored token ids are UUIDs"),
+                name: r.get(1),
+                created_at: from_micros(r.get(2)),
+                last_used_at: r.get::<Option<i64>, _>(3).map(from_micros),
+                revoked: r.get::<Option<i64>, _>(4).is_some(),
+            })
+            .collect())
+    }
+
+    /// Revokes one of the user's tokens; false when the user has no such token.
+    pub async fn revoke_api_token(&self, user: UserId, id: ApiTokenId) -> Result<bool> {
+        Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .execute(&self.write)
+            .await?
+            .rows_affected()
+            > 0)
+    }
+
+    /// Appends to the audit log.
+    pub async fn audit(&self, e: &AuditEntry) -> Result<()> {
+        sqlx::query("INSERT INTO audit_log (id, at, actor_id, action, subject_type, subject_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(to_micros(e.at))
+            .bind(e.actor_id.map(|u| u.to_string()))
+            .bind(e.action.clone())
+            .bind(e.subject_type.clone())
+            .bind(e.subject_id.clone())
+            .bind(e.detail.clone())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The audit entries about one subject, newest first.
+    pub async fn audit_of(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT at, actor_id, action, subject_type, subject_id, detail FROM audit_log \
+             WHERE subject_type = $1 AND subject_id = $2 ORDER BY at DESC, id DESC",
+        )
+        .bind(subject_type.to_string())
+        .bind(subject_id.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                at: from_micros(r.get(0)),
+                actor_id: r.get::<Option<String>, _>(1).and_then(|s| s.parse().ok()),
+                action: r.get(2),
+                subject_type: r.get(3),
+                subject_id: r.get(4),
+                detail: r.get(5),
+            })
+            .collect())
+    }
+}
+
+fn const_format_user(where_clause: &'static str) -> &'static str {
+    match where_clause {
+        "WHERE email = $1" => {
+            "SELECT id, email, display_name, password_hash, locale, created_at FROM users WHERE email = $1"
+        }
+        "WHERE id = $1" => {
+            "SELECT id, email, display_name, password_hash, locale, created_at FROM users WHERE id = $1"
+        }
+        _ => USER_COLUMNS,
+    }
+}

@@ -1,0 +1,246 @@
+//! `trama-store`: everything Trama keeps, on SQLite or PostgreSQL, from one codebase.
+//!
+//! The store speaks to both databases through sqlx's `Any` driver with portable SQL (`$1`
+//! placeholders, `ON CONFLICT`, `RETURNING`, `WITH RECURSIVE`) and portable column types
+//! (TEXT, BIGINT, DOUBLE PRECISION). Where the two databases must differ, [`Backend`] says which
+//! one we are on. Nothing here knows about HTTP; nothing above this crate writes SQL.
+
+mod accounts;
+mod directory;
+mod sql;
+
+pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
+pub use directory::{ImportProgress, SearchHit, SearchResult, ServiceDetail, TermRow};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL '{0}': use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("stored document {what} {id} is corrupt: {source}")]
+    CorruptDocument {
+        what: &'static str,
+        id: String,
+        source: serde_json::Error,
+    },
+    /// A reference to something that does not exist (an unknown organisation or location).
+    #[error("{field}: {reason}")]
+    Reference { field: String, reason: String },
+    /// A uniqueness rule was broken (an e-mail already registered).
+    #[error("{field}: {reason}")]
+    Conflict { field: String, reason: String },
+    /// Imported data that breaks a rule, with where it was found.
+    #[error("{0}")]
+    Invalid(#[from] trama_core::FieldError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(redact_url(url)))
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database URL with any password replaced, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***@{}", &url[..s], &url[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Connections for reads (PostgreSQL: all queries).
+    pub max_connections: u32,
+    /// How long a query waits for a connection or a lock before giving up.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The store. Cheap to clone (it holds connection pools).
+///
+/// On SQLite, writes go through a pool of one connection so they queue in the process rather
+/// than fail on the database lock; reads use the other pool, concurrently (WAL mode). On
+/// PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH` creates the file when missing; `postgres://...`).
+    /// Does not migrate: call [`Store::migrate`].
+    pub async fn connect(url: &str, opts: &StoreOptions) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let conn_opts = AnyConnectOptions::from_str(&url)?;
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(opts.acquire_timeout)
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // WAL lets readers go on while one writer commits; synchronous=FULL
+                            // makes every acknowledged commit durable across a power cut.
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA cache_size = -32000;",
+                            )
+                            .await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let (read, write) = match backend {
+            Backend::Sqlite => {
+                let write = pool(1).connect_with(conn_opts.clone()).await?;
+                let read = pool(opts.max_connections.max(1))
+                    .connect_with(conn_opts)
+                    .await?;
+                (read, write)
+            }
+            Backend::Postgres => {
+                let p = pool(opts.max_connections.max(2))
+                    .connect_with(conn_opts)
+                    .await?;
+                (p.clone(), p)
+            }
+        };
+        Ok(Self {
+            read,
+            write,
+            backend,
+        })
+    }
+
+    /// Brings the schema up to date (forward-only migrations, the same files on both databases).
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.write).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// Reads a node setting.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        use sqlx::Row;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| r.get::<String, _>(0)))
+    }
+
+    /// Writes a node setting.
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Microseconds since 1970 UTC, the stored form of every time.
+pub fn to_micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1000) as i64
+}
+
+pub fn from_micros(m: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(m as i128 * 1000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert!(Backend::from_url("mysql://x").is_err());
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+}
