@@ -116,7 +116,7 @@ pub(crate) async fn write_bundle(
     b: &Bundle,
     english: &HashMap<Uuid, String>,
     replace_links: bool,
-    progress: &mut dyn FnMut(ImportProgress),
+    progress: &mut (dyn FnMut(ImportProgress) + Send),
 ) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let total = b.len();
@@ -493,7 +493,7 @@ impl Store {
     pub async fn import_bundle(
         &self,
         b: &Bundle,
-        progress: &mut dyn FnMut(ImportProgress),
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
         write_bundle(&mut tx, b, &HashMap::new(), false, progress).await?;

@@ -11,6 +11,7 @@ mod sql;
 
 pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
 pub use directory::{ImportProgress, SearchHit, SearchResult, ServiceDetail, TermRow};
+pub use sqlx::Error as SqlxError;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

@@ -421,7 +421,10 @@ both!(
     |store: Store| async move {
         let (coop, _) = fixture(&store).await;
         let odd = location(&coop, "Esempio HSDS", 100.0, 101.0);
-        store.put_locations(std::slice::from_ref(&odd)).await.unwrap();
+        store
+            .put_locations(std::slice::from_ref(&odd))
+            .await
+            .unwrap();
         let back = store
             .get_location(trama_core::ids::LocationId(odd.id))
             .await

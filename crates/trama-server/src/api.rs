@@ -1,0 +1,641 @@
+//! Trama's own JSON API under `/api`: accounts, sessions, API tokens, and the provider's
+//! writes to its own organisation's services. Described by the OpenAPI document at
+//! `/api/openapi.json`, generated from these handlers.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::{OpenApi, ToSchema};
+use uuid::Uuid;
+
+use trama_core::FieldError;
+use trama_core::auth::{Email, NewPassword, Principal, Role, RoleGrant};
+use trama_core::geo::Coordinates;
+use trama_core::hsds::{Service, validate_service};
+use trama_core::ids::{ApiTokenId, LocationId, ServiceId};
+use trama_store::{AuditEntry, NewUser, UserRow};
+
+use crate::auth::{
+    self, ClientAddr, SESSION_COOKIE, Viewer, client_key, hash_password, random_token, set_cookie,
+    sha256_hex, verify_password,
+};
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
+        .route("/tokens", post(create_token).get(list_tokens))
+        .route("/tokens/{id}", delete(revoke_token))
+        .route("/services", post(create_service))
+        .route("/services/{id}", put(update_service).delete(delete_service))
+}
+
+type JsonBody<T> = Result<Json<T>, JsonRejection>;
+
+fn body<T>(b: JsonBody<T>) -> ApiResult<T> {
+    Ok(b.map_err(ApiError::from)?.0)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub display_name: String,
+    /// `it` (default) or `en`.
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub locale: String,
+    pub roles: Vec<GrantView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: UserView,
+    /// Send it back in `X-CSRF-Token` with every write made with the session cookie.
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewTokenView {
+    pub id: Uuid,
+    pub name: String,
+    /// Shown once. Use it as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .expect("formattable")
+}
+
+fn user_view(u: &UserRow, grants: &[RoleGrant]) -> UserView {
+    UserView {
+        id: u.id.as_uuid(),
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        locale: u.locale.clone(),
+        roles: grants
+            .iter()
+            .map(|g| GrantView {
+                role: g.role.as_str().into(),
+                organization_id: g.organization_id.map(|o| o.as_uuid()),
+            })
+            .collect(),
+    }
+}
+
+/// Registers a citizen account (shared by the API and the web form).
+pub async fn register_user(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    display_name: &str,
+    locale: Option<&str>,
+) -> ApiResult<UserRow> {
+    let email = Email::parse(email).map_err(ApiError::InvalidBody)?;
+    let password = NewPassword::parse(password).map_err(ApiError::InvalidBody)?;
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 120 {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "display_name",
+            "must be 1 to 120 characters",
+        )));
+    }
+    let locale = match locale.unwrap_or("it") {
+        l @ ("it" | "en") => l.to_string(),
+        other => {
+            return Err(ApiError::InvalidBody(FieldError::new(
+                "locale",
+                format!("'{other}' is not it or en"),
+            )));
+        }
+    };
+    let hash = hash_password(password).await?;
+    let id = state
+        .store
+        .create_user(&NewUser {
+            email: Some(email),
+            display_name: display_name.to_string(),
+            password_hash: Some(hash),
+            locale,
+        })
+        .await?;
+    state
+        .store
+        .grant_role(id, &RoleGrant::new(Role::Citizen, None).expect("unscoped"))
+        .await?;
+    state.store.user(id).await?.ok_or(ApiError::Internal)
+}
+
+/// Checks credentials under the rate limits and opens a session: (user, cookie secret, CSRF token).
+pub async fn open_session(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> ApiResult<(UserRow, String, String)> {
+    state
+        .login_by_ip
+        .hit(client)
+        .map_err(ApiError::RateLimited)?;
+    let email = Email::parse(email).map_err(|_| ApiError::BadCredentials)?;
+    let account_key = email.as_str().to_string();
+    state
+        .login_failures
+        .check(&account_key)
+        .map_err(ApiError::RateLimited)?;
+    let user = state.store.user_by_email(&email).await?;
+    let ok = verify_password(
+        user.as_ref().and_then(|u| u.password_hash.clone()),
+        password.to_string(),
+    )
+    .await;
+    let Some(user) = user.filter(|_| ok) else {
+        let _ = state.login_failures.hit(&account_key);
+        tracing::info!(account = %account_key, "failed login");
+        return Err(ApiError::BadCredentials);
+    };
+    state.login_failures.clear(&account_key);
+    let secret = random_token();
+    let csrf = random_token();
+    let expires =
+        OffsetDateTime::now_utc() + time::Duration::hours(state.config.limits.session_hours);
+    state
+        .store
+        .create_session(&sha256_hex(&secret), user.id, &csrf, expires)
+        .await?;
+    tracing::info!(user = %user.id, "login");
+    Ok((user, secret, csrf))
+}
+
+pub fn session_cookie(state: &AppState, secret: &str) -> axum::http::HeaderValue {
+    set_cookie(
+        SESSION_COOKIE,
+        secret,
+        Some(state.config.limits.session_hours * 3600),
+        state.config.secure_cookies(),
+    )
+}
+
+/// Register a citizen account.
+#[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, body = UserView), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn register(
+    State(state): State<AppState>,
+    b: JsonBody<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let r = body(b)?;
+    let u = register_user(
+        &state,
+        &r.email,
+        &r.password,
+        &r.display_name,
+        r.locale.as_deref(),
+    )
+    .await?;
+    let grants = state.store.grants(u.id).await?;
+    Ok((StatusCode::CREATED, Json(user_view(&u, &grants))))
+}
+
+/// Log in: sets the session cookie and returns the CSRF token for writes.
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    b: JsonBody<LoginRequest>,
+) -> ApiResult<Response> {
+    let r = body(b)?;
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    let (user, secret, csrf) = open_session(&state, &r.email, &r.password, &client).await?;
+    let grants = state.store.grants(user.id).await?;
+    let mut res = Json(LoginResponse {
+        user: user_view(&user, &grants),
+        csrf_token: csrf,
+    })
+    .into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(&state, &secret));
+    Ok(res)
+}
+
+/// Log out: ends the session.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", responses((status = 204), (status = 401, body = ErrorEnvelope)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    viewer.require_for_write(&headers)?;
+    if let Some(auth::Via::Session { token_hash, .. }) = &viewer.via {
+        state.store.delete_session(token_hash).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies()),
+    );
+    Ok(res)
+}
+
+/// The signed-in user and their roles.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
+pub async fn me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<UserView>> {
+    let p = viewer.require()?;
+    let u = state
+        .store
+        .user(p.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    Ok(Json(user_view(&u, &p.grants)))
+}
+
+/// Create an API token (shown once).
+#[utoipa::path(post, path = "/api/tokens", tag = "accounts", request_body = TokenRequest,
+    responses((status = 201, body = NewTokenView), (status = 401, body = ErrorEnvelope)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    b: JsonBody<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
+    let p = viewer.require_for_write(&headers)?;
+    let r = body(b)?;
+    let name = r.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "name",
+            "must be 1 to 100 characters",
+        )));
+    }
+    let token = random_token();
+    let id = state
+        .store
+        .create_api_token(p.user_id, name, &sha256_hex(&token))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenView {
+            id: id.as_uuid(),
+            name: name.into(),
+            token,
+        }),
+    ))
+}
+
+/// The user's API tokens (never their secrets).
+#[utoipa::path(get, path = "/api/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    let p = viewer.require()?;
+    let rows = state.store.api_tokens(p.user_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|t| TokenView {
+                id: t.id.as_uuid(),
+                name: t.name,
+                created_at: rfc3339(t.created_at),
+                last_used_at: t.last_used_at.map(rfc3339),
+                revoked: t.revoked,
+            })
+            .collect(),
+    ))
+}
+
+/// Revoke an API token.
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let p = viewer.require_for_write(&headers)?;
+    let tid = ApiTokenId::parse("id", &id)?;
+    if state.store.revoke_api_token(p.user_id, tid).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("token", &id))
+    }
+}
+
+/// Gives every entity in a posted HSDS document that lacks an `id` a fresh one, so clients may
+/// leave them out when creating.
+pub fn fill_missing_ids(v: &mut Value) {
+    fn walk(v: &mut Value, entity: bool) {
+        match v {
+            Value::Object(m) => {
+                if entity && !m.contains_key("id") {
+                    m.insert("id".into(), Value::String(Uuid::now_v7().to_string()));
+                }
+                for (_, child) in m.iter_mut() {
+                    walk(child, true);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, true)),
+            _ => {}
+        }
+    }
+    walk(v, true);
+}
+
+/// Checks and writes a provider's service: the organisation must be one the person administers,
+/// and so must every location it is delivered at. Shared by the API and the web form.
+pub async fn save_service(
+    state: &AppState,
+    p: &Principal,
+    mut s: Service,
+    existing: Option<ServiceId>,
+) -> ApiResult<Service> {
+    validate_service(&s).map_err(ApiError::InvalidBody)?;
+    let org = s
+        .organization_id
+        .ok_or_else(|| ApiError::InvalidBody(FieldError::new("organization_id", "is required")))?;
+    if let Some(id) = existing {
+        if s.id != id.as_uuid() {
+            return Err(ApiError::InvalidBody(FieldError::new(
+                "id",
+                "differs from the id in the address",
+            )));
+        }
+        match state.store.service_organization(id).await? {
+            None => return Err(ApiError::not_found("service", &id.to_string())),
+            Some(current) => {
+                if current.is_some_and(|o| !p.can_edit_organization(o))
+                    || (current.is_none() && !p.has_role(Role::TerritoryAdmin))
+                {
+                    return Err(ApiError::Forbidden(
+                        "this service belongs to an organisation you do not administer".into(),
+                    ));
+                }
+            }
+        }
+    } else if state
+        .store
+        .service_organization(ServiceId(s.id))
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(FieldError::new(
+            "id",
+            "a service with this id exists; use PUT to change it",
+        )));
+    }
+    if !p.can_edit_organization(org.into()) {
+        return Err(ApiError::Forbidden(
+            "you can change only the services of organisations you administer".into(),
+        ));
+    }
+    if s.organization.is_some() {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "organization",
+            "is not written through a service; give organization_id",
+        )));
+    }
+    for (i, sal) in s.service_at_locations.iter_mut().enumerate() {
+        if let Some(loc) = sal.location.as_deref_mut() {
+            if let (Some(lat), Some(lon)) = (loc.latitude, loc.longitude) {
+                Coordinates::named(
+                    lat,
+                    lon,
+                    &format!("service_at_locations[{i}].location.latitude"),
+                    &format!("service_at_locations[{i}].location.longitude"),
+                )
+                .map_err(ApiError::InvalidBody)?;
+            }
+            match loc.organization_id {
+                None => loc.organization_id = Some(org),
+                Some(o) if o != org => {
+                    return Err(ApiError::InvalidBody(FieldError::new(
+                        format!("service_at_locations[{i}].location.organization_id"),
+                        "must be the service's organization",
+                    )));
+                }
+                _ => {}
+            }
+            if let Some(Some(owner)) = state
+                .store
+                .location_organization(LocationId(loc.id))
+                .await?
+                && owner.as_uuid() != org
+            {
+                return Err(ApiError::Forbidden(format!(
+                    "location {} belongs to another organisation",
+                    loc.id
+                )));
+            }
+        } else if let Some(lid) = sal.location_id {
+            match state.store.location_organization(LocationId(lid)).await? {
+                None => {
+                    return Err(ApiError::InvalidReference(FieldError::new(
+                        format!("service_at_locations[{i}].location_id"),
+                        format!("location {lid} does not exist"),
+                    )));
+                }
+                Some(owner) if owner.map(|o| o.as_uuid()) != Some(org) => {
+                    return Err(ApiError::Forbidden(format!(
+                        "location {lid} belongs to another organisation"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        sal.service_id = Some(s.id);
+    }
+    let now = OffsetDateTime::now_utc();
+    let millis = now
+        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .unwrap_or(now);
+    s.last_modified = Some(rfc3339(millis));
+    state.store.put_service(&s).await?;
+    state
+        .store
+        .audit(&AuditEntry {
+            at: now,
+            actor_id: Some(p.user_id),
+            action: if existing.is_some() {
+                "service.update".into()
+            } else {
+                "service.create".into()
+            },
+            subject_type: "service".into(),
+            subject_id: Some(s.id.to_string()),
+            detail: None,
+        })
+        .await?;
+    Ok(s)
+}
+
+/// Deletes a provider's service.
+pub async fn remove_service(state: &AppState, p: &Principal, id: ServiceId) -> ApiResult<()> {
+    match state.store.service_organization(id).await? {
+        None => return Err(ApiError::not_found("service", &id.to_string())),
+        Some(org) => {
+            if !org.is_some_and(|o| p.can_edit_organization(o)) && !p.has_role(Role::TerritoryAdmin)
+            {
+                return Err(ApiError::Forbidden(
+                    "this service belongs to an organisation you do not administer".into(),
+                ));
+            }
+        }
+    }
+    state.store.delete_service(id).await?;
+    state
+        .store
+        .audit(&AuditEntry {
+            at: OffsetDateTime::now_utc(),
+            actor_id: Some(p.user_id),
+            action: "service.delete".into(),
+            subject_type: "service".into(),
+            subject_id: Some(id.to_string()),
+            detail: None,
+        })
+        .await?;
+    Ok(())
+}
+
+fn parse_service(mut v: Value) -> ApiResult<Service> {
+    fill_missing_ids(&mut v);
+    serde_json::from_value::<Service>(v)
+        .map_err(|e| ApiError::InvalidBody(FieldError::new("body", e.to_string())))
+}
+
+/// Create a service of an organisation you administer (an HSDS service document; ids may be left out).
+#[utoipa::path(post, path = "/api/services", tag = "provider", request_body(content = Object, description = "An HSDS 3.0 service"),
+    responses((status = 201, description = "The stored service, fully nested"), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_service(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    b: JsonBody<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let p = viewer.require_for_write(&headers)?;
+    let s = parse_service(body(b)?)?;
+    let s = save_service(&state, p, s, None).await?;
+    let d = state
+        .store
+        .get_service(ServiceId(s.id))
+        .await?
+        .ok_or(ApiError::Internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(d.service).expect("serialisable")),
+    ))
+}
+
+/// Replace a service of an organisation you administer.
+#[utoipa::path(put, path = "/api/services/{id}", tag = "provider", params(("id" = String, Path)), request_body(content = Object, description = "An HSDS 3.0 service"),
+    responses((status = 200, description = "The stored service, fully nested"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn update_service(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<Value>,
+) -> ApiResult<Json<Value>> {
+    let p = viewer.require_for_write(&headers)?;
+    let sid = ServiceId::parse("id", &id)?;
+    let mut v = body(b)?;
+    if let Value::Object(m) = &mut v {
+        m.entry("id")
+            .or_insert_with(|| Value::String(sid.to_string()));
+    }
+    let s = parse_service(v)?;
+    save_service(&state, p, s, Some(sid)).await?;
+    let d = state
+        .store
+        .get_service(sid)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    Ok(Json(serde_json::to_value(d.service).expect("serialisable")))
+}
+
+/// Delete a service of an organisation you administer.
+#[utoipa::path(delete, path = "/api/services/{id}", tag = "provider", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn delete_service(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let p = viewer.require_for_write(&headers)?;
+    remove_service(&state, p, ServiceId::parse("id", &id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Trama", description = "Trama's JSON API and its HSDS 3.0 API. Errors: {\"error\": {\"code\", \"message\", \"field\"}}; see docs/API.md."),
+    paths(
+        crate::hsds::api_info, crate::hsds::list_services, crate::hsds::get_service,
+        crate::hsds::list_organizations, crate::hsds::get_organization,
+        crate::hsds::list_service_at_locations, crate::hsds::get_service_at_location,
+        crate::hsds::list_taxonomies, crate::hsds::get_taxonomy,
+        crate::hsds::list_taxonomy_terms, crate::hsds::get_taxonomy_term,
+        register, login, logout, me, create_token, list_tokens, revoke_token,
+        create_service, update_service, delete_service,
+        crate::ops::healthz, crate::ops::readyz,
+    ),
+    components(schemas(ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
+    tags((name = "hsds", description = "Open Referral HSDS 3.0, read-only"), (name = "accounts"), (name = "provider"), (name = "operations")),
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI 3.1 description of every endpoint.
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,230 @@
+//! Trama's settings. The binary layers them (defaults, a TOML file, `TRAMA_*` variables) and
+//! hands the result down once; nothing reads the environment after start-up.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// A secret value (a database URL with a password). `Debug` and `Display` hide it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the server listens on.
+    pub listen: SocketAddr,
+    /// Where Trama keeps its files (the SQLite database by default).
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`; default: `trama.db` in `data_dir`.
+    pub database: Option<Secret>,
+    /// Most database connections this process opens.
+    pub database_max_connections: u32,
+    /// The public address people reach Trama at (`https://...` turns on Secure cookies).
+    pub public_url: Option<String>,
+    /// Trust `X-Forwarded-For` and `X-Forwarded-Proto` (only behind a proxy you run).
+    pub behind_proxy: bool,
+    /// The territory's clock, for "open now" (`Europe/Rome` or `UTC`).
+    pub time_zone: String,
+    /// The territory's name, shown in the UI.
+    pub territory_name: String,
+    pub map: MapConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MapConfig {
+    /// Leaflet tile URL template; empty for no tiles (the map still shows the points).
+    pub tile_url: String,
+    pub attribution: String,
+    /// Where the map starts when there are no results.
+    pub center_lat: f64,
+    pub center_lon: f64,
+    pub zoom: u8,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Login attempts allowed per client address per minute.
+    pub login_per_minute: u32,
+    /// Failed logins allowed per account per 15 minutes before it is paused.
+    pub login_failures_per_account: u32,
+    /// Longest a request may take, in seconds.
+    pub request_timeout_secs: u64,
+    /// How long a login lasts, in hours.
+    pub session_hours: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            data_dir: PathBuf::from("./trama-data"),
+            database: None,
+            database_max_connections: 16,
+            public_url: None,
+            behind_proxy: false,
+            time_zone: "Europe/Rome".into(),
+            territory_name: "Milano".into(),
+            map: MapConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+impl Default for MapConfig {
+    fn default() -> Self {
+        Self {
+            tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            attribution: "© OpenStreetMap contributors".into(),
+            center_lat: 45.4642,
+            center_lon: 9.19,
+            zoom: 12,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            login_per_minute: 10,
+            login_failures_per_account: 5,
+            request_timeout_secs: 30,
+            session_hours: 12,
+        }
+    }
+}
+
+impl Config {
+    /// The database URL: the configured one or a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(s) => s.expose().to_string(),
+            None => format!("sqlite://{}", self.data_dir.join("trama.db").display()),
+        }
+    }
+
+    /// Whether cookies must carry `Secure`: when the public address is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// The commented example printed by `trama config example`.
+pub const EXAMPLE_TOML: &str = r#"# Trama configuration. Every setting is optional; shown here with its default.
+# Precedence: built-in defaults < this file (--config FILE, or ./trama.toml) < TRAMA_* environment
+# variables (nested keys with a double underscore: TRAMA_MAP__TILE_URL, TRAMA_LIMITS__MAX_BODY_BYTES)
+# < command-line flags.
+
+# Address the server listens on.
+listen = "127.0.0.1:8080"
+
+# Where Trama keeps its files. The SQLite database is created here on first run.
+data_dir = "./trama-data"
+
+# The database: sqlite://PATH (default: trama.db in data_dir) or a PostgreSQL URL.
+# database = "postgres://trama:secret@localhost/trama"
+database_max_connections = 16
+
+# The public address people reach Trama at. https:// turns on Secure cookies.
+# public_url = "https://trama.comune.example.it"
+
+# Trust X-Forwarded-For / X-Forwarded-Proto (only behind a reverse proxy you run).
+behind_proxy = false
+
+# The territory's clock for "open now": Europe/Rome or UTC.
+time_zone = "Europe/Rome"
+
+# The territory's name, shown in the UI.
+territory_name = "Milano"
+
+[map]
+# Leaflet tile URL; leave empty for no tiles (results still show on a plain map and a list).
+tile_url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+attribution = "© OpenStreetMap contributors"
+center_lat = 45.4642
+center_lon = 9.19
+zoom = 12
+
+[limits]
+# Largest request body accepted, in bytes.
+max_body_bytes = 1048576
+# Login attempts per client address per minute.
+login_per_minute = 10
+# Failed logins per account per 15 minutes before the account is paused for the rest of the window.
+login_failures_per_account = 5
+# Longest a request may take, in seconds.
+request_timeout_secs = 30
+# How long a login lasts, in hours.
+session_hours = 12
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key the example shows is a real setting (the binary's tests also load the example
+    /// through the real TOML loader and compare it with the defaults).
+    #[test]
+    fn every_example_key_is_a_setting() {
+        fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+            if let Some(m) = v.as_object() {
+                for (k, v) in m {
+                    out.push(k.clone());
+                    walk(v, out);
+                }
+            }
+        }
+        let mut all = vec![];
+        walk(&serde_json::to_value(Config::default()).unwrap(), &mut all);
+        all.push("database".into());
+        all.push("public_url".into());
+        for line in EXAMPLE_TOML
+            .lines()
+            .map(|l| l.trim().trim_start_matches("# "))
+        {
+            if line.is_empty()
+                || line.starts_with('#')
+                || line.starts_with('[')
+                || !line.contains(" = ")
+            {
+                continue;
+            }
+            let key = line.split(" = ").next().unwrap().trim();
+            if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                assert!(
+                    all.iter().any(|k| k == key),
+                    "example key {key} is not a setting"
+                );
+            }
+        }
+        assert_eq!(
+            format!("{:?}", Secret::new("postgres://u:pw@h/db")),
+            "Secret(***)"
+        );
+    }
+}

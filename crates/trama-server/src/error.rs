@@ -1,0 +1,305 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Policy: every API error is `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+//! `code` is stable (clients branch on it; the table is in docs/API.md), `message` is for people
+//! and names the field at fault, `field` is present when one field is at fault. Client mistakes
+//! are 4xx; a 5xx means a fault of ours, is logged with its whole chain of causes, and tells the
+//! client nothing about internals.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use trama_core::{CoreError, FieldError};
+use trama_store::StoreError;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// A query or path parameter that does not parse or is out of range.
+    #[error("{0}")]
+    InvalidParameter(FieldError),
+    /// A body that parses but breaks a rule.
+    #[error("{0}")]
+    InvalidBody(FieldError),
+    /// A body that is not JSON at all.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("expected Content-Type: {0}")]
+    UnsupportedMediaType(&'static str),
+    #[error("the request body is larger than this server accepts")]
+    PayloadTooLarge,
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("wrong e-mail or password")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the form or request is missing its CSRF token, or it does not match")]
+    CsrfFailed,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(FieldError),
+    /// A reference to something that does not exist, inside a body.
+    #[error("{0}")]
+    InvalidReference(FieldError),
+    #[error("too many attempts; try again in {0} seconds")]
+    RateLimited(u64),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("the server could not complete the request")]
+    Internal,
+    #[error("the database is not reachable")]
+    Unavailable,
+}
+
+/// The error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// What went wrong, for people, naming the field at fault.
+    pub message: String,
+    /// The field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidParameter(_) | ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidBody(_) | ApiError::InvalidReference(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::CsrfFailed => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The stable code (the table in docs/API.md).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidParameter(_) => "invalid_parameter",
+            ApiError::InvalidBody(_) => "invalid_body",
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::BadCredentials => "bad_credentials",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::CsrfFailed => "csrf_failed",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::InvalidReference(_) => "invalid_reference",
+            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Internal => "internal",
+            ApiError::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::InvalidParameter(f)
+            | ApiError::InvalidBody(f)
+            | ApiError::Conflict(f)
+            | ApiError::InvalidReference(f) => Some(&f.field),
+            _ => None,
+        }
+    }
+
+    pub fn not_found(what: &str, id: &str) -> Self {
+        ApiError::NotFound(format!("no {what} with id {id}"))
+    }
+
+    pub fn envelope(&self) -> ErrorEnvelope {
+        ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code(),
+                message: self.to_string(),
+                field: self.field().map(str::to_string),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status(), Json(self.envelope())).into_response();
+        if let ApiError::RateLimited(secs) = self
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::InvalidParameter(e)
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::Invalid(f) => ApiError::InvalidBody(f),
+            CoreError::Forbidden(m) => ApiError::Forbidden(m),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(f) => ApiError::InvalidParameter(f),
+            StoreError::Reference { field, reason } => {
+                ApiError::InvalidReference(FieldError::new(field, reason))
+            }
+            StoreError::Conflict { field, reason } => {
+                ApiError::Conflict(FieldError::new(field, reason))
+            }
+            StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => {
+                tracing::error!(error = %sqlx_err, "database unavailable");
+                ApiError::Unavailable
+            }
+            other => {
+                log_chain(&other);
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+fn is_unavailable(e: &trama_store::SqlxError) -> bool {
+    matches!(
+        e,
+        trama_store::SqlxError::PoolTimedOut
+            | trama_store::SqlxError::PoolClosed
+            | trama_store::SqlxError::Io(_)
+    )
+}
+
+/// Logs an error with every cause in its chain.
+pub fn log_chain(e: &dyn std::error::Error) {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    tracing::error!(error = %msg, "request failed");
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => {
+                // serde's message names the path: "services[0].name: missing field `name`".
+                let text = e.body_text();
+                let detail = text.trim_start_matches(
+                    "Failed to deserialize the JSON body into the target type: ",
+                );
+                let field = detail
+                    .split(':')
+                    .next()
+                    .filter(|p| !p.contains(' '))
+                    .unwrap_or("body")
+                    .to_string();
+                ApiError::InvalidBody(FieldError::new(field, detail.to_string()))
+            }
+            JsonRejection::JsonSyntaxError(e) => ApiError::MalformedJson(
+                e.body_text()
+                    .trim_start_matches("Failed to parse the request body as JSON: ")
+                    .to_string(),
+            ),
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::UnsupportedMediaType("application/json")
+            }
+            JsonRejection::BytesRejection(e) => {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::MalformedJson(e.body_text())
+                }
+            }
+            other => ApiError::MalformedJson(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::InvalidParameter(FieldError::new("query", r.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::InvalidParameter(FieldError::new("path", r.body_text()))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_mistakes_are_4xx_and_codes_are_unique() {
+        let f = || FieldError::new("x", "y");
+        let all = [
+            ApiError::InvalidParameter(f()),
+            ApiError::InvalidBody(f()),
+            ApiError::MalformedJson("m".into()),
+            ApiError::UnsupportedMediaType("application/json"),
+            ApiError::PayloadTooLarge,
+            ApiError::Unauthenticated,
+            ApiError::BadCredentials,
+            ApiError::Forbidden("f".into()),
+            ApiError::CsrfFailed,
+            ApiError::NotFound("n".into()),
+            ApiError::Conflict(f()),
+            ApiError::InvalidReference(f()),
+            ApiError::RateLimited(3),
+            ApiError::MethodNotAllowed,
+            ApiError::Internal,
+            ApiError::Unavailable,
+        ];
+        let mut codes: Vec<&str> = all.iter().map(|e| e.code()).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+        for e in &all[..14] {
+            assert!(e.status().is_client_error(), "{e:?}");
+        }
+        assert_eq!(
+            ApiError::InvalidParameter(f())
+                .envelope()
+                .error
+                .field
+                .as_deref(),
+            Some("x")
+        );
+    }
+}

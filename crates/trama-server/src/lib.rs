@@ -1,0 +1,92 @@
+//! `trama-server`: Trama over HTTP. The HSDS API (`/hsds`), Trama's JSON API (`/api`), the web
+//! UI (`/`), and operations (`/healthz`, `/readyz`, `/metrics`). It turns requests into calls on
+//! `trama-store` and `trama-core` and their results into responses; it holds no SQL and no
+//! domain rule of its own beyond who may call what.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod hsds;
+pub mod ops;
+pub mod ratelimit;
+pub mod state;
+pub mod web;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use error::{ApiError, ApiResult};
+pub use state::AppState;
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let limits = state.config.limits.clone();
+    Router::new()
+        .route("/hsds/", get(hsds::api_info))
+        .merge(Router::new().nest("/hsds", hsds::routes()))
+        .nest("/api", api::routes())
+        .merge(web::routes())
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(limits.request_timeout_secs),
+        ))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                ApiError::Internal.into_response()
+            },
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+fn wants_json(req: &Request) -> bool {
+    let p = req.uri().path();
+    p.starts_with("/api")
+        || p.starts_with("/hsds")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+async fn fallback(req: Request) -> Response {
+    if wants_json(&req) {
+        ApiError::NotFound(format!("no such endpoint: {}", req.uri().path())).into_response()
+    } else {
+        web::not_found_page(&req).into_response()
+    }
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::MethodNotAllowed.into_response()
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

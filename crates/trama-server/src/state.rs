@@ -1,0 +1,49 @@
+//! What every request handler can reach: the store, the settings, the limits, the metrics.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use trama_core::schedule::TimeZone;
+use trama_store::Store;
+
+use crate::config::Config;
+use crate::ratelimit::RateLimiter;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub time_zone: TimeZone,
+    pub login_by_ip: Arc<RateLimiter>,
+    pub login_failures: Arc<RateLimiter>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        config: Config,
+        metrics: Option<PrometheusHandle>,
+    ) -> Result<Self, trama_core::FieldError> {
+        let time_zone = TimeZone::parse(&config.time_zone)?;
+        Ok(Self {
+            store,
+            time_zone,
+            login_by_ip: Arc::new(RateLimiter::new(
+                config.limits.login_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
+            login_failures: Arc::new(RateLimiter::new(
+                config.limits.login_failures_per_account,
+                std::time::Duration::from_secs(15 * 60),
+            )),
+            config: Arc::new(config),
+            metrics,
+        })
+    }
+
+    /// The territory's local time now.
+    pub fn now_local(&self) -> time::PrimitiveDateTime {
+        self.time_zone.local(time::OffsetDateTime::now_utc())
+    }
+}

@@ -1,0 +1,189 @@
+//! The server's test suite: requests go through the whole router, on SQLite and on PostgreSQL.
+
+mod api;
+mod hsds;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use trama_core::auth::{Role, RoleGrant};
+use trama_core::ids::{OrganizationId, UserId};
+use trama_server::{AppState, Config};
+use trama_store::{NewUser, Store, StoreOptions};
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: axum::Router,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// Asserts the error envelope with this status and code.
+    pub fn assert_error(&self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        let v = self.json();
+        assert_eq!(v["error"]["code"], code, "{v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{v}"
+        );
+        v
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        let (dir, url) = trama_testkit::sqlite_url();
+        Self::with(url, Some(dir)).await
+    }
+
+    pub async fn postgres() -> Self {
+        let url = tokio::task::spawn_blocking(trama_testkit::postgres_url)
+            .await
+            .unwrap();
+        Self::with(url, None).await
+    }
+
+    async fn with(url: String, dir: Option<tempfile::TempDir>) -> Self {
+        let store = Store::connect(
+            &url,
+            &StoreOptions {
+                max_connections: 4,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        store.seed_taxonomies().await.unwrap();
+        let mut config = Config::default();
+        config.limits.max_body_bytes = 64 * 1024;
+        let state = AppState::new(store, config, None).unwrap();
+        let router = trama_server::router(state.clone());
+        Self {
+            state,
+            router,
+            _dir: dir,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.request(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn get_auth(&self, uri: &str, token: &str) -> Reply {
+        self.request(
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Sends JSON with a bearer token (or none).
+    pub async fn send(&self, method: &str, uri: &str, token: Option<&str>, body: &Value) -> Reply {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        self.request(b.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    /// A user with a password, the given roles, and an API token for them.
+    pub async fn user_with_token(&self, email: &str, grants: &[RoleGrant]) -> (UserId, String) {
+        let hash = trama_server::auth::hash_password(
+            trama_core::auth::NewPassword::parse("password-for-tests").unwrap(),
+        )
+        .await
+        .unwrap();
+        let id = self
+            .store()
+            .create_user(&NewUser {
+                email: Some(trama_core::auth::Email::parse(email).unwrap()),
+                display_name: email.into(),
+                password_hash: Some(hash),
+                locale: "it".into(),
+            })
+            .await
+            .unwrap();
+        for g in grants {
+            self.store().grant_role(id, g).await.unwrap();
+        }
+        let token = trama_server::auth::random_token();
+        self.store()
+            .create_api_token(id, "test", &trama_server::auth::sha256_hex(&token))
+            .await
+            .unwrap();
+        (id, token)
+    }
+
+    pub async fn org_admin(&self, email: &str, org: OrganizationId) -> String {
+        self.user_with_token(
+            email,
+            &[RoleGrant::new(Role::OrganizationAdmin, Some(org)).unwrap()],
+        )
+        .await
+        .1
+    }
+}
+
+/// Declares a test once and runs it against both databases.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::TestApp::sqlite().await;
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::TestApp::postgres().await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
