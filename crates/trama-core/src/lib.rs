@@ -1,6 +1,7 @@
 //! `trama-core`: the domain of Trama. Types, rules and pure computations; no I/O, no database,
 //! no HTTP. Every other crate depends on this one, never the other way round.
 
+pub mod areas;
 pub mod auth;
 pub mod error;
 pub mod geo;

@@ -59,6 +59,8 @@ pub struct MapConfig {
     pub center_lat: f64,
     pub center_lon: f64,
     pub zoom: u8,
+    /// Landmarks offered in "near" beside the territory's areas: (name, latitude, longitude).
+    pub places: Vec<(String, f64, f64)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -101,6 +103,12 @@ impl Default for MapConfig {
             center_lat: 45.4642,
             center_lon: 9.19,
             zoom: 12,
+            places: vec![
+                ("Piazza del Duomo".into(), 45.4642, 9.1900),
+                ("Stazione Centrale".into(), 45.4861, 9.2045),
+                ("Stazione Porta Garibaldi".into(), 45.4847, 9.1880),
+                ("Piazzale Loreto".into(), 45.4858, 9.2163),
+            ],
         }
     }
 }
@@ -169,6 +177,13 @@ attribution = "© OpenStreetMap contributors"
 center_lat = 45.4642
 center_lon = 9.19
 zoom = 12
+# Landmarks offered under "near", beside the territory's areas: [name, latitude, longitude].
+places = [
+  ["Piazza del Duomo", 45.4642, 9.19],
+  ["Stazione Centrale", 45.4861, 9.2045],
+  ["Stazione Porta Garibaldi", 45.4847, 9.188],
+  ["Piazzale Loreto", 45.4858, 9.2163],
+]
 
 [limits]
 # Largest request body accepted, in bytes.

@@ -6,6 +6,7 @@
 //! one we are on. Nothing here knows about HTTP; nothing above this crate writes SQL.
 
 mod accounts;
+mod areas;
 mod directory;
 mod sql;
 
@@ -224,6 +225,36 @@ pub fn to_micros(t: OffsetDateTime) -> i64 {
 pub fn from_micros(m: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(m as i128 * 1000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl Store {
+    /// Deletes everything Trama keeps except the schema (for `trama demo --reset`).
+    pub async fn wipe(&self) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for sql in [
+            "DELETE FROM service_points",
+            "DELETE FROM service_words",
+            "DELETE FROM service_funders",
+            "DELETE FROM service_terms",
+            "DELETE FROM service_at_locations",
+            "DELETE FROM services",
+            "DELETE FROM locations",
+            "DELETE FROM organizations",
+            "DELETE FROM taxonomy_terms",
+            "DELETE FROM taxonomies",
+            "DELETE FROM areas",
+            "DELETE FROM sessions",
+            "DELETE FROM api_tokens",
+            "DELETE FROM role_grants",
+            "DELETE FROM users",
+            "DELETE FROM audit_log",
+            "DELETE FROM settings",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,207 @@
-pub fn routes() -> axum::Router<crate::state::AppState> {
-    axum::Router::new()
+//! The web UI: server-rendered HTML in Italian and English, usable without JavaScript. The map
+//! is an SVG drawn here, replaced by Leaflet when scripts and Leaflet are available; the list
+//! always carries the same information.
+
+mod assets;
+pub mod i18n;
+mod pages;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::auth::{
+    CSRF_COOKIE, LANG_COOKIE, Viewer, constant_time_eq, cookie, random_token, set_cookie,
+};
+use crate::state::AppState;
+use i18n::{Lang, Msg};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/cerca", get(pages::search))
+        .route("/servizi/{id}", get(pages::service))
+        .route("/organizzazioni/{id}", get(pages::organization))
+        .route("/accedi", get(pages::login_form).post(pages::login_submit))
+        .route(
+            "/registrati",
+            get(pages::register_form).post(pages::register_submit),
+        )
+        .route("/esci", post(pages::logout))
+        .route("/gestione", get(pages::manage))
+        .route(
+            "/gestione/servizi/nuovo",
+            get(pages::new_service_form).post(pages::new_service_submit),
+        )
+        .route(
+            "/gestione/servizi/{id}",
+            get(pages::edit_service_form).post(pages::edit_service_submit),
+        )
+        .route(
+            "/gestione/servizi/{id}/elimina",
+            post(pages::delete_service_submit),
+        )
+        .route("/static/{*path}", get(assets::serve))
 }
-pub fn not_found_page(_r: &axum::extract::Request) -> axum::http::StatusCode {
-    axum::http::StatusCode::NOT_FOUND
+
+/// What every page's frame needs.
+pub struct Layout {
+    pub lang: Lang,
+    pub t: &'static Msg,
+    pub territory: String,
+    pub user_name: Option<String>,
+    pub can_manage: bool,
+    pub csrf: String,
+    /// The current address with the other language chosen.
+    pub switch_url: String,
+    pub switch_name: &'static str,
+    set_csrf: bool,
+    set_lang: bool,
+}
+
+impl Layout {
+    pub fn new(state: &AppState, headers: &HeaderMap, uri: &Uri, viewer: &Viewer) -> Self {
+        let query: Vec<(String, String)> = uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let from_query = query
+            .iter()
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(v));
+        let lang = from_query
+            .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::parse))
+            .or_else(|| {
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(Lang::from_accept_language)
+            })
+            .unwrap_or(Lang::It);
+        let (csrf, set_csrf) = match cookie(headers, CSRF_COOKIE) {
+            Some(c) if c.len() >= 32 => (c.to_string(), false),
+            _ => (random_token(), true),
+        };
+        let mut rest: Vec<(String, String)> =
+            query.into_iter().filter(|(k, _)| k != "lang").collect();
+        rest.push(("lang".into(), lang.other().code().into()));
+        let qs: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(rest)
+            .finish();
+        let p = viewer.principal.as_ref();
+        Self {
+            lang,
+            t: lang.msg(),
+            territory: state.config.territory_name.clone(),
+            user_name: p.map(|p| p.display_name.clone()),
+            can_manage: p.is_some_and(|p| {
+                p.administered_organizations().next().is_some()
+                    || p.has_role(trama_core::auth::Role::TerritoryAdmin)
+            }),
+            csrf,
+            switch_url: format!("{}?{qs}", uri.path()),
+            switch_name: lang.other().name(),
+            set_csrf,
+            set_lang: from_query.is_some(),
+        }
+    }
+
+    /// Renders a template into a response, with the cookies this layout needs set.
+    pub fn render(&self, status: StatusCode, t: &impl Template) -> Response {
+        let html = match t.render() {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "template failed");
+                return (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response();
+            }
+        };
+        let mut res = (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response();
+        let h = res.headers_mut();
+        if self.set_csrf {
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(CSRF_COOKIE, &self.csrf, None, false),
+            );
+        }
+        if self.set_lang {
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(LANG_COOKIE, self.lang.code(), Some(365 * 24 * 3600), false),
+            );
+        }
+        h.insert("content-security-policy", HeaderValue::from_static(CSP));
+        h.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+        res
+    }
+}
+
+/// Scripts and styles come only from this server; map tiles from anywhere over https.
+const CSP: &str = "default-src 'self'; img-src 'self' data: https:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'";
+
+/// Checks a form post: the `csrf` field must equal the `trama_csrf` cookie, and the browser must
+/// not say it came from another site.
+pub fn form_csrf_ok(headers: &HeaderMap, form: &[(String, String)]) -> bool {
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return false;
+    }
+    let given = form
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    matches!(cookie(headers, CSRF_COOKIE), Some(c) if !given.is_empty() && constant_time_eq(c, given))
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub l: &'a Layout,
+    pub heading: &'a str,
+    pub text: &'a str,
+}
+
+/// The HTML 404 page (for addresses outside the APIs).
+pub fn not_found_page(req: &Request) -> Response {
+    let headers = req.headers();
+    let lang = cookie(headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(Lang::from_accept_language)
+        })
+        .unwrap_or(Lang::It);
+    let l = Layout {
+        lang,
+        t: lang.msg(),
+        territory: String::new(),
+        user_name: None,
+        can_manage: false,
+        csrf: String::new(),
+        switch_url: format!("{}?lang={}", req.uri().path(), lang.other().code()),
+        switch_name: lang.other().name(),
+        set_csrf: false,
+        set_lang: false,
+    };
+    l.render(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            l: &l,
+            heading: l.t.not_found_heading,
+            text: l.t.not_found_text,
+        },
+    )
 }

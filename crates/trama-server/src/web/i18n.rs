@@ -1,0 +1,377 @@
+//! The UI's words in Italian (first) and English. A struct, not a lookup table: a missing
+//! translation is a compile error, not a blank on the page.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    It,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::It => "it",
+            Lang::En => "en",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().get(..2)? {
+            "it" => Some(Lang::It),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    /// The preferred of Italian and English in an `Accept-Language` header (Italian when neither).
+    pub fn from_accept_language(h: &str) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in h.split(',') {
+            let mut it = part.split(';');
+            let tag = it.next().unwrap_or("").trim();
+            let q = it
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            if let Some(l) = Lang::parse(tag)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, l));
+            }
+        }
+        best.map(|b| b.1).unwrap_or(Lang::It)
+    }
+    pub fn msg(self) -> &'static Msg {
+        match self {
+            Lang::It => &IT,
+            Lang::En => &EN,
+        }
+    }
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::It => Lang::En,
+            Lang::En => Lang::It,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::It => "Italiano",
+            Lang::En => "English",
+        }
+    }
+}
+
+pub struct Msg {
+    pub tagline: &'static str,
+    pub skip_to_content: &'static str,
+    pub nav_search: &'static str,
+    pub nav_login: &'static str,
+    pub nav_register: &'static str,
+    pub nav_logout: &'static str,
+    pub nav_manage: &'static str,
+    pub search_heading: &'static str,
+    pub search_label: &'static str,
+    pub search_placeholder: &'static str,
+    pub search_button: &'static str,
+    pub near_label: &'static str,
+    pub near_anywhere: &'static str,
+    pub radius_label: &'static str,
+    pub category_label: &'static str,
+    pub category_any: &'static str,
+    pub open_now_label: &'static str,
+    pub funder_label: &'static str,
+    pub funder_hint: &'static str,
+    pub categories_heading: &'static str,
+    pub results_heading: &'static str,
+    pub results_count: &'static str,
+    pub no_results: &'static str,
+    pub list_heading: &'static str,
+    pub map_heading: &'static str,
+    pub map_note: &'static str,
+    pub open_now: &'static str,
+    pub closed_now: &'static str,
+    pub km_away: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub page: &'static str,
+    pub of: &'static str,
+    pub provided_by: &'static str,
+    pub status: &'static str,
+    pub hours: &'static str,
+    pub no_hours: &'static str,
+    pub where_: &'static str,
+    pub contacts: &'static str,
+    pub costs: &'static str,
+    pub free: &'static str,
+    pub funded_by: &'static str,
+    pub languages: &'static str,
+    pub documents: &'static str,
+    pub eligibility: &'static str,
+    pub how_to_apply: &'static str,
+    pub categories: &'static str,
+    pub edit: &'static str,
+    pub services: &'static str,
+    pub places: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub display_name: &'static str,
+    pub login_heading: &'static str,
+    pub login_button: &'static str,
+    pub register_heading: &'static str,
+    pub register_button: &'static str,
+    pub password_hint: &'static str,
+    pub no_account: &'static str,
+    pub manage_heading: &'static str,
+    pub manage_intro: &'static str,
+    pub manage_none: &'static str,
+    pub new_service: &'static str,
+    pub edit_heading: &'static str,
+    pub new_heading: &'static str,
+    pub field_name: &'static str,
+    pub field_description: &'static str,
+    pub field_status: &'static str,
+    pub field_category: &'static str,
+    pub field_funder: &'static str,
+    pub field_phone: &'static str,
+    pub field_email: &'static str,
+    pub field_place: &'static str,
+    pub field_days: &'static str,
+    pub field_opens: &'static str,
+    pub field_closes: &'static str,
+    pub save: &'static str,
+    pub delete: &'static str,
+    pub saved: &'static str,
+    pub deleted: &'static str,
+    pub error_heading: &'static str,
+    pub not_found_heading: &'static str,
+    pub not_found_text: &'static str,
+    pub forbidden_text: &'static str,
+    pub csrf_text: &'static str,
+    pub back_home: &'static str,
+    pub days: [&'static str; 7],
+    pub status_names: [&'static str; 4],
+    pub language_switch: &'static str,
+    pub footer: &'static str,
+}
+
+pub static IT: Msg = Msg {
+    tagline: "Servizi, aiuto e risorse del territorio, vicino a te",
+    skip_to_content: "Vai al contenuto",
+    nav_search: "Cerca servizi",
+    nav_login: "Accedi",
+    nav_register: "Registrati",
+    nav_logout: "Esci",
+    nav_manage: "I miei servizi",
+    search_heading: "Trova un servizio",
+    search_label: "Cosa cerchi",
+    search_placeholder: "es. assistenza domiciliare, mensa, doposcuola",
+    search_button: "Cerca",
+    near_label: "Vicino a",
+    near_anywhere: "Ovunque",
+    radius_label: "Entro",
+    category_label: "Categoria",
+    category_any: "Tutte le categorie",
+    open_now_label: "Solo aperti ora",
+    funder_label: "Finanziatore accettato",
+    funder_hint: "es. Comune di Milano, Welfare aziendale",
+    categories_heading: "Categorie",
+    results_heading: "Risultati",
+    results_count: "servizi trovati",
+    no_results: "Nessun servizio corrisponde alla ricerca. Prova ad allargare la distanza o a togliere un filtro.",
+    list_heading: "Elenco",
+    map_heading: "Mappa",
+    map_note: "La mappa mostra i luoghi dei servizi in questa pagina; l'elenco contiene le stesse informazioni.",
+    open_now: "Aperto ora",
+    closed_now: "Chiuso ora",
+    km_away: "km",
+    previous: "Precedente",
+    next: "Successiva",
+    page: "Pagina",
+    of: "di",
+    provided_by: "Offerto da",
+    status: "Stato",
+    hours: "Orari",
+    no_hours: "Orari non indicati: contattare il servizio.",
+    where_: "Dove",
+    contacts: "Contatti",
+    costs: "Costi",
+    free: "Gratuito",
+    funded_by: "Finanziato da",
+    languages: "Lingue",
+    documents: "Documenti richiesti",
+    eligibility: "A chi è rivolto",
+    how_to_apply: "Come accedere",
+    categories: "Categorie",
+    edit: "Modifica",
+    services: "Servizi",
+    places: "Sedi",
+    email: "Email",
+    password: "Password",
+    display_name: "Nome e cognome",
+    login_heading: "Accedi",
+    login_button: "Accedi",
+    register_heading: "Crea un account",
+    register_button: "Registrati",
+    password_hint: "Almeno 10 caratteri.",
+    no_account: "Non hai un account?",
+    manage_heading: "I servizi della tua organizzazione",
+    manage_intro: "Qui aggiorni i servizi che la tua organizzazione offre. Le modifiche sono subito visibili a tutti.",
+    manage_none: "Il tuo account non amministra nessuna organizzazione.",
+    new_service: "Nuovo servizio",
+    edit_heading: "Modifica servizio",
+    new_heading: "Nuovo servizio",
+    field_name: "Nome del servizio",
+    field_description: "Descrizione",
+    field_status: "Stato",
+    field_category: "Categoria",
+    field_funder: "Finanziatore",
+    field_phone: "Telefono",
+    field_email: "Email del servizio",
+    field_place: "Sede",
+    field_days: "Giorni di apertura",
+    field_opens: "Apre alle",
+    field_closes: "Chiude alle",
+    save: "Salva",
+    delete: "Elimina il servizio",
+    saved: "Servizio salvato.",
+    deleted: "Servizio eliminato.",
+    error_heading: "Correggi questi campi",
+    not_found_heading: "Pagina non trovata",
+    not_found_text: "La pagina che cerchi non esiste o è stata spostata.",
+    forbidden_text: "Non hai i permessi per questa azione.",
+    csrf_text: "Il modulo è scaduto o non è stato inviato da questo sito. Ricarica la pagina e riprova.",
+    back_home: "Torna alla pagina iniziale",
+    days: [
+        "Lunedì",
+        "Martedì",
+        "Mercoledì",
+        "Giovedì",
+        "Venerdì",
+        "Sabato",
+        "Domenica",
+    ],
+    status_names: ["attivo", "non attivo", "cessato", "temporaneamente chiuso"],
+    language_switch: "Language",
+    footer: "Trama: piattaforma aperta per territori contributivi. Dati del servizio nel formato Open Referral HSDS 3.0.",
+};
+
+pub static EN: Msg = Msg {
+    tagline: "Services, help and resources near you",
+    skip_to_content: "Skip to content",
+    nav_search: "Find services",
+    nav_login: "Log in",
+    nav_register: "Register",
+    nav_logout: "Log out",
+    nav_manage: "My services",
+    search_heading: "Find a service",
+    search_label: "What are you looking for",
+    search_placeholder: "e.g. home care, canteen, after-school",
+    search_button: "Search",
+    near_label: "Near",
+    near_anywhere: "Anywhere",
+    radius_label: "Within",
+    category_label: "Category",
+    category_any: "All categories",
+    open_now_label: "Open now only",
+    funder_label: "Funder accepted",
+    funder_hint: "e.g. Comune di Milano, Welfare aziendale",
+    categories_heading: "Categories",
+    results_heading: "Results",
+    results_count: "services found",
+    no_results: "No service matches. Try a larger distance or fewer filters.",
+    list_heading: "List",
+    map_heading: "Map",
+    map_note: "The map shows the places of the services on this page; the list holds the same information.",
+    open_now: "Open now",
+    closed_now: "Closed now",
+    km_away: "km",
+    previous: "Previous",
+    next: "Next",
+    page: "Page",
+    of: "of",
+    provided_by: "Provided by",
+    status: "Status",
+    hours: "Opening hours",
+    no_hours: "No opening hours given: contact the service.",
+    where_: "Where",
+    contacts: "Contacts",
+    costs: "Costs",
+    free: "Free",
+    funded_by: "Funded by",
+    languages: "Languages",
+    documents: "Required documents",
+    eligibility: "Who it is for",
+    how_to_apply: "How to apply",
+    categories: "Categories",
+    edit: "Edit",
+    services: "Services",
+    places: "Places",
+    email: "E-mail",
+    password: "Password",
+    display_name: "Full name",
+    login_heading: "Log in",
+    login_button: "Log in",
+    register_heading: "Create an account",
+    register_button: "Register",
+    password_hint: "At least 10 characters.",
+    no_account: "No account yet?",
+    manage_heading: "Your organisation's services",
+    manage_intro: "Update the services your organisation offers here. Changes are visible to everyone at once.",
+    manage_none: "Your account does not administer any organisation.",
+    new_service: "New service",
+    edit_heading: "Edit service",
+    new_heading: "New service",
+    field_name: "Service name",
+    field_description: "Description",
+    field_status: "Status",
+    field_category: "Category",
+    field_funder: "Funder",
+    field_phone: "Phone",
+    field_email: "Service e-mail",
+    field_place: "Place",
+    field_days: "Opening days",
+    field_opens: "Opens at",
+    field_closes: "Closes at",
+    save: "Save",
+    delete: "Delete the service",
+    saved: "Service saved.",
+    deleted: "Service deleted.",
+    error_heading: "Please correct these fields",
+    not_found_heading: "Page not found",
+    not_found_text: "The page you are looking for does not exist or has moved.",
+    forbidden_text: "You are not allowed to do this.",
+    csrf_text: "The form has expired or was not sent from this site. Reload the page and try again.",
+    back_home: "Back to the home page",
+    days: [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ],
+    status_names: ["active", "inactive", "defunct", "temporarily closed"],
+    language_switch: "Lingua",
+    footer: "Trama: an open platform for contributory territories. Service data in the Open Referral HSDS 3.0 format.",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(
+            Lang::from_accept_language("en-GB,en;q=0.9,it;q=0.8"),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,it;q=0.5,en;q=0.4"),
+            Lang::It
+        );
+        assert_eq!(Lang::from_accept_language("de"), Lang::It);
+        assert_eq!(Lang::from_accept_language(""), Lang::It);
+    }
+}

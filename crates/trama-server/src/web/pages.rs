@@ -1,0 +1,1273 @@
+//! The pages. Each handler gathers what its template shows, as plain view values.
+
+use askama::Template;
+use axum::extract::{Path, RawForm, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+
+use trama_core::geo::Coordinates;
+use trama_core::hsds::{Attribute, Funding, Phone, Schedule, Service, ServiceAtLocation};
+use trama_core::ids::{OrganizationId, ServiceId, TaxonomyTermId};
+use trama_core::query::ServiceQuery;
+use trama_core::schedule::WeeklyHours;
+use trama_store::SearchHit;
+use uuid::Uuid;
+
+use super::{Layout, MessagePage, form_csrf_ok};
+use crate::api::{open_session, register_user, remove_service, save_service, session_cookie};
+use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+type Form = Vec<(String, String)>;
+
+fn parse_form(raw: &[u8]) -> Form {
+    form_urlencoded::parse(raw).into_owned().collect()
+}
+
+fn field<'a>(f: &'a Form, k: &str) -> &'a str {
+    f.iter()
+        .find(|(key, _)| key == k)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+fn query_pairs(uri: &Uri) -> HashMap<String, String> {
+    uri.query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// A category for the select boxes and the home page.
+pub struct CategoryView {
+    pub id: String,
+    pub label: String,
+    pub children: Vec<CategoryView>,
+}
+
+async fn categories(state: &AppState, lang: super::Lang) -> Result<Vec<CategoryView>, ApiError> {
+    let page = trama_core::hsds::PageRequest {
+        page: 1,
+        per_page: 500,
+    };
+    let taxonomy = trama_core::taxonomy::seed_taxonomies()
+        .into_iter()
+        .next()
+        .map(|s| trama_core::ids::TaxonomyId(s.taxonomy.id));
+    let (_, terms) = state
+        .store
+        .list_terms(taxonomy, None, false, None, page)
+        .await?;
+    let label = |t: &trama_store::TermRow| match (lang, &t.name_en) {
+        (super::Lang::En, Some(en)) => en.clone(),
+        _ => t.term.name.clone(),
+    };
+    let mut out: Vec<CategoryView> = terms
+        .iter()
+        .filter(|t| t.term.parent_id.is_none())
+        .map(|t| CategoryView {
+            id: t.term.id.to_string(),
+            label: label(t),
+            children: vec![],
+        })
+        .collect();
+    for t in terms.iter().filter(|t| t.term.parent_id.is_some()) {
+        if let Some(parent) = out
+            .iter_mut()
+            .find(|p| Some(p.id.as_str()) == t.term.parent_id.map(|u| u.to_string()).as_deref())
+        {
+            parent.children.push(CategoryView {
+                id: t.term.id.to_string(),
+                label: label(t),
+                children: vec![],
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A place to search near: landmarks from the settings, then the territory's areas.
+pub struct PlaceView {
+    pub key: String,
+    pub label: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+async fn places(state: &AppState) -> Result<Vec<PlaceView>, ApiError> {
+    let mut out: Vec<PlaceView> = state
+        .config
+        .map
+        .places
+        .iter()
+        .enumerate()
+        .map(|(i, (name, lat, lon))| PlaceView {
+            key: format!("p{i}"),
+            label: name.clone(),
+            lat: *lat,
+            lon: *lon,
+        })
+        .collect();
+    for kind in ["municipio", "nil"] {
+        let mut areas = state.store.areas(kind).await?;
+        if kind == "nil" {
+            areas.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        for a in areas {
+            if let Some(c) = a.centroid {
+                out.push(PlaceView {
+                    key: format!("{kind}:{}", a.code),
+                    label: a.name,
+                    lat: c.lat(),
+                    lon: c.lon(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    l: &'a Layout,
+    form: SearchForm,
+    places: Vec<PlaceView>,
+    categories: Vec<CategoryView>,
+}
+
+/// What the search form holds (echoed back on the results page).
+#[derive(Default, Clone)]
+pub struct SearchForm {
+    pub q: String,
+    pub place: String,
+    pub radius: String,
+    pub category: String,
+    pub open_now: bool,
+    pub funder: String,
+}
+
+impl SearchForm {
+    fn from(p: &HashMap<String, String>) -> Self {
+        Self {
+            q: p.get("q").cloned().unwrap_or_default(),
+            place: p.get("luogo").cloned().unwrap_or_default(),
+            radius: p
+                .get("raggio")
+                .cloned()
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "2".into()),
+            category: p.get("categoria").cloned().unwrap_or_default(),
+            open_now: p
+                .get("aperto")
+                .is_some_and(|v| v == "1" || v == "on" || v == "true"),
+            funder: p.get("finanziatore").cloned().unwrap_or_default(),
+        }
+    }
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let page = HomePage {
+        l: &l,
+        form: SearchForm {
+            radius: "2".into(),
+            ..Default::default()
+        },
+        places: places(&state).await?,
+        categories: categories(&state, l.lang).await?,
+    };
+    Ok(l.render(StatusCode::OK, &page))
+}
+
+pub struct HitView {
+    pub id: String,
+    pub name: String,
+    pub organization: String,
+    pub distance: Option<String>,
+    pub open_now: bool,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub n: usize,
+}
+
+fn km(d: f64, lang: super::Lang) -> String {
+    let s = if d < 10.0 {
+        format!("{d:.1}")
+    } else {
+        format!("{d:.0}")
+    };
+    if lang == super::Lang::It {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+/// The map drawn on the server: points on a plain SVG, with the searched place.
+pub struct SvgMap {
+    pub points: Vec<(f64, f64, usize, String)>,
+    pub centre: Option<(f64, f64)>,
+}
+
+fn svg_map(hits: &[HitView], centre: Option<Coordinates>) -> SvgMap {
+    let mut pts: Vec<(f64, f64)> = hits.iter().filter_map(|h| Some((h.lat?, h.lon?))).collect();
+    if let Some(c) = centre {
+        pts.push((c.lat(), c.lon()));
+    }
+    if pts.is_empty() {
+        return SvgMap {
+            points: vec![],
+            centre: None,
+        };
+    }
+    let (mut min_lat, mut max_lat, mut min_lon, mut max_lon) =
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (la, lo) in &pts {
+        min_lat = min_lat.min(*la);
+        max_lat = max_lat.max(*la);
+        min_lon = min_lon.min(*lo);
+        max_lon = max_lon.max(*lo);
+    }
+    let pad_lat = ((max_lat - min_lat) * 0.1).max(0.002);
+    let pad_lon = ((max_lon - min_lon) * 0.1).max(0.003);
+    let (min_lat, max_lat, min_lon, max_lon) = (
+        min_lat - pad_lat,
+        max_lat + pad_lat,
+        min_lon - pad_lon,
+        max_lon + pad_lon,
+    );
+    let xy = |la: f64, lo: f64| {
+        (
+            (lo - min_lon) / (max_lon - min_lon) * 600.0,
+            (max_lat - la) / (max_lat - min_lat) * 400.0,
+        )
+    };
+    SvgMap {
+        points: hits
+            .iter()
+            .filter_map(|h| {
+                let (x, y) = xy(h.lat?, h.lon?);
+                Some((
+                    (x * 10.0).round() / 10.0,
+                    (y * 10.0).round() / 10.0,
+                    h.n,
+                    h.name.clone(),
+                ))
+            })
+            .collect(),
+        centre: centre.map(|c| {
+            let (x, y) = xy(c.lat(), c.lon());
+            ((x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0)
+        }),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage<'a> {
+    l: &'a Layout,
+    form: SearchForm,
+    places: Vec<PlaceView>,
+    categories: Vec<CategoryView>,
+    error: Option<String>,
+    total: u64,
+    hits: Vec<HitView>,
+    map: SvgMap,
+    map_json: String,
+    tile_url: String,
+    attribution: String,
+    page: u64,
+    pages: u64,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+fn hit_view(h: &SearchHit, n: usize, lang: super::Lang) -> HitView {
+    HitView {
+        id: h.service.id.to_string(),
+        name: h.service.name.clone(),
+        organization: h.organization_name.clone().unwrap_or_default(),
+        distance: h.distance_km.map(|d| km(d, lang)),
+        open_now: h.open_now,
+        lat: h.point.map(|p| p.1.lat()),
+        lon: h.point.map(|p| p.1.lon()),
+        n,
+    }
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let p = query_pairs(&uri);
+    let form = SearchForm::from(&p);
+    let all_places = places(&state).await?;
+    // The page's own parameter names, in the user's words, become the API's.
+    let centre = match all_places.iter().find(|pl| pl.key == form.place) {
+        Some(pl) => Some((pl.lat.to_string(), pl.lon.to_string())),
+        None => match (p.get("lat"), p.get("lon")) {
+            (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => Some((a.clone(), b.clone())),
+            _ => None,
+        },
+    };
+    let mut api: HashMap<&str, String> = HashMap::new();
+    api.insert("search", form.q.clone());
+    api.insert("taxonomy_term_id", form.category.clone());
+    api.insert("funder", form.funder.clone());
+    api.insert("per_page", "10".into());
+    if let Some(pg) = p.get("pagina") {
+        api.insert("page", pg.clone());
+    }
+    if form.open_now {
+        api.insert("open_now", "true".into());
+    }
+    if let Some((lat, lon)) = &centre {
+        api.insert("lat", lat.clone());
+        api.insert("lon", lon.clone());
+        api.insert("radius_km", form.radius.clone());
+    }
+    let parsed = ServiceQuery::parse(|k| api.get(k).map(String::as_str));
+    let cats = categories(&state, l.lang).await?;
+    let (result, error, q) = match parsed {
+        Ok(q) => match state.store.search_services(&q, state.now_local()).await {
+            Ok(r) => (Some(r), None, Some(q)),
+            Err(trama_store::StoreError::Invalid(f)) => (None, Some(f.to_string()), None),
+            Err(e) => return Err(e.into()),
+        },
+        Err(f) => (None, Some(f.to_string()), None),
+    };
+    let (total, hits) = match &result {
+        Some(r) => (
+            r.total,
+            r.hits
+                .iter()
+                .enumerate()
+                .map(|(i, h)| hit_view(h, i + 1, l.lang))
+                .collect::<Vec<_>>(),
+        ),
+        None => (0, vec![]),
+    };
+    let centre_c = q.as_ref().and_then(|q| q.near.as_ref().map(|n| n.point));
+    let map_json = serde_json::to_string(&serde_json::json!({
+        "centre": centre_c.map(|c| [c.lat(), c.lon()]),
+        "points": hits.iter().filter_map(|h| Some(serde_json::json!({"lat": h.lat?, "lon": h.lon?, "name": h.name, "n": h.n, "url": format!("/servizi/{}", h.id)}))).collect::<Vec<_>>(),
+        "default": [state.config.map.center_lat, state.config.map.center_lon, state.config.map.zoom],
+    }))
+    .expect("serialisable");
+    let per_page = 10u64;
+    let page = q.as_ref().map(|q| q.page.page as u64).unwrap_or(1);
+    let pages = total.div_ceil(per_page).max(1);
+    let link = |pg: u64| {
+        let mut pairs: Vec<(String, String)> = p
+            .iter()
+            .filter(|(k, _)| *k != "pagina")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        pairs.sort();
+        pairs.push(("pagina".into(), pg.to_string()));
+        format!(
+            "/cerca?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish()
+        )
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page_view = SearchPage {
+        l: &l,
+        map: svg_map(&hits, centre_c),
+        form,
+        places: all_places,
+        categories: cats,
+        error,
+        total,
+        hits,
+        map_json,
+        tile_url: state.config.map.tile_url.clone(),
+        attribution: state.config.map.attribution.clone(),
+        page,
+        pages,
+        prev_url: (page > 1).then(|| link(page - 1)),
+        next_url: (page < pages).then(|| link(page + 1)),
+    };
+    Ok(l.render(status, &page_view))
+}
+
+/// One weekday's opening, for display.
+pub struct DayHours {
+    pub day: &'static str,
+    pub hours: String,
+}
+
+fn hours_view(h: &WeeklyHours, lang: super::Lang) -> Vec<DayHours> {
+    let t = lang.msg();
+    (0..7u8)
+        .filter_map(|d| {
+            let spans: Vec<String> = h
+                .on(d)
+                .map(|w| {
+                    format!(
+                        "{:02}:{:02}–{:02}:{:02}",
+                        w.opens / 60,
+                        w.opens % 60,
+                        w.closes / 60,
+                        w.closes % 60
+                    )
+                })
+                .collect();
+            (!spans.is_empty()).then(|| DayHours {
+                day: t.days[d as usize],
+                hours: spans.join(", "),
+            })
+        })
+        .collect()
+}
+
+fn status_label(status: &str, lang: super::Lang) -> &'static str {
+    let i = trama_core::hsds::SERVICE_STATUSES
+        .iter()
+        .position(|s| *s == status)
+        .unwrap_or(0);
+    lang.msg().status_names[i]
+}
+
+#[derive(Template)]
+#[template(path = "service.html")]
+struct ServicePage<'a> {
+    l: &'a Layout,
+    s: Service,
+    status: &'static str,
+    open_now: bool,
+    hours: Vec<DayHours>,
+    categories: Vec<String>,
+    places: Vec<PlaceLine>,
+    costs: Vec<String>,
+    can_edit: bool,
+    saved: bool,
+    map_json: String,
+}
+
+pub struct PlaceLine {
+    pub name: String,
+    pub address: String,
+}
+
+pub async fn service(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Ok(sid) = ServiceId::parse("id", &id) else {
+        return Ok(not_found(&l));
+    };
+    let Some(d) = state.store.get_service(sid).await? else {
+        return Ok(not_found(&l));
+    };
+    let s = d.service;
+    let mut cats = vec![];
+    for tid in trama_core::hsds::attribute_term_ids(&s.attributes) {
+        if let Some(t) = state.store.get_term(TaxonomyTermId(tid)).await? {
+            cats.push(match (l.lang, t.name_en) {
+                (super::Lang::En, Some(en)) => en,
+                _ => t.term.name,
+            });
+        }
+    }
+    let places: Vec<PlaceLine> = s
+        .service_at_locations
+        .iter()
+        .filter_map(|sal| sal.location.as_deref())
+        .map(|loc| PlaceLine {
+            name: loc.name.clone().unwrap_or_default(),
+            address: loc
+                .addresses
+                .first()
+                .map(|a| format!("{}, {} {}", a.address_1, a.postal_code, a.city))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let points: Vec<serde_json::Value> = s
+        .service_at_locations
+        .iter()
+        .filter_map(|sal| sal.location.as_deref())
+        .filter_map(|loc| Some(serde_json::json!({"lat": loc.latitude?, "lon": loc.longitude?, "name": loc.name, "n": 1})))
+        .collect();
+    let costs = s
+        .cost_options
+        .iter()
+        .map(|c| {
+            let amount = c.amount.map(|a| {
+                format!(
+                    "{} {}",
+                    km(a, l.lang).replace(",0", ",00"),
+                    c.currency.clone().unwrap_or_else(|| "EUR".into())
+                )
+            });
+            [c.option.clone(), amount]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(": ")
+        })
+        .collect();
+    let can_edit = viewer.principal.as_ref().is_some_and(|p| {
+        s.organization_id
+            .is_some_and(|o| p.can_edit_organization(OrganizationId(o)))
+    });
+    let map_json = serde_json::json!({"points": points, "default": [state.config.map.center_lat, state.config.map.center_lon, state.config.map.zoom]}).to_string();
+    let page = ServicePage {
+        l: &l,
+        status: status_label(&s.status, l.lang),
+        open_now: d.weekly_hours.is_open_at(state.now_local()),
+        hours: hours_view(&d.weekly_hours, l.lang),
+        categories: cats,
+        places,
+        costs,
+        can_edit,
+        saved: query_pairs(&uri).contains_key("salvato"),
+        map_json,
+        s,
+    };
+    Ok(l.render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "organization.html")]
+struct OrganizationPage<'a> {
+    l: &'a Layout,
+    o: trama_core::hsds::Organization,
+    places: Vec<PlaceLine>,
+}
+
+pub async fn organization(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Ok(oid) = OrganizationId::parse("id", &id) else {
+        return Ok(not_found(&l));
+    };
+    let Some((o, _)) = state.store.get_organization(oid).await? else {
+        return Ok(not_found(&l));
+    };
+    let places = o
+        .locations
+        .iter()
+        .map(|loc| PlaceLine {
+            name: loc.name.clone().unwrap_or_default(),
+            address: loc
+                .addresses
+                .first()
+                .map(|a| format!("{}, {} {}", a.address_1, a.postal_code, a.city))
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(l.render(StatusCode::OK, &OrganizationPage { l: &l, o, places }))
+}
+
+fn not_found(l: &Layout) -> Response {
+    l.render(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            l,
+            heading: l.t.not_found_heading,
+            text: l.t.not_found_text,
+        },
+    )
+}
+
+fn refuse(l: &Layout, status: StatusCode, text: &str) -> Response {
+    l.render(
+        status,
+        &MessagePage {
+            l,
+            heading: l.t.error_heading,
+            text,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    l: &'a Layout,
+    email: String,
+    error: Option<String>,
+    next: String,
+}
+
+fn safe_next(s: &str) -> String {
+    // Only paths on this site: never an absolute or protocol-relative URL.
+    if s.starts_with('/') && !s.starts_with("//") && !s.contains('\\') {
+        s.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let next = safe_next(
+        query_pairs(&uri)
+            .get("next")
+            .map(String::as_str)
+            .unwrap_or("/gestione"),
+    );
+    l.render(
+        StatusCode::OK,
+        &LoginPage {
+            l: &l,
+            email: String::new(),
+            error: None,
+            next,
+        },
+    )
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let f = parse_form(&raw);
+    if !form_csrf_ok(&headers, &f) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    let next = safe_next(field(&f, "next"));
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    match open_session(&state, field(&f, "email"), field(&f, "password"), &client).await {
+        Ok((_, secret, _)) => {
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut()
+                .append(header::SET_COOKIE, session_cookie(&state, &secret));
+            res
+        }
+        Err(e) => {
+            let status = e.status();
+            let msg = match (&e, l.lang) {
+                (ApiError::BadCredentials, super::Lang::It) => {
+                    "Email o password non corretti.".to_string()
+                }
+                (ApiError::RateLimited(s), super::Lang::It) => {
+                    format!("Troppi tentativi: riprova tra {s} secondi.")
+                }
+                _ => e.to_string(),
+            };
+            l.render(
+                status,
+                &LoginPage {
+                    l: &l,
+                    email: field(&f, "email").to_string(),
+                    error: Some(msg),
+                    next,
+                },
+            )
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage<'a> {
+    l: &'a Layout,
+    email: String,
+    name: String,
+    error: Option<String>,
+}
+
+pub async fn register_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    l.render(
+        StatusCode::OK,
+        &RegisterPage {
+            l: &l,
+            email: String::new(),
+            name: String::new(),
+            error: None,
+        },
+    )
+}
+
+pub async fn register_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let f = parse_form(&raw);
+    if !form_csrf_ok(&headers, &f) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    let (email, password, name) = (
+        field(&f, "email"),
+        field(&f, "password"),
+        field(&f, "display_name"),
+    );
+    match register_user(&state, email, password, name, Some(l.lang.code())).await {
+        Ok(_) => {
+            let client = client_key(&headers, peer, state.config.behind_proxy);
+            match open_session(&state, email, password, &client).await {
+                Ok((_, secret, _)) => {
+                    let mut res = Redirect::to("/").into_response();
+                    res.headers_mut()
+                        .append(header::SET_COOKIE, session_cookie(&state, &secret));
+                    res
+                }
+                Err(_) => Redirect::to("/accedi").into_response(),
+            }
+        }
+        Err(e) => l.render(
+            e.status(),
+            &RegisterPage {
+                l: &l,
+                email: email.into(),
+                name: name.into(),
+                error: Some(e.to_string()),
+            },
+        ),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    if !form_csrf_ok(&headers, &parse_form(&raw)) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    if let Some(Via::Session { token_hash, .. }) = &viewer.via
+        && let Err(e) = state.store.delete_session(token_hash).await
+    {
+        return ApiError::from(e).into_response();
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies()),
+    );
+    res
+}
+
+pub struct ManagedService {
+    pub id: String,
+    pub name: String,
+    pub status: &'static str,
+}
+
+pub struct ManagedOrg {
+    pub id: String,
+    pub name: String,
+    pub services: Vec<ManagedService>,
+}
+
+#[derive(Template)]
+#[template(path = "manage.html")]
+struct ManagePage<'a> {
+    l: &'a Layout,
+    orgs: Vec<ManagedOrg>,
+    deleted: bool,
+}
+
+fn login_redirect(uri: &Uri) -> Response {
+    let next = form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", uri.path())
+        .finish();
+    Redirect::to(&format!("/accedi?{next}")).into_response()
+}
+
+pub async fn manage(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return Ok(login_redirect(&uri));
+    };
+    let mut orgs = vec![];
+    for oid in p.administered_organizations() {
+        if let Some((o, _)) = state.store.get_organization(oid).await? {
+            orgs.push(ManagedOrg {
+                id: o.id.to_string(),
+                name: o.name.clone(),
+                services: o
+                    .services
+                    .iter()
+                    .map(|s| ManagedService {
+                        id: s.id.to_string(),
+                        name: s.name.clone(),
+                        status: status_label(&s.status, l.lang),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok(l.render(
+        StatusCode::OK,
+        &ManagePage {
+            l: &l,
+            orgs,
+            deleted: query_pairs(&uri).contains_key("eliminato"),
+        },
+    ))
+}
+
+/// The service form's values.
+#[derive(Default, Clone)]
+pub struct ServiceForm {
+    pub organization_id: String,
+    pub name: String,
+    pub description: String,
+    pub status: String,
+    pub category: String,
+    pub funder: String,
+    pub phone: String,
+    pub email: String,
+    pub location: String,
+    pub days: Vec<bool>,
+    pub opens: String,
+    pub closes: String,
+}
+
+const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+
+impl ServiceForm {
+    fn from_service(s: &Service) -> Self {
+        let sched = s.schedules.first();
+        let days = sched.and_then(|x| x.byday.clone()).unwrap_or_default();
+        Self {
+            organization_id: s.organization_id.map(|u| u.to_string()).unwrap_or_default(),
+            name: s.name.clone(),
+            description: s.description.clone().unwrap_or_default(),
+            status: s.status.clone(),
+            category: s
+                .attributes
+                .iter()
+                .find(|a| a.link_type.as_deref() != Some("audience"))
+                .and_then(|a| a.taxonomy_term_id)
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            funder: s
+                .funding
+                .first()
+                .and_then(|f| f.source.clone())
+                .unwrap_or_default(),
+            phone: s
+                .phones
+                .first()
+                .map(|p| p.number.clone())
+                .unwrap_or_default(),
+            email: s.email.clone().unwrap_or_default(),
+            location: s
+                .service_at_locations
+                .first()
+                .and_then(|x| x.location_id)
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            days: DAY_CODES
+                .iter()
+                .map(|d| days.split(',').any(|x| x.trim() == *d))
+                .collect(),
+            opens: sched
+                .and_then(|x| x.opens_at.clone())
+                .unwrap_or_else(|| "09:00".into()),
+            closes: sched
+                .and_then(|x| x.closes_at.clone())
+                .unwrap_or_else(|| "17:00".into()),
+        }
+    }
+
+    fn from_form(f: &Form) -> Self {
+        Self {
+            organization_id: field(f, "organization_id").into(),
+            name: field(f, "name").into(),
+            description: field(f, "description").into(),
+            status: field(f, "status").into(),
+            category: field(f, "category").into(),
+            funder: field(f, "funder").into(),
+            phone: field(f, "phone").into(),
+            email: field(f, "email").into(),
+            location: field(f, "location").into(),
+            days: DAY_CODES
+                .iter()
+                .map(|d| f.iter().any(|(k, v)| k == "days" && v == d))
+                .collect(),
+            opens: field(f, "opens").into(),
+            closes: field(f, "closes").into(),
+        }
+    }
+
+    /// Applies the form to a service document, keeping everything the form does not show.
+    fn apply(&self, mut s: Service) -> Result<Service, trama_core::FieldError> {
+        use trama_core::FieldError;
+        s.organization_id = Some(
+            Uuid::parse_str(&self.organization_id)
+                .map_err(|_| FieldError::new("organization_id", "choose an organisation"))?,
+        );
+        s.name = self.name.trim().to_string();
+        s.description = Some(self.description.trim().to_string()).filter(|d| !d.is_empty());
+        s.status = self.status.clone();
+        s.email = Some(self.email.trim().to_string()).filter(|d| !d.is_empty());
+        let category = Uuid::parse_str(&self.category)
+            .map_err(|_| FieldError::new("category", "choose a category"))?;
+        s.attributes
+            .retain(|a| a.link_type.as_deref() == Some("audience"));
+        s.attributes.insert(
+            0,
+            Attribute {
+                id: Uuid::now_v7(),
+                link_id: Some(s.id),
+                taxonomy_term_id: Some(category),
+                link_type: Some("category".into()),
+                link_entity: Some("service".into()),
+                ..Default::default()
+            },
+        );
+        let funder = self.funder.trim();
+        s.funding = if funder.is_empty() {
+            vec![]
+        } else {
+            vec![Funding {
+                id: s.funding.first().map(|f| f.id).unwrap_or_else(Uuid::now_v7),
+                service_id: Some(s.id),
+                source: Some(funder.into()),
+                ..Default::default()
+            }]
+        };
+        let phone = self.phone.trim();
+        if phone.is_empty() {
+            s.phones.clear();
+        } else if let Some(p) = s.phones.first_mut() {
+            p.number = phone.into();
+        } else {
+            s.phones.push(Phone {
+                id: Uuid::now_v7(),
+                service_id: Some(s.id),
+                number: phone.into(),
+                ..Default::default()
+            });
+        }
+        let days: Vec<&str> = DAY_CODES
+            .iter()
+            .zip(&self.days)
+            .filter(|(_, on)| **on)
+            .map(|(d, _)| *d)
+            .collect();
+        s.schedules = if days.is_empty() {
+            vec![]
+        } else {
+            vec![Schedule {
+                id: Uuid::now_v7(),
+                service_id: Some(s.id),
+                freq: Some("WEEKLY".into()),
+                byday: Some(days.join(",")),
+                opens_at: Some(self.opens.clone()),
+                closes_at: Some(self.closes.clone()),
+                ..Default::default()
+            }]
+        };
+        let loc = Uuid::parse_str(&self.location)
+            .map_err(|_| FieldError::new("location", "choose a place"))?;
+        let keep = s
+            .service_at_locations
+            .iter()
+            .find(|x| x.location_id == Some(loc))
+            .cloned();
+        s.service_at_locations = vec![keep.unwrap_or(ServiceAtLocation {
+            id: Uuid::now_v7(),
+            service_id: Some(s.id),
+            location_id: Some(loc),
+            ..Default::default()
+        })];
+        for sal in &mut s.service_at_locations {
+            sal.location = None;
+        }
+        s.organization = None;
+        Ok(s)
+    }
+}
+
+pub struct Choice {
+    pub id: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "service_form.html")]
+struct ServiceFormPage<'a> {
+    l: &'a Layout,
+    action: String,
+    is_new: bool,
+    f: ServiceForm,
+    orgs: Vec<Choice>,
+    locations: Vec<Choice>,
+    categories: Vec<CategoryView>,
+    statuses: Vec<(String, &'static str)>,
+    error: Option<(String, String)>,
+    delete_url: Option<String>,
+    day_codes: [&'static str; 7],
+}
+
+/// Where a service form posts: a new service, or an existing one (which can also be deleted).
+struct FormTarget {
+    action: String,
+    is_new: bool,
+    delete_url: Option<String>,
+}
+
+impl FormTarget {
+    fn for_service(existing: Option<ServiceId>) -> Self {
+        match existing {
+            Some(id) => Self { action: format!("/gestione/servizi/{id}"), is_new: false, delete_url: Some(format!("/gestione/servizi/{id}/elimina")) },
+            None => Self { action: "/gestione/servizi/nuovo".into(), is_new: true, delete_url: None },
+        }
+    }
+}
+
+async fn form_page(state: &AppState, l: &Layout, p: &trama_core::auth::Principal, target: FormTarget, f: ServiceForm, error: Option<(String, String)>) -> Result<Response, ApiError> {
+    let mut orgs = vec![];
+    let mut locations = vec![];
+    for oid in p.administered_organizations() {
+        if let Some((o, _)) = state.store.get_organization(oid).await? {
+            orgs.push(Choice {
+                id: o.id.to_string(),
+                label: o.name.clone(),
+            });
+            for loc in &o.locations {
+                let addr = loc
+                    .addresses
+                    .first()
+                    .map(|a| format!(" ({})", a.address_1))
+                    .unwrap_or_default();
+                locations.push(Choice {
+                    id: loc.id.to_string(),
+                    label: format!("{}{addr}", loc.name.clone().unwrap_or_default()),
+                });
+            }
+        }
+    }
+    let statuses = trama_core::hsds::SERVICE_STATUSES
+        .iter()
+        .map(|s| (s.to_string(), status_label(s, l.lang)))
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let FormTarget { action, is_new, delete_url } = target;
+    let page = ServiceFormPage {
+        l,
+        action,
+        is_new,
+        f,
+        orgs,
+        locations,
+        categories: categories(state, l.lang).await?,
+        statuses,
+        error,
+        delete_url,
+        day_codes: DAY_CODES,
+    };
+    Ok(l.render(status, &page))
+}
+
+pub async fn new_service_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return Ok(login_redirect(&uri));
+    };
+    let mut f = ServiceForm {
+        status: "active".into(),
+        opens: "09:00".into(),
+        closes: "17:00".into(),
+        days: vec![true, true, true, true, true, false, false],
+        ..Default::default()
+    };
+    f.organization_id = p
+        .administered_organizations()
+        .next()
+        .map(|o| o.to_string())
+        .unwrap_or_default();
+    form_page(&state, &l, p, FormTarget::for_service(None), f, None)
+    .await
+}
+
+async fn submit(
+    state: &AppState,
+    l: &Layout,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    raw: &[u8],
+    existing: Option<ServiceId>,
+) -> Result<Response, ApiError> {
+    let Some(p) = viewer.principal.as_ref() else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let form = parse_form(raw);
+    if !form_csrf_ok(headers, &form) {
+        return Ok(refuse(l, StatusCode::FORBIDDEN, l.t.csrf_text));
+    }
+    let f = ServiceForm::from_form(&form);
+    let base = match existing {
+        Some(id) => match state.store.get_service(id).await? {
+            Some(d) => d.service,
+            None => return Ok(not_found(l)),
+        },
+        None => Service {
+            id: Uuid::now_v7(),
+            ..Default::default()
+        },
+    };
+    let id = base.id;
+    let service = match f.apply(base) {
+        Ok(s) => s,
+        Err(e) => {
+            return form_page(state, l, p, FormTarget::for_service(existing), f, Some((e.field.clone(), e.to_string())))
+            .await;
+        }
+    };
+    match save_service(state, p, service, existing).await {
+        Ok(_) => Ok(Redirect::to(&format!("/servizi/{id}?salvato=1")).into_response()),
+        Err(e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_))) => {
+            let field = e.field().unwrap_or("").to_string();
+            form_page(state, l, p, FormTarget::for_service(existing), f, Some((field, e.to_string())))
+            .await
+        }
+        Err(ApiError::Forbidden(_)) => Ok(refuse(l, StatusCode::FORBIDDEN, l.t.forbidden_text)),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn new_service_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    if viewer.principal.is_none() {
+        return Ok(login_redirect(&uri));
+    }
+    submit(&state, &l, &viewer, &headers, &raw, None).await
+}
+
+pub async fn edit_service_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return Ok(login_redirect(&uri));
+    };
+    let Ok(sid) = ServiceId::parse("id", &id) else {
+        return Ok(not_found(&l));
+    };
+    let Some(d) = state.store.get_service(sid).await? else {
+        return Ok(not_found(&l));
+    };
+    if !d
+        .service
+        .organization_id
+        .is_some_and(|o| p.can_edit_organization(OrganizationId(o)))
+    {
+        return Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.forbidden_text));
+    }
+    let f = ServiceForm::from_service(&d.service);
+    form_page(&state, &l, p, FormTarget::for_service(Some(sid)), f, None).await
+}
+
+pub async fn edit_service_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    RawForm(raw): RawForm,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    if viewer.principal.is_none() {
+        return Ok(login_redirect(&uri));
+    }
+    let Ok(sid) = ServiceId::parse("id", &id) else {
+        return Ok(not_found(&l));
+    };
+    submit(&state, &l, &viewer, &headers, &raw, Some(sid)).await
+}
+
+pub async fn delete_service_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    RawForm(raw): RawForm,
+) -> Result<Response, ApiError> {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return Ok(login_redirect(&uri));
+    };
+    if !form_csrf_ok(&headers, &parse_form(&raw)) {
+        return Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text));
+    }
+    let Ok(sid) = ServiceId::parse("id", &id) else {
+        return Ok(not_found(&l));
+    };
+    match remove_service(&state, p, sid).await {
+        Ok(()) => Ok(Redirect::to("/gestione?eliminato=1").into_response()),
+        Err(ApiError::Forbidden(_)) => Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.forbidden_text)),
+        Err(ApiError::NotFound(_)) => Ok(not_found(&l)),
+        Err(e) => Err(e),
+    }
+}

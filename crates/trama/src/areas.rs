@@ -1,0 +1,17 @@
+//! `trama areas import`: a municipality's areas from its own open data (GeoJSON polygons).
+
+use anyhow::{Context, Result};
+use std::path::Path;
+
+use trama_store::Store;
+
+pub async fn import_geojson(store: &Store, file: &Path, kind: Option<&str>) -> Result<usize> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let areas = trama_core::areas::areas_from_geojson(&doc, kind)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    store.put_areas(&areas).await?;
+    Ok(areas.len())
+}

@@ -1,0 +1,237 @@
+//! `trama`: one binary for every job. Errors here are `anyhow` (this is the only place that
+//! uses it); library crates return their own typed errors.
+
+mod areas;
+mod config;
+mod demo;
+mod hsds_io;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use trama_server::{AppState, Config};
+use trama_store::{Store, StoreOptions};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "trama",
+    version,
+    about = "Trama: a contributory territory's directory, needs, budgets and register."
+)]
+struct Cli {
+    /// A TOML settings file (default: ./trama.toml when it exists).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where Trama keeps its files [default: ./trama-data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://... [default: sqlite in the data dir].
+    #[arg(long, global = true)]
+    database: Option<String>,
+    /// Log lines as text or as JSON objects.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Serve the web UI and the APIs.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Build a synthetic Milan (deterministic) and serve it.
+    Demo {
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Size of the territory: 1 = 300 organisations, 1,500 services, 120 hubs, 20,000 people.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Seed of the generator: the same seed builds the same territory.
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+        /// Rebuild even if the database already holds the demo.
+        #[arg(long)]
+        reset: bool,
+        /// Build the data, then exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Create or update the database schema.
+    Migrate,
+    /// Import HSDS data: a data package folder, its datapackage.json, or a JSON file.
+    Import { path: PathBuf },
+    /// Export the directory as HSDS.
+    Export {
+        #[arg(long, value_enum, default_value_t = hsds_io::Format::Json)]
+        format: hsds_io::Format,
+        out_dir: PathBuf,
+    },
+    /// Settings.
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
+    /// Territorial areas (Municipi, neighbourhoods).
+    Areas {
+        #[command(subcommand)]
+        cmd: AreasCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCmd {
+    /// Print a commented example settings file.
+    Example,
+    /// Print the settings in effect (secrets hidden).
+    Show,
+}
+
+#[derive(Subcommand, Debug)]
+enum AreasCmd {
+    /// Import areas from a GeoJSON file of polygons (Milan's NIL or Municipi open data).
+    Import {
+        file: PathBuf,
+        /// The kind of area: municipio, nil, or another name.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRAMA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => b.json().flatten_event(true).init(),
+        LogFormat::Text => b.init(),
+    }
+}
+
+async fn open_store(cfg: &Config) -> Result<Store> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
+    let url = cfg.database_url();
+    let store = Store::connect(
+        &url,
+        &StoreOptions {
+            max_connections: cfg.database_max_connections,
+            ..Default::default()
+        },
+    )
+    .await
+    .with_context(|| format!("connecting to {}", trama_store::redact_url(&url)))?;
+    store.migrate().await.context("migrating the database")?;
+    store
+        .seed_taxonomies()
+        .await
+        .context("seeding the taxonomies")?;
+    Ok(store)
+}
+
+async fn serve(cfg: Config, store: Store) -> Result<()> {
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .ok();
+    let listen = cfg.listen;
+    let state = AppState::new(store, cfg, metrics).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(address = %listen, "Trama is serving on http://{listen}");
+    eprintln!("Trama is serving on http://{listen}  (Ctrl-C to stop)");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    };
+    trama_server::serve(listener, state, shutdown).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    let mut cfg = config::load(
+        cli.config.as_deref(),
+        cli.data_dir.clone(),
+        cli.database.clone(),
+    )?;
+    match cli.cmd {
+        Cmd::Config {
+            cmd: ConfigCmd::Example,
+        } => {
+            print!("{}", trama_server::config::EXAMPLE_TOML);
+        }
+        Cmd::Config {
+            cmd: ConfigCmd::Show,
+        } => {
+            println!("{cfg:#?}");
+        }
+        Cmd::Migrate => {
+            let store = open_store(&cfg).await?;
+            eprintln!("The {} database is up to date.", store.backend().name());
+        }
+        Cmd::Serve { listen } => {
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            let store = open_store(&cfg).await?;
+            serve(cfg, store).await?;
+        }
+        Cmd::Demo {
+            listen,
+            scale,
+            seed,
+            reset,
+            no_serve,
+        } => {
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            anyhow::ensure!(
+                scale > 0.0 && scale <= 200.0,
+                "--scale must be above 0 and at most 200"
+            );
+            let store = open_store(&cfg).await?;
+            let started = Instant::now();
+            let report = demo::load(&store, seed, scale, reset).await?;
+            eprintln!("{report}");
+            eprintln!("Demo ready in {:.1} s.", started.elapsed().as_secs_f64());
+            if !no_serve {
+                eprintln!("{}", demo::LOGINS_HELP);
+                serve(cfg, store).await?;
+            }
+        }
+        Cmd::Import { path } => {
+            let store = open_store(&cfg).await?;
+            hsds_io::import(&store, &path).await?;
+        }
+        Cmd::Export { format, out_dir } => {
+            let store = open_store(&cfg).await?;
+            hsds_io::export(&store, format, &out_dir).await?;
+        }
+        Cmd::Areas {
+            cmd: AreasCmd::Import { file, kind },
+        } => {
+            let store = open_store(&cfg).await?;
+            let n = areas::import_geojson(&store, &file, kind.as_deref()).await?;
+            eprintln!("Imported {n} areas from {}.", file.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+// The newcomer's path in a real Chromium: search near Piazza del Duomo, read the results on the
+// list and the map, open a service, log in as the demo provider, edit it, see the change; and
+// axe-core on every page (no serious or critical violations). Screenshots are kept in
+// web/test-results/ as artefacts.
+//
+// Runs the debug build of `trama demo` on a free port with a fresh data directory.
+
+import { chromium } from "playwright-core";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const out = join(root, "web", "test-results");
+mkdirSync(out, { recursive: true });
+const axeSource = readFileSync(join(root, "web", "node_modules", "axe-core", "axe.min.js"), "utf8");
+const binary = process.env.TRAMA_BIN || join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug", "trama");
+const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+let failures = 0;
+function check(ok, what) {
+  if (ok) {
+    console.log(`  ok   ${what}`);
+  } else {
+    failures++;
+    console.log(`  FAIL ${what}`);
+  }
+}
+
+async function axe(page, name) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  const bad = result.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of result) console.log(`       axe ${v.impact}: ${v.id} (${v.nodes}) ${v.help}`);
+  check(bad.length === 0, `${name}: axe-core finds no serious or critical violation`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "trama-browser-"));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(binary, ["--data-dir", dataDir, "demo", "--listen", `127.0.0.1:${port}`], {
+  stdio: ["ignore", "inherit", "inherit"],
+  env: { ...process.env, TRAMA_MAP__TILE_URL: "" },
+});
+let exited = false;
+server.on("exit", () => (exited = true));
+
+async function waitReady() {
+  for (let i = 0; i < 600; i++) {
+    if (exited) throw new Error("trama exited before it was ready");
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("trama did not become ready in 60 s");
+}
+
+let browser;
+try {
+  await waitReady();
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  // bypassCSP only lets the test inject axe-core; the pages themselves run under their CSP.
+  const context = await browser.newContext({ locale: "it-IT", viewport: { width: 1200, height: 900 }, bypassCSP: true });
+  const page = await context.newPage();
+
+  console.log("home");
+  await page.goto(base + "/");
+  check((await page.getAttribute("html", "lang")) === "it", "Italian by default");
+  await shot(page, "01-home");
+  await axe(page, "home");
+
+  console.log("search near Piazza del Duomo");
+  await page.fill("#q", "assistenza domiciliare");
+  await page.selectOption("#luogo", { label: "Piazza del Duomo" });
+  await page.selectOption("#raggio", "2");
+  await Promise.all([page.waitForURL(/\/cerca\?/), page.click("form.search button[type=submit]")]);
+  const count = Number(await page.textContent(".count"));
+  check(count > 0, `results found (${count})`);
+  const distances = await page.$$eval(".hit .distance", (els) => els.map((e) => parseFloat(e.textContent.replace(",", "."))));
+  check(distances.length > 0 && distances.every((d, i) => i === 0 || distances[i - 1] <= d), `sorted by distance: ${distances.join(", ")}`);
+  check(distances.every((d) => d <= 2.0), "all within 2 km");
+  const badges = await page.$$eval(".hit .badge", (els) => els.map((e) => e.textContent.trim()));
+  check(badges.length === distances.length && badges.every((b) => b === "Aperto ora" || b === "Chiuso ora"), "every result says whether it is open now");
+  check((await page.$$("#map svg .pt, #map .leaflet-marker-icon")).length > 0, "the map shows the results");
+  await shot(page, "02-results");
+  await axe(page, "results");
+
+  console.log("open the provider's service");
+  const link = page.locator(".hit", { hasText: "Il Melograno" }).first().locator("a.name");
+  check((await link.count()) === 1, "the demo provider's service is among the results");
+  await Promise.all([page.waitForURL(/\/servizi\//), link.click()]);
+  const serviceUrl = page.url();
+  check((await page.textContent(".provider")).includes("Il Melograno"), "the service page names its provider");
+  await shot(page, "03-service");
+  await axe(page, "service");
+
+  console.log("log in as the demo provider");
+  await page.click("text=Accedi");
+  await page.fill("#email", "fornitore@demo.trama.it");
+  await page.fill("#password", "trama-demo-2026");
+  await Promise.all([page.waitForURL(/\/gestione/), page.click("form.narrow button[type=submit]")]);
+  check((await page.textContent("header")).includes("Francesca Colombo"), "signed in");
+  await shot(page, "04-manage");
+  await axe(page, "manage");
+
+  console.log("edit the service");
+  await page.goto(serviceUrl);
+  await Promise.all([page.waitForURL(/\/gestione\/servizi\//), page.click("a.edit")]);
+  await axe(page, "edit form");
+  const newName = "Assistenza domiciliare anziani – Centro storico (aggiornato)";
+  await page.fill("#name", newName);
+  await page.check("#day6");
+  await shot(page, "05-edit");
+  await Promise.all([page.waitForURL(/\/servizi\/.*salvato=1/), page.click("form.edit-form button[type=submit]")]);
+  check((await page.textContent("h1")).trim() === newName, "the service shows its new name");
+  check((await page.textContent(".notice")).includes("Servizio salvato"), "the save is confirmed");
+  check((await page.textContent("table.hours")).includes("Domenica"), "the new opening day shows");
+  await shot(page, "06-saved");
+  await axe(page, "saved service");
+
+  console.log("the change is in the search and the HSDS API");
+  await page.goto(base + "/cerca?q=aggiornato&luogo=p0&raggio=2");
+  check((await page.textContent(".hits")).includes(newName), "search finds the new name");
+  const api = await (await fetch(`${base}/hsds/services?search=aggiornato`)).json();
+  check(api.total_items === 1 && api.contents[0].name === newName, "the HSDS API returns it");
+
+  console.log("English");
+  await page.goto(base + "/?lang=en");
+  check((await page.getAttribute("html", "lang")) === "en", "switched to English");
+  check((await page.textContent("h1")).includes("near you"), "English heading");
+  await page.goto(base + "/cerca?q=home+care&luogo=p0&raggio=5");
+  check((await page.getAttribute("html", "lang")) === "en", "the choice is remembered");
+  check(Number(await page.textContent(".count")) > 0, "English words find Italian services");
+  await shot(page, "07-english");
+  await axe(page, "results in English");
+
+  console.log("without JavaScript");
+  const nojs = await browser.newContext({ javaScriptEnabled: false, locale: "it-IT", bypassCSP: true });
+  const p2 = await nojs.newPage();
+  await p2.goto(base + "/");
+  await p2.fill("#q", "mensa");
+  await Promise.all([p2.waitForURL(/\/cerca\?/), p2.click("form.search button[type=submit]")]);
+  check(Number(await p2.textContent(".count")) > 0, "search works without JavaScript");
+  check((await p2.$$("#map svg")).length === 1, "the server-drawn map shows without JavaScript");
+  await shot(p2, "08-no-javascript");
+
+  console.log("not found");
+  const r = await page.goto(base + "/non-esiste");
+  check(r.status() === 404, "unknown pages are 404");
+  await axe(page, "404");
+} catch (e) {
+  failures++;
+  console.error(e);
+} finally {
+  if (browser) await browser.close();
+  server.kill("SIGINT");
+  await new Promise((r) => (exited ? r() : server.on("exit", r)));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+if (failures > 0) {
+  console.log(`\nbrowser test: ${failures} failure(s); screenshots in web/test-results/`);
+  process.exit(1);
+}
+console.log("\nbrowser test passed; screenshots in web/test-results/");
