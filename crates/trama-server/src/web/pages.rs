@@ -1060,13 +1060,28 @@ struct FormTarget {
 impl FormTarget {
     fn for_service(existing: Option<ServiceId>) -> Self {
         match existing {
-            Some(id) => Self { action: format!("/gestione/servizi/{id}"), is_new: false, delete_url: Some(format!("/gestione/servizi/{id}/elimina")) },
-            None => Self { action: "/gestione/servizi/nuovo".into(), is_new: true, delete_url: None },
+            Some(id) => Self {
+                action: format!("/gestione/servizi/{id}"),
+                is_new: false,
+                delete_url: Some(format!("/gestione/servizi/{id}/elimina")),
+            },
+            None => Self {
+                action: "/gestione/servizi/nuovo".into(),
+                is_new: true,
+                delete_url: None,
+            },
         }
     }
 }
 
-async fn form_page(state: &AppState, l: &Layout, p: &trama_core::auth::Principal, target: FormTarget, f: ServiceForm, error: Option<(String, String)>) -> Result<Response, ApiError> {
+async fn form_page(
+    state: &AppState,
+    l: &Layout,
+    p: &trama_core::auth::Principal,
+    target: FormTarget,
+    f: ServiceForm,
+    error: Option<(String, String)>,
+) -> Result<Response, ApiError> {
     let mut orgs = vec![];
     let mut locations = vec![];
     for oid in p.administered_organizations() {
@@ -1097,7 +1112,11 @@ async fn form_page(state: &AppState, l: &Layout, p: &trama_core::auth::Principal
     } else {
         StatusCode::OK
     };
-    let FormTarget { action, is_new, delete_url } = target;
+    let FormTarget {
+        action,
+        is_new,
+        delete_url,
+    } = target;
     let page = ServiceFormPage {
         l,
         action,
@@ -1136,8 +1155,7 @@ pub async fn new_service_form(
         .next()
         .map(|o| o.to_string())
         .unwrap_or_default();
-    form_page(&state, &l, p, FormTarget::for_service(None), f, None)
-    .await
+    form_page(&state, &l, p, FormTarget::for_service(None), f, None).await
 }
 
 async fn submit(
@@ -1170,7 +1188,14 @@ async fn submit(
     let service = match f.apply(base) {
         Ok(s) => s,
         Err(e) => {
-            return form_page(state, l, p, FormTarget::for_service(existing), f, Some((e.field.clone(), e.to_string())))
+            return form_page(
+                state,
+                l,
+                p,
+                FormTarget::for_service(existing),
+                f,
+                Some((e.field.clone(), e.to_string())),
+            )
             .await;
         }
     };
@@ -1178,7 +1203,14 @@ async fn submit(
         Ok(_) => Ok(Redirect::to(&format!("/servizi/{id}?salvato=1")).into_response()),
         Err(e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_))) => {
             let field = e.field().unwrap_or("").to_string();
-            form_page(state, l, p, FormTarget::for_service(existing), f, Some((field, e.to_string())))
+            form_page(
+                state,
+                l,
+                p,
+                FormTarget::for_service(existing),
+                f,
+                Some((field, e.to_string())),
+            )
             .await
         }
         Err(ApiError::Forbidden(_)) => Ok(refuse(l, StatusCode::FORBIDDEN, l.t.forbidden_text)),
