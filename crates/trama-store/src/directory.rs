@@ -116,8 +116,20 @@ pub(crate) async fn write_bundle(
     b: &Bundle,
     english: &HashMap<Uuid, String>,
     replace_links: bool,
+    strict: bool,
     progress: &mut (dyn FnMut(ImportProgress) + Send),
-) -> Result<()> {
+) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    // A reference to something absent: an error for API writes, a warning for imports (the
+    // document keeps the reference as given; the indexed column is left empty).
+    let mut dangling = |field: String, reason: String| -> Result<()> {
+        if strict {
+            Err(StoreError::Reference { field, reason })
+        } else {
+            warnings.push(format!("{field}: {reason}; kept in the document only"));
+            Ok(())
+        }
+    };
     let now = OffsetDateTime::now_utc();
     let total = b.len();
     let mut done = 0usize;
@@ -139,6 +151,7 @@ pub(crate) async fn write_bundle(
         tick(1);
     }
     for t in b.taxonomy_terms.iter() {
+        let mut taxonomy = t.taxonomy_id;
         if let Some(tax) = t.taxonomy_id
             && !b.taxonomies.contains(&tax)
         {
@@ -148,10 +161,11 @@ pub(crate) async fn write_bundle(
                 .await?
                 .is_some();
             if !known {
-                return Err(StoreError::Reference {
-                    field: format!("taxonomy_terms[{}].taxonomy_id", t.id),
-                    reason: format!("taxonomy {tax} does not exist"),
-                });
+                dangling(
+                    format!("taxonomy_terms[{}].taxonomy_id", t.id),
+                    format!("taxonomy {tax} does not exist"),
+                )?;
+                taxonomy = None;
             }
         }
         sqlx::query(
@@ -161,7 +175,7 @@ pub(crate) async fn write_bundle(
              name = excluded.name, name_en = COALESCE(excluded.name_en, taxonomy_terms.name_en), doc = excluded.doc",
         )
         .bind(t.id.to_string())
-        .bind(t.taxonomy_id.map(|u| u.to_string()))
+        .bind(taxonomy.map(|u| u.to_string()))
         .bind(t.parent_id.map(|u| u.to_string()))
         .bind(t.code.clone())
         .bind(t.name.clone())
@@ -188,14 +202,16 @@ pub(crate) async fn write_bundle(
         tick(1);
     }
     for l in b.locations.iter() {
+        let mut owner = l.organization_id;
         if let Some(org) = l.organization_id
             && !b.organizations.contains(&org)
             && !exists(conn, "organizations", &org).await?
         {
-            return Err(StoreError::Reference {
-                field: format!("locations[{}].organization_id", l.id),
-                reason: format!("organization {org} does not exist"),
-            });
+            dangling(
+                format!("locations[{}].organization_id", l.id),
+                format!("organization {org} does not exist"),
+            )?;
+            owner = None;
         }
         let point = location_point(l);
         sqlx::query(
@@ -205,7 +221,7 @@ pub(crate) async fn write_bundle(
              longitude = excluded.longitude, cell = excluded.cell, doc = excluded.doc, modified_at = excluded.modified_at",
         )
         .bind(l.id.to_string())
-        .bind(l.organization_id.map(|u| u.to_string()))
+        .bind(owner.map(|u| u.to_string()))
         .bind(l.name.clone())
         .bind(point.map(|p| p.lat()))
         .bind(point.map(|p| p.lon()))
@@ -234,16 +250,18 @@ pub(crate) async fn write_bundle(
     let analyzer = Analyzer::new();
     let mut touched: HashSet<Uuid> = HashSet::new();
     for s in b.services.iter() {
+        let mut owner = s.organization_id;
         if let Some(org) = s.organization_id
             && !b.organizations.contains(&org)
             && !exists(conn, "organizations", &org).await?
         {
-            return Err(StoreError::Reference {
-                field: format!("services[{}].organization_id", s.id),
-                reason: format!("organization {org} does not exist"),
-            });
+            dangling(
+                format!("services[{}].organization_id", s.id),
+                format!("organization {org} does not exist"),
+            )?;
+            owner = None;
         }
-        write_service(conn, s, &analyzer, now).await?;
+        write_service(conn, s, owner, &analyzer, now).await?;
         if replace_links {
             sqlx::query("DELETE FROM service_at_locations WHERE service_id = $1")
                 .bind(s.id.to_string())
@@ -261,19 +279,22 @@ pub(crate) async fn write_bundle(
             });
         };
         if !b.services.contains(&service_id) && !exists(conn, "services", &service_id).await? {
+            // A link without its service cannot be kept anywhere, even in lenient mode.
             return Err(StoreError::Reference {
                 field: format!("service_at_locations[{}].service_id", sal.id),
                 reason: format!("service {service_id} does not exist"),
             });
         }
+        let mut place = sal.location_id;
         if let Some(loc) = sal.location_id
             && !b.locations.contains(&loc)
             && !exists(conn, "locations", &loc).await?
         {
-            return Err(StoreError::Reference {
-                field: format!("service_at_locations[{}].location_id", sal.id),
-                reason: format!("location {loc} does not exist"),
-            });
+            dangling(
+                format!("service_at_locations[{}].location_id", sal.id),
+                format!("location {loc} does not exist"),
+            )?;
+            place = None;
         }
         sqlx::query(
             "INSERT INTO service_at_locations (id, service_id, location_id, doc, modified_at) \
@@ -282,7 +303,7 @@ pub(crate) async fn write_bundle(
         )
         .bind(sal.id.to_string())
         .bind(service_id.to_string())
-        .bind(sal.location_id.map(|u| u.to_string()))
+        .bind(place.map(|u| u.to_string()))
         .bind(to_json(sal))
         .bind(to_micros(now))
         .execute(&mut *conn)
@@ -293,7 +314,7 @@ pub(crate) async fn write_bundle(
     for id in touched {
         refresh_points(conn, id).await?;
     }
-    Ok(())
+    Ok(warnings)
 }
 
 async fn refresh_points(conn: &mut AnyConnection, service: Uuid) -> Result<()> {
@@ -345,6 +366,7 @@ async fn insert_pairs(
 async fn write_service(
     conn: &mut AnyConnection,
     s: &Service,
+    owner: Option<Uuid>,
     analyzer: &Analyzer,
     now: OffsetDateTime,
 ) -> Result<()> {
@@ -382,7 +404,7 @@ async fn write_service(
          doc = excluded.doc, weekly_hours = excluded.weekly_hours, modified_at = excluded.modified_at",
     )
     .bind(id.clone())
-    .bind(s.organization_id.map(|u| u.to_string()))
+    .bind(owner.map(|u| u.to_string()))
     .bind(s.name.clone())
     .bind(s.status.clone())
     .bind(to_json(&doc))
@@ -431,7 +453,7 @@ async fn write_service(
             texts.extend(r.get::<Option<String>, _>(1));
         }
     }
-    if let Some(org) = s.organization_id {
+    if let Some(org) = owner {
         let r = sqlx::query("SELECT name FROM organizations WHERE id = $1")
             .bind(org.to_string())
             .fetch_optional(&mut *conn)
@@ -489,16 +511,18 @@ fn push_service_filters(sql: &mut Sql, q: &ServiceQuery, term_ids: &[String], an
 }
 
 impl Store {
-    /// Writes HSDS data in one transaction: all of it or, on any error, none of it.
+    /// Imports HSDS data in one transaction: all of it or, on any error, none of it. References
+    /// to entities that exist nowhere are kept in the documents and reported in the returned
+    /// warnings (the official HSDS examples have some).
     pub async fn import_bundle(
         &self,
         b: &Bundle,
         progress: &mut (dyn FnMut(ImportProgress) + Send),
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let mut tx = self.write.begin().await?;
-        write_bundle(&mut tx, b, &HashMap::new(), false, progress).await?;
+        let warnings = write_bundle(&mut tx, b, &HashMap::new(), false, false, progress).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(warnings)
     }
 
     /// Writes a service with exactly the links to locations it carries (and any nested
@@ -509,7 +533,7 @@ impl Store {
         // The service's organisation must exist already; a nested organisation is not written.
         b.organizations = Default::default();
         let mut tx = self.write.begin().await?;
-        write_bundle(&mut tx, &b, &HashMap::new(), true, &mut |_| {}).await?;
+        write_bundle(&mut tx, &b, &HashMap::new(), true, true, &mut |_| {}).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -521,7 +545,7 @@ impl Store {
             b.add_location(l.clone());
         }
         let mut tx = self.write.begin().await?;
-        write_bundle(&mut tx, &b, &HashMap::new(), false, &mut |_| {}).await?;
+        write_bundle(&mut tx, &b, &HashMap::new(), false, true, &mut |_| {}).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -533,7 +557,7 @@ impl Store {
         for (o, _) in orgs {
             b.add_organization(o.clone());
         }
-        write_bundle(&mut tx, &b, &HashMap::new(), false, &mut |_| {}).await?;
+        write_bundle(&mut tx, &b, &HashMap::new(), false, true, &mut |_| {}).await?;
         for (o, kind) in orgs {
             sqlx::query("UPDATE organizations SET kind = $1 WHERE id = $2")
                 .bind(kind.clone())
@@ -555,7 +579,7 @@ impl Store {
             b.add_term(term.clone());
         }
         let mut tx = self.write.begin().await?;
-        write_bundle(&mut tx, &b, &english, false, &mut |_| {}).await?;
+        write_bundle(&mut tx, &b, &english, false, true, &mut |_| {}).await?;
         tx.commit().await?;
         Ok(())
     }

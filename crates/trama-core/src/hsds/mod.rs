@@ -1,7 +1,9 @@
 //! The Open Referral HSDS 3.0 model and the API's paging envelope.
 
 mod bundle;
+pub mod json;
 mod model;
+pub mod tabular;
 
 pub use bundle::{Bundle, Collection, attribute_term_ids};
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod directory;
+mod hsds_examples;
 
 use trama_store::{Store, StoreOptions};
 
