@@ -75,6 +75,15 @@ fn get_bool(p: &HashMap<String, String>, k: &str) -> ApiResult<bool> {
         .unwrap_or(false))
 }
 
+/// Checks boolean flags of the HSDS OpenAPI that an endpoint accepts (even those it does not
+/// act on): a value that is not a boolean is a 400, as the description promises.
+fn check_flags(p: &HashMap<String, String>, names: &[&str]) -> ApiResult<()> {
+    for n in names {
+        get_bool(p, n)?;
+    }
+    Ok(())
+}
+
 /// `GET /hsds/services`: the directory search.
 #[utoipa::path(get, path = "/hsds/services", tag = "hsds",
     params(
@@ -87,6 +96,7 @@ fn get_bool(p: &HashMap<String, String>, k: &str) -> ApiResult<bool> {
         ("radius_km" = Option<f64>, Query, description = "Default 10, at most 100"),
         ("open_now" = Option<bool>, Query), ("funder" = Option<String>, Query),
         ("full" = Option<bool>, Query, description = "Fully nested services"),
+        ("minimal" = Option<bool>, Query, description = "Only id and last_modified of each service"),
         ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query, description = "1 to 500, default 20"),
     ),
     responses((status = 200, description = "A page of services"), (status = 400, body = crate::error::ErrorEnvelope)))]
@@ -97,7 +107,18 @@ pub async fn list_services(
     let p = params(p)?;
     let q = ServiceQuery::parse(|k| p.get(k).map(String::as_str))?;
     let full = get_bool(&p, "full")?;
+    let minimal = get_bool(&p, "minimal")?;
     let result = state.store.search_services(&q, state.now_local()).await?;
+    if minimal {
+        // HSDS `minimal`: the description asks for each service's id and modification time;
+        // the response schema also requires name and status, so those come too.
+        let items = result
+            .hits
+            .iter()
+            .map(|h| json!({"id": h.service.id, "name": h.service.name, "status": h.service.status, "last_modified": h.service.last_modified}))
+            .collect();
+        return Ok(Json(Page::new(items, result.total, q.page)));
+    }
     let mut items = Vec::with_capacity(result.hits.len());
     for h in &result.hits {
         let mut v = hit_json(h);
@@ -148,6 +169,7 @@ pub async fn list_organizations(
     p: Params,
 ) -> ApiResult<Json<Page<Value>>> {
     let p = params(p)?;
+    check_flags(&p, &["full", "full_service"])?;
     let page = PageRequest::parse(
         p.get("page").map(String::as_str),
         p.get("per_page").map(String::as_str),
@@ -167,7 +189,9 @@ pub async fn list_organizations(
 pub async fn get_organization(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    p: Params,
 ) -> ApiResult<Json<Value>> {
+    check_flags(&params(p)?, &["full_service"])?;
     let oid = OrganizationId::parse("id", &id)?;
     let (o, _) = state
         .store
@@ -188,6 +212,7 @@ pub async fn list_service_at_locations(
     p: Params,
 ) -> ApiResult<Json<Page<Value>>> {
     let p = params(p)?;
+    check_flags(&p, &["full"])?;
     let q = ServiceQuery::parse(|k| p.get(k).map(String::as_str))?;
     if q.near.is_some() || q.open_now || q.funder.is_some() {
         return Err(ApiError::InvalidParameter(trama_core::FieldError::new(

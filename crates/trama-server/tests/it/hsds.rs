@@ -239,6 +239,14 @@ both!(
         assert_eq!(v["total_items"], 2);
         let v = app.get("/hsds/services?open_now=true").await.json();
         assert_eq!(v["total_items"], 2);
+        let v = app.get("/hsds/services?minimal=true").await.json();
+        let item = v["contents"][0].as_object().unwrap();
+        let keys: Vec<&String> = item.keys().collect();
+        assert_eq!(
+            keys,
+            ["id", "last_modified", "name", "status"],
+            "minimal items: what the HSDS schema requires, and the modification time"
+        );
     }
 );
 
@@ -263,6 +271,9 @@ both!(
             ("/hsds/services?modified_after=ieri", "modified_after"),
             ("/hsds/services?open_now=forse", "open_now"),
             ("/hsds/services?full=maybe", "full"),
+            ("/hsds/services?minimal=null", "minimal"),
+            ("/hsds/organizations?full_service=null", "full_service"),
+            ("/hsds/service_at_locations?full=null", "full"),
             ("/hsds/services/not-a-uuid", "id"),
             ("/hsds/organizations?per_page=0", "per_page"),
             ("/hsds/taxonomy_terms?parent_id=x", "parent_id"),
