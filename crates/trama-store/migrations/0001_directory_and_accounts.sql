@@ -110,6 +110,19 @@ CREATE INDEX service_points_cell ON service_points (cell, service_id);
 CREATE INDEX service_points_location ON service_points (location_id);
 CREATE INDEX service_points_latitude ON service_points (latitude);
 
+-- The same points by category: the search near a point in a category reads only its rows.
+CREATE TABLE service_term_points (
+    term_id TEXT NOT NULL,
+    cell BIGINT NOT NULL,
+    service_id TEXT NOT NULL REFERENCES services (id) ON DELETE CASCADE,
+    location_id TEXT NOT NULL,
+    latitude DOUBLE PRECISION NOT NULL,
+    longitude DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (term_id, cell, service_id, location_id)
+);
+CREATE INDEX service_term_points_service ON service_term_points (service_id);
+CREATE INDEX service_term_points_location ON service_term_points (location_id);
+
 -- Territorial areas: Municipi, NIL.
 CREATE TABLE areas (
     id TEXT PRIMARY KEY,

@@ -244,6 +244,18 @@ pub(crate) async fn write_bundle(
         .bind(l.id.to_string())
         .execute(&mut *conn)
         .await?;
+        sqlx::query("DELETE FROM service_term_points WHERE location_id = $1")
+            .bind(l.id.to_string())
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO service_term_points (term_id, cell, service_id, location_id, latitude, longitude) \
+             SELECT st.term_id, p.cell, p.service_id, p.location_id, p.latitude, p.longitude FROM service_points p \
+             JOIN service_terms st ON st.service_id = p.service_id WHERE p.location_id = $1 ON CONFLICT DO NOTHING",
+        )
+        .bind(l.id.to_string())
+        .execute(&mut *conn)
+        .await?;
         tick(1);
     }
 
@@ -327,6 +339,18 @@ async fn refresh_points(conn: &mut AnyConnection, service: Uuid) -> Result<()> {
          SELECT sal.service_id, l.id, l.latitude, l.longitude, l.cell FROM service_at_locations sal \
          JOIN locations l ON l.id = sal.location_id WHERE sal.service_id = $1 AND l.latitude IS NOT NULL \
          ON CONFLICT DO NOTHING",
+    )
+    .bind(service.to_string())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM service_term_points WHERE service_id = $1")
+        .bind(service.to_string())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO service_term_points (term_id, cell, service_id, location_id, latitude, longitude) \
+         SELECT st.term_id, p.cell, p.service_id, p.location_id, p.latitude, p.longitude FROM service_points p \
+         JOIN service_terms st ON st.service_id = p.service_id WHERE p.service_id = $1 ON CONFLICT DO NOTHING",
     )
     .bind(service.to_string())
     .execute(&mut *conn)
@@ -469,7 +493,15 @@ async fn write_service(
 }
 
 /// Adds the parts of a query that filter services (aliased `s`) to `sql`.
-fn push_service_filters(sql: &mut Sql, q: &ServiceQuery, term_ids: &[String], analyzer: &Analyzer) {
+/// `terms_done`: the category is already applied by the table the query reads (the points by
+/// category), so it is not repeated here.
+fn push_service_filters(
+    sql: &mut Sql,
+    q: &ServiceQuery,
+    term_ids: &[String],
+    analyzer: &Analyzer,
+    terms_done: bool,
+) {
     if let Some(org) = q.organization_id {
         sql.push(" AND s.organization_id = ")
             .bind_text(org.to_string());
@@ -478,7 +510,7 @@ fn push_service_filters(sql: &mut Sql, q: &ServiceQuery, term_ids: &[String], an
         sql.push(" AND s.modified_at >= ")
             .bind(Val::I64(to_micros(t)));
     }
-    if q.taxonomy_term_id.is_some() {
+    if q.taxonomy_term_id.is_some() && !terms_done {
         sql.push(" AND s.id IN (SELECT service_id FROM service_terms WHERE term_id IN ");
         sql.bind_list(term_ids.iter().cloned());
         sql.push(")");
@@ -606,6 +638,7 @@ impl Store {
             "DELETE FROM service_funders WHERE service_id = $1",
             "DELETE FROM service_words WHERE service_id = $1",
             "DELETE FROM service_points WHERE service_id = $1",
+            "DELETE FROM service_term_points WHERE service_id = $1",
             "DELETE FROM service_at_locations WHERE service_id = $1",
         ] {
             sqlx::query(sql)
@@ -746,11 +779,11 @@ impl Store {
         // Without a point or "open now", SQL counts and pages.
         if q.near.is_none() && !q.open_now {
             let mut count = Sql::new("SELECT COUNT(*) FROM services s WHERE 1 = 1");
-            push_service_filters(&mut count, q, &term_ids, &analyzer);
+            push_service_filters(&mut count, q, &term_ids, &analyzer, false);
             let total = count.build().fetch_one(&self.read).await?.get::<i64, _>(0) as u64;
             q.page.check_within(total)?;
             let mut sql = Sql::new("SELECT s.id FROM services s WHERE 1 = 1");
-            push_service_filters(&mut sql, q, &term_ids, &analyzer);
+            push_service_filters(&mut sql, q, &term_ids, &analyzer, false);
             sql.push(" ORDER BY s.name, s.id LIMIT ")
                 .bind(Val::I64(q.page.per_page as i64))
                 .push(" OFFSET ")
@@ -768,12 +801,23 @@ impl Store {
 
         // Otherwise fetch the candidates, then measure, filter and sort here.
         let mut sql;
+        let by_category = q.near.is_some() && q.taxonomy_term_id.is_some();
         if let Some(near) = &q.near {
             let bbox = near.point.bounding_box(near.radius.km());
-            sql = Sql::new(
-                "SELECT s.id, s.name, s.weekly_hours, p.location_id, p.latitude, p.longitude \
-                 FROM service_points p JOIN services s ON s.id = p.service_id WHERE ",
-            );
+            if by_category {
+                // Points by category, then by cell: an index range per (category, cell).
+                sql = Sql::new(
+                    "SELECT s.id, s.name, s.weekly_hours, p.location_id, p.latitude, p.longitude \
+                     FROM service_term_points p JOIN services s ON s.id = p.service_id WHERE p.term_id IN ",
+                );
+                sql.bind_list(term_ids.iter().cloned());
+                sql.push(" AND ");
+            } else {
+                sql = Sql::new(
+                    "SELECT s.id, s.name, s.weekly_hours, p.location_id, p.latitude, p.longitude \
+                     FROM service_points p JOIN services s ON s.id = p.service_id WHERE ",
+                );
+            }
             match grid_cells_covering(&bbox, 400) {
                 Some(cells) => {
                     sql.push("p.cell IN (");
@@ -799,7 +843,7 @@ impl Store {
         } else {
             sql = Sql::new("SELECT s.id, s.name, s.weekly_hours FROM services s WHERE 1 = 1");
         }
-        push_service_filters(&mut sql, q, &term_ids, &analyzer);
+        push_service_filters(&mut sql, q, &term_ids, &analyzer, by_category);
         let rows = sql.build().fetch_all(&self.read).await?;
 
         struct Cand {
@@ -920,14 +964,14 @@ impl Store {
         let mut count = Sql::new(
             "SELECT COUNT(*) FROM service_at_locations sal JOIN services s ON s.id = sal.service_id WHERE 1 = 1",
         );
-        push_service_filters(&mut count, q, &term_ids, &analyzer);
+        push_service_filters(&mut count, q, &term_ids, &analyzer, false);
         let total = count.build().fetch_one(&self.read).await?.get::<i64, _>(0) as u64;
         q.page.check_within(total)?;
         let mut sql = Sql::new(
             "SELECT sal.id, sal.doc, l.doc FROM service_at_locations sal JOIN services s ON s.id = sal.service_id \
              LEFT JOIN locations l ON l.id = sal.location_id WHERE 1 = 1",
         );
-        push_service_filters(&mut sql, q, &term_ids, &analyzer);
+        push_service_filters(&mut sql, q, &term_ids, &analyzer, false);
         sql.push(" ORDER BY sal.id LIMIT ")
             .bind(Val::I64(q.page.per_page as i64))
             .push(" OFFSET ")

@@ -182,6 +182,16 @@ impl Store {
         self.backend
     }
 
+    /// Refreshes the query planner's statistics (after a large import or the demo's load).
+    pub async fn optimize(&self) -> Result<()> {
+        let sql = match self.backend {
+            Backend::Sqlite => "ANALYZE",
+            Backend::Postgres => "ANALYZE",
+        };
+        sqlx::query(sql).execute(&self.write).await?;
+        Ok(())
+    }
+
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
@@ -232,6 +242,7 @@ impl Store {
     pub async fn wipe(&self) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for sql in [
+            "DELETE FROM service_term_points",
             "DELETE FROM service_points",
             "DELETE FROM service_words",
             "DELETE FROM service_funders",

@@ -626,18 +626,19 @@ fn generate(seed: u64, scale: f64, s: &Sampler) -> Generated {
     }
     let mut used = std::collections::HashSet::new();
     used.insert(PROVIDER_NAME.to_string());
-    let mut unique = |rng: &mut ChaCha8Rng, prefix: &str, suffix: &str| loop {
-        let name = format!(
-            "{prefix} {}{}{suffix}",
-            NAME_ROOTS.choose(rng).expect("roots"),
-            NAME_SUFFIXES.choose(rng).expect("suffixes")
-        );
-        if used.insert(name.clone()) {
-            return name;
+    // A name not used yet: a root and a suffix; once the few hundred combinations of a prefix are
+    // taken (large --scale), a district number makes it unique ("... Milano 2", "... Milano 3").
+    let mut unique = |rng: &mut ChaCha8Rng, prefix: &str, suffix: &str| {
+        let root = NAME_ROOTS.choose(rng).expect("roots");
+        let tail = NAME_SUFFIXES.choose(rng).expect("suffixes");
+        let base = format!("{prefix} {root}{tail}");
+        let mut name = format!("{base}{suffix}");
+        let mut n = 2;
+        while !used.insert(name.clone()) {
+            name = format!("{base} {n}{suffix}");
+            n += 1;
         }
-        if used.len() > 5_000 {
-            return format!("{prefix} {} {suffix}", used.len());
-        }
+        name
     };
     for _ in 0..n(139.0) {
         let name = unique(&mut rng, "Cooperativa Sociale", "");
@@ -1082,6 +1083,7 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
                 .await?;
         }
     }
+    store.optimize().await?;
     let elapsed = started.elapsed().as_secs_f64();
     store.set_setting(SETTING, &key).await?;
     store

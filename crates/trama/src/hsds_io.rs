@@ -67,6 +67,7 @@ pub async fn import(store: &Store, path: &Path) -> Result<()> {
     warnings.extend(
         result.map_err(|e| anyhow::anyhow!("{}: {e} (nothing was imported)", path.display()))?,
     );
+    store.optimize().await?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }

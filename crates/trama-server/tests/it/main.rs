@@ -2,6 +2,8 @@
 
 mod api;
 mod hsds;
+mod logs;
+mod web;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -60,6 +62,30 @@ impl TestApp {
             .await
             .unwrap();
         Self::with(url, None).await
+    }
+
+    /// With the Prometheus recorder installed (one per test process).
+    pub async fn sqlite_with_metrics() -> Self {
+        static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+            std::sync::OnceLock::new();
+        let handle = HANDLE
+            .get_or_init(|| {
+                metrics_exporter_prometheus::PrometheusBuilder::new()
+                    .install_recorder()
+                    .expect("one recorder")
+            })
+            .clone();
+        let (dir, url) = trama_testkit::sqlite_url();
+        let mut app = Self::with(url, Some(dir)).await;
+        let state = AppState::new(
+            app.state.store.clone(),
+            (*app.state.config).clone(),
+            Some(handle),
+        )
+        .unwrap();
+        app.router = trama_server::router(state.clone());
+        app.state = state;
+        app
     }
 
     async fn with(url: String, dir: Option<tempfile::TempDir>) -> Self {

@@ -1,0 +1,79 @@
+//! Passwords never reach a log; metrics count requests.
+
+use serde_json::json;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use crate::TestApp;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// A current-thread runtime: the handlers run on this thread, under this test's subscriber.
+#[tokio::test]
+async fn passwords_never_reach_a_log() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::sqlite().await;
+    let secret = "una-password-riconoscibile-1234";
+    app.send(
+        "POST",
+        "/api/auth/register",
+        None,
+        &json!({"email": "log@example.it", "password": secret, "display_name": "Log"}),
+    )
+    .await;
+    app.send(
+        "POST",
+        "/api/auth/login",
+        None,
+        &json!({"email": "log@example.it", "password": "sbagliata-ma-riconoscibile"}),
+    )
+    .await;
+    app.send(
+        "POST",
+        "/api/auth/login",
+        None,
+        &json!({"email": "log@example.it", "password": secret}),
+    )
+    .await;
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("failed login") && text.contains("login"),
+        "the logins were logged: {text}"
+    );
+    assert!(
+        !text.contains(secret) && !text.contains("sbagliata-ma-riconoscibile"),
+        "a password reached the log"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests() {
+    let app = TestApp::sqlite_with_metrics().await;
+    app.get("/hsds/services").await;
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    assert!(
+        r.text().contains("trama_http_requests_total"),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("route=\"/hsds/services\""));
+}
