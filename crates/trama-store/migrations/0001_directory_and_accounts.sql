@@ -104,6 +104,9 @@ CREATE TABLE service_points (
     longitude DOUBLE PRECISION NOT NULL,
     -- floor(latitude * 100) * 100000 + floor(longitude * 100): cells of about 1.1 x 0.8 km.
     cell BIGINT NOT NULL,
+    -- Copies of the service's name and weekly hours, so a search reads no other table.
+    name TEXT NOT NULL,
+    weekly_hours TEXT NOT NULL,
     PRIMARY KEY (service_id, location_id)
 );
 CREATE INDEX service_points_cell ON service_points (cell, service_id);
@@ -118,6 +121,8 @@ CREATE TABLE service_term_points (
     location_id TEXT NOT NULL,
     latitude DOUBLE PRECISION NOT NULL,
     longitude DOUBLE PRECISION NOT NULL,
+    name TEXT NOT NULL,
+    weekly_hours TEXT NOT NULL,
     PRIMARY KEY (term_id, cell, service_id, location_id)
 );
 CREATE INDEX service_term_points_service ON service_term_points (service_id);

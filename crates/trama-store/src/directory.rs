@@ -236,10 +236,10 @@ pub(crate) async fn write_bundle(
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "INSERT INTO service_points (service_id, location_id, latitude, longitude, cell) \
-             SELECT sal.service_id, l.id, l.latitude, l.longitude, l.cell FROM service_at_locations sal \
-             JOIN locations l ON l.id = sal.location_id WHERE l.id = $1 AND l.latitude IS NOT NULL \
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO service_points (service_id, location_id, latitude, longitude, cell, name, weekly_hours) \
+             SELECT sal.service_id, l.id, l.latitude, l.longitude, l.cell, s.name, s.weekly_hours FROM service_at_locations sal \
+             JOIN locations l ON l.id = sal.location_id JOIN services s ON s.id = sal.service_id \
+             WHERE l.id = $1 AND l.latitude IS NOT NULL ON CONFLICT DO NOTHING",
         )
         .bind(l.id.to_string())
         .execute(&mut *conn)
@@ -249,9 +249,10 @@ pub(crate) async fn write_bundle(
             .execute(&mut *conn)
             .await?;
         sqlx::query(
-            "INSERT INTO service_term_points (term_id, cell, service_id, location_id, latitude, longitude) \
-             SELECT st.term_id, p.cell, p.service_id, p.location_id, p.latitude, p.longitude FROM service_points p \
-             JOIN service_terms st ON st.service_id = p.service_id WHERE p.location_id = $1 ON CONFLICT DO NOTHING",
+            "INSERT INTO service_term_points (term_id, cell, service_id, location_id, latitude, longitude, name, weekly_hours) \
+             SELECT st.term_id, p.cell, p.service_id, p.location_id, p.latitude, p.longitude, p.name, p.weekly_hours \
+             FROM service_points p JOIN service_terms st ON st.service_id = p.service_id WHERE p.location_id = $1 \
+             ON CONFLICT DO NOTHING",
         )
         .bind(l.id.to_string())
         .execute(&mut *conn)
@@ -335,10 +336,10 @@ async fn refresh_points(conn: &mut AnyConnection, service: Uuid) -> Result<()> {
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO service_points (service_id, location_id, latitude, longitude, cell) \
-         SELECT sal.service_id, l.id, l.latitude, l.longitude, l.cell FROM service_at_locations sal \
-         JOIN locations l ON l.id = sal.location_id WHERE sal.service_id = $1 AND l.latitude IS NOT NULL \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO service_points (service_id, location_id, latitude, longitude, cell, name, weekly_hours) \
+         SELECT sal.service_id, l.id, l.latitude, l.longitude, l.cell, s.name, s.weekly_hours FROM service_at_locations sal \
+         JOIN locations l ON l.id = sal.location_id JOIN services s ON s.id = sal.service_id \
+         WHERE sal.service_id = $1 AND l.latitude IS NOT NULL ON CONFLICT DO NOTHING",
     )
     .bind(service.to_string())
     .execute(&mut *conn)
@@ -348,9 +349,10 @@ async fn refresh_points(conn: &mut AnyConnection, service: Uuid) -> Result<()> {
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO service_term_points (term_id, cell, service_id, location_id, latitude, longitude) \
-         SELECT st.term_id, p.cell, p.service_id, p.location_id, p.latitude, p.longitude FROM service_points p \
-         JOIN service_terms st ON st.service_id = p.service_id WHERE p.service_id = $1 ON CONFLICT DO NOTHING",
+        "INSERT INTO service_term_points (term_id, cell, service_id, location_id, latitude, longitude, name, weekly_hours) \
+         SELECT st.term_id, p.cell, p.service_id, p.location_id, p.latitude, p.longitude, p.name, p.weekly_hours \
+         FROM service_points p JOIN service_terms st ON st.service_id = p.service_id WHERE p.service_id = $1 \
+         ON CONFLICT DO NOTHING",
     )
     .bind(service.to_string())
     .execute(&mut *conn)
@@ -492,41 +494,69 @@ async fn write_service(
     Ok(())
 }
 
-/// Adds the parts of a query that filter services (aliased `s`) to `sql`.
-/// `terms_done`: the category is already applied by the table the query reads (the points by
-/// category), so it is not repeated here.
+/// What a query's rows are: services (`s`), or search points (`p`), which carry the service's
+/// id, name and hours but no other column of it.
+#[derive(Clone, Copy, PartialEq)]
+enum Rows {
+    Services,
+    Points,
+}
+
+/// Adds the parts of a query that filter services to `sql`. `terms_done`: the category is
+/// already applied by the table the query reads (the points by category).
 fn push_service_filters(
     sql: &mut Sql,
     q: &ServiceQuery,
     term_ids: &[String],
     analyzer: &Analyzer,
+    from: Rows,
     terms_done: bool,
 ) {
+    let id = match from {
+        Rows::Services => "s.id",
+        Rows::Points => "p.service_id",
+    };
     if let Some(org) = q.organization_id {
-        sql.push(" AND s.organization_id = ")
-            .bind_text(org.to_string());
+        match from {
+            Rows::Services => sql
+                .push(" AND s.organization_id = ")
+                .bind_text(org.to_string()),
+            Rows::Points => sql
+                .push(" AND p.service_id IN (SELECT id FROM services WHERE organization_id = ")
+                .bind_text(org.to_string())
+                .push(")"),
+        };
     }
     if let Some(t) = q.modified_after {
-        sql.push(" AND s.modified_at >= ")
-            .bind(Val::I64(to_micros(t)));
+        match from {
+            Rows::Services => sql
+                .push(" AND s.modified_at >= ")
+                .bind(Val::I64(to_micros(t))),
+            Rows::Points => sql
+                .push(" AND p.service_id IN (SELECT id FROM services WHERE modified_at >= ")
+                .bind(Val::I64(to_micros(t)))
+                .push(")"),
+        };
     }
     if q.taxonomy_term_id.is_some() && !terms_done {
-        sql.push(" AND s.id IN (SELECT service_id FROM service_terms WHERE term_id IN ");
+        sql.push(" AND ")
+            .push(id)
+            .push(" IN (SELECT service_id FROM service_terms WHERE term_id IN ");
         sql.bind_list(term_ids.iter().cloned());
         sql.push(")");
     }
     if let Some(tax) = q.taxonomy_id {
-        sql.push(
-            " AND s.id IN (SELECT st.service_id FROM service_terms st JOIN taxonomy_terms tt \
+        sql.push(" AND ").push(id).push(
+            " IN (SELECT st.service_id FROM service_terms st JOIN taxonomy_terms tt \
              ON tt.id = st.term_id WHERE tt.taxonomy_id = ",
-        )
-        .bind_text(tax.to_string())
-        .push(")");
+        );
+        sql.bind_text(tax.to_string()).push(")");
     }
     if let Some(f) = &q.funder {
-        sql.push(" AND s.id IN (SELECT service_id FROM service_funders WHERE funder = ")
-            .bind_text(f.clone())
-            .push(")");
+        sql.push(" AND ")
+            .push(id)
+            .push(" IN (SELECT service_id FROM service_funders WHERE funder = ");
+        sql.bind_text(f.clone()).push(")");
     }
     if let Some(text) = &q.search {
         let groups = analyzer.query_groups(text);
@@ -535,7 +565,9 @@ fn push_service_filters(
             sql.push(" AND 1 = 0");
         }
         for g in groups {
-            sql.push(" AND s.id IN (SELECT service_id FROM service_words WHERE term IN ");
+            sql.push(" AND ")
+                .push(id)
+                .push(" IN (SELECT service_id FROM service_words WHERE term IN ");
             sql.bind_list(g);
             sql.push(")");
         }
@@ -779,11 +811,11 @@ impl Store {
         // Without a point or "open now", SQL counts and pages.
         if q.near.is_none() && !q.open_now {
             let mut count = Sql::new("SELECT COUNT(*) FROM services s WHERE 1 = 1");
-            push_service_filters(&mut count, q, &term_ids, &analyzer, false);
+            push_service_filters(&mut count, q, &term_ids, &analyzer, Rows::Services, false);
             let total = count.build().fetch_one(&self.read).await?.get::<i64, _>(0) as u64;
             q.page.check_within(total)?;
             let mut sql = Sql::new("SELECT s.id FROM services s WHERE 1 = 1");
-            push_service_filters(&mut sql, q, &term_ids, &analyzer, false);
+            push_service_filters(&mut sql, q, &term_ids, &analyzer, Rows::Services, false);
             sql.push(" ORDER BY s.name, s.id LIMIT ")
                 .bind(Val::I64(q.page.per_page as i64))
                 .push(" OFFSET ")
@@ -807,15 +839,15 @@ impl Store {
             if by_category {
                 // Points by category, then by cell: an index range per (category, cell).
                 sql = Sql::new(
-                    "SELECT s.id, s.name, s.weekly_hours, p.location_id, p.latitude, p.longitude \
-                     FROM service_term_points p JOIN services s ON s.id = p.service_id WHERE p.term_id IN ",
+                    "SELECT p.service_id, p.name, p.weekly_hours, p.location_id, p.latitude, p.longitude \
+                     FROM service_term_points p WHERE p.term_id IN ",
                 );
                 sql.bind_list(term_ids.iter().cloned());
                 sql.push(" AND ");
             } else {
                 sql = Sql::new(
-                    "SELECT s.id, s.name, s.weekly_hours, p.location_id, p.latitude, p.longitude \
-                     FROM service_points p JOIN services s ON s.id = p.service_id WHERE ",
+                    "SELECT p.service_id, p.name, p.weekly_hours, p.location_id, p.latitude, p.longitude \
+                     FROM service_points p WHERE ",
                 );
             }
             match grid_cells_covering(&bbox, 400) {
@@ -843,7 +875,18 @@ impl Store {
         } else {
             sql = Sql::new("SELECT s.id, s.name, s.weekly_hours FROM services s WHERE 1 = 1");
         }
-        push_service_filters(&mut sql, q, &term_ids, &analyzer, by_category);
+        push_service_filters(
+            &mut sql,
+            q,
+            &term_ids,
+            &analyzer,
+            if q.near.is_some() {
+                Rows::Points
+            } else {
+                Rows::Services
+            },
+            by_category,
+        );
         let rows = sql.build().fetch_all(&self.read).await?;
 
         struct Cand {
@@ -879,12 +922,18 @@ impl Store {
                 }
                 continue;
             }
-            let hours: WeeklyHours = parse_doc("service hours", &id, &r.get::<String, _>(2))?;
+            // Hours matter here only for the "open now" filter; the page's hits get theirs later.
+            let open = if q.open_now {
+                let hours: WeeklyHours = parse_doc("service hours", &id, &r.get::<String, _>(2))?;
+                hours.is_open_at(now_local)
+            } else {
+                true
+            };
             cands.insert(
                 id,
                 Cand {
                     name: r.get(1),
-                    open: hours.is_open_at(now_local),
+                    open,
                     best: point,
                 },
             );
@@ -964,14 +1013,14 @@ impl Store {
         let mut count = Sql::new(
             "SELECT COUNT(*) FROM service_at_locations sal JOIN services s ON s.id = sal.service_id WHERE 1 = 1",
         );
-        push_service_filters(&mut count, q, &term_ids, &analyzer, false);
+        push_service_filters(&mut count, q, &term_ids, &analyzer, Rows::Services, false);
         let total = count.build().fetch_one(&self.read).await?.get::<i64, _>(0) as u64;
         q.page.check_within(total)?;
         let mut sql = Sql::new(
             "SELECT sal.id, sal.doc, l.doc FROM service_at_locations sal JOIN services s ON s.id = sal.service_id \
              LEFT JOIN locations l ON l.id = sal.location_id WHERE 1 = 1",
         );
-        push_service_filters(&mut sql, q, &term_ids, &analyzer, false);
+        push_service_filters(&mut sql, q, &term_ids, &analyzer, Rows::Services, false);
         sql.push(" ORDER BY sal.id LIMIT ")
             .bind(Val::I64(q.page.per_page as i64))
             .push(" OFFSET ")

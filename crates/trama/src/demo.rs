@@ -1097,3 +1097,77 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
         store.count_users().await?
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fallback() -> Sampler {
+        Sampler {
+            nil: vec![],
+            municipi: milano_municipi(),
+        }
+    }
+
+    #[test]
+    fn the_same_seed_builds_the_same_territory() {
+        let a = generate(7, 0.2, &fallback());
+        let b = generate(7, 0.2, &fallback());
+        let ids = |g: &Generated| g.bundle.services.iter().map(|s| s.id).collect::<Vec<_>>();
+        assert_eq!(ids(&a), ids(&b));
+        assert_ne!(ids(&a), ids(&generate(8, 0.2, &fallback())));
+    }
+
+    #[test]
+    fn scale_one_has_what_the_demo_promises() {
+        let g = generate(DEFAULT_SEED, 1.0, &fallback());
+        assert!(
+            g.bundle.organizations.len() >= 300,
+            "{}",
+            g.bundle.organizations.len()
+        );
+        assert!(
+            g.bundle.services.len() >= 1_490,
+            "{}",
+            g.bundle.services.len()
+        );
+        assert_eq!(g.hubs.len(), 120);
+        // Every service has a category and a place inside Milan (links are taken apart into the bundle's own list).
+        let place_of = |sid: Uuid| {
+            let link = g
+                .bundle
+                .service_at_locations
+                .iter()
+                .find(|l| l.service_id == Some(sid))
+                .expect("every service has a place");
+            let loc = g.bundle.locations.get(&link.location_id.unwrap()).unwrap();
+            Coordinates::new(loc.latitude.unwrap(), loc.longitude.unwrap()).unwrap()
+        };
+        for s in g.bundle.services.iter() {
+            assert!(!s.attributes.is_empty(), "{}", s.name);
+            let p = place_of(s.id);
+            assert!(
+                (45.3..45.6).contains(&p.lat()) && (9.0..9.35).contains(&p.lon()),
+                "{p:?}"
+            );
+        }
+        // The demo provider has its home-care service by Piazza del Duomo.
+        let provider = g
+            .bundle
+            .organizations
+            .iter()
+            .find(|o| o.name == PROVIDER_NAME)
+            .unwrap();
+        let duomo = Coordinates::new(45.4642, 9.19).unwrap();
+        let near = g
+            .bundle
+            .services
+            .iter()
+            .filter(|s| s.organization_id == Some(provider.id))
+            .any(|s| {
+                s.name.starts_with("Assistenza domiciliare")
+                    && place_of(s.id).distance_km(&duomo) < 0.5
+            });
+        assert!(near);
+    }
+}
