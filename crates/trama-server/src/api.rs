@@ -205,6 +205,11 @@ pub async fn open_session(
         return Err(ApiError::BadCredentials);
     };
     state.login_failures.clear(&account_key);
+    // Expired sessions are never honoured; logins are a natural moment to clear them away.
+    let purged = state.store.purge_sessions().await?;
+    if purged > 0 {
+        tracing::debug!(purged, "expired sessions removed");
+    }
     let secret = random_token();
     let csrf = random_token();
     let expires =
