@@ -466,6 +466,20 @@ pub struct PlaceLine {
     pub address: String,
 }
 
+impl PlaceLine {
+    /// A place's name and first address, as a page lists it.
+    fn of(loc: &trama_core::hsds::Location) -> Self {
+        PlaceLine {
+            name: loc.name.clone().unwrap_or_default(),
+            address: loc
+                .addresses
+                .first()
+                .map(|a| format!("{}, {} {}", a.address_1, a.postal_code, a.city))
+                .unwrap_or_default(),
+        }
+    }
+}
+
 pub async fn service(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -494,14 +508,7 @@ pub async fn service(
         .service_at_locations
         .iter()
         .filter_map(|sal| sal.location.as_deref())
-        .map(|loc| PlaceLine {
-            name: loc.name.clone().unwrap_or_default(),
-            address: loc
-                .addresses
-                .first()
-                .map(|a| format!("{}, {} {}", a.address_1, a.postal_code, a.city))
-                .unwrap_or_default(),
-        })
+        .map(PlaceLine::of)
         .collect();
     let points: Vec<serde_json::Value> = s
         .service_at_locations
@@ -570,18 +577,7 @@ pub async fn organization(
     let Some((o, _)) = state.store.get_organization(oid).await? else {
         return Ok(not_found(&l));
     };
-    let places = o
-        .locations
-        .iter()
-        .map(|loc| PlaceLine {
-            name: loc.name.clone().unwrap_or_default(),
-            address: loc
-                .addresses
-                .first()
-                .map(|a| format!("{}, {} {}", a.address_1, a.postal_code, a.city))
-                .unwrap_or_default(),
-        })
-        .collect();
+    let places = o.locations.iter().map(PlaceLine::of).collect();
     Ok(l.render(StatusCode::OK, &OrganizationPage { l: &l, o, places }))
 }
 
