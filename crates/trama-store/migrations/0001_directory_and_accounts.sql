@@ -203,3 +203,17 @@ CREATE TABLE settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Every directory write bumps this counter and lists the services it touched ('*': all), so
+-- each server process can bring its in-memory search index up to date (see search_cache.rs).
+CREATE TABLE directory_version (
+    id BIGINT PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+INSERT INTO directory_version (id, version) VALUES (1, 0);
+
+CREATE TABLE directory_changes (
+    version BIGINT NOT NULL,
+    service_id TEXT NOT NULL,
+    PRIMARY KEY (version, service_id)
+);

@@ -324,10 +324,64 @@ pub(crate) async fn write_bundle(
         touched.insert(service_id);
         tick(1);
     }
-    for id in touched {
-        refresh_points(conn, id).await?;
+    for id in &touched {
+        refresh_points(conn, *id).await?;
     }
+    // Tell the search indexes what changed: the services written, those delivered at the places
+    // written, or everything when names they show (organisations, categories) may have changed.
+    let full =
+        !b.organizations.is_empty() || !b.taxonomy_terms.is_empty() || !b.taxonomies.is_empty();
+    if !full {
+        for l in b.locations.iter() {
+            let rows =
+                sqlx::query("SELECT service_id FROM service_at_locations WHERE location_id = $1")
+                    .bind(l.id.to_string())
+                    .fetch_all(&mut *conn)
+                    .await?;
+            touched.extend(
+                rows.iter()
+                    .filter_map(|r| r.get::<String, _>(0).parse::<Uuid>().ok()),
+            );
+        }
+    }
+    let ids: Vec<Uuid> = touched.into_iter().collect();
+    record_changes(conn, &ids, full).await?;
     Ok(warnings)
+}
+
+/// Bumps the directory's version and records what changed under it. The counter row's lock
+/// (PostgreSQL) or the single writer (SQLite) makes versions commit in order.
+pub(crate) async fn record_changes(
+    conn: &mut AnyConnection,
+    ids: &[Uuid],
+    full: bool,
+) -> Result<()> {
+    let v: i64 = sqlx::query(
+        "UPDATE directory_version SET version = version + 1 WHERE id = 1 RETURNING version",
+    )
+    .fetch_one(&mut *conn)
+    .await?
+    .get(0);
+    let mut values: Vec<String> = ids.iter().map(|u| u.to_string()).collect();
+    if full {
+        values = vec!["*".to_string()];
+    }
+    for chunk in values.chunks(200) {
+        let mut sql = Sql::new("INSERT INTO directory_changes (version, service_id) VALUES ");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(Val::I64(v))
+                .push(", ")
+                .bind_text(id.clone())
+                .push(")");
+        }
+        sql.push(" ON CONFLICT DO NOTHING");
+        sql.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn refresh_points(conn: &mut AnyConnection, service: Uuid) -> Result<()> {
@@ -683,6 +737,9 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        if n > 0 {
+            record_changes(&mut tx, &[id.as_uuid()], false).await?;
+        }
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -802,6 +859,15 @@ impl Store {
         q: &ServiceQuery,
         now_local: PrimitiveDateTime,
     ) -> Result<SearchResult> {
+        // Near a point, without words or a whole taxonomy: from the in-memory index.
+        if let Some(near) = &q.near
+            && q.search.is_none()
+            && q.taxonomy_id.is_none()
+            && let Some(cells) =
+                grid_cells_covering(&near.point.bounding_box(near.radius.km()), 400)
+        {
+            return self.search_near_in_memory(q, near, &cells, now_local).await;
+        }
         let analyzer = Analyzer::new();
         let term_ids = match q.taxonomy_term_id {
             Some(t) => self.term_subtree(t).await?,
@@ -962,6 +1028,96 @@ impl Store {
             .filter_map(|(id, c)| c.best.map(|b| (id, b)))
             .collect();
         let hits = self.hits_for(&ids, &extra, now_local).await?;
+        Ok(SearchResult { total, hits })
+    }
+
+    async fn search_near_in_memory(
+        &self,
+        q: &ServiceQuery,
+        near: &trama_core::query::Near,
+        cells: &[i64],
+        now_local: PrimitiveDateTime,
+    ) -> Result<SearchResult> {
+        let snap = self.cache.current(&self.read).await?;
+        let terms: Option<Vec<Uuid>> = q.taxonomy_term_id.map(|t| snap.subtree(t.as_uuid()));
+        let after = q.modified_after.map(to_micros);
+        let mut verdict: HashMap<Uuid, bool> = HashMap::new();
+        let mut best: HashMap<Uuid, (f64, LocationId, Coordinates)> = HashMap::new();
+        let radius = near.radius.km();
+        let mut visit = |p: &crate::search_cache::Point| {
+            let keep = *verdict.entry(p.service).or_insert_with(|| {
+                let Some(s) = snap.services.get(&p.service) else {
+                    return false;
+                };
+                q.organization_id
+                    .is_none_or(|o| s.organization_id == Some(o.as_uuid()))
+                    && after.is_none_or(|t| s.modified_at >= t)
+                    && q.funder.as_ref().is_none_or(|f| s.funders.contains(f))
+                    && (!q.open_now || s.hours.is_open_at(now_local))
+            });
+            if !keep {
+                return;
+            }
+            let d = near.point.distance_km(&p.at);
+            if d > radius {
+                return;
+            }
+            let e = best.entry(p.service).or_insert((d, p.location, p.at));
+            if d < e.0 {
+                *e = (d, p.location, p.at);
+            }
+        };
+        for cell in cells {
+            match &terms {
+                Some(terms) => {
+                    for t in terms {
+                        for p in snap
+                            .by_term_cell
+                            .get(&(*t, *cell))
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[])
+                        {
+                            visit(p);
+                        }
+                    }
+                }
+                None => {
+                    for p in snap.by_cell.get(cell).map(Vec::as_slice).unwrap_or(&[]) {
+                        visit(p);
+                    }
+                }
+            }
+        }
+        let mut list: Vec<(Uuid, (f64, LocationId, Coordinates))> = best.into_iter().collect();
+        let name = |id: &Uuid| {
+            snap.services
+                .get(id)
+                .map(|s| s.summary.name.as_str())
+                .unwrap_or("")
+        };
+        list.sort_by(|a, b| {
+            a.1.0
+                .total_cmp(&b.1.0)
+                .then_with(|| name(&a.0).cmp(name(&b.0)))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        let total = list.len() as u64;
+        q.page.check_within(total)?;
+        let hits = list
+            .into_iter()
+            .skip(q.page.offset() as usize)
+            .take(q.page.per_page as usize)
+            .filter_map(|(id, (d, loc, at))| {
+                let s = snap.services.get(&id)?;
+                Some(SearchHit {
+                    service: s.summary.clone(),
+                    organization_name: s.organization_name.clone(),
+                    distance_km: Some(d),
+                    point: Some((loc, at)),
+                    open_now: s.hours.is_open_at(now_local),
+                })
+            })
+            .collect();
         Ok(SearchResult { total, hits })
     }
 

@@ -8,6 +8,7 @@
 mod accounts;
 mod areas;
 mod directory;
+mod search_cache;
 mod sql;
 
 pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
@@ -115,6 +116,7 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    cache: std::sync::Arc<search_cache::SearchCache>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -169,6 +171,7 @@ impl Store {
             read,
             write,
             backend,
+            cache: Default::default(),
         })
     }
 
@@ -260,9 +263,11 @@ impl Store {
             "DELETE FROM users",
             "DELETE FROM audit_log",
             "DELETE FROM settings",
+            "DELETE FROM directory_changes",
         ] {
             sqlx::query(sql).execute(&mut *tx).await?;
         }
+        directory::record_changes(&mut tx, &[], true).await?;
         tx.commit().await?;
         Ok(())
     }

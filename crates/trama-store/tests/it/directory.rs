@@ -516,3 +516,71 @@ both!(organizations_and_taxonomies, |store: Store| async move {
         2
     );
 });
+
+/// Two server processes on one database: what one writes, the other's search sees at once
+/// (its in-memory index follows the directory's change log).
+async fn two_processes_agree(url: String) {
+    let opts = trama_store::StoreOptions {
+        max_connections: 4,
+        ..Default::default()
+    };
+    let a = Store::connect(&url, &opts).await.unwrap();
+    a.migrate().await.unwrap();
+    let b = Store::connect(&url, &opts).await.unwrap();
+    let (coop, s) = fixture(&a).await;
+    let (lat, lon) = (DUOMO.0.to_string(), DUOMO.1.to_string());
+    let near = query(&[
+        ("lat", &lat),
+        ("lon", &lon),
+        ("radius_km", "3"),
+        ("taxonomy_term_id", &term_id("C").to_string()),
+    ]);
+    assert_eq!(
+        b.search_services(&near, monday_morning())
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    // A writes: a new name, then a deletion; B's next search reflects each.
+    let mut renamed = s[1].clone();
+    renamed.name = "ADI – nuovo nome".into();
+    a.put_service(&renamed).await.unwrap();
+    let r = b.search_services(&near, monday_morning()).await.unwrap();
+    assert!(
+        r.hits.iter().any(|h| h.service.name == "ADI – nuovo nome"),
+        "B sees A's rename"
+    );
+    a.delete_service(ServiceId(s[0].id)).await.unwrap();
+    assert_eq!(
+        b.search_services(&near, monday_morning())
+            .await
+            .unwrap()
+            .total,
+        1,
+        "B sees A's deletion"
+    );
+    // A renames the organisation: every hit of B shows the new name.
+    let mut org = coop.clone();
+    org.name = "Cooperativa Sociale Il Melograno Due".into();
+    a.put_organizations(&[(org, None)]).await.unwrap();
+    let r = b.search_services(&near, monday_morning()).await.unwrap();
+    assert_eq!(
+        r.hits[0].organization_name.as_deref(),
+        Some("Cooperativa Sociale Il Melograno Due")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_agree_on_sqlite() {
+    let (_dir, url) = trama_testkit::sqlite_url();
+    two_processes_agree(url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_agree_on_postgres() {
+    let url = tokio::task::spawn_blocking(trama_testkit::postgres_url)
+        .await
+        .unwrap();
+    two_processes_agree(url).await;
+}
