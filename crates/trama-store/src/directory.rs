@@ -868,6 +868,16 @@ impl Store {
         {
             return self.search_near_in_memory(q, near, &cells, now_local).await;
         }
+        self.search_services_sql(q, now_local).await
+    }
+
+    /// The same search through SQL only, without the in-memory index: what searches with words
+    /// use, and what the tests hold the index to.
+    pub async fn search_services_sql(
+        &self,
+        q: &ServiceQuery,
+        now_local: PrimitiveDateTime,
+    ) -> Result<SearchResult> {
         let analyzer = Analyzer::new();
         let term_ids = match q.taxonomy_term_id {
             Some(t) => self.term_subtree(t).await?,

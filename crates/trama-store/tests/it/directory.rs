@@ -584,3 +584,65 @@ async fn two_processes_agree_on_postgres() {
         .unwrap();
     two_processes_agree(url).await;
 }
+
+both!(the_index_answers_like_sql, |store: Store| async move {
+    let (coop, _) = fixture(&store).await;
+    let other = OrganizationId::new().to_string();
+    let coop_id = coop.id.to_string();
+    let c = term_id("C").to_string();
+    let c1 = term_id("C1").to_string();
+    let d1 = term_id("D1").to_string();
+    let places = [("45.4642", "9.19"), ("45.50", "9.21"), ("45.45", "9.20")];
+    let mut checked = 0;
+    for (lat, lon) in places {
+        for radius in ["0.5", "2", "7"] {
+            for extra in [
+                vec![],
+                vec![("taxonomy_term_id", c.as_str())],
+                vec![("taxonomy_term_id", c1.as_str())],
+                vec![("taxonomy_term_id", d1.as_str())],
+                vec![("funder", "comune di milano")],
+                vec![("organization_id", coop_id.as_str())],
+                vec![("organization_id", other.as_str())],
+                vec![("open_now", "true")],
+                vec![("modified_after", "2999-01-01")],
+                vec![
+                    ("taxonomy_term_id", c.as_str()),
+                    ("open_now", "true"),
+                    ("funder", "ATS Milano"),
+                ],
+                vec![("per_page", "1"), ("page", "2")],
+            ] {
+                let mut pairs = vec![("lat", lat), ("lon", lon), ("radius_km", radius)];
+                pairs.extend(extra);
+                let q = query(&pairs);
+                let (m, s) = (
+                    store.search_services(&q, monday_morning()).await,
+                    store.search_services_sql(&q, monday_morning()).await,
+                );
+                match (m, s) {
+                    (Ok(m), Ok(s)) => {
+                        assert_eq!(m.total, s.total, "{pairs:?}");
+                        let ids = |r: &trama_store::SearchResult| {
+                            r.hits
+                                .iter()
+                                .map(|h| {
+                                    (
+                                        h.service.id,
+                                        h.distance_km.map(|d| (d * 1e6).round()),
+                                        h.open_now,
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                        };
+                        assert_eq!(ids(&m), ids(&s), "{pairs:?}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("{pairs:?}: {a:?} vs {b:?}"),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 99);
+});
