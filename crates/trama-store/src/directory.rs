@@ -871,6 +871,12 @@ impl Store {
         self.search_services_sql(q, now_local).await
     }
 
+    /// Builds (or brings up to date) the in-memory search index now, rather than at the first
+    /// search; returns how many services it holds.
+    pub async fn warm_search_index(&self) -> Result<usize> {
+        Ok(self.cache.current(&self.read).await?.services.len())
+    }
+
     /// The same search through SQL only, without the in-memory index: what searches with words
     /// use, and what the tests hold the index to.
     pub async fn search_services_sql(

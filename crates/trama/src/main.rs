@@ -148,6 +148,21 @@ async fn serve(cfg: Config, store: Store) -> Result<()> {
         .install_recorder()
         .ok();
     let listen = cfg.listen;
+    // Build the search index while the server starts, so the first search does not wait for it.
+    let warm = store.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match warm.warm_search_index().await {
+            Ok(n) => tracing::info!(
+                services = n,
+                seconds = started.elapsed().as_secs_f64(),
+                "search index ready"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "building the search index failed; searches will retry")
+            }
+        }
+    });
     let state = AppState::new(store, cfg, metrics).map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
