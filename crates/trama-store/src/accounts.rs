@@ -70,8 +70,10 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> UserRow {
     }
 }
 
-const USER_COLUMNS: &str =
-    "SELECT id, email, display_name, password_hash, locale, created_at FROM users";
+const USER_BY_EMAIL: &str =
+    "SELECT id, email, display_name, password_hash, locale, created_at FROM users WHERE email = $1";
+const USER_BY_ID: &str =
+    "SELECT id, email, display_name, password_hash, locale, created_at FROM users WHERE id = $1";
 
 impl Store {
     /// Creates a user. An e-mail already registered is a [`StoreError::Conflict`] on `email`.
@@ -136,7 +138,7 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
-        let r = sqlx::query(const_format_user("WHERE email = $1"))
+        let r = sqlx::query(USER_BY_EMAIL)
             .bind(email.as_str().to_string())
             .fetch_optional(&self.read)
             .await?;
@@ -144,7 +146,7 @@ impl Store {
     }
 
     pub async fn user(&self, id: UserId) -> Result<Option<UserRow>> {
-        let r = sqlx::query(const_format_user("WHERE id = $1"))
+        let r = sqlx::query(USER_BY_ID)
             .bind(id.to_string())
             .fetch_optional(&self.read)
             .await?;
@@ -361,17 +363,5 @@ impl Store {
                 detail: r.get(5),
             })
             .collect())
-    }
-}
-
-fn const_format_user(where_clause: &'static str) -> &'static str {
-    match where_clause {
-        "WHERE email = $1" => {
-            "SELECT id, email, display_name, password_hash, locale, created_at FROM users WHERE email = $1"
-        }
-        "WHERE id = $1" => {
-            "SELECT id, email, display_name, password_hash, locale, created_at FROM users WHERE id = $1"
-        }
-        _ => USER_COLUMNS,
     }
 }

@@ -1239,6 +1239,34 @@ impl Store {
         Ok(Some(sal))
     }
 
+    /// Counts the rows of `table` that `filter` keeps, refuses a page past the last, and returns
+    /// the page's rows: `columns` in `order`.
+    async fn count_and_page(
+        &self,
+        table: &str,
+        columns: &str,
+        order: &str,
+        filter: impl Fn(&mut Sql),
+        page: PageRequest,
+    ) -> Result<(u64, Vec<sqlx::any::AnyRow>)> {
+        let mut count = Sql::new("SELECT COUNT(*) FROM ");
+        count.push(table).push(" WHERE 1 = 1");
+        filter(&mut count);
+        let total = count.build().fetch_one(&self.read).await?.get::<i64, _>(0) as u64;
+        page.check_within(total)?;
+        let mut sql = Sql::new("SELECT ");
+        sql.push(columns)
+            .push(" FROM ")
+            .push(table)
+            .push(" WHERE 1 = 1");
+        filter(&mut sql);
+        sql.push(" ORDER BY ").push(order).push(" LIMIT ");
+        sql.bind(Val::I64(page.per_page as i64))
+            .push(" OFFSET ")
+            .bind(Val::I64(page.offset() as i64));
+        Ok((total, sql.build().fetch_all(&self.read).await?))
+    }
+
     /// HSDS `/organizations`: one-to-one fields, by name; `search` matches the name.
     pub async fn list_organizations(
         &self,
@@ -1252,17 +1280,9 @@ impl Store {
                     .push(" ESCAPE '\\'");
             }
         };
-        let mut count = Sql::new("SELECT COUNT(*) FROM organizations WHERE 1 = 1");
-        filter(&mut count);
-        let total = count.build().fetch_one(&self.read).await?.get::<i64, _>(0) as u64;
-        page.check_within(total)?;
-        let mut sql = Sql::new("SELECT id, doc FROM organizations WHERE 1 = 1");
-        filter(&mut sql);
-        sql.push(" ORDER BY name, id LIMIT ")
-            .bind(Val::I64(page.per_page as i64))
-            .push(" OFFSET ")
-            .bind(Val::I64(page.offset() as i64));
-        let rows = sql.build().fetch_all(&self.read).await?;
+        let (total, rows) = self
+            .count_and_page("organizations", "id, doc", "name, id", filter, page)
+            .await?;
         let items = rows
             .iter()
             .map(|r| {
@@ -1322,17 +1342,9 @@ impl Store {
                     .push(" ESCAPE '\\'");
             }
         };
-        let mut count = Sql::new("SELECT COUNT(*) FROM taxonomies WHERE 1 = 1");
-        filter(&mut count);
-        let total = count.build().fetch_one(&self.read).await?.get::<i64, _>(0) as u64;
-        page.check_within(total)?;
-        let mut sql = Sql::new("SELECT id, doc FROM taxonomies WHERE 1 = 1");
-        filter(&mut sql);
-        sql.push(" ORDER BY name, id LIMIT ")
-            .bind(Val::I64(page.per_page as i64))
-            .push(" OFFSET ")
-            .bind(Val::I64(page.offset() as i64));
-        let rows = sql.build().fetch_all(&self.read).await?;
+        let (total, rows) = self
+            .count_and_page("taxonomies", "id, doc", "name, id", filter, page)
+            .await?;
         let items = rows
             .iter()
             .map(|r| parse_doc("taxonomy", &r.get::<String, _>(0), &r.get::<String, _>(1)))
@@ -1376,17 +1388,15 @@ impl Store {
                 sql.bind_text(pat).push(" ESCAPE '\\')");
             }
         };
-        let mut count = Sql::new("SELECT COUNT(*) FROM taxonomy_terms WHERE 1 = 1");
-        filter(&mut count);
-        let total = count.build().fetch_one(&self.read).await?.get::<i64, _>(0) as u64;
-        page.check_within(total)?;
-        let mut sql = Sql::new("SELECT id, doc, name_en FROM taxonomy_terms WHERE 1 = 1");
-        filter(&mut sql);
-        sql.push(" ORDER BY code, name, id LIMIT ")
-            .bind(Val::I64(page.per_page as i64))
-            .push(" OFFSET ")
-            .bind(Val::I64(page.offset() as i64));
-        let rows = sql.build().fetch_all(&self.read).await?;
+        let (total, rows) = self
+            .count_and_page(
+                "taxonomy_terms",
+                "id, doc, name_en",
+                "code, name, id",
+                filter,
+                page,
+            )
+            .await?;
         let items = rows
             .iter()
             .map(|r| {
