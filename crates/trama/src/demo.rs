@@ -866,7 +866,7 @@ fn generate(seed: u64, scale: f64, s: &Sampler) -> Generated {
                 organization_id: Some(org.id),
                 name: format!("{base} – {short_muni}"),
                 description: Some(format!(
-                    "{base}. Servizio di {} rivolto a chi abita nel {short_muni}, in via {}. {}",
+                    "{base}. Servizio di {} rivolto a chi abita nel {short_muni}; sede in {}. {}",
                     org.name,
                     loc.addresses.first().map(|a| a.address_1.as_str()).unwrap_or("Milano"),
                     if free { "Gratuito." } else { "Con compartecipazione al costo in base all'ISEE." }

@@ -520,10 +520,18 @@ pub async fn service(
         .cost_options
         .iter()
         .map(|c| {
+            // Money shows with two decimals, in the page's language ("22,50 EUR" / "22.50 EUR").
             let amount = c.amount.map(|a| {
+                let cents = trama_core::money::Cents::from_decimal("amount", a)
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|_| format!("{a:.2}"));
+                let shown = if l.lang == super::Lang::It {
+                    cents.replace('.', ",")
+                } else {
+                    cents
+                };
                 format!(
-                    "{} {}",
-                    km(a, l.lang).replace(",0", ",00"),
+                    "{shown} {}",
                     c.currency.clone().unwrap_or_else(|| "EUR".into())
                 )
             });

@@ -56,6 +56,7 @@ pub fn service_body(org: &Organization, name: &str, term: &str, location: Uuid) 
         "funding": [{"source": "Comune di Milano"}],
         "schedules": [{"freq": "WEEKLY", "byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "24:00"}],
         "phones": [{"number": "+39 02 1234567"}],
+        "cost_options": [{"option": "Tariffa oraria", "currency": "EUR", "amount": 18.5}],
         "service_at_locations": [{"location_id": location}],
     })
 }

@@ -116,6 +116,10 @@ both!(pages_render_in_both_languages, |app: TestApp| async move {
         page.text().contains("Cooperativa Sociale Il Melograno")
             && page.text().contains("+39 02 1234567")
     );
+    assert!(
+        page.text().contains("Tariffa oraria: 18,50 EUR"),
+        "money with two decimals and the Italian comma"
+    );
     assert_eq!(
         app.get(&format!("/servizi/{}", Uuid::now_v7()))
             .await
