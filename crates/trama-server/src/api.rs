@@ -506,22 +506,26 @@ pub async fn save_service(
         .unwrap_or(now);
     s.last_modified = Some(rfc3339(millis));
     state.store.put_service(&s).await?;
-    state
-        .store
-        .audit(&AuditEntry {
-            at: now,
-            actor_id: Some(p.user_id),
-            action: if existing.is_some() {
-                "service.update".into()
-            } else {
-                "service.create".into()
-            },
-            subject_type: "service".into(),
-            subject_id: Some(s.id.to_string()),
-            detail: None,
-        })
-        .await?;
+    let action = if existing.is_some() {
+        "service.update"
+    } else {
+        "service.create"
+    };
+    audit_service(state, p, action, &s.id.to_string()).await?;
     Ok(s)
+}
+
+/// Records in the audit log who did what to a service.
+async fn audit_service(state: &AppState, p: &Principal, action: &str, id: &str) -> ApiResult<()> {
+    let entry = AuditEntry {
+        at: OffsetDateTime::now_utc(),
+        actor_id: Some(p.user_id),
+        action: action.into(),
+        subject_type: "service".into(),
+        subject_id: Some(id.into()),
+        detail: None,
+    };
+    Ok(state.store.audit(&entry).await?)
 }
 
 /// Deletes a provider's service.
@@ -538,17 +542,7 @@ pub async fn remove_service(state: &AppState, p: &Principal, id: ServiceId) -> A
         }
     }
     state.store.delete_service(id).await?;
-    state
-        .store
-        .audit(&AuditEntry {
-            at: OffsetDateTime::now_utc(),
-            actor_id: Some(p.user_id),
-            action: "service.delete".into(),
-            subject_type: "service".into(),
-            subject_id: Some(id.to_string()),
-            detail: None,
-        })
-        .await?;
+    audit_service(state, p, "service.delete", &id.to_string()).await?;
     Ok(())
 }
 

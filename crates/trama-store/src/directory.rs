@@ -1427,68 +1427,34 @@ impl Store {
         .transpose()
     }
 
-    /// Every stored entity, for export: calls `f` with each document in dependency order.
+    /// Every stored document of one table, as (id, JSON), by id.
+    async fn documents(&self, table: &str) -> Result<Vec<(String, String)>> {
+        let mut sql = Sql::new("SELECT id, doc FROM ");
+        sql.push(table).push(" ORDER BY id");
+        let rows = sql.build().fetch_all(&self.read).await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Every stored entity, for export, in dependency order.
     pub async fn export_bundle(&self) -> Result<Bundle> {
         let mut b = Bundle::default();
-        for r in sqlx::query("SELECT id, doc FROM taxonomies ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-        {
-            b.add_taxonomy(parse_doc(
-                "taxonomy",
-                &r.get::<String, _>(0),
-                &r.get::<String, _>(1),
-            )?);
+        for (id, doc) in self.documents("taxonomies").await? {
+            b.add_taxonomy(parse_doc("taxonomy", &id, &doc)?);
         }
-        for r in sqlx::query("SELECT id, doc FROM taxonomy_terms ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-        {
-            b.add_term(parse_doc(
-                "taxonomy_term",
-                &r.get::<String, _>(0),
-                &r.get::<String, _>(1),
-            )?);
+        for (id, doc) in self.documents("taxonomy_terms").await? {
+            b.add_term(parse_doc("taxonomy_term", &id, &doc)?);
         }
-        for r in sqlx::query("SELECT id, doc FROM organizations ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-        {
-            b.add_organization(parse_doc(
-                "organization",
-                &r.get::<String, _>(0),
-                &r.get::<String, _>(1),
-            )?);
+        for (id, doc) in self.documents("organizations").await? {
+            b.add_organization(parse_doc("organization", &id, &doc)?);
         }
-        for r in sqlx::query("SELECT id, doc FROM locations ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-        {
-            b.add_location(parse_doc(
-                "location",
-                &r.get::<String, _>(0),
-                &r.get::<String, _>(1),
-            )?);
+        for (id, doc) in self.documents("locations").await? {
+            b.add_location(parse_doc("location", &id, &doc)?);
         }
-        for r in sqlx::query("SELECT id, doc FROM services ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-        {
-            b.add_service(parse_doc(
-                "service",
-                &r.get::<String, _>(0),
-                &r.get::<String, _>(1),
-            )?);
+        for (id, doc) in self.documents("services").await? {
+            b.add_service(parse_doc("service", &id, &doc)?);
         }
-        for r in sqlx::query("SELECT id, doc FROM service_at_locations ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-        {
-            b.add_service_at_location(parse_doc(
-                "service_at_location",
-                &r.get::<String, _>(0),
-                &r.get::<String, _>(1),
-            )?);
+        for (id, doc) in self.documents("service_at_locations").await? {
+            b.add_service_at_location(parse_doc("service_at_location", &id, &doc)?);
         }
         Ok(b)
     }
