@@ -124,6 +124,45 @@ impl Principal {
                 .any(|g| g.role == Role::OrganizationAdmin && g.organization_id == Some(org))
     }
 
+    /// The organisations whose front-line work this person does: operators, case managers and
+    /// hub managers act for the people their organisation follows; organisation admins too.
+    pub fn operates_for(&self, org: OrganizationId) -> bool {
+        self.grants.iter().any(|g| {
+            g.organization_id == Some(org)
+                && matches!(
+                    g.role,
+                    Role::Operator | Role::CaseManager | Role::HubManager | Role::OrganizationAdmin
+                )
+        })
+    }
+
+    /// The organisations this person operates for (see [`Principal::operates_for`]).
+    pub fn operator_organizations(&self) -> Vec<OrganizationId> {
+        let mut v: Vec<OrganizationId> = self
+            .grants
+            .iter()
+            .filter(|g| {
+                matches!(
+                    g.role,
+                    Role::Operator | Role::CaseManager | Role::HubManager | Role::OrganizationAdmin
+                )
+            })
+            .filter_map(|g| g.organization_id)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Hub managers run their organisation's hubs (so do its admins and the territory admin).
+    pub fn can_manage_hubs_of(&self, org: OrganizationId) -> bool {
+        self.has_role(Role::TerritoryAdmin)
+            || self.grants.iter().any(|g| {
+                g.organization_id == Some(org)
+                    && matches!(g.role, Role::HubManager | Role::OrganizationAdmin)
+            })
+    }
+
     /// The organisations this person administers.
     pub fn administered_organizations(&self) -> impl Iterator<Item = OrganizationId> + '_ {
         self.grants

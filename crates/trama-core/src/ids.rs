@@ -95,3 +95,27 @@ id_type!(
     /// An API token (its public handle; the secret is never stored).
     ApiTokenId
 );
+id_type!(
+    /// A need for help posted by (or for) a person.
+    NeedId
+);
+id_type!(
+    /// An offer of help by a volunteer or an organisation.
+    OfferId
+);
+id_type!(
+    /// A match between a need and an offer.
+    MatchId
+);
+id_type!(
+    /// An emergency campaign (heatwave, flu season).
+    CampaignId
+);
+id_type!(
+    /// A bookable room of a community hub.
+    RoomId
+);
+id_type!(
+    /// A notification shown in the app (and sent by e-mail when configured).
+    NotificationId
+);

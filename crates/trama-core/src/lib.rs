@@ -3,11 +3,15 @@
 
 pub mod areas;
 pub mod auth;
+pub mod contribution;
 pub mod error;
 pub mod geo;
 pub mod hsds;
+pub mod hubs;
 pub mod ids;
+pub mod matching;
 pub mod money;
+pub mod needs;
 pub mod query;
 pub mod schedule;
 pub mod taxonomy;

@@ -232,6 +232,52 @@ pub const AREE_UTENZA: &[SeedTerm] = &[
     t("U7", None, "Multiutenza", "Everyone"),
 ];
 
+/// Neighbourly help: what people ask of and offer to each other (needs and offers). Codes H1…
+pub const AIUTI: &[SeedTerm] = &[
+    t("H1", None, "Spesa e commissioni", "Shopping and errands"),
+    t(
+        "H2",
+        None,
+        "Compagnia e telefonate",
+        "Company and phone calls",
+    ),
+    t(
+        "H3",
+        None,
+        "Accompagnamento a visite e uffici",
+        "Going along to appointments",
+    ),
+    t(
+        "H4",
+        None,
+        "Piccole riparazioni in casa",
+        "Small repairs at home",
+    ),
+    t("H5", None, "Aiuto compiti e doposcuola", "Homework help"),
+    t("H6", None, "Custodia dei bambini", "Childminding"),
+    t(
+        "H7",
+        None,
+        "Pasti e consegne a domicilio",
+        "Meals and deliveries at home",
+    ),
+    t(
+        "H8",
+        None,
+        "Aiuto digitale e pratiche",
+        "Digital help and paperwork",
+    ),
+    t("H9", None, "Trasporto in auto", "Lifts by car"),
+    t(
+        "H10",
+        None,
+        "Cura leggera della persona",
+        "Light personal care",
+    ),
+    t("H11", None, "Passeggiate e uscite", "Walks and outings"),
+    t("H12", None, "Cura degli animali", "Pet care"),
+];
+
 /// A seeded taxonomy and its terms, with the English label of each term beside it.
 pub struct SeedTaxonomy {
     pub taxonomy: Taxonomy,
@@ -304,6 +350,13 @@ pub fn seed_taxonomies() -> Vec<SeedTaxonomy> {
             "https://www.istat.it/",
             AREE_UTENZA,
         ),
+        build(
+            "aiuti",
+            "Aiuti tra vicini",
+            "Le forme di aiuto che le persone si chiedono e si offrono nel territorio.",
+            "https://trama.example/taxonomy/aiuti",
+            AIUTI,
+        ),
     ]
 }
 
@@ -314,7 +367,11 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_parents_exist() {
-        let all: Vec<&SeedTerm> = NOMENCLATORE.iter().chain(AREE_UTENZA).collect();
+        let all: Vec<&SeedTerm> = NOMENCLATORE
+            .iter()
+            .chain(AREE_UTENZA)
+            .chain(AIUTI)
+            .collect();
         let codes: HashSet<&str> = all.iter().map(|t| t.code).collect();
         assert_eq!(codes.len(), all.len());
         for t in &all {

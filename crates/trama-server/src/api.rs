@@ -524,6 +524,7 @@ async fn audit_service(state: &AppState, p: &Principal, action: &str, id: &str) 
         subject_type: "service".into(),
         subject_id: Some(id.into()),
         detail: None,
+        on_behalf_of: None,
     };
     Ok(state.store.audit(&entry).await?)
 }

@@ -54,6 +54,8 @@ pub struct AuditEntry {
     pub subject_type: String,
     pub subject_id: Option<String>,
     pub detail: Option<String>,
+    /// The person an operator acted for (assisted mode), if any.
+    pub on_behalf_of: Option<UserId>,
 }
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> UserRow {
@@ -329,7 +331,7 @@ impl Store {
 
     /// Appends to the audit log.
     pub async fn audit(&self, e: &AuditEntry) -> Result<()> {
-        sqlx::query("INSERT INTO audit_log (id, at, actor_id, action, subject_type, subject_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        sqlx::query("INSERT INTO audit_log (id, at, actor_id, action, subject_type, subject_id, detail, on_behalf_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(to_micros(e.at))
             .bind(e.actor_id.map(|u| u.to_string()))
@@ -337,6 +339,7 @@ impl Store {
             .bind(e.subject_type.clone())
             .bind(e.subject_id.clone())
             .bind(e.detail.clone())
+            .bind(e.on_behalf_of.map(|u| u.to_string()))
             .execute(&self.write)
             .await?;
         Ok(())
@@ -345,23 +348,40 @@ impl Store {
     /// The audit entries about one subject, newest first.
     pub async fn audit_of(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
-            "SELECT at, actor_id, action, subject_type, subject_id, detail FROM audit_log \
+            "SELECT at, actor_id, action, subject_type, subject_id, detail, on_behalf_of FROM audit_log \
              WHERE subject_type = $1 AND subject_id = $2 ORDER BY at DESC, id DESC",
         )
         .bind(subject_type.to_string())
         .bind(subject_id.to_string())
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditEntry {
-                at: from_micros(r.get(0)),
-                actor_id: r.get::<Option<String>, _>(1).and_then(|s| s.parse().ok()),
-                action: r.get(2),
-                subject_type: r.get(3),
-                subject_id: r.get(4),
-                detail: r.get(5),
-            })
-            .collect())
+        Ok(rows.iter().map(audit_from_row).collect())
+    }
+
+    /// What others did for this person (assisted mode) or with their file, newest first: the
+    /// person's own view of the audit log.
+    pub async fn audit_about_person(&self, person: UserId, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT at, actor_id, action, subject_type, subject_id, detail, on_behalf_of FROM audit_log \
+             WHERE (on_behalf_of = $1 OR (subject_type = 'person' AND subject_id = $1)) \
+             AND (actor_id IS NULL OR actor_id <> $1) ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(person.to_string())
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(audit_from_row).collect())
+    }
+}
+
+fn audit_from_row(r: &sqlx::any::AnyRow) -> AuditEntry {
+    AuditEntry {
+        at: from_micros(r.get(0)),
+        actor_id: r.get::<Option<String>, _>(1).and_then(|s| s.parse().ok()),
+        action: r.get(2),
+        subject_type: r.get(3),
+        subject_id: r.get(4),
+        detail: r.get(5),
+        on_behalf_of: r.get::<Option<String>, _>(6).and_then(|s| s.parse().ok()),
     }
 }

@@ -7,12 +7,22 @@
 
 mod accounts;
 mod areas;
+mod community;
 mod directory;
+mod needs;
 mod search_cache;
 mod sql;
 
 pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
+pub use community::{
+    AssistedPerson, BookingRow, CampaignCounts, CampaignRow, HubRecord, HubRow, NewCampaign,
+    NotificationRow, PendingEmail, RoomRow,
+};
 pub use directory::{ImportProgress, SearchHit, SearchResult, ServiceDetail, TermRow};
+pub use needs::{
+    AREA_MIN_COUNT_FOR_MARKER, AreaCount, MatchChange, MatchEventRow, MatchOutcome, MatchRow,
+    NeedFilter, NeedRecord, NeedRow, NewMatch, OfferRow, from_day, to_day,
+};
 pub use sqlx::Error as SqlxError;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -245,6 +255,18 @@ impl Store {
     pub async fn wipe(&self) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for sql in [
+            "DELETE FROM notifications",
+            "DELETE FROM contribution_events",
+            "DELETE FROM match_events",
+            "DELETE FROM matches",
+            "DELETE FROM offer_categories",
+            "DELETE FROM offers",
+            "DELETE FROM needs",
+            "DELETE FROM campaigns",
+            "DELETE FROM assisted_people",
+            "DELETE FROM room_bookings",
+            "DELETE FROM hub_rooms",
+            "DELETE FROM hubs",
             "DELETE FROM service_term_points",
             "DELETE FROM service_points",
             "DELETE FROM service_words",

@@ -5,6 +5,7 @@ mod areas;
 mod config;
 mod demo;
 mod hsds_io;
+mod matching_cli;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -88,6 +89,30 @@ enum Cmd {
     Areas {
         #[command(subcommand)]
         cmd: AreasCmd,
+    },
+    /// Solve a batch assignment instance offline (docs/MATCHING.md) and print the assignment
+    /// and its objective as JSON. `-` reads the instance from stdin.
+    Match {
+        instance: PathBuf,
+        /// Candidates kept per need (0 keeps all); overrides the instance's options.
+        #[arg(long)]
+        max_candidates: Option<usize>,
+        /// Also run the greedy assignment and report the coverage gained (default: the instance's
+        /// options, true).
+        #[arg(long)]
+        greedy: Option<bool>,
+        /// Indent the JSON.
+        #[arg(long)]
+        pretty: bool,
+    },
+    /// Write a synthetic Milan-shaped batch instance (JSON) to stdout.
+    MatchInstance {
+        #[arg(long, default_value_t = 1000)]
+        needs: usize,
+        #[arg(long, default_value_t = 3000)]
+        offers: usize,
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
     },
 }
 
@@ -192,6 +217,25 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    // Offline commands that need no settings or database.
+    match &cli.cmd {
+        Cmd::Match {
+            instance,
+            max_candidates,
+            greedy,
+            pretty,
+        } => return matching_cli::solve(instance, *max_candidates, *greedy, *pretty),
+        Cmd::MatchInstance {
+            needs,
+            offers,
+            seed,
+        } => {
+            let inst = matching_cli::generate(*needs, *offers, *seed);
+            println!("{}", serde_json::to_string(&inst)?);
+            return Ok(());
+        }
+        _ => {}
+    }
     let mut cfg = config::load(
         cli.config.as_deref(),
         cli.data_dir.clone(),
@@ -258,6 +302,7 @@ async fn run(cli: Cli) -> Result<()> {
             let n = areas::import_geojson(&store, &file, kind.as_deref()).await?;
             eprintln!("Imported {n} areas from {}.", file.display());
         }
+        Cmd::Match { .. } | Cmd::MatchInstance { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

@@ -163,7 +163,10 @@ both!(
         );
 
         let tax = app.get("/hsds/taxonomies").await.json();
-        assert_eq!(tax["total_items"], 2);
+        assert_eq!(
+            tax["total_items"], 3,
+            "nomenclatore, aree di utenza, aiuti tra vicini"
+        );
         let tid = tax["contents"][0]["id"].as_str().unwrap();
         assert_eq!(
             app.get(&format!("/hsds/taxonomies/{tid}")).await.json()["id"],

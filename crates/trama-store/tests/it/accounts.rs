@@ -100,6 +100,7 @@ both!(users_roles_sessions_tokens, |store: Store| async move {
             subject_type: "service".into(),
             subject_id: Some("s1".into()),
             detail: None,
+            on_behalf_of: None,
         })
         .await
         .unwrap();

@@ -471,10 +471,14 @@ both!(organizations_and_taxonomies, |store: Store| async move {
         .list_taxonomies(None, PageRequest::default())
         .await
         .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(n, 3, "nomenclatore, aree di utenza, aiuti tra vicini");
+    let nomenclatore = tax
+        .iter()
+        .find(|t| t.name.starts_with("Nomenclatore"))
+        .unwrap();
     let (n, terms) = store
         .list_terms(
-            Some(trama_core::ids::TaxonomyId(tax[1].id)),
+            Some(trama_core::ids::TaxonomyId(nomenclatore.id)),
             None,
             true,
             None,
@@ -513,7 +517,7 @@ both!(organizations_and_taxonomies, |store: Store| async move {
             .await
             .unwrap()
             .0,
-        2
+        3
     );
 });
 

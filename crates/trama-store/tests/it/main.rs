@@ -3,6 +3,7 @@
 mod accounts;
 mod directory;
 mod hsds_examples;
+mod needs;
 
 use trama_store::{Store, StoreOptions};
 

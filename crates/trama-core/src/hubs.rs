@@ -1,0 +1,114 @@
+//! Community hubs: places (HSDS locations marked as hubs) where people who are not online are
+//! helped in. What a hub does, when it is open, and the slots its rooms are booked in.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration, PrimitiveDateTime, Time};
+
+use crate::FieldError;
+use crate::matching::model::WeekWindow;
+
+/// What a hub is besides a help desk.
+pub const HUB_FUNCTIONS: &[(&str, &str, &str)] = &[
+    ("cultural_centre", "centro culturale", "cultural centre"),
+    ("library", "biblioteca", "library"),
+    ("bar", "bar e punto di ritrovo", "bar and meeting point"),
+    ("coworking", "coworking", "coworking"),
+    ("parish", "parrocchia e oratorio", "parish"),
+    (
+        "social_centre",
+        "centro sociale e casa di quartiere",
+        "social centre",
+    ),
+];
+
+/// Checks and normalises a list of hub functions.
+pub fn parse_functions(field: &str, given: &[String]) -> Result<Vec<String>, FieldError> {
+    let mut out = Vec::new();
+    for g in given {
+        let g = g.trim().to_lowercase();
+        if !HUB_FUNCTIONS.iter().any(|(code, _, _)| *code == g) {
+            let list: Vec<&str> = HUB_FUNCTIONS.iter().map(|f| f.0).collect();
+            return Err(FieldError::new(
+                field,
+                format!("'{g}' is not a hub function ({})", list.join(", ")),
+            ));
+        }
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    if out.is_empty() {
+        return Err(FieldError::new(field, "a hub has at least one function"));
+    }
+    Ok(out)
+}
+
+/// One bookable slot of a room on a day, in local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    pub start: PrimitiveDateTime,
+    pub end: PrimitiveDateTime,
+}
+
+/// The slots of `slot_minutes` that fit inside the opening hours on `day`, in order.
+pub fn slots_on(opening: &[WeekWindow], slot_minutes: u16, day: Date) -> Vec<Slot> {
+    if slot_minutes == 0 {
+        return Vec::new();
+    }
+    let wd = day.weekday().number_days_from_monday() as u16;
+    let base = wd * 24 * 60;
+    let mut out = Vec::new();
+    let mut windows: Vec<&WeekWindow> = opening.iter().filter(|w| w.day() as u16 == wd).collect();
+    windows.sort();
+    for w in windows {
+        let mut s = w.start - base;
+        while s + slot_minutes <= w.end - base {
+            let at =
+                |m: u16| PrimitiveDateTime::new(day, Time::MIDNIGHT) + Duration::minutes(m as i64);
+            out.push(Slot {
+                start: at(s),
+                end: at(s + slot_minutes),
+            });
+            s += slot_minutes;
+        }
+    }
+    out
+}
+
+/// Is `start` the beginning of one of the day's slots? Returns the slot.
+pub fn slot_at(
+    opening: &[WeekWindow],
+    slot_minutes: u16,
+    start: PrimitiveDateTime,
+) -> Option<Slot> {
+    slots_on(opening, slot_minutes, start.date())
+        .into_iter()
+        .find(|s| s.start == start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_fill_the_opening_hours() {
+        let opening = vec![
+            WeekWindow::on_day("o", 1, 9 * 60, 12 * 60).unwrap(),
+            WeekWindow::on_day("o", 1, 14 * 60, 15 * 60 + 30).unwrap(),
+        ];
+        let tuesday = time::macros::date!(2026 - 12 - 01);
+        let s = slots_on(&opening, 60, tuesday);
+        assert_eq!(s.len(), 4, "three in the morning, one in the afternoon");
+        assert_eq!(s[3].start.time(), time::macros::time!(14:00));
+        assert!(slots_on(&opening, 60, tuesday.next_day().unwrap()).is_empty());
+        assert!(slot_at(&opening, 60, s[1].start).is_some());
+        assert!(slot_at(&opening, 60, s[1].start + Duration::minutes(30)).is_none());
+        assert!(
+            parse_functions("f", &["library".into(), "LIBRARY".into()])
+                .unwrap()
+                .len()
+                == 1
+        );
+        assert!(parse_functions("f", &["casino".into()]).is_err());
+    }
+}
