@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod hsds;
+pub mod matching;
 pub mod ops;
 pub mod ratelimit;
 pub mod state;
@@ -33,7 +34,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/hsds/", get(hsds::api_info))
         .merge(Router::new().nest("/hsds", hsds::routes()))
-        .nest("/api", api::routes())
+        .nest("/api", api::routes().merge(matching::routes()))
         .merge(web::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -674,6 +674,17 @@ impl Store {
             .collect()
     }
 
+    /// The largest radius among active offers (how far a need must look), 0 when none.
+    pub async fn max_offer_radius(&self) -> Result<f64> {
+        Ok(
+            sqlx::query("SELECT MAX(radius_km) FROM offers WHERE state = 'active'")
+                .fetch_one(&self.read)
+                .await?
+                .get::<Option<f64>, _>(0)
+                .unwrap_or(0.0),
+        )
+    }
+
     /// Every active offer with room left (for batch assignment).
     pub async fn offers_with_room(&self) -> Result<Vec<OfferRow>> {
         let sql = format!(

@@ -3,6 +3,7 @@
 mod api;
 mod hsds;
 mod logs;
+mod needs;
 mod web;
 
 use axum::body::Body;

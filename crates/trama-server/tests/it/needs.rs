@@ -1,0 +1,501 @@
+//! Needs, offers and matches through the JSON API, on both databases: the Giambellino story in
+//! assisted mode, privacy on every endpoint that shows a need, the race for the last place,
+//! campaigns and the batch assignment.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use trama_core::auth::{Role, RoleGrant};
+use trama_core::ids::OrganizationId;
+
+use crate::{TestApp, both};
+
+const ADDRESS: &str = "Via Giambellino 58, scala B";
+const DESCRIPTION: &str = "Spesa settimanale: pane, frutta, medicine in farmacia";
+
+fn need_body(on_behalf_of: Option<&str>, campaign: Option<&str>) -> Value {
+    json!({
+        "category": "H1",
+        "description": DESCRIPTION,
+        "address": ADDRESS,
+        "lat": 45.4531, "lon": 9.1402,
+        "windows": [{"day": "tue", "from": "09:00", "to": "12:00"}],
+        "recurring": true,
+        "duration_minutes": 90,
+        "urgency": "high",
+        "languages": ["it"],
+        "people": 1,
+        "on_behalf_of": on_behalf_of,
+        "campaign_id": campaign,
+    })
+}
+
+fn offer_body(lat: f64, lon: f64) -> Value {
+    json!({
+        "categories": ["H1", "H2"],
+        "description": "Faccio la spesa e due chiacchiere",
+        "lat": lat, "lon": lon, "radius_km": 1.0,
+        "availability": [{"day": "tue", "from": "08:30", "to": "13:00"}],
+        "hours_per_week": 4, "capacity": 2, "languages": ["it", "en"]
+    })
+}
+
+/// Does any string in the JSON contain the address or the exact point?
+fn leaks(v: &Value) -> bool {
+    let s = v.to_string();
+    s.contains("Giambellino 58") || s.contains("45.4531") || s.contains(DESCRIPTION)
+}
+
+both!(
+    assisted_need_is_matched_done_and_confirmed,
+    |app: TestApp| async move {
+        let hub_org = OrganizationId::new();
+        let (_, operator) = app
+            .user_with_token(
+                "operatrice@hub.it",
+                &[RoleGrant::new(Role::Operator, Some(hub_org)).unwrap()],
+            )
+            .await;
+        let (_, stranger) = app.user_with_token("curioso@example.it", &[]).await;
+
+        // The operator registers Lucia, who has no e-mail or phone, with her consent on file.
+        let r = app
+            .send(
+                "POST",
+                "/api/people",
+                Some(&operator),
+                &json!({"display_name": "Lucia Ferri", "consent_reference": "Prot. 2026/1187"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let lucia = r.json()["id"].as_str().unwrap().to_string();
+        // Without a consent reference: refused, naming the field.
+        let v = app
+            .send(
+                "POST",
+                "/api/people",
+                Some(&operator),
+                &json!({"display_name": "X", "consent_reference": " "}),
+            )
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(v["error"]["field"], "consent_reference");
+        // Someone who is not her operator cannot post for her.
+        app.send(
+            "POST",
+            "/api/needs",
+            Some(&stranger),
+            &need_body(Some(&lucia), None),
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+        let r = app
+            .send(
+                "POST",
+                "/api/needs",
+                Some(&operator),
+                &need_body(Some(&lucia), None),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let need = r.json();
+        let nid = need["id"].as_str().unwrap().to_string();
+        assert_eq!(need["access"], "full");
+        assert_eq!(need["assisted"], true);
+        assert_eq!(need["requester"]["name"], "Lucia Ferri");
+
+        // Three volunteers within a kilometre, free on Tuesday mornings, speaking Italian; one far.
+        let mut volunteers = Vec::new();
+        for (i, (lat, lon)) in [
+            (45.4560, 9.1380),
+            (45.4500, 9.1450),
+            (45.4545, 9.1330),
+            (45.5000, 9.2100),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (_, t) = app
+                .user_with_token(
+                    &format!("volontario{i}@example.it"),
+                    &[RoleGrant::new(Role::Volunteer, None).unwrap()],
+                )
+                .await;
+            let r = app
+                .send("POST", "/api/offers", Some(&t), &offer_body(*lat, *lon))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+            volunteers.push((t, r.json()["id"].as_str().unwrap().to_string()));
+        }
+        let s = app
+            .get_auth(&format!("/api/needs/{nid}/suggestions?k=5"), &operator)
+            .await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.text());
+        let list = s.json();
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["offer_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 3, "three within reach: {list}");
+        assert!(
+            !ids.contains(&volunteers[3].1.as_str()),
+            "the far volunteer is not suggested"
+        );
+        // Suggestions name volunteers: only for the person's side.
+        app.get_auth(&format!("/api/needs/{nid}/suggestions"), &stranger)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+        // Privacy: everyone else sees category, area and time only, on every endpoint.
+        let public = app.get(&format!("/api/needs/{nid}")).await.json();
+        assert_eq!(public["access"], "public");
+        assert!(!leaks(&public), "{public}");
+        assert_eq!(public["area"]["kind"], "cell");
+        let as_stranger = app
+            .get_auth(&format!("/api/needs/{nid}"), &stranger)
+            .await
+            .json();
+        assert!(!leaks(&as_stranger), "{as_stranger}");
+        let open = app.get("/api/needs?scope=open").await.json();
+        assert_eq!(open.as_array().unwrap().len(), 1);
+        assert!(!leaks(&open), "{open}");
+        let by_area = app.get("/api/needs/areas").await.json();
+        assert!(!leaks(&by_area), "{by_area}");
+        let (marco, marco_offer) = volunteers[0].clone();
+        let for_offer = app
+            .get_auth(&format!("/api/offers/{marco_offer}/suggestions"), &marco)
+            .await;
+        assert_eq!(for_offer.status, StatusCode::OK, "{}", for_offer.text());
+        assert_eq!(for_offer.json().as_array().unwrap().len(), 1);
+        assert!(!leaks(&for_offer.json()), "{}", for_offer.text());
+
+        // Marco accepts: a party now, he sees the description but not yet the address.
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/needs/{nid}/accept"),
+                Some(&marco),
+                &json!({"offer_id": marco_offer}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let mid = r.json()["id"].as_str().unwrap().to_string();
+        assert_eq!(r.json()["state"], "accepted_by_volunteer");
+        let seen = app
+            .get_auth(&format!("/api/needs/{nid}"), &marco)
+            .await
+            .json();
+        assert_eq!(seen["access"], "party");
+        assert_eq!(seen["description"], DESCRIPTION);
+        assert!(
+            seen.get("address").is_none() && seen.get("lat").is_none(),
+            "{seen}"
+        );
+        // The need is covered: a second volunteer cannot take it.
+        let (giulia, giulia_offer) = volunteers[1].clone();
+        app.send(
+            "POST",
+            &format!("/api/needs/{nid}/accept"),
+            Some(&giulia),
+            &json!({"offer_id": giulia_offer}),
+        )
+        .await
+        .assert_error(StatusCode::CONFLICT, "conflict");
+
+        // The operator accepts for Lucia; now Marco gets the address.
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/matches/{mid}/events"),
+                Some(&operator),
+                &json!({"event": "accept"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["state"], "accepted");
+        assert_eq!(r.json()["your_side"], "requester");
+        let full = app
+            .get_auth(&format!("/api/needs/{nid}"), &marco)
+            .await
+            .json();
+        assert_eq!(full["access"], "full");
+        assert_eq!(full["address"], ADDRESS);
+        // Still nothing for others.
+        assert!(!leaks(
+            &app.get_auth(&format!("/api/needs/{nid}"), &stranger)
+                .await
+                .json()
+        ));
+
+        // An illegal step is refused with the reason.
+        let v = app
+            .send(
+                "POST",
+                &format!("/api/matches/{mid}/events"),
+                Some(&marco),
+                &json!({"event": "done"}),
+            )
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("accepted"),
+            "{v}"
+        );
+        // A stranger is not a party.
+        app.send(
+            "POST",
+            &format!("/api/matches/{mid}/events"),
+            Some(&stranger),
+            &json!({"event": "cancel"}),
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+        for (who, ev) in [
+            (
+                &marco,
+                json!({"event": "schedule", "next_at": "2030-12-03T09:30:00+01:00"}),
+            ),
+            (&marco, json!({"event": "done"})),
+            (&operator, json!({"event": "done"})),
+        ] {
+            let r = app
+                .send(
+                    "POST",
+                    &format!("/api/matches/{mid}/events"),
+                    Some(who),
+                    &ev,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{ev}: {}", r.text());
+        }
+        let m = app
+            .get_auth(&format!("/api/matches/{mid}"), &marco)
+            .await
+            .json();
+        assert_eq!(m["state"], "confirmed");
+        assert_eq!(m["minutes_confirmed"], 90);
+        assert_eq!(
+            m["allowed_events"],
+            json!(["schedule", "cancel"]),
+            "weekly: next Tuesday, or stop"
+        );
+
+        // Marco's hours count as his contribution, in the ValueFlows shape.
+        let marco_id = m["volunteer"]["id"].as_str().unwrap();
+        let events = app
+            .store()
+            .contributions_of(marco_id.parse().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| e["action"] == "work" && e["effortQuantity"]["hasNumericalValue"] == 1.5)
+        );
+
+        // What was done for Lucia is labelled and visible to her (here, at the desk).
+        let act = app
+            .get_auth(&format!("/api/people/{lucia}/activity"), &operator)
+            .await
+            .json();
+        let actions: Vec<&str> = act
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["on_behalf"] == true)
+            .map(|a| a["action"].as_str().unwrap())
+            .collect();
+        for a in [
+            "person.register",
+            "need.create",
+            "match.accept",
+            "match.done",
+        ] {
+            assert!(actions.contains(&a), "{a} missing from {actions:?}");
+        }
+        // And every full read of her need by someone else is in her file's log.
+        assert!(
+            act.as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["action"] == "need.read")
+        );
+        // Notifications reached the volunteer.
+        let n = app.get_auth("/api/notifications", &marco).await.json();
+        assert!(!n.as_array().unwrap().is_empty());
+    }
+);
+
+both!(
+    two_volunteers_accept_at_once_one_wins,
+    |app: TestApp| async move {
+        let (_, anna) = app.user_with_token("anna@example.it", &[]).await;
+        let r = app
+            .send("POST", "/api/needs", Some(&anna), &need_body(None, None))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let nid = r.json()["id"].as_str().unwrap().to_string();
+        let mut vols = Vec::new();
+        for i in 0..6 {
+            let (_, t) = app.user_with_token(&format!("v{i}@example.it"), &[]).await;
+            let o = app
+                .send(
+                    "POST",
+                    "/api/offers",
+                    Some(&t),
+                    &offer_body(45.4540, 9.1410),
+                )
+                .await
+                .json();
+            vols.push((t, o["id"].as_str().unwrap().to_string()));
+        }
+        let app = std::sync::Arc::new(app);
+        let mut tasks = Vec::new();
+        for (t, o) in vols {
+            let app = app.clone();
+            let uri = format!("/api/needs/{nid}/accept");
+            tasks.push(tokio::spawn(async move {
+                app.send("POST", &uri, Some(&t), &json!({"offer_id": o}))
+                    .await
+                    .status
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CREATED)
+                .count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT)
+        );
+    }
+);
+
+both!(bad_needs_get_clear_errors, |app: TestApp| async move {
+    let (_, anna) = app.user_with_token("anna@example.it", &[]).await;
+    for (patch, field) in [
+        (json!({"lat": 123.0}), "lat"),
+        (json!({"category": "not a category!"}), "category"),
+        (json!({"category": "ZZ9"}), "category"),
+        (
+            json!({"windows": [{"day": "xyz", "from": "09:00", "to": "10:00"}]}),
+            "windows[0].day",
+        ),
+        (json!({"urgency": "whenever"}), ""),
+        (json!({"languages": ["klingon"]}), "languages"),
+        (json!({"address": ""}), "address"),
+        (json!({"on_behalf_of": "not-a-uuid"}), "on_behalf_of"),
+    ] {
+        let mut b = need_body(None, None);
+        for (k, v) in patch.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        let r = app.send("POST", "/api/needs", Some(&anna), &b).await;
+        assert!(
+            r.status.is_client_error(),
+            "{patch}: {} {}",
+            r.status,
+            r.text()
+        );
+        if !field.is_empty() {
+            assert_eq!(r.json()["error"]["field"], field, "{patch}: {}", r.text());
+        }
+    }
+    app.send("POST", "/api/needs", None, &need_body(None, None))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.get("/api/needs/not-a-uuid")
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+    app.get(&format!("/api/needs/{}", uuid::Uuid::now_v7()))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+});
+
+both!(
+    campaign_batch_dispatch_counts_coverage,
+    |app: TestApp| async move {
+        let (_, admin) = app
+            .user_with_token(
+                "admin@comune.it",
+                &[RoleGrant::new(Role::TerritoryAdmin, None).unwrap()],
+            )
+            .await;
+        let (_, anna) = app.user_with_token("anna@example.it", &[]).await;
+        let r = app
+        .send("POST", "/api/campaigns", Some(&admin), &json!({"name": "Ondata di calore", "kind": "heatwave", "categories": ["H1", "H2"]}))
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let cid = r.json()["id"].as_str().unwrap().to_string();
+        app.send(
+            "POST",
+            "/api/campaigns",
+            Some(&anna),
+            &json!({"name": "x", "kind": "heatwave", "categories": ["H1"]}),
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        // Three urgent needs, two volunteers with room for one each.
+        for _ in 0..3 {
+            let r = app
+                .send(
+                    "POST",
+                    "/api/needs",
+                    Some(&anna),
+                    &need_body(None, Some(&cid)),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        }
+        for i in 0..2 {
+            let (_, t) = app.user_with_token(&format!("v{i}@example.it"), &[]).await;
+            let mut b = offer_body(45.4540, 9.1410);
+            b["capacity"] = json!(1);
+            app.send("POST", "/api/offers", Some(&t), &b).await;
+        }
+        let dry = app
+            .send(
+                "POST",
+                &format!("/api/campaigns/{cid}/dispatch"),
+                Some(&admin),
+                &json!({"dry_run": true}),
+            )
+            .await;
+        assert_eq!(dry.status, StatusCode::OK, "{}", dry.text());
+        assert_eq!(dry.json()["covered_units"], 2);
+        assert_eq!(dry.json()["matches_created"], 0);
+        let run = app
+            .send(
+                "POST",
+                &format!("/api/campaigns/{cid}/dispatch"),
+                Some(&admin),
+                &json!({}),
+            )
+            .await
+            .json();
+        assert_eq!(run["matches_created"], 2);
+        assert_eq!(run["uncovered_units"], 1);
+        assert_eq!(run["uncovered_by_urgency"]["high"], 1);
+        let c = app.get(&format!("/api/campaigns/{cid}")).await.json();
+        assert_eq!(c["counts"]["needs"], 3);
+        assert_eq!(c["counts"]["covered"], 2);
+        assert_eq!(c["counts"]["uncovered"], 1);
+        assert_eq!(c["counts"]["volunteers"], 2);
+        // Only the admin runs the batch.
+        app.send("POST", "/api/matching/batch", Some(&anna), &json!({}))
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+);
