@@ -178,6 +178,50 @@ try {
   const r = await page.goto(base + "/non-esiste");
   check(r.status() === 404, "unknown pages are 404");
   await axe(page, "404");
+
+  console.log("the hub operator enters a need for a person with no smartphone (no JavaScript)");
+  const opCtx = await browser.newContext({ javaScriptEnabled: false, locale: "it-IT", bypassCSP: true });
+  const op = await opCtx.newPage();
+  await op.goto(base + "/accedi?next=/sportello");
+  await op.fill("#email", "operatore@demo.trama.it");
+  await op.fill("#password", "trama-demo-2026");
+  await Promise.all([op.waitForURL(/\/sportello/), op.click("form.narrow button[type=submit]")]);
+  check((await op.textContent("main")).includes("Lucia Ferri"), "the desk lists the people it follows");
+  await op.fill("#display_name", "Rosa Galli");
+  await op.fill("#consent_reference", "Prot. 2026/2001");
+  await Promise.all([op.waitForURL(/\/aiuto\/chiedi\?per=/), op.click("form.stacked button[type=submit]")]);
+  check((await op.inputValue("#per")) !== "", "the form is for the registered person");
+  await op.fill("#address", "Via Giambellino 40");
+  await op.fill("#description", "Spesa del martedì mattina");
+  const area = await op.$$eval("#area option", (os) => (os.find((o) => o.textContent.includes("Giambellino")) || os[0]).value);
+  await op.selectOption("#area", area);
+  await op.selectOption("#day", "tue");
+  await Promise.all([op.waitForURL(/\/aiuto\/richieste\//), op.click("form.stacked button[type=submit]")]);
+  const needUrl = op.url();
+  check((await op.textContent("main")).includes("Via Giambellino 40"), "the operator sees the address");
+  check((await op.textContent("main")).includes("Rosa Galli"), "and the person it is for");
+  const rows = await op.$$("table.manage tbody tr");
+  check(rows.length >= 1, `volunteers are suggested (${rows.length})`);
+  await shot(op, "09-need-with-suggestions");
+  const chosen = (await rows[0].textContent()).trim().split(/\s{2,}|\n/)[0];
+  await Promise.all([op.waitForURL(needUrl), rows[0].$eval("button", (b) => b.click())]);
+  check((await op.textContent("main")).includes("accepted_by_requester"), `a match is proposed to ${chosen}`);
+
+  console.log("a stranger sees only the kind of help, the area and the time");
+  const anon = await (await browser.newContext({ locale: "it-IT", bypassCSP: true })).newPage();
+  await anon.goto(needUrl);
+  check(!(await anon.textContent("main")).includes("Giambellino 40"), "no address for strangers");
+  check(!(await anon.textContent("main")).includes("Rosa Galli"), "no name for strangers");
+  await axe(anon, "need (public view)");
+
+  console.log("pages of neighbourly help pass axe");
+  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"]]) {
+    await page.goto(base + path);
+    await axe(page, name);
+  }
+  await page.goto(base + "/aiuto/mappa");
+  check(!(await page.content()).includes("45.4531"), "the map carries no exact point");
+  await shot(page, "10-needs-map");
 } catch (e) {
   failures++;
   console.error(e);

@@ -1056,6 +1056,7 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
     let hash = trama_server::auth::hash_password(password)
         .await
         .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?;
+    let mut login_ids: Vec<(Role, UserId)> = Vec::new();
     for (email, name, role) in DEMO_LOGINS {
         let id = store
             .create_user(&NewUser {
@@ -1082,7 +1083,38 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
                 .grant_role(id, &RoleGrant::new(Role::Citizen, None).expect("unscoped"))
                 .await?;
         }
+        login_ids.push((*role, id));
     }
+    let login = |r: Role| {
+        login_ids
+            .iter()
+            .find(|(x, _)| *x == r)
+            .map(|(_, id)| *id)
+            .expect("one login per role")
+    };
+    let person_ids: Vec<UserId> = people.iter().map(|p| p.0).collect();
+    let point = |rng: &mut ChaCha8Rng| sampler.point(rng);
+    let community = crate::demo_community::load(
+        store,
+        seed,
+        scale,
+        crate::demo_community::Inputs {
+            hubs: &g.hubs,
+            hub_org: g.hub_org,
+            people: &person_ids,
+            volunteer: login(Role::Volunteer),
+            operator: login(Role::Operator),
+            territory_admin: login(Role::TerritoryAdmin),
+            nil: &sampler.nil,
+            municipi: &sampler.municipi,
+            point: &point,
+        },
+    )
+    .await?;
+    // Needs posted by people of a Municipio go to its operators: Municipio 6's social services.
+    store
+        .set_setting("route.municipio.6", &g.municipio6.to_string())
+        .await?;
     store.optimize().await?;
     let elapsed = started.elapsed().as_secs_f64();
     store.set_setting(SETTING, &key).await?;
@@ -1092,9 +1124,14 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
     let counts = store.directory_counts().await?;
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     Ok(format!(
-        "Demo territory of Milan ({key}) built in {elapsed:.1} s from {source}: {}, {} people.",
+        "Demo territory of Milan ({key}) built in {elapsed:.1} s from {source}: {}, {} people; \
+         {} hubs with rooms, {} offers of help, {} needs, {} completed matches.",
         summary.join(", "),
-        store.count_users().await?
+        store.count_users().await?,
+        community.hubs,
+        community.offers,
+        community.needs,
+        community.completed
     ))
 }
 

@@ -4,6 +4,7 @@
 mod areas;
 mod config;
 mod demo;
+mod demo_community;
 mod hsds_io;
 mod matching_cli;
 

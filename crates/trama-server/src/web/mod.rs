@@ -3,6 +3,7 @@
 //! always carries the same information.
 
 mod assets;
+mod help;
 pub mod i18n;
 mod pages;
 
@@ -44,6 +45,26 @@ pub fn routes() -> Router<AppState> {
             "/gestione/servizi/{id}/elimina",
             post(pages::delete_service_submit),
         )
+        .route("/aiuto", get(help::home))
+        .route(
+            "/aiuto/chiedi",
+            get(help::need_form).post(help::need_submit),
+        )
+        .route(
+            "/aiuto/offri",
+            get(help::offer_form).post(help::offer_submit),
+        )
+        .route("/aiuto/mappa", get(help::map_page))
+        .route("/aiuto/richieste/{id}", get(help::need_page))
+        .route("/aiuto/richieste/{id}/proponi", post(help::propose_submit))
+        .route("/aiuto/richieste/{id}/accetta", post(help::accept_submit))
+        .route("/aiuto/offerte/{id}", get(help::offer_page))
+        .route("/aiuto/abbinamenti/{id}", post(help::match_submit))
+        .route("/sportello", get(help::desk))
+        .route("/sportello/persone", post(help::desk_register))
+        .route("/hub", get(help::hubs))
+        .route("/campagne/{id}", get(help::campaign))
+        .route("/campagne/{id}/assegna", post(help::campaign_dispatch))
         .route("/static/{*path}", get(assets::serve))
 }
 
