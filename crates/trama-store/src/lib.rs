@@ -10,6 +10,7 @@ mod areas;
 mod community;
 mod directory;
 mod needs;
+pub mod postgis_bench;
 mod search_cache;
 mod sql;
 

@@ -106,6 +106,18 @@ enum Cmd {
         #[arg(long)]
         pretty: bool,
     },
+    /// Benchmark the matching engine on an instance: batch time and memory, suggestions p50/p99,
+    /// and the same candidate query in PostGIS when --postgis is given (docs/PERFORMANCE.md).
+    BenchMatching {
+        instance: PathBuf,
+        /// A PostgreSQL database with PostGIS available (postgres://...).
+        #[arg(long)]
+        postgis: Option<String>,
+        #[arg(long, default_value_t = 10_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+    },
     /// Write a synthetic Milan-shaped batch instance (JSON) to stdout.
     MatchInstance {
         #[arg(long, default_value_t = 1000)]
@@ -226,6 +238,12 @@ async fn run(cli: Cli) -> Result<()> {
             greedy,
             pretty,
         } => return matching_cli::solve(instance, *max_candidates, *greedy, *pretty),
+        Cmd::BenchMatching {
+            instance,
+            postgis,
+            queries,
+            k,
+        } => return matching_cli::bench(instance, postgis.as_deref(), *queries, *k).await,
         Cmd::MatchInstance {
             needs,
             offers,
@@ -303,7 +321,9 @@ async fn run(cli: Cli) -> Result<()> {
             let n = areas::import_geojson(&store, &file, kind.as_deref()).await?;
             eprintln!("Imported {n} areas from {}.", file.display());
         }
-        Cmd::Match { .. } | Cmd::MatchInstance { .. } => unreachable!("handled above"),
+        Cmd::Match { .. } | Cmd::MatchInstance { .. } | Cmd::BenchMatching { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }

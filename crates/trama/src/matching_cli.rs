@@ -222,3 +222,155 @@ pub fn generate(needs: usize, offers: usize, seed: u64) -> Instance {
     }
     out
 }
+
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// `trama bench-matching`: batch assignment time and memory, suggestions p50/p99, and the same
+/// candidate query in PostGIS on the same data when a URL is given. Prints Markdown.
+pub async fn bench(path: &Path, postgis: Option<&str>, queries: usize, k: usize) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let instance =
+        Instance::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let problem = instance.to_problem().map_err(|e| anyhow::anyhow!("{e}"))?;
+    drop(text);
+    let rss_before = peak_rss_mb().unwrap_or(0.0);
+    let t = Instant::now();
+    let engine = Engine::new(problem);
+    let index_s = t.elapsed().as_secs_f64();
+    let options = instance.options.assign_options();
+    let t = Instant::now();
+    let graph = engine.candidate_graph(options);
+    let graph_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let optimal = assign::optimal_on(&engine.problem, &graph);
+    let flow_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let greedy = assign::greedy_on(&engine.problem, &graph);
+    let greedy_s = t.elapsed().as_secs_f64();
+    let rss_after = peak_rss_mb().unwrap_or(0.0);
+    let units: u64 = engine.problem.needs.iter().map(|n| n.people as u64).sum();
+
+    // Suggestions for a deterministic sample of needs, one at a time.
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let sample: Vec<u32> = (0..queries)
+        .map(|_| rng.random_range(0..engine.problem.needs.len().max(1)) as u32)
+        .collect();
+    for &n in sample.iter().take(200) {
+        std::hint::black_box(engine.suggest_offers(n, k));
+    }
+    let mut times = Vec::with_capacity(sample.len());
+    let mut found = 0usize;
+    for &n in &sample {
+        let t = Instant::now();
+        let s = engine.suggest_offers(n, k);
+        times.push(t.elapsed());
+        found += s.len();
+    }
+    times.sort();
+    println!(
+        "## Matching benchmark: {} needs ({} units), {} offers",
+        engine.problem.needs.len(),
+        units,
+        engine.problem.offers.len()
+    );
+    println!();
+    println!("| step | result |");
+    println!("| --- | --- |");
+    println!("| offer index build | {index_s:.2} s |");
+    println!(
+        "| candidate graph ({} pairs, ≤ {} per need) | {graph_s:.2} s |",
+        optimal.edges, instance.options.max_candidates
+    );
+    println!("| optimal assignment (min-cost flow) | {flow_s:.2} s |");
+    println!(
+        "| **batch total** (candidates + flow) | **{:.2} s** |",
+        graph_s + flow_s
+    );
+    println!("| greedy on the same candidates | {greedy_s:.2} s |");
+    println!("| peak memory (RSS) | {rss_after:.0} MB (instance parsed: {rss_before:.0} MB) |");
+    println!(
+        "| optimal: covered units / weight | {} / {} |",
+        optimal.objective.covered_units, optimal.objective.covered_weight
+    );
+    println!(
+        "| greedy: covered units / weight | {} / {} |",
+        greedy.objective.covered_units, greedy.objective.covered_weight
+    );
+    let gain = optimal.objective.covered_weight as f64
+        / greedy.objective.covered_weight.max(1) as f64
+        - 1.0;
+    println!(
+        "| coverage gained over greedy | {} units, {:+.2} % weight |",
+        optimal.objective.covered_units as i64 - greedy.objective.covered_units as i64,
+        gain * 100.0
+    );
+    println!(
+        "| suggestions (k = {k}, {} needs, 1 thread) p50 / p99 | {:.3} ms / {:.3} ms ({:.1} offers each) |",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        found as f64 / times.len().max(1) as f64
+    );
+
+    if let Some(url) = postgis {
+        let offers: Vec<trama_store::postgis_bench::BenchOffer> = instance
+            .offers
+            .iter()
+            .enumerate()
+            .map(|(i, o)| trama_store::postgis_bench::BenchOffer {
+                id: i as i32,
+                lat: o.lat,
+                lon: o.lon,
+                radius_m: o.radius_km * 1000.0,
+                categories: o.categories.clone(),
+            })
+            .collect();
+        let qs: Vec<trama_store::postgis_bench::BenchQuery> = sample
+            .iter()
+            .map(|&n| {
+                let s = &instance.needs[n as usize];
+                trama_store::postgis_bench::BenchQuery {
+                    lat: s.lat,
+                    lon: s.lon,
+                    category: s.category.clone(),
+                }
+            })
+            .collect();
+        let max_r = instance
+            .offers
+            .iter()
+            .map(|o| o.radius_km)
+            .fold(0.0, f64::max)
+            * 1000.0;
+        let (load, mut pg, pg_found) =
+            trama_store::postgis_bench::run(url, &offers, &qs, k as i64, max_r).await?;
+        pg.sort();
+        let (e50, e99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        let (p50, p99) = (percentile(&pg, 0.5), percentile(&pg, 0.99));
+        println!("| PostGIS load + GiST index | {load:.1} s |");
+        println!(
+            "| PostGIS candidate query (category, ST_DWithin, per-offer radius, `<->`, LIMIT {k}) p50 / p99 | {p50:.3} ms / {p99:.3} ms ({:.1} offers each) |",
+            pg_found.iter().sum::<usize>() as f64 / pg_found.len().max(1) as f64
+        );
+        println!(
+            "| PostGIS ÷ engine, p50 / p99 | {:.1}× / {:.1}× |",
+            p50 / e50.max(1e-9),
+            p99 / e99.max(1e-9)
+        );
+    }
+    Ok(())
+}
