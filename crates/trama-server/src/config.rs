@@ -47,6 +47,47 @@ pub struct Config {
     pub territory_name: String,
     pub map: MapConfig,
     pub limits: LimitsConfig,
+    pub mail: MailConfig,
+    pub matching: MatchingConfig,
+}
+
+/// E-mail for notifications. Off unless `smtp_url` is set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// `smtp://HOST:PORT` (plain, for a local relay), `smtp://USER:PASS@HOST:587?tls=required`
+    /// (STARTTLS) or `smtps://USER:PASS@HOST:465`. Unset: notifications stay in the app.
+    pub smtp_url: Option<Secret>,
+    /// The sender of notifications.
+    pub from: String,
+    /// How often pending notifications are mailed, in seconds.
+    pub interval_secs: u64,
+}
+
+/// Matching housekeeping.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchingConfig {
+    /// Proposals nobody answered within this many hours expire; their needs re-open.
+    pub proposal_ttl_hours: i64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Trama <noreply@trama.invalid>".into(),
+            interval_secs: 30,
+        }
+    }
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        Self {
+            proposal_ttl_hours: 72,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -91,6 +132,8 @@ impl Default for Config {
             territory_name: "Milano".into(),
             map: MapConfig::default(),
             limits: LimitsConfig::default(),
+            mail: MailConfig::default(),
+            matching: MatchingConfig::default(),
         }
     }
 }
@@ -196,6 +239,18 @@ login_failures_per_account = 5
 request_timeout_secs = 30
 # How long a login lasts, in hours.
 session_hours = 12
+
+[mail]
+# Notifications are also e-mailed when this is set: smtp://HOST:PORT (plain, a local relay),
+# smtp://USER:PASS@HOST:587?tls=required (STARTTLS) or smtps://USER:PASS@HOST:465.
+# smtp_url = "smtp://localhost:25"
+from = "Trama <noreply@trama.invalid>"
+# How often pending notifications are mailed, in seconds.
+interval_secs = 30
+
+[matching]
+# Proposals nobody answered within this many hours expire, and their needs re-open.
+proposal_ttl_hours = 72
 "#;
 
 #[cfg(test)]
@@ -218,6 +273,7 @@ mod tests {
         walk(&serde_json::to_value(Config::default()).unwrap(), &mut all);
         all.push("database".into());
         all.push("public_url".into());
+        all.push("smtp_url".into());
         for line in EXAMPLE_TOML
             .lines()
             .map(|l| l.trim().trim_start_matches("# "))

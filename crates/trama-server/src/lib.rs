@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod hsds;
+pub mod mail;
 pub mod matching;
 pub mod ops;
 pub mod ratelimit;

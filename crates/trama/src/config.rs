@@ -21,6 +21,8 @@ const KEYS: &[&str] = &[
     "territory_name",
     "map",
     "limits",
+    "mail",
+    "matching",
 ];
 
 pub fn figment(file: Option<&Path>) -> Result<Figment> {

@@ -202,6 +202,8 @@ async fn serve(cfg: Config, store: Store) -> Result<()> {
         }
     });
     let state = AppState::new(store, cfg, metrics).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Mailing notifications (when SMTP is configured) and expiring unanswered proposals.
+    trama_server::mail::spawn_background(state.clone())?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;

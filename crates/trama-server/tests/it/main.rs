@@ -3,6 +3,7 @@
 mod api;
 mod hsds;
 mod logs;
+mod mail;
 mod needs;
 mod web;
 
