@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 
 use super::model::{
-    Need, Offer, Problem, edge_penalty, feasibility, hour_mask, load_penalty, masks_meet,
+    DISTANCE_SCALE_KM, Need, Offer, Problem, edge_penalty, feasibility, hour_mask, load_penalty,
+    masks_meet,
 };
 use crate::geo::{Coordinates, EARTH_RADIUS_KM};
 
@@ -216,8 +217,8 @@ impl OfferIndex {
     ///
     /// Best-first over rings of cells: cells `r` rings away from the need's cell lie at least
     /// `d = (r - 1)` cell widths away, so nothing in them has a penalty below
-    /// `250 + 500 · d / band radius` (no continuity, the distance part at its least); once `k`
-    /// offers better than the next ring's bound are in hand, the search stops. Offers that helped the person before (no
+    /// `250 + 500 · d / 5 km` (no continuity, the distance part at its least); once `k` offers
+    /// better than the next ring's bound are in hand, the search stops. Offers that helped the person before (no
     /// continuity penalty) are looked at first, wherever they are. The answer is exactly the
     /// first `k` of [`OfferIndex::candidates`] sorted by the same key.
     pub fn suggest(&self, problem: &Problem, need: &Need, k: usize) -> Vec<(Candidate, i64)> {
@@ -266,7 +267,8 @@ impl OfferIndex {
             Default::default();
         let ring_bound = |band: &Band, r: i32| -> Option<i64> {
             let d = (r - 1).max(0) as f64 * band.cell_km_min;
-            (d <= band.max_km).then(|| 250 + (500.0 * d / band.max_km).floor() as i64)
+            (d <= band.max_km)
+                .then(|| 250 + ((d / DISTANCE_SCALE_KM).min(1.0) * 500.0).floor() as i64)
         };
         for (b, band) in self.bands.iter().enumerate() {
             if band.categories.contains(&need.category) {

@@ -271,16 +271,19 @@ fn time_fits(need: &Need, offer: &Offer) -> bool {
     }
 }
 
-/// The part of the penalty that belongs to the pair: distance relative to the offer's radius
-/// (0..=500) and the lack of continuity (250 unless this offer helped this person before).
-/// Lower is better; 0..=750.
-pub fn edge_penalty(need: &Need, offer_index: u32, offer: &Offer, distance_km: f64) -> i64 {
-    let ratio = if offer.radius_km > 0.0 {
-        (distance_km / offer.radius_km).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let distance = (ratio * 500.0).round() as i64;
+/// Distances count in the penalty up to this far: 100 points per kilometre.
+pub const DISTANCE_SCALE_KM: f64 = 5.0;
+
+/// The distance part of the penalty: `500 × distance / 5 km`, at most 500.
+pub fn distance_penalty(distance_km: f64) -> i64 {
+    ((distance_km / DISTANCE_SCALE_KM).clamp(0.0, 1.0) * 500.0).round() as i64
+}
+
+/// The part of the penalty that belongs to the pair: the distance (0..=500, see
+/// [`distance_penalty`]; the nearer helper is better whatever radius they offered) and the lack
+/// of continuity (250 unless this offer helped this person before). Lower is better; 0..=750.
+pub fn edge_penalty(need: &Need, offer_index: u32, _offer: &Offer, distance_km: f64) -> i64 {
+    let distance = distance_penalty(distance_km);
     let continuity = if need.previous_offers.contains(&offer_index) {
         0
     } else {
