@@ -63,6 +63,11 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{id}/dispatch", post(dispatch_campaign_api))
         .route("/matching/batch", post(batch_api))
         .route("/hubs", get(list_hubs_api))
+        .route("/hubs/{id}", axum::routing::put(put_hub_api))
+        .route("/hubs/{id}/rooms", post(add_room_api))
+        .route("/rooms/{id}/slots", get(room_slots_api))
+        .route("/rooms/{id}/bookings", post(book_room_api))
+        .route("/shared-services", get(shared_services_api))
 }
 
 type JsonBody<T> = Result<Json<T>, JsonRejection>;
@@ -2007,5 +2012,384 @@ pub fn hub_view(h: &trama_store::HubRow) -> HubView {
 pub async fn list_hubs_api(State(state): State<AppState>) -> ApiResult<Json<Vec<HubView>>> {
     Ok(Json(
         state.store.hubs(None).await?.iter().map(hub_view).collect(),
+    ))
+}
+
+fn location_id(s: &str) -> ApiResult<trama_core::ids::LocationId> {
+    Ok(trama_core::ids::LocationId::parse("id", s)?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubRequest {
+    /// cultural_centre, library, bar, coworking, parish, social_centre
+    pub functions: Vec<String>,
+    pub capacity: u32,
+    pub opening_hours: Vec<WindowSpec>,
+    pub help_desk: String,
+}
+
+async fn hub_location_org(
+    state: &AppState,
+    id: trama_core::ids::LocationId,
+) -> ApiResult<OrganizationId> {
+    let org = state
+        .store
+        .location_organization(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("location", &id.to_string()))?;
+    org.ok_or_else(|| {
+        ApiError::Conflict(FieldError::new(
+            "id",
+            "a hub's place must belong to an organisation",
+        ))
+    })
+}
+
+/// A hub manager sets what a place of their organisation offers as a hub (it becomes a hub).
+#[utoipa::path(put, path = "/api/hubs/{id}", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn put_hub_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<HubRequest>,
+) -> ApiResult<Json<HubView>> {
+    let p = viewer.require_for_write(&headers)?;
+    let r = body(b)?;
+    let loc = location_id(&id)?;
+    let org = hub_location_org(&state, loc).await?;
+    if !p.can_manage_hubs_of(org) {
+        return Err(ApiError::Forbidden(
+            "only the hub managers of this organisation manage its hubs".into(),
+        ));
+    }
+    let functions =
+        trama_core::hubs::parse_functions("functions", &r.functions).map_err(invalid)?;
+    if r.capacity == 0 || r.capacity > 100_000 {
+        return Err(invalid(FieldError::new(
+            "capacity",
+            "must be between 1 and 100000",
+        )));
+    }
+    let mut hours = Vec::new();
+    for (i, w) in r.opening_hours.iter().enumerate() {
+        hours.extend(w.parse(&format!("opening_hours[{i}]")).map_err(invalid)?);
+    }
+    let help_desk = r.help_desk.trim();
+    if help_desk.chars().count() > 1000 {
+        return Err(invalid(FieldError::new(
+            "help_desk",
+            "at most 1000 characters",
+        )));
+    }
+    state
+        .store
+        .put_hub(&trama_store::HubRecord {
+            location: loc,
+            functions,
+            capacity: r.capacity,
+            opening_hours: hours,
+            help_desk: help_desk.into(),
+        })
+        .await?;
+    audit(&state, p, "hub.put", "location", &id, None, None).await?;
+    let h = state.store.hub(loc).await?.ok_or(ApiError::Internal)?;
+    Ok(Json(hub_view(&h)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomRequest {
+    pub name: String,
+    pub capacity: u32,
+    /// Bookings are made in slots of this many minutes (15–480).
+    pub slot_minutes: u16,
+}
+
+#[utoipa::path(post, path = "/api/hubs/{id}/rooms", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn add_room_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<RoomRequest>,
+) -> ApiResult<(StatusCode, Json<RoomView>)> {
+    let p = viewer.require_for_write(&headers)?;
+    let r = body(b)?;
+    let loc = location_id(&id)?;
+    let h = state
+        .store
+        .hub(loc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("hub", &id))?;
+    if !p.can_manage_hubs_of(h.organization) {
+        return Err(ApiError::Forbidden(
+            "only the hub managers of this organisation manage its rooms".into(),
+        ));
+    }
+    let name = r.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(invalid(FieldError::new(
+            "name",
+            "must be 1 to 120 characters",
+        )));
+    }
+    if !(15..=480).contains(&r.slot_minutes) {
+        return Err(invalid(FieldError::new(
+            "slot_minutes",
+            "must be between 15 and 480",
+        )));
+    }
+    let rid = state
+        .store
+        .add_room(loc, name, r.capacity, r.slot_minutes)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RoomView {
+            id: rid.as_uuid(),
+            name: name.into(),
+            capacity: r.capacity,
+            slot_minutes: r.slot_minutes,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateQuery {
+    /// YYYY-MM-DD
+    pub date: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SlotView {
+    /// Local time of the territory.
+    pub start: String,
+    pub end: String,
+    pub free: bool,
+}
+
+async fn room_and_hub(
+    state: &AppState,
+    id: &str,
+) -> ApiResult<(trama_store::RoomRow, trama_store::HubRow)> {
+    let rid = trama_core::ids::RoomId::parse("id", id)?;
+    let room = state
+        .store
+        .room(rid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("room", id))?;
+    let hub = state
+        .store
+        .hub(room.location)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    Ok((room, hub))
+}
+
+fn local_to_utc(state: &AppState, t: time::PrimitiveDateTime) -> OffsetDateTime {
+    t.assume_offset(state.time_zone.offset_at(t.assume_utc()))
+}
+
+/// The slots of a room on a day, within the hub's opening hours, and which are free.
+#[utoipa::path(get, path = "/api/rooms/{id}/slots", tag = "hubs", params(("id" = String, Path), ("date" = String, Query)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn room_slots_api(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<DateQuery>,
+) -> ApiResult<Json<Vec<SlotView>>> {
+    let (room, hub) = room_and_hub(&state, &id).await?;
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(q.date.trim(), &fmt).map_err(|_| {
+        ApiError::InvalidParameter(FieldError::new("date", "is not a date like 2026-12-01"))
+    })?;
+    let slots = trama_core::hubs::slots_on(&hub.opening_hours, room.slot_minutes, day);
+    let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+        return Ok(Json(vec![]));
+    };
+    let booked = state
+        .store
+        .bookings(
+            room.id,
+            local_to_utc(&state, first.start),
+            local_to_utc(&state, last.end),
+        )
+        .await?;
+    let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    Ok(Json(
+        slots
+            .iter()
+            .map(|s| SlotView {
+                start: s.start.format(&hm).expect("formattable"),
+                end: s.end.format(&hm).expect("formattable"),
+                free: !booked
+                    .iter()
+                    .any(|b| b.start == local_to_utc(&state, s.start)),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingRequest {
+    /// The slot's start, local time: YYYY-MM-DDTHH:MM.
+    pub start: String,
+    pub purpose: String,
+}
+
+/// Books one slot of a room (signed in). A slot taken meanwhile is 409.
+#[utoipa::path(post, path = "/api/rooms/{id}/bookings", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn book_room_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<BookingRequest>,
+) -> ApiResult<(StatusCode, Json<SlotView>)> {
+    let p = viewer.require_for_write(&headers)?;
+    let r = body(b)?;
+    let (room, hub) = room_and_hub(&state, &id).await?;
+    let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let start = time::PrimitiveDateTime::parse(r.start.trim(), &hm).map_err(|_| {
+        invalid(FieldError::new(
+            "start",
+            "is not a time like 2026-12-01T09:00",
+        ))
+    })?;
+    let slot = trama_core::hubs::slot_at(&hub.opening_hours, room.slot_minutes, start).ok_or_else(
+        || {
+            invalid(FieldError::new(
+                "start",
+                "is not the start of a slot within the hub's opening hours",
+            ))
+        },
+    )?;
+    if local_to_utc(&state, slot.start) < OffsetDateTime::now_utc() {
+        return Err(invalid(FieldError::new("start", "is in the past")));
+    }
+    let purpose = r.purpose.trim();
+    if purpose.is_empty() || purpose.chars().count() > 200 {
+        return Err(invalid(FieldError::new(
+            "purpose",
+            "say what the room is for (1 to 200 characters)",
+        )));
+    }
+    state
+        .store
+        .book_slot(
+            room.id,
+            local_to_utc(&state, slot.start),
+            local_to_utc(&state, slot.end),
+            p.user_id,
+            purpose,
+        )
+        .await?;
+    audit(
+        &state,
+        p,
+        "room.book",
+        "room",
+        &id,
+        None,
+        Some(r.start.clone()),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SlotView {
+            start: slot.start.format(&hm).expect("formattable"),
+            end: slot.end.format(&hm).expect("formattable"),
+            free: false,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedQuery {
+    /// The hourly rate of the shared visit, in euro (default 22.00).
+    pub hourly_rate: Option<f64>,
+    /// Extra per member after the first, percent (default 25).
+    pub extra_percent: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SharedGroupView {
+    pub needs: Vec<NeedView>,
+    pub windows: Vec<WindowSpec>,
+    pub duration_minutes: u16,
+    /// The cost of one shared visit and each member's share, in euro cents.
+    pub total_cents: i64,
+    pub shares_cents: Vec<i64>,
+    /// What the members would pay for separate visits, together.
+    pub separate_cents: i64,
+}
+
+/// Shared services among the open needs an operator follows: same kind, within 300 m of each
+/// other, with a common time; the visit's cost split among the members.
+#[utoipa::path(get, path = "/api/shared-services", tag = "needs", params(("hourly_rate" = Option<f64>, Query), ("extra_percent" = Option<u32>, Query)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn shared_services_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<SharedQuery>,
+) -> ApiResult<Json<Vec<SharedGroupView>>> {
+    use trama_core::matching::shared::{SharingRules, propose_groups, shared_cost, split_cost};
+    use trama_core::money::Cents;
+    let p = viewer.require()?;
+    let orgs = p.operator_organizations();
+    if orgs.is_empty() {
+        return Err(ApiError::Forbidden(
+            "shared services are proposed to operators".into(),
+        ));
+    }
+    let rate = Cents::from_decimal("hourly_rate", q.hourly_rate.unwrap_or(22.0))?;
+    if rate.0 <= 0 {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "hourly_rate",
+            "must be above 0",
+        )));
+    }
+    let extra = q.extra_percent.unwrap_or(25).min(100);
+    let rows = state
+        .store
+        .needs(&NeedFilter {
+            organizations: Some(orgs),
+            state: Some(NeedState::Open),
+            limit: 2000,
+            ..Default::default()
+        })
+        .await?;
+    let pairs: Vec<(&NeedRow, Vec<u32>)> = rows.iter().map(|n| (n, vec![])).collect();
+    let mut vocab = Vocabulary::default();
+    let c = compile(&mut vocab, &pairs, &[], OffsetDateTime::now_utc())?;
+    let groups = propose_groups(&c.problem.needs, SharingRules::default());
+    Ok(Json(
+        groups
+            .iter()
+            .map(|g| {
+                let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
+                let shares = split_cost(total, &vec![1; g.members.len()]);
+                let separate: i64 = g
+                    .members
+                    .iter()
+                    .map(|&m| shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
+                    .sum();
+                SharedGroupView {
+                    needs: g
+                        .members
+                        .iter()
+                        .map(|&m| need_view(&rows[m as usize], NeedAccess::Full))
+                        .collect(),
+                    windows: g.windows.iter().map(WindowSpec::of).collect(),
+                    duration_minutes: g.duration_min,
+                    total_cents: total.0,
+                    shares_cents: shares.iter().map(|s| s.0).collect(),
+                    separate_cents: separate,
+                }
+            })
+            .collect(),
     ))
 }

@@ -697,8 +697,14 @@ pub async fn need_form(
     f.insert("urgency".into(), "normal".into());
     f.insert("language".into(), "it".into());
     f.insert("people".into(), "1".into());
-    if let Some(per) = query(&uri).get("per") {
+    let q = query(&uri);
+    if let Some(per) = q.get("per") {
         f.insert("per".into(), per.clone());
+    }
+    // The intake form of a campaign: the same form, filed under the campaign, urgent by default.
+    if let Some(c) = q.get("campagna") {
+        f.insert("campaign_id".into(), c.clone());
+        f.insert("urgency".into(), "high".into());
     }
     match need_form_page(&state, &l, p, f, None).await {
         Ok(r) => r,

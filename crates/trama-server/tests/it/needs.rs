@@ -499,3 +499,141 @@ both!(
             .assert_error(StatusCode::FORBIDDEN, "forbidden");
     }
 );
+
+both!(
+    hub_managers_set_hubs_and_rooms_are_booked_once,
+    |app: TestApp| async move {
+        use trama_core::hsds::{Location, Organization};
+        let org = OrganizationId::new();
+        let loc = trama_core::ids::LocationId::new();
+        let o: Organization = serde_json::from_value(
+            json!({"id": org.to_string(), "name": "Rete Case di Quartiere", "description": "Hub"}),
+        )
+        .unwrap();
+        app.store().put_organizations(&[(o, None)]).await.unwrap();
+        let l: Location = serde_json::from_value(json!({"id": loc.to_string(), "organization_id": org.to_string(), "location_type": "physical", "name": "Casa di quartiere Giambellino", "latitude": 45.4525, "longitude": 9.139})).unwrap();
+        app.store().put_locations(&[l]).await.unwrap();
+        let (_, manager) = app
+            .user_with_token(
+                "hub@rete.it",
+                &[RoleGrant::new(Role::HubManager, Some(org)).unwrap()],
+            )
+            .await;
+        let (_, other) = app.user_with_token("altro@example.it", &[]).await;
+        let hub = json!({"functions": ["social_centre", "library"], "capacity": 60, "help_desk": "Martedì 9:30–12:30",
+        "opening_hours": [{"day": "tue", "from": "09:00", "to": "13:00"}, {"day": "thu", "from": "09:00", "to": "13:00"}]});
+        app.send("PUT", &format!("/api/hubs/{loc}"), Some(&other), &hub)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        let mut bad = hub.clone();
+        bad["functions"] = json!(["casino"]);
+        let v = app
+            .send("PUT", &format!("/api/hubs/{loc}"), Some(&manager), &bad)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(v["error"]["field"], "functions");
+        let r = app
+            .send("PUT", &format!("/api/hubs/{loc}"), Some(&manager), &hub)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/hubs/{loc}/rooms"),
+                Some(&manager),
+                &json!({"name": "Sala grande", "capacity": 30, "slot_minutes": 60}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let room = r.json()["id"].as_str().unwrap().to_string();
+        let hubs = app.get("/api/hubs").await.json();
+        assert_eq!(hubs[0]["rooms"][0]["name"], "Sala grande");
+        // Tuesday 2030-12-03: four one-hour slots from 9 to 13.
+        let slots = app
+            .get(&format!("/api/rooms/{room}/slots?date=2030-12-03"))
+            .await
+            .json();
+        assert_eq!(slots.as_array().unwrap().len(), 4, "{slots}");
+        let book = json!({"start": "2030-12-03T10:00", "purpose": "Corso di italiano"});
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/rooms/{room}/bookings"),
+                Some(&other),
+                &book,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        app.send(
+            "POST",
+            &format!("/api/rooms/{room}/bookings"),
+            Some(&manager),
+            &book,
+        )
+        .await
+        .assert_error(StatusCode::CONFLICT, "conflict");
+        let v = app
+            .send(
+                "POST",
+                &format!("/api/rooms/{room}/bookings"),
+                Some(&other),
+                &json!({"start": "2030-12-03T10:30", "purpose": "x"}),
+            )
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(v["error"]["field"], "start");
+        let slots = app
+            .get(&format!("/api/rooms/{room}/slots?date=2030-12-03"))
+            .await
+            .json();
+        assert_eq!(slots[1]["free"], false);
+        assert_eq!(slots[0]["free"], true);
+    }
+);
+
+both!(
+    shared_services_group_neighbours_and_split_the_cost,
+    |app: TestApp| async move {
+        let org = OrganizationId::new();
+        let (_, operator) = app
+            .user_with_token(
+                "op@hub.it",
+                &[RoleGrant::new(Role::Operator, Some(org)).unwrap()],
+            )
+            .await;
+        let mut people = Vec::new();
+        for name in ["A", "B", "C"] {
+            let r = app.send("POST", "/api/people", Some(&operator), &json!({"display_name": format!("Persona {name}"), "consent_reference": "Prot. 1"})).await;
+            people.push(r.json()["id"].as_str().unwrap().to_string());
+        }
+        // Three neighbours in one building, same kind of help, overlapping mornings.
+        for (i, p) in people.iter().enumerate() {
+            let mut b = need_body(Some(p), None);
+            b["category"] = json!("H10");
+            b["lat"] = json!(45.4600 + i as f64 * 0.0001);
+            b["lon"] = json!(9.1500);
+            b["windows"] = json!([{"day": "mon", "from": format!("0{}:00", 8 + i), "to": "12:00"}]);
+            b["duration_minutes"] = json!(60);
+            let r = app.send("POST", "/api/needs", Some(&operator), &b).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        }
+        let g = app
+            .get_auth(
+                "/api/shared-services?hourly_rate=20&extra_percent=25",
+                &operator,
+            )
+            .await;
+        assert_eq!(g.status, StatusCode::OK, "{}", g.text());
+        let groups = g.json();
+        assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
+        assert_eq!(groups[0]["needs"].as_array().unwrap().len(), 3);
+        // 20 €/h for an hour, +25 % for each of two more people: 30 €, 10 € each (vs 60 € apart).
+        assert_eq!(groups[0]["total_cents"], 3000);
+        assert_eq!(groups[0]["shares_cents"], json!([1000, 1000, 1000]));
+        assert_eq!(groups[0]["separate_cents"], 6000);
+        let (_, citizen) = app.user_with_token("c@example.it", &[]).await;
+        app.get_auth("/api/shared-services", &citizen)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+);
