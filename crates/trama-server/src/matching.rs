@@ -2336,23 +2336,35 @@ pub async fn shared_services_api(
     viewer: Viewer,
     Query(q): Query<SharedQuery>,
 ) -> ApiResult<Json<Vec<SharedGroupView>>> {
+    let p = viewer.require()?;
+    Ok(Json(
+        shared_services(&state, p, q.hourly_rate, q.extra_percent).await?,
+    ))
+}
+
+/// The shared services the operator's open needs allow (see [`shared_services_api`]).
+pub async fn shared_services(
+    state: &AppState,
+    p: &Principal,
+    hourly_rate: Option<f64>,
+    extra_percent: Option<u32>,
+) -> ApiResult<Vec<SharedGroupView>> {
     use trama_core::matching::shared::{SharingRules, propose_groups, shared_cost, split_cost};
     use trama_core::money::Cents;
-    let p = viewer.require()?;
     let orgs = p.operator_organizations();
     if orgs.is_empty() {
         return Err(ApiError::Forbidden(
             "shared services are proposed to operators".into(),
         ));
     }
-    let rate = Cents::from_decimal("hourly_rate", q.hourly_rate.unwrap_or(22.0))?;
+    let rate = Cents::from_decimal("hourly_rate", hourly_rate.unwrap_or(22.0))?;
     if rate.0 <= 0 {
         return Err(ApiError::InvalidParameter(FieldError::new(
             "hourly_rate",
             "must be above 0",
         )));
     }
-    let extra = q.extra_percent.unwrap_or(25).min(100);
+    let extra = extra_percent.unwrap_or(25).min(100);
     let rows = state
         .store
         .needs(&NeedFilter {
@@ -2366,30 +2378,28 @@ pub async fn shared_services_api(
     let mut vocab = Vocabulary::default();
     let c = compile(&mut vocab, &pairs, &[], OffsetDateTime::now_utc())?;
     let groups = propose_groups(&c.problem.needs, SharingRules::default());
-    Ok(Json(
-        groups
-            .iter()
-            .map(|g| {
-                let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
-                let shares = split_cost(total, &vec![1; g.members.len()]);
-                let separate: i64 = g
+    Ok(groups
+        .iter()
+        .map(|g| {
+            let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
+            let shares = split_cost(total, &vec![1; g.members.len()]);
+            let separate: i64 = g
+                .members
+                .iter()
+                .map(|&m| shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
+                .sum();
+            SharedGroupView {
+                needs: g
                     .members
                     .iter()
-                    .map(|&m| shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
-                    .sum();
-                SharedGroupView {
-                    needs: g
-                        .members
-                        .iter()
-                        .map(|&m| need_view(&rows[m as usize], NeedAccess::Full))
-                        .collect(),
-                    windows: g.windows.iter().map(WindowSpec::of).collect(),
-                    duration_minutes: g.duration_min,
-                    total_cents: total.0,
-                    shares_cents: shares.iter().map(|s| s.0).collect(),
-                    separate_cents: separate,
-                }
-            })
-            .collect(),
-    ))
+                    .map(|&m| need_view(&rows[m as usize], NeedAccess::Full))
+                    .collect(),
+                windows: g.windows.iter().map(WindowSpec::of).collect(),
+                duration_minutes: g.duration_min,
+                total_cents: total.0,
+                shares_cents: shares.iter().map(|s| s.0).collect(),
+                separate_cents: separate,
+            }
+        })
+        .collect())
 }

@@ -136,6 +136,8 @@ pub struct Words {
     pub assisted_label: &'static str,
     pub hours_given: &'static str,
     pub notifications: &'static str,
+    pub shared: &'static str,
+    pub shared_cost: &'static str,
     pub days: [&'static str; 7],
     pub urgencies: [&'static str; 4],
 }
@@ -206,6 +208,8 @@ pub const IT: Words = Words {
     assisted_label: "Azione svolta da un operatore per conto della persona",
     hours_given: "Ore di aiuto date",
     notifications: "Notifiche",
+    shared: "Servizi condivisi proposti",
+    shared_cost: "Costo di una visita condivisa e quote (euro)",
     days: [
         "lunedì",
         "martedì",
@@ -284,6 +288,8 @@ pub const EN: Words = Words {
     assisted_label: "Action taken by an operator on the person's behalf",
     hours_given: "Hours of help given",
     notifications: "Notifications",
+    shared: "Proposed shared services",
+    shared_cost: "Cost of one shared visit and the shares (euro)",
     days: [
         "Monday",
         "Tuesday",
@@ -1268,6 +1274,8 @@ struct DeskPage<'a> {
     w: &'static Words,
     people: Vec<(String, String, String)>,
     needs: Vec<NeedLine>,
+    /// Proposed shared services: the members' lines and the cost of a visit and each share.
+    shared: Vec<(Vec<NeedLine>, String, String)>,
     error: Option<(String, String)>,
 }
 
@@ -1304,6 +1312,22 @@ async fn desk_page(
     {
         needs.push(need_line(l.lang, &svc::need_view(&n, NeedAccess::Full)));
     }
+    let shared = svc::shared_services(state, p, None, None)
+        .await?
+        .iter()
+        .map(|g| {
+            let euro = |c: i64| trama_core::money::Cents(c).to_string();
+            (
+                g.needs.iter().map(|n| need_line(l.lang, n)).collect(),
+                euro(g.total_cents),
+                g.shares_cents
+                    .iter()
+                    .map(|c| euro(*c))
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+            )
+        })
+        .collect();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -1316,6 +1340,7 @@ async fn desk_page(
             w: words(l.lang),
             people,
             needs,
+            shared,
             error,
         },
     ))
@@ -1373,6 +1398,20 @@ struct HubsPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     hubs: Vec<HubLine>,
+    /// Hubs are public places: their points are drawn (x, y, name).
+    dots: Vec<(f64, f64, String)>,
+}
+
+/// Where a point falls on the 600 × 400 drawing of the city.
+fn to_svg(lat: f64, lon: f64) -> Option<(f64, f64)> {
+    let (min_lat, max_lat, min_lon, max_lon) = (45.38, 45.54, 9.04, 9.28);
+    if !(min_lat..=max_lat).contains(&lat) || !(min_lon..=max_lon).contains(&lon) {
+        return None;
+    }
+    Some((
+        (lon - min_lon) / (max_lon - min_lon) * 600.0,
+        (max_lat - lat) / (max_lat - min_lat) * 400.0,
+    ))
 }
 
 pub struct HubLine {
@@ -1394,10 +1433,16 @@ pub async fn hubs(
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let r = async {
         let w = words(l.lang);
-        let hubs = state
-            .store
-            .hubs(None)
-            .await?
+        let rows = state.store.hubs(None).await?;
+        let dots = rows
+            .iter()
+            .filter_map(|h| {
+                let p = h.point?;
+                let (x, y) = to_svg(p.lat(), p.lon())?;
+                Some((x, y, h.name.clone()))
+            })
+            .collect();
+        let hubs = rows
             .iter()
             .map(|h| {
                 let fns: Vec<String> = h
@@ -1435,7 +1480,15 @@ pub async fn hubs(
                 }
             })
             .collect();
-        Ok::<_, ApiError>(l.render(StatusCode::OK, &HubsPage { l: &l, w, hubs }))
+        Ok::<_, ApiError>(l.render(
+            StatusCode::OK,
+            &HubsPage {
+                l: &l,
+                w,
+                hubs,
+                dots,
+            },
+        ))
     }
     .await;
     r.unwrap_or_else(|e| error_page(&l, e))
