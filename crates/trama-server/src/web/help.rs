@@ -15,43 +15,19 @@ use trama_core::needs::{LANGUAGES, NeedAccess, NeedForm, OfferForm, SKILLS};
 use trama_core::taxonomy::AIUTI;
 
 use super::i18n::Lang;
+use super::pages::{Form, field, login_redirect, parse_form, query_pairs};
 use super::{Layout, MessagePage, form_csrf_ok};
 use crate::auth::Viewer;
 use crate::error::ApiError;
 use crate::matching::{self as svc, MatchView, NeedView};
 use crate::state::AppState;
 
-type Form = Vec<(String, String)>;
-
-fn parse_form(raw: &[u8]) -> Form {
-    form_urlencoded::parse(raw).into_owned().collect()
-}
-
-fn field<'a>(f: &'a Form, k: &str) -> &'a str {
-    f.iter()
-        .find(|(key, _)| key == k)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
-
+/// Every value a form gave for a field that may repeat (checkboxes, multiple selects).
 fn fields(f: &Form, k: &str) -> Vec<String> {
     f.iter()
         .filter(|(key, _)| key == k)
         .map(|(_, v)| v.clone())
         .collect()
-}
-
-fn query(uri: &Uri) -> HashMap<String, String> {
-    uri.query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default()
-}
-
-fn login_redirect(uri: &Uri) -> Response {
-    let next = form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", uri.path())
-        .finish();
-    Redirect::to(&format!("/accedi?{next}")).into_response()
 }
 
 fn message(l: &Layout, status: StatusCode, heading: &str, text: &str) -> Response {
@@ -703,7 +679,7 @@ pub async fn need_form(
     f.insert("urgency".into(), "normal".into());
     f.insert("language".into(), "it".into());
     f.insert("people".into(), "1".into());
-    let q = query(&uri);
+    let q = query_pairs(&uri);
     if let Some(per) = q.get("per") {
         f.insert("per".into(), per.clone());
     }
@@ -1232,7 +1208,7 @@ pub async fn map_page(
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let r = async {
-        let campaign = query(&uri)
+        let campaign = query_pairs(&uri)
             .get("campagna")
             .map(|s| CampaignId::parse("campagna", s))
             .transpose()?;

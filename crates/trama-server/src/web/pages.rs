@@ -20,20 +20,20 @@ use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cooki
 use crate::error::ApiError;
 use crate::state::AppState;
 
-type Form = Vec<(String, String)>;
+pub(super) type Form = Vec<(String, String)>;
 
-fn parse_form(raw: &[u8]) -> Form {
+pub(super) fn parse_form(raw: &[u8]) -> Form {
     form_urlencoded::parse(raw).into_owned().collect()
 }
 
-fn field<'a>(f: &'a Form, k: &str) -> &'a str {
+pub(super) fn field<'a>(f: &'a Form, k: &str) -> &'a str {
     f.iter()
         .find(|(key, _)| key == k)
         .map(|(_, v)| v.as_str())
         .unwrap_or("")
 }
 
-fn query_pairs(uri: &Uri) -> HashMap<String, String> {
+pub(super) fn query_pairs(uri: &Uri) -> HashMap<String, String> {
     uri.query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default()
@@ -813,7 +813,7 @@ struct ManagePage<'a> {
     deleted: bool,
 }
 
-fn login_redirect(uri: &Uri) -> Response {
+pub(super) fn login_redirect(uri: &Uri) -> Response {
     let next = form_urlencoded::Serializer::new(String::new())
         .append_pair("next", uri.path())
         .finish();
