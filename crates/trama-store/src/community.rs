@@ -11,19 +11,7 @@ use trama_core::ids::{
 };
 use trama_core::matching::model::WeekWindow;
 
-use crate::{Result, Store, StoreError, from_micros, to_micros};
-
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("plain data serialises")
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(what: &'static str, id: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|source| StoreError::CorruptDocument {
-        what,
-        id: id.to_string(),
-        source,
-    })
-}
+use crate::{Result, Store, StoreError, from_micros, json, parse_json, to_micros};
 
 fn uuid(s: String) -> Uuid {
     s.parse().unwrap_or_default()

@@ -241,6 +241,24 @@ impl Store {
     }
 }
 
+/// A list or small value as the JSON text a column keeps.
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serialises")
+}
+
+/// Reads back a JSON column; a value that does not parse is a corrupt row, named.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    id: &str,
+    s: &str,
+) -> Result<T> {
+    serde_json::from_str(s).map_err(|source| StoreError::CorruptDocument {
+        what,
+        id: id.to_string(),
+        source,
+    })
+}
+
 /// Microseconds since 1970 UTC, the stored form of every time.
 pub fn to_micros(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1000) as i64

@@ -19,7 +19,7 @@ use trama_core::matching::model::{Urgency, WeekWindow};
 use trama_core::needs::{NeedParties, NewNeed, NewOffer, PublicArea};
 
 use crate::sql::{Sql, Val};
-use crate::{Result, Store, StoreError, from_micros, to_micros};
+use crate::{Result, Store, StoreError, from_micros, json, parse_json, to_micros};
 
 /// Days since 1970-01-01, the stored form of a date.
 pub fn to_day(d: Date) -> i64 {
@@ -28,18 +28,6 @@ pub fn to_day(d: Date) -> i64 {
 
 pub fn from_day(n: i64) -> Date {
     Date::from_julian_day((n + 2_440_588) as i32).unwrap_or(Date::MIN)
-}
-
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("plain data serialises")
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(what: &'static str, id: &str, s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|source| StoreError::CorruptDocument {
-        what,
-        id: id.to_string(),
-        source,
-    })
 }
 
 fn conflict(field: &str, reason: &str) -> StoreError {
