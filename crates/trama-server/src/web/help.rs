@@ -22,6 +22,30 @@ use crate::error::ApiError;
 use crate::matching::{self as svc, MatchView, NeedView};
 use crate::state::AppState;
 
+/// The signed-in poster of a form and its fields, or the response that refuses it (a login
+/// redirect, or 403 when the CSRF check fails).
+fn signed_form<'v>(
+    l: &Layout,
+    viewer: &'v Viewer,
+    headers: &HeaderMap,
+    uri: &Uri,
+    raw: &[u8],
+) -> Result<(&'v Principal, Form), Box<Response>> {
+    let Some(p) = viewer.principal.as_ref() else {
+        return Err(Box::new(login_redirect(uri)));
+    };
+    let form = parse_form(raw);
+    if !form_csrf_ok(headers, &form) {
+        return Err(Box::new(message(
+            l,
+            StatusCode::FORBIDDEN,
+            l.t.error_heading,
+            l.t.csrf_text,
+        )));
+    }
+    Ok((p, form))
+}
+
 /// Every value a form gave for a field that may repeat (checkboxes, multiple selects).
 fn fields(f: &Form, k: &str) -> Vec<String> {
     f.iter()
@@ -702,13 +726,10 @@ pub async fn need_submit(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let form = parse_form(&raw);
-    if !form_csrf_ok(&headers, &form) {
-        return message(&l, StatusCode::FORBIDDEN, l.t.error_heading, l.t.csrf_text);
-    }
     let map: HashMap<String, String> = form.iter().cloned().collect();
     let result = async {
         let areas = area_choices(&state).await?;
@@ -884,13 +905,10 @@ async fn need_action(
     propose: bool,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let form = parse_form(&raw);
-    if !form_csrf_ok(&headers, &form) {
-        return message(&l, StatusCode::FORBIDDEN, l.t.error_heading, l.t.csrf_text);
-    }
     let r = async {
         let need = NeedId::parse("id", &id)?;
         let offer =
@@ -915,13 +933,10 @@ pub async fn match_submit(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let form = parse_form(&raw);
-    if !form_csrf_ok(&headers, &form) {
-        return message(&l, StatusCode::FORBIDDEN, l.t.error_heading, l.t.csrf_text);
-    }
     let r = async {
         let mid = MatchId::parse("id", &id)?;
         let next_at = match field(&form, "next_at") {
@@ -1064,13 +1079,10 @@ pub async fn offer_submit(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let form = parse_form(&raw);
-    if !form_csrf_ok(&headers, &form) {
-        return message(&l, StatusCode::FORBIDDEN, l.t.error_heading, l.t.csrf_text);
-    }
     let map: HashMap<String, String> = form.iter().cloned().collect();
     let result = async {
         let areas = area_choices(&state).await?;
@@ -1345,13 +1357,10 @@ pub async fn desk_register(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let form = parse_form(&raw);
-    if !form_csrf_ok(&headers, &form) {
-        return message(&l, StatusCode::FORBIDDEN, l.t.error_heading, l.t.csrf_text);
-    }
     let req = svc::PersonRequest {
         display_name: field(&form, "display_name").into(),
         consent_reference: field(&form, "consent_reference").into(),
@@ -1537,13 +1546,10 @@ pub async fn campaign_dispatch(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+    let (p, _) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
-    let form = parse_form(&raw);
-    if !form_csrf_ok(&headers, &form) {
-        return message(&l, StatusCode::FORBIDDEN, l.t.error_heading, l.t.csrf_text);
-    }
     let r = async {
         let cid = CampaignId::parse("id", &id)?;
         let report = svc::run_batch(&state, p, Some(cid), false).await?;
