@@ -713,7 +713,7 @@ fn fit_of(n: &NeedRow, o: &OfferRow) -> ApiResult<(f64, u8)> {
     offer.capacity = offer.capacity.max(1); // room is checked atomically when the match is made
     match model::feasibility(need, &offer) {
         Ok(d) => {
-            let pen = model::edge_penalty(need, 0, &offer, d) + model::load_penalty(&offer, 0);
+            let pen = model::edge_penalty(need, 0, d) + model::load_penalty(&offer, 0);
             Ok((d, model::score_from_penalty(pen)))
         }
         Err(why) => Err(ApiError::Conflict(FieldError::new(

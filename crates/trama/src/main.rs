@@ -117,6 +117,10 @@ enum Cmd {
         queries: usize,
         #[arg(long, default_value_t = 10)]
         k: usize,
+        /// Solve the batch this many times and report the median and the best time (shared
+        /// machines are noisy).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
     /// Write a synthetic Milan-shaped batch instance (JSON) to stdout.
     MatchInstance {
@@ -245,7 +249,10 @@ async fn run(cli: Cli) -> Result<()> {
             postgis,
             queries,
             k,
-        } => return matching_cli::bench(instance, postgis.as_deref(), *queries, *k).await,
+            runs,
+        } => {
+            return matching_cli::bench(instance, postgis.as_deref(), *queries, *k, *runs).await;
+        }
         Cmd::MatchInstance {
             needs,
             offers,

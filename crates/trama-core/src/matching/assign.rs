@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::index::{Candidate, OfferIndex, rank_key};
+use super::index::{Candidate, OfferIndex, rank_key, spatial_order};
 use super::model::{MAX_PENALTY, Problem, load_penalty, score_from_penalty};
 
 /// Knobs of the batch assignment.
@@ -142,24 +142,42 @@ pub fn candidate_graph(
             c
         }
     };
+    // Needs by category, then in map order, so that consecutive searches read the same cells
+    // while they are in the cache; split across the machine's cores.
+    let mut order = spatial_order(problem.needs.iter().map(|n| n.point));
+    order.sort_by_key(|&n| problem.needs[n as usize].category);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(16);
-    if threads < 2 || problem.needs.len() < 2048 {
-        return problem.needs.iter().map(of).collect();
-    }
-    let chunk = problem.needs.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let parts: Vec<_> = problem
-            .needs
-            .chunks(chunk)
-            .map(|needs| s.spawn(move || needs.iter().map(of).collect::<Vec<_>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().expect("candidate search does not panic"))
+    let found: Vec<Vec<Candidate>> = if threads < 2 || order.len() < 2048 {
+        order
+            .iter()
+            .map(|&n| of(&problem.needs[n as usize]))
             .collect()
-    })
+    } else {
+        let chunk = order.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = order
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|&n| of(&problem.needs[n as usize]))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().expect("candidate search does not panic"))
+                .collect()
+        })
+    };
+    let mut graph = vec![Vec::new(); problem.needs.len()];
+    for (&n, candidates) in order.iter().zip(found) {
+        graph[n as usize] = candidates;
+    }
+    graph
 }
 
 fn assignment(problem: &Problem, need: u32, c: &Candidate) -> Assignment {
@@ -288,33 +306,70 @@ fn order_by_weight(problem: &Problem) -> Vec<u32> {
     order
 }
 
-/// Where Dijkstra came from into a node.
+/// How Dijkstra reached a node, packed in 32 bits: the kind in the top two, an edge or node
+/// index in the rest.
+const VIA_FORWARD: u32 = 0; // along candidate edge x (need → offer)
+const VIA_BACKWARD: u32 = 1; // taking assigned edge x back (offer → need)
+const VIA_OFFER_SINK: u32 = 2; // from offer node x into the sink
+const VIA_NEED_SINK: u32 = 3; // from need node x into the sink (the unit stays uncovered)
+const VIA_INDEX: u32 = (1 << 30) - 1;
+
+fn via(kind: u32, x: u32) -> u32 {
+    debug_assert!(x <= VIA_INDEX);
+    (kind << 30) | x
+}
+
+/// What Dijkstra keeps per node, together so one node is one cache line's worth.
+#[derive(Clone, Copy, Default)]
+struct Node {
+    potential: i64,
+    dist: i64,
+    /// `dist` and `via` belong to run `stamp`.
+    stamp: u32,
+    /// Settled in run `settled`.
+    settled: u32,
+    via: u32,
+}
+
+/// A candidate edge in the flow's own numbering.
 #[derive(Clone, Copy)]
-enum Via {
-    /// Into an offer along the need's candidate edge `edge`.
-    Forward { need: u32, edge: u32 },
-    /// Into a need by taking it off `offer` (it was assigned along its edge `edge`).
-    Backward { offer: u32, edge: u32 },
-    /// Into the sink from an offer with room.
-    OfferSink { offer: u32 },
-    /// Into the sink from a need that gives up a unit (stays uncovered).
-    NeedSink { need: u32 },
+struct Edge {
+    /// The offer's node.
+    to: u32,
+    /// The pair penalty, 0..=750.
+    penalty: u32,
+}
+
+/// An offer node's room: `cap` slots from `slot` in [`Flow::assigned`], `used` of them taken.
+#[derive(Clone, Copy, Default)]
+struct Room {
+    slot: u32,
+    cap: u16,
+    used: u16,
 }
 
 struct Flow<'a> {
     problem: &'a Problem,
     graph: &'a [Vec<Candidate>],
-    scale: i64,
-    /// Per need, per candidate edge: does it carry flow?
-    used_edge: Vec<Vec<bool>>,
-    /// Per offer: the (need, edge) pairs assigned to it.
-    assigned: Vec<Vec<(u32, u32)>>,
-    potential: Vec<i64>,
-    // Dijkstra scratch, reused across runs; `stamp` marks what belongs to the current run.
-    dist: Vec<i64>,
-    stamp: Vec<u32>,
-    settled: Vec<u32>,
-    via: Vec<Via>,
+    /// Node of each need and of each offer, by their index in the problem.
+    need_node: Vec<u32>,
+    /// Need index (for need nodes) or offer index (for offer nodes) of each node.
+    original: Vec<u32>,
+    sink: u32,
+    node: Vec<Node>,
+    /// Per need node: `-(weight × SCALE)`, the part of its edges' cost that rewards coverage.
+    base: Vec<i64>,
+    /// Per offer node: its room.
+    room: Vec<Room>,
+    /// Candidate edges of each node (offers have none): `edges[first[v]..first[v + 1]]`, in
+    /// the order of the need's candidates in `graph`.
+    first: Vec<u32>,
+    edges: Vec<Edge>,
+    used: Vec<bool>,
+    /// The need node an edge leaves.
+    edge_need: Vec<u32>,
+    /// Per offer, the edges assigned to it: `assigned[room.slot..room.slot + room.used]`.
+    assigned: Vec<u32>,
     run: u32,
     heap: BinaryHeap<Reverse<(i64, u32)>>,
     visited: Vec<u32>,
@@ -323,157 +378,247 @@ struct Flow<'a> {
 impl<'a> Flow<'a> {
     fn new(problem: &'a Problem, graph: &'a [Vec<Candidate>]) -> Self {
         let units: i64 = problem.needs.iter().map(|n| n.people as i64).sum();
-        let nodes = problem.needs.len() + problem.offers.len() + 1;
+        let scale = MAX_PENALTY * units + 1;
+        let (needs, offers) = (problem.needs.len(), problem.offers.len());
+        // Lay the nodes out along a Morton curve, so that a Dijkstra run, which stays in one
+        // neighbourhood, stays in a few cache lines too.
+        let order = spatial_order(
+            problem
+                .needs
+                .iter()
+                .map(|n| n.point)
+                .chain(problem.offers.iter().map(|o| o.point)),
+        );
+        let mut need_node = vec![0u32; needs];
+        let mut offer_node = vec![0u32; offers];
+        let mut original = vec![0u32; needs + offers];
+        for (v, &i) in order.iter().enumerate() {
+            let i = i as usize;
+            if i < needs {
+                need_node[i] = v as u32;
+                original[v] = i as u32;
+            } else {
+                offer_node[i - needs] = v as u32;
+                original[v] = (i - needs) as u32;
+            }
+        }
+        let nodes = needs + offers + 1;
+        let mut base = vec![0i64; nodes];
+        let mut room = vec![Room::default(); nodes];
+        let mut slots = 0u32;
+        for (o, offer) in problem.offers.iter().enumerate() {
+            room[offer_node[o] as usize] = Room {
+                slot: slots,
+                cap: offer.capacity,
+                used: 0,
+            };
+            slots += offer.capacity as u32;
+        }
+        let mut first = vec![0u32; nodes + 1];
+        for (n, need) in problem.needs.iter().enumerate() {
+            let v = need_node[n] as usize;
+            base[v] = -(need.weight as i64) * scale;
+            first[v + 1] = graph[n].len() as u32;
+        }
+        for v in 0..nodes {
+            first[v + 1] += first[v];
+        }
+        let total = first[nodes] as usize;
+        assert!(total <= VIA_INDEX as usize, "too many candidate pairs");
+        let mut edges = vec![Edge { to: 0, penalty: 0 }; total];
+        let mut edge_need = vec![0u32; total];
+        for (n, cands) in graph.iter().enumerate() {
+            let v = need_node[n];
+            let at = first[v as usize] as usize;
+            for (k, c) in cands.iter().enumerate() {
+                edges[at + k] = Edge {
+                    to: offer_node[c.offer as usize],
+                    penalty: c.edge_penalty as u32,
+                };
+                edge_need[at + k] = v;
+            }
+        }
         Self {
             problem,
             graph,
-            scale: MAX_PENALTY * units + 1,
-            used_edge: graph.iter().map(|g| vec![false; g.len()]).collect(),
-            assigned: vec![Vec::new(); problem.offers.len()],
-            potential: vec![0; nodes],
-            dist: vec![0; nodes],
-            stamp: vec![0; nodes],
-            settled: vec![0; nodes],
-            via: vec![Via::NeedSink { need: 0 }; nodes],
+            need_node,
+            original,
+            sink: (nodes - 1) as u32,
+            node: vec![Node::default(); nodes],
+            base,
+            room,
+            first,
+            edges,
+            used: vec![false; total],
+            edge_need,
+            assigned: vec![0; slots as usize],
             run: 0,
             heap: BinaryHeap::new(),
             visited: Vec::new(),
         }
     }
 
-    fn offer_node(&self, o: u32) -> u32 {
-        self.problem.needs.len() as u32 + o
+    fn cost(&self, e: u32) -> i64 {
+        self.base[self.edge_need[e as usize] as usize] + self.edges[e as usize].penalty as i64
     }
-    fn sink(&self) -> u32 {
-        (self.problem.needs.len() + self.problem.offers.len()) as u32
-    }
-    fn cost(&self, n: u32, e: u32) -> i64 {
-        let c = &self.graph[n as usize][e as usize];
-        -(self.problem.needs[n as usize].weight as i64) * self.scale + c.edge_penalty
+
+    /// The marginal load penalty of one more need on offer node `v`.
+    fn load(&self, v: u32) -> i64 {
+        let offer = &self.problem.offers[self.original[v as usize] as usize];
+        load_penalty(offer, self.room[v as usize].used)
     }
 
     fn solve(mut self) -> Outcome {
-        let sink = self.sink();
-        for n in order_by_weight(self.problem) {
+        let sink = self.sink as usize;
+        // Heaviest first (fewer units get moved later), then in map order for the cache.
+        let mut order: Vec<u32> = (0..self.problem.needs.len() as u32).collect();
+        order.sort_unstable_by_key(|&n| {
+            (
+                Reverse(self.problem.needs[n as usize].weight),
+                self.need_node[n as usize],
+            )
+        });
+        for n in order {
+            let v = self.need_node[n as usize] as usize;
             // A potential for the newcomer that makes all its edges' reduced costs >= 0.
-            let mut p = self.potential[sink as usize];
-            for e in 0..self.graph[n as usize].len() as u32 {
-                let o = self.graph[n as usize][e as usize].offer;
-                p = p.max(self.potential[self.offer_node(o) as usize] - self.cost(n, e));
+            let mut p = self.node[sink].potential;
+            for e in self.first[v]..self.first[v + 1] {
+                let to = self.edges[e as usize].to as usize;
+                p = p.max(self.node[to].potential - self.cost(e));
             }
-            self.potential[n as usize] = p;
+            self.node[v].potential = p;
             for _ in 0..self.problem.needs[n as usize].people {
-                self.augment_from(n);
+                self.augment_from(v as u32);
             }
         }
         let mut out = Vec::new();
-        for (n, edges) in self.used_edge.iter().enumerate() {
-            for (e, &used) in edges.iter().enumerate() {
-                if used {
-                    out.push(assignment(self.problem, n as u32, &self.graph[n][e]));
+        for (n, cands) in self.graph.iter().enumerate() {
+            let at = self.first[self.need_node[n] as usize] as usize;
+            for (k, c) in cands.iter().enumerate() {
+                if self.used[at + k] {
+                    out.push(assignment(self.problem, n as u32, c));
                 }
             }
         }
-        let edges = self.graph.iter().map(Vec::len).sum();
+        let edges = self.edges.len();
         Outcome::new(self.problem, out, edges)
     }
 
-    fn relax(&mut self, node: u32, d: i64, via: Via) {
-        let i = node as usize;
-        if self.settled[i] == self.run {
+    #[inline]
+    fn relax(&mut self, v: u32, d: i64, how: u32) {
+        let run = self.run;
+        // Nothing reached at or beyond the sink's tentative distance can lead to a shorter
+        // path to it (reduced costs are not negative): no need to queue it.
+        let sink = &self.node[self.sink as usize];
+        if sink.stamp == run && d >= sink.dist {
             return;
         }
-        if self.stamp[i] != self.run || d < self.dist[i] {
-            self.stamp[i] = self.run;
-            self.dist[i] = d;
-            self.via[i] = via;
-            self.heap.push(Reverse((d, node)));
+        let node = &mut self.node[v as usize];
+        if node.settled == run {
+            return;
+        }
+        if node.stamp != run || d < node.dist {
+            node.stamp = run;
+            node.dist = d;
+            node.via = how;
+            self.heap.push(Reverse((d, v)));
         }
     }
 
-    /// Sends one unit from need `source` to the sink along a shortest path.
+    /// Sends one unit from need node `source` to the sink along a shortest path.
     fn augment_from(&mut self, source: u32) {
         self.run += 1;
         self.heap.clear();
         self.visited.clear();
-        let sink = self.sink();
-        let needs = self.problem.needs.len() as u32;
-        self.stamp[source as usize] = self.run;
-        self.dist[source as usize] = 0;
+        let sink = self.sink;
+        let run = self.run;
+        {
+            let s = &mut self.node[source as usize];
+            s.stamp = run;
+            s.dist = 0;
+        }
         self.heap.push(Reverse((0, source)));
-        let mut reached = false;
         while let Some(Reverse((d, v))) = self.heap.pop() {
             let vi = v as usize;
-            if self.settled[vi] == self.run || d > self.dist[vi] {
+            let here = self.node[vi];
+            if here.settled == run || d > here.dist {
                 continue;
             }
-            self.settled[vi] = self.run;
+            self.node[vi].settled = run;
             self.visited.push(v);
             if v == sink {
-                reached = true;
                 break;
             }
-            let pv = self.potential[vi];
-            if v < needs {
-                // Need: to an unused candidate offer, or give the unit up to the sink.
-                for e in 0..self.graph[vi].len() as u32 {
-                    if self.used_edge[vi][e as usize] {
+            let pv = here.potential;
+            let p_sink = self.node[sink as usize].potential;
+            if self.base[vi] < 0 {
+                // A need: to an unused candidate offer, or give the unit up to the sink.
+                let base = self.base[vi];
+                for e in self.first[vi]..self.first[vi + 1] {
+                    if self.used[e as usize] {
                         continue;
                     }
-                    let o = self.graph[vi][e as usize].offer;
-                    let on = self.offer_node(o);
-                    let rc = self.cost(v, e) + pv - self.potential[on as usize];
+                    let edge = self.edges[e as usize];
+                    let rc =
+                        base + edge.penalty as i64 + pv - self.node[edge.to as usize].potential;
                     debug_assert!(rc >= 0, "negative reduced cost {rc}");
-                    self.relax(on, d + rc, Via::Forward { need: v, edge: e });
+                    self.relax(edge.to, d + rc, via(VIA_FORWARD, e));
                 }
-                let rc = pv - self.potential[sink as usize];
+                let rc = pv - p_sink;
                 debug_assert!(rc >= 0);
-                self.relax(sink, d + rc, Via::NeedSink { need: v });
+                self.relax(sink, d + rc, via(VIA_NEED_SINK, v));
             } else {
-                let o = v - needs;
-                let offer = &self.problem.offers[o as usize];
-                let used = self.assigned[o as usize].len() as u16;
-                if used < offer.capacity {
-                    let rc = load_penalty(offer, used) + pv - self.potential[sink as usize];
+                // An offer: into the sink if it has room, or back along an assigned edge.
+                let room = self.room[vi];
+                if room.used < room.cap {
+                    let rc = self.load(v) + pv - p_sink;
                     debug_assert!(rc >= 0);
-                    self.relax(sink, d + rc, Via::OfferSink { offer: o });
+                    self.relax(sink, d + rc, via(VIA_OFFER_SINK, v));
                 }
-                for k in 0..self.assigned[o as usize].len() {
-                    let (n, e) = self.assigned[o as usize][k];
-                    let rc = -self.cost(n, e) + pv - self.potential[n as usize];
+                for k in room.slot..room.slot + room.used as u32 {
+                    let e = self.assigned[k as usize];
+                    let n = self.edge_need[e as usize];
+                    let rc = -self.cost(e) + pv - self.node[n as usize].potential;
                     debug_assert!(rc >= 0);
-                    self.relax(n, d + rc, Via::Backward { offer: o, edge: e });
+                    self.relax(n, d + rc, via(VIA_BACKWARD, e));
                 }
             }
         }
-        // The need can always give its unit up, so the sink is always reached.
-        debug_assert!(reached);
-        let dt = self.dist[sink as usize];
-        for &v in &self.visited {
-            self.potential[v as usize] += self.dist[v as usize] - dt;
+        let dt = self.node[sink as usize].dist;
+        for k in 0..self.visited.len() {
+            let node = &mut self.node[self.visited[k] as usize];
+            node.potential += node.dist - dt;
         }
         // Walk back from the sink, flipping edges.
         let mut at = sink;
         while at != source {
-            match self.via[at as usize] {
-                Via::OfferSink { offer } => at = self.offer_node(offer),
-                Via::NeedSink { need } => at = need,
-                Via::Forward { need, edge } => {
-                    self.used_edge[need as usize][edge as usize] = true;
-                    let o = self.graph[need as usize][edge as usize].offer;
-                    self.assigned[o as usize].push((need, edge));
-                    at = need;
+            let how = self.node[at as usize].via;
+            let x = how & VIA_INDEX;
+            match how >> 30 {
+                VIA_OFFER_SINK | VIA_NEED_SINK => at = x,
+                VIA_FORWARD => {
+                    self.used[x as usize] = true;
+                    let o = self.edges[x as usize].to as usize;
+                    let room = &mut self.room[o];
+                    self.assigned[(room.slot + room.used as u32) as usize] = x;
+                    room.used += 1;
+                    at = self.edge_need[x as usize];
                 }
-                Via::Backward { offer, edge } => {
-                    let need = at;
-                    self.used_edge[need as usize][edge as usize] = false;
-                    let list = &mut self.assigned[offer as usize];
+                _ => {
+                    // Backward: the need `at` gives up edge x, which goes back to its offer.
+                    self.used[x as usize] = false;
+                    let o = self.edges[x as usize].to as usize;
+                    let room = self.room[o];
+                    let list = &mut self.assigned
+                        [room.slot as usize..(room.slot + room.used as u32) as usize];
                     let k = list
                         .iter()
-                        .position(|&(n, e)| n == need && e == edge)
+                        .position(|&e| e == x)
                         .expect("a backward step follows an assigned edge");
-                    list.swap_remove(k);
-                    at = self.offer_node(offer);
+                    let last = list.len() - 1;
+                    list.swap(k, last);
+                    self.room[o].used -= 1;
+                    at = o as u32;
                 }
             }
         }

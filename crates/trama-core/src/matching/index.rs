@@ -7,12 +7,40 @@
 //! cells per band and only at offers that could reach the point.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::model::{
-    DISTANCE_SCALE_KM, Need, Offer, Problem, edge_penalty, feasibility, hour_mask, load_penalty,
-    masks_meet,
+    DISTANCE_SCALE_KM, Need, Offer, OfferTerms, Problem, Unfit, WeekWindow, distance_penalty,
+    edge_penalty, feasibility, hour_mask, load_penalty, masks_meet,
 };
 use crate::geo::{Coordinates, EARTH_RADIUS_KM};
+
+/// A small, fast hasher for cell keys (a few integers; the keys are ours, not an attacker's):
+/// multiply-rotate in the manner of rustc's FxHash.
+#[derive(Default, Clone, Copy)]
+struct CellHasher(u64);
+
+impl Hasher for CellHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(x as u64);
+    }
+    fn write_i32(&mut self, x: i32) {
+        self.write_u64(x as u32 as u64);
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type CellMap<V> = HashMap<(u32, (i32, i32)), V, BuildHasherDefault<CellHasher>>;
 
 const BANDS_KM: [f64; 8] = [0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 25.0, 100.0];
 
@@ -53,74 +81,179 @@ fn degrees(km: f64) -> f64 {
     (km / EARTH_RADIUS_KM).to_degrees()
 }
 
-/// What a cell keeps of an offer: enough to throw most misfits out without touching the offer
-/// itself (the exact check, [`feasibility`], runs on what is left).
-/// 48 bytes, half an offer's worth, so a cell's entries stream through the cache.
+/// A 32-bit Morton key of a point in a box: points near each other on the map get keys near
+/// each other, mostly.
+fn morton(lat: f64, lon: f64, min: (f64, f64), span: (f64, f64)) -> u32 {
+    let q = |v: f64, lo: f64, s: f64| ((v - lo) / s * 65535.0).clamp(0.0, 65535.0) as u32;
+    let spread = |mut x: u32| {
+        x = (x | (x << 8)) & 0x00FF_00FF;
+        x = (x | (x << 4)) & 0x0F0F_0F0F;
+        x = (x | (x << 2)) & 0x3333_3333;
+        (x | (x << 1)) & 0x5555_5555
+    };
+    spread(q(lat, min.0, span.0)) | (spread(q(lon, min.1, span.1)) << 1)
+}
+
+/// The indexes of `points` in map order (along a Morton curve over their bounding box), so
+/// that work done point after point touches memory neighbourhood after neighbourhood.
+pub fn spatial_order(points: impl Iterator<Item = Coordinates> + Clone) -> Vec<u32> {
+    let (mut lo, mut hi) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+    for p in points.clone() {
+        lo = (lo.0.min(p.lat()), lo.1.min(p.lon()));
+        hi = (hi.0.max(p.lat()), hi.1.max(p.lon()));
+    }
+    let span = ((hi.0 - lo.0).max(1e-9), (hi.1 - lo.1).max(1e-9));
+    let mut keyed: Vec<(u32, u32)> = points
+        .enumerate()
+        .map(|(i, p)| (morton(p.lat(), p.lon(), lo, span), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// What a cell keeps of an offer: everything [`OfferTerms::fit`] needs (its windows sit in the
+/// band's `windows`, cell by cell), so a search reads cells one after the other and never goes
+/// back to the offers, which lie in whatever order the caller gave them.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     offer: u32,
+    /// The offer's availability: `windows[windows_at..windows_at + windows_len]` of the band.
+    windows_at: u32,
+    windows_len: u16,
+    languages: u64,
+    skills: u64,
+    point: Coordinates,
+    radius_km: f64,
+    hours_per_week: f64,
+    capacity: u16,
+}
+
+/// The part of an entry a search reads for every offer in a cell, 40 bytes, kept apart from the
+/// rest so a cell streams through the cache; the rest ([`Entry`]) is read only for what passes.
+#[derive(Debug, Clone, Copy)]
+struct Scan {
+    /// Hours of the week with availability (see [`hour_mask`]).
+    hours: [u64; 3],
     lat: f32,
     lon: f32,
     radius_km: f32,
-    /// Hours of the week with availability (see [`hour_mask`]).
-    hours: [u64; 3],
-    /// Languages folded to 16 bits (bit i | bit i+16 | ...), a necessary condition only.
-    languages: u16,
-    /// Skills folded to 32 bits likewise.
-    skills: u32,
+    /// The offer's standing load penalty ([`load_penalty`] with nothing new), 0..=250.
+    load: u8,
 }
 
-fn fold16(x: u64) -> u16 {
-    (x as u16) | ((x >> 16) as u16) | ((x >> 32) as u16) | ((x >> 48) as u16)
+/// The days of the week (bits 0..7) and the hours of the day (bits 8..32) an hour mask touches:
+/// four bytes that a search reads before anything else. Two windows that share an hour share a
+/// day and an hour of the day, so lacking either proves they share nothing.
+fn coarse_time(hours: &[u64; 3]) -> u32 {
+    let mut out = 0u32;
+    for h in 0..168u32 {
+        if hours[(h / 64) as usize] & (1 << (h % 64)) != 0 {
+            out |= (1 << (h / 24)) | (1 << (8 + h % 24));
+        }
+    }
+    out
 }
 
-fn fold32(x: u64) -> u32 {
-    (x as u32) | ((x >> 32) as u32)
+/// Can two coarse time masks share an hour (see [`coarse_time`])?
+#[inline]
+fn coarse_meet(a: u32, b: u32) -> bool {
+    let both = a & b;
+    both & 0x7f != 0 && both & !0xff != 0
 }
 
 /// What the scan compares a need against, computed once per query.
 struct Probe {
     hours: [u64; 3],
-    languages: u16,
-    skills: u32,
-    lat: f32,
-    lon: f32,
-    km_per_deg_lat: f32,
-    km_per_deg_lon: f32,
+    coarse: u32,
+    lat: f64,
+    lon: f64,
+    lat32: f32,
+    lon32: f32,
+    km_per_deg_lat: f64,
+    km_per_deg_lon: f64,
+    cos_lat: f64,
 }
 
 impl Probe {
     fn of(need: &Need) -> Self {
-        let km = EARTH_RADIUS_KM.to_radians() as f32;
+        let km = EARTH_RADIUS_KM.to_radians();
+        let hours = hour_mask(&need.windows);
         Self {
-            hours: hour_mask(&need.windows),
-            languages: fold16(need.languages),
-            skills: fold32(need.skills),
-            lat: need.point.lat() as f32,
-            lon: need.point.lon() as f32,
+            hours,
+            coarse: coarse_time(&hours),
+            lat: need.point.lat(),
+            lon: need.point.lon(),
+            lat32: need.point.lat() as f32,
+            lon32: need.point.lon() as f32,
             km_per_deg_lat: km,
-            km_per_deg_lon: km * (need.point.lat().to_radians().cos() as f32),
+            km_per_deg_lon: km * need.point.lat().to_radians().cos(),
+            cos_lat: need.point.lat().to_radians().cos(),
         }
+    }
+
+    /// A lower bound of the distance in kilometres from the need to anything in cell `(i, j)`
+    /// of a band (equirectangular, east–west at the band's most poleward latitude, with a
+    /// margin).
+    fn distance_to_cell(&self, band: &Band, i: i32, j: i32) -> f64 {
+        let s = band.size_deg;
+        let (lat0, lon0) = (i as f64 * s, j as f64 * s);
+        let dlat = (lat0 - self.lat).max(self.lat - (lat0 + s)).max(0.0);
+        let dlon = (lon0 - self.lon).max(self.lon - (lon0 + s)).max(0.0);
+        let dy = dlat * self.km_per_deg_lat;
+        let dx = dlon * self.km_per_deg_lat * band.cos_poleward.min(self.cos_lat);
+        ((dx * dx + dy * dy).sqrt() * 0.99 - 0.02).max(0.0)
+    }
+}
+
+impl Scan {
+    /// A necessary condition for [`feasibility`]: a common hour of the week and a distance
+    /// (equirectangular, with a margin) within the radius. What passes comes with a lower bound
+    /// of its distance in kilometres; [`Entry::fit`] decides.
+    #[inline]
+    fn may_serve(&self, p: &Probe) -> Option<f64> {
+        if !masks_meet(&self.hours, &p.hours) {
+            return None;
+        }
+        let dy = (self.lat - p.lat32) * p.km_per_deg_lat as f32;
+        let dx = (self.lon - p.lon32) * p.km_per_deg_lon as f32;
+        let r = self.radius_km * 1.01 + 0.02;
+        let d2 = dx * dx + dy * dy;
+        (d2 <= r * r).then(|| (d2.sqrt() as f64 * 0.99 - 0.02).max(0.0))
+    }
+
+    /// The least full penalty ([`rank_key`]) this offer can have for the probed need when it
+    /// is not one that helped the person before: no continuity, the distance at its lower
+    /// bound, the standing load.
+    #[inline]
+    fn least_penalty(&self, distance_lower_km: f64) -> i64 {
+        250 + distance_penalty(distance_lower_km) + self.load as i64
     }
 }
 
 impl Entry {
-    /// A necessary condition for [`feasibility`]: a common day and hour of the day, the skills
-    /// and a common language (on folded bits), and a distance (equirectangular, with a margin)
-    /// within the radius. [`feasibility`] decides on what passes.
+    /// [`feasibility`] for an offer of the need's category, from what the cell keeps.
     #[inline]
-    fn may_serve(&self, p: &Probe) -> bool {
-        if !masks_meet(&self.hours, &p.hours) || p.skills & !self.skills != 0 {
-            return false;
+    fn fit(&self, need: &Need, windows: &[WeekWindow]) -> Result<f64, Unfit> {
+        let at = self.windows_at as usize;
+        OfferTerms {
+            point: self.point,
+            radius_km: self.radius_km,
+            capacity: self.capacity,
+            skills: self.skills,
+            languages: self.languages,
+            hours_per_week: self.hours_per_week,
+            availability: &windows[at..at + self.windows_len as usize],
         }
-        if p.languages != 0 && self.languages != 0 && p.languages & self.languages == 0 {
-            return false;
-        }
-        let dy = (self.lat - p.lat) * p.km_per_deg_lat;
-        let dx = (self.lon - p.lon) * p.km_per_deg_lon;
-        let r = self.radius_km * 1.01 + 0.02;
-        dx * dx + dy * dy <= r * r
+        .fit(need)
     }
+}
+
+/// A step of the best-first search: open ring `r` of a band, or scan the entries of a cell
+/// (`from..to` in the band's arrays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Ring(i32),
+    Cell(u32, u32),
 }
 
 struct Band {
@@ -128,8 +261,18 @@ struct Band {
     size_deg: f64,
     /// The narrowest a cell of this band gets (east–west, at the band's most poleward offer).
     cell_km_min: f64,
-    categories: std::collections::HashSet<u32>,
-    cells: HashMap<(u32, (i32, i32)), Vec<Entry>>,
+    /// The cosine of the most poleward latitude a cell of this band reaches: east–west
+    /// distances in its cells are at least this many times the equator's.
+    cos_poleward: f64,
+    categories: std::collections::HashSet<u32, BuildHasherDefault<CellHasher>>,
+    /// Each (category, cell)'s entries: `coarse[a..b]`, `scan[a..b]` and `entries[a..b]`.
+    cells: CellMap<(u32, u32)>,
+    /// [`coarse_time`] of each entry.
+    coarse: Vec<u32>,
+    scan: Vec<Scan>,
+    entries: Vec<Entry>,
+    /// The availability windows of the entries, cell after cell.
+    windows: Vec<WeekWindow>,
 }
 
 /// Offers by category and place.
@@ -154,10 +297,16 @@ impl OfferIndex {
                 max_km: km,
                 size_deg: degrees(km / 4.0).max(0.002),
                 cell_km_min: f64::INFINITY,
+                cos_poleward: 1.0,
                 categories: Default::default(),
-                cells: HashMap::new(),
+                cells: CellMap::default(),
+                coarse: Vec::new(),
+                scan: Vec::new(),
+                entries: Vec::new(),
+                windows: Vec::new(),
             })
             .collect();
+        let mut lists: Vec<CellMap<Vec<(Scan, Entry)>>> = vec![CellMap::default(); bands.len()];
         for (i, o) in offers.iter().enumerate() {
             let b = BANDS_KM
                 .iter()
@@ -170,19 +319,52 @@ impl OfferIndex {
             let width = band.size_deg.to_radians() * EARTH_RADIUS_KM * lat.to_radians().cos();
             let height = band.size_deg.to_radians() * EARTH_RADIUS_KM;
             band.cell_km_min = band.cell_km_min.min(width.min(height));
+            band.cos_poleward = band.cos_poleward.min(lat.to_radians().cos());
+            if o.capacity == 0 {
+                // Never fits anything (see [`feasibility`]): not indexed.
+                continue;
+            }
             let entry = Entry {
                 offer: i as u32,
+                windows_at: band.windows.len() as u32,
+                windows_len: u16::try_from(o.availability.len()).expect("at most 65,535 windows"),
+                languages: o.languages,
+                skills: o.skills,
+                point: o.point,
+                radius_km: o.radius_km,
+                hours_per_week: o.hours_per_week,
+                capacity: o.capacity,
+            };
+            let scan = Scan {
+                hours: hour_mask(&o.availability),
                 lat: o.point.lat() as f32,
                 lon: o.point.lon() as f32,
                 radius_km: o.radius_km as f32,
-                hours: hour_mask(&o.availability),
-                languages: fold16(o.languages),
-                skills: fold32(o.skills),
+                load: load_penalty(o, 0).clamp(0, 250) as u8,
             };
+            band.windows.extend_from_slice(&o.availability);
             for cat in distinct(&o.categories) {
                 band.categories.insert(cat);
-                band.cells.entry((cat, key)).or_default().push(entry);
+                lists[b].entry((cat, key)).or_default().push((scan, entry));
             }
+        }
+        // Lay each band's entries and windows out cell after cell, as a search reads them.
+        for (band, lists) in bands.iter_mut().zip(lists) {
+            let mut windows = Vec::with_capacity(band.windows.len());
+            for (key, list) in lists {
+                let from = band.entries.len() as u32;
+                for (scan, mut e) in list {
+                    let at = e.windows_at as usize;
+                    let mine = &band.windows[at..at + e.windows_len as usize];
+                    e.windows_at = windows.len() as u32;
+                    windows.extend_from_slice(mine);
+                    band.coarse.push(coarse_time(&scan.hours));
+                    band.scan.push(scan);
+                    band.entries.push(e);
+                }
+                band.cells.insert(key, (from, band.entries.len() as u32));
+            }
+            band.windows = windows;
         }
         bands.retain(|b| !b.cells.is_empty());
         Self { bands }
@@ -193,17 +375,17 @@ impl OfferIndex {
         let mut out = Vec::new();
         for band in &self.bands {
             for c in cells_within(&need.point, band.max_km, band.size_deg) {
-                let Some(list) = band.cells.get(&(need.category, c)) else {
+                let Some(&(a, b)) = band.cells.get(&(need.category, c)) else {
                     continue;
                 };
-                for e in list {
+                for e in &band.entries[a as usize..b as usize] {
                     let o = e.offer;
                     let offer = &problem.offers[o as usize];
                     if let Ok(d) = feasibility(need, offer) {
                         out.push(Candidate {
                             offer: o,
                             distance_km: d,
-                            edge_penalty: edge_penalty(need, o, offer, d),
+                            edge_penalty: edge_penalty(need, o, d),
                         });
                     }
                 }
@@ -253,7 +435,7 @@ impl OfferIndex {
                     Candidate {
                         offer: o,
                         distance_km: d,
-                        edge_penalty: edge_penalty(need, o, offer, d),
+                        edge_penalty: edge_penalty(need, o, d),
                     },
                     &mut best,
                     &mut found,
@@ -261,9 +443,11 @@ impl OfferIndex {
             }
         }
         let probe = Probe::of(need);
-        // Rings of cells around the need, band by band, nearest first: ring r of a band lies at
-        // least (r - 1) cell widths away, which bounds the penalty of anything in it.
-        let mut rings: std::collections::BinaryHeap<std::cmp::Reverse<(i64, usize, i32)>> =
+        // Best first over cells: rings of cells around the need, band by band, and the cells of
+        // each ring on their own. Ring r of a band lies at least (r - 1) cell widths away; a
+        // cell, at least its rectangle's distance from the need. Either bounds the penalty of
+        // anything inside, so once the k in hand all beat the next bound, the search stops.
+        let mut queue: std::collections::BinaryHeap<std::cmp::Reverse<(i64, usize, Step)>> =
             Default::default();
         let ring_bound = |band: &Band, r: i32| -> Option<i64> {
             let d = (r - 1).max(0) as f64 * band.cell_km_min;
@@ -272,54 +456,87 @@ impl OfferIndex {
         };
         for (b, band) in self.bands.iter().enumerate() {
             if band.categories.contains(&need.category) {
-                rings.push(std::cmp::Reverse((250, b, 0)));
+                queue.push(std::cmp::Reverse((250, b, Step::Ring(0))));
             }
         }
-        while let Some(std::cmp::Reverse((bound, b, r))) = rings.pop() {
+        while let Some(std::cmp::Reverse((bound, b, step))) = queue.pop() {
             if best.len() == k && best.peek().is_some_and(|&((worst, _), _)| worst < bound) {
                 break;
             }
             let band = &self.bands[b];
-            let (ci, cj) = cell(&need.point, band.size_deg);
-            let mut visit = |i: i32, j: i32| {
-                if let Some(list) = band.cells.get(&(need.category, (i, j))) {
-                    for e in list {
-                        if !e.may_serve(&probe) {
+            let r = match step {
+                Step::Cell(from, to) => {
+                    for at in from as usize..to as usize {
+                        if !coarse_meet(band.coarse[at], probe.coarse) {
                             continue;
                         }
+                        let Some(lower_km) = band.scan[at].may_serve(&probe) else {
+                            continue;
+                        };
+                        // Once k are in hand, one that cannot beat the worst of them is skipped
+                        // without the exact check.
+                        if best.len() == k
+                            && best.peek().is_some_and(|&((worst, _), _)| {
+                                band.scan[at].least_penalty(lower_km) > worst
+                            })
+                        {
+                            continue;
+                        }
+                        let e = &band.entries[at];
                         let o = e.offer;
                         if seen.contains(&o) {
                             continue;
                         }
-                        let offer = &problem.offers[o as usize];
-                        if let Ok(d) = feasibility(need, offer) {
+                        if let Ok(d) = e.fit(need, &band.windows) {
                             consider(
                                 Candidate {
                                     offer: o,
                                     distance_km: d,
-                                    edge_penalty: edge_penalty(need, o, offer, d),
+                                    edge_penalty: edge_penalty(need, o, d),
                                 },
                                 &mut best,
                                 &mut found,
                             );
                         }
                     }
+                    continue;
+                }
+                Step::Ring(r) => r,
+            };
+            let (ci, cj) = cell(&need.point, band.size_deg);
+            let worst = match best.peek() {
+                Some(&((worst, _), _)) if best.len() == k => worst,
+                _ => i64::MAX,
+            };
+            let mut enqueue = |i: i32, j: i32| {
+                // A cell out of the band's reach, or whose bound the k in hand already beat, is
+                // not even looked up.
+                let lower_km = probe.distance_to_cell(band, i, j);
+                if lower_km > band.max_km * 1.01 + 0.02 {
+                    return;
+                }
+                let cell_bound = (250 + distance_penalty(lower_km)).max(bound);
+                if cell_bound > worst {
+                    return;
+                }
+                if let Some(&(from, to)) = band.cells.get(&(need.category, (i, j))) {
+                    queue.push(std::cmp::Reverse((cell_bound, b, Step::Cell(from, to))));
                 }
             };
             if r == 0 {
-                visit(ci, cj);
+                enqueue(ci, cj);
             } else {
                 for t in -r..=r {
-                    visit(ci - r, cj + t);
-                    visit(ci + r, cj + t);
+                    enqueue(ci - r, cj + t);
+                    enqueue(ci + r, cj + t);
                 }
                 for t in (-r + 1)..r {
-                    visit(ci + t, cj - r);
-                    visit(ci + t, cj + r);
+                    enqueue(ci + t, cj - r);
+                    enqueue(ci + t, cj + r);
                 }
             }
             if let Some(next) = ring_bound(band, r + 1) {
-                rings.push(std::cmp::Reverse((next, b, r + 1)));
+                queue.push(std::cmp::Reverse((next, b, Step::Ring(r + 1))));
             }
         }
         let mut out: Vec<(Candidate, i64)> =
@@ -341,13 +558,13 @@ pub fn rank_key(problem: &Problem, c: &Candidate) -> (i64, u32) {
 /// Needs by category and place, to suggest needs to an offer.
 pub struct NeedIndex {
     size_deg: f64,
-    cells: HashMap<(u32, (i32, i32)), Vec<u32>>,
+    cells: CellMap<Vec<u32>>,
 }
 
 impl NeedIndex {
     pub fn build(needs: &[Need]) -> Self {
         let size_deg = degrees(1.0);
-        let mut cells: HashMap<(u32, (i32, i32)), Vec<u32>> = HashMap::new();
+        let mut cells: CellMap<Vec<u32>> = CellMap::default();
         for (i, n) in needs.iter().enumerate() {
             cells
                 .entry((n.category, cell(&n.point, size_deg)))
@@ -375,7 +592,7 @@ impl NeedIndex {
                             Candidate {
                                 offer: offer_index,
                                 distance_km: d,
-                                edge_penalty: edge_penalty(need, offer_index, offer, d),
+                                edge_penalty: edge_penalty(need, offer_index, d),
                             },
                         ));
                     }
@@ -417,28 +634,47 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (x >> 33) as f64 / (1u64 << 31) as f64
         };
+        // Windows on random days and hours (none = any time), so the time filters are tried.
+        let windows = |next: &mut dyn FnMut() -> f64, most: usize| -> Vec<WeekWindow> {
+            (0..(next() * (most + 1) as f64) as usize)
+                .map(|_| {
+                    let day = (next() * 7.0) as u8 % 7;
+                    let from = 7 * 60 + (next() * 13.0) as u16 * 60;
+                    let to = from + 60 + (next() * 3.0) as u16 * 60;
+                    WeekWindow::on_day("w", day, from, to).unwrap()
+                })
+                .collect()
+        };
         for _ in 0..2000 {
             offers.push(Offer {
                 point: pt(45.40 + next() * 0.12, 9.08 + next() * 0.18),
                 radius_km: [0.3, 0.8, 1.5, 4.0, 12.0][(next() * 5.0) as usize % 5],
                 categories: vec![(next() * 4.0) as u32, (next() * 4.0) as u32],
-                availability: vec![],
-                hours_per_week: 3.0,
-                capacity: 1,
-                load: 0,
-                languages: 0,
-                skills: 0,
+                availability: windows(&mut next, 3),
+                hours_per_week: [0.5, 1.0, 3.0, 6.0][(next() * 4.0) as usize % 4],
+                capacity: if next() < 0.05 {
+                    0
+                } else {
+                    1 + (next() * 3.0) as u16
+                },
+                load: (next() * 4.0) as u16,
+                languages: (next() * 8.0) as u64,
+                skills: (next() * 4.0) as u64,
             });
         }
-        for _ in 0..200 {
+        for _ in 0..300 {
             needs.push(Need {
                 point: pt(45.40 + next() * 0.12, 9.08 + next() * 0.18),
                 category: (next() * 4.0) as u32,
-                windows: vec![WeekWindow::on_day("w", 2, 600, 700).unwrap()],
-                duration_min: 60,
+                windows: windows(&mut next, 2),
+                duration_min: [30, 60, 120][(next() * 3.0) as usize % 3],
                 weight: 10,
-                languages: 0,
-                skills: 0,
+                languages: (next() * 8.0) as u64,
+                skills: if next() < 0.2 {
+                    1 << ((next() * 2.0) as u64)
+                } else {
+                    0
+                },
                 people: 1,
                 previous_offers: vec![],
             });

@@ -242,32 +242,65 @@ pub fn feasibility(need: &Need, offer: &Offer) -> Result<f64, Unfit> {
     if !offer.categories.contains(&need.category) {
         return Err(Unfit::Category);
     }
-    if offer.capacity == 0 {
-        return Err(Unfit::Full);
-    }
-    if need.skills & !offer.skills != 0 {
-        return Err(Unfit::Skills);
-    }
-    if need.languages != 0 && offer.languages != 0 && need.languages & offer.languages == 0 {
-        return Err(Unfit::Language);
-    }
-    if (need.duration_min as f64) > offer.hours_per_week * 60.0 + 1e-9 {
-        return Err(Unfit::Hours);
-    }
-    if !time_fits(need, offer) {
-        return Err(Unfit::NoCommonTime);
-    }
-    let d = need.point.distance_km(&offer.point);
-    if d > offer.radius_km {
-        return Err(Unfit::TooFar);
-    }
-    Ok(d)
+    OfferTerms::of(offer).fit(need)
 }
 
-fn time_fits(need: &Need, offer: &Offer) -> bool {
-    match (need.windows.is_empty(), offer.availability.is_empty()) {
+/// What decides whether an offer can serve a need once the category is known to match: the
+/// one place the rules live, for [`feasibility`] and for the index, which keeps these terms in
+/// its cells so a search need not go back to the offers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OfferTerms<'a> {
+    pub point: Coordinates,
+    pub radius_km: f64,
+    pub capacity: u16,
+    pub skills: u64,
+    pub languages: u64,
+    pub hours_per_week: f64,
+    pub availability: &'a [WeekWindow],
+}
+
+impl<'a> OfferTerms<'a> {
+    pub fn of(offer: &'a Offer) -> Self {
+        Self {
+            point: offer.point,
+            radius_km: offer.radius_km,
+            capacity: offer.capacity,
+            skills: offer.skills,
+            languages: offer.languages,
+            hours_per_week: offer.hours_per_week,
+            availability: &offer.availability,
+        }
+    }
+
+    /// [`feasibility`] but for the category.
+    pub fn fit(&self, need: &Need) -> Result<f64, Unfit> {
+        if self.capacity == 0 {
+            return Err(Unfit::Full);
+        }
+        if need.skills & !self.skills != 0 {
+            return Err(Unfit::Skills);
+        }
+        if need.languages != 0 && self.languages != 0 && need.languages & self.languages == 0 {
+            return Err(Unfit::Language);
+        }
+        if (need.duration_min as f64) > self.hours_per_week * 60.0 + 1e-9 {
+            return Err(Unfit::Hours);
+        }
+        if !time_fits(&need.windows, need.duration_min, self.availability) {
+            return Err(Unfit::NoCommonTime);
+        }
+        let d = need.point.distance_km(&self.point);
+        if d > self.radius_km {
+            return Err(Unfit::TooFar);
+        }
+        Ok(d)
+    }
+}
+
+fn time_fits(windows: &[WeekWindow], duration_min: u16, availability: &[WeekWindow]) -> bool {
+    match (windows.is_empty(), availability.is_empty()) {
         (true, _) | (_, true) => true,
-        _ => longest_overlap(&need.windows, &offer.availability) >= need.duration_min.max(1),
+        _ => longest_overlap(windows, availability) >= duration_min.max(1),
     }
 }
 
@@ -282,7 +315,7 @@ pub fn distance_penalty(distance_km: f64) -> i64 {
 /// The part of the penalty that belongs to the pair: the distance (0..=500, see
 /// [`distance_penalty`]; the nearer helper is better whatever radius they offered) and the lack
 /// of continuity (250 unless this offer helped this person before). Lower is better; 0..=750.
-pub fn edge_penalty(need: &Need, offer_index: u32, _offer: &Offer, distance_km: f64) -> i64 {
+pub fn edge_penalty(need: &Need, offer_index: u32, distance_km: f64) -> i64 {
     let distance = distance_penalty(distance_km);
     let continuity = if need.previous_offers.contains(&offer_index) {
         0
