@@ -202,6 +202,32 @@ impl Store {
         Ok(id)
     }
 
+    /// Which of these services are delivered at a community hub (at least one of their
+    /// locations is one), so search results can say so.
+    pub async fn services_at_hubs(
+        &self,
+        services: &[Uuid],
+    ) -> Result<std::collections::HashSet<Uuid>> {
+        if services.is_empty() {
+            return Ok(Default::default());
+        }
+        let marks: Vec<String> = (1..=services.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT DISTINCT sal.service_id FROM service_at_locations sal \
+             JOIN hubs h ON h.location_id = sal.location_id WHERE sal.service_id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for s in services {
+            q = q.bind(s.to_string());
+        }
+        Ok(q.fetch_all(&self.read)
+            .await?
+            .iter()
+            .filter_map(|r| r.get::<String, _>(0).parse().ok())
+            .collect())
+    }
+
     /// Every hub, or one organisation's, by name.
     pub async fn hubs(&self, organization: Option<OrganizationId>) -> Result<Vec<HubRow>> {
         let mut sql = String::from(

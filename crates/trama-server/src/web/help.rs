@@ -124,6 +124,9 @@ pub struct Words {
     pub urgent: &'static str,
     pub map_note: &'static str,
     pub functions: &'static str,
+    pub hub_words: &'static str,
+    pub any_function: &'static str,
+    pub hubs_found: &'static str,
     pub opening: &'static str,
     pub help_desk: &'static str,
     pub rooms: &'static str,
@@ -196,6 +199,9 @@ pub const IT: Words = Words {
     urgent: "Urgenti",
     map_note: "Per riservatezza la mappa mostra solo il numero di richieste per zona, mai i punti; una zona con meno di 3 richieste compare solo nella tabella.",
     functions: "Funzioni",
+    hub_words: "Nome, indirizzo o ente",
+    any_function: "Tutte le funzioni",
+    hubs_found: "hub trovati",
     opening: "Orari",
     help_desk: "Sportello di aiuto",
     rooms: "Sale prenotabili",
@@ -276,6 +282,9 @@ pub const EN: Words = Words {
     urgent: "Urgent",
     map_note: "For privacy the map shows only how many requests each area has, never points; an area with fewer than 3 requests appears only in the table.",
     functions: "Functions",
+    hub_words: "Name, address or organisation",
+    any_function: "All functions",
+    hubs_found: "hubs found",
     opening: "Opening hours",
     help_desk: "Help desk",
     rooms: "Bookable rooms",
@@ -1382,6 +1391,10 @@ pub async fn desk_register(
 struct HubsPage<'a> {
     l: &'a Layout,
     w: &'static Words,
+    /// The search: words, and a function (key) with the choices (key, label).
+    words: String,
+    function: String,
+    function_choices: Vec<(&'static str, &'static str)>,
     hubs: Vec<HubLine>,
     /// Hubs are public places: their points are drawn (x, y, name).
     dots: Vec<(f64, f64, String)>,
@@ -1418,7 +1431,36 @@ pub async fn hubs(
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let r = async {
         let w = words(l.lang);
-        let rows = state.store.hubs(None).await?;
+        // The search: words in the name, address or organisation, and a function.
+        let p = query_pairs(&uri);
+        let asked = p.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+        let function = p
+            .get("funzione")
+            .filter(|f| {
+                trama_core::hubs::HUB_FUNCTIONS
+                    .iter()
+                    .any(|x| x.0 == f.as_str())
+            })
+            .cloned()
+            .unwrap_or_default();
+        let needle = trama_core::text::fold_accents(&asked.to_lowercase());
+        let rows: Vec<_> = state
+            .store
+            .hubs(None)
+            .await?
+            .into_iter()
+            .filter(|h| function.is_empty() || h.functions.contains(&function))
+            .filter(|h| {
+                needle.is_empty()
+                    || [
+                        h.name.as_str(),
+                        h.organization_name.as_str(),
+                        h.address.as_deref().unwrap_or(""),
+                    ]
+                    .iter()
+                    .any(|t| trama_core::text::fold_accents(&t.to_lowercase()).contains(&needle))
+            })
+            .collect();
         let dots = rows
             .iter()
             .filter_map(|h| {
@@ -1465,15 +1507,23 @@ pub async fn hubs(
                 }
             })
             .collect();
-        Ok::<_, ApiError>(l.render(
-            StatusCode::OK,
-            &HubsPage {
-                l: &l,
-                w,
-                hubs,
-                dots,
-            },
-        ))
+        Ok::<_, ApiError>(
+            l.render(
+                StatusCode::OK,
+                &HubsPage {
+                    l: &l,
+                    w,
+                    words: asked,
+                    function,
+                    function_choices: trama_core::hubs::HUB_FUNCTIONS
+                        .iter()
+                        .map(|x| (x.0, if l.lang == Lang::En { x.2 } else { x.1 }))
+                        .collect(),
+                    hubs,
+                    dots,
+                },
+            ),
+        )
     }
     .await;
     r.unwrap_or_else(|e| error_page(&l, e))

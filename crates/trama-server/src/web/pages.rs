@@ -195,6 +195,8 @@ pub struct HitView {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub n: usize,
+    /// Delivered at a community hub.
+    pub hub: bool,
 }
 
 fn km(d: f64, lang: super::Lang) -> String {
@@ -299,6 +301,7 @@ fn hit_view(h: &SearchHit, n: usize, lang: super::Lang) -> HitView {
         lat: h.point.map(|p| p.1.lat()),
         lon: h.point.map(|p| p.1.lon()),
         n,
+        hub: false,
     }
 }
 
@@ -346,7 +349,7 @@ pub async fn search(
         },
         Err(f) => (None, Some(f.to_string()), None),
     };
-    let (total, hits) = match &result {
+    let (total, mut hits) = match &result {
         Some(r) => (
             r.total,
             r.hits
@@ -357,6 +360,13 @@ pub async fn search(
         ),
         None => (0, vec![]),
     };
+    if let Some(r) = &result {
+        let ids: Vec<_> = r.hits.iter().map(|h| h.service.id).collect();
+        let at_hubs = state.store.services_at_hubs(&ids).await?;
+        for (view, hit) in hits.iter_mut().zip(&r.hits) {
+            view.hub = at_hubs.contains(&hit.service.id);
+        }
+    }
     let centre_c = q.as_ref().and_then(|q| q.near.as_ref().map(|n| n.point));
     let map_json = serde_json::to_string(&serde_json::json!({
         "centre": centre_c.map(|c| [c.lat(), c.lon()]),

@@ -588,6 +588,46 @@ both!(
             .json();
         assert_eq!(slots[1]["free"], false);
         assert_eq!(slots[0]["free"], true);
+
+        // In search: the hubs page finds it by words and by function, and not by another one.
+        let page = app.get("/hub?q=GIAMBELLINO&funzione=library").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text().contains("Casa di quartiere Giambellino"));
+        assert!(page.text().contains(r#"<option value="library" selected>"#));
+        let page = app.get("/hub?funzione=parish").await.text();
+        assert!(!page.contains("Casa di quartiere Giambellino"));
+        // A service delivered there is marked as being at a community hub in the directory
+        // search; one delivered elsewhere is not.
+        let service = |name: &str,
+                       at: Option<trama_core::ids::LocationId>|
+         -> trama_core::hsds::Service {
+            let mut v = json!({"id": uuid::Uuid::new_v4().to_string(), "organization_id": org.to_string(),
+                "name": name, "status": "active"});
+            if let Some(at) = at {
+                v["service_at_locations"] = json!([{"id": uuid::Uuid::new_v4().to_string(), "location_id": at.to_string()}]);
+            }
+            serde_json::from_value(v).unwrap()
+        };
+        app.store()
+            .put_service(&service("Scuola di italiano per stranieri", Some(loc)))
+            .await
+            .unwrap();
+        app.store()
+            .put_service(&service("Scuola di italiano serale", None))
+            .await
+            .unwrap();
+        let page = app.get("/cerca?q=scuola+italiano").await.text();
+        assert!(page.contains("Scuola di italiano serale"), "{page}");
+        assert_eq!(page.matches(r#"class="badge hub""#).count(), 1, "{page}");
+        let hub_at = page.find(r#"class="badge hub""#).unwrap();
+        let first = page.find("Scuola di italiano per stranieri").unwrap();
+        let second = page.find("Scuola di italiano serale").unwrap();
+        // The badge belongs to the service at the hub.
+        assert!(if first < second {
+            hub_at > first && hub_at < second
+        } else {
+            hub_at > first
+        });
     }
 );
 
