@@ -203,6 +203,9 @@ pub struct OfferView {
     pub id: Uuid,
     pub volunteer: PersonRef,
     pub categories: Vec<Uuid>,
+    /// The organisation the offer is made for, when it is one's (organisations are public).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<Uuid>,
     pub area_name: String,
     pub radius_km: f64,
     pub availability: Vec<WindowSpec>,
@@ -231,6 +234,7 @@ pub fn offer_view(o: &OfferRow, owner: bool) -> OfferView {
             name: o.owner_name.clone(),
         },
         categories: o.categories.iter().map(|c| c.as_uuid()).collect(),
+        organization_id: o.organization.map(|g| g.as_uuid()),
         area_name: o.area_name.clone(),
         radius_km: o.radius_km,
         availability: o.availability.iter().map(WindowSpec::of).collect(),

@@ -124,6 +124,8 @@ pub struct Words {
     pub urgent: &'static str,
     pub map_note: &'static str,
     pub functions: &'static str,
+    pub as_myself: &'static str,
+    pub offer_for: &'static str,
     pub hub_words: &'static str,
     pub any_function: &'static str,
     pub hubs_found: &'static str,
@@ -199,6 +201,8 @@ pub const IT: Words = Words {
     urgent: "Urgenti",
     map_note: "Per riservatezza la mappa mostra solo il numero di richieste per zona, mai i punti; una zona con meno di 3 richieste compare solo nella tabella.",
     functions: "Funzioni",
+    as_myself: "A titolo personale",
+    offer_for: "Offerta a nome di",
     hub_words: "Nome, indirizzo o ente",
     any_function: "Tutte le funzioni",
     hubs_found: "hub trovati",
@@ -282,6 +286,8 @@ pub const EN: Words = Words {
     urgent: "Urgent",
     map_note: "For privacy the map shows only how many requests each area has, never points; an area with fewer than 3 requests appears only in the table.",
     functions: "Functions",
+    as_myself: "As myself",
+    offer_for: "Offered on behalf of",
     hub_words: "Name, address or organisation",
     any_function: "All functions",
     hubs_found: "hubs found",
@@ -981,6 +987,8 @@ struct OfferFormPage<'a> {
     days: Vec<Opt>,
     languages: Vec<Opt>,
     skills: Vec<Opt>,
+    /// On whose behalf: yourself, or an organisation you work for (none when you work for none).
+    organizations: Vec<Opt>,
     f: HashMap<String, String>,
     error: Option<(String, String)>,
 }
@@ -991,15 +999,41 @@ impl OfferFormPage<'_> {
     }
 }
 
+/// The organisations a person may offer help for (those they work for), by name.
+async fn offering_organizations(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    if let Some(p) = &viewer.principal {
+        for org in p.operator_organizations() {
+            if let Some((o, _)) = state.store.get_organization(org).await? {
+                out.push((org.to_string(), o.name));
+            }
+        }
+    }
+    Ok(out)
+}
+
 async fn offer_form_page(
     state: &AppState,
     l: &Layout,
+    viewer: &Viewer,
     f: HashMap<String, String>,
     error: Option<(String, String)>,
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let areas = area_choices(state).await?;
+    let orgs = offering_organizations(state, viewer).await?;
+    let organizations = if orgs.is_empty() {
+        Vec::new()
+    } else {
+        opts(
+            std::iter::once((String::new(), w.as_myself.to_string())).chain(orgs),
+            &get("organization"),
+        )
+    };
     let page = OfferFormPage {
         l,
         w,
@@ -1041,6 +1075,7 @@ async fn offer_form_page(
             }),
             "",
         ),
+        organizations,
         f,
         error: error.clone(),
     };
@@ -1075,7 +1110,7 @@ pub async fn offer_form(
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    offer_form_page(&state, &l, f, None)
+    offer_form_page(&state, &l, &viewer, f, None)
         .await
         .unwrap_or_else(|e| error_page(&l, e))
 }
@@ -1128,7 +1163,8 @@ pub async fn offer_submit(
             capacity: num("capacity", "capacity")? as u16,
             languages: vec![field(&form, "language").to_string()],
             skills: fields(&form, "skill"),
-            organization_id: None,
+            organization_id: Some(field(&form, "organization").to_string())
+                .filter(|o| !o.is_empty()),
         };
         svc::create_offer(&state, p, &of).await
     }
@@ -1139,9 +1175,15 @@ pub async fn offer_submit(
             ApiError::InvalidBody(e)
             | ApiError::InvalidParameter(e)
             | ApiError::InvalidReference(e),
-        ) => offer_form_page(&state, &l, map, Some((e.field.clone(), e.reason.clone())))
-            .await
-            .unwrap_or_else(|e| error_page(&l, e)),
+        ) => offer_form_page(
+            &state,
+            &l,
+            &viewer,
+            map,
+            Some((e.field.clone(), e.reason.clone())),
+        )
+        .await
+        .unwrap_or_else(|e| error_page(&l, e)),
         Err(e) => error_page(&l, e),
     }
 }

@@ -333,3 +333,99 @@ both!(
         let _ = json!(null);
     }
 );
+
+both!(
+    an_organisation_offers_help_through_the_web_form,
+    |app: TestApp| async move {
+        let (org, token, _) = provider(&app).await;
+        let csrf = "c".repeat(43);
+        let email = format!("admin-{}@melograno.example.it", org.id.simple());
+        let r = post_form(
+            &app,
+            "/accedi",
+            &format!("trama_csrf={csrf}"),
+            &[
+                ("email", email.as_str()),
+                ("password", "password-for-tests"),
+                ("next", "/aiuto/offri"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+        let session = set_cookie(&r, "trama_session").expect("logged in");
+        let cookies = format!("trama_csrf={csrf}; trama_session={session}");
+        // The form offers to post for the organisation the person works for.
+        let page = get_with(&app, "/aiuto/offri", &cookies).await.text();
+        assert!(
+            page.contains(r#"<select id="organization" name="organization">"#),
+            "{page}"
+        );
+        assert!(page.contains("Cooperativa Sociale Il Melograno"));
+        let area = page
+            .split(r#"<select id="area" name="area"><option value=""#)
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("an area to choose")
+            .to_string();
+        let org_id = org.id.to_string();
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("organization", org_id.as_str()),
+            ("category", "H1"),
+            (
+                "description",
+                "Spesa a domicilio con il furgone della cooperativa",
+            ),
+            ("area", area.as_str()),
+            ("radius", "3"),
+            ("day", "tue"),
+            ("from", "09:00"),
+            ("to", "12:00"),
+            ("hours", "6"),
+            ("capacity", "4"),
+            ("language", "it"),
+        ];
+        let r = post_form(&app, "/aiuto/offri", &cookies, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let at = r
+            .headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let id = at.rsplit('/').next().unwrap();
+        let offer = app
+            .get_auth(&format!("/api/offers/{id}"), &token)
+            .await
+            .json();
+        assert_eq!(offer["organization_id"], org_id, "{offer}");
+        // Someone who does not work for an organisation cannot offer in its name.
+        let stranger = OrganizationId::new().to_string();
+        fields[1] = ("organization", stranger.as_str());
+        let r = post_form(&app, "/aiuto/offri", &cookies, &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        // A volunteer with no organisation sees no such choice.
+        let (_, _) = app.user_with_token("luca@example.it", &[]).await;
+        let r = post_form(
+            &app,
+            "/accedi",
+            &format!("trama_csrf={csrf}"),
+            &[
+                ("email", "luca@example.it"),
+                ("password", "password-for-tests"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+        let luca = set_cookie(&r, "trama_session").expect("logged in");
+        let page = get_with(
+            &app,
+            "/aiuto/offri",
+            &format!("trama_csrf={csrf}; trama_session={luca}"),
+        )
+        .await
+        .text();
+        assert!(!page.contains(r#"id="organization""#));
+    }
+);
