@@ -219,6 +219,24 @@ try {
     await page.goto(base + path);
     await axe(page, name);
   }
+  console.log("a hub's room is booked without JavaScript");
+  await page.goto(base + "/hub");
+  const roomLink = await page.$("a[href^='/hub/sale/']");
+  check(roomLink !== null, "the hubs page links its rooms");
+  const roomUrl = base + (await roomLink.getAttribute("href")) + "?data=2030-12-03";
+  await page.goto(roomUrl);
+  await axe(page, "room slots");
+  const bookForm = await page.$("form[action$='/prenota']");
+  if (bookForm) {
+    await bookForm.$eval("input[name=purpose]", (i) => (i.value = "Prova del coro"));
+    await Promise.all([page.waitForURL(/prenotato=1/), bookForm.$eval("button", (b) => b.click())]);
+    // The page speaks the language chosen last (English, since the help home above).
+    const said = await page.textContent("main");
+    check(said.includes("Prenotazione fatta") || said.includes("Booked."), "the booking is confirmed");
+    check((await page.$$("form[action$='/prenota']")).length === (await page.$$("tbody tr")).length - 1, "the booked slot has no form any more");
+  } else {
+    check(false, "a signed-in person sees a booking form on a free slot");
+  }
   await page.goto(base + "/aiuto/mappa");
   check(!(await page.content()).includes("45.4531"), "the map carries no exact point");
   await shot(page, "10-needs-map");

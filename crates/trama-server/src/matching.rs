@@ -2204,36 +2204,44 @@ pub async fn room_slots_api(
     Path(id): Path<String>,
     Query(q): Query<DateQuery>,
 ) -> ApiResult<Json<Vec<SlotView>>> {
-    let (room, hub) = room_and_hub(&state, &id).await?;
+    Ok(Json(room_slots(&state, &id, &q.date).await?.2))
+}
+
+/// A room, its hub and its slots on a day (`YYYY-MM-DD`, local time), each free or taken.
+pub async fn room_slots(
+    state: &AppState,
+    id: &str,
+    date: &str,
+) -> ApiResult<(trama_store::RoomRow, trama_store::HubRow, Vec<SlotView>)> {
+    let (room, hub) = room_and_hub(state, id).await?;
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let day = time::Date::parse(q.date.trim(), &fmt).map_err(|_| {
+    let day = time::Date::parse(date.trim(), &fmt).map_err(|_| {
         ApiError::InvalidParameter(FieldError::new("date", "is not a date like 2026-12-01"))
     })?;
     let slots = trama_core::hubs::slots_on(&hub.opening_hours, room.slot_minutes, day);
     let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
-        return Ok(Json(vec![]));
+        return Ok((room, hub, vec![]));
     };
     let booked = state
         .store
         .bookings(
             room.id,
-            local_to_utc(&state, first.start),
-            local_to_utc(&state, last.end),
+            local_to_utc(state, first.start),
+            local_to_utc(state, last.end),
         )
         .await?;
     let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    Ok(Json(
-        slots
-            .iter()
-            .map(|s| SlotView {
-                start: s.start.format(&hm).expect("formattable"),
-                end: s.end.format(&hm).expect("formattable"),
-                free: !booked
-                    .iter()
-                    .any(|b| b.start == local_to_utc(&state, s.start)),
-            })
-            .collect(),
-    ))
+    let views = slots
+        .iter()
+        .map(|s| SlotView {
+            start: s.start.format(&hm).expect("formattable"),
+            end: s.end.format(&hm).expect("formattable"),
+            free: !booked
+                .iter()
+                .any(|b| b.start == local_to_utc(state, s.start)),
+        })
+        .collect();
+    Ok((room, hub, views))
 }
 
 #[derive(Debug, Deserialize)]
@@ -2255,7 +2263,20 @@ pub async fn book_room_api(
 ) -> ApiResult<(StatusCode, Json<SlotView>)> {
     let p = viewer.require_for_write(&headers)?;
     let r = body(b)?;
-    let (room, hub) = room_and_hub(&state, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(book_room(&state, p, &id, &r).await?),
+    ))
+}
+
+/// Books one slot of a room for `p`. A slot taken meanwhile is a conflict.
+pub async fn book_room(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    r: &BookingRequest,
+) -> ApiResult<SlotView> {
+    let (room, hub) = room_and_hub(state, id).await?;
     let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let start = time::PrimitiveDateTime::parse(r.start.trim(), &hm).map_err(|_| {
         invalid(FieldError::new(
@@ -2271,7 +2292,7 @@ pub async fn book_room_api(
             ))
         },
     )?;
-    if local_to_utc(&state, slot.start) < OffsetDateTime::now_utc() {
+    if local_to_utc(state, slot.start) < OffsetDateTime::now_utc() {
         return Err(invalid(FieldError::new("start", "is in the past")));
     }
     let purpose = r.purpose.trim();
@@ -2285,30 +2306,27 @@ pub async fn book_room_api(
         .store
         .book_slot(
             room.id,
-            local_to_utc(&state, slot.start),
-            local_to_utc(&state, slot.end),
+            local_to_utc(state, slot.start),
+            local_to_utc(state, slot.end),
             p.user_id,
             purpose,
         )
         .await?;
     audit(
-        &state,
+        state,
         p,
         "room.book",
         "room",
-        &id,
+        id,
         None,
         Some(r.start.clone()),
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SlotView {
-            start: slot.start.format(&hm).expect("formattable"),
-            end: slot.end.format(&hm).expect("formattable"),
-            free: false,
-        }),
-    ))
+    Ok(SlotView {
+        start: slot.start.format(&hm).expect("formattable"),
+        end: slot.end.format(&hm).expect("formattable"),
+        free: false,
+    })
 }
 
 #[derive(Debug, Deserialize)]

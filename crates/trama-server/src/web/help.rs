@@ -124,6 +124,15 @@ pub struct Words {
     pub urgent: &'static str,
     pub map_note: &'static str,
     pub functions: &'static str,
+    pub show_slots: &'static str,
+    pub hub_closed: &'static str,
+    pub time: &'static str,
+    pub free: &'static str,
+    pub taken: &'static str,
+    pub book: &'static str,
+    pub purpose: &'static str,
+    pub sign_in_to_book: &'static str,
+    pub booked: &'static str,
     pub as_myself: &'static str,
     pub offer_for: &'static str,
     pub hub_words: &'static str,
@@ -201,6 +210,15 @@ pub const IT: Words = Words {
     urgent: "Urgenti",
     map_note: "Per riservatezza la mappa mostra solo il numero di richieste per zona, mai i punti; una zona con meno di 3 richieste compare solo nella tabella.",
     functions: "Funzioni",
+    show_slots: "Mostra gli orari",
+    hub_closed: "L'hub è chiuso in questa data.",
+    time: "Orario",
+    free: "Libera",
+    taken: "Occupata",
+    book: "Prenota",
+    purpose: "A cosa serve la sala",
+    sign_in_to_book: "Accedi per prenotare",
+    booked: "Prenotazione fatta.",
     as_myself: "A titolo personale",
     offer_for: "Offerta a nome di",
     hub_words: "Nome, indirizzo o ente",
@@ -286,6 +304,15 @@ pub const EN: Words = Words {
     urgent: "Urgent",
     map_note: "For privacy the map shows only how many requests each area has, never points; an area with fewer than 3 requests appears only in the table.",
     functions: "Functions",
+    show_slots: "Show the times",
+    hub_closed: "The hub is closed on this date.",
+    time: "Time",
+    free: "Free",
+    taken: "Taken",
+    book: "Book",
+    purpose: "What the room is for",
+    sign_in_to_book: "Sign in to book",
+    booked: "Booked.",
     as_myself: "As myself",
     offer_for: "Offered on behalf of",
     hub_words: "Name, address or organisation",
@@ -1461,7 +1488,8 @@ pub struct HubLine {
     pub functions: String,
     pub opening: String,
     pub help_desk: String,
-    pub rooms: String,
+    /// (room id, "name (capacity)").
+    pub rooms: Vec<(String, String)>,
 }
 
 pub async fn hubs(
@@ -1543,9 +1571,8 @@ pub async fn hubs(
                     rooms: h
                         .rooms
                         .iter()
-                        .map(|r| format!("{} ({})", r.name, r.capacity))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                        .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.capacity)))
+                        .collect(),
                 }
             })
             .collect();
@@ -1649,4 +1676,129 @@ pub async fn campaign_dispatch(
     }
     .await;
     r.unwrap_or_else(|e| error_page(&l, e))
+}
+
+#[derive(Template)]
+#[template(path = "room.html")]
+struct RoomPage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    id: String,
+    name: String,
+    capacity: u32,
+    hub_name: String,
+    date: String,
+    /// (time in words, start to send, free).
+    slots: Vec<(String, String, bool)>,
+    signed_in: bool,
+    /// (css class, message).
+    notice: Option<(&'static str, String)>,
+}
+
+async fn room_render(
+    state: &AppState,
+    l: &Layout,
+    viewer: &Viewer,
+    id: &str,
+    date: &str,
+    status: StatusCode,
+    notice: Option<(&'static str, String)>,
+) -> Result<Response, ApiError> {
+    let (room, hub, slots) = svc::room_slots(state, id, date).await?;
+    let page = RoomPage {
+        l,
+        w: words(l.lang),
+        id: room.id.to_string(),
+        name: room.name,
+        capacity: room.capacity,
+        hub_name: hub.name,
+        date: date.to_string(),
+        slots: slots
+            .into_iter()
+            .map(|s| {
+                let hours = |t: &str| {
+                    t.split_once('T')
+                        .map(|x| x.1.to_string())
+                        .unwrap_or_default()
+                };
+                (
+                    format!("{}–{}", hours(&s.start), hours(&s.end)),
+                    s.start,
+                    s.free,
+                )
+            })
+            .collect(),
+        signed_in: viewer.principal.is_some(),
+        notice,
+    };
+    Ok(l.render(status, &page))
+}
+
+/// A room's slots on a day (today unless `data` says otherwise), with a booking form for each
+/// free one.
+pub async fn room(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let q = query_pairs(&uri);
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let date = q
+        .get("data")
+        .filter(|d| !d.is_empty())
+        .cloned()
+        .unwrap_or_else(|| state.now_local().date().format(&fmt).expect("formattable"));
+    let notice = q
+        .contains_key("prenotato")
+        .then(|| ("notice", words(l.lang).booked.to_string()));
+    room_render(&state, &l, &viewer, &id, &date, StatusCode::OK, notice)
+        .await
+        .unwrap_or_else(|e| error_page(&l, e))
+}
+
+pub async fn room_book(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let request = svc::BookingRequest {
+        start: field(&form, "start").to_string(),
+        purpose: field(&form, "purpose").to_string(),
+    };
+    let date = request
+        .start
+        .split('T')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    match svc::book_room(&state, p, &id, &request).await {
+        Ok(_) => Redirect::to(&format!("/hub/sale/{id}?data={date}&prenotato=1")).into_response(),
+        // What the person can put right is said on the same page, with its status.
+        Err(e @ (ApiError::Conflict(_) | ApiError::InvalidBody(_))) => {
+            let status = e.status();
+            room_render(
+                &state,
+                &l,
+                &viewer,
+                &id,
+                &date,
+                status,
+                Some(("error", e.to_string())),
+            )
+            .await
+            .unwrap_or_else(|e| error_page(&l, e))
+        }
+        Err(e) => error_page(&l, e),
+    }
 }

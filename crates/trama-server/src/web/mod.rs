@@ -63,6 +63,8 @@ pub fn routes() -> Router<AppState> {
         .route("/sportello", get(help::desk))
         .route("/sportello/persone", post(help::desk_register))
         .route("/hub", get(help::hubs))
+        .route("/hub/sale/{id}", get(help::room))
+        .route("/hub/sale/{id}/prenota", post(help::room_book))
         .route("/campagne/{id}", get(help::campaign))
         .route("/campagne/{id}/assegna", post(help::campaign_dispatch))
         .route("/static/{*path}", get(assets::serve))

@@ -429,3 +429,115 @@ both!(
         assert!(!page.contains(r#"id="organization""#));
     }
 );
+
+both!(
+    rooms_are_booked_through_the_hub_pages,
+    |app: TestApp| async move {
+        let (org, _, locs) = provider(&app).await;
+        let (_, manager) = app
+            .user_with_token(
+                "sale@melograno.example.it",
+                &[trama_core::auth::RoleGrant::new(
+                    trama_core::auth::Role::HubManager,
+                    Some(OrganizationId(org.id)),
+                )
+                .unwrap()],
+            )
+            .await;
+        let hub = json!({"functions": ["social_centre"], "capacity": 40, "help_desk": "Martedì mattina",
+            "opening_hours": [{"day": "tue", "from": "09:00", "to": "13:00"}]});
+        let r = app
+            .send(
+                "PUT",
+                &format!("/api/hubs/{}", locs[0]),
+                Some(&manager),
+                &hub,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/hubs/{}/rooms", locs[0]),
+                Some(&manager),
+                &json!({"name": "Sala riunioni", "capacity": 12, "slot_minutes": 60}),
+            )
+            .await;
+        let room = r.json()["id"].as_str().unwrap().to_string();
+        // The hubs page links each room; the room's page lists the day's slots.
+        assert!(
+            app.get("/hub")
+                .await
+                .text()
+                .contains(&format!(r#"href="/hub/sale/{room}""#))
+        );
+        let page = app
+            .get(&format!("/hub/sale/{room}?data=2030-12-03"))
+            .await
+            .text();
+        assert_eq!(page.matches("<tr><td>").count(), 4, "{page}");
+        assert!(
+            page.contains("Accedi per prenotare"),
+            "a stranger is asked to sign in"
+        );
+        // Signed in, a free slot is booked with a purpose.
+        let csrf = "c".repeat(43);
+        let r = post_form(
+            &app,
+            "/accedi",
+            &format!("trama_csrf={csrf}"),
+            &[
+                ("email", "sale@melograno.example.it"),
+                ("password", "password-for-tests"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+        let cookies = format!(
+            "trama_csrf={csrf}; trama_session={}",
+            set_cookie(&r, "trama_session").expect("logged in")
+        );
+        let uri = format!("/hub/sale/{room}/prenota");
+        let book = [
+            ("csrf", csrf.as_str()),
+            ("start", "2030-12-03T10:00"),
+            ("purpose", "Riunione dei volontari"),
+        ];
+        let r = post_form(&app, &uri, &cookies, &book).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let back = r
+            .headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            back,
+            format!("/hub/sale/{room}?data=2030-12-03&prenotato=1")
+        );
+        let page = get_with(&app, &back, &cookies).await.text();
+        assert!(page.contains("Prenotazione fatta."));
+        assert_eq!(page.matches("Occupata").count(), 1, "{page}");
+        // The same slot again: taken, said on the page with 409; no purpose: 422.
+        let r = post_form(&app, &uri, &cookies, &book).await;
+        assert_eq!(r.status, StatusCode::CONFLICT);
+        assert!(r.text().contains(r#"role="alert""#));
+        let r = post_form(
+            &app,
+            &uri,
+            &cookies,
+            &[
+                ("csrf", csrf.as_str()),
+                ("start", "2030-12-03T11:00"),
+                ("purpose", " "),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("purpose"));
+        // Without the form's token nothing is booked.
+        let r = post_form(&app, &uri, &cookies, &book[1..]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+);
