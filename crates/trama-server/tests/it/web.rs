@@ -52,6 +52,25 @@ async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> Reply {
     .await
 }
 
+/// Signs `email` in through the login form (password `password-for-tests`) and returns the
+/// cookies of the session and of the form token `csrf`.
+async fn sign_in(app: &TestApp, email: &str, csrf: &str) -> String {
+    let r = post_form(
+        app,
+        "/accedi",
+        &format!("trama_csrf={csrf}"),
+        &[
+            ("email", email),
+            ("password", "password-for-tests"),
+            ("csrf", csrf),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let session = set_cookie(&r, "trama_session").expect("signed in");
+    format!("trama_csrf={csrf}; trama_session={session}")
+}
+
 both!(pages_render_in_both_languages, |app: TestApp| async move {
     let (org, token, locs) = provider(&app).await;
     let r = app
@@ -200,20 +219,7 @@ both!(
         let (org, _, locs) = provider(&app).await;
         let email = format!("admin-{}@melograno.example.it", org.id.simple());
         let csrf = "k".repeat(43);
-        let login = post_form(
-            &app,
-            "/accedi",
-            &format!("trama_csrf={csrf}"),
-            &[
-                ("email", &email),
-                ("password", "password-for-tests"),
-                ("csrf", &csrf),
-                ("next", "/gestione"),
-            ],
-        )
-        .await;
-        let session = set_cookie(&login, "trama_session").unwrap();
-        let cookies = format!("trama_csrf={csrf}; trama_session={session}");
+        let cookies = sign_in(&app, &email, &csrf).await;
         let manage = get_with(&app, "/gestione", &cookies).await;
         assert!(manage.text().contains("Cooperativa Sociale Il Melograno"));
         assert_eq!(
@@ -285,21 +291,7 @@ both!(
             .unwrap()],
         )
         .await;
-        let l2 = post_form(
-            &app,
-            "/accedi",
-            &format!("trama_csrf={csrf}"),
-            &[
-                ("email", "altra@example.it"),
-                ("password", "password-for-tests"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-        let other_cookies = format!(
-            "trama_csrf={csrf}; trama_session={}",
-            set_cookie(&l2, "trama_session").unwrap()
-        );
+        let other_cookies = sign_in(&app, "altra@example.it", &csrf).await;
         assert_eq!(
             get_with(&app, &format!("/gestione/servizi/{id}"), &other_cookies)
                 .await
@@ -340,20 +332,7 @@ both!(
         let (org, token, _) = provider(&app).await;
         let csrf = "c".repeat(43);
         let email = format!("admin-{}@melograno.example.it", org.id.simple());
-        let r = post_form(
-            &app,
-            "/accedi",
-            &format!("trama_csrf={csrf}"),
-            &[
-                ("email", email.as_str()),
-                ("password", "password-for-tests"),
-                ("next", "/aiuto/offri"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-        let session = set_cookie(&r, "trama_session").expect("logged in");
-        let cookies = format!("trama_csrf={csrf}; trama_session={session}");
+        let cookies = sign_in(&app, &email, &csrf).await;
         // The form offers to post for the organisation the person works for.
         let page = get_with(&app, "/aiuto/offri", &cookies).await.text();
         assert!(
@@ -407,25 +386,8 @@ both!(
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
         // A volunteer with no organisation sees no such choice.
         let (_, _) = app.user_with_token("luca@example.it", &[]).await;
-        let r = post_form(
-            &app,
-            "/accedi",
-            &format!("trama_csrf={csrf}"),
-            &[
-                ("email", "luca@example.it"),
-                ("password", "password-for-tests"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-        let luca = set_cookie(&r, "trama_session").expect("logged in");
-        let page = get_with(
-            &app,
-            "/aiuto/offri",
-            &format!("trama_csrf={csrf}; trama_session={luca}"),
-        )
-        .await
-        .text();
+        let luca = sign_in(&app, "luca@example.it", &csrf).await;
+        let page = get_with(&app, "/aiuto/offri", &luca).await.text();
         assert!(!page.contains(r#"id="organization""#));
     }
 );
@@ -482,21 +444,7 @@ both!(
         );
         // Signed in, a free slot is booked with a purpose.
         let csrf = "c".repeat(43);
-        let r = post_form(
-            &app,
-            "/accedi",
-            &format!("trama_csrf={csrf}"),
-            &[
-                ("email", "sale@melograno.example.it"),
-                ("password", "password-for-tests"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-        let cookies = format!(
-            "trama_csrf={csrf}; trama_session={}",
-            set_cookie(&r, "trama_session").expect("logged in")
-        );
+        let cookies = sign_in(&app, "sale@melograno.example.it", &csrf).await;
         let uri = format!("/hub/sale/{room}/prenota");
         let book = [
             ("csrf", csrf.as_str()),
