@@ -645,10 +645,17 @@ pub async fn delete_service(
         crate::matching::put_hub_api, crate::matching::add_room_api,
         crate::matching::room_slots_api, crate::matching::book_room_api,
         crate::matching::shared_services_api,
+        crate::register_api::checkpoint, crate::register_api::checkpoints, crate::register_api::key, crate::register_api::tile,
+        crate::register_api::inclusion, crate::register_api::consistency,
+        crate::register_api::entries, crate::register_api::context,
+        crate::register_api::flows_api, crate::register_api::credits_api,
+        crate::register_api::record_flow_api, crate::register_api::import_flows_api,
+        crate::register_api::my_contributions_api, crate::register_api::my_statement_api,
+        crate::register_api::forget_me_api,
         crate::ops::healthz, crate::ops::readyz,
     ),
-    components(schemas(ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
-    tags((name = "hsds", description = "Open Referral HSDS 3.0, read-only"), (name = "accounts"), (name = "provider"), (name = "needs", description = "Needs, offers, suggestions and matches"), (name = "assisted", description = "Operators acting for people (assisted mode)"), (name = "campaigns", description = "Emergency campaigns and batch assignment"), (name = "hubs", description = "Community hubs"), (name = "operations")),
+    components(schemas(crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
+    tags((name = "hsds", description = "Open Referral HSDS 3.0, read-only"), (name = "accounts"), (name = "provider"), (name = "needs", description = "Needs, offers, suggestions and matches"), (name = "assisted", description = "Operators acting for people (assisted mode)"), (name = "campaigns", description = "Emergency campaigns and batch assignment"), (name = "hubs", description = "Community hubs"), (name = "register", description = "The contribution register: a C2SP tlog-tiles transparency log of ValueFlows events, proofs, flows and time credits"), (name = "operations")),
 )]
 pub struct ApiDoc;
 

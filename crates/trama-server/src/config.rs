@@ -49,6 +49,34 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub mail: MailConfig,
     pub matching: MatchingConfig,
+    pub register: RegisterConfig,
+}
+
+/// The contribution register.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegisterConfig {
+    /// The checkpoint origin and key name (C2SP: the scheme-less URL prefix of the log).
+    /// Default: the public URL's host and path + `/register`, or `trama.invalid/<territory>`.
+    pub origin: Option<String>,
+    /// How often a new checkpoint is signed when the log has grown, in milliseconds.
+    pub checkpoint_interval_ms: u64,
+    /// A file holding the signing key (`PRIVATE+KEY+...`), created on first start when
+    /// missing. Unset: the key is kept in the database's settings.
+    pub key_file: Option<PathBuf>,
+    /// Most entries committed in one transaction when appends queue up.
+    pub batch_max: usize,
+}
+
+impl Default for RegisterConfig {
+    fn default() -> Self {
+        Self {
+            origin: None,
+            checkpoint_interval_ms: 1000,
+            key_file: None,
+            batch_max: 5000,
+        }
+    }
 }
 
 /// E-mail for notifications. Off unless `smtp_url` is set.
@@ -134,6 +162,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             mail: MailConfig::default(),
             matching: MatchingConfig::default(),
+            register: RegisterConfig::default(),
         }
     }
 }

@@ -12,6 +12,8 @@ pub mod mail;
 pub mod matching;
 pub mod ops;
 pub mod ratelimit;
+pub mod register;
+pub mod register_api;
 pub mod state;
 pub mod web;
 
@@ -35,7 +37,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/hsds/", get(hsds::api_info))
         .merge(Router::new().nest("/hsds", hsds::routes()))
-        .nest("/api", api::routes().merge(matching::routes()))
+        .nest(
+            "/api",
+            api::routes()
+                .merge(matching::routes())
+                .merge(register_api::api_routes()),
+        )
+        .merge(register_api::public_routes())
         .merge(web::routes())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -17,6 +17,7 @@ pub struct AppState {
     pub login_by_ip: Arc<RateLimiter>,
     pub login_failures: Arc<RateLimiter>,
     pub metrics: Option<PrometheusHandle>,
+    pub register: Arc<crate::register::Register>,
 }
 
 impl AppState {
@@ -26,7 +27,9 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
     ) -> Result<Self, trama_core::FieldError> {
         let time_zone = TimeZone::parse(&config.time_zone)?;
+        let register = Arc::new(crate::register::Register::new(store.clone(), &config));
         Ok(Self {
+            register,
             store,
             time_zone,
             login_by_ip: Arc::new(RateLimiter::new(

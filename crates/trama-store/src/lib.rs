@@ -11,6 +11,7 @@ mod community;
 mod directory;
 mod needs;
 pub mod postgis_bench;
+mod register;
 mod search_cache;
 mod sql;
 
@@ -24,6 +25,7 @@ pub use needs::{
     AREA_MIN_COUNT_FOR_MARKER, AreaCount, MatchChange, MatchEventRow, MatchOutcome, MatchRow,
     NeedFilter, NeedRecord, NeedRow, NewMatch, OfferRow, from_day, to_day,
 };
+pub use register::{CheckpointRow, NewEntry, PendingContribution};
 pub use sqlx::Error as SqlxError;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -274,6 +276,10 @@ impl Store {
     pub async fn wipe(&self) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for sql in [
+            "DELETE FROM register_agents",
+            "DELETE FROM register_checkpoints",
+            "DELETE FROM register_hashes",
+            "DELETE FROM register_entries",
             "DELETE FROM notifications",
             "DELETE FROM contribution_events",
             "DELETE FROM match_events",

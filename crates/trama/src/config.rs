@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "limits",
     "mail",
     "matching",
+    "register",
 ];
 
 pub fn figment(file: Option<&Path>) -> Result<Figment> {

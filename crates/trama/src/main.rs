@@ -7,6 +7,8 @@ mod demo;
 mod demo_community;
 mod hsds_io;
 mod matching_cli;
+mod register_bench;
+mod register_cli;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -122,6 +124,50 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Verify the contribution register: recompute the tree from every entry, check every
+    /// checkpoint's signature and the consistency between consecutive ones, and name the
+    /// first entry that does not match. Reads the node's database, a node's URL
+    /// (`--url https://HOST/register`) or a downloaded copy (`--dir`).
+    Verify {
+        /// The register's base URL (the prefix of /checkpoint and /tile/...).
+        #[arg(long, conflicts_with = "dir")]
+        url: Option<String>,
+        /// A copy saved with --save.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The territory's verifier key (`name+id+key`, or a file holding it). Required with
+        /// --url and --dir; the node's own key otherwise.
+        #[arg(long)]
+        key: Option<String>,
+        /// With --url: also save the copy in this folder (tlog-tiles layout).
+        #[arg(long, requires = "url")]
+        save: Option<PathBuf>,
+        /// Also print the flows and time credits recomputed from the verified entries.
+        #[arg(long)]
+        flows: bool,
+    },
+    /// Verify a person's statement offline with the territory's key.
+    VerifyStatement {
+        file: PathBuf,
+        /// The territory's verifier key (`name+id+key`, or a file holding it).
+        #[arg(long)]
+        key: String,
+    },
+    /// Print the register's verifier key (to publish, and to give to `verify --key`).
+    RegisterKey,
+    /// Benchmark the register: durable appends per second, verification of a large log against
+    /// the machine's SHA-256 speed, proof latency, bytes per entry (docs/PERFORMANCE.md).
+    BenchRegister {
+        /// Entries appended to the database.
+        #[arg(long, default_value_t = 100_000)]
+        appends: usize,
+        /// Entries per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// Entries in the log verified in memory.
+        #[arg(long, default_value_t = 1_000_000)]
+        verify: usize,
+    },
     /// Write a synthetic Milan-shaped batch instance (JSON) to stdout.
     MatchInstance {
         #[arg(long, default_value_t = 1000)]
@@ -206,6 +252,13 @@ async fn serve(cfg: Config, store: Store) -> Result<()> {
         }
     });
     let state = AppState::new(store, cfg, metrics).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The register's writer, and its loop: contributions into the log, checkpoints signed.
+    state
+        .register
+        .start()
+        .await
+        .context("opening the contribution register")?;
+    state.register.spawn_checkpointer();
     // Mailing notifications (when SMTP is configured) and expiring unanswered proposals.
     trama_server::mail::spawn_background(state.clone())?;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -261,6 +314,37 @@ async fn run(cli: Cli) -> Result<()> {
             let inst = matching_cli::generate(*needs, *offers, *seed);
             println!("{}", serde_json::to_string(&inst)?);
             return Ok(());
+        }
+        Cmd::Verify {
+            url: Some(url),
+            key,
+            save,
+            flows,
+            ..
+        } => {
+            let key = register_cli::parse_key(
+                key.as_deref()
+                    .context("--key is required with --url: the key is what you trust")?,
+            )?;
+            let copy = register_cli::from_url(url, key.name(), &key, save.as_deref())?;
+            return register_cli::check(&copy, &key, *flows);
+        }
+        Cmd::Verify {
+            dir: Some(dir),
+            key,
+            flows,
+            ..
+        } => {
+            let key = register_cli::parse_key(
+                key.as_deref()
+                    .context("--key is required with --dir: the key is what you trust")?,
+            )?;
+            let copy = register_cli::from_dir(dir)?;
+            return register_cli::check(&copy, &key, *flows);
+        }
+        Cmd::VerifyStatement { file, key } => {
+            let key = register_cli::parse_key(key)?;
+            return register_cli::verify_statement_file(file, &key);
         }
         _ => {}
     }
@@ -330,7 +414,36 @@ async fn run(cli: Cli) -> Result<()> {
             let n = areas::import_geojson(&store, &file, kind.as_deref()).await?;
             eprintln!("Imported {n} areas from {}.", file.display());
         }
-        Cmd::Match { .. } | Cmd::MatchInstance { .. } | Cmd::BenchMatching { .. } => {
+        Cmd::Verify { key, flows, .. } => {
+            let store = open_store(&cfg).await?;
+            let key = match key {
+                Some(k) => register_cli::parse_key(&k)?,
+                None => {
+                    let state = AppState::new(store.clone(), cfg, None)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    state.register.verifier().await?
+                }
+            };
+            let copy = register_cli::from_store(&store).await?;
+            register_cli::check(&copy, &key, flows)?;
+        }
+        Cmd::RegisterKey => {
+            let store = open_store(&cfg).await?;
+            let state = AppState::new(store, cfg, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", state.register.verifier().await?.encode());
+        }
+        Cmd::BenchRegister {
+            appends,
+            batch,
+            verify,
+        } => {
+            let store = open_store(&cfg).await?;
+            register_bench::run(&store, appends, batch, verify).await?;
+        }
+        Cmd::Match { .. }
+        | Cmd::MatchInstance { .. }
+        | Cmd::BenchMatching { .. }
+        | Cmd::VerifyStatement { .. } => {
             unreachable!("handled above")
         }
     }
