@@ -5,6 +5,7 @@ mod hsds;
 mod logs;
 mod mail;
 mod needs;
+mod register;
 mod web;
 
 use axum::body::Body;
@@ -21,6 +22,8 @@ use trama_store::{NewUser, Store, StoreOptions};
 pub struct TestApp {
     pub state: AppState,
     pub router: axum::Router,
+    /// The database URL (for tests that must reach under the store).
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -91,6 +94,7 @@ impl TestApp {
     }
 
     async fn with(url: String, dir: Option<tempfile::TempDir>) -> Self {
+        let db_url = url.clone();
         let store = Store::connect(
             &url,
             &StoreOptions {
@@ -109,6 +113,7 @@ impl TestApp {
         Self {
             state,
             router,
+            url: db_url,
             _dir: dir,
         }
     }

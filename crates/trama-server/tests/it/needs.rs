@@ -295,6 +295,35 @@ both!(
                 .iter()
                 .any(|e| e["action"] == "work" && e["effortQuantity"]["hasNumericalValue"] == 1.5)
         );
+        // The register takes them, pseudonymous, with the need's public area; Marco sees
+        // them in "my contributions" and nobody else sees who he is.
+        let taken = app.state.register.take_contributions().await.unwrap();
+        assert_eq!(taken, 2, "work and deliverService");
+        assert_eq!(
+            app.state.register.take_contributions().await.unwrap(),
+            0,
+            "taken once"
+        );
+        app.state.register.checkpoint().await.unwrap();
+        let mine = app.get_auth("/api/me/contributions", &marco).await.json();
+        assert_eq!(mine["hours_given"], 1.5, "{mine}");
+        assert!(
+            mine["entries"][0]["area"]
+                .as_str()
+                .is_some_and(|a| !a.is_empty()),
+            "{mine}"
+        );
+        let page = app.get("/register/entries").await.json();
+        let text = page.to_string();
+        assert!(text.contains("urn:trama:pseudonym:"), "{text}");
+        assert!(
+            !text.contains(marco_id),
+            "the volunteer's id is in the public register"
+        );
+        assert!(
+            !text.contains(ADDRESS),
+            "the address is in the public register"
+        );
 
         // What was done for Lucia is labelled and visible to her (here, at the desk).
         let act = app
