@@ -5,6 +5,7 @@ mod areas;
 mod config;
 mod demo;
 mod demo_community;
+mod demo_register;
 mod hsds_io;
 mod matching_cli;
 mod register_bench;
@@ -393,6 +394,9 @@ async fn run(cli: Cli) -> Result<()> {
             let started = Instant::now();
             let report = demo::load(&store, seed, scale, reset).await?;
             eprintln!("{report}");
+            let state = AppState::new(store.clone(), cfg.clone(), None)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("{}", demo_register::load(&state, seed).await?);
             eprintln!("Demo ready in {:.1} s.", started.elapsed().as_secs_f64());
             if !no_serve {
                 eprintln!("{}", demo::LOGINS_HELP);

@@ -54,12 +54,12 @@ fn fields(f: &Form, k: &str) -> Vec<String> {
         .collect()
 }
 
-fn message(l: &Layout, status: StatusCode, heading: &str, text: &str) -> Response {
+pub(super) fn message(l: &Layout, status: StatusCode, heading: &str, text: &str) -> Response {
     l.render(status, &MessagePage { l, heading, text })
 }
 
 /// Errors a page shows in words rather than as JSON.
-fn error_page(l: &Layout, e: ApiError) -> Response {
+pub(super) fn error_page(l: &Layout, e: ApiError) -> Response {
     let status = e.status();
     let heading = if l.lang == Lang::En {
         "Something is wrong"

@@ -6,6 +6,7 @@ mod assets;
 mod help;
 pub mod i18n;
 mod pages;
+mod register;
 
 use askama::Template;
 use axum::Router;
@@ -67,6 +68,13 @@ pub fn routes() -> Router<AppState> {
         .route("/hub/sale/{id}/prenota", post(help::room_book))
         .route("/campagne/{id}", get(help::campaign))
         .route("/campagne/{id}/assegna", post(help::campaign_dispatch))
+        .route("/registro", get(register::register_page))
+        .route("/registro/flussi", get(register::flows_page))
+        .route("/io/contributi", get(register::mine_page))
+        .route(
+            "/io/contributi/estratto.json",
+            get(register::statement_download),
+        )
         .route("/static/{*path}", get(assets::serve))
 }
 

@@ -1,0 +1,584 @@
+//! The register's pages: the public register (how to verify, the signed head, the latest
+//! entries), the flows of the territory (an SVG chart and the same figures in a table), and
+//! "my contributions" with the statement to download.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+use trama_core::taxonomy::{AIUTI, SeedTerm};
+use trama_ledger::EconomicEvent;
+use trama_ledger::accounting::{FlowRow, all_credits};
+
+use super::Layout;
+use super::help::error_page;
+use super::i18n::Lang;
+use super::pages::{login_redirect, query_pairs};
+use crate::auth::Viewer;
+use crate::error::ApiError;
+use crate::register_api::{MyContributions, compute_flows, contributions_of, statement_of};
+use crate::state::AppState;
+
+/// The words of these pages, Italian first.
+pub struct Words {
+    pub register: &'static str,
+    pub intro: &'static str,
+    pub how_title: &'static str,
+    pub how_1: &'static str,
+    pub how_2: &'static str,
+    pub how_3: &'static str,
+    pub checkpoint: &'static str,
+    pub key: &'static str,
+    pub entries_count: &'static str,
+    pub hours_total: &'static str,
+    pub people_giving: &'static str,
+    pub latest: &'static str,
+    pub index: &'static str,
+    pub action: &'static str,
+    pub resource: &'static str,
+    pub quantity: &'static str,
+    pub when: &'static str,
+    pub area: &'static str,
+    pub flows: &'static str,
+    pub flows_intro: &'static str,
+    pub choose: &'static str,
+    pub show: &'static str,
+    pub period: &'static str,
+    pub inflow: &'static str,
+    pub outflow: &'static str,
+    pub transferred: &'static str,
+    pub activity: &'static str,
+    pub balance: &'static str,
+    pub no_flows: &'static str,
+    pub all_flows: &'static str,
+    pub mine: &'static str,
+    pub mine_intro: &'static str,
+    pub given: &'static str,
+    pub received: &'static str,
+    pub credits: &'static str,
+    pub by_area: &'static str,
+    pub by_kind: &'static str,
+    pub download: &'static str,
+    pub download_help: &'static str,
+    pub nothing_yet: &'static str,
+    pub pseudonym: &'static str,
+    pub hours: &'static str,
+    pub direction: &'static str,
+    pub privacy: &'static str,
+}
+
+static IT: Words = Words {
+    register: "Registro dei contributi",
+    intro: "Ogni ora di aiuto confermata e ogni flusso di beni comuni del territorio (energia, cibo recuperato, rifiuti differenziati, acqua, mobilità condivisa) è scritto in un registro pubblico che si può solo allungare. Le persone vi compaiono con uno pseudonimo: nessun nome, nessun indirizzo.",
+    how_title: "Come verificarlo da soli",
+    how_1: "Scaricate il programma trama e copiate la chiave pubblica qui sotto.",
+    how_2: "Eseguite il comando: ricalcola l'albero di Merkle da ogni voce, controlla la firma di ogni checkpoint e che nessuno abbia riscritto la storia.",
+    how_3: "Il registro segue gli standard C2SP tlog-tiles e RFC 6962: qualunque client per transparency log lo può leggere.",
+    checkpoint: "Ultimo checkpoint firmato",
+    key: "Chiave pubblica del territorio",
+    entries_count: "Voci nel registro",
+    hours_total: "Ore di aiuto date",
+    people_giving: "Persone che hanno dato aiuto",
+    latest: "Ultime voci",
+    index: "N.",
+    action: "Azione",
+    resource: "Risorsa",
+    quantity: "Quantità",
+    when: "Quando",
+    area: "Zona",
+    flows: "Flussi del territorio",
+    flows_intro: "Entrate, uscite e saldo per tipo di risorsa e mese, calcolati dal registro: chi scarica il registro ritrova gli stessi numeri (trama verify --flows).",
+    choose: "Risorsa",
+    show: "Mostra",
+    period: "Mese",
+    inflow: "Entrate",
+    outflow: "Uscite",
+    transferred: "Trasferito",
+    activity: "Attività",
+    balance: "Saldo",
+    no_flows: "Il registro non contiene ancora flussi.",
+    all_flows: "Tutti i flussi",
+    mine: "I miei contributi",
+    mine_intro: "Le ore che hai dato e ricevuto, lette dal registro pubblico. Un'ora vale un credito, qualunque sia l'aiuto.",
+    given: "Ore date",
+    received: "Ore ricevute",
+    credits: "Saldo crediti",
+    by_area: "Per zona",
+    by_kind: "Per tipo di aiuto",
+    download: "Scarica l'estratto verificabile",
+    download_help: "L'estratto contiene le tue voci con le prove di inclusione. Su un altro computer, con il solo programma trama e la chiave del territorio: trama verify-statement estratto.json --key CHIAVE",
+    nothing_yet: "Non hai ancora contributi nel registro.",
+    pseudonym: "Il tuo pseudonimo nel registro",
+    hours: "Ore",
+    direction: "Verso",
+    privacy: "Lo pseudonimo non si può ricondurre a te senza un segreto del nodo; se chiedi la cancellazione, il collegamento viene distrutto e le voci restano valide ma anonime.",
+};
+
+static EN: Words = Words {
+    register: "Contribution register",
+    intro: "Every confirmed hour of help and every flow of the territory's commons (energy, rescued food, sorted waste, water, shared mobility) is written in a public register that can only grow. People appear under a pseudonym: no names, no addresses.",
+    how_title: "How to check it yourself",
+    how_1: "Get the trama program and copy the public key below.",
+    how_2: "Run the command: it recomputes the Merkle tree from every entry, checks every checkpoint's signature and that nobody rewrote history.",
+    how_3: "The register follows C2SP tlog-tiles and RFC 6962: any transparency-log client can read it.",
+    checkpoint: "Latest signed checkpoint",
+    key: "The territory's public key",
+    entries_count: "Entries in the register",
+    hours_total: "Hours of help given",
+    people_giving: "People who gave help",
+    latest: "Latest entries",
+    index: "No.",
+    action: "Action",
+    resource: "Resource",
+    quantity: "Quantity",
+    when: "When",
+    area: "Area",
+    flows: "Flows of the territory",
+    flows_intro: "Inflows, outflows and balance per resource kind and month, computed from the register: whoever downloads it finds the same numbers (trama verify --flows).",
+    choose: "Resource",
+    show: "Show",
+    period: "Month",
+    inflow: "Inflow",
+    outflow: "Outflow",
+    transferred: "Transferred",
+    activity: "Activity",
+    balance: "Balance",
+    no_flows: "The register holds no flows yet.",
+    all_flows: "All flows",
+    mine: "My contributions",
+    mine_intro: "The hours you gave and received, read from the public register. One hour is one credit, whatever the help.",
+    given: "Hours given",
+    received: "Hours received",
+    credits: "Credit balance",
+    by_area: "By area",
+    by_kind: "By kind of help",
+    download: "Download the verifiable statement",
+    download_help: "The statement holds your entries with inclusion proofs. On another computer, with only the trama program and the territory's key: trama verify-statement statement.json --key KEY",
+    nothing_yet: "You have no contributions in the register yet.",
+    pseudonym: "Your pseudonym in the register",
+    hours: "Hours",
+    direction: "Direction",
+    privacy: "The pseudonym cannot be traced to you without a secret of the node; if you ask for erasure, the link is destroyed and the entries stay valid but anonymous.",
+};
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::It => &IT,
+        Lang::En => &EN,
+    }
+}
+
+/// A resource kind in words.
+fn resource_label(iri: &str, lang: Lang) -> String {
+    let en = lang == Lang::En;
+    if let Some(code) = iri.strip_prefix("urn:trama:taxonomy:") {
+        return AIUTI
+            .iter()
+            .find(|t: &&SeedTerm| t.code == code)
+            .map(|t| if en { t.en } else { t.it }.to_string())
+            .unwrap_or_else(|| code.to_string());
+    }
+    if let Some(kind) = iri.strip_prefix("urn:trama:resource:") {
+        let known = [
+            ("energy", "Energia", "Energy"),
+            ("food", "Cibo recuperato", "Rescued food"),
+            ("waste-sorted", "Rifiuti differenziati", "Sorted waste"),
+            ("water", "Acqua", "Water"),
+            ("mobility", "Mobilità condivisa", "Shared mobility"),
+        ];
+        return known
+            .iter()
+            .find(|k| k.0 == kind)
+            .map(|k| if en { k.2 } else { k.1 }.to_string())
+            .unwrap_or_else(|| kind.to_string());
+    }
+    iri.to_string()
+}
+
+fn action_label(a: &str, lang: Lang) -> &'static str {
+    let it = [
+        ("work", "lavoro", "work"),
+        ("deliverService", "servizio reso", "service delivered"),
+        ("produce", "produzione", "produced"),
+        ("consume", "consumo", "consumed"),
+        ("transfer", "trasferimento", "transferred"),
+        ("use", "uso", "used"),
+    ];
+    it.iter()
+        .find(|x| x.0 == a)
+        .map(|x| if lang == Lang::En { x.2 } else { x.1 })
+        .unwrap_or("altro")
+}
+
+fn number(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+struct EntryLine {
+    index: u64,
+    action: &'static str,
+    resource: String,
+    quantity: String,
+    when: String,
+    area: String,
+}
+
+#[derive(Template)]
+#[template(path = "registro.html")]
+struct RegisterPage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    checkpoint: String,
+    key: String,
+    url: String,
+    size: u64,
+    hours: String,
+    people: u64,
+    latest: Vec<EntryLine>,
+}
+
+fn entry_line(index: u64, e: &EconomicEvent, lang: Lang) -> EntryLine {
+    let q = e.resource_quantity.or(e.effort_quantity);
+    EntryLine {
+        index,
+        action: action_label(e.action.name(), lang),
+        resource: e
+            .resource_conforms_to
+            .as_deref()
+            .map(|r| resource_label(r, lang))
+            .unwrap_or_default(),
+        quantity: q
+            .map(|m| format!("{} {}", number(m.value), m.unit.symbol()))
+            .unwrap_or_default(),
+        when: e.has_point_in_time.get(..10).unwrap_or("").to_string(),
+        area: e
+            .at_location
+            .as_deref()
+            .map(|a| a.trim_start_matches("urn:trama:area:").to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// `/registro`: the public register.
+pub async fn register_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let r = async {
+        let w = words(l.lang);
+        let checkpoint = state.register.latest_checkpoint().await?;
+        let key = state.register.verifier().await?.encode();
+        let (size, _) = state.register.signed_head().await?;
+        let events = state.register.all_events().await?;
+        let (by, total) = all_credits(events.iter());
+        let from = size.saturating_sub(20);
+        let latest = (from..size)
+            .rev()
+            .filter_map(|i| events.get(i as usize).map(|e| entry_line(i, e, l.lang)))
+            .collect();
+        let base = state
+            .config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", state.config.listen));
+        Ok::<_, ApiError>(l.render(
+            StatusCode::OK,
+            &RegisterPage {
+                l: &l,
+                w,
+                checkpoint,
+                key,
+                url: format!("{}/register", base.trim_end_matches('/')),
+                size,
+                hours: number(total.hours_given),
+                people: by.values().filter(|c| c.hours_given > 0.0).count() as u64,
+                latest,
+            },
+        ))
+    }
+    .await;
+    r.unwrap_or_else(|e| error_page(&l, e))
+}
+
+struct Bar {
+    x: f64,
+    w: f64,
+    y: f64,
+    h: f64,
+    class: &'static str,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "flussi.html")]
+struct FlowsPage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    /// (value, label, selected)
+    choices: Vec<(String, String, bool)>,
+    chosen_label: String,
+    unit: String,
+    bars: Vec<Bar>,
+    /// (x, label) of each month on the axis
+    months: Vec<(f64, String)>,
+    max_label: String,
+    rows: Vec<FlowLine>,
+}
+
+struct FlowLine {
+    resource: String,
+    unit: String,
+    period: String,
+    inflow: String,
+    outflow: String,
+    transferred: String,
+    activity: String,
+    balance: String,
+}
+
+fn chart(rows: &[&FlowRow], w: &Words) -> (Vec<Bar>, Vec<(f64, String)>, f64) {
+    let max = rows
+        .iter()
+        .flat_map(|r| [r.inflow, r.outflow, r.transferred, r.activity])
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    let (left, width, top, height) = (50.0, 540.0, 20.0, 220.0);
+    let n = rows.len().max(1) as f64;
+    let slot = width / n;
+    let bw = (slot / 5.0).min(24.0);
+    let mut bars = Vec::new();
+    let mut months = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let x0 = left + i as f64 * slot + (slot - 4.0 * bw) / 2.0;
+        for (k, (v, class, name)) in [
+            (r.inflow, "bar-in", w.inflow),
+            (r.outflow, "bar-out", w.outflow),
+            (r.transferred, "bar-move", w.transferred),
+            (r.activity, "bar-act", w.activity),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let h = v / max * height;
+            bars.push(Bar {
+                x: x0 + k as f64 * bw,
+                w: (bw - 1.0).max(1.0),
+                y: top + height - h,
+                h,
+                class,
+                label: format!("{} {}: {}", r.period, name, number(v)),
+            });
+        }
+        months.push((left + i as f64 * slot + slot / 2.0, r.period.clone()));
+    }
+    (bars, months, max)
+}
+
+/// `/registro/flussi`: flows per resource kind and month, chart and table.
+pub async fn flows_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let r = async {
+        let w = words(l.lang);
+        let all = compute_flows(&state).await?;
+        let mut kinds: Vec<(String, String)> = Vec::new();
+        for r in &all {
+            let k = (r.resource.clone(), r.unit.name().to_string());
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        let asked = query_pairs(&uri).get("risorsa").cloned();
+        let chosen = asked
+            .and_then(|a| {
+                kinds
+                    .iter()
+                    .find(|k| format!("{}|{}", k.0, k.1) == a)
+                    .cloned()
+            })
+            .or_else(|| kinds.first().cloned());
+        let selected: Vec<&FlowRow> = match &chosen {
+            Some((res, unit)) => all
+                .iter()
+                .filter(|r| &r.resource == res && r.unit.name() == unit)
+                .collect(),
+            None => Vec::new(),
+        };
+        let (bars, months, max) = chart(&selected, w);
+        let unit = selected
+            .first()
+            .map(|r| r.unit.symbol().to_string())
+            .unwrap_or_default();
+        let rows = all
+            .iter()
+            .map(|r| FlowLine {
+                resource: resource_label(&r.resource, l.lang),
+                unit: r.unit.symbol().to_string(),
+                period: r.period.clone(),
+                inflow: number(r.inflow),
+                outflow: number(r.outflow),
+                transferred: number(r.transferred),
+                activity: number(r.activity),
+                balance: number(r.balance()),
+            })
+            .collect();
+        Ok::<_, ApiError>(l.render(
+            StatusCode::OK,
+            &FlowsPage {
+                l: &l,
+                w,
+                choices: kinds
+                    .iter()
+                    .map(|k| {
+                        let v = format!("{}|{}", k.0, k.1);
+                        let sel = chosen.as_ref() == Some(k);
+                        let unit = trama_ledger::Unit::parse(&k.1)
+                            .map(|u| u.symbol())
+                            .unwrap_or("");
+                        (v, format!("{} ({unit})", resource_label(&k.0, l.lang)), sel)
+                    })
+                    .collect(),
+                chosen_label: chosen
+                    .as_ref()
+                    .map(|k| resource_label(&k.0, l.lang))
+                    .unwrap_or_default(),
+                unit,
+                bars,
+                months,
+                max_label: number(max),
+                rows,
+            },
+        ))
+    }
+    .await;
+    r.unwrap_or_else(|e| error_page(&l, e))
+}
+
+#[derive(Template)]
+#[template(path = "contributi.html")]
+struct MinePage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    mine: MyContributions,
+    given: String,
+    received: String,
+    balance: String,
+    /// (label, hours)
+    by_area: Vec<(String, String)>,
+    by_kind: Vec<(String, String)>,
+    lines: Vec<(String, String, String, String, String)>,
+}
+
+fn sums(items: impl Iterator<Item = (String, f64)>) -> Vec<(String, String)> {
+    let mut m: std::collections::BTreeMap<String, f64> = Default::default();
+    for (k, v) in items {
+        *m.entry(k).or_default() += v;
+    }
+    let mut v: Vec<_> = m.into_iter().collect();
+    v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    v.into_iter().map(|(k, h)| (k, number(h))).collect()
+}
+
+/// `/io/contributi`: my contributions.
+pub async fn mine_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let Some(p) = viewer.principal.as_ref() else {
+        return login_redirect(&uri);
+    };
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let r = async {
+        let w = words(l.lang);
+        let mine = contributions_of(&state, p).await?;
+        let given_items = mine.entries.iter().filter(|e| e.direction == "given");
+        let by_area = sums(given_items.clone().map(|e| {
+            (
+                e.area.clone().unwrap_or_else(|| "—".into()),
+                e.hours,
+            )
+        }));
+        let by_kind = sums(given_items.map(|e| {
+            (
+                e.resource
+                    .as_deref()
+                    .map(|r| resource_label(r, l.lang))
+                    .unwrap_or_default(),
+                e.hours,
+            )
+        }));
+        let lines = mine
+            .entries
+            .iter()
+            .take(200)
+            .map(|e| {
+                (
+                    e.at.get(..10).unwrap_or("").to_string(),
+                    e.resource
+                        .as_deref()
+                        .map(|r| resource_label(r, l.lang))
+                        .unwrap_or_default(),
+                    number(e.hours),
+                    e.area.clone().unwrap_or_default(),
+                    if e.direction == "given" { w.given } else { w.received }.to_string(),
+                )
+            })
+            .collect();
+        Ok::<_, ApiError>(l.render(
+            StatusCode::OK,
+            &MinePage {
+                l: &l,
+                w,
+                given: number(mine.hours_given),
+                received: number(mine.hours_received),
+                balance: number(mine.balance),
+                by_area,
+                by_kind,
+                lines,
+                mine,
+            },
+        ))
+    }
+    .await;
+    r.unwrap_or_else(|e| error_page(&l, e))
+}
+
+/// `/io/contributi/estratto.json`: the statement, for download.
+pub async fn statement_download(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let Some(p) = viewer.principal.as_ref() else {
+        return login_redirect(&uri);
+    };
+    match statement_of(&state, p).await {
+        Ok(st) => {
+            let mut res = axum::Json(st).into_response();
+            res.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"estratto-trama.json\""),
+            );
+            res
+        }
+        Err(e) => {
+            let l = Layout::new(&state, &headers, &uri, &viewer);
+            error_page(&l, e)
+        }
+    }
+}
