@@ -11,14 +11,62 @@ use trama_server::register_api::{FlowRequest, flow_event};
 
 /// (action, resource, unit, monthly base quantity, note)
 const FLOWS: &[(&str, &str, &str, f64, &str)] = &[
-    ("produce", "energy", "kilowattHour", 18_000.0, "CER Giambellino-Lorenteggio: fotovoltaico sui tetti"),
-    ("transfer", "energy", "kilowattHour", 11_000.0, "CER: energia condivisa tra i membri"),
-    ("consume", "energy", "kilowattHour", 6_500.0, "CER: autoconsumo delle case di quartiere"),
-    ("transfer", "food", "kilogram", 4_200.0, "Banco alimentare di quartiere: eccedenze dei mercati"),
-    ("consume", "food", "kilogram", 3_900.0, "Empori solidali: pacchi distribuiti"),
-    ("produce", "waste-sorted", "kilogram", 26_000.0, "Isole ecologiche: raccolta differenziata"),
-    ("consume", "water", "litre", 90_000.0, "Orti condivisi: irrigazione"),
-    ("use", "mobility", "kilometre", 7_500.0, "Car sharing e cargo bike di quartiere"),
+    (
+        "produce",
+        "energy",
+        "kilowattHour",
+        18_000.0,
+        "CER Giambellino-Lorenteggio: fotovoltaico sui tetti",
+    ),
+    (
+        "transfer",
+        "energy",
+        "kilowattHour",
+        11_000.0,
+        "CER: energia condivisa tra i membri",
+    ),
+    (
+        "consume",
+        "energy",
+        "kilowattHour",
+        6_500.0,
+        "CER: autoconsumo delle case di quartiere",
+    ),
+    (
+        "transfer",
+        "food",
+        "kilogram",
+        4_200.0,
+        "Banco alimentare di quartiere: eccedenze dei mercati",
+    ),
+    (
+        "consume",
+        "food",
+        "kilogram",
+        3_900.0,
+        "Empori solidali: pacchi distribuiti",
+    ),
+    (
+        "produce",
+        "waste-sorted",
+        "kilogram",
+        26_000.0,
+        "Isole ecologiche: raccolta differenziata",
+    ),
+    (
+        "consume",
+        "water",
+        "litre",
+        90_000.0,
+        "Orti condivisi: irrigazione",
+    ),
+    (
+        "use",
+        "mobility",
+        "kilometre",
+        7_500.0,
+        "Car sharing e cargo bike di quartiere",
+    ),
 ];
 
 pub async fn load(state: &AppState, seed: u64) -> Result<String> {
@@ -30,9 +78,15 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
     let (year, month) = (2026, 11u32);
     for back in (0..12u32).rev() {
         let m0 = (month as i32 - 1 - back as i32).rem_euclid(12) as u32 + 1;
-        let y = if month as i32 - 1 - (back as i32) < 0 { year - 1 } else { year };
+        let y = if month as i32 - 1 - (back as i32) < 0 {
+            year - 1
+        } else {
+            year
+        };
         // Summer months produce more solar energy and use more water.
-        let season = 1.0 + 0.35 * (((m0 as f64 - 1.0) / 12.0 * std::f64::consts::TAU) - std::f64::consts::PI).cos();
+        let season = 1.0
+            + 0.35
+                * (((m0 as f64 - 1.0) / 12.0 * std::f64::consts::TAU) - std::f64::consts::PI).cos();
         for (i, (action, resource, unit, base, note)) in FLOWS.iter().enumerate() {
             let seasonal = matches!(*resource, "energy" | "water");
             let q = base * if seasonal { season } else { 1.0 } * rng.random_range(0.85..1.15);
@@ -46,8 +100,8 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
                 at: Some(format!("{y}-{m0:02}-28T12:00:00Z")),
                 note: Some(note.to_string()),
             };
-            let mut e = flow_event(&req, reg.territory())
-                .map_err(|e| anyhow::anyhow!("demo flow: {e}"))?;
+            let mut e =
+                flow_event(&req, reg.territory()).map_err(|e| anyhow::anyhow!("demo flow: {e}"))?;
             e.id = format!("urn:trama:demo:{seed}:flow:{y}-{m0:02}:{i}");
             events.push(e);
         }

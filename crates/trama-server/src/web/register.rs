@@ -377,7 +377,12 @@ fn chart(rows: &[&FlowRow], w: &Words) -> (Vec<Bar>, Vec<(f64, String)>, f64) {
                 label: format!("{} {}: {}", r.period, name, number(v)),
             });
         }
-        months.push((left + i as f64 * slot + slot / 2.0, r.period.clone()));
+        // "2026-03" as "03/26", short enough for twelve months side by side.
+        let short = match (r.period.get(5..7), r.period.get(2..4)) {
+            (Some(m), Some(y)) => format!("{m}/{y}"),
+            _ => r.period.clone(),
+        };
+        months.push((left + i as f64 * slot + slot / 2.0, short));
     }
     (bars, months, max)
 }
@@ -434,33 +439,35 @@ pub async fn flows_page(
                 balance: number(r.balance()),
             })
             .collect();
-        Ok::<_, ApiError>(l.render(
-            StatusCode::OK,
-            &FlowsPage {
-                l: &l,
-                w,
-                choices: kinds
-                    .iter()
-                    .map(|k| {
-                        let v = format!("{}|{}", k.0, k.1);
-                        let sel = chosen.as_ref() == Some(k);
-                        let unit = trama_ledger::Unit::parse(&k.1)
-                            .map(|u| u.symbol())
-                            .unwrap_or("");
-                        (v, format!("{} ({unit})", resource_label(&k.0, l.lang)), sel)
-                    })
-                    .collect(),
-                chosen_label: chosen
-                    .as_ref()
-                    .map(|k| resource_label(&k.0, l.lang))
-                    .unwrap_or_default(),
-                unit,
-                bars,
-                months,
-                max_label: number(max),
-                rows,
-            },
-        ))
+        Ok::<_, ApiError>(
+            l.render(
+                StatusCode::OK,
+                &FlowsPage {
+                    l: &l,
+                    w,
+                    choices: kinds
+                        .iter()
+                        .map(|k| {
+                            let v = format!("{}|{}", k.0, k.1);
+                            let sel = chosen.as_ref() == Some(k);
+                            let unit = trama_ledger::Unit::parse(&k.1)
+                                .map(|u| u.symbol())
+                                .unwrap_or("");
+                            (v, format!("{} ({unit})", resource_label(&k.0, l.lang)), sel)
+                        })
+                        .collect(),
+                    chosen_label: chosen
+                        .as_ref()
+                        .map(|k| resource_label(&k.0, l.lang))
+                        .unwrap_or_default(),
+                    unit,
+                    bars,
+                    months,
+                    max_label: number(max),
+                    rows,
+                },
+            ),
+        )
     }
     .await;
     r.unwrap_or_else(|e| error_page(&l, e))
@@ -506,12 +513,11 @@ pub async fn mine_page(
         let w = words(l.lang);
         let mine = contributions_of(&state, p).await?;
         let given_items = mine.entries.iter().filter(|e| e.direction == "given");
-        let by_area = sums(given_items.clone().map(|e| {
-            (
-                e.area.clone().unwrap_or_else(|| "—".into()),
-                e.hours,
-            )
-        }));
+        let by_area = sums(
+            given_items
+                .clone()
+                .map(|e| (e.area.clone().unwrap_or_else(|| "—".into()), e.hours)),
+        );
         let by_kind = sums(given_items.map(|e| {
             (
                 e.resource
@@ -534,7 +540,12 @@ pub async fn mine_page(
                         .unwrap_or_default(),
                     number(e.hours),
                     e.area.clone().unwrap_or_default(),
-                    if e.direction == "given" { w.given } else { w.received }.to_string(),
+                    if e.direction == "given" {
+                        w.given
+                    } else {
+                        w.received
+                    }
+                    .to_string(),
                 )
             })
             .collect();
