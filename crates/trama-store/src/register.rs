@@ -36,13 +36,15 @@ fn hash_of(s: &str, what: &'static str, id: i64) -> Result<Hash> {
     })
 }
 
+/// The size of the log from the primary key (one index probe), not `COUNT(*)`, which reads
+/// every row and made each group commit slower as the log grew. Positions are contiguous
+/// from 0 (every append checks the size it starts from), so the last one plus one is the size.
+const SIZE_SQL: &str = "SELECT CAST(COALESCE(MAX(idx) + 1, 0) AS BIGINT) FROM register_entries";
+
 impl crate::Store {
     /// The number of entries in the log.
     pub async fn register_size(&self) -> Result<u64> {
-        let n: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM register_entries")
-            .fetch_one(&self.read)
-            .await?
-            .get(0);
+        let n: i64 = sqlx::query(SIZE_SQL).fetch_one(&self.read).await?.get(0);
         Ok(n as u64)
     }
 
@@ -80,18 +82,21 @@ impl crate::Store {
         now: i64,
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        let size: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM register_entries")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let size: i64 = sqlx::query(SIZE_SQL).fetch_one(&mut *tx).await?.get(0);
         if size as u64 != start {
             return Err(StoreError::Conflict {
                 field: "register".into(),
                 reason: format!("the log has {size} entries, {start} expected: another writer"),
             });
         }
-        // Multi-row inserts, a few hundred rows a statement.
-        for chunk in entries.chunks(200).enumerate() {
+        // Multi-row inserts. SQLite looks each bound parameter up by walking the statement's
+        // list of them (sqlite3_bind_parameter_name), so a statement's cost grows with the
+        // square of its parameters: short statements there, a few hundred rows on PostgreSQL.
+        let (entry_rows, hash_rows) = match self.backend {
+            crate::Backend::Sqlite => (32, 96),
+            crate::Backend::Postgres => (200, 400),
+        };
+        for chunk in entries.chunks(entry_rows).enumerate() {
             let (c, chunk) = chunk;
             let mut sql = crate::sql::Sql::new(
                 "INSERT INTO register_entries (idx, event_id, entry, provider, receiver, appended_at) VALUES ",
@@ -100,7 +105,7 @@ impl crate::Store {
                 if i > 0 {
                     sql.push(", ");
                 }
-                let idx = start as i64 + (c * 200 + i) as i64;
+                let idx = start as i64 + (c * entry_rows + i) as i64;
                 sql.push("(")
                     .bind(crate::sql::Val::I64(idx))
                     .push(", ")
@@ -123,7 +128,7 @@ impl crate::Store {
                 e => e.into(),
             })?;
         }
-        for (c, chunk) in hashes.chunks(400).enumerate() {
+        for (c, chunk) in hashes.chunks(hash_rows).enumerate() {
             let mut sql = crate::sql::Sql::new("INSERT INTO register_hashes (idx, hash) VALUES ");
             for (i, h) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -131,7 +136,7 @@ impl crate::Store {
                 }
                 sql.push("(")
                     .bind(crate::sql::Val::I64(
-                        first_hash as i64 + (c * 400 + i) as i64,
+                        first_hash as i64 + (c * hash_rows + i) as i64,
                     ))
                     .push(", ")
                     .bind_text(h.to_base64())
