@@ -410,10 +410,13 @@ impl EconomicEvent {
     /// Reads an entry back from its stored bytes, refusing bytes that are not the canonical
     /// serialisation of what they say (so no two byte strings can mean the same event).
     pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, LedgerError> {
-        let v: Value = serde_json::from_slice(bytes)
-            .map_err(|e| invalid("entry", &format!("not JSON: {e}")))?;
-        let ev: EconomicEvent = serde_json::from_value(v)
-            .map_err(|e| invalid("entry", &format!("not an economic event: {e}")))?;
+        let ev: EconomicEvent = serde_json::from_slice(bytes).map_err(|e| {
+            if e.is_data() {
+                invalid("entry", &format!("not an economic event: {e}"))
+            } else {
+                invalid("entry", &format!("not JSON: {e}"))
+            }
+        })?;
         if ev.canonical_bytes()? != bytes {
             return Err(invalid("entry", "not in canonical (RFC 8785) form"));
         }

@@ -79,11 +79,7 @@ pub fn verify_log(
     }
 
     // The first entry that is not a canonical economic event.
-    let first_unparsable = entries.iter().enumerate().find_map(|(i, e)| {
-        EconomicEvent::from_canonical_bytes(e)
-            .err()
-            .map(|err| (i as u64, err.to_string()))
-    });
+    let first_unparsable = first_unparsable(entries);
 
     let mut tree = MemoryTree::new();
     for e in entries {
@@ -166,4 +162,33 @@ fn name_bad_entry(
         }
     }
     LogProblem::BadRange { from, to: c.size }
+}
+
+/// The first entry that is not a canonical economic event, with the reason. Parsing is most of
+/// a verification's work, so the entries are read in parallel, one slice per core; the answer
+/// is the same as a sequential scan's (the lowest index wins).
+fn first_unparsable(entries: &[Vec<u8>]) -> Option<(u64, String)> {
+    let scan = |offset: usize, part: &[Vec<u8>]| {
+        part.iter().enumerate().find_map(|(i, e)| {
+            EconomicEvent::from_canonical_bytes(e)
+                .err()
+                .map(|err| ((offset + i) as u64, err.to_string()))
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || entries.len() < 10_000 {
+        return scan(0, entries);
+    }
+    let chunk = entries.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| s.spawn(move || scan(k * chunk, part)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().expect("a parsing thread panicked"))
+            .min_by_key(|(i, _)| *i)
+    })
 }
