@@ -119,3 +119,11 @@ id_type!(
     /// A notification shown in the app (and sent by e-mail when configured).
     NotificationId
 );
+id_type!(
+    /// A funder's allocation of a programme to one beneficiary (care budgets).
+    AllocationId
+);
+id_type!(
+    /// A booking of a provider's service paid from an allocation (care budgets).
+    BookingId
+);
