@@ -59,8 +59,14 @@ impl Checkpoint {
         if origin.is_empty() {
             return Err(CheckpointError::EmptyOrigin);
         }
-        // Decimal digits only: no sign, no 0x, no spaces.
-        if size.is_empty() || size.len() > 20 || !size.bytes().all(|b| b.is_ascii_digit()) {
+        // Decimal digits only: no sign, no 0x, no spaces, and (C2SP tlog-checkpoint) no
+        // leading zeroes unless the tree is empty, so one size has one text (found by
+        // `scripts/fuzz`: "00" was read as 0).
+        if size.is_empty()
+            || size.len() > 20
+            || !size.bytes().all(|b| b.is_ascii_digit())
+            || (size.len() > 1 && size.starts_with('0'))
+        {
             return Err(CheckpointError::BadSize(size.to_string()));
         }
         let size: u64 = size
@@ -184,5 +190,25 @@ impl CheckpointSigner {
             })?;
         self.last = Some(next);
         Ok(signed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_have_one_text() {
+        let root = Hash([0; 32]).to_base64();
+        let body = |size: &str| format!("example.com/log\n{size}\n{root}\n");
+        assert_eq!(Checkpoint::parse(&body("0")).map(|c| c.size), Ok(0));
+        assert_eq!(Checkpoint::parse(&body("120")).map(|c| c.size), Ok(120));
+        for bad in ["00", "012", "+1", " 1", "1 ", "0x1", ""] {
+            assert_eq!(
+                Checkpoint::parse(&body(bad)),
+                Err(CheckpointError::BadSize(bad.to_string())),
+                "{bad:?}"
+            );
+        }
     }
 }
