@@ -128,7 +128,7 @@ try {
   await page.click("text=Accedi");
   await page.fill("#email", "fornitore@demo.trama.it");
   await page.fill("#password", "trama-demo-2026");
-  await Promise.all([page.waitForURL(/\/gestione/), page.click("form.narrow button[type=submit]")]);
+  await Promise.all([page.waitForURL((u) => u.pathname.startsWith("/gestione")), page.click("form.narrow button[type=submit]")]);
   check((await page.textContent("header")).includes("Francesca Colombo"), "signed in");
   await shot(page, "04-manage");
   await axe(page, "manage");
@@ -185,7 +185,7 @@ try {
   await op.goto(base + "/accedi?next=/sportello");
   await op.fill("#email", "operatore@demo.trama.it");
   await op.fill("#password", "trama-demo-2026");
-  await Promise.all([op.waitForURL(/\/sportello/), op.click("form.narrow button[type=submit]")]);
+  await Promise.all([op.waitForURL((u) => u.pathname === "/sportello"), op.click("form.narrow button[type=submit]")]);
   check((await op.textContent("main")).includes("Lucia Ferri"), "the desk lists the people it follows");
   await op.fill("#display_name", "Rosa Galli");
   await op.fill("#consent_reference", "Prot. 2026/2001");
@@ -204,7 +204,9 @@ try {
   check(rows.length >= 1, `volunteers are suggested (${rows.length})`);
   await shot(op, "09-need-with-suggestions");
   const chosen = (await rows[0].textContent()).trim().split(/\s{2,}|\n/)[0];
-  await Promise.all([op.waitForURL(needUrl), rows[0].$eval("button", (b) => b.click())]);
+  // The form posts and comes back to the same page: wait for the new load, not the URL (the
+  // URL already matches, so waiting for it would read the old page).
+  await Promise.all([op.waitForEvent("load"), rows[0].$eval("button", (b) => b.click())]);
   check((await op.textContent("main")).includes("accepted_by_requester"), `a match is proposed to ${chosen}`);
 
   console.log("a stranger sees only the kind of help, the area and the time");
@@ -259,7 +261,7 @@ try {
   await reg.goto(base + "/accedi?next=/io/contributi");
   await reg.fill("#email", "volontario@demo.trama.it");
   await reg.fill("#password", "trama-demo-2026");
-  await Promise.all([reg.waitForURL(/\/io\/contributi/), reg.click("form.narrow button[type=submit]")]);
+  await Promise.all([reg.waitForURL((u) => u.pathname === "/io/contributi"), reg.click("form.narrow button[type=submit]")]);
   const given = parseFloat((await reg.textContent("#hours-given")).replace(",", "."));
   check(given >= 100, `the volunteer sees his hours given (${given})`);
   await shot(reg, "13-my-contributions");
@@ -276,7 +278,7 @@ try {
   await regJs.goto(base + "/accedi?next=/io/contributi");
   await regJs.fill("#email", "volontario@demo.trama.it");
   await regJs.fill("#password", "trama-demo-2026");
-  await Promise.all([regJs.waitForURL(/\/io\/contributi/), regJs.click("form.narrow button[type=submit]")]);
+  await Promise.all([regJs.waitForURL((u) => u.pathname === "/io/contributi"), regJs.click("form.narrow button[type=submit]")]);
   await axe(regJs, "my contributions (English, the language chosen last)");
   await regJs.goto(base + "/io/contributi?lang=it");
   await axe(regJs, "my contributions");
