@@ -1,0 +1,13 @@
+//! Care budgets (MISSION M5): every resource a person can use, from every funder.
+//!
+//! - `programme`: funders, programmes and their rules (eligible categories, validity, monthly
+//!   caps, co-payment by ISEE band, whether they combine with other programmes), allocations.
+//! - `funding`: the rule engine that funds a personal plan from a person's allocations at the
+//!   least cost to the person, explaining where each euro comes from.
+//! - `book`: the book of account (grant, hold, spend, release as balanced postings).
+
+pub mod book;
+pub mod funding;
+pub mod programme;
+
+pub use book::{Account, AllocationBalance, Book, BudgetError, Movement, Posting, Transaction};

@@ -1,0 +1,340 @@
+//! Funders, programmes and their rules.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::FieldError;
+use crate::money::Cents;
+
+/// Who pays: the kinds of funder a person's help comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FunderKind {
+    /// The national pension and welfare institute (INPS), national funds.
+    National,
+    /// The region (e.g. the fund for non-self-sufficient people).
+    Regional,
+    /// The municipality's social services.
+    Municipal,
+    /// The health authority (ATS / ASST).
+    HealthAuthority,
+    /// A company's welfare plan (welfare aziendale credits).
+    CorporateWelfare,
+    /// A community or foundation fund.
+    CommunityFund,
+    /// The person or their family.
+    FamilySelf,
+}
+
+impl FunderKind {
+    pub const ALL: [FunderKind; 7] = [
+        FunderKind::National,
+        FunderKind::Regional,
+        FunderKind::Municipal,
+        FunderKind::HealthAuthority,
+        FunderKind::CorporateWelfare,
+        FunderKind::CommunityFund,
+        FunderKind::FamilySelf,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FunderKind::National => "national",
+            FunderKind::Regional => "regional",
+            FunderKind::Municipal => "municipal",
+            FunderKind::HealthAuthority => "health_authority",
+            FunderKind::CorporateWelfare => "corporate_welfare",
+            FunderKind::CommunityFund => "community_fund",
+            FunderKind::FamilySelf => "family_self",
+        }
+    }
+
+    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    format!(
+                        "'{s}' is not a kind of funder ({})",
+                        Self::ALL.map(|k| k.as_str()).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// A calendar month, the period caps and plans are counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct YearMonth {
+    year: u16,
+    month: u8,
+}
+
+impl YearMonth {
+    pub fn new(field: &str, year: u16, month: u8) -> Result<Self, FieldError> {
+        if !(2000..=2200).contains(&year) || !(1..=12).contains(&month) {
+            return Err(FieldError::new(
+                field,
+                format!("{year}-{month:02} is not a month"),
+            ));
+        }
+        Ok(Self { year, month })
+    }
+
+    /// Parses `YYYY-MM`.
+    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+        let bad = || FieldError::new(field, format!("'{s}' is not a month as YYYY-MM"));
+        let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        Self::new(
+            field,
+            y.parse().map_err(|_| bad())?,
+            m.parse().map_err(|_| bad())?,
+        )
+    }
+
+    pub fn next(self) -> Self {
+        if self.month == 12 {
+            Self {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    pub fn year(&self) -> u16 {
+        self.year
+    }
+
+    pub fn month(&self) -> u8 {
+        self.month
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{:02}", self.year, self.month)
+    }
+}
+
+impl TryFrom<String> for YearMonth {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse("month", &s)
+    }
+}
+
+impl From<YearMonth> for String {
+    fn from(m: YearMonth) -> Self {
+        m.to_string()
+    }
+}
+
+/// A share in basis points (1/100 of a percent): 2,000 is 20 %.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u16", into = "u16")]
+pub struct BasisPoints(u16);
+
+impl BasisPoints {
+    pub const ZERO: BasisPoints = BasisPoints(0);
+    pub const FULL: u16 = 10_000;
+
+    pub fn new(field: &str, bp: u16) -> Result<Self, FieldError> {
+        if bp > Self::FULL {
+            return Err(FieldError::new(
+                field,
+                format!("{bp} basis points is more than 100 %"),
+            ));
+        }
+        Ok(Self(bp))
+    }
+
+    pub fn get(&self) -> u16 {
+        self.0
+    }
+
+    /// The share of an amount, rounded up to the cent (what a person pays is never
+    /// understated, so what a programme pays never exceeds its rules).
+    pub fn of_rounded_up(&self, amount: Cents) -> Cents {
+        let a = amount.0 as i128 * self.0 as i128;
+        Cents(((a + Self::FULL as i128 - 1) / Self::FULL as i128) as i64)
+    }
+}
+
+impl TryFrom<u16> for BasisPoints {
+    type Error = FieldError;
+    fn try_from(bp: u16) -> Result<Self, Self::Error> {
+        Self::new("basis_points", bp)
+    }
+}
+
+impl From<BasisPoints> for u16 {
+    fn from(b: BasisPoints) -> Self {
+        b.0
+    }
+}
+
+/// One band of the co-payment table: people whose ISEE is at most `isee_max` (cents; `None`:
+/// any ISEE) pay `copay` of the cost the programme covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IseeBand {
+    pub isee_max: Option<Cents>,
+    pub copay: BasisPoints,
+}
+
+/// The rules of a programme, as the funding engine reads them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgrammeRules {
+    pub name: String,
+    pub funder_kind: FunderKind,
+    /// Taxonomy codes the programme pays for; a code covers its descendants (`A1` covers
+    /// `A1.2`). Empty: nothing.
+    pub categories: Vec<String>,
+    /// First and last month the programme pays for.
+    pub valid_from: YearMonth,
+    pub valid_to: YearMonth,
+    /// The most it pays for one beneficiary in one month.
+    pub monthly_cap: Option<Cents>,
+    /// The co-payment table, bands in increasing `isee_max`; the first band whose maximum is at
+    /// least the person's ISEE applies. Empty: no co-payment.
+    pub copay_bands: Vec<IseeBand>,
+    /// Whether it may pay for the same service as another programme (*cumulabile*).
+    pub combinable: bool,
+}
+
+impl ProgrammeRules {
+    /// Checks the rules are coherent.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.name.trim().is_empty() {
+            return Err(FieldError::new("name", "a programme needs a name"));
+        }
+        if self.valid_to < self.valid_from {
+            return Err(FieldError::new(
+                "valid_to",
+                format!("{} is before {}", self.valid_to, self.valid_from),
+            ));
+        }
+        if let Some(c) = self.monthly_cap
+            && c.0 <= 0
+        {
+            return Err(FieldError::new("monthly_cap", "must be more than zero"));
+        }
+        let mut last: Option<Cents> = None;
+        for (i, b) in self.copay_bands.iter().enumerate() {
+            match (last, b.isee_max) {
+                (Some(prev), Some(max)) if max <= prev => {
+                    return Err(FieldError::new(
+                        format!("copay_bands[{i}].isee_max"),
+                        "bands must be in increasing order of ISEE",
+                    ));
+                }
+                (_, None) if i + 1 != self.copay_bands.len() => {
+                    return Err(FieldError::new(
+                        format!("copay_bands[{i}].isee_max"),
+                        "only the last band may have no maximum",
+                    ));
+                }
+                _ => {}
+            }
+            last = b.isee_max;
+        }
+        Ok(())
+    }
+
+    /// Whether the programme pays for services of this taxonomy code.
+    pub fn covers_category(&self, code: &str) -> bool {
+        self.categories.iter().any(|c| {
+            code == c
+                || code
+                    .strip_prefix(c.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    }
+
+    pub fn covers_month(&self, m: YearMonth) -> bool {
+        self.valid_from <= m && m <= self.valid_to
+    }
+
+    /// The co-payment for a person with this ISEE (`None`: not declared, the last band).
+    pub fn copay_for(&self, isee: Option<Cents>) -> BasisPoints {
+        let band = match isee {
+            Some(v) => self
+                .copay_bands
+                .iter()
+                .find(|b| b.isee_max.is_none_or(|max| v <= max)),
+            None => self.copay_bands.last(),
+        };
+        band.map_or(BasisPoints::ZERO, |b| b.copay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> ProgrammeRules {
+        ProgrammeRules {
+            name: "Buono sociale".into(),
+            funder_kind: FunderKind::Municipal,
+            categories: vec!["A1".into(), "C3.2".into()],
+            valid_from: YearMonth::parse("m", "2026-01").unwrap(),
+            valid_to: YearMonth::parse("m", "2026-12").unwrap(),
+            monthly_cap: Some(Cents(40_000)),
+            copay_bands: vec![
+                IseeBand {
+                    isee_max: Some(Cents(800_000)),
+                    copay: BasisPoints(0),
+                },
+                IseeBand {
+                    isee_max: Some(Cents(2_000_000)),
+                    copay: BasisPoints(2_000),
+                },
+                IseeBand {
+                    isee_max: None,
+                    copay: BasisPoints(5_000),
+                },
+            ],
+            combinable: true,
+        }
+    }
+
+    #[test]
+    fn rules_read_as_written() {
+        let r = rules();
+        r.validate().unwrap();
+        assert!(r.covers_category("A1") && r.covers_category("A1.4"));
+        assert!(!r.covers_category("A12") && !r.covers_category("C3") && !r.covers_category("B1"));
+        assert!(r.covers_category("C3.2.1"));
+        assert_eq!(r.copay_for(Some(Cents(500_000))).get(), 0);
+        assert_eq!(r.copay_for(Some(Cents(800_000))).get(), 0);
+        assert_eq!(r.copay_for(Some(Cents(800_001))).get(), 2_000);
+        assert_eq!(r.copay_for(Some(Cents(9_000_000))).get(), 5_000);
+        assert_eq!(r.copay_for(None).get(), 5_000);
+        assert!(r.covers_month(YearMonth::parse("m", "2026-12").unwrap()));
+        assert!(!r.covers_month(YearMonth::parse("m", "2027-01").unwrap()));
+        assert_eq!(
+            YearMonth::parse("m", "2026-12").unwrap().next().to_string(),
+            "2027-01"
+        );
+        assert!(YearMonth::parse("m", "2026-13").is_err());
+        assert!(YearMonth::parse("m", "26-01").is_err());
+        assert_eq!(BasisPoints(2_000).of_rounded_up(Cents(1_001)), Cents(201));
+        assert!(BasisPoints::new("copay", 10_001).is_err());
+        let mut bad = rules();
+        bad.copay_bands.swap(0, 1);
+        assert!(bad.validate().is_err());
+        let mut bad = rules();
+        bad.copay_bands.swap(1, 2);
+        assert!(bad.validate().is_err());
+    }
+}
