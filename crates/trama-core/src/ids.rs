@@ -127,3 +127,11 @@ id_type!(
     /// A booking of a provider's service paid from an allocation (care budgets).
     BookingId
 );
+id_type!(
+    /// A funder of care budgets (a public body, a company's welfare plan, a fund, a family).
+    FunderId
+);
+id_type!(
+    /// A funder's programme, with its rules.
+    ProgrammeId
+);

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod areas;
+mod budgets;
 mod community;
 mod directory;
 mod needs;
@@ -16,6 +17,7 @@ mod search_cache;
 mod sql;
 
 pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
+pub use budgets::{AllocationRow, BudgetBookingRow, Idempotency, NewBudgetBooking};
 pub use community::{
     AssistedPerson, BookingRow, CampaignCounts, CampaignRow, HubRecord, HubRow, NewCampaign,
     NotificationRow, PendingEmail, RoomRow,

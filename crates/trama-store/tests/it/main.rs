@@ -1,6 +1,7 @@
 //! The store's test suite. Every test runs twice, on SQLite and on a real PostgreSQL.
 
 mod accounts;
+mod budgets;
 mod directory;
 mod hsds_examples;
 mod needs;

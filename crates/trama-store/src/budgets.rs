@@ -1,0 +1,583 @@
+//! Care budgets in the database: funders, programmes, allocations with their balances,
+//! bookings held, delivered and cancelled, the postings that moved the money, and idempotency
+//! keys. Money moves only by a conditional UPDATE inside the transaction that writes the
+//! postings (`... WHERE available >= amount`), so concurrent bookings against one allocation
+//! can never overspend it, on either database.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
+use trama_core::ids::{AllocationId, BookingId, FunderId, ProgrammeId, UserId};
+use trama_core::money::Cents;
+
+use crate::{Result, StoreError, json, parse_json, to_micros};
+
+fn conflict(field: &str, reason: impl Into<String>) -> StoreError {
+    StoreError::Conflict {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// One allocation with its programme, funder and balances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllocationRow {
+    pub id: AllocationId,
+    pub programme_id: ProgrammeId,
+    pub programme: String,
+    pub funder: String,
+    pub funder_kind: FunderKind,
+    pub rules: ProgrammeRules,
+    pub beneficiary_id: UserId,
+    pub decision_ref: String,
+    pub granted: Cents,
+    pub available: Cents,
+    pub held: Cents,
+    pub spent: Cents,
+    pub expires: YearMonth,
+}
+
+/// A booking paid from an allocation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BudgetBookingRow {
+    pub id: BookingId,
+    pub allocation_id: AllocationId,
+    pub provider_id: Option<String>,
+    pub service_id: Option<String>,
+    pub category: String,
+    pub month: YearMonth,
+    pub amount: Cents,
+    pub held: Cents,
+    pub spent: Cents,
+    /// `held`, `delivered` (nothing held any more) or `cancelled`.
+    pub state: String,
+}
+
+/// A booking to hold money for.
+#[derive(Debug, Clone)]
+pub struct NewBudgetBooking {
+    pub allocation: AllocationId,
+    pub provider_id: Option<String>,
+    pub service_id: Option<String>,
+    pub category: String,
+    pub month: YearMonth,
+    pub amount: Cents,
+}
+
+/// The client's idempotency key for a call that moves money: who called, the key, and the
+/// request as the caller canonicalised it (the same key with another request is refused).
+#[derive(Debug, Clone, Copy)]
+pub struct Idempotency<'a> {
+    pub actor: &'a str,
+    pub key: &'a str,
+    pub request: &'a str,
+}
+
+const ALLOCATION_SELECT: &str = "SELECT a.id, a.programme_id, p.name, f.name, f.kind, p.rules, \
+     a.beneficiary_id, a.decision_ref, a.granted, a.available, a.held, a.spent, a.expires \
+     FROM allocations a JOIN programmes p ON p.id = a.programme_id JOIN funders f ON f.id = p.funder_id";
+
+fn allocation_row(r: &AnyRow) -> Result<AllocationRow> {
+    let id: String = r.get(0);
+    let bad = |field: &str, e: trama_core::FieldError| {
+        StoreError::Invalid(trama_core::FieldError::new(
+            format!("allocation {id}: {field}"),
+            e.reason,
+        ))
+    };
+    Ok(AllocationRow {
+        id: AllocationId::parse("id", &id).map_err(|e| bad("id", e))?,
+        programme_id: ProgrammeId::parse("programme_id", &r.get::<String, _>(1))
+            .map_err(|e| bad("programme_id", e))?,
+        programme: r.get(2),
+        funder: r.get(3),
+        funder_kind: FunderKind::parse("kind", &r.get::<String, _>(4))
+            .map_err(|e| bad("kind", e))?,
+        rules: parse_json("programme rules", &id, &r.get::<String, _>(5))?,
+        beneficiary_id: UserId::parse("beneficiary_id", &r.get::<String, _>(6))
+            .map_err(|e| bad("beneficiary_id", e))?,
+        decision_ref: r.get(7),
+        granted: Cents(r.get(8)),
+        available: Cents(r.get(9)),
+        held: Cents(r.get(10)),
+        spent: Cents(r.get(11)),
+        expires: YearMonth::parse("expires", &r.get::<String, _>(12))
+            .map_err(|e| bad("expires", e))?,
+    })
+}
+
+const BOOKING_SELECT: &str = "SELECT id, allocation_id, provider_id, service_id, category, month, \
+     amount, held, spent, state FROM budget_bookings";
+
+fn booking_row(r: &AnyRow) -> Result<BudgetBookingRow> {
+    let id: String = r.get(0);
+    let bad = |e: trama_core::FieldError| {
+        StoreError::Invalid(trama_core::FieldError::new(
+            format!("booking {id}: {}", e.field),
+            e.reason,
+        ))
+    };
+    Ok(BudgetBookingRow {
+        id: BookingId::parse("id", &id).map_err(bad)?,
+        allocation_id: AllocationId::parse("allocation_id", &r.get::<String, _>(1)).map_err(bad)?,
+        provider_id: r.get(2),
+        service_id: r.get(3),
+        category: r.get(4),
+        month: YearMonth::parse("month", &r.get::<String, _>(5)).map_err(bad)?,
+        amount: Cents(r.get(6)),
+        held: Cents(r.get(7)),
+        spent: Cents(r.get(8)),
+        state: r.get(9),
+    })
+}
+
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+/// Writes one balanced transaction: `amount` from one account of the allocation to another.
+async fn post(
+    tx: &mut Tx<'_>,
+    movement: &str,
+    allocation: AllocationId,
+    booking: Option<BookingId>,
+    (from, to): (&str, &str),
+    amount: Cents,
+    now: i64,
+) -> Result<()> {
+    let tx_id = uuid::Uuid::now_v7().to_string();
+    for (account, value) in [(from, -amount.0), (to, amount.0)] {
+        sqlx::query(
+            "INSERT INTO budget_postings (id, tx_id, movement, account, allocation_id, booking_id, amount, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&tx_id)
+        .bind(movement)
+        .bind(account)
+        .bind(allocation.to_string())
+        .bind(booking.map(|b| b.to_string()))
+        .bind(value)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Claims an idempotency key inside the transaction. `Ok(None)`: the call is new, go on.
+/// `Ok(Some(response))`: the same call was answered before; answer the same and move nothing.
+async fn claim_key(
+    tx: &mut Tx<'_>,
+    idem: Option<Idempotency<'_>>,
+    now: i64,
+) -> Result<Option<String>> {
+    let Some(k) = idem else { return Ok(None) };
+    // On PostgreSQL a concurrent call with the same key waits here for the first to commit.
+    let fresh = sqlx::query(
+        "INSERT INTO idempotency_keys (actor, key, request, response, created_at) \
+         VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(k.actor)
+    .bind(k.key)
+    .bind(k.request)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if fresh == 1 {
+        return Ok(None);
+    }
+    let r =
+        sqlx::query("SELECT request, response FROM idempotency_keys WHERE actor = $1 AND key = $2")
+            .bind(k.actor)
+            .bind(k.key)
+            .fetch_one(&mut **tx)
+            .await?;
+    let (request, response): (String, String) = (r.get(0), r.get(1));
+    if request != k.request {
+        return Err(conflict(
+            "Idempotency-Key",
+            "this key was used for another request; use a new key for a new request",
+        ));
+    }
+    Ok(Some(response))
+}
+
+async fn answer_key(tx: &mut Tx<'_>, idem: Option<Idempotency<'_>>, response: &str) -> Result<()> {
+    if let Some(k) = idem {
+        sqlx::query("UPDATE idempotency_keys SET response = $1 WHERE actor = $2 AND key = $3")
+            .bind(response)
+            .bind(k.actor)
+            .bind(k.key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl crate::Store {
+    pub async fn create_funder(&self, name: &str, kind: FunderKind) -> Result<FunderId> {
+        let id = FunderId::new();
+        sqlx::query("INSERT INTO funders (id, name, kind, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.to_string())
+            .bind(name)
+            .bind(kind.as_str())
+            .bind(to_micros(OffsetDateTime::now_utc()))
+            .execute(&self.write)
+            .await?;
+        Ok(id)
+    }
+
+    pub async fn create_programme(
+        &self,
+        funder: FunderId,
+        rules: &ProgrammeRules,
+        amount_per_beneficiary: Cents,
+    ) -> Result<ProgrammeId> {
+        rules.validate()?;
+        let id = ProgrammeId::new();
+        sqlx::query(
+            "INSERT INTO programmes (id, funder_id, name, rules, amount_per_beneficiary, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(funder.to_string())
+        .bind(&rules.name)
+        .bind(json(rules))
+        .bind(amount_per_beneficiary.0)
+        .bind(to_micros(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Reference {
+                field: "funder_id".into(),
+                reason: "no such funder".into(),
+            },
+            e => e.into(),
+        })?;
+        Ok(id)
+    }
+
+    /// Grants a programme's allocation to a beneficiary, with the decision that granted it.
+    pub async fn grant_allocation(
+        &self,
+        programme: ProgrammeId,
+        beneficiary: UserId,
+        decision_ref: &str,
+        amount: Cents,
+        expires: YearMonth,
+    ) -> Result<AllocationRow> {
+        if amount.0 <= 0 {
+            return Err(trama_core::FieldError::new("amount", "must be more than zero").into());
+        }
+        if decision_ref.trim().is_empty() {
+            return Err(trama_core::FieldError::new(
+                "decision_ref",
+                "the decision that grants it is required",
+            )
+            .into());
+        }
+        let id = AllocationId::new();
+        let now = to_micros(OffsetDateTime::now_utc());
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO allocations (id, programme_id, beneficiary_id, decision_ref, granted, available, held, spent, expires, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, 0, 0, $6, $7)",
+        )
+        .bind(id.to_string())
+        .bind(programme.to_string())
+        .bind(beneficiary.to_string())
+        .bind(decision_ref.trim())
+        .bind(amount.0)
+        .bind(expires.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Reference {
+                field: "programme_id".into(),
+                reason: "no such programme or beneficiary".into(),
+            },
+            e => e.into(),
+        })?;
+        post(
+            &mut tx,
+            "grant",
+            id,
+            None,
+            ("funder", "available"),
+            amount,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.allocation(id)
+            .await?
+            .ok_or_else(|| conflict("allocation", "vanished"))
+    }
+
+    pub async fn allocation(&self, id: AllocationId) -> Result<Option<AllocationRow>> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ALLOCATION_SELECT} WHERE a.id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&self.read)
+        .await?;
+        r.as_ref().map(allocation_row).transpose()
+    }
+
+    /// A beneficiary's allocations, those expiring first first.
+    pub async fn allocations_of(&self, beneficiary: UserId) -> Result<Vec<AllocationRow>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ALLOCATION_SELECT} WHERE a.beneficiary_id = $1 ORDER BY a.expires, a.id"
+        )))
+        .bind(beneficiary.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(allocation_row)
+        .collect()
+    }
+
+    pub async fn budget_booking(&self, id: BookingId) -> Result<Option<BudgetBookingRow>> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{BOOKING_SELECT} WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&self.read)
+        .await?;
+        r.as_ref().map(booking_row).transpose()
+    }
+
+    /// Books a service: holds its amount on the allocation. Refused (a conflict on `amount`)
+    /// beyond what is available.
+    pub async fn hold_booking(
+        &self,
+        b: &NewBudgetBooking,
+        idem: Option<Idempotency<'_>>,
+    ) -> Result<BudgetBookingRow> {
+        if b.amount.0 <= 0 {
+            return Err(trama_core::FieldError::new("amount", "must be more than zero").into());
+        }
+        let now = to_micros(OffsetDateTime::now_utc());
+        let mut tx = self.write.begin().await?;
+        if let Some(previous) = claim_key(&mut tx, idem, now).await? {
+            return parse_json("booking", "idempotent answer", &previous);
+        }
+        let took = sqlx::query(
+            "UPDATE allocations SET available = available - $1, held = held + $1 \
+             WHERE id = $2 AND available >= $1",
+        )
+        .bind(b.amount.0)
+        .bind(b.allocation.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if took != 1 {
+            let left: Option<i64> = sqlx::query("SELECT available FROM allocations WHERE id = $1")
+                .bind(b.allocation.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.get(0));
+            return Err(match left {
+                None => StoreError::Reference {
+                    field: "allocation_id".into(),
+                    reason: "no such allocation".into(),
+                },
+                Some(left) => conflict(
+                    "amount",
+                    format!("only {} is available, {} asked", Cents(left), b.amount),
+                ),
+            });
+        }
+        let id = BookingId::new();
+        sqlx::query(
+            "INSERT INTO budget_bookings (id, allocation_id, provider_id, service_id, category, month, amount, held, spent, state, created_at, modified_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, 'held', $8, $8)",
+        )
+        .bind(id.to_string())
+        .bind(b.allocation.to_string())
+        .bind(b.provider_id.clone())
+        .bind(b.service_id.clone())
+        .bind(&b.category)
+        .bind(b.month.to_string())
+        .bind(b.amount.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        post(
+            &mut tx,
+            "hold",
+            b.allocation,
+            Some(id),
+            ("available", "held"),
+            b.amount,
+            now,
+        )
+        .await?;
+        let row = BudgetBookingRow {
+            id,
+            allocation_id: b.allocation,
+            provider_id: b.provider_id.clone(),
+            service_id: b.service_id.clone(),
+            category: b.category.clone(),
+            month: b.month,
+            amount: b.amount,
+            held: b.amount,
+            spent: Cents(0),
+            state: "held".into(),
+        };
+        answer_key(&mut tx, idem, &json(&row)).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The provider delivered: `amount` of what the booking holds becomes a spend. Refused
+    /// beyond what it still holds.
+    pub async fn deliver_booking(
+        &self,
+        id: BookingId,
+        amount: Cents,
+        idem: Option<Idempotency<'_>>,
+    ) -> Result<BudgetBookingRow> {
+        if amount.0 <= 0 {
+            return Err(trama_core::FieldError::new("amount", "must be more than zero").into());
+        }
+        self.move_hold(id, Some(amount), "spend", idem).await
+    }
+
+    /// Cancels a booking: whatever it still holds goes back to the allocation.
+    pub async fn cancel_booking(
+        &self,
+        id: BookingId,
+        idem: Option<Idempotency<'_>>,
+    ) -> Result<BudgetBookingRow> {
+        self.move_hold(id, None, "release", idem).await
+    }
+
+    async fn move_hold(
+        &self,
+        id: BookingId,
+        amount: Option<Cents>,
+        movement: &str,
+        idem: Option<Idempotency<'_>>,
+    ) -> Result<BudgetBookingRow> {
+        let now = to_micros(OffsetDateTime::now_utc());
+        let mut tx = self.write.begin().await?;
+        if let Some(previous) = claim_key(&mut tx, idem, now).await? {
+            return parse_json("booking", "idempotent answer", &previous);
+        }
+        let current = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{BOOKING_SELECT} WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(booking_row)
+        .transpose()?
+        .ok_or_else(|| StoreError::Reference {
+            field: "booking_id".into(),
+            reason: "no such booking".into(),
+        })?;
+        if current.state == "cancelled" {
+            return Err(conflict("booking", "the booking is cancelled"));
+        }
+        let amount = amount.unwrap_or(current.held);
+        let (spend, state_if_empty) = match movement {
+            "spend" => (amount.0, "delivered"),
+            _ => (0, "cancelled"),
+        };
+        if amount.0 > 0 {
+            // Conditional on what is held now: two deliveries at once cannot both take it.
+            let took = sqlx::query(
+                "UPDATE budget_bookings SET held = held - $1, spent = spent + $2, modified_at = $3, \
+                 state = CASE WHEN held - $1 = 0 THEN $4 ELSE state END \
+                 WHERE id = $5 AND held >= $1 AND state = 'held'",
+            )
+            .bind(amount.0)
+            .bind(spend)
+            .bind(now)
+            .bind(state_if_empty)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if took != 1 {
+                return Err(conflict(
+                    "amount",
+                    format!("the booking holds {}, {amount} asked", current.held),
+                ));
+            }
+            let target = if movement == "spend" {
+                "spent"
+            } else {
+                "available"
+            };
+            // `target` is one of two column names chosen above, never input.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE allocations SET held = held - $1, {target} = {target} + $1 WHERE id = $2"
+            )))
+            .bind(amount.0)
+            .bind(current.allocation_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+            post(
+                &mut tx,
+                movement,
+                current.allocation_id,
+                Some(id),
+                ("held", target),
+                amount,
+                now,
+            )
+            .await?;
+        } else if movement == "release" {
+            sqlx::query(
+                "UPDATE budget_bookings SET state = 'cancelled', modified_at = $1 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            return Err(conflict(
+                "amount",
+                "the booking holds nothing more to deliver",
+            ));
+        }
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{BOOKING_SELECT} WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::from)
+        .and_then(|r| booking_row(&r))?;
+        answer_key(&mut tx, idem, &json(&row)).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Checks of the book for tests and audits: (transactions whose postings do not sum to
+    /// zero, allocations whose balances differ from their postings).
+    pub async fn budget_book_problems(&self) -> Result<(i64, i64)> {
+        let unbalanced: i64 = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT tx_id FROM budget_postings GROUP BY tx_id HAVING SUM(amount) <> 0) u",
+        )
+        .fetch_one(&self.read)
+        .await?
+        .get(0);
+        let drift: i64 = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM allocations a WHERE \
+             a.available <> (SELECT COALESCE(SUM(amount), 0) FROM budget_postings p WHERE p.allocation_id = a.id AND p.account = 'available') \
+             OR a.held <> (SELECT COALESCE(SUM(amount), 0) FROM budget_postings p WHERE p.allocation_id = a.id AND p.account = 'held') \
+             OR a.spent <> (SELECT COALESCE(SUM(amount), 0) FROM budget_postings p WHERE p.allocation_id = a.id AND p.account = 'spent') \
+             OR a.granted <> -(SELECT COALESCE(SUM(amount), 0) FROM budget_postings p WHERE p.allocation_id = a.id AND p.account = 'funder')",
+        )
+        .fetch_one(&self.read)
+        .await?
+        .get(0);
+        Ok((unbalanced, drift))
+    }
+}
