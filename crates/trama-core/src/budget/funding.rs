@@ -685,6 +685,7 @@ mod tests {
                 copay: BasisPoints::new("c", copay).unwrap(),
             }],
             combinable: comb,
+            individual_reports: false,
         }
     }
 

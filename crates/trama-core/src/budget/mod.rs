@@ -5,7 +5,9 @@
 //! - `funding`: the rule engine that funds a personal plan from a person's allocations at the
 //!   least cost to the person, explaining where each euro comes from.
 //! - `book`: the book of account (grant, hold, spend, release as balanced postings).
+//! - `access`: who may see and do what with a person's budget (roles, caseload, consent).
 
+pub mod access;
 pub mod book;
 pub mod funding;
 pub mod programme;

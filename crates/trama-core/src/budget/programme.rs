@@ -210,6 +210,10 @@ pub struct ProgrammeRules {
     pub copay_bands: Vec<IseeBand>,
     /// Whether it may pay for the same service as another programme (*cumulabile*).
     pub combinable: bool,
+    /// Whether the funder's staff may see individual beneficiaries in its reports (otherwise
+    /// only aggregates); set by the programme's own rules, off unless said.
+    #[serde(default)]
+    pub individual_reports: bool,
 }
 
 impl ProgrammeRules {
@@ -305,6 +309,7 @@ mod tests {
                 },
             ],
             combinable: true,
+            individual_reports: false,
         }
     }
 

@@ -31,6 +31,7 @@ async fn allocation(store: &Store, amount: i64) -> AllocationId {
             copay: BasisPoints::new("copay", 2_000).unwrap(),
         }],
         combinable: true,
+        individual_reports: false,
     };
     let programme = store
         .create_programme(funder, &rules, Cents(amount))
