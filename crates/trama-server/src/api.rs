@@ -621,6 +621,10 @@ pub async fn delete_service(
 #[openapi(
     info(title = "Trama", description = "Trama's JSON API and its HSDS 3.0 API. Errors: {\"error\": {\"code\", \"message\", \"field\"}}; see docs/API.md."),
     paths(
+        crate::budget_api::create_funder_api, crate::budget_api::create_programme_api,
+        crate::budget_api::follow_api, crate::budget_api::revoke_api, crate::budget_api::grant_api,
+        crate::budget_api::my_budget_api, crate::budget_api::person_budget_api,
+        crate::budget_api::book_api, crate::budget_api::deliver_api, crate::budget_api::cancel_api,
         crate::hsds::api_info, crate::hsds::list_services, crate::hsds::get_service,
         crate::hsds::list_organizations, crate::hsds::get_organization,
         crate::hsds::list_service_at_locations, crate::hsds::get_service_at_location,
@@ -654,8 +658,8 @@ pub async fn delete_service(
         crate::register_api::forget_me_api,
         crate::ops::healthz, crate::ops::readyz,
     ),
-    components(schemas(crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
-    tags((name = "hsds", description = "Open Referral HSDS 3.0, read-only"), (name = "accounts"), (name = "provider"), (name = "needs", description = "Needs, offers, suggestions and matches"), (name = "assisted", description = "Operators acting for people (assisted mode)"), (name = "campaigns", description = "Emergency campaigns and batch assignment"), (name = "hubs", description = "Community hubs"), (name = "register", description = "The contribution register: a C2SP tlog-tiles transparency log of ValueFlows events, proofs, flows and time credits"), (name = "operations")),
+    components(schemas(crate::budget_api::FunderRequest, crate::budget_api::CreatedView, crate::budget_api::ProgrammeRequest, crate::budget_api::ConsentRequest, crate::budget_api::GrantRequest, crate::budget_api::AllocationView, crate::budget_api::BookingView, crate::budget_api::PersonBudgetView, crate::budget_api::BookingRequest, crate::budget_api::DeliveryRequest, crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
+    tags((name = "hsds", description = "Open Referral HSDS 3.0, read-only"), (name = "accounts"), (name = "provider"), (name = "needs", description = "Needs, offers, suggestions and matches"), (name = "assisted", description = "Operators acting for people (assisted mode)"), (name = "campaigns", description = "Emergency campaigns and batch assignment"), (name = "hubs", description = "Community hubs"), (name = "register", description = "The contribution register: a C2SP tlog-tiles transparency log of ValueFlows events, proofs, flows and time credits"), (name = "budgets", description = "Care budgets: funders, programmes, allocations, consent, bookings paid from a person's budget"), (name = "operations")),
 )]
 pub struct ApiDoc;
 

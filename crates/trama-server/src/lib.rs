@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod budget_api;
 pub mod config;
 pub mod error;
 pub mod hsds;
@@ -41,7 +42,8 @@ pub fn router(state: AppState) -> Router {
             "/api",
             api::routes()
                 .merge(matching::routes())
-                .merge(register_api::api_routes()),
+                .merge(register_api::api_routes())
+                .merge(budget_api::routes()),
         )
         .merge(register_api::public_routes())
         .merge(web::routes())

@@ -81,3 +81,15 @@ CREATE TABLE idempotency_keys (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (actor, key)
 );
+
+-- Case managers who follow a person, with the person's consent: recorded with its reference
+-- (a signed form's protocol number), revoked by the person or the case manager. Access to a
+-- person's budget by a case manager needs a row here with no revocation.
+CREATE TABLE budget_followers (
+    person_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    case_manager_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    consent_ref TEXT NOT NULL,
+    granted_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    PRIMARY KEY (person_id, case_manager_id)
+);

@@ -581,3 +581,106 @@ impl crate::Store {
         Ok((unbalanced, drift))
     }
 }
+
+impl crate::Store {
+    /// Records that a case manager follows a person, with the person's consent reference (a
+    /// new consent replaces a revoked one).
+    pub async fn follow_person(
+        &self,
+        person: UserId,
+        case_manager: UserId,
+        consent_ref: &str,
+    ) -> Result<()> {
+        if consent_ref.trim().is_empty() {
+            return Err(trama_core::FieldError::new(
+                "consent_reference",
+                "the reference of the person's consent is required",
+            )
+            .into());
+        }
+        sqlx::query(
+            "INSERT INTO budget_followers (person_id, case_manager_id, consent_ref, granted_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (person_id, case_manager_id) DO UPDATE \
+             SET consent_ref = $3, granted_at = $4, revoked_at = NULL",
+        )
+        .bind(person.to_string())
+        .bind(case_manager.to_string())
+        .bind(consent_ref.trim())
+        .bind(to_micros(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Reference {
+                field: "person".into(),
+                reason: "no such person".into(),
+            },
+            e => e.into(),
+        })?;
+        Ok(())
+    }
+
+    /// Revokes a consent. Returns whether there was an active one.
+    pub async fn revoke_follow(&self, person: UserId, case_manager: UserId) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE budget_followers SET revoked_at = $1 \
+             WHERE person_id = $2 AND case_manager_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(person.to_string())
+        .bind(case_manager.to_string())
+        .execute(&self.write)
+        .await?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    /// The facts that decide who may see a person's budget: the case managers who follow
+    /// the person with an active consent.
+    pub async fn budget_facts(
+        &self,
+        person: UserId,
+    ) -> Result<trama_core::budget::access::BudgetFacts> {
+        let rows = sqlx::query(
+            "SELECT case_manager_id FROM budget_followers WHERE person_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(person.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        let case_managers = rows
+            .iter()
+            .filter_map(|r| UserId::parse("case_manager_id", &r.get::<String, _>(0)).ok())
+            .collect::<Vec<_>>();
+        Ok(trama_core::budget::access::BudgetFacts {
+            beneficiary: person,
+            consent_active: !case_managers.is_empty(),
+            case_managers,
+        })
+    }
+
+    /// The bookings paid from a person's allocations, newest first.
+    pub async fn budget_bookings_of(&self, person: UserId) -> Result<Vec<BudgetBookingRow>> {
+        sqlx::query(
+            "SELECT b.id, b.allocation_id, b.provider_id, b.service_id, b.category, b.month, \
+             b.amount, b.held, b.spent, b.state FROM budget_bookings b \
+             JOIN allocations a ON a.id = b.allocation_id WHERE a.beneficiary_id = $1 \
+             ORDER BY b.created_at DESC, b.id",
+        )
+        .bind(person.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(booking_row)
+        .collect()
+    }
+
+    /// Whose budget a booking is paid from.
+    pub async fn budget_booking_beneficiary(&self, id: BookingId) -> Result<Option<UserId>> {
+        let r = sqlx::query(
+            "SELECT a.beneficiary_id FROM budget_bookings b JOIN allocations a ON a.id = b.allocation_id WHERE b.id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(r.and_then(|r| UserId::parse("beneficiary_id", &r.get::<String, _>(0)).ok()))
+    }
+}

@@ -1,0 +1,648 @@
+//! Care budgets over HTTP (issue 5, first slice): funders and programmes (territory admin),
+//! consent and caseload (case managers), allocations, the consolidated view of a person's
+//! budget, bookings held, delivered and cancelled with idempotency keys. Who may do what is
+//! decided by `trama_core::budget::access`; every read of a person's budget by someone else
+//! is audited under the person (they see it in `/api/me/activity`).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use trama_core::FieldError;
+use trama_core::auth::{Principal, Role};
+use trama_core::budget::access::{self, BudgetAction, BudgetView};
+use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
+use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
+use trama_core::money::Cents;
+use trama_store::{AllocationRow, AuditEntry, BudgetBookingRow, Idempotency, NewBudgetBooking};
+
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::state::AppState;
+
+/// Routes under `/api`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/funders", post(create_funder_api))
+        .route("/programmes", post(create_programme_api))
+        .route("/people/{id}/budget/consent", post(follow_api))
+        .route(
+            "/people/{id}/budget/consent/{case_manager}",
+            delete(revoke_api),
+        )
+        .route("/people/{id}/allocations", post(grant_api))
+        .route("/people/{id}/budget", get(person_budget_api))
+        .route("/me/budget", get(my_budget_api))
+        .route("/budget/bookings", post(book_api))
+        .route("/budget/bookings/{id}/delivery", post(deliver_api))
+        .route("/budget/bookings/{id}/cancel", post(cancel_api))
+}
+
+type JsonBody<T> = Result<Json<T>, JsonRejection>;
+
+fn body<T>(b: JsonBody<T>) -> ApiResult<T> {
+    Ok(b.map_err(ApiError::from)?.0)
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
+    ApiError::InvalidBody(FieldError::new(field, reason))
+}
+
+fn forbidden(what: &str) -> ApiError {
+    ApiError::Forbidden(what.into())
+}
+
+/// The `Idempotency-Key` header, required on every call that moves money.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
+    let k = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    if k.is_empty() || k.len() > 200 {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "Idempotency-Key",
+            "a call that moves money needs an Idempotency-Key header (1 to 200 characters)",
+        )));
+    }
+    Ok(k.to_string())
+}
+
+async fn audit(
+    state: &AppState,
+    actor: &Principal,
+    action: &str,
+    person: UserId,
+    detail: Option<String>,
+) -> ApiResult<()> {
+    state
+        .store
+        .audit(&AuditEntry {
+            at: OffsetDateTime::now_utc(),
+            actor_id: Some(actor.user_id),
+            action: action.into(),
+            subject_type: "person".into(),
+            subject_id: Some(person.to_string()),
+            detail,
+            on_behalf_of: None,
+        })
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FunderRequest {
+    pub name: String,
+    /// national, regional, municipal, health_authority, corporate_welfare, community_fund,
+    /// family_self
+    pub kind: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedView {
+    pub id: String,
+}
+
+/// Records a funder (territory admin).
+#[utoipa::path(post, path = "/api/funders", tag = "budgets", request_body = FunderRequest, responses((status = 201, body = CreatedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn create_funder_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    req: JsonBody<FunderRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedView>)> {
+    let p = viewer.require_for_write(&headers)?;
+    if !access::may_manage_funder(p, None) {
+        return Err(forbidden("only the territory admin records funders"));
+    }
+    let req = body(req)?;
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(invalid("name", "1 to 200 characters"));
+    }
+    let kind = FunderKind::parse("kind", &req.kind).map_err(ApiError::InvalidBody)?;
+    let id = state.store.create_funder(name, kind).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedView { id: id.to_string() }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProgrammeRequest {
+    pub funder_id: String,
+    /// The programme's rules (docs/BUDGETS.md): name, funder_kind, categories, valid_from,
+    /// valid_to (YYYY-MM), monthly_cap (cents), copay_bands, combinable, individual_reports.
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    /// What one beneficiary is granted, in cents.
+    pub amount_per_beneficiary: i64,
+}
+
+/// Records a programme with its rules (territory admin).
+#[utoipa::path(post, path = "/api/programmes", tag = "budgets", request_body = ProgrammeRequest, responses((status = 201, body = CreatedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn create_programme_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    req: JsonBody<ProgrammeRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedView>)> {
+    let p = viewer.require_for_write(&headers)?;
+    if !access::may_manage_funder(p, None) {
+        return Err(forbidden("only the territory admin records programmes"));
+    }
+    let req = body(req)?;
+    let funder = FunderId::parse("funder_id", &req.funder_id).map_err(ApiError::InvalidBody)?;
+    let rules: ProgrammeRules =
+        serde_json::from_value(req.rules).map_err(|e| invalid("rules", e.to_string()))?;
+    rules
+        .validate()
+        .map_err(|e| invalid(&format!("rules.{}", e.field), e.reason))?;
+    if req.amount_per_beneficiary <= 0 {
+        return Err(invalid("amount_per_beneficiary", "must be more than zero"));
+    }
+    let id = state
+        .store
+        .create_programme(funder, &rules, Cents(req.amount_per_beneficiary))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedView { id: id.to_string() }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConsentRequest {
+    /// The reference of the person's signed consent (protocol number).
+    pub consent_reference: String,
+}
+
+/// A case manager takes a person into their caseload, with the person's consent.
+#[utoipa::path(post, path = "/api/people/{id}/budget/consent", tag = "budgets", params(("id" = String, Path)), request_body = ConsentRequest, responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn follow_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    req: JsonBody<ConsentRequest>,
+) -> ApiResult<StatusCode> {
+    let p = viewer.require_for_write(&headers)?;
+    if !p.has_role(Role::CaseManager) {
+        return Err(forbidden(
+            "only case managers take people into their caseload",
+        ));
+    }
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let req = body(req)?;
+    if req.consent_reference.trim().is_empty() {
+        return Err(invalid(
+            "consent_reference",
+            "the reference of the person's signed consent is required",
+        ));
+    }
+    state
+        .store
+        .follow_person(person, p.user_id, &req.consent_reference)
+        .await?;
+    audit(
+        &state,
+        p,
+        "budget.consent",
+        person,
+        Some(req.consent_reference.trim().to_string()),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The person (or the case manager) ends a consent: the case manager loses access at once.
+#[utoipa::path(delete, path = "/api/people/{id}/budget/consent/{case_manager}", tag = "budgets", params(("id" = String, Path), ("case_manager" = String, Path)), responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((id, cm)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let p = viewer.require_for_write(&headers)?;
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
+    if p.user_id != person && p.user_id != cm {
+        return Err(forbidden(
+            "only the person or the case manager ends a consent",
+        ));
+    }
+    if !state.store.revoke_follow(person, cm).await? {
+        return Err(ApiError::NotFound(
+            "no active consent for this case manager".into(),
+        ));
+    }
+    audit(
+        &state,
+        p,
+        "budget.consent_revoked",
+        person,
+        Some(cm.to_string()),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GrantRequest {
+    pub programme_id: String,
+    /// Cents.
+    pub amount: i64,
+    /// The decision that grants it (determina, protocol number).
+    pub decision_reference: String,
+    /// Last month it can be spent in, YYYY-MM.
+    pub expires: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllocationView {
+    pub id: String,
+    pub programme_id: String,
+    pub programme: String,
+    pub funder: String,
+    pub funder_kind: String,
+    pub decision_reference: String,
+    /// Cents, as every amount here.
+    pub granted: i64,
+    pub available: i64,
+    pub held: i64,
+    pub spent: i64,
+    pub expires: String,
+    pub categories: Vec<String>,
+    pub monthly_cap: Option<i64>,
+    pub combinable: bool,
+}
+
+impl From<AllocationRow> for AllocationView {
+    fn from(a: AllocationRow) -> Self {
+        Self {
+            id: a.id.to_string(),
+            programme_id: a.programme_id.to_string(),
+            programme: a.programme,
+            funder: a.funder,
+            funder_kind: a.funder_kind.as_str().into(),
+            decision_reference: a.decision_ref,
+            granted: a.granted.0,
+            available: a.available.0,
+            held: a.held.0,
+            spent: a.spent.0,
+            expires: a.expires.to_string(),
+            categories: a.rules.categories,
+            monthly_cap: a.rules.monthly_cap.map(|c| c.0),
+            combinable: a.rules.combinable,
+        }
+    }
+}
+
+/// Records an allocation granted to a person: the territory admin, or the person's case
+/// manager with consent.
+#[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path)), request_body = GrantRequest, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn grant_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    req: JsonBody<GrantRequest>,
+) -> ApiResult<(StatusCode, Json<AllocationView>)> {
+    let p = viewer.require_for_write(&headers)?;
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let facts = state.store.budget_facts(person).await?;
+    if !(access::may(p, &facts, BudgetAction::Grant) || access::may_manage_funder(p, None)) {
+        return Err(forbidden(
+            "only the person's case manager (with consent) or the territory admin records allocations",
+        ));
+    }
+    let req = body(req)?;
+    let programme =
+        ProgrammeId::parse("programme_id", &req.programme_id).map_err(ApiError::InvalidBody)?;
+    let expires = YearMonth::parse("expires", &req.expires).map_err(ApiError::InvalidBody)?;
+    let a = state
+        .store
+        .grant_allocation(
+            programme,
+            person,
+            &req.decision_reference,
+            Cents(req.amount),
+            expires,
+        )
+        .await?;
+    audit(&state, p, "budget.grant", person, Some(a.id.to_string())).await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingView {
+    pub id: String,
+    pub allocation_id: String,
+    pub provider_id: Option<String>,
+    pub category: String,
+    pub month: String,
+    pub amount: i64,
+    pub held: i64,
+    pub spent: i64,
+    pub state: String,
+}
+
+impl From<BudgetBookingRow> for BookingView {
+    fn from(b: BudgetBookingRow) -> Self {
+        Self {
+            id: b.id.to_string(),
+            allocation_id: b.allocation_id.to_string(),
+            provider_id: b.provider_id,
+            category: b.category,
+            month: b.month.to_string(),
+            amount: b.amount.0,
+            held: b.held.0,
+            spent: b.spent.0,
+            state: b.state,
+        }
+    }
+}
+
+/// The consolidated view of a person's budget.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonBudgetView {
+    pub person_id: String,
+    /// `full` (the person, their case manager) or `read_only` (auditors).
+    pub access: String,
+    pub allocations: Vec<AllocationView>,
+    pub bookings: Vec<BookingView>,
+    /// Sums over the allocations, cents.
+    pub granted: i64,
+    pub available: i64,
+    pub held: i64,
+    pub spent: i64,
+}
+
+async fn budget_of(
+    state: &AppState,
+    person: UserId,
+    view: BudgetView,
+) -> ApiResult<PersonBudgetView> {
+    let allocations: Vec<AllocationView> = state
+        .store
+        .allocations_of(person)
+        .await?
+        .into_iter()
+        .map(AllocationView::from)
+        .collect();
+    let bookings = state
+        .store
+        .budget_bookings_of(person)
+        .await?
+        .into_iter()
+        .map(BookingView::from)
+        .collect();
+    let sum = |f: fn(&AllocationView) -> i64| allocations.iter().map(f).sum();
+    Ok(PersonBudgetView {
+        person_id: person.to_string(),
+        access: match view {
+            BudgetView::ReadOnly => "read_only",
+            _ => "full",
+        }
+        .into(),
+        granted: sum(|a| a.granted),
+        available: sum(|a| a.available),
+        held: sum(|a| a.held),
+        spent: sum(|a| a.spent),
+        allocations,
+        bookings,
+    })
+}
+
+/// My budget: every allocation, what is left, what was spent on what.
+#[utoipa::path(get, path = "/api/me/budget", tag = "budgets", responses((status = 200, body = PersonBudgetView), (status = 401, body = ErrorEnvelope)))]
+pub async fn my_budget_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<PersonBudgetView>> {
+    let p = viewer.require()?;
+    Ok(Json(budget_of(&state, p.user_id, BudgetView::Full).await?))
+}
+
+/// A person's budget, for their case manager (with consent) and auditors. Audited.
+#[utoipa::path(get, path = "/api/people/{id}/budget", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = PersonBudgetView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn person_budget_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PersonBudgetView>> {
+    let p = viewer.require()?;
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let facts = state.store.budget_facts(person).await?;
+    let view = access::budget_view(p, &facts);
+    if view == BudgetView::None {
+        // Not even whether the person has a budget.
+        return Err(ApiError::not_found("budget for person", &id));
+    }
+    if access::must_audit(p, &facts) {
+        audit(&state, p, "budget.read", person, None).await?;
+    }
+    Ok(Json(budget_of(&state, person, view).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BookingRequest {
+    pub allocation_id: String,
+    /// Cents.
+    pub amount: i64,
+    /// The taxonomy code of the service.
+    pub category: String,
+    /// The month of the service, YYYY-MM.
+    pub month: String,
+    /// The organisation that delivers.
+    pub provider_organization_id: Option<String>,
+    pub service_id: Option<String>,
+}
+
+/// Books a service from an allocation: holds the amount. Needs an `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/budget/bookings", tag = "budgets", request_body = BookingRequest, params(("Idempotency-Key" = String, Header)), responses((status = 201, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn book_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    raw: JsonBody<serde_json::Value>,
+) -> ApiResult<(StatusCode, Json<BookingView>)> {
+    let p = viewer.require_for_write(&headers)?;
+    let key = idempotency_key(&headers)?;
+    let raw = body(raw)?;
+    let req: BookingRequest =
+        serde_json::from_value(raw.clone()).map_err(|e| invalid("body", e.to_string()))?;
+    let allocation =
+        AllocationId::parse("allocation_id", &req.allocation_id).map_err(ApiError::InvalidBody)?;
+    let a = state.store.allocation(allocation).await?.ok_or_else(|| {
+        ApiError::InvalidReference(FieldError::new("allocation_id", "no such allocation"))
+    })?;
+    let facts = state.store.budget_facts(a.beneficiary_id).await?;
+    if !access::may(p, &facts, BudgetAction::Book) {
+        return Err(ApiError::InvalidReference(FieldError::new(
+            "allocation_id",
+            "no such allocation",
+        )));
+    }
+    let month = YearMonth::parse("month", &req.month).map_err(ApiError::InvalidBody)?;
+    if !a.rules.covers_category(req.category.trim()) {
+        return Err(invalid(
+            "category",
+            format!(
+                "the programme '{}' does not pay for {}",
+                a.programme,
+                req.category.trim()
+            ),
+        ));
+    }
+    if !a.rules.covers_month(month) || month > a.expires {
+        return Err(invalid(
+            "month",
+            format!(
+                "the allocation pays from {} to {}",
+                a.rules.valid_from,
+                a.expires.min(a.rules.valid_to)
+            ),
+        ));
+    }
+    let provider = match req.provider_organization_id.as_deref() {
+        Some(s) => Some(
+            OrganizationId::parse("provider_organization_id", s)
+                .map_err(ApiError::InvalidBody)?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let request = serde_json::to_string(&raw).unwrap_or_default();
+    let actor = p.user_id.to_string();
+    let b = state
+        .store
+        .hold_booking(
+            &NewBudgetBooking {
+                allocation,
+                provider_id: provider,
+                service_id: req.service_id.clone(),
+                category: req.category.trim().to_string(),
+                month,
+                amount: Cents(req.amount),
+            },
+            Some(Idempotency {
+                actor: &actor,
+                key: &key,
+                request: &request,
+            }),
+        )
+        .await?;
+    if p.user_id != a.beneficiary_id {
+        audit(
+            &state,
+            p,
+            "budget.book",
+            a.beneficiary_id,
+            Some(b.id.to_string()),
+        )
+        .await?;
+    }
+    Ok((StatusCode::CREATED, Json(b.into())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeliveryRequest {
+    /// Cents delivered, at most what the booking still holds.
+    pub amount: i64,
+}
+
+/// The provider marks a booking delivered: the hold becomes a spend. Needs an
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/budget/bookings/{id}/delivery", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = DeliveryRequest, responses((status = 200, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn deliver_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    req: JsonBody<DeliveryRequest>,
+) -> ApiResult<Json<BookingView>> {
+    let p = viewer.require_for_write(&headers)?;
+    let key = idempotency_key(&headers)?;
+    let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let b = state
+        .store
+        .budget_booking(booking)
+        .await?
+        .ok_or_else(|| ApiError::not_found("booking", &id))?;
+    let provider = b
+        .provider_id
+        .as_deref()
+        .and_then(|s| OrganizationId::parse("provider", s).ok());
+    if !provider.is_some_and(|o| access::may_deliver(p, o)) {
+        return Err(ApiError::not_found("booking", &id));
+    }
+    let req = body(req)?;
+    let actor = p.user_id.to_string();
+    let request = format!("deliver {booking} {}", req.amount);
+    let b = state
+        .store
+        .deliver_booking(
+            booking,
+            Cents(req.amount),
+            Some(Idempotency {
+                actor: &actor,
+                key: &key,
+                request: &request,
+            }),
+        )
+        .await?;
+    Ok(Json(b.into()))
+}
+
+/// Cancels a booking: what it still holds goes back to the allocation. The person, their
+/// case manager with consent. Needs an `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/budget/bookings/{id}/cancel", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), responses((status = 200, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn cancel_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BookingView>> {
+    let p = viewer.require_for_write(&headers)?;
+    let key = idempotency_key(&headers)?;
+    let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let person = state
+        .store
+        .budget_booking_beneficiary(booking)
+        .await?
+        .ok_or_else(|| ApiError::not_found("booking", &id))?;
+    let facts = state.store.budget_facts(person).await?;
+    if !access::may(p, &facts, BudgetAction::Book) {
+        return Err(ApiError::not_found("booking", &id));
+    }
+    let actor = p.user_id.to_string();
+    let request = format!("cancel {booking}");
+    let b = state
+        .store
+        .cancel_booking(
+            booking,
+            Some(Idempotency {
+                actor: &actor,
+                key: &key,
+                request: &request,
+            }),
+        )
+        .await?;
+    if p.user_id != person {
+        audit(
+            &state,
+            p,
+            "budget.cancel",
+            person,
+            Some(booking.to_string()),
+        )
+        .await?;
+    }
+    Ok(Json(b.into()))
+}

@@ -1,0 +1,304 @@
+//! Care budgets over HTTP, on both databases: each role against each budget endpoint, consent
+//! that opens and closes a case manager's access, reads audited under the person, bookings
+//! with idempotency keys that never overspend.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+
+use trama_core::auth::{Role, RoleGrant};
+use trama_core::ids::OrganizationId;
+
+use crate::{Reply, TestApp, both};
+
+async fn send_key(app: &TestApp, uri: &str, token: &str, key: Option<&str>, body: &Value) -> Reply {
+    let mut b = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if let Some(k) = key {
+        b = b.header("Idempotency-Key", k);
+    }
+    app.request(b.body(Body::from(body.to_string())).unwrap())
+        .await
+}
+
+both!(
+    every_role_against_the_budget_endpoints,
+    |app: TestApp| async move {
+        let provider_org = OrganizationId::new();
+        let other_org = OrganizationId::new();
+        let grant = |r: Role, o: Option<OrganizationId>| RoleGrant::new(r, o).unwrap();
+        let (_, admin) = app
+            .user_with_token(
+                "territorio@example.it",
+                &[grant(Role::TerritoryAdmin, None)],
+            )
+            .await;
+        let (rossi, rossi_t) = app
+            .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
+            .await;
+        let (cm, cm_t) = app
+            .user_with_token(
+                "cm@example.it",
+                &[grant(Role::CaseManager, Some(OrganizationId::new()))],
+            )
+            .await;
+        let (_, other_cm_t) = app
+            .user_with_token(
+                "cm2@example.it",
+                &[grant(Role::CaseManager, Some(OrganizationId::new()))],
+            )
+            .await;
+        let (_, auditor) = app
+            .user_with_token("revisore@example.it", &[grant(Role::Auditor, None)])
+            .await;
+        let (_, stranger) = app
+            .user_with_token("vicino@example.it", &[grant(Role::Volunteer, None)])
+            .await;
+        let provider = app.org_admin("coop@example.it", provider_org).await;
+        let other_provider = app.org_admin("altra@example.it", other_org).await;
+
+        // Funders and programmes: the territory admin only.
+        let funder_body = json!({"name": "Comune di Milano", "kind": "municipal"});
+        for t in [&rossi_t, &cm_t, &auditor, &provider] {
+            app.send("POST", "/api/funders", Some(t), &funder_body)
+                .await
+                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        }
+        app.send(
+            "POST",
+            "/api/funders",
+            Some(&admin),
+            &json!({"name": "X", "kind": "alien"}),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        let r = app
+            .send("POST", "/api/funders", Some(&admin), &funder_body)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let funder = r.json()["id"].as_str().unwrap().to_string();
+        let rules = json!({
+            "name": "Servizio di assistenza domiciliare", "funder_kind": "municipal",
+            "categories": ["A1"], "valid_from": "2026-01", "valid_to": "2026-12",
+            "monthly_cap": 60000, "copay_bands": [{"isee_max": null, "copay": 2000}],
+            "combinable": true
+        });
+        let prog_body =
+            json!({"funder_id": funder, "rules": rules, "amount_per_beneficiary": 100000});
+        app.send("POST", "/api/programmes", Some(&cm_t), &prog_body)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        let bad_rules =
+            json!({"funder_id": funder, "rules": {"name": "x"}, "amount_per_beneficiary": 1});
+        app.send("POST", "/api/programmes", Some(&admin), &bad_rules)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        let r = app
+            .send("POST", "/api/programmes", Some(&admin), &prog_body)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let programme = r.json()["id"].as_str().unwrap().to_string();
+
+        // Without consent, the case manager sees nothing, not even that a budget exists.
+        let person_budget = format!("/api/people/{rossi}/budget");
+        app.get_auth(&person_budget, &cm_t)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        let grant_body = json!({"programme_id": programme, "amount": 100000, "decision_reference": "Det. 2026/118", "expires": "2026-12"});
+        app.send(
+            "POST",
+            &format!("/api/people/{rossi}/allocations"),
+            Some(&cm_t),
+            &grant_body,
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        // Consent needs its reference; citizens cannot take people into a caseload.
+        let consent = format!("/api/people/{rossi}/budget/consent");
+        app.send(
+            "POST",
+            &consent,
+            Some(&cm_t),
+            &json!({"consent_reference": " "}),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        app.send(
+            "POST",
+            &consent,
+            Some(&stranger),
+            &json!({"consent_reference": "x"}),
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        let r = app
+            .send(
+                "POST",
+                &consent,
+                Some(&cm_t),
+                &json!({"consent_reference": "Prot. 2026/4411"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/people/{rossi}/allocations"),
+                Some(&cm_t),
+                &grant_body,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let allocation = r.json()["id"].as_str().unwrap().to_string();
+        assert_eq!(r.json()["available"], 100000);
+
+        // Reads: the person, the case manager (audited), the auditor (read-only, audited);
+        // another case manager, a provider, a stranger: 404.
+        let mine = app.get_auth("/api/me/budget", &rossi_t).await;
+        assert_eq!(mine.status, StatusCode::OK);
+        assert_eq!(
+            (
+                mine.json()["available"].as_i64(),
+                mine.json()["access"].as_str()
+            ),
+            (Some(100000), Some("full"))
+        );
+        let r = app.get_auth(&person_budget, &cm_t).await;
+        assert_eq!(
+            (r.status, r.json()["access"].as_str()),
+            (StatusCode::OK, Some("full"))
+        );
+        let r = app.get_auth(&person_budget, &auditor).await;
+        assert_eq!(
+            (r.status, r.json()["access"].as_str()),
+            (StatusCode::OK, Some("read_only"))
+        );
+        for t in [&other_cm_t, &provider, &stranger] {
+            app.get_auth(&person_budget, t)
+                .await
+                .assert_error(StatusCode::NOT_FOUND, "not_found");
+        }
+        // "Who looked at my file": both reads are in the person's activity, the case
+        // manager's own page view is not.
+        let activity = app.get_auth("/api/me/activity", &rossi_t).await.json();
+        let reads = activity
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "budget.read")
+            .count();
+        assert_eq!(reads, 2, "{activity}");
+
+        // Bookings: an Idempotency-Key is required; a retry answers the same booking.
+        let book = json!({"allocation_id": allocation, "amount": 30000, "category": "A1.1", "month": "2026-03",
+                          "provider_organization_id": provider_org.to_string()});
+        send_key(&app, "/api/budget/bookings", &rossi_t, None, &book)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        let first = send_key(&app, "/api/budget/bookings", &rossi_t, Some("b-1"), &book).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+        let again = send_key(&app, "/api/budget/bookings", &rossi_t, Some("b-1"), &book).await;
+        assert_eq!(again.json()["id"], first.json()["id"]);
+        let booking = first.json()["id"].as_str().unwrap().to_string();
+        // Rules of the programme: another category, a month outside, more than is left.
+        let mut wrong = book.clone();
+        wrong["category"] = json!("C3");
+        send_key(&app, "/api/budget/bookings", &rossi_t, Some("b-2"), &wrong)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        let mut wrong = book.clone();
+        wrong["month"] = json!("2027-01");
+        send_key(&app, "/api/budget/bookings", &rossi_t, Some("b-3"), &wrong)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        let mut wrong = book.clone();
+        wrong["amount"] = json!(70001);
+        send_key(&app, "/api/budget/bookings", &rossi_t, Some("b-4"), &wrong)
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
+        // Not the person's case manager, the auditor, a provider: the allocation is not theirs.
+        for t in [&other_cm_t, &auditor, &provider, &stranger] {
+            send_key(&app, "/api/budget/bookings", t, Some("b-x"), &book)
+                .await
+                .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        }
+
+        // Delivery: the provider of the booking only; beyond what is held, a conflict.
+        let deliver = format!("/api/budget/bookings/{booking}/delivery");
+        for t in [&other_provider, &rossi_t, &cm_t, &auditor] {
+            send_key(&app, &deliver, t, Some("d-x"), &json!({"amount": 1}))
+                .await
+                .assert_error(StatusCode::NOT_FOUND, "not_found");
+        }
+        send_key(
+            &app,
+            &deliver,
+            &provider,
+            Some("d-0"),
+            &json!({"amount": 30001}),
+        )
+        .await
+        .assert_error(StatusCode::CONFLICT, "conflict");
+        for _ in 0..2 {
+            let r = send_key(
+                &app,
+                &deliver,
+                &provider,
+                Some("d-1"),
+                &json!({"amount": 20000}),
+            )
+            .await;
+            assert_eq!(
+                (r.status, r.json()["spent"].as_i64()),
+                (StatusCode::OK, Some(20000)),
+                "{}",
+                r.text()
+            );
+        }
+        // Cancelling releases the rest; the budget moved by exactly what was delivered.
+        let cancel = format!("/api/budget/bookings/{booking}/cancel");
+        send_key(&app, &cancel, &stranger, Some("c-x"), &json!({}))
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        let r = send_key(&app, &cancel, &cm_t, Some("c-1"), &json!({})).await;
+        assert_eq!(
+            (r.status, r.json()["state"].as_str()),
+            (StatusCode::OK, Some("cancelled")),
+            "{}",
+            r.text()
+        );
+        let mine = app.get_auth("/api/me/budget", &rossi_t).await.json();
+        assert_eq!(
+            (
+                mine["available"].as_i64(),
+                mine["held"].as_i64(),
+                mine["spent"].as_i64()
+            ),
+            (Some(80000), Some(0), Some(20000))
+        );
+        assert_eq!(app.store().budget_book_problems().await.unwrap(), (0, 0));
+
+        // The person ends the consent: the case manager loses access at once.
+        let r = app
+            .send(
+                "DELETE",
+                &format!("{consent}/{cm}"),
+                Some(&rossi_t),
+                &json!(null),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        app.get_auth(&person_budget, &cm_t)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        app.send(
+            "DELETE",
+            &format!("{consent}/{cm}"),
+            Some(&rossi_t),
+            &json!(null),
+        )
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+);
