@@ -143,8 +143,9 @@ async fn post(
     (from, to): (&str, &str),
     amount: Cents,
     now: i64,
-) -> Result<()> {
-    let tx_id = uuid::Uuid::now_v7().to_string();
+) -> Result<uuid::Uuid> {
+    let tx_uuid = uuid::Uuid::now_v7();
+    let tx_id = tx_uuid.to_string();
     for (account, value) in [(from, -amount.0), (to, amount.0)] {
         sqlx::query(
             "INSERT INTO budget_postings (id, tx_id, movement, account, allocation_id, booking_id, amount, at) \
@@ -158,6 +159,55 @@ async fn post(
         .bind(booking.map(|b| b.to_string()))
         .bind(value)
         .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(tx_uuid)
+}
+
+/// Puts a spend's economic events in the register's outbox (`contribution_events`), in the
+/// spend's own transaction, so the register appends them once (pseudonymous).
+async fn emit_spend_events(
+    tx: &mut Tx<'_>,
+    spend: uuid::Uuid,
+    booking: &BudgetBookingRow,
+    amount: Cents,
+    now: i64,
+) -> Result<()> {
+    let r = sqlx::query(
+        "SELECT a.beneficiary_id, p.funder_id FROM allocations a JOIN programmes p ON p.id = a.programme_id WHERE a.id = $1",
+    )
+    .bind(booking.allocation_id.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    let person = UserId::parse("beneficiary_id", &r.get::<String, _>(0))?;
+    let funder = FunderId::parse("funder_id", &r.get::<String, _>(1))?;
+    let provider = booking
+        .provider_id
+        .as_deref()
+        .and_then(|p| trama_core::ids::OrganizationId::parse("provider_id", p).ok());
+    let events = trama_core::budget::events::spend_events(
+        spend,
+        funder,
+        provider,
+        person,
+        &booking.category,
+        amount,
+        crate::from_micros(now),
+    );
+    for ev in events {
+        sqlx::query(
+            "INSERT INTO contribution_events (id, match_id, action, provider_id, receiver_id, \
+             category_id, effort_minutes, at, doc) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)",
+        )
+        .bind(ev.id.to_string())
+        .bind(booking.id.to_string())
+        .bind(ev.action)
+        .bind(ev.provider)
+        .bind(ev.receiver)
+        .bind(&booking.category)
+        .bind(now)
+        .bind(ev.doc.to_string())
         .execute(&mut **tx)
         .await?;
     }
@@ -522,7 +572,7 @@ impl crate::Store {
             .bind(current.allocation_id.to_string())
             .execute(&mut *tx)
             .await?;
-            post(
+            let spend = post(
                 &mut tx,
                 movement,
                 current.allocation_id,
@@ -532,6 +582,9 @@ impl crate::Store {
                 now,
             )
             .await?;
+            if movement == "spend" {
+                emit_spend_events(&mut tx, spend, &current, amount, now).await?;
+            }
         } else if movement == "release" {
             sqlx::query(
                 "UPDATE budget_bookings SET state = 'cancelled', modified_at = $1 WHERE id = $2",

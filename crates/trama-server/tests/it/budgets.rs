@@ -256,6 +256,35 @@ both!(
                 r.text()
             );
         }
+        // The spend reaches the register: euros transferred by the funder to the provider and
+        // the service delivered to the person, who appears only as a pseudonym.
+        assert_eq!(
+            app.state.register.take_contributions().await.unwrap(),
+            2,
+            "transfer and deliverService"
+        );
+        app.state.register.checkpoint().await.unwrap();
+        let entries = app.get("/register/entries").await.json();
+        let text = entries.to_string();
+        let list = entries["entries"].as_array().unwrap();
+        assert!(
+            list.iter().any(|e| e["event"]["action"] == "transfer"
+                && e["event"]["resourceQuantity"]["hasNumericalValue"] == 200.0
+                && e["event"]["resourceQuantity"]["hasUnit"] == "euro"),
+            "{text}"
+        );
+        assert!(
+            list.iter().any(|e| e["event"]["action"] == "deliverService"
+                && e["event"]["receiver"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("urn:trama:pseudonym:"))),
+            "{text}"
+        );
+        assert!(
+            !text.contains(&rossi.to_string()),
+            "the person's id is in the public register"
+        );
+
         // Cancelling releases the rest; the budget moved by exactly what was delivered.
         let cancel = format!("/api/budget/bookings/{booking}/cancel");
         send_key(&app, &cancel, &stranger, Some("c-x"), &json!({}))
