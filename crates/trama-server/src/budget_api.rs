@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/people/{id}/allocations", post(grant_api))
         .route("/people/{id}/budget", get(person_budget_api))
+        .route("/people/{id}/budget/funding", post(funding_api))
         .route("/me/budget", get(my_budget_api))
         .route("/budget/bookings", post(book_api))
         .route("/budget/bookings/{id}/delivery", post(deliver_api))
@@ -645,4 +646,225 @@ pub async fn cancel_api(
         .await?;
     }
     Ok(Json(b.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanMonthRequest {
+    /// YYYY-MM.
+    pub month: String,
+    /// Cents.
+    pub cost: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanLineRequest {
+    /// The taxonomy code of the service.
+    pub category: String,
+    pub months: Vec<PlanMonthRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FundingRequestBody {
+    pub lines: Vec<PlanLineRequest>,
+    /// The person's ISEE in cents, if declared (otherwise the last co-payment band applies).
+    pub isee: Option<i64>,
+    /// The case manager's overrides: allocations not to use for a line.
+    #[serde(default)]
+    pub excluded: Vec<ExclusionRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExclusionRequest {
+    pub line: usize,
+    pub allocation_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareView {
+    pub allocation_id: String,
+    pub programme: String,
+    pub month: String,
+    pub covered: i64,
+    pub programme_pays: i64,
+    pub copay: i64,
+    /// Basis points (2000 = 20 %).
+    pub copay_rate: u16,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotUsedView {
+    pub allocation_id: String,
+    pub programme: String,
+    /// category_not_covered, outside_validity, no_saving, excluded, not_combinable_with,
+    /// exhausted, monthly_cap_reached, others_cheaper
+    pub reason: String,
+    /// For `not_combinable_with`: the allocation that pays instead.
+    pub with_allocation_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineFundingView {
+    pub line: usize,
+    pub category: String,
+    pub cost: i64,
+    pub shares: Vec<ShareView>,
+    pub self_pay: i64,
+    pub out_of_pocket: i64,
+    pub not_used: Vec<NotUsedView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FundingView {
+    pub total_cost: i64,
+    pub public_pays: i64,
+    pub copay: i64,
+    pub self_pay: i64,
+    pub out_of_pocket: i64,
+    pub lines: Vec<LineFundingView>,
+}
+
+/// Proposes how to fund a plan from the person's allocations: the least cost to the person
+/// under each programme's rules, line by line, with the reasons (docs/BUDGETS.md). Reads the
+/// person's budget, so the same access as reading it applies, and it is audited.
+#[utoipa::path(post, path = "/api/people/{id}/budget/funding", tag = "budgets", params(("id" = String, Path)), request_body = FundingRequestBody, responses((status = 200, body = FundingView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn funding_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    req: JsonBody<FundingRequestBody>,
+) -> ApiResult<Json<FundingView>> {
+    use trama_core::budget::funding::{self, NotUsed, PlanLine, Source};
+    let p = viewer.require_for_write(&headers)?;
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let facts = state.store.budget_facts(person).await?;
+    if access::budget_view(p, &facts) == BudgetView::None {
+        return Err(ApiError::not_found("budget for person", &id));
+    }
+    let req = body(req)?;
+    if req.lines.is_empty() || req.lines.len() > 50 {
+        return Err(invalid("lines", "a plan has 1 to 50 lines"));
+    }
+    let mut lines = Vec::with_capacity(req.lines.len());
+    for (i, l) in req.lines.iter().enumerate() {
+        if l.months.is_empty() || l.months.len() > 60 {
+            return Err(invalid(&format!("lines[{i}].months"), "1 to 60 months"));
+        }
+        let mut months = Vec::with_capacity(l.months.len());
+        for (k, m) in l.months.iter().enumerate() {
+            let field = format!("lines[{i}].months[{k}]");
+            let month = YearMonth::parse(&format!("{field}.month"), &m.month)
+                .map_err(ApiError::InvalidBody)?;
+            if !(0..=100_000_000).contains(&m.cost) {
+                return Err(invalid(
+                    &format!("{field}.cost"),
+                    "0 to 1,000,000.00 € in cents",
+                ));
+            }
+            months.push((month, Cents(m.cost)));
+        }
+        lines.push(PlanLine {
+            category: l.category.trim().to_string(),
+            months,
+        });
+    }
+    let allocations = state.store.allocations_of(person).await?;
+    let bookings = state.store.budget_bookings_of(person).await?;
+    let sources: Vec<Source> = allocations
+        .iter()
+        .map(|a| {
+            let mut used: std::collections::BTreeMap<YearMonth, i64> = Default::default();
+            for b in bookings.iter().filter(|b| b.allocation_id == a.id) {
+                *used.entry(b.month).or_default() += b.held.0 + b.spent.0;
+            }
+            Source {
+                rules: a.rules.clone(),
+                available: a.available,
+                used_in_month: used.into_iter().map(|(m, c)| (m, Cents(c))).collect(),
+                expires: a.expires,
+            }
+        })
+        .collect();
+    let mut excluded = Vec::new();
+    for (k, e) in req.excluded.iter().enumerate() {
+        let a = AllocationId::parse(&format!("excluded[{k}].allocation_id"), &e.allocation_id)
+            .map_err(ApiError::InvalidBody)?;
+        let s = allocations.iter().position(|x| x.id == a).ok_or_else(|| {
+            ApiError::InvalidReference(FieldError::new(
+                format!("excluded[{k}].allocation_id"),
+                "not one of the person's allocations",
+            ))
+        })?;
+        excluded.push((e.line, s));
+    }
+    let f = funding::fund(&funding::FundingRequest {
+        lines,
+        sources,
+        isee: req.isee.map(Cents),
+        excluded,
+    })
+    .map_err(ApiError::InvalidBody)?;
+    if access::must_audit(p, &facts) {
+        audit(&state, p, "budget.funding", person, None).await?;
+    }
+    let name = |s: usize| {
+        (
+            allocations[s].id.to_string(),
+            allocations[s].programme.clone(),
+        )
+    };
+    let lines = f
+        .lines
+        .iter()
+        .map(|l| LineFundingView {
+            line: l.line,
+            category: req.lines[l.line].category.trim().to_string(),
+            cost: l.cost.0,
+            self_pay: l.self_pay.0,
+            out_of_pocket: l.out_of_pocket.0,
+            shares: l
+                .shares
+                .iter()
+                .map(|s| ShareView {
+                    allocation_id: name(s.source).0,
+                    programme: name(s.source).1,
+                    month: s.month.to_string(),
+                    covered: s.covered.0,
+                    programme_pays: s.programme_pays.0,
+                    copay: s.copay.0,
+                    copay_rate: s.copay_rate.get(),
+                })
+                .collect(),
+            not_used: l
+                .not_used
+                .iter()
+                .map(|(s, why)| {
+                    let (reason, with) = match why {
+                        NotUsed::CategoryNotCovered => ("category_not_covered", None),
+                        NotUsed::OutsideValidity => ("outside_validity", None),
+                        NotUsed::NoSaving => ("no_saving", None),
+                        NotUsed::Excluded => ("excluded", None),
+                        NotUsed::NotCombinableWith(o) => ("not_combinable_with", Some(name(*o).0)),
+                        NotUsed::Exhausted => ("exhausted", None),
+                        NotUsed::MonthlyCapReached => ("monthly_cap_reached", None),
+                        NotUsed::OthersCheaper => ("others_cheaper", None),
+                    };
+                    NotUsedView {
+                        allocation_id: name(*s).0,
+                        programme: name(*s).1,
+                        reason: reason.into(),
+                        with_allocation_id: with,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Json(FundingView {
+        total_cost: f.total_cost.0,
+        public_pays: f.public_pays.0,
+        copay: f.copay.0,
+        self_pay: f.self_pay.0,
+        out_of_pocket: f.out_of_pocket().0,
+        lines,
+    }))
 }

@@ -153,6 +153,74 @@ both!(
         let allocation = r.json()["id"].as_str().unwrap().to_string();
         assert_eq!(r.json()["available"], 100000);
 
+        // The funding engine over HTTP: home care in March and April, a day centre the
+        // programme does not pay for. 20 % co-payment (no ISEE declared: the last band).
+        let plan = json!({"lines": [
+            {"category": "A1.1", "months": [{"month": "2026-03", "cost": 50000}]},
+            {"category": "A1.1", "months": [{"month": "2026-04", "cost": 70000}]},
+            {"category": "B2", "months": [{"month": "2026-03", "cost": 20000}]}
+        ]});
+        let funding = format!("/api/people/{rossi}/budget/funding");
+        for t in [&other_cm_t, &provider, &stranger] {
+            app.send("POST", &funding, Some(t), &plan)
+                .await
+                .assert_error(StatusCode::NOT_FOUND, "not_found");
+        }
+        let r = app.send("POST", &funding, Some(&cm_t), &plan).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let f = r.json();
+        assert_eq!(
+            [
+                &f["total_cost"],
+                &f["public_pays"],
+                &f["copay"],
+                &f["self_pay"],
+                &f["out_of_pocket"]
+            ],
+            [
+                &json!(140000),
+                &json!(96000),
+                &json!(24000),
+                &json!(20000),
+                &json!(44000)
+            ],
+            "{f}"
+        );
+        assert_eq!(f["lines"][0]["shares"][0]["programme_pays"], 40000, "{f}");
+        assert_eq!(f["lines"][0]["shares"][0]["copay_rate"], 2000, "{f}");
+        assert_eq!(
+            f["lines"][2]["not_used"][0]["reason"], "category_not_covered",
+            "{f}"
+        );
+        // The case manager leaves the programme out of April: the person pays all of it.
+        let mut over = plan.clone();
+        over["excluded"] = json!([{"line": 1, "allocation_id": allocation}]);
+        let f = app.send("POST", &funding, Some(&cm_t), &over).await.json();
+        assert_eq!(
+            (
+                f["lines"][1]["self_pay"].as_i64(),
+                f["lines"][1]["not_used"][0]["reason"].as_str()
+            ),
+            (Some(70000), Some("excluded")),
+            "{f}"
+        );
+        let mut bad = plan.clone();
+        bad["excluded"] = json!([{"line": 0, "allocation_id": uuid::Uuid::new_v4().to_string()}]);
+        app.send("POST", &funding, Some(&cm_t), &bad)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        app.send("POST", &funding, Some(&cm_t), &json!({"lines": []}))
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        app.send(
+            "POST",
+            &funding,
+            Some(&cm_t),
+            &json!({"lines": [{"category": "A1", "months": [{"month": "2026-13", "cost": 1}]}]}),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+
         // Reads: the person, the case manager (audited), the auditor (read-only, audited);
         // another case manager, a provider, a stranger: 404.
         let mine = app.get_auth("/api/me/budget", &rossi_t).await;
@@ -189,6 +257,16 @@ both!(
             .filter(|a| a["action"] == "budget.read")
             .count();
         assert_eq!(reads, 2, "{activity}");
+        let fundings = activity
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "budget.funding")
+            .count();
+        assert_eq!(
+            fundings, 2,
+            "the case manager's two funding proposals: {activity}"
+        );
 
         // Bookings: an Idempotency-Key is required; a retry answers the same booking.
         let book = json!({"allocation_id": allocation, "amount": 30000, "category": "A1.1", "month": "2026-03",
