@@ -382,6 +382,22 @@ pub struct PersonBudgetView {
     pub available: i64,
     pub held: i64,
     pub spent: i64,
+    /// Resources that are not money: confirmed hours of neighbourly help given and received
+    /// (one hour, one time credit), and the volunteers who helped.
+    pub hours_given: f64,
+    pub hours_received: f64,
+    pub volunteers: Vec<VolunteerHelpView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VolunteerHelpView {
+    pub volunteer_id: String,
+    pub name: String,
+    pub hours: f64,
+}
+
+fn hours(minutes: i64) -> f64 {
+    (minutes as f64 / 60.0 * 100.0).round() / 100.0
 }
 
 async fn budget_of(
@@ -404,6 +420,8 @@ async fn budget_of(
         .map(BookingView::from)
         .collect();
     let sum = |f: fn(&AllocationView) -> i64| allocations.iter().map(f).sum();
+    let help = state.store.help_received(person).await?;
+    let given = state.store.minutes_given(person).await?;
     Ok(PersonBudgetView {
         person_id: person.to_string(),
         access: match view {
@@ -417,6 +435,16 @@ async fn budget_of(
         spent: sum(|a| a.spent),
         allocations,
         bookings,
+        hours_given: hours(given),
+        hours_received: hours(help.iter().map(|h| h.minutes).sum()),
+        volunteers: help
+            .into_iter()
+            .map(|h| VolunteerHelpView {
+                volunteer_id: h.volunteer.to_string(),
+                name: h.name,
+                hours: hours(h.minutes),
+            })
+            .collect(),
     })
 }
 

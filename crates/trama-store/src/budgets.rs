@@ -737,3 +737,35 @@ impl crate::Store {
         Ok(r.and_then(|r| UserId::parse("beneficiary_id", &r.get::<String, _>(0)).ok()))
     }
 }
+
+/// Help a person received from one volunteer (confirmed `work`), for the consolidated view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelpReceived {
+    pub volunteer: UserId,
+    pub name: String,
+    pub minutes: i64,
+}
+
+impl crate::Store {
+    /// The volunteers who helped a person and for how long (confirmed hours), most first.
+    pub async fn help_received(&self, person: UserId) -> Result<Vec<HelpReceived>> {
+        sqlx::query(
+            "SELECT c.provider_id, u.display_name, CAST(SUM(c.effort_minutes) AS BIGINT) \
+             FROM contribution_events c JOIN users u ON u.id = c.provider_id \
+             WHERE c.receiver_id = $1 AND c.action = 'work' \
+             GROUP BY c.provider_id, u.display_name ORDER BY 3 DESC, 1",
+        )
+        .bind(person.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(HelpReceived {
+                volunteer: UserId::parse("provider_id", &r.get::<String, _>(0))?,
+                name: r.get(1),
+                minutes: r.get(2),
+            })
+        })
+        .collect()
+    }
+}

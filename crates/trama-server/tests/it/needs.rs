@@ -295,6 +295,38 @@ both!(
                 .iter()
                 .any(|e| e["action"] == "work" && e["effortQuantity"]["hasNumericalValue"] == 1.5)
         );
+        // Lucia's case manager, with her consent, sees the help in her consolidated budget
+        // beside the money: hours received and who gave them.
+        let (_, cm) = app
+            .user_with_token(
+                "casemanager@example.it",
+                &[trama_core::auth::RoleGrant::new(
+                    trama_core::auth::Role::CaseManager,
+                    Some(trama_core::ids::OrganizationId::new()),
+                )
+                .unwrap()],
+            )
+            .await;
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/people/{lucia}/budget/consent"),
+                Some(&cm),
+                &json!({"consent_reference": "Prot. 2026/77"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let budget = app
+            .get_auth(&format!("/api/people/{lucia}/budget"), &cm)
+            .await
+            .json();
+        assert_eq!(budget["hours_received"], 1.5, "{budget}");
+        assert_eq!(
+            budget["volunteers"][0]["volunteer_id"], marco_id,
+            "{budget}"
+        );
+        assert_eq!(budget["volunteers"][0]["hours"], 1.5, "{budget}");
+
         // The register takes them, pseudonymous, with the need's public area; Marco sees
         // them in "my contributions" and nobody else sees who he is.
         let taken = app.state.register.take_contributions().await.unwrap();
