@@ -40,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/budget/funding", post(funding_api))
         .route("/me/budget", get(my_budget_api))
         .route("/budget/bookings", post(book_api))
+        .route("/budget/dashboard", get(dashboard_api))
+        .route("/funders/{id}/statement.csv", get(funder_statement_api))
         .route("/budget/bookings/{id}/delivery", post(deliver_api))
         .route("/budget/bookings/{id}/cancel", post(cancel_api))
 }
@@ -102,6 +104,8 @@ pub struct FunderRequest {
     /// national, regional, municipal, health_authority, corporate_welfare, community_fund,
     /// family_self
     pub kind: String,
+    /// The organisation whose admins act for the funder and see its reports.
+    pub organization_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,7 +131,13 @@ pub async fn create_funder_api(
         return Err(invalid("name", "1 to 200 characters"));
     }
     let kind = FunderKind::parse("kind", &req.kind).map_err(ApiError::InvalidBody)?;
-    let id = state.store.create_funder(name, kind).await?;
+    let org = match req.organization_id.as_deref() {
+        Some(o) => {
+            Some(OrganizationId::parse("organization_id", o).map_err(ApiError::InvalidBody)?)
+        }
+        None => None,
+    };
+    let id = state.store.create_funder(name, kind, org).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedView { id: id.to_string() }),
@@ -895,4 +905,256 @@ pub async fn funding_api(
         out_of_pocket: f.out_of_pocket().0,
         lines,
     }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FunderView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgrammeView {
+    pub id: String,
+    pub funder_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalView {
+    pub funder_id: String,
+    pub programme_id: String,
+    pub category: String,
+    pub month: String,
+    pub held: i64,
+    pub spent: i64,
+    pub bookings: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DoubleFundingView {
+    pub category: String,
+    pub month: String,
+    pub programme_ids: Vec<String>,
+    /// The bookings involved, for a case manager or auditor to follow up; no person is named.
+    pub booking_ids: Vec<String>,
+    pub amount: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpiringView {
+    pub allocation_id: String,
+    pub programme_id: String,
+    pub available: i64,
+    pub expires: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardView {
+    pub funders: Vec<FunderView>,
+    pub programmes: Vec<ProgrammeView>,
+    /// Spending by funder, programme, category and month (cents).
+    pub totals: Vec<TotalView>,
+    pub held: i64,
+    pub spent: i64,
+    pub double_funding: Vec<DoubleFundingView>,
+    pub expiring_unused: Vec<ExpiringView>,
+    /// The window of `expiring_unused`, days.
+    pub within_days: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DashboardQuery {
+    pub within_days: Option<String>,
+}
+
+/// The funders `p` may see the reports of: all for the territory admin and auditors, else
+/// those whose organisation `p` administers.
+async fn visible_funders(
+    state: &AppState,
+    p: &Principal,
+) -> ApiResult<Vec<trama_store::FunderRow>> {
+    let all = state.store.funders().await?;
+    let mine: Vec<_> = all
+        .into_iter()
+        .filter(|f| access::may_see_funder(p, f.organization_id))
+        .collect();
+    if mine.is_empty() && !(p.has_role(Role::TerritoryAdmin) || p.has_role(Role::Auditor)) {
+        return Err(forbidden(
+            "the spending dashboard is for funders, the territory admin and auditors",
+        ));
+    }
+    Ok(mine)
+}
+
+/// Expenditure control: spending by funder, programme, category and month, and alerts (the
+/// same need paid by two programmes, money expiring unused within `within_days`, default 30).
+/// Aggregates only: no person is named.
+#[utoipa::path(get, path = "/api/budget/dashboard", tag = "budgets", params(("within_days" = Option<i64>, Query)), responses((status = 200, body = DashboardView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn dashboard_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
+) -> ApiResult<Json<DashboardView>> {
+    use trama_core::budget::control;
+    let p = viewer.require()?;
+    let within_days = match q.within_days.as_deref() {
+        None => 30,
+        Some(s) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (0..=3650).contains(d))
+            .ok_or_else(|| {
+                ApiError::InvalidParameter(FieldError::new("within_days", "0 to 3650 days"))
+            })?,
+    };
+    let funders = visible_funders(&state, p).await?;
+    let ids: std::collections::BTreeSet<FunderId> = funders.iter().map(|f| f.id).collect();
+    let programmes: Vec<_> = state
+        .store
+        .programmes()
+        .await?
+        .into_iter()
+        .filter(|pr| ids.contains(&pr.funder_id))
+        .collect();
+    let facts: Vec<_> = state
+        .store
+        .spend_facts()
+        .await?
+        .into_iter()
+        .filter(|f| ids.contains(&f.funder))
+        .collect();
+    let allocs: Vec<_> = state
+        .store
+        .allocation_facts()
+        .await?
+        .into_iter()
+        .filter(|a| ids.contains(&a.funder))
+        .collect();
+    let totals = control::totals(&facts);
+    let today = OffsetDateTime::now_utc().date();
+    Ok(Json(DashboardView {
+        held: totals.iter().map(|t| t.held.0).sum(),
+        spent: totals.iter().map(|t| t.spent.0).sum(),
+        totals: totals
+            .into_iter()
+            .map(|t| TotalView {
+                funder_id: t.funder.to_string(),
+                programme_id: t.programme.to_string(),
+                category: t.category,
+                month: t.month.to_string(),
+                held: t.held.0,
+                spent: t.spent.0,
+                bookings: t.bookings,
+            })
+            .collect(),
+        double_funding: control::double_funding(&facts)
+            .into_iter()
+            .map(|d| DoubleFundingView {
+                category: d.category,
+                month: d.month.to_string(),
+                programme_ids: d.programmes.iter().map(|x| x.to_string()).collect(),
+                booking_ids: d.bookings.iter().map(|x| x.to_string()).collect(),
+                amount: d.amount.0,
+            })
+            .collect(),
+        expiring_unused: control::expiring_unused(&allocs, today, within_days)
+            .into_iter()
+            .map(|e| ExpiringView {
+                allocation_id: e.allocation.to_string(),
+                programme_id: e.programme.to_string(),
+                available: e.available.0,
+                expires: e.expires.to_string(),
+            })
+            .collect(),
+        funders: funders
+            .into_iter()
+            .map(|f| FunderView {
+                id: f.id.to_string(),
+                name: f.name,
+                kind: f.kind.as_str().into(),
+            })
+            .collect(),
+        programmes: programmes
+            .into_iter()
+            .map(|pr| ProgrammeView {
+                id: pr.id.to_string(),
+                funder_id: pr.funder_id.to_string(),
+                name: pr.name,
+            })
+            .collect(),
+        within_days,
+    }))
+}
+
+/// A funder's statement as CSV: one row per programme, category and month, with the bookings
+/// counted and the euros held and spent. Aggregates only.
+#[utoipa::path(get, path = "/api/funders/{id}/statement.csv", tag = "budgets", params(("id" = String, Path)), responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn funder_statement_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let p = viewer.require()?;
+    let funder = FunderId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let visible = visible_funders(&state, p).await.unwrap_or_default();
+    let Some(f) = visible.into_iter().find(|f| f.id == funder) else {
+        return Err(ApiError::not_found("funder", &id));
+    };
+    let names: std::collections::HashMap<ProgrammeId, String> = state
+        .store
+        .programmes()
+        .await?
+        .into_iter()
+        .map(|pr| (pr.id, pr.name))
+        .collect();
+    let facts: Vec<_> = state
+        .store
+        .spend_facts()
+        .await?
+        .into_iter()
+        .filter(|x| x.funder == funder)
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| {
+        tracing::error!(error = %e, "csv");
+        ApiError::Internal
+    };
+    w.write_record([
+        "funder",
+        "programme",
+        "category",
+        "month",
+        "bookings",
+        "held_eur",
+        "spent_eur",
+    ])
+    .map_err(io)?;
+    for t in trama_core::budget::control::totals(&facts) {
+        w.write_record([
+            f.name.clone(),
+            names.get(&t.programme).cloned().unwrap_or_default(),
+            t.category,
+            t.month.to_string(),
+            t.bookings.to_string(),
+            t.held.to_string(),
+            t.spent.to_string(),
+        ])
+        .map_err(io)?;
+    }
+    let bytes = w.into_inner().map_err(|_| ApiError::Internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"statement.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

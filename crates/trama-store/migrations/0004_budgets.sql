@@ -9,6 +9,8 @@ CREATE TABLE funders (
     -- national, regional, municipal, health_authority, corporate_welfare, community_fund,
     -- family_self
     kind TEXT NOT NULL,
+    -- The organisation whose admins act for the funder (none: the territory admin does).
+    organization_id TEXT,
     created_at BIGINT NOT NULL
 );
 

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
-use trama_core::ids::{AllocationId, BookingId, FunderId, ProgrammeId, UserId};
+use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
 
 use crate::{Result, StoreError, json, parse_json, to_micros};
@@ -266,12 +266,20 @@ async fn answer_key(tx: &mut Tx<'_>, idem: Option<Idempotency<'_>>, response: &s
 }
 
 impl crate::Store {
-    pub async fn create_funder(&self, name: &str, kind: FunderKind) -> Result<FunderId> {
+    pub async fn create_funder(
+        &self,
+        name: &str,
+        kind: FunderKind,
+        organization: Option<OrganizationId>,
+    ) -> Result<FunderId> {
         let id = FunderId::new();
-        sqlx::query("INSERT INTO funders (id, name, kind, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query(
+            "INSERT INTO funders (id, name, kind, organization_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
             .bind(id.to_string())
             .bind(name)
             .bind(kind.as_str())
+            .bind(organization.map(|o| o.to_string()))
             .bind(to_micros(OffsetDateTime::now_utc()))
             .execute(&self.write)
             .await?;
@@ -764,6 +772,110 @@ impl crate::Store {
                 volunteer: UserId::parse("provider_id", &r.get::<String, _>(0))?,
                 name: r.get(1),
                 minutes: r.get(2),
+            })
+        })
+        .collect()
+    }
+}
+
+/// A funder as the dashboards list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunderRow {
+    pub id: FunderId,
+    pub name: String,
+    pub kind: FunderKind,
+    pub organization_id: Option<OrganizationId>,
+}
+
+/// A programme as the dashboards list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgrammeRow {
+    pub id: ProgrammeId,
+    pub funder_id: FunderId,
+    pub name: String,
+    pub rules: ProgrammeRules,
+}
+
+impl crate::Store {
+    pub async fn funders(&self) -> Result<Vec<FunderRow>> {
+        sqlx::query("SELECT id, name, kind, organization_id FROM funders ORDER BY name, id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(FunderRow {
+                    id: FunderId::parse("id", &r.get::<String, _>(0))?,
+                    name: r.get(1),
+                    kind: FunderKind::parse("kind", &r.get::<String, _>(2))?,
+                    organization_id: r
+                        .get::<Option<String>, _>(3)
+                        .and_then(|o| OrganizationId::parse("organization_id", &o).ok()),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn programmes(&self) -> Result<Vec<ProgrammeRow>> {
+        sqlx::query("SELECT id, funder_id, name, rules FROM programmes ORDER BY name, id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                let id: String = r.get(0);
+                Ok(ProgrammeRow {
+                    id: ProgrammeId::parse("id", &id)?,
+                    funder_id: FunderId::parse("funder_id", &r.get::<String, _>(1))?,
+                    name: r.get(2),
+                    rules: parse_json("programme rules", &id, &r.get::<String, _>(3))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every booking with the facts expenditure control needs.
+    pub async fn spend_facts(&self) -> Result<Vec<trama_core::budget::control::SpendFact>> {
+        sqlx::query(
+            "SELECT b.id, b.allocation_id, a.programme_id, p.funder_id, a.beneficiary_id, b.category, \
+             b.month, b.held, b.spent FROM budget_bookings b JOIN allocations a ON a.id = b.allocation_id \
+             JOIN programmes p ON p.id = a.programme_id ORDER BY b.month, b.id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(trama_core::budget::control::SpendFact {
+                booking: BookingId::parse("id", &r.get::<String, _>(0))?,
+                allocation: AllocationId::parse("allocation_id", &r.get::<String, _>(1))?,
+                programme: ProgrammeId::parse("programme_id", &r.get::<String, _>(2))?,
+                funder: FunderId::parse("funder_id", &r.get::<String, _>(3))?,
+                person: UserId::parse("beneficiary_id", &r.get::<String, _>(4))?,
+                category: r.get(5),
+                month: YearMonth::parse("month", &r.get::<String, _>(6))?,
+                held: Cents(r.get(7)),
+                spent: Cents(r.get(8)),
+            })
+        })
+        .collect()
+    }
+
+    /// Every allocation with what is left and when it expires.
+    pub async fn allocation_facts(
+        &self,
+    ) -> Result<Vec<trama_core::budget::control::AllocationFact>> {
+        sqlx::query(
+            "SELECT a.id, a.programme_id, p.funder_id, a.available, a.expires FROM allocations a \
+             JOIN programmes p ON p.id = a.programme_id ORDER BY a.expires, a.id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(trama_core::budget::control::AllocationFact {
+                allocation: AllocationId::parse("id", &r.get::<String, _>(0))?,
+                programme: ProgrammeId::parse("programme_id", &r.get::<String, _>(1))?,
+                funder: FunderId::parse("funder_id", &r.get::<String, _>(2))?,
+                available: Cents(r.get(3)),
+                expires: YearMonth::parse("expires", &r.get::<String, _>(4))?,
             })
         })
         .collect()

@@ -17,7 +17,10 @@ mod search_cache;
 mod sql;
 
 pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
-pub use budgets::{AllocationRow, BudgetBookingRow, HelpReceived, Idempotency, NewBudgetBooking};
+pub use budgets::{
+    AllocationRow, BudgetBookingRow, FunderRow, HelpReceived, Idempotency, NewBudgetBooking,
+    ProgrammeRow,
+};
 pub use community::{
     AssistedPerson, BookingRow, CampaignCounts, CampaignRow, HubRecord, HubRow, NewCampaign,
     NotificationRow, PendingEmail, RoomRow,

@@ -5,11 +5,13 @@
 //! - `funding`: the rule engine that funds a personal plan from a person's allocations at the
 //!   least cost to the person, explaining where each euro comes from.
 //! - `book`: the book of account (grant, hold, spend, release as balanced postings).
+//! - `control`: expenditure totals and alerts (double funding, money expiring unused).
 //! - `events`: the register's events of a spend (`transfer` of euros, `deliverService`).
 //! - `access`: who may see and do what with a person's budget (roles, caseload, consent).
 
 pub mod access;
 pub mod book;
+pub mod control;
 pub mod events;
 pub mod funding;
 pub mod programme;

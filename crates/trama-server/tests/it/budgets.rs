@@ -386,6 +386,137 @@ both!(
         );
         assert_eq!(app.store().budget_book_problems().await.unwrap(), (0, 0));
 
+        // Expenditure control. A regional fund (acted for by another organisation) also pays
+        // Mr. Rossi's home care in March: the dashboard flags it, names nobody, and shows the
+        // regional allocation about to expire (it ends next month).
+        let r = app
+            .send("POST", "/api/funders", Some(&admin), &json!({"name": "Regione Lombardia FNA", "kind": "regional", "organization_id": other_org.to_string()}))
+            .await;
+        let fna = r.json()["id"].as_str().unwrap().to_string();
+        let mut rules2 = rules.clone();
+        rules2["name"] = json!("Fondo non autosufficienza");
+        rules2["valid_to"] = json!("2030-12");
+        rules2["copay_bands"] = json!([]);
+        let r = app
+            .send(
+                "POST",
+                "/api/programmes",
+                Some(&admin),
+                &json!({"funder_id": fna, "rules": rules2, "amount_per_beneficiary": 50000}),
+            )
+            .await;
+        let fna_programme = r.json()["id"].as_str().unwrap().to_string();
+        let next = {
+            let d = time::OffsetDateTime::now_utc().date();
+            let (y, m) = if d.month() == time::Month::December {
+                (d.year() + 1, 1)
+            } else {
+                (d.year(), d.month() as u8 + 1)
+            };
+            format!("{y}-{m:02}")
+        };
+        let r = app
+            .send("POST", &format!("/api/people/{rossi}/allocations"), Some(&cm_t),
+                  &json!({"programme_id": fna_programme, "amount": 50000, "decision_reference": "DGR 2026/7", "expires": next}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let fna_allocation = r.json()["id"].as_str().unwrap().to_string();
+        let twice = json!({"allocation_id": fna_allocation, "amount": 10000, "category": "A1.1", "month": "2026-03"});
+        let r = send_key(&app, "/api/budget/bookings", &cm_t, Some("b-fna"), &twice).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let d = app
+            .get_auth("/api/budget/dashboard?within_days=100", &admin)
+            .await;
+        assert_eq!(d.status, StatusCode::OK, "{}", d.text());
+        let dash = d.json();
+        assert_eq!(
+            (dash["spent"].as_i64(), dash["held"].as_i64()),
+            (Some(20000), Some(10000)),
+            "{dash}"
+        );
+        assert_eq!(
+            dash["double_funding"].as_array().unwrap().len(),
+            1,
+            "{dash}"
+        );
+        assert_eq!(
+            (
+                dash["double_funding"][0]["category"].as_str(),
+                dash["double_funding"][0]["amount"].as_i64()
+            ),
+            (Some("A1.1"), Some(30000))
+        );
+        assert!(
+            dash["expiring_unused"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["allocation_id"] == fna_allocation.as_str()),
+            "{dash}"
+        );
+        assert!(
+            !d.text().contains(&rossi.to_string()),
+            "the dashboard names a person"
+        );
+        let soon = app
+            .get_auth("/api/budget/dashboard?within_days=0", &admin)
+            .await
+            .json();
+        assert!(
+            !soon["expiring_unused"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["allocation_id"] == fna_allocation.as_str())
+        );
+        app.get_auth("/api/budget/dashboard?within_days=-1", &admin)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        assert_eq!(
+            app.get_auth("/api/budget/dashboard", &auditor).await.status,
+            StatusCode::OK
+        );
+        for t in [&rossi_t, &cm_t, &stranger] {
+            app.get_auth("/api/budget/dashboard", t)
+                .await
+                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        }
+        // The regional fund's own admins see their funder only, and its CSV statement.
+        let theirs = app
+            .get_auth("/api/budget/dashboard", &other_provider)
+            .await
+            .json();
+        assert_eq!(theirs["funders"].as_array().unwrap().len(), 1, "{theirs}");
+        assert_eq!(
+            (theirs["held"].as_i64(), theirs["spent"].as_i64()),
+            (Some(10000), Some(0))
+        );
+        let csv = app
+            .get_auth(
+                &format!("/api/funders/{fna}/statement.csv"),
+                &other_provider,
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(
+            csv.text()
+                .starts_with("funder,programme,category,month,bookings,held_eur,spent_eur"),
+            "{}",
+            csv.text()
+        );
+        assert!(
+            csv.text()
+                .contains("Fondo non autosufficienza,A1.1,2026-03,1,100.00,0.00"),
+            "{}",
+            csv.text()
+        );
+        app.get_auth(
+            &format!("/api/funders/{funder}/statement.csv"),
+            &other_provider,
+        )
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+
         // The person ends the consent: the case manager loses access at once.
         let r = app
             .send(

@@ -16,7 +16,7 @@ fn month(s: &str) -> YearMonth {
 
 async fn allocation(store: &Store, amount: i64) -> AllocationId {
     let funder = store
-        .create_funder("Comune di Milano", FunderKind::Municipal)
+        .create_funder("Comune di Milano", FunderKind::Municipal, None)
         .await
         .unwrap();
     let rules = ProgrammeRules {

@@ -1,0 +1,232 @@
+//! Expenditure control: totals of the spending by funder, programme, category and month, and
+//! the alerts a municipality needs: the same need paid twice by two programmes, money about to
+//! expire unused. Pure functions of facts the store reads.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use time::Date;
+
+use super::programme::YearMonth;
+use crate::ids::{AllocationId, BookingId, FunderId, ProgrammeId, UserId};
+use crate::money::Cents;
+
+/// One booking as the control sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpendFact {
+    pub booking: BookingId,
+    pub allocation: AllocationId,
+    pub programme: ProgrammeId,
+    pub funder: FunderId,
+    pub person: UserId,
+    pub category: String,
+    pub month: YearMonth,
+    pub held: Cents,
+    pub spent: Cents,
+}
+
+/// One allocation as the control sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllocationFact {
+    pub allocation: AllocationId,
+    pub programme: ProgrammeId,
+    pub funder: FunderId,
+    pub available: Cents,
+    pub expires: YearMonth,
+}
+
+/// Spending of one programme on one category in one month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TotalRow {
+    pub funder: FunderId,
+    pub programme: ProgrammeId,
+    pub category: String,
+    pub month: YearMonth,
+    pub held: Cents,
+    pub spent: Cents,
+    pub bookings: u32,
+}
+
+/// Totals by funder, programme, category and month, in that order.
+pub fn totals(facts: &[SpendFact]) -> Vec<TotalRow> {
+    type Key = (FunderId, ProgrammeId, String, YearMonth);
+    let mut m: BTreeMap<Key, (i64, i64, u32)> = BTreeMap::new();
+    for f in facts {
+        let e = m
+            .entry((f.funder, f.programme, f.category.clone(), f.month))
+            .or_default();
+        e.0 += f.held.0;
+        e.1 += f.spent.0;
+        e.2 += 1;
+    }
+    m.into_iter()
+        .map(
+            |((funder, programme, category, month), (h, s, n))| TotalRow {
+                funder,
+                programme,
+                category,
+                month,
+                held: Cents(h),
+                spent: Cents(s),
+                bookings: n,
+            },
+        )
+        .collect()
+}
+
+/// Two programmes (or more) paying for the same kind of service for the same person in the
+/// same month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoubleFunding {
+    pub person: UserId,
+    pub category: String,
+    pub month: YearMonth,
+    pub programmes: Vec<ProgrammeId>,
+    pub bookings: Vec<BookingId>,
+    pub amount: Cents,
+}
+
+/// The same need paid twice: bookings with money on them (held or spent) for the same person,
+/// category and month from two or more programmes. A category and its descendants count as
+/// the same need (`A1` and `A1.1`).
+pub fn double_funding(facts: &[SpendFact]) -> Vec<DoubleFunding> {
+    let top = |c: &str| c.split('.').take(2).collect::<Vec<_>>().join(".");
+    let mut groups: BTreeMap<(UserId, String, YearMonth), Vec<&SpendFact>> = BTreeMap::new();
+    for f in facts.iter().filter(|f| f.held.0 + f.spent.0 > 0) {
+        groups
+            .entry((f.person, top(&f.category), f.month))
+            .or_default()
+            .push(f);
+    }
+    groups
+        .into_iter()
+        .filter_map(|((person, category, month), fs)| {
+            let programmes: BTreeSet<ProgrammeId> = fs.iter().map(|f| f.programme).collect();
+            (programmes.len() > 1).then(|| DoubleFunding {
+                person,
+                category,
+                month,
+                programmes: programmes.into_iter().collect(),
+                bookings: fs.iter().map(|f| f.booking).collect(),
+                amount: Cents(fs.iter().map(|f| f.held.0 + f.spent.0).sum()),
+            })
+        })
+        .collect()
+}
+
+/// Money left on an allocation that expires within the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expiring {
+    pub allocation: AllocationId,
+    pub programme: ProgrammeId,
+    pub funder: FunderId,
+    pub available: Cents,
+    pub expires: YearMonth,
+}
+
+/// The last day an allocation expiring in `m` can be spent.
+pub fn last_day(m: YearMonth) -> Date {
+    let next = m.next();
+    let first_next = Date::from_calendar_date(
+        next.year() as i32,
+        time::Month::try_from(next.month()).expect("a valid month"),
+        1,
+    )
+    .expect("a valid date");
+    first_next.previous_day().expect("not the first day ever")
+}
+
+/// Allocations with money left whose last day is within `days` of `today` (and not past).
+pub fn expiring_unused(allocs: &[AllocationFact], today: Date, days: i64) -> Vec<Expiring> {
+    let mut v: Vec<Expiring> = allocs
+        .iter()
+        .filter(|a| a.available.0 > 0)
+        .filter(|a| {
+            let d = (last_day(a.expires) - today).whole_days();
+            (0..=days).contains(&d)
+        })
+        .map(|a| Expiring {
+            allocation: a.allocation,
+            programme: a.programme,
+            funder: a.funder,
+            available: a.available,
+            expires: a.expires,
+        })
+        .collect();
+    v.sort_by_key(|e| (e.expires, std::cmp::Reverse(e.available)));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> YearMonth {
+        YearMonth::parse("m", s).unwrap()
+    }
+
+    #[test]
+    fn the_same_home_care_paid_by_two_programmes_is_flagged() {
+        let (p1, p2, f) = (ProgrammeId::new(), ProgrammeId::new(), FunderId::new());
+        let (anna, bruno) = (UserId::new(), UserId::new());
+        let fact = |prog, person, cat: &str, month: &str, spent: i64| SpendFact {
+            booking: BookingId::new(),
+            allocation: AllocationId::new(),
+            programme: prog,
+            funder: f,
+            person,
+            category: cat.into(),
+            month: m(month),
+            held: Cents(0),
+            spent: Cents(spent),
+        };
+        let facts = vec![
+            fact(p1, anna, "A1.1", "2026-03", 40_000),
+            fact(p2, anna, "A1.1.2", "2026-03", 30_000), // the same home care, another programme
+            fact(p1, anna, "A1.1", "2026-04", 40_000),   // another month: fine
+            fact(p1, bruno, "A1.1", "2026-03", 40_000),
+            fact(p1, bruno, "A1.1", "2026-03", 10_000), // same programme twice: not double funding
+            fact(p2, bruno, "B2", "2026-03", 10_000),   // another need
+            fact(p2, bruno, "A1.1", "2026-03", 0),      // cancelled: no money on it
+        ];
+        let d = double_funding(&facts);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            (d[0].person, d[0].category.as_str(), d[0].amount),
+            (anna, "A1.1", Cents(70_000))
+        );
+        let t = totals(&facts);
+        let p1_a11_march = t
+            .iter()
+            .find(|r| r.programme == p1 && r.category == "A1.1" && r.month == m("2026-03"))
+            .unwrap();
+        assert_eq!(
+            (p1_a11_march.spent, p1_a11_march.bookings),
+            (Cents(90_000), 3)
+        );
+        assert_eq!(t.iter().map(|r| r.spent.0).sum::<i64>(), 170_000);
+    }
+
+    #[test]
+    fn money_about_to_expire_is_flagged() {
+        let a = |expires: &str, available: i64| AllocationFact {
+            allocation: AllocationId::new(),
+            programme: ProgrammeId::new(),
+            funder: FunderId::new(),
+            available: Cents(available),
+            expires: m(expires),
+        };
+        let allocs = vec![
+            a("2026-12", 5_000),
+            a("2027-01", 5_000),
+            a("2026-11", 5_000),
+            a("2026-12", 0),
+        ];
+        let today = time::macros::date!(2026 - 12 - 04);
+        assert_eq!(last_day(m("2026-12")), time::macros::date!(2026 - 12 - 31));
+        assert_eq!(last_day(m("2024-02")), time::macros::date!(2024 - 02 - 29));
+        let e = expiring_unused(&allocs, today, 30);
+        assert_eq!(e.len(), 1, "only December's with money left: {e:?}");
+        assert_eq!(expiring_unused(&allocs, today, 60).len(), 2);
+    }
+}
