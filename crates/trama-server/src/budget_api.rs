@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}/allocations", post(grant_api))
         .route("/people/{id}/budget", get(person_budget_api))
         .route("/people/{id}/budget/funding", post(funding_api))
+        .route("/people/{id}/plans", post(create_plan_api).get(plans_api))
+        .route("/people/{id}/plans/{plan}/funding", post(plan_funding_api))
         .route("/me/budget", get(my_budget_api))
         .route("/budget/bookings", post(book_api))
         .route("/budget/dashboard", get(dashboard_api))
@@ -772,7 +774,7 @@ pub async fn funding_api(
     Path(id): Path<String>,
     req: JsonBody<FundingRequestBody>,
 ) -> ApiResult<Json<FundingView>> {
-    use trama_core::budget::funding::{self, NotUsed, PlanLine, Source};
+    use trama_core::budget::funding::PlanLine;
     let p = viewer.require_for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let facts = state.store.budget_facts(person).await?;
@@ -806,6 +808,24 @@ pub async fn funding_api(
             months,
         });
     }
+    propose(&state, p, &facts, person, lines, req.isee, &req.excluded)
+        .await
+        .map(Json)
+}
+
+/// Runs the funding engine on plan lines against the person's allocations (their balances and
+/// what each already paid per month), audits it, and explains the answer.
+async fn propose(
+    state: &AppState,
+    p: &Principal,
+    facts: &trama_core::budget::access::BudgetFacts,
+    person: UserId,
+    lines: Vec<trama_core::budget::funding::PlanLine>,
+    isee: Option<i64>,
+    excluded_req: &[ExclusionRequest],
+) -> ApiResult<FundingView> {
+    use trama_core::budget::funding::{self, NotUsed, Source};
+    let categories: Vec<String> = lines.iter().map(|l| l.category.clone()).collect();
     let allocations = state.store.allocations_of(person).await?;
     let bookings = state.store.budget_bookings_of(person).await?;
     let sources: Vec<Source> = allocations
@@ -824,7 +844,7 @@ pub async fn funding_api(
         })
         .collect();
     let mut excluded = Vec::new();
-    for (k, e) in req.excluded.iter().enumerate() {
+    for (k, e) in excluded_req.iter().enumerate() {
         let a = AllocationId::parse(&format!("excluded[{k}].allocation_id"), &e.allocation_id)
             .map_err(ApiError::InvalidBody)?;
         let s = allocations.iter().position(|x| x.id == a).ok_or_else(|| {
@@ -838,12 +858,12 @@ pub async fn funding_api(
     let f = funding::fund(&funding::FundingRequest {
         lines,
         sources,
-        isee: req.isee.map(Cents),
+        isee: isee.map(Cents),
         excluded,
     })
     .map_err(ApiError::InvalidBody)?;
-    if access::must_audit(p, &facts) {
-        audit(&state, p, "budget.funding", person, None).await?;
+    if access::must_audit(p, facts) {
+        audit(state, p, "budget.funding", person, None).await?;
     }
     let name = |s: usize| {
         (
@@ -856,7 +876,7 @@ pub async fn funding_api(
         .iter()
         .map(|l| LineFundingView {
             line: l.line,
-            category: req.lines[l.line].category.trim().to_string(),
+            category: categories[l.line].clone(),
             cost: l.cost.0,
             self_pay: l.self_pay.0,
             out_of_pocket: l.out_of_pocket.0,
@@ -897,14 +917,14 @@ pub async fn funding_api(
                 .collect(),
         })
         .collect();
-    Ok(Json(FundingView {
+    Ok(FundingView {
         total_cost: f.total_cost.0,
         public_pays: f.public_pays.0,
         copay: f.copay.0,
         self_pay: f.self_pay.0,
         out_of_pocket: f.out_of_pocket().0,
         lines,
-    }))
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -943,6 +963,14 @@ pub struct DoubleFundingView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct BeyondPlanView {
+    pub category: String,
+    pub month: String,
+    pub planned: i64,
+    pub booked: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ExpiringView {
     pub allocation_id: String,
     pub programme_id: String,
@@ -960,6 +988,8 @@ pub struct DashboardView {
     pub spent: i64,
     pub double_funding: Vec<DoubleFundingView>,
     pub expiring_unused: Vec<ExpiringView>,
+    /// Services booked beyond what the person's current plan foresees (no person named).
+    pub beyond_plan: Vec<BeyondPlanView>,
     /// The window of `expiring_unused`, days.
     pub within_days: i64,
 }
@@ -1035,6 +1065,22 @@ pub async fn dashboard_api(
         .collect();
     let totals = control::totals(&facts);
     let today = OffsetDateTime::now_utc().date();
+    let plans: Vec<_> = state
+        .store
+        .current_plans()
+        .await?
+        .into_iter()
+        .map(|r| (r.person_id, r.plan))
+        .collect();
+    let beyond_plan = control::beyond_plan(&facts, &plans)
+        .into_iter()
+        .map(|b| BeyondPlanView {
+            category: b.category,
+            month: b.month.to_string(),
+            planned: b.planned.0,
+            booked: b.booked.0,
+        })
+        .collect();
     Ok(Json(DashboardView {
         held: totals.iter().map(|t| t.held.0).sum(),
         spent: totals.iter().map(|t| t.spent.0).sum(),
@@ -1086,6 +1132,7 @@ pub async fn dashboard_api(
             })
             .collect(),
         within_days,
+        beyond_plan,
     }))
 }
 
@@ -1157,4 +1204,124 @@ pub async fn funder_statement_api(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    pub id: String,
+    pub person_id: String,
+    pub created_by: String,
+    /// The plan: goals, items (category, description, service_id, provider_organization_id,
+    /// unit_cost, per_month, from, to), review_on, agreement (parties, reference, signed_on).
+    #[schema(value_type = Object)]
+    pub plan: serde_json::Value,
+}
+
+impl From<trama_store::PlanRow> for PlanView {
+    fn from(r: trama_store::PlanRow) -> Self {
+        Self {
+            id: r.id,
+            person_id: r.person_id.to_string(),
+            created_by: r.created_by.to_string(),
+            plan: serde_json::to_value(&r.plan).unwrap_or_default(),
+        }
+    }
+}
+
+/// Records a personal plan (budget di salute): the person, or their case manager with
+/// consent. The newest plan is the current one.
+#[utoipa::path(post, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), request_body = Object, responses((status = 201, body = PlanView), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_plan_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    req: JsonBody<serde_json::Value>,
+) -> ApiResult<(StatusCode, Json<PlanView>)> {
+    let p = viewer.require_for_write(&headers)?;
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let facts = state.store.budget_facts(person).await?;
+    if !access::may(p, &facts, BudgetAction::Book) {
+        return Err(forbidden(
+            "only the person or their case manager (with consent) writes the plan",
+        ));
+    }
+    let plan: trama_core::budget::plan::Plan =
+        serde_json::from_value(body(req)?).map_err(|e| invalid("plan", e.to_string()))?;
+    plan.validate().map_err(ApiError::InvalidBody)?;
+    let row = state.store.create_plan(person, p.user_id, &plan).await?;
+    if access::must_audit(p, &facts) {
+        audit(&state, p, "budget.plan", person, Some(row.id.clone())).await?;
+    }
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// A person's plans, newest (current) first; whoever may read the person's budget. Audited.
+#[utoipa::path(get, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = [PlanView]), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn plans_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<PlanView>>> {
+    let p = viewer.require()?;
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let facts = state.store.budget_facts(person).await?;
+    if access::budget_view(p, &facts) == BudgetView::None {
+        return Err(ApiError::not_found("budget for person", &id));
+    }
+    if access::must_audit(p, &facts) {
+        audit(&state, p, "budget.read", person, Some("plans".into())).await?;
+    }
+    Ok(Json(
+        state
+            .store
+            .plans_of(person)
+            .await?
+            .into_iter()
+            .map(PlanView::from)
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlanFundingRequest {
+    pub isee: Option<i64>,
+    #[serde(default)]
+    pub excluded: Vec<ExclusionRequest>,
+}
+
+/// Funds a stored plan: the engine's proposal for its services, month by month.
+#[utoipa::path(post, path = "/api/people/{id}/plans/{plan}/funding", tag = "budgets", params(("id" = String, Path), ("plan" = String, Path)), request_body = PlanFundingRequest, responses((status = 200, body = FundingView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn plan_funding_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((id, plan_id)): Path<(String, String)>,
+    req: JsonBody<PlanFundingRequest>,
+) -> ApiResult<Json<FundingView>> {
+    let p = viewer.require_for_write(&headers)?;
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let facts = state.store.budget_facts(person).await?;
+    if access::budget_view(p, &facts) == BudgetView::None {
+        return Err(ApiError::not_found("budget for person", &id));
+    }
+    let req = body(req)?;
+    let plan = state
+        .store
+        .plans_of(person)
+        .await?
+        .into_iter()
+        .find(|r| r.id == plan_id)
+        .ok_or_else(|| ApiError::not_found("plan", &plan_id))?;
+    propose(
+        &state,
+        p,
+        &facts,
+        person,
+        plan.plan.funding_lines(),
+        req.isee,
+        &req.excluded,
+    )
+    .await
+    .map(Json)
 }

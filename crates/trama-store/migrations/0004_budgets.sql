@@ -95,3 +95,14 @@ CREATE TABLE budget_followers (
     revoked_at BIGINT,
     PRIMARY KEY (person_id, case_manager_id)
 );
+
+-- Personal plans (budget di salute): the plan as JSON (trama_core::budget::plan::Plan).
+CREATE TABLE budget_plans (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_by TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    review_on TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX budget_plans_person ON budget_plans (person_id, created_at);

@@ -881,3 +881,96 @@ impl crate::Store {
         .collect()
     }
 }
+
+/// A stored personal plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRow {
+    pub id: String,
+    pub person_id: UserId,
+    pub created_by: UserId,
+    pub plan: trama_core::budget::plan::Plan,
+}
+
+impl crate::Store {
+    /// Stores a personal plan; the newest plan of a person is their current one.
+    pub async fn create_plan(
+        &self,
+        person: UserId,
+        created_by: UserId,
+        plan: &trama_core::budget::plan::Plan,
+    ) -> Result<PlanRow> {
+        plan.validate()?;
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO budget_plans (id, person_id, created_by, doc, review_on, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(person.to_string())
+        .bind(created_by.to_string())
+        .bind(json(plan))
+        .bind(plan.review_on.to_string())
+        .bind(to_micros(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Reference {
+                field: "person".into(),
+                reason: "no such person".into(),
+            },
+            e => e.into(),
+        })?;
+        Ok(PlanRow {
+            id,
+            person_id: person,
+            created_by,
+            plan: plan.clone(),
+        })
+    }
+
+    /// A person's plans, newest first.
+    pub async fn plans_of(&self, person: UserId) -> Result<Vec<PlanRow>> {
+        sqlx::query(
+            "SELECT id, person_id, created_by, doc FROM budget_plans WHERE person_id = $1 \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(person.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            let id: String = r.get(0);
+            Ok(PlanRow {
+                person_id: UserId::parse("person_id", &r.get::<String, _>(1))?,
+                created_by: UserId::parse("created_by", &r.get::<String, _>(2))?,
+                plan: parse_json("plan", &id, &r.get::<String, _>(3))?,
+                id,
+            })
+        })
+        .collect()
+    }
+
+    /// The current (newest) plan of every person who has one.
+    pub async fn current_plans(&self) -> Result<Vec<PlanRow>> {
+        let rows = sqlx::query(
+            "SELECT id, person_id, created_by, doc FROM budget_plans ORDER BY person_id, created_at DESC, id DESC",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let mut out: Vec<PlanRow> = Vec::new();
+        for r in &rows {
+            let id: String = r.get(0);
+            let person = UserId::parse("person_id", &r.get::<String, _>(1))?;
+            if out.last().is_some_and(|p| p.person_id == person) {
+                continue;
+            }
+            out.push(PlanRow {
+                person_id: person,
+                created_by: UserId::parse("created_by", &r.get::<String, _>(2))?,
+                plan: parse_json("plan", &id, &r.get::<String, _>(3))?,
+                id,
+            });
+        }
+        Ok(out)
+    }
+}

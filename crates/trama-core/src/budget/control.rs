@@ -157,6 +157,57 @@ pub fn expiring_unused(allocs: &[AllocationFact], today: Date, days: i64) -> Vec
     v
 }
 
+/// Spending beyond a person's plan: more booked (held or spent) for a service in a month than
+/// the plan foresees for it (a booking no service of the plan covers counts against zero).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BeyondPlan {
+    pub person: UserId,
+    pub category: String,
+    pub month: YearMonth,
+    pub planned: Cents,
+    pub booked: Cents,
+}
+
+/// Checks every person's bookings against their current plan (people with no plan are not
+/// checked).
+pub fn beyond_plan(facts: &[SpendFact], plans: &[(UserId, super::plan::Plan)]) -> Vec<BeyondPlan> {
+    let plans: BTreeMap<UserId, &super::plan::Plan> =
+        plans.iter().map(|(p, pl)| (*p, pl)).collect();
+    let mut booked: BTreeMap<(UserId, String, YearMonth), i64> = BTreeMap::new();
+    for f in facts.iter().filter(|f| f.held.0 + f.spent.0 > 0) {
+        let Some(plan) = plans.get(&f.person) else {
+            continue;
+        };
+        // The plan's own category for this booking, if a service of the plan covers it.
+        let category = plan
+            .items
+            .iter()
+            .map(|it| it.category.trim())
+            .find(|c| {
+                f.category == *c
+                    || f.category
+                        .strip_prefix(c)
+                        .is_some_and(|r| r.starts_with('.'))
+            })
+            .unwrap_or(f.category.as_str())
+            .to_string();
+        *booked.entry((f.person, category, f.month)).or_default() += f.held.0 + f.spent.0;
+    }
+    booked
+        .into_iter()
+        .filter_map(|((person, category, month), b)| {
+            let planned = plans[&person].planned(&category, month);
+            (b > planned.0).then_some(BeyondPlan {
+                person,
+                category,
+                month,
+                planned,
+                booked: Cents(b),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +256,63 @@ mod tests {
             (Cents(90_000), 3)
         );
         assert_eq!(t.iter().map(|r| r.spent.0).sum::<i64>(), 170_000);
+    }
+
+    #[test]
+    fn spending_beyond_the_plan_is_flagged() {
+        use crate::budget::plan::{Plan, PlanItem};
+        let anna = UserId::new();
+        let plan = Plan {
+            goals: vec!["casa".into()],
+            items: vec![PlanItem {
+                category: "A1.1".into(),
+                description: "SAD".into(),
+                service_id: None,
+                provider_organization_id: None,
+                unit_cost: Cents(2_500),
+                per_month: 12,
+                from: m("2026-03"),
+                to: m("2026-04"),
+            }],
+            review_on: time::macros::date!(2026 - 06 - 01),
+            agreement: None,
+        };
+        let fact = |cat: &str, month: &str, spent: i64| SpendFact {
+            booking: BookingId::new(),
+            allocation: AllocationId::new(),
+            programme: ProgrammeId::new(),
+            funder: FunderId::new(),
+            person: anna,
+            category: cat.into(),
+            month: m(month),
+            held: Cents(0),
+            spent: Cents(spent),
+        };
+        let facts = vec![
+            fact("A1.1", "2026-03", 20_000),
+            fact("A1.1.2", "2026-03", 10_000), // with the first: 300.00 of 300.00 planned
+            fact("A1.1", "2026-04", 30_001),   // one cent beyond
+            fact("B2", "2026-03", 5_000),      // not in the plan
+            SpendFact {
+                person: UserId::new(),
+                ..fact("A1.1", "2026-03", 99_999)
+            }, // no plan
+        ];
+        let b = beyond_plan(&facts, &[(anna, plan)]);
+        assert_eq!(
+            b.iter()
+                .map(|x| (
+                    x.category.as_str(),
+                    x.month.to_string(),
+                    x.planned.0,
+                    x.booked.0
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                ("A1.1", "2026-04".to_string(), 30_000, 30_001),
+                ("B2", "2026-03".to_string(), 0, 5_000)
+            ]
+        );
     }
 
     #[test]

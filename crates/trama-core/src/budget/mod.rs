@@ -2,6 +2,7 @@
 //!
 //! - `programme`: funders, programmes and their rules (eligible categories, validity, monthly
 //!   caps, co-payment by ISEE band, whether they combine with other programmes), allocations.
+//! - `plan`: personal plans (goals, services, review date, agreement).
 //! - `funding`: the rule engine that funds a personal plan from a person's allocations at the
 //!   least cost to the person, explaining where each euro comes from.
 //! - `book`: the book of account (grant, hold, spend, release as balanced postings).
@@ -14,6 +15,7 @@ pub mod book;
 pub mod control;
 pub mod events;
 pub mod funding;
+pub mod plan;
 pub mod programme;
 
 pub use book::{Account, AllocationBalance, Book, BudgetError, Movement, Posting, Transaction};

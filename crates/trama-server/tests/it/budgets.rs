@@ -221,6 +221,54 @@ both!(
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
 
+        // A personal plan, written by the case manager with the family, funded from it.
+        let plan = json!({
+            "goals": ["Restare a casa in sicurezza dopo la caduta"],
+            "items": [{"category": "A1.1", "description": "Assistenza domiciliare", "unit_cost": 2500,
+                       "per_month": 10, "from": "2026-03", "to": "2026-04"}],
+            "review_on": "2026-06-01",
+            "agreement": {"parties": ["Mario Rossi", "Anna Rossi (figlia)", "Municipio 6"],
+                          "reference": "PAI 2026/311", "signed_on": "2026-02-20"}
+        });
+        let plans = format!("/api/people/{rossi}/plans");
+        app.send("POST", &plans, Some(&provider), &plan)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        let mut bad_plan = plan.clone();
+        bad_plan["goals"] = json!([]);
+        app.send("POST", &plans, Some(&cm_t), &bad_plan)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        let r = app.send("POST", &plans, Some(&cm_t), &plan).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let plan_id = r.json()["id"].as_str().unwrap().to_string();
+        let listed = app.get_auth(&plans, &rossi_t).await.json();
+        assert_eq!(
+            listed[0]["plan"]["agreement"]["reference"], "PAI 2026/311",
+            "{listed}"
+        );
+        app.get_auth(&plans, &stranger)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        let f = app
+            .send(
+                "POST",
+                &format!("{plans}/{plan_id}/funding"),
+                Some(&cm_t),
+                &json!({}),
+            )
+            .await
+            .json();
+        assert_eq!(
+            (
+                f["total_cost"].as_i64(),
+                f["public_pays"].as_i64(),
+                f["out_of_pocket"].as_i64()
+            ),
+            (Some(50000), Some(40000), Some(10000)),
+            "{f}"
+        );
+
         // Reads: the person, the case manager (audited), the auditor (read-only, audited);
         // another case manager, a provider, a stranger: 404.
         let mine = app.get_auth("/api/me/budget", &rossi_t).await;
@@ -264,8 +312,8 @@ both!(
             .filter(|a| a["action"] == "budget.funding")
             .count();
         assert_eq!(
-            fundings, 2,
-            "the case manager's two funding proposals: {activity}"
+            fundings, 3,
+            "the case manager's three funding proposals: {activity}"
         );
 
         // Bookings: an Idempotency-Key is required; a retry answers the same booking.
@@ -429,6 +477,12 @@ both!(
             .await;
         assert_eq!(d.status, StatusCode::OK, "{}", d.text());
         let dash = d.json();
+        // The plan foresees 250.00 of home care in March; 300.00 is booked.
+        assert_eq!(
+            dash["beyond_plan"],
+            json!([{"category": "A1.1", "month": "2026-03", "planned": 25000, "booked": 30000}]),
+            "{dash}"
+        );
         assert_eq!(
             (dash["spent"].as_i64(), dash["held"].as_i64()),
             (Some(20000), Some(10000)),
