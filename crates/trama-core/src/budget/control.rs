@@ -183,12 +183,7 @@ pub fn beyond_plan(facts: &[SpendFact], plans: &[(UserId, super::plan::Plan)]) -
             .items
             .iter()
             .map(|it| it.category.trim())
-            .find(|c| {
-                f.category == *c
-                    || f.category
-                        .strip_prefix(c)
-                        .is_some_and(|r| r.starts_with('.'))
-            })
+            .find(|c| super::programme::category_within(&f.category, c))
             .unwrap_or(f.category.as_str())
             .to_string();
         *booked.entry((f.person, category, f.month)).or_default() += f.held.0 + f.spent.0;

@@ -128,10 +128,7 @@ impl Plan {
         Cents(
             self.items
                 .iter()
-                .filter(|it| {
-                    let c = it.category.trim();
-                    category == c || category.strip_prefix(c).is_some_and(|r| r.starts_with('.'))
-                })
+                .filter(|it| super::programme::category_within(category, &it.category))
                 .filter(|it| it.from <= month && month <= it.to)
                 .map(|it| it.unit_cost.0 * it.per_month as i64)
                 .sum(),

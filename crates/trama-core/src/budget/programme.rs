@@ -184,6 +184,23 @@ impl From<BasisPoints> for u16 {
     }
 }
 
+/// Whether taxonomy code `code` is `parent` or one of its descendants: `A1.2` is within `A1`
+/// (dotted sub-entries), and `C1` is within the area `C` (the nomenclature's areas are letters,
+/// their entries the letter and a number); `A12` is not within `A1`.
+pub fn category_within(code: &str, parent: &str) -> bool {
+    let code = code.trim();
+    let parent = parent.trim();
+    if parent.is_empty() {
+        return false;
+    }
+    code == parent
+        || code.strip_prefix(parent).is_some_and(|rest| {
+            rest.starts_with('.')
+                || (parent.chars().all(|ch| ch.is_ascii_alphabetic())
+                    && rest.starts_with(|ch: char| ch.is_ascii_digit()))
+        })
+}
+
 /// One band of the co-payment table: people whose ISEE is at most `isee_max` (cents; `None`:
 /// any ISEE) pay `copay` of the cost the programme covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -257,12 +274,7 @@ impl ProgrammeRules {
 
     /// Whether the programme pays for services of this taxonomy code.
     pub fn covers_category(&self, code: &str) -> bool {
-        self.categories.iter().any(|c| {
-            code == c
-                || code
-                    .strip_prefix(c.as_str())
-                    .is_some_and(|rest| rest.starts_with('.'))
-        })
+        self.categories.iter().any(|c| category_within(code, c))
     }
 
     pub fn covers_month(&self, m: YearMonth) -> bool {
@@ -320,6 +332,12 @@ mod tests {
         assert!(r.covers_category("A1") && r.covers_category("A1.4"));
         assert!(!r.covers_category("A12") && !r.covers_category("C3") && !r.covers_category("B1"));
         assert!(r.covers_category("C3.2.1"));
+        assert!(category_within("C1", "C") && category_within("C12.3", "C"));
+        assert!(
+            !category_within("CA", "C")
+                && !category_within("C", "C1")
+                && !category_within("C1", "")
+        );
         assert_eq!(r.copay_for(Some(Cents(500_000))).get(), 0);
         assert_eq!(r.copay_for(Some(Cents(800_000))).get(), 0);
         assert_eq!(r.copay_for(Some(Cents(800_001))).get(), 2_000);
