@@ -281,6 +281,14 @@ impl Store {
     pub async fn wipe(&self) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for sql in [
+            "DELETE FROM idempotency_keys",
+            "DELETE FROM budget_plans",
+            "DELETE FROM budget_followers",
+            "DELETE FROM budget_postings",
+            "DELETE FROM budget_bookings",
+            "DELETE FROM allocations",
+            "DELETE FROM programmes",
+            "DELETE FROM funders",
             "DELETE FROM register_agents",
             "DELETE FROM register_checkpoints",
             "DELETE FROM register_hashes",

@@ -4,6 +4,7 @@
 mod areas;
 mod config;
 mod demo;
+mod demo_budgets;
 mod demo_community;
 mod demo_register;
 mod hsds_io;
@@ -396,6 +397,7 @@ async fn run(cli: Cli) -> Result<()> {
             eprintln!("{report}");
             let state = AppState::new(store.clone(), cfg.clone(), None)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("{}", demo_budgets::load(&store, seed).await?);
             eprintln!("{}", demo_register::load(&state, seed).await?);
             eprintln!("Demo ready in {:.1} s.", started.elapsed().as_secs_f64());
             if !no_serve {
