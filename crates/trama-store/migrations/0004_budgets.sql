@@ -106,3 +106,7 @@ CREATE TABLE budget_plans (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX budget_plans_person ON budget_plans (person_id, created_at);
+
+-- "Help received" in a person's consolidated view reads contribution events by receiver (the
+-- spends of budgets add two events each, so without it the read grows with the city).
+CREATE INDEX contribution_events_receiver ON contribution_events (receiver_id, action);

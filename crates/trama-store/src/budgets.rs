@@ -325,8 +325,12 @@ impl crate::Store {
         amount: Cents,
         expires: YearMonth,
     ) -> Result<AllocationRow> {
-        if amount.0 <= 0 {
-            return Err(trama_core::FieldError::new("amount", "must be more than zero").into());
+        if amount.0 <= 0 || amount.0 > 1_000_000_000_000 {
+            return Err(trama_core::FieldError::new(
+                "amount",
+                "must be more than zero and at most 10,000,000,000.00",
+            )
+            .into());
         }
         if decision_ref.trim().is_empty() {
             return Err(trama_core::FieldError::new(

@@ -2,6 +2,7 @@
 //! uses it); library crates return their own typed errors.
 
 mod areas;
+mod budget_bench;
 mod config;
 mod demo;
 mod demo_budgets;
@@ -169,6 +170,17 @@ enum Cmd {
         /// Entries in the log verified in memory.
         #[arg(long, default_value_t = 1_000_000)]
         verify: usize,
+    },
+    /// Benchmark care budgets: booking throughput under concurrency, the consolidated view of
+    /// a person with five years of history, the dashboard over a city-scale year
+    /// (docs/PERFORMANCE.md).
+    BenchBudgets {
+        /// Beneficiaries with a year of monthly bookings each (the city-sized table).
+        #[arg(long, default_value_t = 2_000)]
+        people: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        concurrent: usize,
     },
     /// Write a synthetic Milan-shaped batch instance (JSON) to stdout.
     MatchInstance {
@@ -445,6 +457,10 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let store = open_store(&cfg).await?;
             register_bench::run(&store, appends, batch, verify).await?;
+        }
+        Cmd::BenchBudgets { people, concurrent } => {
+            let store = open_store(&cfg).await?;
+            budget_bench::run(&store, people, concurrent).await?;
         }
         Cmd::Match { .. }
         | Cmd::MatchInstance { .. }

@@ -141,17 +141,31 @@ fn cover_cap(avail: i64, bp: i64) -> i64 {
         // draws on a source that saves the person nothing).
         return 0;
     }
-    ((avail as i128 + 1) * FULL as i128 - 1) as i64 / (FULL - bp)
+    let cap = ((avail as i128 + 1) * FULL as i128 - 1) / (FULL - bp) as i128;
+    cap.min(UNBOUNDED as i128) as i64
 }
 
+/// A capacity that never binds (far above any amount `check` lets in).
+const UNBOUNDED: i64 = i64::MAX / 4;
+
+/// The largest amount of one line-month, or left on an allocation, the engine takes: a
+/// hundred million euros, far beyond any care plan, small enough that no cost overflows.
+pub const MAX_AMOUNT: Cents = Cents(10_000_000_000);
+
 fn check(req: &FundingRequest) -> Result<(), FieldError> {
+    if req.lines.len() > 50 || req.sources.len() > 100 {
+        return Err(FieldError::new(
+            "lines",
+            "at most 50 lines and 100 allocations in one request",
+        ));
+    }
     for (i, l) in req.lines.iter().enumerate() {
         let mut seen = BTreeSet::new();
         for (m, c) in &l.months {
-            if c.0 < 0 {
+            if c.0 < 0 || c.0 > MAX_AMOUNT.0 {
                 return Err(FieldError::new(
                     format!("lines[{i}].months"),
-                    "a cost cannot be negative",
+                    format!("a cost must be between 0 and {MAX_AMOUNT}"),
                 ));
             }
             if !seen.insert(*m) {
@@ -379,7 +393,7 @@ impl<'a> Problem<'a> {
             for (k, m) in self.months.iter().enumerate() {
                 let cap = match source.rules.monthly_cap {
                     Some(c) => cover_cap(c.0 - self.used_in(i, *m), bp),
-                    None => i64::MAX / 4,
+                    None => UNBOUNDED,
                 };
                 g.add(src(i), src_month(i, k), cap, 0);
             }
@@ -395,7 +409,7 @@ impl<'a> Problem<'a> {
             for i in 0..ns {
                 if self.eligible(l, i, m) && !forbidden.contains(&(l, i)) {
                     let c = self.rates[i] as i128 * self.scale + self.rank[i] as i128;
-                    let e = g.add(src_month(i, k), lm_node(j), i64::MAX / 4, c);
+                    let e = g.add(src_month(i, k), lm_node(j), UNBOUNDED, c);
                     share_edges.push((j, i, e));
                 }
             }
