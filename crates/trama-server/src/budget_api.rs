@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/budget", get(my_budget_api))
         .route("/budget/bookings", post(book_api))
         .route("/budget/dashboard", get(dashboard_api))
+        .route("/budget/provider-bookings", get(provider_bookings_api))
         .route("/funders/{id}/statement.csv", get(funder_statement_api))
         .route("/budget/bookings/{id}/delivery", post(deliver_api))
         .route("/budget/bookings/{id}/cancel", post(cancel_api))
@@ -1324,4 +1325,58 @@ pub async fn plan_funding_api(
     )
     .await
     .map(Json)
+}
+
+/// A booking as its provider sees it: what to deliver and for whom, by name; nothing of the
+/// person's budget, funders, ISEE or plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProviderBookingView {
+    pub id: String,
+    pub organization_id: String,
+    pub person_name: String,
+    pub category: String,
+    pub month: String,
+    pub amount: i64,
+    pub held: i64,
+    pub spent: i64,
+    pub state: String,
+}
+
+/// The bookings the organisations one administers or operates for are to deliver.
+#[utoipa::path(get, path = "/api/budget/provider-bookings", tag = "budgets", responses((status = 200, body = [ProviderBookingView]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn provider_bookings_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<Vec<ProviderBookingView>>> {
+    let p = viewer.require()?;
+    let orgs: Vec<OrganizationId> = p
+        .grants
+        .iter()
+        .filter_map(|g| g.organization_id)
+        .filter(|o| access::may_deliver(p, *o))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if orgs.is_empty() {
+        return Err(forbidden(
+            "only the admins and operators of a provider see its bookings",
+        ));
+    }
+    let mut out = Vec::new();
+    for o in orgs {
+        for r in state.store.provider_bookings(o).await? {
+            out.push(ProviderBookingView {
+                id: r.booking.id.to_string(),
+                organization_id: o.to_string(),
+                person_name: r.person_name,
+                category: r.booking.category,
+                month: r.booking.month.to_string(),
+                amount: r.booking.amount.0,
+                held: r.booking.held.0,
+                spent: r.booking.spent.0,
+                state: r.booking.state,
+            });
+        }
+    }
+    Ok(Json(out))
 }

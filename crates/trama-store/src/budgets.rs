@@ -978,3 +978,36 @@ impl crate::Store {
         Ok(out)
     }
 }
+
+/// A booking as its provider sees it: what to deliver, when, for whom by name only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderBookingRow {
+    pub booking: BudgetBookingRow,
+    pub person_name: String,
+}
+
+impl crate::Store {
+    /// The bookings an organisation is to deliver, newest month first.
+    pub async fn provider_bookings(
+        &self,
+        provider: OrganizationId,
+    ) -> Result<Vec<ProviderBookingRow>> {
+        sqlx::query(
+            "SELECT b.id, b.allocation_id, b.provider_id, b.service_id, b.category, b.month, \
+             b.amount, b.held, b.spent, b.state, u.display_name FROM budget_bookings b \
+             JOIN allocations a ON a.id = b.allocation_id JOIN users u ON u.id = a.beneficiary_id \
+             WHERE b.provider_id = $1 ORDER BY b.month DESC, b.created_at DESC, b.id LIMIT 1000",
+        )
+        .bind(provider.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ProviderBookingRow {
+                booking: booking_row(r)?,
+                person_name: r.get(10),
+            })
+        })
+        .collect()
+    }
+}

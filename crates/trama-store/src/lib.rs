@@ -19,7 +19,7 @@ mod sql;
 pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
 pub use budgets::{
     AllocationRow, BudgetBookingRow, FunderRow, HelpReceived, Idempotency, NewBudgetBooking,
-    PlanRow, ProgrammeRow,
+    PlanRow, ProgrammeRow, ProviderBookingRow,
 };
 pub use community::{
     AssistedPerson, BookingRow, CampaignCounts, CampaignRow, HubRecord, HubRow, NewCampaign,

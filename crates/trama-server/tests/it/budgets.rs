@@ -350,6 +350,33 @@ both!(
                 .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
         }
 
+        // The provider's list: its bookings with the person's name and nothing of their budget.
+        let list = app
+            .get_auth("/api/budget/provider-bookings", &provider)
+            .await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+        let rows = list.json();
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        assert_eq!(rows[0]["person_name"], "rossi@example.it");
+        for hidden in ["allocation", "isee", "funder", "programme", "available"] {
+            assert!(
+                !list.text().contains(hidden),
+                "the provider sees {hidden}: {}",
+                list.text()
+            );
+        }
+        assert_eq!(
+            app.get_auth("/api/budget/provider-bookings", &other_provider)
+                .await
+                .json(),
+            json!([])
+        );
+        for t in [&rossi_t, &cm_t, &stranger] {
+            app.get_auth("/api/budget/provider-bookings", t)
+                .await
+                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        }
+
         // Delivery: the provider of the booking only; beyond what is held, a conflict.
         let deliver = format!("/api/budget/bookings/{booking}/delivery");
         for t in [&other_provider, &rossi_t, &cm_t, &auditor] {
