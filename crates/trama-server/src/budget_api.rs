@@ -275,6 +275,9 @@ pub struct GrantRequest {
     pub decision_reference: String,
     /// Last month it can be spent in, YYYY-MM.
     pub expires: String,
+    /// The code of the Municipio whose services decided it (its spending is counted there);
+    /// must be an area of kind `municipio` the territory knows.
+    pub area_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -294,6 +297,7 @@ pub struct AllocationView {
     pub categories: Vec<String>,
     pub monthly_cap: Option<i64>,
     pub combinable: bool,
+    pub area_code: Option<String>,
 }
 
 impl From<AllocationRow> for AllocationView {
@@ -313,6 +317,7 @@ impl From<AllocationRow> for AllocationView {
             categories: a.rules.categories,
             monthly_cap: a.rules.monthly_cap.map(|c| c.0),
             combinable: a.rules.combinable,
+            area_code: a.area_code,
         }
     }
 }
@@ -339,6 +344,19 @@ pub async fn grant_api(
     let programme =
         ProgrammeId::parse("programme_id", &req.programme_id).map_err(ApiError::InvalidBody)?;
     let expires = YearMonth::parse("expires", &req.expires).map_err(ApiError::InvalidBody)?;
+    let area = match req.area_code.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(code) => {
+            let known = state.store.areas("municipio").await?;
+            if !known.iter().any(|a| a.code == code) {
+                return Err(ApiError::InvalidReference(FieldError::new(
+                    "area_code",
+                    format!("no Municipio with code {code:?}"),
+                )));
+            }
+            Some(code.to_string())
+        }
+    };
     let a = state
         .store
         .grant_allocation(
@@ -347,6 +365,7 @@ pub async fn grant_api(
             &req.decision_reference,
             Cents(req.amount),
             expires,
+            area.as_deref(),
         )
         .await?;
     audit(&state, p, "budget.grant", person, Some(a.id.to_string())).await?;
@@ -612,6 +631,23 @@ pub async fn deliver_api(
     let p = viewer.require_for_write(&headers)?;
     let key = idempotency_key(&headers)?;
     let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let req = body(req)?;
+    deliver(&state, p, booking, Cents(req.amount), &key)
+        .await
+        .map(Json)
+}
+
+/// Marks `amount` of a booking delivered, for its provider's admins and operators (the API
+/// and the provider's page). A bill beyond what the booking holds is refused (409), nothing
+/// moves, and the bill is kept as a billing exception on the funder's dashboard.
+pub async fn deliver(
+    state: &AppState,
+    p: &Principal,
+    booking: BookingId,
+    amount: Cents,
+    key: &str,
+) -> ApiResult<BookingView> {
+    let id = booking.to_string();
     let b = state
         .store
         .budget_booking(booking)
@@ -624,22 +660,39 @@ pub async fn deliver_api(
     if !provider.is_some_and(|o| access::may_deliver(p, o)) {
         return Err(ApiError::not_found("booking", &id));
     }
-    let req = body(req)?;
     let actor = p.user_id.to_string();
-    let request = format!("deliver {booking} {}", req.amount);
-    let b = state
+    let request = format!("deliver {booking} {amount}");
+    let res = state
         .store
         .deliver_booking(
             booking,
-            Cents(req.amount),
+            amount,
             Some(Idempotency {
                 actor: &actor,
-                key: &key,
+                key,
                 request: &request,
             }),
         )
-        .await?;
-    Ok(Json(b.into()))
+        .await;
+    match res {
+        Ok(b) => Ok(b.into()),
+        Err(trama_store::StoreError::Conflict { field, reason }) if field == "amount" => {
+            match state
+                .store
+                .record_billing_exception(booking, amount, p.user_id)
+                .await?
+            {
+                Some(held) => Err(ApiError::Conflict(FieldError::new(
+                    "amount",
+                    format!(
+                        "the booking holds {held}, {amount} billed: nothing was paid; the bill beyond the booking is recorded for the funder's control"
+                    ),
+                ))),
+                None => Err(ApiError::Conflict(FieldError::new(field, reason))),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Cancels a booking: what it still holds goes back to the allocation. The person, their
@@ -946,6 +999,8 @@ pub struct ProgrammeView {
 pub struct TotalView {
     pub funder_id: String,
     pub programme_id: String,
+    /// The Municipio the allocations were decided in (none when not recorded).
+    pub area_code: Option<String>,
     pub category: String,
     pub month: String,
     pub held: i64,
@@ -954,11 +1009,21 @@ pub struct TotalView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct AreaTotalView {
+    pub area_code: Option<String>,
+    /// The area's name, when the territory knows it.
+    pub area_name: Option<String>,
+    pub held: i64,
+    pub spent: i64,
+    pub bookings: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DoubleFundingView {
     pub category: String,
     pub month: String,
     pub programme_ids: Vec<String>,
-    /// The bookings involved, for a case manager or auditor to follow up; no person is named.
+    /// The bookings involved (the person is not named).
     pub booking_ids: Vec<String>,
     pub amount: i64,
 }
@@ -979,18 +1044,38 @@ pub struct ExpiringView {
     pub expires: String,
 }
 
+/// A delivery billed beyond what was booked: refused, nothing paid, kept for control.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BilledBeyondView {
+    pub booking_id: String,
+    pub programme_id: String,
+    pub provider_id: Option<String>,
+    pub category: String,
+    pub month: String,
+    /// What the booking held when the bill came.
+    pub held: i64,
+    pub billed: i64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DashboardView {
+    /// The period, months `from..=to`.
+    pub from: String,
+    pub to: String,
     pub funders: Vec<FunderView>,
     pub programmes: Vec<ProgrammeView>,
-    /// Spending by funder, programme, category and month (cents).
+    /// Spending by funder, programme, area, category and month (cents).
     pub totals: Vec<TotalView>,
+    /// Spending by area (Municipio).
+    pub by_area: Vec<AreaTotalView>,
     pub held: i64,
     pub spent: i64,
     pub double_funding: Vec<DoubleFundingView>,
     pub expiring_unused: Vec<ExpiringView>,
     /// Services booked beyond what the person's current plan foresees (no person named).
     pub beyond_plan: Vec<BeyondPlanView>,
+    /// Deliveries billed beyond what was booked (refused; kept for control).
+    pub billed_beyond: Vec<BilledBeyondView>,
     /// The window of `expiring_unused`, days.
     pub within_days: i64,
 }
@@ -998,11 +1083,13 @@ pub struct DashboardView {
 #[derive(Debug, Deserialize)]
 pub struct DashboardQuery {
     pub within_days: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// The funders `p` may see the reports of: all for the territory admin and auditors, else
 /// those whose organisation `p` administers.
-async fn visible_funders(
+pub async fn visible_funders(
     state: &AppState,
     p: &Principal,
 ) -> ApiResult<Vec<trama_store::FunderRow>> {
@@ -1019,30 +1106,33 @@ async fn visible_funders(
     Ok(mine)
 }
 
-/// Expenditure control: spending by funder, programme, category and month, and alerts (the
-/// same need paid by two programmes, money expiring unused within `within_days`, default 30).
-/// Aggregates only: no person is named.
-#[utoipa::path(get, path = "/api/budget/dashboard", tag = "budgets", params(("within_days" = Option<i64>, Query)), responses((status = 200, body = DashboardView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
-pub async fn dashboard_api(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
-) -> ApiResult<Json<DashboardView>> {
-    use trama_core::budget::control;
-    let p = viewer.require()?;
-    let within_days = match q.within_days.as_deref() {
-        None => 30,
-        Some(s) => s
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|d| (0..=3650).contains(d))
-            .ok_or_else(|| {
-                ApiError::InvalidParameter(FieldError::new("within_days", "0 to 3650 days"))
-            })?,
+/// The period of a report: `from` and `to` as YYYY-MM, each optional (all months when
+/// absent).
+pub fn report_period(from: Option<&str>, to: Option<&str>) -> ApiResult<(YearMonth, YearMonth)> {
+    let month = |field: &str, v: Option<&str>, default: &str| match v.map(str::trim) {
+        None | Some("") => Ok(YearMonth::parse(field, default).expect("a valid month")),
+        Some(s) => YearMonth::parse(field, s).map_err(ApiError::InvalidParameter),
     };
-    let funders = visible_funders(&state, p).await?;
-    let ids: std::collections::BTreeSet<FunderId> = funders.iter().map(|f| f.id).collect();
+    let (from, to) = (month("from", from, "2000-01")?, month("to", to, "2200-12")?);
+    if from > to {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "from",
+            "the period starts after it ends",
+        )));
+    }
+    Ok((from, to))
+}
+
+/// The dashboard for `p` (the API and the funder's page).
+pub async fn dashboard(
+    state: &AppState,
+    p: &Principal,
+    from: YearMonth,
+    to: YearMonth,
+    within_days: i64,
+) -> ApiResult<DashboardView> {
+    let funders = visible_funders(state, p).await?;
+    let ids: Vec<FunderId> = funders.iter().map(|f| f.id).collect();
     let programmes: Vec<_> = state
         .store
         .programmes()
@@ -1050,46 +1140,42 @@ pub async fn dashboard_api(
         .into_iter()
         .filter(|pr| ids.contains(&pr.funder_id))
         .collect();
-    let facts: Vec<_> = state
-        .store
-        .spend_facts()
-        .await?
-        .into_iter()
-        .filter(|f| ids.contains(&f.funder))
-        .collect();
-    let allocs: Vec<_> = state
-        .store
-        .allocation_facts()
-        .await?
-        .into_iter()
-        .filter(|a| ids.contains(&a.funder))
-        .collect();
-    let totals = control::totals(&facts);
     let today = OffsetDateTime::now_utc().date();
-    let plans: Vec<_> = state
+    let d = state
         .store
-        .current_plans()
+        .budget_dashboard(&ids, from, to, today, within_days)
+        .await?;
+    let names: std::collections::HashMap<String, String> = state
+        .store
+        .areas("municipio")
         .await?
         .into_iter()
-        .map(|r| (r.person_id, r.plan))
+        .map(|a| (a.code, a.name))
         .collect();
-    let beyond_plan = control::beyond_plan(&facts, &plans)
-        .into_iter()
-        .map(|b| BeyondPlanView {
-            category: b.category,
-            month: b.month.to_string(),
-            planned: b.planned.0,
-            booked: b.booked.0,
-        })
-        .collect();
-    Ok(Json(DashboardView {
-        held: totals.iter().map(|t| t.held.0).sum(),
-        spent: totals.iter().map(|t| t.spent.0).sum(),
-        totals: totals
+    let total = d.total();
+    Ok(DashboardView {
+        from: from.to_string(),
+        to: to.to_string(),
+        held: total.held.0,
+        spent: total.spent.0,
+        by_area: d
+            .sum_by(|t| t.area.clone())
+            .into_iter()
+            .map(|(area, s)| AreaTotalView {
+                area_name: area.as_ref().and_then(|a| names.get(a).cloned()),
+                area_code: area,
+                held: s.held.0,
+                spent: s.spent.0,
+                bookings: s.bookings,
+            })
+            .collect(),
+        totals: d
+            .totals
             .into_iter()
             .map(|t| TotalView {
                 funder_id: t.funder.to_string(),
                 programme_id: t.programme.to_string(),
+                area_code: t.area,
                 category: t.category,
                 month: t.month.to_string(),
                 held: t.held.0,
@@ -1097,7 +1183,8 @@ pub async fn dashboard_api(
                 bookings: t.bookings,
             })
             .collect(),
-        double_funding: control::double_funding(&facts)
+        double_funding: d
+            .double_funding
             .into_iter()
             .map(|d| DoubleFundingView {
                 category: d.category,
@@ -1107,13 +1194,37 @@ pub async fn dashboard_api(
                 amount: d.amount.0,
             })
             .collect(),
-        expiring_unused: control::expiring_unused(&allocs, today, within_days)
+        expiring_unused: d
+            .expiring_unused
             .into_iter()
             .map(|e| ExpiringView {
                 allocation_id: e.allocation.to_string(),
                 programme_id: e.programme.to_string(),
                 available: e.available.0,
                 expires: e.expires.to_string(),
+            })
+            .collect(),
+        beyond_plan: d
+            .beyond_plan
+            .into_iter()
+            .map(|b| BeyondPlanView {
+                category: b.category,
+                month: b.month.to_string(),
+                planned: b.planned.0,
+                booked: b.booked.0,
+            })
+            .collect(),
+        billed_beyond: d
+            .billed_beyond
+            .into_iter()
+            .map(|b| BilledBeyondView {
+                booking_id: b.booking.to_string(),
+                programme_id: b.programme.to_string(),
+                provider_id: b.provider,
+                category: b.category,
+                month: b.month.to_string(),
+                held: b.held.0,
+                billed: b.billed.0,
             })
             .collect(),
         funders: funders
@@ -1133,21 +1244,55 @@ pub async fn dashboard_api(
             })
             .collect(),
         within_days,
-        beyond_plan,
-    }))
+    })
 }
 
-/// A funder's statement as CSV: one row per programme, category and month, with the bookings
-/// counted and the euros held and spent. Aggregates only.
-#[utoipa::path(get, path = "/api/funders/{id}/statement.csv", tag = "budgets", params(("id" = String, Path)), responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+/// Parses `within_days` (0 to 3650, default 30).
+pub fn within_days(v: Option<&str>) -> ApiResult<i64> {
+    match v {
+        None => Ok(30),
+        Some(s) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (0..=3650).contains(d))
+            .ok_or_else(|| {
+                ApiError::InvalidParameter(FieldError::new("within_days", "0 to 3650 days"))
+            }),
+    }
+}
+
+/// Expenditure control: spending by funder, programme, area, category and month over a
+/// period (`from`/`to`, YYYY-MM; every month when absent), and alerts: the same need paid by
+/// two programmes, money expiring unused within `within_days` (default 30), bookings beyond
+/// the person's plan, deliveries billed beyond what was booked. Aggregates only: no person is
+/// named.
+#[utoipa::path(get, path = "/api/budget/dashboard", tag = "budgets", params(("within_days" = Option<i64>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = DashboardView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn dashboard_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
+) -> ApiResult<Json<DashboardView>> {
+    let p = viewer.require()?;
+    let days = within_days(q.within_days.as_deref())?;
+    let (from, to) = report_period(q.from.as_deref(), q.to.as_deref())?;
+    dashboard(&state, p, from, to, days).await.map(Json)
+}
+
+/// A funder's statement as CSV: one row per programme, area, category and month over a period
+/// (`from`/`to`; every month when absent), with the bookings counted and the euros held and
+/// spent. Aggregates only.
+#[utoipa::path(get, path = "/api/funders/{id}/statement.csv", tag = "budgets", params(("id" = String, Path), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn funder_statement_api(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let p = viewer.require()?;
     let funder = FunderId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let (from, to) = report_period(q.from.as_deref(), q.to.as_deref())?;
     let visible = visible_funders(&state, p).await.unwrap_or_default();
     let Some(f) = visible.into_iter().find(|f| f.id == funder) else {
         return Err(ApiError::not_found("funder", &id));
@@ -1159,13 +1304,7 @@ pub async fn funder_statement_api(
         .into_iter()
         .map(|pr| (pr.id, pr.name))
         .collect();
-    let facts: Vec<_> = state
-        .store
-        .spend_facts()
-        .await?
-        .into_iter()
-        .filter(|x| x.funder == funder)
-        .collect();
+    let totals = state.store.budget_totals(&[funder], from, to).await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| {
         tracing::error!(error = %e, "csv");
@@ -1174,6 +1313,7 @@ pub async fn funder_statement_api(
     w.write_record([
         "funder",
         "programme",
+        "area",
         "category",
         "month",
         "bookings",
@@ -1181,10 +1321,11 @@ pub async fn funder_statement_api(
         "spent_eur",
     ])
     .map_err(io)?;
-    for t in trama_core::budget::control::totals(&facts) {
+    for t in totals {
         w.write_record([
             f.name.clone(),
             names.get(&t.programme).cloned().unwrap_or_default(),
+            t.area.unwrap_or_default(),
             t.category,
             t.month.to_string(),
             t.bookings.to_string(),

@@ -36,6 +36,8 @@ pub struct AllocationRow {
     pub held: Cents,
     pub spent: Cents,
     pub expires: YearMonth,
+    /// The Municipio whose services decided it (its spending is counted there).
+    pub area_code: Option<String>,
 }
 
 /// A booking paid from an allocation.
@@ -75,7 +77,7 @@ pub struct Idempotency<'a> {
 }
 
 const ALLOCATION_SELECT: &str = "SELECT a.id, a.programme_id, p.name, f.name, f.kind, p.rules, \
-     a.beneficiary_id, a.decision_ref, a.granted, a.available, a.held, a.spent, a.expires \
+     a.beneficiary_id, a.decision_ref, a.granted, a.available, a.held, a.spent, a.expires, a.area_code \
      FROM allocations a JOIN programmes p ON p.id = a.programme_id JOIN funders f ON f.id = p.funder_id";
 
 fn allocation_row(r: &AnyRow) -> Result<AllocationRow> {
@@ -104,6 +106,7 @@ fn allocation_row(r: &AnyRow) -> Result<AllocationRow> {
         spent: Cents(r.get(11)),
         expires: YearMonth::parse("expires", &r.get::<String, _>(12))
             .map_err(|e| bad("expires", e))?,
+        area_code: r.get(13),
     })
 }
 
@@ -324,6 +327,7 @@ impl crate::Store {
         decision_ref: &str,
         amount: Cents,
         expires: YearMonth,
+        area_code: Option<&str>,
     ) -> Result<AllocationRow> {
         if amount.0 <= 0 || amount.0 > 1_000_000_000_000 {
             return Err(trama_core::FieldError::new(
@@ -343,8 +347,8 @@ impl crate::Store {
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
         sqlx::query(
-            "INSERT INTO allocations (id, programme_id, beneficiary_id, decision_ref, granted, available, held, spent, expires, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $5, 0, 0, $6, $7)",
+            "INSERT INTO allocations (id, programme_id, beneficiary_id, decision_ref, granted, available, held, spent, expires, created_at, area_code) \
+             VALUES ($1, $2, $3, $4, $5, $5, 0, 0, $6, $7, $8)",
         )
         .bind(id.to_string())
         .bind(programme.to_string())
@@ -353,6 +357,7 @@ impl crate::Store {
         .bind(amount.0)
         .bind(expires.to_string())
         .bind(now)
+        .bind(area_code.map(str::to_string))
         .execute(&mut *tx)
         .await
         .map_err(|e| match e {
@@ -495,7 +500,7 @@ impl crate::Store {
     }
 
     /// The provider delivered: `amount` of what the booking holds becomes a spend. Refused
-    /// beyond what it still holds.
+    /// beyond what it still holds (see [`Store::record_billing_exception`]).
     pub async fn deliver_booking(
         &self,
         id: BookingId,
@@ -506,6 +511,35 @@ impl crate::Store {
             return Err(trama_core::FieldError::new("amount", "must be more than zero").into());
         }
         self.move_hold(id, Some(amount), "spend", idem).await
+    }
+
+    /// A provider billed `billed` for a booking that holds less: the delivery was refused and
+    /// nothing moved; the bill is kept for the funder's control (the same bill twice is one
+    /// exception). Returns what the booking held, or `None` when the bill was not beyond it.
+    pub async fn record_billing_exception(
+        &self,
+        id: BookingId,
+        billed: Cents,
+        billed_by: UserId,
+    ) -> Result<Option<Cents>> {
+        let Some(b) = self.budget_booking(id).await? else {
+            return Ok(None);
+        };
+        if b.state == "cancelled" || billed <= b.held {
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO budget_billing_exceptions (booking_id, billed, held, billed_by, at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (booking_id, billed) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(billed.0)
+        .bind(b.held.0)
+        .bind(billed_by.to_string())
+        .bind(to_micros(OffsetDateTime::now_utc()))
+        .execute(&self.write)
+        .await?;
+        Ok(Some(b.held))
     }
 
     /// Cancels a booking: whatever it still holds goes back to the allocation.
@@ -834,32 +868,6 @@ impl crate::Store {
                 })
             })
             .collect()
-    }
-
-    /// Every booking with the facts expenditure control needs.
-    pub async fn spend_facts(&self) -> Result<Vec<trama_core::budget::control::SpendFact>> {
-        sqlx::query(
-            "SELECT b.id, b.allocation_id, a.programme_id, p.funder_id, a.beneficiary_id, b.category, \
-             b.month, b.held, b.spent FROM budget_bookings b JOIN allocations a ON a.id = b.allocation_id \
-             JOIN programmes p ON p.id = a.programme_id ORDER BY b.month, b.id",
-        )
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(trama_core::budget::control::SpendFact {
-                booking: BookingId::parse("id", &r.get::<String, _>(0))?,
-                allocation: AllocationId::parse("allocation_id", &r.get::<String, _>(1))?,
-                programme: ProgrammeId::parse("programme_id", &r.get::<String, _>(2))?,
-                funder: FunderId::parse("funder_id", &r.get::<String, _>(3))?,
-                person: UserId::parse("beneficiary_id", &r.get::<String, _>(4))?,
-                category: r.get(5),
-                month: YearMonth::parse("month", &r.get::<String, _>(6))?,
-                held: Cents(r.get(7)),
-                spent: Cents(r.get(8)),
-            })
-        })
-        .collect()
     }
 
     /// Every allocation with what is left and when it expires.

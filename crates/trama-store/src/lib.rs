@@ -7,6 +7,7 @@
 
 mod accounts;
 mod areas;
+mod budget_control;
 mod budgets;
 mod community;
 mod directory;
@@ -285,6 +286,7 @@ impl Store {
             "DELETE FROM budget_plans",
             "DELETE FROM budget_followers",
             "DELETE FROM budget_postings",
+            "DELETE FROM budget_billing_exceptions",
             "DELETE FROM budget_bookings",
             "DELETE FROM allocations",
             "DELETE FROM programmes",

@@ -110,6 +110,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         .into_iter()
         .find(|g| g.role == Role::OrganizationAdmin)
         .and_then(|g| g.organization_id);
+    let provider_user = demo_user(store, "fornitore@demo.trama.it").await?;
     let case_manager = demo_user(store, "casemanager@demo.trama.it").await?;
     let municipality_org = store
         .grants(case_manager)
@@ -251,11 +252,34 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
     store
         .follow_person(rossi, case_manager, "Prot. 2026/4411")
         .await?;
-    let grant = |p: ProgrammeId, person: UserId, amount: i64, decision: String, expires: &str| {
+    // The Municipio whose services decided an allocation, when the territory has Municipi.
+    let municipi: Vec<String> = store
+        .areas("municipio")
+        .await?
+        .into_iter()
+        .map(|a| a.code)
+        .collect();
+    let area = |n: usize| -> Option<String> {
+        (!municipi.is_empty()).then(|| municipi[n % municipi.len()].clone())
+    };
+    let rossi_area = municipi.iter().find(|c| c.as_str() == "6").cloned();
+    let grant = |p: ProgrammeId,
+                 person: UserId,
+                 amount: i64,
+                 decision: String,
+                 expires: &str,
+                 area: Option<String>| {
         let expires = month(expires);
         async move {
             store
-                .grant_allocation(p, person, &decision, Cents(amount), expires)
+                .grant_allocation(
+                    p,
+                    person,
+                    &decision,
+                    Cents(amount),
+                    expires,
+                    area.as_deref(),
+                )
                 .await
         }
     };
@@ -265,6 +289,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         360_000,
         "Det. Municipio 6 n. 118/2026".into(),
         "2026-12",
+        rossi_area.clone(),
     )
     .await?;
     grant(
@@ -273,6 +298,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         240_000,
         "DGR Lombardia XII/1669, dom. 2026/311".into(),
         "2026-12",
+        rossi_area.clone(),
     )
     .await?;
     grant(
@@ -281,6 +307,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         100_000,
         "Piano welfare 2026, figlia Anna Rossi".into(),
         "2026-12",
+        rossi_area.clone(),
     )
     .await?;
     store
@@ -378,6 +405,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
             total,
             format!("Decreto demo {}/2026", 200 + i),
             "2026-12",
+            area(i),
         )
         .await?;
         for m in year() {
@@ -396,6 +424,13 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
                 )
                 .await;
             let Ok(b) = b else { break };
+            // The cooperative bills one open month for more than was booked: refused, and
+            // kept for the dashboard's control.
+            if i == 1 && m == month("2026-11") {
+                store
+                    .record_billing_exception(b.id, Cents(amount * 6 / 5), provider_user)
+                    .await?;
+            }
             // Most months are delivered in full; a few less (a missed visit); November is
             // still open.
             if m != month("2026-11") {
@@ -414,7 +449,15 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         // The first beneficiary's home care in October is also booked from the regional
         // fund: the same need paid twice, for the dashboard to flag.
         if i == 0 {
-            let twice = grant(fna, who, 240_000, "DGR demo 2026/9".into(), "2026-12").await?;
+            let twice = grant(
+                fna,
+                who,
+                240_000,
+                "DGR demo 2026/9".into(),
+                "2026-12",
+                area(i),
+            )
+            .await?;
             let b = store
                 .hold_booking(
                     &NewBudgetBooking {

@@ -23,6 +23,8 @@ pub struct SpendFact {
     pub month: YearMonth,
     pub held: Cents,
     pub spent: Cents,
+    /// The Municipio the allocation's spending is counted in.
+    pub area: Option<String>,
 }
 
 /// One allocation as the control sees it.
@@ -40,6 +42,7 @@ pub struct AllocationFact {
 pub struct TotalRow {
     pub funder: FunderId,
     pub programme: ProgrammeId,
+    pub area: Option<String>,
     pub category: String,
     pub month: YearMonth,
     pub held: Cents,
@@ -47,13 +50,19 @@ pub struct TotalRow {
     pub bookings: u32,
 }
 
-/// Totals by funder, programme, category and month, in that order.
+/// Totals by funder, programme, area, category and month, in that order.
 pub fn totals(facts: &[SpendFact]) -> Vec<TotalRow> {
-    type Key = (FunderId, ProgrammeId, String, YearMonth);
+    type Key = (FunderId, ProgrammeId, Option<String>, String, YearMonth);
     let mut m: BTreeMap<Key, (i64, i64, u32)> = BTreeMap::new();
     for f in facts {
         let e = m
-            .entry((f.funder, f.programme, f.category.clone(), f.month))
+            .entry((
+                f.funder,
+                f.programme,
+                f.area.clone(),
+                f.category.clone(),
+                f.month,
+            ))
             .or_default();
         e.0 += f.held.0;
         e.1 += f.spent.0;
@@ -61,9 +70,10 @@ pub fn totals(facts: &[SpendFact]) -> Vec<TotalRow> {
     }
     m.into_iter()
         .map(
-            |((funder, programme, category, month), (h, s, n))| TotalRow {
+            |((funder, programme, area, category, month), (h, s, n))| TotalRow {
                 funder,
                 programme,
+                area,
                 category,
                 month,
                 held: Cents(h),
@@ -107,7 +117,12 @@ pub fn double_funding(facts: &[SpendFact]) -> Vec<DoubleFunding> {
                 category,
                 month,
                 programmes: programmes.into_iter().collect(),
-                bookings: fs.iter().map(|f| f.booking).collect(),
+                bookings: fs
+                    .iter()
+                    .map(|f| f.booking)
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
                 amount: Cents(fs.iter().map(|f| f.held.0 + f.spent.0).sum()),
             })
         })
@@ -203,6 +218,68 @@ pub fn beyond_plan(facts: &[SpendFact], plans: &[(UserId, super::plan::Plan)]) -
         .collect()
 }
 
+/// A delivery billed beyond what its booking held: refused, kept for the funder's control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BillingException {
+    pub booking: BookingId,
+    pub funder: FunderId,
+    pub programme: ProgrammeId,
+    /// The provider's organisation (id).
+    pub provider: Option<String>,
+    pub category: String,
+    pub month: YearMonth,
+    pub held: Cents,
+    pub billed: Cents,
+}
+
+/// Money held, spent and the bookings counted, summed over some grouping of [`TotalRow`]s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Sum {
+    pub held: Cents,
+    pub spent: Cents,
+    pub bookings: u64,
+}
+
+/// The spending of a period, as a funder, the municipality or an auditor sees it: aggregates
+/// and alerts, and no person named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dashboard {
+    pub from: YearMonth,
+    pub to: YearMonth,
+    pub totals: Vec<TotalRow>,
+    pub double_funding: Vec<DoubleFunding>,
+    pub expiring_unused: Vec<Expiring>,
+    pub beyond_plan: Vec<BeyondPlan>,
+    pub billed_beyond: Vec<BillingException>,
+}
+
+impl Dashboard {
+    /// The totals summed by a key of their own (by area, programme, month...), in key order.
+    pub fn sum_by<K: Ord>(&self, key: impl Fn(&TotalRow) -> K) -> BTreeMap<K, Sum> {
+        let mut m: BTreeMap<K, Sum> = BTreeMap::new();
+        for t in &self.totals {
+            let e = m.entry(key(t)).or_default();
+            e.held = Cents(e.held.0 + t.held.0);
+            e.spent = Cents(e.spent.0 + t.spent.0);
+            e.bookings += u64::from(t.bookings);
+        }
+        m
+    }
+
+    /// Everything the period held and spent.
+    pub fn total(&self) -> Sum {
+        self.sum_by(|_| ()).remove(&()).unwrap_or_default()
+    }
+
+    /// How many alerts there are, of every kind.
+    pub fn alerts(&self) -> usize {
+        self.double_funding.len()
+            + self.expiring_unused.len()
+            + self.beyond_plan.len()
+            + self.billed_beyond.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +302,7 @@ mod tests {
             month: m(month),
             held: Cents(0),
             spent: Cents(spent),
+            area: None,
         };
         let facts = vec![
             fact(p1, anna, "A1.1", "2026-03", 40_000),
@@ -282,6 +360,7 @@ mod tests {
             month: m(month),
             held: Cents(0),
             spent: Cents(spent),
+            area: None,
         };
         let facts = vec![
             fact("A1.1", "2026-03", 20_000),

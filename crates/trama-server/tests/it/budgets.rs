@@ -141,6 +141,32 @@ both!(
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        // The Municipio an allocation is counted in must be one the territory knows.
+        app.store()
+            .put_areas(&[trama_core::areas::Area {
+                kind: "municipio".into(),
+                code: "6".into(),
+                name: "Municipio 6".into(),
+                parent_code: None,
+                population: None,
+                centroid: None,
+                polygons: vec![],
+                facts: None,
+            }])
+            .await
+            .unwrap();
+        let mut unknown_area = grant_body.clone();
+        unknown_area["area_code"] = json!("60");
+        app.send(
+            "POST",
+            &format!("/api/people/{rossi}/allocations"),
+            Some(&cm_t),
+            &unknown_area,
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        let mut grant_body = grant_body;
+        grant_body["area_code"] = json!("6");
         let r = app
             .send(
                 "POST",
@@ -152,6 +178,7 @@ both!(
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let allocation = r.json()["id"].as_str().unwrap().to_string();
         assert_eq!(r.json()["available"], 100000);
+        assert_eq!(r.json()["area_code"], "6");
 
         // The funding engine over HTTP: home care in March and April, a day centre the
         // programme does not pay for. 20 % co-payment (no ISEE declared: the last band).
@@ -393,6 +420,19 @@ both!(
         )
         .await
         .assert_error(StatusCode::CONFLICT, "conflict");
+        let r = send_key(
+            &app,
+            &deliver,
+            &provider,
+            Some("d-0b"),
+            &json!({"amount": 30001}),
+        )
+        .await;
+        assert!(
+            r.text().contains("recorded for the funder's control"),
+            "{}",
+            r.text()
+        );
         for _ in 0..2 {
             let r = send_key(
                 &app,
@@ -500,7 +540,10 @@ both!(
         let r = send_key(&app, "/api/budget/bookings", &cm_t, Some("b-fna"), &twice).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let d = app
-            .get_auth("/api/budget/dashboard?within_days=100", &admin)
+            .get_auth(
+                "/api/budget/dashboard?within_days=100&from=2026-01&to=2026-12",
+                &admin,
+            )
             .await;
         assert_eq!(d.status, StatusCode::OK, "{}", d.text());
         let dash = d.json();
@@ -539,6 +582,38 @@ both!(
             !d.text().contains(&rossi.to_string()),
             "the dashboard names a person"
         );
+        // The bill of 300.01 for a booking of 300.00 is there once, however often sent.
+        assert_eq!(
+            dash["billed_beyond"],
+            json!([{"booking_id": booking, "programme_id": programme,
+                    "provider_id": dash["billed_beyond"][0]["provider_id"],
+                    "category": "A1.1", "month": "2026-03", "held": 30000, "billed": 30001}]),
+            "{dash}"
+        );
+        // By area: the municipal allocation is counted in Municipio 6, the regional one in
+        // none (it was granted without an area).
+        let areas = dash["by_area"].as_array().unwrap();
+        assert!(
+            areas.iter().any(|a| a["area_code"] == "6"
+                && a["area_name"] == "Municipio 6"
+                && a["spent"] == 20000),
+            "{dash}"
+        );
+        // Another period has nothing; a period the wrong way round is the client's mistake.
+        let empty = app
+            .get_auth("/api/budget/dashboard?from=2027-01&to=2027-12", &admin)
+            .await
+            .json();
+        assert_eq!(
+            (empty["held"].as_i64(), empty["spent"].as_i64()),
+            (Some(0), Some(0))
+        );
+        assert!(empty["billed_beyond"].as_array().unwrap().is_empty());
+        for bad in ["from=2026-12&to=2026-01", "from=2026-13", "to=march"] {
+            app.get_auth(&format!("/api/budget/dashboard?{bad}"), &admin)
+                .await
+                .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        }
         let soon = app
             .get_auth("/api/budget/dashboard?within_days=0", &admin)
             .await
@@ -581,13 +656,13 @@ both!(
         assert_eq!(csv.status, StatusCode::OK);
         assert!(
             csv.text()
-                .starts_with("funder,programme,category,month,bookings,held_eur,spent_eur"),
+                .starts_with("funder,programme,area,category,month,bookings,held_eur,spent_eur"),
             "{}",
             csv.text()
         );
         assert!(
             csv.text()
-                .contains("Fondo non autosufficienza,A1.1,2026-03,1,100.00,0.00"),
+                .contains("Fondo non autosufficienza,,A1.1,2026-03,1,100.00,0.00"),
             "{}",
             csv.text()
         );

@@ -49,6 +49,7 @@ async fn allocation(store: &Store, amount: i64) -> AllocationId {
             "Det. 2026/118",
             Cents(amount),
             month("2026-12"),
+            Some("6"),
         )
         .await
         .unwrap();
@@ -198,5 +199,195 @@ both!(
         let row = store.allocation(a).await.unwrap().unwrap();
         assert_eq!((row.held, row.spent), (Cents(6_000), Cents(4_000)));
         assert_eq!(store.budget_book_problems().await.unwrap(), (0, 0));
+    }
+);
+
+both!(
+    the_dashboard_sums_and_warns_from_the_database,
+    |store: Store| async move {
+        use trama_core::budget::control;
+        let rules = |name: &str, kind| ProgrammeRules {
+            name: name.into(),
+            funder_kind: kind,
+            categories: vec!["A".into(), "B".into()],
+            valid_from: month("2026-01"),
+            valid_to: month("2027-12"),
+            monthly_cap: None,
+            copay_bands: vec![],
+            combinable: true,
+            individual_reports: false,
+        };
+        let comune = store
+            .create_funder("Comune", FunderKind::Municipal, None)
+            .await
+            .unwrap();
+        let regione = store
+            .create_funder("Regione", FunderKind::Regional, None)
+            .await
+            .unwrap();
+        let sad = store
+            .create_programme(comune, &rules("SAD", FunderKind::Municipal), Cents(1))
+            .await
+            .unwrap();
+        let fna = store
+            .create_programme(regione, &rules("FNA", FunderKind::Regional), Cents(1))
+            .await
+            .unwrap();
+        let anna = person(&store, "Anna Verdi").await;
+        let bruno = person(&store, "Bruno Neri").await;
+        let grant = |p, who, area: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .grant_allocation(p, who, "Det.", Cents(100_000), month("2026-12"), Some(area))
+                    .await
+                    .unwrap()
+                    .id
+            }
+        };
+        let (anna_sad, anna_fna, bruno_sad) = (
+            grant(sad, anna, "6").await,
+            grant(fna, anna, "6").await,
+            grant(sad, bruno, "3").await,
+        );
+        let book = |a, category: &str, m: &str, amount| NewBudgetBooking {
+            allocation: a,
+            provider_id: Some("coop".into()),
+            service_id: None,
+            category: category.into(),
+            month: month(m),
+            amount: Cents(amount),
+        };
+        // Anna's home care in March is paid by both programmes; her B2 is another need.
+        let b = store
+            .hold_booking(&book(anna_sad, "A1.1", "2026-03", 30_000), None)
+            .await
+            .unwrap();
+        store
+            .deliver_booking(b.id, Cents(30_000), None)
+            .await
+            .unwrap();
+        let twice = store
+            .hold_booking(&book(anna_fna, "A1.1.2", "2026-03", 10_000), None)
+            .await
+            .unwrap();
+        store
+            .hold_booking(&book(anna_fna, "B2", "2026-03", 5_000), None)
+            .await
+            .unwrap();
+        // Bruno's booking is partly delivered, then cancelled: what it spent still counts.
+        let b = store
+            .hold_booking(&book(bruno_sad, "A1.1", "2026-03", 20_000), None)
+            .await
+            .unwrap();
+        store
+            .deliver_booking(b.id, Cents(15_000), None)
+            .await
+            .unwrap();
+        store.cancel_booking(b.id, None).await.unwrap();
+        // Outside the period.
+        store
+            .hold_booking(&book(bruno_sad, "A1.1", "2027-01", 5_000), None)
+            .await
+            .unwrap();
+        // The provider bills 120.00 for a booking of 100.00: kept once, however often sent.
+        assert_eq!(
+            store
+                .record_billing_exception(twice.id, Cents(12_000), anna)
+                .await
+                .unwrap(),
+            Some(Cents(10_000))
+        );
+        store
+            .record_billing_exception(twice.id, Cents(12_000), anna)
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .record_billing_exception(twice.id, Cents(9_000), anna)
+                .await
+                .unwrap(),
+            None,
+            "within what is held is no exception"
+        );
+
+        let today = time::macros::date!(2026 - 12 - 04);
+        let d = store
+            .budget_dashboard(
+                &[comune, regione],
+                month("2026-01"),
+                month("2026-12"),
+                today,
+                30,
+            )
+            .await
+            .unwrap();
+        let total = d.total();
+        assert_eq!(
+            (total.held, total.spent, total.bookings),
+            (Cents(15_000), Cents(45_000), 4)
+        );
+        let by_area = d.sum_by(|t| t.area.clone());
+        assert_eq!(by_area[&Some("6".to_string())].spent, Cents(30_000));
+        assert_eq!(by_area[&Some("6".to_string())].held, Cents(15_000));
+        assert_eq!(by_area[&Some("3".to_string())].spent, Cents(15_000));
+        assert_eq!(d.double_funding.len(), 1, "{:?}", d.double_funding);
+        assert_eq!(
+            (
+                d.double_funding[0].person,
+                d.double_funding[0].category.as_str(),
+                d.double_funding[0].amount,
+                d.double_funding[0].programmes.len()
+            ),
+            (anna, "A1.1", Cents(40_000), 2)
+        );
+        assert_eq!(d.billed_beyond.len(), 1, "{:?}", d.billed_beyond);
+        assert_eq!(
+            (d.billed_beyond[0].held, d.billed_beyond[0].billed),
+            (Cents(10_000), Cents(12_000))
+        );
+        // All three allocations end in 27 days with money left.
+        assert_eq!(d.expiring_unused.len(), 3);
+        // The same alerts as the rule applied to every booking of the period.
+        let facts: Vec<_> = store
+            .spend_facts()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.month <= month("2026-12"))
+            .collect();
+        assert_eq!(control::double_funding(&facts), d.double_funding);
+        assert_eq!(
+            control::totals(&facts)
+                .iter()
+                .map(|t| (t.held.0, t.spent.0))
+                .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+            (15_000, 45_000)
+        );
+
+        // The region sees its own programme only: no double funding among one programme.
+        let r = store
+            .budget_dashboard(&[regione], month("2026-01"), month("2026-12"), today, 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.total().held, r.total().spent, r.double_funding.len()),
+            (Cents(15_000), Cents(0), 0)
+        );
+        assert!(r.expiring_unused.is_empty(), "27 days is beyond 0");
+        let next_year = store
+            .budget_dashboard(&[comune], month("2027-01"), month("2027-12"), today, 30)
+            .await
+            .unwrap();
+        assert_eq!(next_year.total().held, Cents(5_000));
+        assert!(next_year.billed_beyond.is_empty());
+        assert!(
+            store
+                .budget_dashboard(&[], month("2026-01"), month("2026-12"), today, 30)
+                .await
+                .unwrap()
+                .totals
+                .is_empty()
+        );
     }
 );
