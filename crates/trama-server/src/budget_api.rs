@@ -245,6 +245,12 @@ pub async fn revoke_api(
     let p = viewer.require_for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
+    revoke(&state, p, person, cm).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends a consent: the person or the case manager (the API and the person's page).
+pub async fn revoke(state: &AppState, p: &Principal, person: UserId, cm: UserId) -> ApiResult<()> {
     if p.user_id != person && p.user_id != cm {
         return Err(forbidden(
             "only the person or the case manager ends a consent",
@@ -256,14 +262,13 @@ pub async fn revoke_api(
         ));
     }
     audit(
-        &state,
+        state,
         p,
         "budget.consent_revoked",
         person,
         Some(cm.to_string()),
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -499,16 +504,29 @@ pub async fn person_budget_api(
 ) -> ApiResult<Json<PersonBudgetView>> {
     let p = viewer.require()?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    read_budget(&state, p, person).await.map(Json)
+}
+
+/// Reads a person's budget for `p`: their own, or as their case manager with consent or an
+/// auditor (audited: the person sees it among who looked at their file). Not found for anyone
+/// else, not even whether the person has a budget.
+pub async fn read_budget(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+) -> ApiResult<PersonBudgetView> {
     let facts = state.store.budget_facts(person).await?;
     let view = access::budget_view(p, &facts);
     if view == BudgetView::None {
-        // Not even whether the person has a budget.
-        return Err(ApiError::not_found("budget for person", &id));
+        return Err(ApiError::not_found(
+            "budget for person",
+            &person.to_string(),
+        ));
     }
     if access::must_audit(p, &facts) {
-        audit(&state, p, "budget.read", person, None).await?;
+        audit(state, p, "budget.read", person, None).await?;
     }
-    Ok(Json(budget_of(&state, person, view).await?))
+    budget_of(state, person, view).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -538,6 +556,21 @@ pub async fn book_api(
     let raw = body(raw)?;
     let req: BookingRequest =
         serde_json::from_value(raw.clone()).map_err(|e| invalid("body", e.to_string()))?;
+    let request = serde_json::to_string(&raw).unwrap_or_default();
+    let b = book(&state, p, &req, &request, &key).await?;
+    Ok((StatusCode::CREATED, Json(b)))
+}
+
+/// Books a service from an allocation for `p` (the person, or their case manager with
+/// consent): the API and the case manager's page. `request` is the call as the client made
+/// it, to tell a retry (the same key, the same request) from a reuse of the key.
+pub async fn book(
+    state: &AppState,
+    p: &Principal,
+    req: &BookingRequest,
+    request: &str,
+    key: &str,
+) -> ApiResult<BookingView> {
     let allocation =
         AllocationId::parse("allocation_id", &req.allocation_id).map_err(ApiError::InvalidBody)?;
     let a = state.store.allocation(allocation).await?.ok_or_else(|| {
@@ -579,7 +612,6 @@ pub async fn book_api(
         ),
         None => None,
     };
-    let request = serde_json::to_string(&raw).unwrap_or_default();
     let actor = p.user_id.to_string();
     let b = state
         .store
@@ -594,14 +626,14 @@ pub async fn book_api(
             },
             Some(Idempotency {
                 actor: &actor,
-                key: &key,
-                request: &request,
+                key,
+                request,
             }),
         )
         .await?;
     if p.user_id != a.beneficiary_id {
         audit(
-            &state,
+            state,
             p,
             "budget.book",
             a.beneficiary_id,
@@ -609,7 +641,7 @@ pub async fn book_api(
         )
         .await?;
     }
-    Ok((StatusCode::CREATED, Json(b.into())))
+    Ok(b.into())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -707,6 +739,18 @@ pub async fn cancel_api(
     let p = viewer.require_for_write(&headers)?;
     let key = idempotency_key(&headers)?;
     let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    cancel(&state, p, booking, &key).await.map(Json)
+}
+
+/// Cancels a booking for `p` (the person, or their case manager with consent): the API and
+/// the case manager's page.
+pub async fn cancel(
+    state: &AppState,
+    p: &Principal,
+    booking: BookingId,
+    key: &str,
+) -> ApiResult<BookingView> {
+    let id = booking.to_string();
     let person = state
         .store
         .budget_booking_beneficiary(booking)
@@ -724,22 +768,15 @@ pub async fn cancel_api(
             booking,
             Some(Idempotency {
                 actor: &actor,
-                key: &key,
+                key,
                 request: &request,
             }),
         )
         .await?;
     if p.user_id != person {
-        audit(
-            &state,
-            p,
-            "budget.cancel",
-            person,
-            Some(booking.to_string()),
-        )
-        .await?;
+        audit(state, p, "budget.cancel", person, Some(id)).await?;
     }
-    Ok(Json(b.into()))
+    Ok(b.into())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -869,7 +906,7 @@ pub async fn funding_api(
 
 /// Runs the funding engine on plan lines against the person's allocations (their balances and
 /// what each already paid per month), audits it, and explains the answer.
-async fn propose(
+pub async fn propose(
     state: &AppState,
     p: &Principal,
     facts: &trama_core::budget::access::BudgetFacts,
@@ -1490,6 +1527,15 @@ pub async fn provider_bookings_api(
     viewer: Viewer,
 ) -> ApiResult<Json<Vec<ProviderBookingView>>> {
     let p = viewer.require()?;
+    provider_bookings(&state, p).await.map(Json)
+}
+
+/// The bookings the organisations `p` administers or operates for are to deliver (the API
+/// and the provider's page).
+pub async fn provider_bookings(
+    state: &AppState,
+    p: &Principal,
+) -> ApiResult<Vec<ProviderBookingView>> {
     let orgs: Vec<OrganizationId> = p
         .grants
         .iter()
@@ -1519,5 +1565,5 @@ pub async fn provider_bookings_api(
             });
         }
     }
-    Ok(Json(out))
+    Ok(out)
 }

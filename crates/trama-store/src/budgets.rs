@@ -733,6 +733,50 @@ impl crate::Store {
         Ok(n > 0)
     }
 
+    /// The people a case manager follows with an active consent: (person, name, consent
+    /// reference), by name.
+    pub async fn caseload(&self, case_manager: UserId) -> Result<Vec<(UserId, String, String)>> {
+        sqlx::query(
+            "SELECT f.person_id, u.display_name, f.consent_ref FROM budget_followers f \
+             JOIN users u ON u.id = f.person_id \
+             WHERE f.case_manager_id = $1 AND f.revoked_at IS NULL ORDER BY u.display_name, f.person_id",
+        )
+        .bind(case_manager.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                UserId::parse("person_id", &r.get::<String, _>(0))?,
+                r.get(1),
+                r.get(2),
+            ))
+        })
+        .collect()
+    }
+
+    /// The case managers who follow a person with an active consent: (case manager, name,
+    /// consent reference).
+    pub async fn followers_of(&self, person: UserId) -> Result<Vec<(UserId, String, String)>> {
+        sqlx::query(
+            "SELECT f.case_manager_id, u.display_name, f.consent_ref FROM budget_followers f \
+             JOIN users u ON u.id = f.case_manager_id \
+             WHERE f.person_id = $1 AND f.revoked_at IS NULL ORDER BY u.display_name",
+        )
+        .bind(person.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                UserId::parse("case_manager_id", &r.get::<String, _>(0))?,
+                r.get(1),
+                r.get(2),
+            ))
+        })
+        .collect()
+    }
+
     /// The facts that decide who may see a person's budget: the case managers who follow
     /// the person with an active consent.
     pub async fn budget_facts(

@@ -3,6 +3,7 @@
 //! always carries the same information.
 
 mod assets;
+mod budget;
 mod help;
 pub mod i18n;
 mod pages;
@@ -74,6 +75,27 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/io/contributi/estratto.json",
             get(register::statement_download),
+        )
+        .route("/io/budget", get(budget::mine))
+        .route(
+            "/io/budget/consensi/{cm}/revoca",
+            post(budget::revoke_submit),
+        )
+        .route("/sportello/budget", get(budget::caseload))
+        .route("/sportello/budget/persone/{id}", get(budget::person))
+        .route(
+            "/sportello/budget/persone/{id}/prenota",
+            post(budget::book_submit),
+        )
+        .route(
+            "/sportello/budget/prenotazioni/{id}/annulla",
+            post(budget::cancel_submit),
+        )
+        .route("/budget/cruscotto", get(budget::dashboard))
+        .route("/gestione/prenotazioni", get(budget::provider))
+        .route(
+            "/gestione/prenotazioni/{id}/consegna",
+            post(budget::deliver_submit),
         )
         .route("/static/{*path}", get(assets::serve))
 }

@@ -489,3 +489,293 @@ both!(
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 );
+
+/// The value of the input named `name` in a piece of HTML.
+fn input_value(html: &str, name: &str) -> String {
+    html.split(&format!(r#"name="{name}" value=""#))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no input {name} in {html}"))
+        .to_string()
+}
+
+both!(care_budget_pages_for_each_role, |app: TestApp| async move {
+    use trama_core::auth::{Role, RoleGrant};
+    let grant = |r: Role, o: Option<OrganizationId>| RoleGrant::new(r, o).unwrap();
+    let coop = OrganizationId::new();
+    let (_, admin) = app
+        .user_with_token(
+            "territorio@example.it",
+            &[grant(Role::TerritoryAdmin, None)],
+        )
+        .await;
+    let (rossi, rossi_t) = app
+        .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
+        .await;
+    let (cm, cm_t) = app
+        .user_with_token(
+            "cm@example.it",
+            &[grant(Role::CaseManager, Some(OrganizationId::new()))],
+        )
+        .await;
+    app.user_with_token("vicino@example.it", &[grant(Role::Volunteer, None)])
+        .await;
+    app.org_admin("coop@example.it", coop).await;
+
+    // A funder, a programme, Mr. Rossi's consent, his allocation and plan (the API).
+    let f = app
+        .send(
+            "POST",
+            "/api/funders",
+            Some(&admin),
+            &json!({"name": "Comune di Milano", "kind": "municipal"}),
+        )
+        .await
+        .json();
+    let rules = json!({"name": "Servizio di assistenza domiciliare", "funder_kind": "municipal",
+            "categories": ["A1"], "valid_from": "2026-01", "valid_to": "2026-12", "monthly_cap": 60000,
+            "copay_bands": [{"isee_max": null, "copay": 2000}], "combinable": true});
+    let programme = app
+        .send(
+            "POST",
+            "/api/programmes",
+            Some(&admin),
+            &json!({"funder_id": f["id"], "rules": rules, "amount_per_beneficiary": 100000}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/people/{rossi}/budget/consent"),
+            Some(&cm_t),
+            &json!({"consent_reference": "Prot. 2026/4411"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let r = app
+            .send("POST", &format!("/api/people/{rossi}/allocations"), Some(&cm_t),
+                  &json!({"programme_id": programme, "amount": 100000, "decision_reference": "Det. 2026/118", "expires": "2026-12"}))
+            .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let plan = json!({
+        "goals": ["Restare a casa in sicurezza dopo la caduta"],
+        "items": [{"category": "A1.1", "description": "Assistenza domiciliare", "unit_cost": 2500,
+                   "per_month": 10, "from": "2026-03", "to": "2026-04",
+                   "provider_organization_id": coop.to_string()}],
+        "review_on": "2026-06-01",
+        "agreement": {"parties": ["Mario Rossi", "Municipio 6"], "reference": "PAI 2026/311", "signed_on": "2026-02-20"}
+    });
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/people/{rossi}/plans"),
+            Some(&cm_t),
+            &plan,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    // The case manager's workspace: her caseload, his file, the proposal, one click books.
+    let csrf = "c".repeat(43);
+    let cm_c = sign_in(&app, "cm@example.it", &csrf).await;
+    let page = get_with(&app, "/sportello/budget", &cm_c).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let file = format!("/sportello/budget/persone/{rossi}");
+    assert!(page.text().contains(&file), "{}", page.text());
+    let page = get_with(&app, &file, &cm_c).await.text();
+    assert!(page.contains("Chi paga che cosa"), "{page}");
+    assert!(
+        page.contains("€ 1.000,00"),
+        "the allocation in euros: {page}"
+    );
+    // 250.00 a month, 20 % co-payment: the programme pays 200.00 of each month.
+    let form = page
+        .split(&format!(r#"action="{file}/prenota""#))
+        .nth(1)
+        .expect("a booking form")
+        .split("</form>")
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(input_value(&form, "amount"), "20000");
+    assert_eq!(input_value(&form, "month"), "2026-03");
+    let fields: Vec<(String, String)> = [
+        "csrf",
+        "key",
+        "allocation_id",
+        "category",
+        "month",
+        "amount",
+        "provider",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), input_value(&form, n)))
+    .collect();
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    for _ in 0..2 {
+        // A double click: the same key books once.
+        let r = post_form(&app, &format!("{file}/prenota"), &cm_c, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    }
+    let b = app
+        .get_auth(&format!("/api/people/{rossi}/budget"), &cm_t)
+        .await
+        .json();
+    assert_eq!(
+        (b["held"].as_i64(), b["bookings"].as_array().unwrap().len()),
+        (Some(20000), 1),
+        "{b}"
+    );
+    let page = get_with(&app, &format!("{file}?fatto=1"), &cm_c)
+        .await
+        .text();
+    assert!(page.contains("prenotato"), "{page}");
+    // Without the form token, nothing is booked.
+    let mut forged = fields.clone();
+    forged[0] = ("csrf", "forged");
+    let r = post_form(&app, &format!("{file}/prenota"), &cm_c, &forged).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // Others: a volunteer has no workspace and cannot open his file.
+    let vicino = sign_in(&app, "vicino@example.it", &csrf).await;
+    assert_eq!(
+        get_with(&app, "/sportello/budget", &vicino).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get_with(&app, &file, &vicino).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        get_with(&app, "/io/budget", "")
+            .await
+            .status
+            .is_redirection(),
+        "my budget needs signing in"
+    );
+
+    // The provider sees the booking with his name only, and marks it delivered; a bill
+    // beyond the booking is refused and nothing is paid.
+    let coop_c = sign_in(&app, "coop@example.it", &csrf).await;
+    let page = get_with(&app, "/gestione/prenotazioni", &coop_c)
+        .await
+        .text();
+    assert!(page.contains("rossi@example.it"), "{page}");
+    assert!(
+        !page.contains("Servizio di assistenza domiciliare") && !page.contains("Det. 2026/118"),
+        "the provider sees nothing of the budget: {page}"
+    );
+    let booking = b["bookings"][0]["id"].as_str().unwrap().to_string();
+    let deliver = format!("/gestione/prenotazioni/{booking}/consegna");
+    let key = input_value(&page, "key");
+    let r = post_form(
+        &app,
+        &deliver,
+        &coop_c,
+        &[
+            ("csrf", &csrf),
+            ("key", &format!("{key}x")),
+            ("amount", "250,00"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("nothing was paid"), "{}", r.text());
+    let r = post_form(
+        &app,
+        &deliver,
+        &coop_c,
+        &[("csrf", &csrf), ("key", &key), ("amount", "tanti")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = post_form(
+        &app,
+        &deliver,
+        &coop_c,
+        &[("csrf", &csrf), ("key", &key), ("amount", "200,00")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let b = app.get_auth("/api/me/budget", &rossi_t).await.json();
+    assert_eq!(
+        (b["held"].as_i64(), b["spent"].as_i64()),
+        (Some(0), Some(20000)),
+        "{b}"
+    );
+
+    // Mr. Rossi's page: his allocation, what was spent, who looked, who follows him.
+    let rossi_c = sign_in(&app, "rossi@example.it", &csrf).await;
+    let page = get_with(&app, "/io/budget", &rossi_c).await.text();
+    assert!(
+        page.contains("Servizio di assistenza domiciliare"),
+        "{page}"
+    );
+    assert!(page.contains("€ 800,00"), "available: {page}");
+    assert!(
+        page.contains("Chi ha consultato il mio fascicolo"),
+        "{page}"
+    );
+    assert!(
+        page.contains("cm@example.it</td><td>ha letto il budget"),
+        "the case manager's reads are listed: {page}"
+    );
+    let en = get_with(&app, "/io/budget?lang=en", &rossi_c).await.text();
+    assert!(
+        en.contains("Who looked at my file") && en.contains("€800.00"),
+        "{en}"
+    );
+
+    // The dashboard: totals, the bill beyond the booking, nobody named.
+    let admin_c = {
+        app.user_with_token("admin2@example.it", &[grant(Role::TerritoryAdmin, None)])
+            .await;
+        sign_in(&app, "admin2@example.it", &csrf).await
+    };
+    let page = get_with(&app, "/budget/cruscotto?dal=2026-01&al=2026-12", &admin_c).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert!(
+        html.contains("Erogazioni fatturate oltre il prenotato (1)"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<dd id="dashboard-spent">€ 200,00</dd>"#),
+        "{html}"
+    );
+    assert!(
+        !html.contains("rossi@example.it"),
+        "the dashboard names a person"
+    );
+    assert!(
+        html.contains("statement.csv?from=2026-01&#38;to=2026-12"),
+        "{html}"
+    );
+    let r = get_with(&app, "/budget/cruscotto?dal=2026-13", &admin_c).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get_with(&app, "/budget/cruscotto", &rossi_c).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // He withdraws the consent from his page: the case manager's access ends at once.
+    let r = post_form(
+        &app,
+        &format!("/io/budget/consensi/{cm}/revoca"),
+        &rossi_c,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        get_with(&app, &file, &cm_c).await.status,
+        StatusCode::NOT_FOUND
+    );
+});

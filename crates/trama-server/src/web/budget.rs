@@ -1,0 +1,1246 @@
+//! The care budgets' pages: "my budget" (every allocation, what is left, what was spent, the
+//! help received, who follows me and who looked at my file), the case manager's workspace
+//! (caseload, a person's file, the plan's funding proposal, booking and cancelling), the
+//! funder's dashboard (SVG charts with the same figures in tables, alerts, CSV statements) and
+//! the provider's bookings to deliver. Every page works without JavaScript; every form carries
+//! the CSRF token, and the forms that move money an idempotency key drawn when the page was
+//! drawn, so a double click moves the money once.
+
+use askama::Template;
+use axum::extract::{Path, RawForm, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use time::OffsetDateTime;
+
+use trama_core::auth::{Principal, Role};
+use trama_core::budget::access::{self, BudgetView};
+use trama_core::budget::programme::YearMonth;
+use trama_core::ids::{BookingId, UserId};
+use trama_core::money::Cents;
+use trama_core::taxonomy::NOMENCLATORE;
+
+use super::Layout;
+use super::help::error_page;
+use super::i18n::Lang;
+use super::pages::{Form, field, parse_form};
+use super::pages::{login_redirect, query_pairs};
+use crate::auth::{Viewer, random_token};
+use crate::budget_api::{
+    self, BookingRequest, BookingView, DashboardView, FundingView, PersonBudgetView,
+    ProviderBookingView,
+};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+mod words;
+use words::{Words, words};
+
+/// An amount in euros as people read it: `€ 1.234,56` in Italian, `€1,234.56` in English.
+pub fn euro(cents: i64, lang: Lang) -> String {
+    let neg = cents < 0;
+    let c = cents.unsigned_abs();
+    let (units, rest) = (c / 100, c % 100);
+    let digits = units.to_string();
+    let (thousands, decimal) = match lang {
+        Lang::It => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(thousands);
+        }
+        grouped.push(ch);
+    }
+    let sign = if neg { "-" } else { "" };
+    match lang {
+        Lang::It => format!("{sign}€ {grouped}{decimal}{rest:02}"),
+        Lang::En => format!("{sign}€{grouped}{decimal}{rest:02}"),
+    }
+}
+
+/// Euros typed in a form (`120`, `120,50`, `120.50`, `€ 1.200,00`) in cents; `None` when it is
+/// not an amount.
+pub fn parse_euros(s: &str) -> Option<i64> {
+    let s: String = s
+        .trim()
+        .trim_start_matches('€')
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if s.is_empty() {
+        return None;
+    }
+    // The last separator followed by one or two digits is the decimal one; others group.
+    let (int, dec) = match s.rfind([',', '.']) {
+        Some(i) if s.len() - i - 1 <= 2 => (&s[..i], &s[i + 1..]),
+        _ => (s.as_str(), ""),
+    };
+    let int: String = int.chars().filter(|c| *c != '.' && *c != ',').collect();
+    if int.is_empty() && dec.is_empty()
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !dec.chars().all(|c| c.is_ascii_digit())
+        || int.len() > 10
+    {
+        return None;
+    }
+    let units: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let cents: i64 = match dec.len() {
+        0 => 0,
+        1 => dec.parse::<i64>().ok()? * 10,
+        _ => dec.parse().ok()?,
+    };
+    Some(units * 100 + cents)
+}
+
+/// A category of the nomenclature in words: `C1 · Assistenza domiciliare (SAD)`.
+pub fn category_label(code: &str, lang: Lang) -> String {
+    let top = code.split('.').take(1).collect::<String>();
+    let term = NOMENCLATORE
+        .iter()
+        .find(|t| t.code == code)
+        .or_else(|| NOMENCLATORE.iter().find(|t| t.code == top));
+    match term {
+        Some(t) => format!("{code} · {}", if lang == Lang::En { t.en } else { t.it }),
+        None => code.to_string(),
+    }
+}
+
+fn this_month() -> YearMonth {
+    let d = OffsetDateTime::now_utc().date();
+    YearMonth::new("month", d.year() as u16, d.month() as u8).expect("a month of this era")
+}
+
+/// One bar of a horizontal stacked bar chart: a label and its segments (x, width, class,
+/// tooltip), drawn on a 600-wide canvas with 200 for the labels.
+pub struct Bar {
+    pub y: f64,
+    pub label: String,
+    pub segments: Vec<(f64, f64, &'static str, String)>,
+}
+
+/// A segment of a bar to lay out: its value (cents), CSS class and tooltip.
+type Segment = (i64, &'static str, String);
+
+/// Lays out bars of (label, segments) scaled to the largest total.
+fn bars(rows: Vec<(String, Vec<Segment>)>) -> Vec<Bar> {
+    let max = rows
+        .iter()
+        .map(|(_, s)| s.iter().map(|x| x.0.max(0)).sum::<i64>())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, (label, segs))| {
+            let mut x = 200.0;
+            let segments = segs
+                .into_iter()
+                .map(|(v, class, tip)| {
+                    let w = v.max(0) as f64 / max * 390.0;
+                    let s = (x, w, class, tip);
+                    x += w;
+                    s
+                })
+                .collect();
+            Bar {
+                y: 10.0 + i as f64 * 34.0,
+                label,
+                segments,
+            }
+        })
+        .collect()
+}
+
+fn chart_height(n: usize) -> usize {
+    20 + n * 34
+}
+
+/// The role-dependent ways out of "my budget".
+struct Links {
+    workspace: bool,
+    dashboard: bool,
+    provider: bool,
+}
+
+fn links(p: &Principal) -> Links {
+    Links {
+        workspace: p.has_role(Role::CaseManager),
+        dashboard: p.has_role(Role::TerritoryAdmin)
+            || p.has_role(Role::Auditor)
+            || p.has_role(Role::OrganizationAdmin),
+        provider: p.has_role(Role::OrganizationAdmin) || p.has_role(Role::Operator),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// My budget
+
+pub struct AllocationLine {
+    pub programme: String,
+    pub funder: String,
+    pub decision: String,
+    pub granted: String,
+    pub available: String,
+    pub held: String,
+    pub spent: String,
+    pub expires: String,
+    pub categories: String,
+}
+
+pub struct BookingLine {
+    pub id: String,
+    pub month: String,
+    pub category: String,
+    pub programme: String,
+    pub amount: String,
+    pub held: String,
+    pub spent: String,
+    pub state: &'static str,
+    pub cancellable: bool,
+}
+
+pub struct LookLine {
+    pub at: String,
+    pub who: String,
+    pub what: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "budget_mine.html")]
+struct MinePage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    granted: String,
+    available: String,
+    held: String,
+    spent: String,
+    allocations: Vec<AllocationLine>,
+    bars: Vec<Bar>,
+    chart_h: usize,
+    bookings: Vec<BookingLine>,
+    hours_received: String,
+    volunteers: Vec<(String, String)>,
+    followers: Vec<(String, String, String)>,
+    looks: Vec<LookLine>,
+    workspace: bool,
+    dashboard: bool,
+    provider: bool,
+}
+
+fn allocation_lines(v: &PersonBudgetView, lang: Lang) -> Vec<AllocationLine> {
+    v.allocations
+        .iter()
+        .map(|a| AllocationLine {
+            programme: a.programme.clone(),
+            funder: a.funder.clone(),
+            decision: a.decision_reference.clone(),
+            granted: euro(a.granted, lang),
+            available: euro(a.available, lang),
+            held: euro(a.held, lang),
+            spent: euro(a.spent, lang),
+            expires: a.expires.clone(),
+            categories: a
+                .categories
+                .iter()
+                .map(|c| category_label(c, lang))
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+        .collect()
+}
+
+fn allocation_bars(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<Bar> {
+    bars(
+        v.allocations
+            .iter()
+            .map(|a| {
+                (
+                    a.programme.chars().take(30).collect(),
+                    vec![
+                        (
+                            a.spent,
+                            "bar-out",
+                            format!("{}: {} {}", a.programme, w.spent, euro(a.spent, lang)),
+                        ),
+                        (
+                            a.held,
+                            "bar-move",
+                            format!("{}: {} {}", a.programme, w.held, euro(a.held, lang)),
+                        ),
+                        (
+                            a.available,
+                            "bar-in",
+                            format!(
+                                "{}: {} {}",
+                                a.programme,
+                                w.available,
+                                euro(a.available, lang)
+                            ),
+                        ),
+                    ],
+                )
+            })
+            .collect(),
+    )
+}
+
+fn booking_lines(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<BookingLine> {
+    v.bookings
+        .iter()
+        .map(|b: &BookingView| BookingLine {
+            id: b.id.clone(),
+            month: b.month.clone(),
+            category: category_label(&b.category, lang),
+            programme: v
+                .allocations
+                .iter()
+                .find(|a| a.id == b.allocation_id)
+                .map(|a| a.programme.clone())
+                .unwrap_or_default(),
+            amount: euro(b.amount, lang),
+            held: euro(b.held, lang),
+            spent: euro(b.spent, lang),
+            state: match b.state.as_str() {
+                "held" => w.state_held,
+                "delivered" => w.state_delivered,
+                _ => w.state_cancelled,
+            },
+            cancellable: b.state == "held" && b.held > 0,
+        })
+        .collect()
+}
+
+fn hours_text(h: f64, lang: Lang) -> String {
+    let s = format!("{h:.1}");
+    if lang == Lang::It {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+pub async fn mine(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return login_redirect(&uri);
+    };
+    mine_page(&state, &l, p)
+        .await
+        .unwrap_or_else(|e| error_page(&l, e))
+}
+
+async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Response, ApiError> {
+    let w = words(l.lang);
+    let v = budget_api::read_budget(state, p, p.user_id).await?;
+    let followers = state
+        .store
+        .followers_of(p.user_id)
+        .await?
+        .into_iter()
+        .map(|(id, name, consent)| (id.to_string(), name, consent))
+        .collect();
+    let mut looks = Vec::new();
+    for e in state.store.audit_about_person(p.user_id, 100).await? {
+        let what = match e.action.as_str() {
+            "budget.read" => w.look_read,
+            "budget.book" => w.look_book,
+            "budget.cancel" => w.look_cancel,
+            "budget.grant" => w.look_grant,
+            "budget.plan" => w.look_plan,
+            "budget.follow" | "budget.consent" => w.look_follow,
+            "budget.consent_revoked" => w.look_revoked,
+            _ => continue,
+        };
+        let who = match e.actor_id {
+            Some(a) => state
+                .store
+                .user(a)
+                .await?
+                .map(|u| u.display_name)
+                .unwrap_or_else(|| a.to_string()),
+            None => "—".into(),
+        };
+        looks.push(LookLine {
+            at: e
+                .at
+                .format(time::macros::format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]"
+                ))
+                .unwrap_or_default(),
+            who,
+            what,
+        });
+    }
+    let bars = allocation_bars(&v, w, l.lang);
+    let links = links(p);
+    Ok(l.render(
+        StatusCode::OK,
+        &MinePage {
+            l,
+            w,
+            granted: euro(v.granted, l.lang),
+            available: euro(v.available, l.lang),
+            held: euro(v.held, l.lang),
+            spent: euro(v.spent, l.lang),
+            allocations: allocation_lines(&v, l.lang),
+            chart_h: chart_height(bars.len()),
+            bars,
+            bookings: booking_lines(&v, w, l.lang),
+            hours_received: hours_text(v.hours_received, l.lang),
+            volunteers: v
+                .volunteers
+                .iter()
+                .map(|h| (h.name.clone(), hours_text(h.hours, l.lang)))
+                .collect(),
+            followers,
+            looks,
+            workspace: links.workspace,
+            dashboard: links.dashboard,
+            provider: links.provider,
+        },
+    ))
+}
+
+/// The person ends a case manager's consent from their page.
+pub async fn revoke_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(cm): Path<String>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let p = match signed(&l, &viewer, &headers, &uri, &raw) {
+        Ok((p, _)) => p,
+        Err(r) => return *r,
+    };
+    let res = async {
+        let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
+        budget_api::revoke(&state, p, p.user_id, cm).await
+    }
+    .await;
+    match res {
+        Ok(()) => Redirect::to("/io/budget").into_response(),
+        Err(e) => error_page(&l, e),
+    }
+}
+
+/// The principal and the form of a signed post, or the response that refuses it.
+fn signed<'v>(
+    l: &Layout,
+    viewer: &'v Viewer,
+    headers: &HeaderMap,
+    uri: &Uri,
+    raw: &[u8],
+) -> Result<(&'v Principal, Form), Box<Response>> {
+    let Some(p) = viewer.principal.as_ref() else {
+        return Err(Box::new(login_redirect(uri)));
+    };
+    let form = parse_form(raw);
+    if !super::form_csrf_ok(headers, &form) {
+        return Err(Box::new(super::help::message(
+            l,
+            StatusCode::FORBIDDEN,
+            l.t.error_heading,
+            l.t.csrf_text,
+        )));
+    }
+    Ok((p, form))
+}
+
+// ---------------------------------------------------------------------------------------
+// The case manager's workspace
+
+#[derive(Template)]
+#[template(path = "budget_caseload.html")]
+struct CaseloadPage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    people: Vec<(String, String, String)>,
+}
+
+pub async fn caseload(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return login_redirect(&uri);
+    };
+    let w = words(l.lang);
+    if !p.has_role(Role::CaseManager) {
+        return error_page(&l, ApiError::Forbidden(w.only_case_managers.into()));
+    }
+    match state.store.caseload(p.user_id).await {
+        Ok(people) => l.render(
+            StatusCode::OK,
+            &CaseloadPage {
+                l: &l,
+                w,
+                people: people
+                    .into_iter()
+                    .map(|(id, name, consent)| (id.to_string(), name, consent))
+                    .collect(),
+            },
+        ),
+        Err(e) => error_page(&l, e.into()),
+    }
+}
+
+/// A share of the funding proposal the case manager can book in one click.
+pub struct ProposalRow {
+    pub category: String,
+    pub category_code: String,
+    pub month: String,
+    pub programme: String,
+    pub allocation_id: String,
+    pub programme_pays: i64,
+    pub programme_pays_text: String,
+    pub copay: String,
+    pub provider: String,
+    pub booked: bool,
+}
+
+pub struct ProposalLine {
+    pub category: String,
+    pub cost: String,
+    pub public_pays: String,
+    pub self_pay: String,
+    pub out_of_pocket: String,
+    /// Why an allocation was not used: (programme, reason).
+    pub not_used: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "budget_person.html")]
+struct PersonPage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    person_id: String,
+    name: String,
+    read_only: bool,
+    granted: String,
+    available: String,
+    held: String,
+    spent: String,
+    allocations: Vec<AllocationLine>,
+    bars: Vec<Bar>,
+    chart_h: usize,
+    bookings: Vec<BookingLine>,
+    hours_received: String,
+    volunteers: Vec<(String, String)>,
+    plan_goals: Vec<String>,
+    plan_review: String,
+    plan_agreement: String,
+    has_plan: bool,
+    totals: Option<(String, String, String, String)>,
+    lines: Vec<ProposalLine>,
+    rows: Vec<ProposalRow>,
+    key: String,
+    notice: Option<String>,
+}
+
+pub async fn person(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return login_redirect(&uri);
+    };
+    let notice = query_pairs(&uri).get("fatto").map(|_| ());
+    person_page(&state, &l, p, &id, notice)
+        .await
+        .unwrap_or_else(|e| error_page(&l, e))
+}
+
+async fn person_page(
+    state: &AppState,
+    l: &Layout,
+    p: &Principal,
+    id: &str,
+    notice: Option<()>,
+) -> Result<Response, ApiError> {
+    let w = words(l.lang);
+    let person = UserId::parse("id", id).map_err(ApiError::InvalidParameter)?;
+    // Audited, and not found for anyone without access.
+    let v = budget_api::read_budget(state, p, person).await?;
+    let name = state
+        .store
+        .user(person)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default();
+    let facts = state.store.budget_facts(person).await?;
+    let read_only = access::budget_view(p, &facts) != BudgetView::Full
+        || !access::may(p, &facts, access::BudgetAction::Book);
+    let plan = state.store.plans_of(person).await?.into_iter().next();
+    let (mut lines, mut rows, mut totals) = (Vec::new(), Vec::new(), None);
+    let (mut goals, mut review, mut agreement) = (Vec::new(), String::new(), String::new());
+    if let Some(plan) = &plan {
+        goals = plan.plan.goals.clone();
+        review = plan.plan.review_on.to_string();
+        agreement = plan
+            .plan
+            .agreement
+            .as_ref()
+            .map(|a| {
+                format!(
+                    "{} ({}, {})",
+                    a.parties.join(", "),
+                    a.reference,
+                    a.signed_on
+                )
+            })
+            .unwrap_or_default();
+        let f: FundingView = budget_api::propose(
+            state,
+            p,
+            &facts,
+            person,
+            plan.plan.funding_lines(),
+            None,
+            &[],
+        )
+        .await?;
+        totals = Some((
+            euro(f.total_cost, l.lang),
+            euro(f.public_pays, l.lang),
+            euro(f.copay, l.lang),
+            euro(f.self_pay + f.out_of_pocket, l.lang),
+        ));
+        let programme_of = |aid: &str| {
+            v.allocations
+                .iter()
+                .find(|a| a.id == aid)
+                .map(|a| a.programme.clone())
+                .unwrap_or_default()
+        };
+        for line in &f.lines {
+            let item = plan.plan.items.get(line.line);
+            let provider = item
+                .and_then(|i| i.provider_organization_id.clone())
+                .unwrap_or_default();
+            lines.push(ProposalLine {
+                category: category_label(&line.category, l.lang),
+                cost: euro(line.cost, l.lang),
+                public_pays: euro(line.shares.iter().map(|s| s.programme_pays).sum(), l.lang),
+                self_pay: euro(line.self_pay, l.lang),
+                out_of_pocket: euro(line.out_of_pocket, l.lang),
+                not_used: line
+                    .not_used
+                    .iter()
+                    .map(|n| (n.programme.clone(), n.reason.clone()))
+                    .collect(),
+            });
+            for s in &line.shares {
+                if s.programme_pays <= 0 {
+                    continue;
+                }
+                let booked = v.bookings.iter().any(|b| {
+                    b.allocation_id == s.allocation_id
+                        && b.month == s.month
+                        && b.category == line.category
+                        && b.state != "cancelled"
+                });
+                rows.push(ProposalRow {
+                    category: category_label(&line.category, l.lang),
+                    category_code: line.category.clone(),
+                    month: s.month.clone(),
+                    programme: programme_of(&s.allocation_id),
+                    allocation_id: s.allocation_id.clone(),
+                    programme_pays: s.programme_pays,
+                    programme_pays_text: euro(s.programme_pays, l.lang),
+                    copay: euro(s.copay, l.lang),
+                    provider: provider.clone(),
+                    booked,
+                });
+            }
+        }
+        rows.sort_by(|a, b| (&a.month, &a.category).cmp(&(&b.month, &b.category)));
+    }
+    let bars = allocation_bars(&v, w, l.lang);
+    Ok(l.render(
+        StatusCode::OK,
+        &PersonPage {
+            l,
+            w,
+            person_id: person.to_string(),
+            name,
+            read_only,
+            granted: euro(v.granted, l.lang),
+            available: euro(v.available, l.lang),
+            held: euro(v.held, l.lang),
+            spent: euro(v.spent, l.lang),
+            allocations: allocation_lines(&v, l.lang),
+            chart_h: chart_height(bars.len()),
+            bars,
+            bookings: booking_lines(&v, w, l.lang),
+            hours_received: hours_text(v.hours_received, l.lang),
+            volunteers: v
+                .volunteers
+                .iter()
+                .map(|h| (h.name.clone(), hours_text(h.hours, l.lang)))
+                .collect(),
+            has_plan: plan.is_some(),
+            plan_goals: goals,
+            plan_review: review,
+            plan_agreement: agreement,
+            totals,
+            lines,
+            rows,
+            key: random_token(),
+            notice: notice.map(|_| w.done.to_string()),
+        },
+    ))
+}
+
+/// Books one share of the proposal (or any booking the form describes).
+pub async fn book_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let (p, form) = match signed(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let amount = match field(&form, "amount").trim().parse::<i64>() {
+        Ok(a) => a,
+        Err(_) => {
+            return error_page(
+                &l,
+                ApiError::InvalidBody(trama_core::FieldError::new("amount", "not an amount")),
+            );
+        }
+    };
+    let provider = field(&form, "provider").trim();
+    let req = BookingRequest {
+        allocation_id: field(&form, "allocation_id").trim().into(),
+        amount,
+        category: field(&form, "category").trim().into(),
+        month: field(&form, "month").trim().into(),
+        provider_organization_id: (!provider.is_empty()).then(|| provider.to_string()),
+        service_id: None,
+    };
+    let request = format!(
+        "web book {} {} {} {} {}",
+        req.allocation_id, req.category, req.month, req.amount, provider
+    );
+    let key = field(&form, "key").trim().to_string();
+    if key.len() < 16 {
+        return error_page(
+            &l,
+            ApiError::InvalidBody(trama_core::FieldError::new(
+                "key",
+                "the form has no idempotency key: reload the page",
+            )),
+        );
+    }
+    match budget_api::book(&state, p, &req, &request, &key).await {
+        Ok(_) => Redirect::to(&format!("/sportello/budget/persone/{id}?fatto=1")).into_response(),
+        Err(e) => error_page(&l, e),
+    }
+}
+
+/// Cancels a booking from the person's file.
+pub async fn cancel_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let (p, form) = match signed(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let back = field(&form, "back").to_string();
+    let res = async {
+        let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+        budget_api::cancel(&state, p, booking, field(&form, "key").trim()).await
+    }
+    .await;
+    match res {
+        // Back to a page of ours only.
+        Ok(_) if back.starts_with("/sportello/budget/persone/") || back == "/io/budget" => {
+            Redirect::to(&format!("{back}?fatto=1")).into_response()
+        }
+        Ok(_) => Redirect::to("/io/budget").into_response(),
+        Err(e) => error_page(&l, e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The funder's dashboard
+
+pub struct MonthColumn {
+    pub x: f64,
+    pub w: f64,
+    pub spent_y: f64,
+    pub spent_h: f64,
+    pub held_y: f64,
+    pub held_h: f64,
+    pub label: String,
+    pub tip: String,
+}
+
+pub struct SumLine {
+    pub name: String,
+    pub held: String,
+    pub spent: String,
+    pub bookings: u64,
+}
+
+pub struct AlertLine {
+    pub what: String,
+    pub month: String,
+    pub amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "budget_dashboard.html")]
+struct DashboardPage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    from: String,
+    to: String,
+    days: i64,
+    held: String,
+    spent: String,
+    columns: Vec<MonthColumn>,
+    max_label: String,
+    programme_bars: Vec<Bar>,
+    programme_h: usize,
+    /// The tables under the charts: (title, id, rows).
+    tables: Vec<(&'static str, &'static str, Vec<SumLine>)>,
+    double_funding: Vec<AlertLine>,
+    expiring: Vec<AlertLine>,
+    beyond_plan: Vec<AlertLine>,
+    billed_beyond: Vec<AlertLine>,
+    statements: Vec<(String, String)>,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return login_redirect(&uri);
+    };
+    let q = query_pairs(&uri);
+    let year = this_month().year();
+    let res = async {
+        let from = q
+            .get("dal")
+            .cloned()
+            .unwrap_or_else(|| format!("{year}-01"));
+        let to = q.get("al").cloned().unwrap_or_else(|| format!("{year}-12"));
+        let (from, to) = budget_api::report_period(Some(&from), Some(&to))?;
+        let days = budget_api::within_days(q.get("giorni").map(String::as_str))?;
+        let d = budget_api::dashboard(&state, p, from, to, days).await?;
+        Ok::<_, ApiError>(dashboard_page(&l, d))
+    }
+    .await;
+    res.unwrap_or_else(|e| error_page(&l, e))
+}
+
+fn sum_lines<K: Ord>(
+    rows: impl Iterator<Item = (K, i64, i64, u64)>,
+    name: impl Fn(&K) -> String,
+    lang: Lang,
+) -> Vec<SumLine> {
+    let mut m: std::collections::BTreeMap<K, (i64, i64, u64)> = Default::default();
+    for (k, h, s, n) in rows {
+        let e = m.entry(k).or_default();
+        e.0 += h;
+        e.1 += s;
+        e.2 += n;
+    }
+    m.into_iter()
+        .map(|(k, (h, s, n))| SumLine {
+            name: name(&k),
+            held: euro(h, lang),
+            spent: euro(s, lang),
+            bookings: n,
+        })
+        .collect()
+}
+
+fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
+    let w = words(l.lang);
+    let lang = l.lang;
+    let programme_name = |id: &str| {
+        d.programmes
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let rows = || {
+        d.totals
+            .iter()
+            .map(|t| (t, t.held, t.spent, u64::from(t.bookings)))
+    };
+    let by_month = sum_lines(
+        rows().map(|(t, h, s, n)| (t.month.clone(), h, s, n)),
+        |m| m.clone(),
+        lang,
+    );
+    // The monthly chart: spent below, held above it.
+    let mut months: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for t in &d.totals {
+        let e = months.entry(t.month.clone()).or_default();
+        e.0 += t.spent;
+        e.1 += t.held;
+    }
+    let max = months
+        .values()
+        .map(|(s, h)| s + h)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let n = months.len().max(1) as f64;
+    let slot = 540.0 / n;
+    let columns = months
+        .iter()
+        .enumerate()
+        .map(|(i, (m, (s, h)))| {
+            let spent_h = *s as f64 / max as f64 * 220.0;
+            let held_h = *h as f64 / max as f64 * 220.0;
+            MonthColumn {
+                x: 50.0 + i as f64 * slot + slot * 0.15,
+                w: slot * 0.7,
+                spent_y: 240.0 - spent_h,
+                spent_h,
+                held_y: 240.0 - spent_h - held_h,
+                held_h,
+                label: m.get(5..).unwrap_or(m).to_string(),
+                tip: format!(
+                    "{m}: {} {}, {} {}",
+                    w.spent,
+                    euro(*s, lang),
+                    w.held,
+                    euro(*h, lang)
+                ),
+            }
+        })
+        .collect();
+    let by_programme = sum_lines(
+        rows().map(|(t, h, s, n)| (programme_name(&t.programme_id), h, s, n)),
+        |k| k.clone(),
+        lang,
+    );
+    let mut per_programme: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for t in &d.totals {
+        let e = per_programme
+            .entry(programme_name(&t.programme_id))
+            .or_default();
+        e.0 += t.spent;
+        e.1 += t.held;
+    }
+    let programme_bars = bars(
+        per_programme
+            .into_iter()
+            .map(|(name, (s, h))| {
+                (
+                    name.chars().take(30).collect(),
+                    vec![
+                        (
+                            s,
+                            "bar-out",
+                            format!("{name}: {} {}", w.spent, euro(s, lang)),
+                        ),
+                        (
+                            h,
+                            "bar-move",
+                            format!("{name}: {} {}", w.held, euro(h, lang)),
+                        ),
+                    ],
+                )
+            })
+            .collect(),
+    );
+    let by_category = sum_lines(
+        rows().map(|(t, h, s, n)| (t.category.clone(), h, s, n)),
+        |c| category_label(c, lang),
+        lang,
+    );
+    let by_area = d
+        .by_area
+        .iter()
+        .map(|a| SumLine {
+            name: match (&a.area_name, &a.area_code) {
+                (Some(n), _) => n.clone(),
+                (None, Some(c)) => c.clone(),
+                (None, None) => w.no_area.into(),
+            },
+            held: euro(a.held, lang),
+            spent: euro(a.spent, lang),
+            bookings: a.bookings,
+        })
+        .collect();
+    let names = |ids: &[String]| {
+        ids.iter()
+            .map(|i| programme_name(i))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let double_funding = d
+        .double_funding
+        .iter()
+        .map(|x| AlertLine {
+            what: format!(
+                "{} — {}",
+                category_label(&x.category, lang),
+                names(&x.programme_ids)
+            ),
+            month: x.month.clone(),
+            amount: euro(x.amount, lang),
+        })
+        .collect();
+    let expiring = d
+        .expiring_unused
+        .iter()
+        .map(|x| AlertLine {
+            what: programme_name(&x.programme_id),
+            month: x.expires.clone(),
+            amount: euro(x.available, lang),
+        })
+        .collect();
+    let beyond_plan = d
+        .beyond_plan
+        .iter()
+        .map(|x| AlertLine {
+            what: format!(
+                "{} — {} {}",
+                category_label(&x.category, lang),
+                w.planned,
+                euro(x.planned, lang)
+            ),
+            month: x.month.clone(),
+            amount: euro(x.booked, lang),
+        })
+        .collect();
+    let billed_beyond = d
+        .billed_beyond
+        .iter()
+        .map(|x| AlertLine {
+            what: format!(
+                "{} — {} — {} {}",
+                category_label(&x.category, lang),
+                programme_name(&x.programme_id),
+                w.booked,
+                euro(x.held, lang)
+            ),
+            month: x.month.clone(),
+            amount: euro(x.billed, lang),
+        })
+        .collect();
+    let statements = d
+        .funders
+        .iter()
+        .map(|f| {
+            (
+                format!(
+                    "/api/funders/{}/statement.csv?from={}&to={}",
+                    f.id, d.from, d.to
+                ),
+                f.name.clone(),
+            )
+        })
+        .collect();
+    l.render(
+        StatusCode::OK,
+        &DashboardPage {
+            l,
+            w,
+            from: d.from.clone(),
+            to: d.to.clone(),
+            days: d.within_days,
+            held: euro(d.held, lang),
+            spent: euro(d.spent, lang),
+            columns,
+            max_label: euro(max, lang),
+            programme_h: chart_height(programme_bars.len()),
+            programme_bars,
+            tables: vec![
+                (w.by_programme, "by-programme", by_programme),
+                (w.by_area, "by-area", by_area),
+                (w.by_category, "by-category", by_category),
+                (w.by_month, "by-month", by_month),
+            ],
+            double_funding,
+            expiring,
+            beyond_plan,
+            billed_beyond,
+            statements,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// The provider's bookings
+
+pub struct ProviderLine {
+    pub id: String,
+    pub person: String,
+    pub category: String,
+    pub month: String,
+    pub amount: String,
+    pub held: String,
+    pub held_plain: String,
+    pub spent: String,
+    pub state: &'static str,
+    pub open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "budget_provider.html")]
+struct ProviderPage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    lines: Vec<ProviderLine>,
+    key: String,
+    notice: bool,
+}
+
+pub async fn provider(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Some(p) = viewer.principal.as_ref() else {
+        return login_redirect(&uri);
+    };
+    let w = words(l.lang);
+    let notice = query_pairs(&uri).contains_key("fatto");
+    match budget_api::provider_bookings(&state, p).await {
+        Ok(list) => l.render(
+            StatusCode::OK,
+            &ProviderPage {
+                l: &l,
+                w,
+                lines: list
+                    .into_iter()
+                    .map(|b: ProviderBookingView| ProviderLine {
+                        open: b.state == "held" && b.held > 0,
+                        id: b.id,
+                        person: b.person_name,
+                        category: category_label(&b.category, l.lang),
+                        month: b.month,
+                        amount: euro(b.amount, l.lang),
+                        held: euro(b.held, l.lang),
+                        held_plain: format!("{}", Cents(b.held)),
+                        spent: euro(b.spent, l.lang),
+                        state: match b.state.as_str() {
+                            "held" => w.state_held,
+                            "delivered" => w.state_delivered,
+                            _ => w.state_cancelled,
+                        },
+                    })
+                    .collect(),
+                key: random_token(),
+                notice,
+            },
+        ),
+        Err(e) => error_page(&l, e),
+    }
+}
+
+/// The provider marks a booking delivered, for the amount typed (euros).
+pub async fn deliver_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let (p, form) = match signed(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let res = async {
+        let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+        let amount = parse_euros(field(&form, "amount")).ok_or_else(|| {
+            ApiError::InvalidBody(trama_core::FieldError::new(
+                "amount",
+                "an amount in euros, such as 120,50",
+            ))
+        })?;
+        budget_api::deliver(
+            &state,
+            p,
+            booking,
+            Cents(amount),
+            field(&form, "key").trim(),
+        )
+        .await
+    }
+    .await;
+    match res {
+        Ok(_) => Redirect::to("/gestione/prenotazioni?fatto=1").into_response(),
+        Err(e) => error_page(&l, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn euros_are_written_and_read_as_people_do() {
+        assert_eq!(euro(123_456, Lang::It), "€ 1.234,56");
+        assert_eq!(euro(123_456, Lang::En), "€1,234.56");
+        assert_eq!(euro(5, Lang::It), "€ 0,05");
+        assert_eq!(euro(-100_000_000, Lang::En), "-€1,000,000.00");
+        for (s, c) in [
+            ("120", 12_000),
+            ("120,5", 12_050),
+            ("120,50", 12_050),
+            ("120.50", 12_050),
+            ("€ 1.200,00", 120_000),
+            ("1,200.00", 120_000),
+            ("1.200", 120_000),
+            (",5", 50),
+        ] {
+            assert_eq!(parse_euros(s), Some(c), "{s}");
+        }
+        for s in ["", "abc", "12a", "€", "1,2,3x", "99999999999"] {
+            assert_eq!(parse_euros(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn categories_are_named_in_both_languages() {
+        assert!(category_label("C1", Lang::It).contains("SAD"));
+        assert!(category_label("C1", Lang::En).contains("Home care"));
+        assert!(category_label("C1.2", Lang::It).starts_with("C1.2 · "));
+        assert_eq!(category_label("Z9", Lang::It), "Z9");
+    }
+}
