@@ -282,6 +282,74 @@ try {
   await axe(regJs, "my contributions (English, the language chosen last)");
   await regJs.goto(base + "/io/contributi?lang=it");
   await axe(regJs, "my contributions");
+
+  console.log("care budgets: the case manager books from Mr. Rossi's plan, the cooperative delivers, he sees it, the municipality controls (no JavaScript)");
+  // Signs `email` in, in a fresh context, and lands on `next`.
+  async function signedIn(email, next, javaScriptEnabled) {
+    const ctx = await browser.newContext({ javaScriptEnabled, locale: "it-IT", bypassCSP: true });
+    const pg = await ctx.newPage();
+    await pg.goto(base + "/accedi?next=" + encodeURIComponent(next));
+    await pg.fill("#email", email);
+    await pg.fill("#password", "trama-demo-2026");
+    await Promise.all([pg.waitForURL((u) => u.pathname === next), pg.click("form.narrow button[type=submit]")]);
+    return pg;
+  }
+  const cm = await signedIn("casemanager@demo.trama.it", "/sportello/budget", false);
+  check((await cm.textContent("#caseload")).includes("Mario Rossi"), "the case manager's caseload lists Mr. Rossi");
+  await Promise.all([cm.waitForEvent("load"), cm.click("#caseload a")]);
+  const fileUrl = cm.url();
+  check((await cm.textContent("h1")).includes("Mario Rossi"), "his file opens");
+  check((await cm.$$("#allocations tbody tr")).length === 3, "with his three allocations");
+  check((await cm.textContent("#proposal")).includes("altre misure costano meno"), "the proposal explains why a programme is not used");
+  await shot(cm, "14-budget-file");
+  const bookC1 = await cm.$("#to-book form:has(input[name=category][value='C1'])");
+  check(bookC1 !== null, "December's home care can be booked in one click");
+  const before = (await cm.$$("#bookings tbody tr")).length;
+  await Promise.all([cm.waitForURL(/fatto=1/), bookC1.$eval("button", (b) => b.click())]);
+  check((await cm.textContent("[role=status]")).includes("Fatto"), "the booking is confirmed");
+  check((await cm.$$("#bookings tbody tr")).length === before + 1, "and listed among his bookings");
+  check((await cm.$("#to-book form:has(input[name=category][value='C1'])")) === null, "and is not offered again");
+
+  const coop = await signedIn("fornitore@demo.trama.it", "/gestione/prenotazioni", false);
+  const rossiRow = await coop.$("#provider-bookings tbody tr:has-text('Mario Rossi'):has(form)");
+  check(rossiRow !== null, "the cooperative sees the booking, by name");
+  check(!(await coop.textContent("main")).includes("FNA"), "and nothing of who pays");
+  await shot(coop, "15-provider-bookings");
+  await Promise.all([coop.waitForURL(/fatto=1/), rossiRow.$eval("form button", (b) => b.click())]);
+  check((await coop.textContent("[role=status]")).includes("Erogazione registrata"), "the delivery is recorded");
+
+  const rossi = await signedIn("beneficiario@demo.trama.it", "/io/budget", false);
+  const delivered = await rossi.$$eval("#bookings tbody tr", (rs) => rs.filter((r) => r.textContent.includes("erogato")).length);
+  check(delivered === 2, `Mr. Rossi sees both home-care months delivered (${delivered})`);
+  check((await rossi.textContent("#looks")).includes("Paola Esposito"), "and that his case manager looked at his file");
+  await shot(rossi, "16-my-budget");
+
+  const mun = await signedIn("territorio@demo.trama.it", "/budget/cruscotto", false);
+  await mun.goto(base + "/budget/cruscotto?dal=2025-12&al=2026-12");
+  check((await mun.textContent("#alert-double h3")).includes("(1)"), "the dashboard warns of the home care paid twice");
+  check((await mun.textContent("#alert-billed h3")).includes("(1)"), "and of the bill beyond its booking");
+  check((await mun.$$("#by-area tbody tr")).length >= 9, "spending by Municipio");
+  check((await mun.$$("svg.chart rect")).length > 12, "charts of the same figures");
+  check(!(await mun.content()).includes("Mario Rossi"), "the dashboard names nobody");
+  await shot(mun, "17-dashboard");
+  const csv = await mun.request.get(base + (await mun.getAttribute("#statements a", "href")));
+  check(csv.ok() && (await csv.text()).startsWith("funder,programme,area,"), "a funder's CSV statement downloads");
+
+  console.log("the care budget pages pass axe");
+  // axe-core needs scripts: the same sessions (no new logins) in contexts that run them.
+  for (const [pg, paths] of [
+    [cm, ["/sportello/budget", new URL(fileUrl).pathname]],
+    [coop, ["/gestione/prenotazioni"]],
+    [rossi, ["/io/budget", "/io/budget?lang=en"]],
+    [mun, ["/budget/cruscotto", "/budget/cruscotto?lang=en&dal=2025-12&al=2026-12"]],
+  ]) {
+    const ctx = await browser.newContext({ storageState: await pg.context().storageState(), locale: "it-IT", bypassCSP: true });
+    const js = await ctx.newPage();
+    for (const path of paths) {
+      await js.goto(base + path);
+      await axe(js, path);
+    }
+  }
 } catch (e) {
   failures++;
   console.error(e);

@@ -50,6 +50,7 @@ pub const DEMO_LOGINS: &[(&str, &str, Role)] = &[
         Role::TerritoryAdmin,
     ),
     ("revisore@demo.trama.it", "Elena Gallo", Role::Auditor),
+    ("beneficiario@demo.trama.it", "Mario Rossi", Role::Citizen),
 ];
 
 pub const LOGINS_HELP: &str = "Demo logins (password: trama-demo-2026):
@@ -60,7 +61,8 @@ pub const LOGINS_HELP: &str = "Demo logins (password: trama-demo-2026):
   hub@demo.trama.it          hub manager (Casa di quartiere network)
   fornitore@demo.trama.it    organisation admin (Cooperativa Sociale Il Melograno)
   territorio@demo.trama.it   territory admin
-  revisore@demo.trama.it     auditor";
+  revisore@demo.trama.it     auditor
+  beneficiario@demo.trama.it Mario Rossi, 82, with a care budget";
 
 /// The demo provider's organisation, and the place of its home-care service by Piazza Duomo.
 pub const PROVIDER_NAME: &str = "Cooperativa Sociale Il Melograno";

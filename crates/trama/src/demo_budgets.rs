@@ -248,7 +248,8 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         .await?;
 
     // Mr. Rossi, with the case manager's caseload and his consent, his allocations and plan.
-    let rossi = person(store, "Mario Rossi").await?;
+    // Mr. Rossi can sign in (beneficiario@demo.trama.it) to see his budget.
+    let rossi = demo_user(store, "beneficiario@demo.trama.it").await?;
     store
         .follow_person(rossi, case_manager, "Prot. 2026/4411")
         .await?;

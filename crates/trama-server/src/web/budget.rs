@@ -54,7 +54,8 @@ pub fn euro(cents: i64, lang: Lang) -> String {
     }
     let sign = if neg { "-" } else { "" };
     match lang {
-        Lang::It => format!("{sign}€ {grouped}{decimal}{rest:02}"),
+        // A no-break space: the sign stays with its amount in a narrow table cell.
+        Lang::It => format!("{sign}€\u{a0}{grouped}{decimal}{rest:02}"),
         Lang::En => format!("{sign}€{grouped}{decimal}{rest:02}"),
     }
 }
@@ -106,6 +107,30 @@ pub fn category_label(code: &str, lang: Lang) -> String {
     }
 }
 
+/// Why the funding engine left an allocation out of a line, in words.
+fn reason_words(code: &str, lang: Lang) -> &'static str {
+    let it = lang == Lang::It;
+    match code {
+        "category_not_covered" if it => "non paga questo servizio",
+        "category_not_covered" => "does not pay for this service",
+        "outside_validity" if it => "non vale in questi mesi",
+        "outside_validity" => "not valid in these months",
+        "no_saving" if it => "compartecipazione del 100%: nessun risparmio",
+        "no_saving" => "100 % co-payment: it saves nothing",
+        "excluded" if it => "esclusa dal case manager",
+        "excluded" => "excluded by the case manager",
+        "not_combinable_with" if it => "non cumulabile con",
+        "not_combinable_with" => "does not combine with",
+        "exhausted" if it => "esaurita",
+        "exhausted" => "nothing left",
+        "monthly_cap_reached" if it => "massimale mensile raggiunto",
+        "monthly_cap_reached" => "monthly cap reached",
+        "others_cheaper" if it => "altre misure costano meno alla persona",
+        "others_cheaper" => "other programmes cost the person less",
+        _ => "",
+    }
+}
+
 fn this_month() -> YearMonth {
     let d = OffsetDateTime::now_utc().date();
     YearMonth::new("month", d.year() as u16, d.month() as u8).expect("a month of this era")
@@ -150,6 +175,15 @@ fn bars(rows: Vec<(String, Vec<Segment>)>) -> Vec<Bar> {
             }
         })
         .collect()
+}
+
+/// A chart label of at most 30 characters, with an ellipsis when cut.
+fn short(s: &str) -> String {
+    if s.chars().count() <= 30 {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(29).collect::<String>().trim_end())
+    }
 }
 
 fn chart_height(n: usize) -> usize {
@@ -256,7 +290,7 @@ fn allocation_bars(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<Bar> {
             .iter()
             .map(|a| {
                 (
-                    a.programme.chars().take(30).collect(),
+                    short(&a.programme),
                     vec![
                         (
                             a.spent,
@@ -619,7 +653,7 @@ async fn person_page(
             euro(f.total_cost, l.lang),
             euro(f.public_pays, l.lang),
             euro(f.copay, l.lang),
-            euro(f.self_pay + f.out_of_pocket, l.lang),
+            euro(f.out_of_pocket, l.lang),
         ));
         let programme_of = |aid: &str| {
             v.allocations
@@ -642,18 +676,23 @@ async fn person_page(
                 not_used: line
                     .not_used
                     .iter()
-                    .map(|n| (n.programme.clone(), n.reason.clone()))
+                    .map(|n| {
+                        let mut why = reason_words(&n.reason, l.lang).to_string();
+                        if let Some(other) = &n.with_allocation_id {
+                            why = format!("{why} {}", programme_of(other));
+                        }
+                        (n.programme.clone(), why)
+                    })
                     .collect(),
             });
             for s in &line.shares {
                 if s.programme_pays <= 0 {
                     continue;
                 }
+                // Booked already, from whichever allocation: the service of that month is
+                // not to be booked twice.
                 let booked = v.bookings.iter().any(|b| {
-                    b.allocation_id == s.allocation_id
-                        && b.month == s.month
-                        && b.category == line.category
-                        && b.state != "cancelled"
+                    b.month == s.month && b.category == line.category && b.state != "cancelled"
                 });
                 rows.push(ProposalRow {
                     category: category_label(&line.category, l.lang),
@@ -834,6 +873,7 @@ struct DashboardPage<'a> {
     tables: Vec<(&'static str, &'static str, Vec<SumLine>)>,
     double_funding: Vec<AlertLine>,
     expiring: Vec<AlertLine>,
+    expiring_total: String,
     beyond_plan: Vec<AlertLine>,
     billed_beyond: Vec<AlertLine>,
     statements: Vec<(String, String)>,
@@ -965,7 +1005,7 @@ fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
             .into_iter()
             .map(|(name, (s, h))| {
                 (
-                    name.chars().take(30).collect(),
+                    short(&name),
                     vec![
                         (
                             s,
@@ -1092,6 +1132,7 @@ fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
                 (w.by_month, "by-month", by_month),
             ],
             double_funding,
+            expiring_total: euro(d.expiring_unused.iter().map(|e| e.available).sum(), lang),
             expiring,
             beyond_plan,
             billed_beyond,
@@ -1215,9 +1256,10 @@ mod tests {
 
     #[test]
     fn euros_are_written_and_read_as_people_do() {
-        assert_eq!(euro(123_456, Lang::It), "€ 1.234,56");
+        assert_eq!(euro(123_456, Lang::It), "€\u{a0}1.234,56");
         assert_eq!(euro(123_456, Lang::En), "€1,234.56");
-        assert_eq!(euro(5, Lang::It), "€ 0,05");
+        assert_eq!(euro(5, Lang::It), "€\u{a0}0,05");
+        assert_eq!(parse_euros(&euro(123_456, Lang::It)), Some(123_456));
         assert_eq!(euro(-100_000_000, Lang::En), "-€1,000,000.00");
         for (s, c) in [
             ("120", 12_000),

@@ -589,7 +589,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
     let page = get_with(&app, &file, &cm_c).await.text();
     assert!(page.contains("Chi paga che cosa"), "{page}");
     assert!(
-        page.contains("€ 1.000,00"),
+        page.contains("€\u{a0}1.000,00"),
         "the allocation in euros: {page}"
     );
     // 250.00 a month, 20 % co-payment: the programme pays 200.00 of each month.
@@ -718,7 +718,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
         page.contains("Servizio di assistenza domiciliare"),
         "{page}"
     );
-    assert!(page.contains("€ 800,00"), "available: {page}");
+    assert!(page.contains("€\u{a0}800,00"), "available: {page}");
     assert!(
         page.contains("Chi ha consultato il mio fascicolo"),
         "{page}"
@@ -747,7 +747,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
         "{html}"
     );
     assert!(
-        html.contains(r#"<dd id="dashboard-spent">€ 200,00</dd>"#),
+        html.contains("<dd id=\"dashboard-spent\">€\u{a0}200,00</dd>"),
         "{html}"
     );
     assert!(
