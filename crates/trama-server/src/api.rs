@@ -624,7 +624,7 @@ pub async fn delete_service(
         crate::budget_api::create_funder_api, crate::budget_api::create_programme_api,
         crate::budget_api::follow_api, crate::budget_api::revoke_api, crate::budget_api::grant_api,
         crate::budget_api::my_budget_api, crate::budget_api::person_budget_api, crate::budget_api::funding_api, crate::budget_api::create_plan_api, crate::budget_api::plans_api, crate::budget_api::plan_funding_api,
-        crate::budget_api::book_api, crate::budget_api::dashboard_api, crate::budget_api::provider_bookings_api, crate::budget_api::funder_statement_api, crate::budget_api::deliver_api, crate::budget_api::cancel_api,
+        crate::budget_api::book_api, crate::budget_api::dashboard_api, crate::budget_api::provider_bookings_api, crate::budget_api::funder_statement_api, crate::budget_api::deliver_api, crate::budget_api::cancel_api, crate::budget_api::programme_beneficiaries_api,
         crate::hsds::api_info, crate::hsds::list_services, crate::hsds::get_service,
         crate::hsds::list_organizations, crate::hsds::get_organization,
         crate::hsds::list_service_at_locations, crate::hsds::get_service_at_location,

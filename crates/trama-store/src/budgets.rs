@@ -897,6 +897,40 @@ impl crate::Store {
             .collect()
     }
 
+    /// A programme's allocations with their beneficiaries' names, for the reports on
+    /// individuals its rules allow.
+    pub async fn programme_allocations(
+        &self,
+        programme: ProgrammeId,
+    ) -> Result<Vec<(AllocationRow, String)>> {
+        let names: std::collections::HashMap<String, String> = sqlx::query(
+            "SELECT DISTINCT u.id, u.display_name FROM users u \
+             JOIN allocations a ON a.beneficiary_id = u.id WHERE a.programme_id = $1",
+        )
+        .bind(programme.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        .collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ALLOCATION_SELECT} WHERE a.programme_id = $1 ORDER BY a.created_at, a.id"
+        )))
+        .bind(programme.to_string())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            let a = allocation_row(r)?;
+            let name = names
+                .get(&a.beneficiary_id.to_string())
+                .cloned()
+                .unwrap_or_default();
+            Ok((a, name))
+        })
+        .collect()
+    }
+
     pub async fn programmes(&self) -> Result<Vec<ProgrammeRow>> {
         sqlx::query("SELECT id, funder_id, name, rules FROM programmes ORDER BY name, id")
             .fetch_all(&self.read)

@@ -673,6 +673,72 @@ both!(
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
 
+        // Reports on individuals: only where the programme's rules say so, for the funder's
+        // own admins and auditors; every read is in the person's activity.
+        let report = format!("/api/programmes/{fna_programme}/beneficiaries");
+        app.get_auth(&report, &other_provider)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        app.get_auth(
+            &format!("/api/programmes/{programme}/beneficiaries"),
+            &admin,
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        for t in [&stranger, &cm_t, &provider] {
+            app.get_auth(&report, t)
+                .await
+                .assert_error(StatusCode::NOT_FOUND, "not_found");
+        }
+        let r = app.get_auth(&report, &auditor).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()[0]["name"], "rossi@example.it", "{}", r.text());
+        let mut rules3 = rules2.clone();
+        rules3["name"] = json!("Voucher B1 (rendicontazione nominativa)");
+        rules3["individual_reports"] = json!(true);
+        let r = app
+            .send(
+                "POST",
+                "/api/programmes",
+                Some(&admin),
+                &json!({"funder_id": fna, "rules": rules3, "amount_per_beneficiary": 10000}),
+            )
+            .await;
+        let b1 = r.json()["id"].as_str().unwrap().to_string();
+        let r = app
+            .send("POST", &format!("/api/people/{rossi}/allocations"), Some(&cm_t),
+                  &json!({"programme_id": b1, "amount": 10000, "decision_reference": "Voucher 2026/55", "expires": "2026-12"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let r = app
+            .get_auth(
+                &format!("/api/programmes/{b1}/beneficiaries"),
+                &other_provider,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(
+            (
+                r.json()[0]["name"].as_str(),
+                r.json()[0]["granted"].as_i64()
+            ),
+            (Some("rossi@example.it"), Some(10000)),
+            "{}",
+            r.text()
+        );
+        let activity = app.get_auth("/api/me/activity", &rossi_t).await.json();
+        assert!(
+            activity
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "budget.read"
+                    && e["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with("programme report"))),
+            "{activity}"
+        );
+
         // The person ends the consent: the case manager loses access at once.
         let r = app
             .send(
