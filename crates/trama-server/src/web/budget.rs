@@ -131,6 +131,18 @@ fn reason_words(code: &str, lang: Lang) -> &'static str {
     }
 }
 
+/// The person's page with these (line, allocation) exclusions.
+fn with_exclusions(base: &str, excluded: impl Iterator<Item = (usize, String)>) -> String {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(excluded.map(|(l, a)| ("escludi", format!("{l}:{a}"))))
+        .finish();
+    if q.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{q}")
+    }
+}
+
 fn this_month() -> YearMonth {
     let d = OffsetDateTime::now_utc().date();
     YearMonth::new("month", d.year() as u16, d.month() as u8).expect("a month of this era")
@@ -542,6 +554,8 @@ pub struct ProposalRow {
     pub copay: String,
     pub provider: String,
     pub booked: bool,
+    /// The same page with this allocation excluded from this line.
+    pub exclude_url: String,
 }
 
 pub struct ProposalLine {
@@ -579,6 +593,9 @@ struct PersonPage<'a> {
     totals: Option<(String, String, String, String)>,
     lines: Vec<ProposalLine>,
     rows: Vec<ProposalRow>,
+    /// The overrides in force: (what, the page without it).
+    exclusions: Vec<(String, String)>,
+    reset_url: String,
     key: String,
     notice: Option<String>,
 }
@@ -595,7 +612,24 @@ pub async fn person(
         return login_redirect(&uri);
     };
     let notice = query_pairs(&uri).get("fatto").map(|_| ());
-    person_page(&state, &l, p, &id, notice)
+    // The case manager's overrides: `escludi=LINE:ALLOCATION`, repeated.
+    let excluded: Vec<(usize, String)> = uri
+        .query()
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k == "escludi")
+        .filter_map(|(_, v)| {
+            let (line, a) = v.split_once(':')?;
+            Some((line.parse().ok()?, a.to_string()))
+        })
+        .take(50)
+        .collect();
+    person_page(&state, &l, p, &id, notice, &excluded)
         .await
         .unwrap_or_else(|e| error_page(&l, e))
 }
@@ -606,6 +640,7 @@ async fn person_page(
     p: &Principal,
     id: &str,
     notice: Option<()>,
+    excluded: &[(usize, String)],
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
     let person = UserId::parse("id", id).map_err(ApiError::InvalidParameter)?;
@@ -622,6 +657,9 @@ async fn person_page(
         || !access::may(p, &facts, access::BudgetAction::Book);
     let plan = state.store.plans_of(person).await?.into_iter().next();
     let (mut lines, mut rows, mut totals) = (Vec::new(), Vec::new(), None);
+    let mut exclusions: Vec<(String, String)> = Vec::new();
+    let base = format!("/sportello/budget/persone/{person}");
+    let l_lang = l.lang;
     let (mut goals, mut review, mut agreement) = (Vec::new(), String::new(), String::new());
     if let Some(plan) = &plan {
         goals = plan.plan.goals.clone();
@@ -646,7 +684,13 @@ async fn person_page(
             person,
             plan.plan.funding_lines(),
             None,
-            &[],
+            &excluded
+                .iter()
+                .map(|(line, a)| budget_api::ExclusionRequest {
+                    line: *line,
+                    allocation_id: a.clone(),
+                })
+                .collect::<Vec<_>>(),
         )
         .await?;
         totals = Some((
@@ -662,6 +706,24 @@ async fn person_page(
                 .map(|a| a.programme.clone())
                 .unwrap_or_default()
         };
+        for (i, (line, a)) in excluded.iter().enumerate() {
+            let rest = excluded
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != i)
+                .map(|(_, e)| e.clone());
+            exclusions.push((
+                format!(
+                    "{} — {}",
+                    f.lines
+                        .get(*line)
+                        .map(|l| category_label(&l.category, l_lang))
+                        .unwrap_or_default(),
+                    programme_of(a)
+                ),
+                with_exclusions(&base, rest),
+            ));
+        }
         for line in &f.lines {
             let item = plan.plan.items.get(line.line);
             let provider = item
@@ -705,6 +767,13 @@ async fn person_page(
                     copay: euro(s.copay, l.lang),
                     provider: provider.clone(),
                     booked,
+                    exclude_url: with_exclusions(
+                        &base,
+                        excluded
+                            .iter()
+                            .cloned()
+                            .chain([(line.line, s.allocation_id.clone())]),
+                    ),
                 });
             }
         }
@@ -740,6 +809,8 @@ async fn person_page(
             totals,
             lines,
             rows,
+            exclusions,
+            reset_url: base.clone(),
             key: random_token(),
             notice: notice.map(|_| w.done.to_string()),
         },
