@@ -15,11 +15,12 @@ use trama_core::money::Cents;
 
 use crate::{Result, Store};
 
-const FROM_BOOKINGS: &str = "FROM budget_bookings b JOIN allocations a ON a.id = b.allocation_id \
-     JOIN programmes p ON p.id = a.programme_id";
+/// Bookings carry their allocation's beneficiary, programme, funder and area (migration
+/// 0005), so the reads below need no join.
+const FROM_BOOKINGS: &str = "FROM budget_bookings b";
 
-const FACT_COLUMNS: &str = "b.id, b.allocation_id, a.programme_id, p.funder_id, \
-     a.beneficiary_id, b.category, b.month, b.held, b.spent, a.area_code";
+const FACT_COLUMNS: &str = "b.id, b.allocation_id, b.programme_id, b.funder_id, \
+     b.beneficiary_id, b.category, b.month, b.held, b.spent, b.area_code";
 
 fn fact(r: &AnyRow) -> Result<SpendFact> {
     Ok(SpendFact {
@@ -98,14 +99,14 @@ impl Store {
         if funders.is_empty() {
             return Ok(Vec::new());
         }
-        let mine = funder_filter("p.funder_id", funders.len());
+        let mine = funder_filter("b.funder_id", funders.len());
         let rows = self
             .period_query(
                 &format!(
-                    "SELECT p.funder_id, a.programme_id, a.area_code, b.category, b.month, \
+                    "SELECT b.funder_id, b.programme_id, b.area_code, b.category, b.month, \
                      CAST(SUM(b.held) AS BIGINT), CAST(SUM(b.spent) AS BIGINT), CAST(SUM(CASE WHEN b.held + b.spent > 0 THEN 1 ELSE 0 END) AS BIGINT) \
                      {FROM_BOOKINGS} WHERE {PERIOD} AND {mine} \
-                     GROUP BY p.funder_id, a.programme_id, a.area_code, b.category, b.month"
+                     GROUP BY b.funder_id, b.programme_id, b.area_code, b.category, b.month"
                 ),
                 &from.to_string(),
                 &to.to_string(),
@@ -162,23 +163,22 @@ impl Store {
             return Ok(d);
         }
         let (f, t) = (from.to_string(), to.to_string());
-        let mine = funder_filter("p.funder_id", funders.len());
+        let mine = funder_filter("b.funder_id", funders.len());
         let period = PERIOD;
 
         d.totals = self.budget_totals(funders, from, to).await?;
 
         // 2. The same need paid twice: only people paid by two programmes in one month can be.
-        let inner = funder_filter("p2.funder_id", funders.len());
+        let inner = funder_filter("b2.funder_id", funders.len());
         let rows = self
             .period_query(
                 &format!(
                     "SELECT {FACT_COLUMNS} {FROM_BOOKINGS} WHERE {period} AND {mine} \
-                     AND b.held + b.spent > 0 AND (a.beneficiary_id, b.month) IN ( \
-                       SELECT a2.beneficiary_id, b2.month FROM budget_bookings b2 \
-                       JOIN allocations a2 ON a2.id = b2.allocation_id JOIN programmes p2 ON p2.id = a2.programme_id \
+                     AND b.held + b.spent > 0 AND (b.beneficiary_id, b.month) IN ( \
+                       SELECT b2.beneficiary_id, b2.month FROM budget_bookings b2 \
                        WHERE b2.month >= $1 AND b2.month <= $2 \
                        AND b2.held + b2.spent > 0 AND {inner} \
-                       GROUP BY a2.beneficiary_id, b2.month HAVING COUNT(DISTINCT a2.programme_id) > 1)"
+                       GROUP BY b2.beneficiary_id, b2.month HAVING COUNT(DISTINCT b2.programme_id) > 1)"
                 ),
                 &f,
                 &t,
@@ -194,7 +194,7 @@ impl Store {
                 &format!(
                     "SELECT {FACT_COLUMNS} {FROM_BOOKINGS} WHERE {period} AND {mine} \
                      AND b.held + b.spent > 0 \
-                     AND a.beneficiary_id IN (SELECT person_id FROM budget_plans)"
+                     AND b.beneficiary_id IN (SELECT person_id FROM budget_plans)"
                 ),
                 &f,
                 &t,
@@ -220,7 +220,8 @@ impl Store {
                 &format!(
                     "SELECT a.id, a.programme_id, p.funder_id, a.available, a.expires FROM allocations a \
                      JOIN programmes p ON p.id = a.programme_id \
-                     WHERE a.available > 0 AND a.expires >= $1 AND a.expires <= $2 AND {mine}"
+                     WHERE a.available > 0 AND a.expires >= $1 AND a.expires <= $2 AND {}",
+                    funder_filter("p.funder_id", funders.len())
                 ),
                 &now.to_string(),
                 &last.to_string(),
@@ -245,10 +246,9 @@ impl Store {
         let rows = self
             .period_query(
                 &format!(
-                    "SELECT e.booking_id, p.funder_id, a.programme_id, b.provider_id, b.category, b.month, \
+                    "SELECT e.booking_id, b.funder_id, b.programme_id, b.provider_id, b.category, b.month, \
                      e.held, e.billed FROM budget_billing_exceptions e \
                      JOIN budget_bookings b ON b.id = e.booking_id \
-                     JOIN allocations a ON a.id = b.allocation_id JOIN programmes p ON p.id = a.programme_id \
                      WHERE b.month >= $1 AND b.month <= $2 AND {mine} ORDER BY b.month, e.at"
                 ),
                 &f,

@@ -458,9 +458,18 @@ impl crate::Store {
             });
         }
         let id = BookingId::new();
+        // What expenditure control groups by, copied from the allocation (it never changes).
+        let owner = sqlx::query(
+            "SELECT a.beneficiary_id, a.programme_id, p.funder_id, a.area_code FROM allocations a \
+             JOIN programmes p ON p.id = a.programme_id WHERE a.id = $1",
+        )
+        .bind(b.allocation.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query(
-            "INSERT INTO budget_bookings (id, allocation_id, provider_id, service_id, category, month, amount, held, spent, state, created_at, modified_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, 'held', $8, $8)",
+            "INSERT INTO budget_bookings (id, allocation_id, provider_id, service_id, category, month, amount, held, spent, state, created_at, modified_at, \
+             beneficiary_id, programme_id, funder_id, area_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, 'held', $8, $8, $9, $10, $11, $12)",
         )
         .bind(id.to_string())
         .bind(b.allocation.to_string())
@@ -470,6 +479,10 @@ impl crate::Store {
         .bind(b.month.to_string())
         .bind(b.amount.0)
         .bind(now)
+        .bind(owner.get::<String, _>(0))
+        .bind(owner.get::<String, _>(1))
+        .bind(owner.get::<String, _>(2))
+        .bind(owner.get::<Option<String>, _>(3))
         .execute(&mut *tx)
         .await?;
         post(
