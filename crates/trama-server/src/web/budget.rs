@@ -399,8 +399,11 @@ async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Respon
             "budget.cancel" => w.look_cancel,
             "budget.grant" => w.look_grant,
             "budget.plan" => w.look_plan,
+            "budget.funding" => w.look_funding,
             "budget.follow" | "budget.consent" => w.look_follow,
             "budget.consent_revoked" => w.look_revoked,
+            // Any other action on the budget is listed too, never hidden.
+            a if a.starts_with("budget.") => w.look_other,
             _ => continue,
         };
         let who = match e.actor_id {
