@@ -608,14 +608,13 @@ pub async fn book(
             ),
         ));
     }
-    let provider = match req.provider_organization_id.as_deref() {
-        Some(s) => Some(
-            OrganizationId::parse("provider_organization_id", s)
-                .map_err(ApiError::InvalidBody)?
-                .to_string(),
-        ),
-        None => None,
-    };
+    let (service, provider) = directory_service(
+        state,
+        "service_id",
+        req.service_id.as_deref(),
+        req.provider_organization_id.as_deref(),
+    )
+    .await?;
     let actor = p.user_id.to_string();
     let b = state
         .store
@@ -623,7 +622,7 @@ pub async fn book(
             &NewBudgetBooking {
                 allocation,
                 provider_id: provider,
-                service_id: req.service_id.clone(),
+                service_id: service,
                 category: req.category.trim().to_string(),
                 month,
                 amount: Cents(req.amount),
@@ -1411,6 +1410,39 @@ impl From<trama_store::PlanRow> for PlanView {
     }
 }
 
+/// A service of the directory named by a plan or a booking, and its provider: the service
+/// must exist (422 `invalid_reference` otherwise) and is provided by its own organisation,
+/// which is taken as the provider when none is named and must be the one named otherwise.
+async fn directory_service(
+    state: &AppState,
+    field: &str,
+    service_id: Option<&str>,
+    provider: Option<&str>,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let provider_field = field.replace("service_id", "provider_organization_id");
+    let provider = match provider.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(OrganizationId::parse(&provider_field, s).map_err(ApiError::InvalidBody)?),
+        None => None,
+    };
+    let Some(service_id) = service_id.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok((None, provider.map(|o| o.to_string())));
+    };
+    let id = trama_core::ids::ServiceId::parse(field, service_id).map_err(ApiError::InvalidBody)?;
+    let service = state.store.get_service(id).await?.ok_or_else(|| {
+        ApiError::InvalidReference(FieldError::new(field, "no such service in the directory"))
+    })?;
+    let owner = service.service.organization_id.map(OrganizationId::from);
+    match (provider, owner) {
+        (Some(named), Some(owner)) if named != owner => {
+            Err(ApiError::InvalidBody(FieldError::new(
+                provider_field,
+                "the service is provided by another organisation",
+            )))
+        }
+        (named, owner) => Ok((Some(id.to_string()), owner.or(named).map(|o| o.to_string()))),
+    }
+}
+
 /// Records a personal plan (budget di salute): the person, or their case manager with
 /// consent. The newest plan is the current one.
 #[utoipa::path(post, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), request_body = Object, responses((status = 201, body = PlanView), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
@@ -1429,9 +1461,20 @@ pub async fn create_plan_api(
             "only the person or their case manager (with consent) writes the plan",
         ));
     }
-    let plan: trama_core::budget::plan::Plan =
+    let mut plan: trama_core::budget::plan::Plan =
         serde_json::from_value(body(req)?).map_err(|e| invalid("plan", e.to_string()))?;
     plan.validate().map_err(ApiError::InvalidBody)?;
+    for (i, item) in plan.items.iter_mut().enumerate() {
+        let (service, provider) = directory_service(
+            &state,
+            &format!("items[{i}].service_id"),
+            item.service_id.as_deref(),
+            item.provider_organization_id.as_deref(),
+        )
+        .await?;
+        item.service_id = service;
+        item.provider_organization_id = provider;
+    }
     let row = state.store.create_plan(person, p.user_id, &plan).await?;
     if access::must_audit(p, &facts) {
         audit(&state, p, "budget.plan", person, Some(row.id.clone())).await?;

@@ -762,3 +762,140 @@ both!(
         .assert_error(StatusCode::NOT_FOUND, "not_found");
     }
 );
+
+both!(
+    plans_and_bookings_name_services_of_the_directory,
+    |app: TestApp| async move {
+        let (org, token, locs) = crate::hsds::provider(&app).await;
+        let service = app
+            .send(
+                "POST",
+                "/api/services",
+                Some(&token),
+                &crate::hsds::service_body(&org, "Assistenza domiciliare Duomo", "C1", locs[0]),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let grant = |r: Role, o: Option<OrganizationId>| RoleGrant::new(r, o).unwrap();
+        let (rossi, _) = app
+            .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
+            .await;
+        let (_, cm_t) = app
+            .user_with_token(
+                "cm@example.it",
+                &[grant(Role::CaseManager, Some(OrganizationId::new()))],
+            )
+            .await;
+        let (_, admin) = app
+            .user_with_token(
+                "territorio@example.it",
+                &[grant(Role::TerritoryAdmin, None)],
+            )
+            .await;
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/people/{rossi}/budget/consent"),
+                Some(&cm_t),
+                &json!({"consent_reference": "Prot. 1"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        let funder = app
+            .send(
+                "POST",
+                "/api/funders",
+                Some(&admin),
+                &json!({"name": "Comune", "kind": "municipal"}),
+            )
+            .await
+            .json()["id"]
+            .clone();
+        let rules = json!({"name": "SAD", "funder_kind": "municipal", "categories": ["C1"],
+            "valid_from": "2026-01", "valid_to": "2026-12", "copay_bands": [], "combinable": true});
+        let programme = app
+            .send(
+                "POST",
+                "/api/programmes",
+                Some(&admin),
+                &json!({"funder_id": funder, "rules": rules, "amount_per_beneficiary": 100000}),
+            )
+            .await
+            .json()["id"]
+            .clone();
+        let allocation = app
+            .send("POST", &format!("/api/people/{rossi}/allocations"), Some(&cm_t),
+                  &json!({"programme_id": programme, "amount": 100000, "decision_reference": "Det. 1", "expires": "2026-12"}))
+            .await
+            .json()["id"]
+            .clone();
+
+        // A plan's service from the directory: its organisation becomes the provider.
+        let item = |service: &str, provider: Option<String>| {
+            json!({"goals": ["Restare a casa"], "review_on": "2026-06-01",
+                   "items": [{"category": "C1", "description": "SAD", "service_id": service,
+                              "provider_organization_id": provider, "unit_cost": 2000,
+                              "per_month": 10, "from": "2026-03", "to": "2026-03"}]})
+        };
+        let plans = format!("/api/people/{rossi}/plans");
+        let r = app
+            .send("POST", &plans, Some(&cm_t), &item(&service, None))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        assert_eq!(
+            r.json()["plan"]["items"][0]["provider_organization_id"],
+            org.id.to_string()
+        );
+        let unknown = uuid::Uuid::now_v7().to_string();
+        let e = app
+            .send("POST", &plans, Some(&cm_t), &item(&unknown, None))
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        assert_eq!(e["error"]["field"], "items[0].service_id", "{e}");
+        app.send(
+            "POST",
+            &plans,
+            Some(&cm_t),
+            &item(&service, Some(OrganizationId::new().to_string())),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+
+        // The same for a booking.
+        let book = |service: &str| {
+            json!({"allocation_id": allocation, "amount": 20000, "category": "C1",
+                   "month": "2026-03", "service_id": service})
+        };
+        let r = send_key(
+            &app,
+            "/api/budget/bookings",
+            &cm_t,
+            Some("k1"),
+            &book(&service),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        assert_eq!(r.json()["provider_id"], org.id.to_string());
+        send_key(
+            &app,
+            "/api/budget/bookings",
+            &cm_t,
+            Some("k2"),
+            &book(&unknown),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        send_key(
+            &app,
+            "/api/budget/bookings",
+            &cm_t,
+            Some("k3"),
+            &book("not-an-id"),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    }
+);
