@@ -22,6 +22,9 @@ ALTER TABLE budget_bookings ADD COLUMN beneficiary_id TEXT;
 ALTER TABLE budget_bookings ADD COLUMN programme_id TEXT;
 ALTER TABLE budget_bookings ADD COLUMN funder_id TEXT;
 ALTER TABLE budget_bookings ADD COLUMN area_code TEXT;
+-- The need a booking answers (trama_core::budget::control::need_of: the category's first two
+-- levels); filled for older bookings by Store::migrate, in Rust, the same function for both.
+ALTER TABLE budget_bookings ADD COLUMN need TEXT;
 UPDATE budget_bookings SET
     beneficiary_id = (SELECT a.beneficiary_id FROM allocations a WHERE a.id = budget_bookings.allocation_id),
     programme_id = (SELECT a.programme_id FROM allocations a WHERE a.id = budget_bookings.allocation_id),
@@ -31,8 +34,8 @@ UPDATE budget_bookings SET
 -- Totals of a period: every column the sums need, in the index.
 CREATE INDEX budget_bookings_totals
     ON budget_bookings (month, funder_id, programme_id, area_code, category, held, spent);
--- People paid by two programmes in a month.
+-- People whose one need is paid by two programmes in a month.
 CREATE INDEX budget_bookings_person_month
-    ON budget_bookings (month, beneficiary_id, programme_id, funder_id, held, spent);
+    ON budget_bookings (month, beneficiary_id, need, programme_id, funder_id, held, spent);
 -- A person's bookings (the alerts read them for the few people they concern).
 CREATE INDEX budget_bookings_beneficiary ON budget_bookings (beneficiary_id, month);

@@ -168,17 +168,18 @@ impl Store {
 
         d.totals = self.budget_totals(funders, from, to).await?;
 
-        // 2. The same need paid twice: only people paid by two programmes in one month can be.
+        // 2. The same need paid twice: only the bookings of a person's need paid by two
+        //    programmes in one month are read.
         let inner = funder_filter("b2.funder_id", funders.len());
         let rows = self
             .period_query(
                 &format!(
                     "SELECT {FACT_COLUMNS} {FROM_BOOKINGS} WHERE {period} AND {mine} \
-                     AND b.held + b.spent > 0 AND (b.beneficiary_id, b.month) IN ( \
-                       SELECT b2.beneficiary_id, b2.month FROM budget_bookings b2 \
+                     AND b.held + b.spent > 0 AND (b.beneficiary_id, b.month, b.need) IN ( \
+                       SELECT b2.beneficiary_id, b2.month, b2.need FROM budget_bookings b2 \
                        WHERE b2.month >= $1 AND b2.month <= $2 \
                        AND b2.held + b2.spent > 0 AND {inner} \
-                       GROUP BY b2.beneficiary_id, b2.month HAVING COUNT(DISTINCT b2.programme_id) > 1)"
+                       GROUP BY b2.beneficiary_id, b2.month, b2.need HAVING COUNT(DISTINCT b2.programme_id) > 1)"
                 ),
                 &f,
                 &t,

@@ -468,8 +468,8 @@ impl crate::Store {
         .await?;
         sqlx::query(
             "INSERT INTO budget_bookings (id, allocation_id, provider_id, service_id, category, month, amount, held, spent, state, created_at, modified_at, \
-             beneficiary_id, programme_id, funder_id, area_code) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, 'held', $8, $8, $9, $10, $11, $12)",
+             beneficiary_id, programme_id, funder_id, area_code, need) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, 'held', $8, $8, $9, $10, $11, $12, $13)",
         )
         .bind(id.to_string())
         .bind(b.allocation.to_string())
@@ -483,6 +483,7 @@ impl crate::Store {
         .bind(owner.get::<String, _>(1))
         .bind(owner.get::<String, _>(2))
         .bind(owner.get::<Option<String>, _>(3))
+        .bind(trama_core::budget::control::need_of(&b.category))
         .execute(&mut *tx)
         .await?;
         post(
@@ -524,6 +525,26 @@ impl crate::Store {
             return Err(trama_core::FieldError::new("amount", "must be more than zero").into());
         }
         self.move_hold(id, Some(amount), "spend", idem).await
+    }
+
+    /// Fills the need of bookings written before migration 0005 (a no-op once done).
+    pub(crate) async fn fill_booking_needs(&self) -> Result<()> {
+        let rows = sqlx::query("SELECT id, category FROM budget_bookings WHERE need IS NULL")
+            .fetch_all(&self.write)
+            .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await?;
+        for r in &rows {
+            sqlx::query("UPDATE budget_bookings SET need = $1 WHERE id = $2")
+                .bind(trama_core::budget::control::need_of(&r.get::<String, _>(1)))
+                .bind(r.get::<String, _>(0))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A provider billed `billed` for a booking that holds less: the delivery was refused and
@@ -1108,5 +1129,82 @@ impl crate::Store {
             })
         })
         .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewUser, StoreOptions};
+    use trama_core::budget::programme::{FunderKind, ProgrammeRules};
+
+    /// Bookings written before migration 0005 have no need; `migrate` fills it with the same
+    /// rule the double-funding alert uses.
+    #[tokio::test]
+    async fn older_bookings_get_their_need_on_migrate() {
+        let (_dir, url) = trama_testkit::sqlite_url();
+        let store = crate::Store::connect(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let f = store
+            .create_funder("Comune", FunderKind::Municipal, None)
+            .await
+            .unwrap();
+        let month = |s| YearMonth::parse("m", s).unwrap();
+        let rules = ProgrammeRules {
+            name: "SAD".into(),
+            funder_kind: FunderKind::Municipal,
+            categories: vec!["A1".into()],
+            valid_from: month("2026-01"),
+            valid_to: month("2026-12"),
+            monthly_cap: None,
+            copay_bands: vec![],
+            combinable: true,
+            individual_reports: false,
+        };
+        let p = store.create_programme(f, &rules, Cents(1)).await.unwrap();
+        let who = store
+            .create_user(&NewUser {
+                email: None,
+                display_name: "Anna".into(),
+                password_hash: None,
+                locale: "it".into(),
+            })
+            .await
+            .unwrap();
+        let a = store
+            .grant_allocation(p, who, "Det.", Cents(10_000), month("2026-12"), None)
+            .await
+            .unwrap();
+        let b = store
+            .hold_booking(
+                &NewBudgetBooking {
+                    allocation: a.id,
+                    provider_id: None,
+                    service_id: None,
+                    category: "A1.1.2".into(),
+                    month: month("2026-03"),
+                    amount: Cents(100),
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        let need = |store: crate::Store| async move {
+            sqlx::query("SELECT need FROM budget_bookings WHERE id = $1")
+                .bind(b.id.to_string())
+                .fetch_one(&store.read)
+                .await
+                .unwrap()
+                .get::<Option<String>, _>(0)
+        };
+        assert_eq!(need(store.clone()).await.as_deref(), Some("A1.1"));
+        sqlx::query("UPDATE budget_bookings SET need = NULL")
+            .execute(&store.write)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        assert_eq!(need(store.clone()).await.as_deref(), Some("A1.1"));
     }
 }

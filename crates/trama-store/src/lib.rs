@@ -197,6 +197,7 @@ impl Store {
     /// Brings the schema up to date (forward-only migrations, the same files on both databases).
     pub async fn migrate(&self) -> Result<()> {
         MIGRATOR.run(&self.write).await?;
+        self.fill_booking_needs().await?;
         Ok(())
     }
 

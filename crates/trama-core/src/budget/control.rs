@@ -96,11 +96,23 @@ pub struct DoubleFunding {
     pub amount: Cents,
 }
 
+/// The need a category answers, for the double-funding rule: its first two levels (`A1.1`
+/// for `A1.1.2`, `C1` for `C1`). Stored with each booking so the database can find the
+/// candidates.
+pub fn need_of(category: &str) -> String {
+    category
+        .trim()
+        .split('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// The same need paid twice: bookings with money on them (held or spent) for the same person,
 /// category and month from two or more programmes. A category and its descendants count as
 /// the same need (`A1` and `A1.1`).
 pub fn double_funding(facts: &[SpendFact]) -> Vec<DoubleFunding> {
-    let top = |c: &str| c.split('.').take(2).collect::<Vec<_>>().join(".");
+    let top = need_of;
     let mut groups: BTreeMap<(UserId, String, YearMonth), Vec<&SpendFact>> = BTreeMap::new();
     for f in facts.iter().filter(|f| f.held.0 + f.spent.0 > 0) {
         groups
