@@ -217,7 +217,24 @@ pub async fn follow_api(
     }
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let req = body(req)?;
-    if req.consent_reference.trim().is_empty() {
+    follow(&state, p, person, &req.consent_reference).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A case manager takes a person into the caseload with the reference of their signed
+/// consent (the API and the workspace page). Audited under the person.
+pub async fn follow(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+    consent_reference: &str,
+) -> ApiResult<()> {
+    if !p.has_role(Role::CaseManager) {
+        return Err(forbidden(
+            "only case managers take people into their caseload",
+        ));
+    }
+    if consent_reference.trim().is_empty() {
         return Err(invalid(
             "consent_reference",
             "the reference of the person's signed consent is required",
@@ -225,17 +242,16 @@ pub async fn follow_api(
     }
     state
         .store
-        .follow_person(person, p.user_id, &req.consent_reference)
+        .follow_person(person, p.user_id, consent_reference)
         .await?;
     audit(
-        &state,
+        state,
         p,
         "budget.consent",
         person,
-        Some(req.consent_reference.trim().to_string()),
+        Some(consent_reference.trim().to_string()),
     )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    .await
 }
 
 /// The person (or the case manager) ends a consent: the case manager loses access at once.

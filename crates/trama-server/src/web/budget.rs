@@ -513,6 +513,94 @@ struct CaseloadPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     people: Vec<(String, String, String)>,
+    /// People the case manager's organisations registered at the desk and who are not in the
+    /// caseload yet: (id, name).
+    desk_people: Vec<(String, String)>,
+}
+
+async fn caseload_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Response, ApiError> {
+    let w = words(l.lang);
+    if !p.has_role(Role::CaseManager) {
+        return Err(ApiError::Forbidden(w.only_case_managers.into()));
+    }
+    let people: Vec<(String, String, String)> = state
+        .store
+        .caseload(p.user_id)
+        .await?
+        .into_iter()
+        .map(|(id, name, consent)| (id.to_string(), name, consent))
+        .collect();
+    let orgs: Vec<_> = p
+        .grants
+        .iter()
+        .filter(|g| g.role == Role::CaseManager)
+        .filter_map(|g| g.organization_id)
+        .collect();
+    let desk_people = state
+        .store
+        .assisted_people(&orgs)
+        .await?
+        .into_iter()
+        .filter(|a| !people.iter().any(|x| x.0 == a.user.to_string()))
+        .map(|a| (a.user.to_string(), a.display_name))
+        .collect();
+    Ok(l.render(
+        StatusCode::OK,
+        &CaseloadPage {
+            l,
+            w,
+            people,
+            desk_people,
+        },
+    ))
+}
+
+/// The case manager takes a person into the caseload: by their e-mail, or among the people
+/// her organisation registered at the desk, with the reference of the signed consent.
+pub async fn follow_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let (p, form) = match signed(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let res = async {
+        let email = field(&form, "email").trim();
+        let chosen = field(&form, "person").trim();
+        let person = if !chosen.is_empty() {
+            UserId::parse("person", chosen).map_err(ApiError::InvalidBody)?
+        } else if !email.is_empty() {
+            let e = trama_core::auth::Email::parse(email).map_err(ApiError::InvalidBody)?;
+            state
+                .store
+                .user_by_email(&e)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::InvalidReference(trama_core::FieldError::new(
+                        "email",
+                        "nobody has this e-mail here",
+                    ))
+                })?
+                .id
+        } else {
+            return Err(ApiError::InvalidBody(trama_core::FieldError::new(
+                "email",
+                "the person's e-mail, or a person registered at the desk",
+            )));
+        };
+        budget_api::follow(&state, p, person, field(&form, "consent_reference")).await?;
+        Ok(person)
+    }
+    .await;
+    match res {
+        Ok(person) => Redirect::to(&format!("/sportello/budget/persone/{person}")).into_response(),
+        Err(e) => error_page(&l, e),
+    }
 }
 
 pub async fn caseload(
@@ -525,24 +613,9 @@ pub async fn caseload(
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
-    let w = words(l.lang);
-    if !p.has_role(Role::CaseManager) {
-        return error_page(&l, ApiError::Forbidden(w.only_case_managers.into()));
-    }
-    match state.store.caseload(p.user_id).await {
-        Ok(people) => l.render(
-            StatusCode::OK,
-            &CaseloadPage {
-                l: &l,
-                w,
-                people: people
-                    .into_iter()
-                    .map(|(id, name, consent)| (id.to_string(), name, consent))
-                    .collect(),
-            },
-        ),
-        Err(e) => error_page(&l, e.into()),
-    }
+    caseload_page(&state, &l, p)
+        .await
+        .unwrap_or_else(|e| error_page(&l, e))
 }
 
 /// A share of the funding proposal the case manager can book in one click.

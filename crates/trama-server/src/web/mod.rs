@@ -82,6 +82,7 @@ pub fn routes() -> Router<AppState> {
             post(budget::revoke_submit),
         )
         .route("/sportello/budget", get(budget::caseload))
+        .route("/sportello/budget/consensi", post(budget::follow_submit))
         .route("/sportello/budget/persone/{id}", get(budget::person))
         .route(
             "/sportello/budget/persone/{id}/prenota",
