@@ -266,6 +266,8 @@ struct MinePage<'a> {
     chart_h: usize,
     bookings: Vec<BookingLine>,
     hours_received: String,
+    hours_given: String,
+    credits: String,
     volunteers: Vec<(String, String)>,
     followers: Vec<(String, String, String)>,
     looks: Vec<LookLine>,
@@ -442,6 +444,8 @@ async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Respon
             bars,
             bookings: booking_lines(&v, w, l.lang),
             hours_received: hours_text(v.hours_received, l.lang),
+            hours_given: hours_text(v.hours_given, l.lang),
+            credits: hours_text(v.hours_given - v.hours_received, l.lang),
             volunteers: v
                 .volunteers
                 .iter()
@@ -661,6 +665,8 @@ struct PersonPage<'a> {
     chart_h: usize,
     bookings: Vec<BookingLine>,
     hours_received: String,
+    hours_given: String,
+    credits: String,
     volunteers: Vec<(String, String)>,
     plan_goals: Vec<String>,
     plan_review: String,
@@ -873,6 +879,8 @@ async fn person_page(
             bars,
             bookings: booking_lines(&v, w, l.lang),
             hours_received: hours_text(v.hours_received, l.lang),
+            hours_given: hours_text(v.hours_given, l.lang),
+            credits: hours_text(v.hours_given - v.hours_received, l.lang),
             volunteers: v
                 .volunteers
                 .iter()
