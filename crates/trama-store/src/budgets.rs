@@ -11,7 +11,7 @@ use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
 
-use crate::{Result, StoreError, json, parse_json, to_micros};
+use crate::{Result, StoreError, foreign_key_as, json, parse_json, reference, to_micros};
 
 fn conflict(field: &str, reason: impl Into<String>) -> StoreError {
     StoreError::Conflict {
@@ -309,13 +309,7 @@ impl crate::Store {
         .bind(to_micros(OffsetDateTime::now_utc()))
         .execute(&self.write)
         .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Reference {
-                field: "funder_id".into(),
-                reason: "no such funder".into(),
-            },
-            e => e.into(),
-        })?;
+        .map_err(foreign_key_as("funder_id", "no such funder"))?;
         Ok(id)
     }
 
@@ -360,13 +354,7 @@ impl crate::Store {
         .bind(area_code.map(str::to_string))
         .execute(&mut *tx)
         .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Reference {
-                field: "programme_id".into(),
-                reason: "no such programme or beneficiary".into(),
-            },
-            e => e.into(),
-        })?;
+        .map_err(foreign_key_as("programme_id", "no such programme or beneficiary"))?;
         post(
             &mut tx,
             "grant",
@@ -447,10 +435,7 @@ impl crate::Store {
                 .await?
                 .map(|r| r.get(0));
             return Err(match left {
-                None => StoreError::Reference {
-                    field: "allocation_id".into(),
-                    reason: "no such allocation".into(),
-                },
+                None => reference("allocation_id", "no such allocation"),
                 Some(left) => conflict(
                     "amount",
                     format!("only {} is available, {} asked", Cents(left), b.amount),
@@ -606,10 +591,7 @@ impl crate::Store {
         .as_ref()
         .map(booking_row)
         .transpose()?
-        .ok_or_else(|| StoreError::Reference {
-            field: "booking_id".into(),
-            reason: "no such booking".into(),
-        })?;
+        .ok_or_else(|| reference("booking_id", "no such booking"))?;
         if current.state == "cancelled" {
             return Err(conflict("booking", "the booking is cancelled"));
         }
@@ -742,13 +724,7 @@ impl crate::Store {
         .bind(to_micros(OffsetDateTime::now_utc()))
         .execute(&self.write)
         .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Reference {
-                field: "person".into(),
-                reason: "no such person".into(),
-            },
-            e => e.into(),
-        })?;
+        .map_err(foreign_key_as("person", "no such person"))?;
         Ok(())
     }
 
@@ -1037,13 +1013,7 @@ impl crate::Store {
         .bind(to_micros(OffsetDateTime::now_utc()))
         .execute(&self.write)
         .await
-        .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Reference {
-                field: "person".into(),
-                reason: "no such person".into(),
-            },
-            e => e.into(),
-        })?;
+        .map_err(foreign_key_as("person", "no such person"))?;
         Ok(PlanRow {
             id,
             person_id: person,

@@ -269,6 +269,23 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
 }
 
 /// Microseconds since 1970 UTC, the stored form of every time.
+/// A reference to something that does not exist (a 422 `invalid_reference` above).
+pub(crate) fn reference(field: &str, reason: &str) -> StoreError {
+    StoreError::Reference {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Maps a foreign-key violation of a write to [`reference`]; other errors pass through.
+pub(crate) fn foreign_key_as(field: &str, reason: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let (field, reason) = (field.to_string(), reason.to_string());
+    move |e| match e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => reference(&field, &reason),
+        e => e.into(),
+    }
+}
+
 pub fn to_micros(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1000) as i64
 }

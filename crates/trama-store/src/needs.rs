@@ -19,7 +19,7 @@ use trama_core::matching::model::{Urgency, WeekWindow};
 use trama_core::needs::{NeedParties, NewNeed, NewOffer, PublicArea};
 
 use crate::sql::{Sql, Val};
-use crate::{Result, Store, StoreError, from_micros, json, parse_json, to_micros};
+use crate::{Result, Store, StoreError, from_micros, json, parse_json, reference, to_micros};
 
 /// Days since 1970-01-01, the stored form of a date.
 pub fn to_day(d: Date) -> i64 {
@@ -32,13 +32,6 @@ pub fn from_day(n: i64) -> Date {
 
 fn conflict(field: &str, reason: &str) -> StoreError {
     StoreError::Conflict {
-        field: field.into(),
-        reason: reason.into(),
-    }
-}
-
-fn reference(field: &str, reason: &str) -> StoreError {
-    StoreError::Reference {
         field: field.into(),
         reason: reason.into(),
     }
