@@ -524,17 +524,17 @@ pub async fn person_budget_api(
 ) -> ApiResult<Json<PersonBudgetView>> {
     let p = viewer.require()?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    read_budget(&state, p, person).await.map(Json)
+    read_budget(&state, p, person).await.map(|(v, _)| Json(v))
 }
 
 /// Reads a person's budget for `p`: their own, or as their case manager with consent or an
 /// auditor (audited: the person sees it among who looked at their file). Not found for anyone
-/// else, not even whether the person has a budget.
+/// else, not even whether the person has a budget. With the access facts it was decided on.
 pub async fn read_budget(
     state: &AppState,
     p: &Principal,
     person: UserId,
-) -> ApiResult<PersonBudgetView> {
+) -> ApiResult<(PersonBudgetView, trama_core::budget::access::BudgetFacts)> {
     let facts = state.store.budget_facts(person).await?;
     let view = access::budget_view(p, &facts);
     if view == BudgetView::None {
@@ -546,7 +546,7 @@ pub async fn read_budget(
     if access::must_audit(p, &facts) {
         audit(state, p, "budget.read", person, None).await?;
     }
-    budget_of(state, person, view).await
+    Ok((budget_of(state, person, view).await?, facts))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -20,9 +20,9 @@ use trama_core::money::Cents;
 use trama_core::taxonomy::NOMENCLATORE;
 
 use super::Layout;
-use super::help::error_page;
+use super::help::{error_page, signed_form};
 use super::i18n::Lang;
-use super::pages::{Form, field, parse_form};
+use super::pages::field;
 use super::pages::{login_redirect, query_pairs};
 use crate::auth::{Viewer, random_token};
 use crate::budget_api::{
@@ -385,7 +385,7 @@ pub async fn mine(
 
 async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Response, ApiError> {
     let w = words(l.lang);
-    let v = budget_api::read_budget(state, p, p.user_id).await?;
+    let (v, _) = budget_api::read_budget(state, p, p.user_id).await?;
     let followers = state
         .store
         .followers_of(p.user_id)
@@ -394,6 +394,7 @@ async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Respon
         .map(|(id, name, consent)| (id.to_string(), name, consent))
         .collect();
     let mut looks = Vec::new();
+    let mut names: std::collections::HashMap<UserId, String> = Default::default();
     for e in state.store.audit_about_person(p.user_id, 100).await? {
         let what = match e.action.as_str() {
             "budget.read" => w.look_read,
@@ -409,12 +410,20 @@ async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Respon
             _ => continue,
         };
         let who = match e.actor_id {
-            Some(a) => state
-                .store
-                .user(a)
-                .await?
-                .map(|u| u.display_name)
-                .unwrap_or_else(|| a.to_string()),
+            // Each actor's name read once, however often they looked.
+            Some(a) => match names.get(&a) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = state
+                        .store
+                        .user(a)
+                        .await?
+                        .map(|u| u.display_name)
+                        .unwrap_or_else(|| a.to_string());
+                    names.insert(a, n.clone());
+                    n
+                }
+            },
             None => "—".into(),
         };
         looks.push(LookLine {
@@ -470,7 +479,7 @@ pub async fn revoke_submit(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let p = match signed(&l, &viewer, &headers, &uri, &raw) {
+    let p = match signed_form(&l, &viewer, &headers, &uri, &raw) {
         Ok((p, _)) => p,
         Err(r) => return *r,
     };
@@ -483,29 +492,6 @@ pub async fn revoke_submit(
         Ok(()) => Redirect::to("/io/budget").into_response(),
         Err(e) => error_page(&l, e),
     }
-}
-
-/// The principal and the form of a signed post, or the response that refuses it.
-fn signed<'v>(
-    l: &Layout,
-    viewer: &'v Viewer,
-    headers: &HeaderMap,
-    uri: &Uri,
-    raw: &[u8],
-) -> Result<(&'v Principal, Form), Box<Response>> {
-    let Some(p) = viewer.principal.as_ref() else {
-        return Err(Box::new(login_redirect(uri)));
-    };
-    let form = parse_form(raw);
-    if !super::form_csrf_ok(headers, &form) {
-        return Err(Box::new(super::help::message(
-            l,
-            StatusCode::FORBIDDEN,
-            l.t.error_heading,
-            l.t.csrf_text,
-        )));
-    }
-    Ok((p, form))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -569,7 +555,7 @@ pub async fn follow_submit(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed(&l, &viewer, &headers, &uri, &raw) {
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -727,14 +713,13 @@ async fn person_page(
     let w = words(l.lang);
     let person = UserId::parse("id", id).map_err(ApiError::InvalidParameter)?;
     // Audited, and not found for anyone without access.
-    let v = budget_api::read_budget(state, p, person).await?;
+    let (v, facts) = budget_api::read_budget(state, p, person).await?;
     let name = state
         .store
         .user(person)
         .await?
         .map(|u| u.display_name)
         .unwrap_or_default();
-    let facts = state.store.budget_facts(person).await?;
     let read_only = access::budget_view(p, &facts) != BudgetView::Full
         || !access::may(p, &facts, access::BudgetAction::Book);
     let plan = state.store.plans_of(person).await?.into_iter().next();
@@ -911,7 +896,7 @@ pub async fn book_submit(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed(&l, &viewer, &headers, &uri, &raw) {
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -963,7 +948,7 @@ pub async fn cancel_submit(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed(&l, &viewer, &headers, &uri, &raw) {
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -1061,24 +1046,31 @@ pub async fn dashboard(
     res.unwrap_or_else(|e| error_page(&l, e))
 }
 
-fn sum_lines<K: Ord>(
-    rows: impl Iterator<Item = (K, i64, i64, u64)>,
-    name: impl Fn(&K) -> String,
-    lang: Lang,
-) -> Vec<SumLine> {
-    let mut m: std::collections::BTreeMap<K, (i64, i64, u64)> = Default::default();
-    for (k, h, s, n) in rows {
-        let e = m.entry(k).or_default();
-        e.0 += h;
-        e.1 += s;
-        e.2 += n;
+/// Held, spent and bookings of the dashboard's totals, summed by a key.
+type Sums<K> = std::collections::BTreeMap<K, (i64, i64, u64)>;
+
+fn sums<K: Ord>(
+    totals: &[crate::budget_api::TotalView],
+    key: impl Fn(&crate::budget_api::TotalView) -> K,
+) -> Sums<K> {
+    let mut m: Sums<K> = Default::default();
+    for t in totals {
+        let e = m.entry(key(t)).or_default();
+        e.0 += t.held;
+        e.1 += t.spent;
+        e.2 += u64::from(t.bookings);
     }
-    m.into_iter()
+    m
+}
+
+/// The rows of a table under the charts.
+fn sum_lines<K>(m: &Sums<K>, name: impl Fn(&K) -> String, lang: Lang) -> Vec<SumLine> {
+    m.iter()
         .map(|(k, (h, s, n))| SumLine {
-            name: name(&k),
-            held: euro(h, lang),
-            spent: euro(s, lang),
-            bookings: n,
+            name: name(k),
+            held: euro(*h, lang),
+            spent: euro(*s, lang),
+            bookings: *n,
         })
         .collect()
 }
@@ -1093,26 +1085,15 @@ fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
             .map(|p| p.name.clone())
             .unwrap_or_else(|| id.to_string())
     };
-    let rows = || {
-        d.totals
-            .iter()
-            .map(|t| (t, t.held, t.spent, u64::from(t.bookings)))
-    };
-    let by_month = sum_lines(
-        rows().map(|(t, h, s, n)| (t.month.clone(), h, s, n)),
-        |m| m.clone(),
-        lang,
-    );
+    // One sum per grouping, drawn in the charts and listed in the tables.
+    let months = sums(&d.totals, |t| t.month.clone());
+    let per_programme = sums(&d.totals, |t| programme_name(&t.programme_id));
+    let by_month = sum_lines(&months, |m| m.clone(), lang);
+    let by_programme = sum_lines(&per_programme, |k| k.clone(), lang);
     // The monthly chart: spent below, held above it.
-    let mut months: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
-    for t in &d.totals {
-        let e = months.entry(t.month.clone()).or_default();
-        e.0 += t.spent;
-        e.1 += t.held;
-    }
     let max = months
         .values()
-        .map(|(s, h)| s + h)
+        .map(|(h, s, _)| s + h)
         .max()
         .unwrap_or(0)
         .max(1);
@@ -1121,7 +1102,7 @@ fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
     let columns = months
         .iter()
         .enumerate()
-        .map(|(i, (m, (s, h)))| {
+        .map(|(i, (m, (h, s, _)))| {
             let spent_h = *s as f64 / max as f64 * 220.0;
             let held_h = *h as f64 / max as f64 * 220.0;
             MonthColumn {
@@ -1142,35 +1123,22 @@ fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
             }
         })
         .collect();
-    let by_programme = sum_lines(
-        rows().map(|(t, h, s, n)| (programme_name(&t.programme_id), h, s, n)),
-        |k| k.clone(),
-        lang,
-    );
-    let mut per_programme: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
-    for t in &d.totals {
-        let e = per_programme
-            .entry(programme_name(&t.programme_id))
-            .or_default();
-        e.0 += t.spent;
-        e.1 += t.held;
-    }
     let programme_bars = bars(
         per_programme
-            .into_iter()
-            .map(|(name, (s, h))| {
+            .iter()
+            .map(|(name, (h, s, _))| {
                 (
-                    short(&name),
+                    short(name),
                     vec![
                         (
-                            s,
+                            *s,
                             "bar-out",
-                            format!("{name}: {} {}", w.spent, euro(s, lang)),
+                            format!("{name}: {} {}", w.spent, euro(*s, lang)),
                         ),
                         (
-                            h,
+                            *h,
                             "bar-move",
-                            format!("{name}: {} {}", w.held, euro(h, lang)),
+                            format!("{name}: {} {}", w.held, euro(*h, lang)),
                         ),
                     ],
                 )
@@ -1178,7 +1146,7 @@ fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
             .collect(),
     );
     let by_category = sum_lines(
-        rows().map(|(t, h, s, n)| (t.category.clone(), h, s, n)),
+        &sums(&d.totals, |t| t.category.clone()),
         |c| category_label(c, lang),
         lang,
     );
@@ -1377,7 +1345,7 @@ pub async fn deliver_submit(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed(&l, &viewer, &headers, &uri, &raw) {
+    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
         Ok(x) => x,
         Err(r) => return *r,
     };

@@ -24,7 +24,7 @@ use crate::state::AppState;
 
 /// The signed-in poster of a form and its fields, or the response that refuses it (a login
 /// redirect, or 403 when the CSRF check fails).
-fn signed_form<'v>(
+pub(super) fn signed_form<'v>(
     l: &Layout,
     viewer: &'v Viewer,
     headers: &HeaderMap,
