@@ -81,6 +81,33 @@ impl Coordinates {
     }
 }
 
+/// Side of the coarse grid that stands for a private point before two people agree to meet, in
+/// degrees (about 1.1 km north–south, 0.8 km east–west in Milan).
+pub const COARSE_CELL_DEG: f64 = 0.01;
+
+/// The widest a coarse cell is (its diagonal, in km, at the equator: wider than anywhere else).
+pub const COARSE_CELL_DIAGONAL_KM: f64 = 1.58;
+
+impl Coordinates {
+    /// The centre of the coarse cell this point lies in. Everything computed for someone who
+    /// is not yet entitled to a private point (suggestions, the fit of a proposal, the distance
+    /// a match shows) is computed from this, so that no number of probes learns more than the
+    /// cell, which the public area already says (docs/SECURITY.md, "Places").
+    pub fn coarse(&self) -> Coordinates {
+        let snap = |v: f64| ((v / COARSE_CELL_DEG).floor() + 0.5) * COARSE_CELL_DEG;
+        Coordinates {
+            lat: snap(self.lat).clamp(-90.0, 90.0),
+            lon: snap(self.lon).clamp(-180.0, 180.0),
+        }
+    }
+}
+
+/// The distance two people may be told before they agree to meet: between the centres of
+/// their coarse cells, to the half kilometre.
+pub fn public_distance_km(a: &Coordinates, b: &Coordinates) -> f64 {
+    (a.coarse().distance_km(&b.coarse()) * 2.0).round() / 2.0
+}
+
 /// An axis-aligned box in degrees.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BoundingBox {
@@ -149,6 +176,25 @@ impl RadiusKm {
     }
     pub fn km(&self) -> f64 {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod coarse_tests {
+    use super::*;
+
+    #[test]
+    fn every_point_of_a_cell_has_the_same_public_distance() {
+        let a = Coordinates::new(45.4652, 9.1950).unwrap();
+        let b = Coordinates::new(45.4781, 9.2250).unwrap();
+        let d = public_distance_km(&a, &b);
+        for (dl, dn) in [(0.0, 0.0), (0.0039, 0.0), (-0.0041, 0.0039), (0.0, -0.0045)] {
+            let a2 = Coordinates::new(a.lat() + dl, a.lon() + dn).unwrap();
+            assert_eq!(a2.coarse(), a.coarse());
+            assert_eq!(public_distance_km(&a2, &b), d);
+        }
+        assert!(a.coarse().distance_km(&a) <= COARSE_CELL_DIAGONAL_KM / 2.0);
+        assert_eq!(d * 2.0, (d * 2.0).round());
     }
 }
 

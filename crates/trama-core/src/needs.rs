@@ -397,9 +397,7 @@ pub struct PublicArea {
     pub name: String,
 }
 
-/// Cell size of the coarse grid, in degrees (about 1.1 km north–south, 0.8 km east–west in
-/// Milan).
-pub const COARSE_CELL_DEG: f64 = 0.01;
+pub use crate::geo::COARSE_CELL_DEG;
 
 /// The public area of a point, and the Municipio that routes it to operators. NIL polygons win
 /// over Municipio polygons; with neither, the nearest Municipio centroid gives the Municipio and

@@ -189,8 +189,13 @@ pub async fn open_session(
         .map_err(ApiError::RateLimited)?;
     let email = Email::parse(email).map_err(|_| ApiError::BadCredentials)?;
     let account_key = email.as_str().to_string();
+    let pair_key = format!("{account_key} {client}");
     state
         .login_failures
+        .check(&pair_key)
+        .map_err(ApiError::RateLimited)?;
+    state
+        .login_failures_account
         .check(&account_key)
         .map_err(ApiError::RateLimited)?;
     let user = state.store.user_by_email(&email).await?;
@@ -200,11 +205,12 @@ pub async fn open_session(
     )
     .await;
     let Some(user) = user.filter(|_| ok) else {
-        let _ = state.login_failures.hit(&account_key);
+        state.login_failures.fail(&pair_key);
+        state.login_failures_account.fail(&account_key);
         tracing::info!(account = %account_key, "failed login");
         return Err(ApiError::BadCredentials);
     };
-    state.login_failures.clear(&account_key);
+    state.login_failures.clear(&pair_key);
     // Expired sessions are never honoured; logins are a natural moment to clear them away.
     let purged = state.store.purge_sessions().await?;
     if purged > 0 {
@@ -623,6 +629,8 @@ pub async fn delete_service(
     paths(
         crate::budget_api::create_funder_api, crate::budget_api::create_programme_api,
         crate::budget_api::follow_api, crate::budget_api::revoke_api, crate::budget_api::grant_api,
+        crate::budget_api::give_consent_api, crate::budget_api::my_consents_api,
+        crate::budget_api::delegate_api, crate::budget_api::undelegate_api, crate::budget_api::delegations_api,
         crate::budget_api::my_budget_api, crate::budget_api::person_budget_api, crate::budget_api::funding_api, crate::budget_api::create_plan_api, crate::budget_api::plans_api, crate::budget_api::plan_funding_api,
         crate::budget_api::book_api, crate::budget_api::dashboard_api, crate::budget_api::provider_bookings_api, crate::budget_api::funder_statement_api, crate::budget_api::deliver_api, crate::budget_api::cancel_api, crate::budget_api::programme_beneficiaries_api,
         crate::hsds::api_info, crate::hsds::list_services, crate::hsds::get_service,

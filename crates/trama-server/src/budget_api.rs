@@ -16,10 +16,14 @@ use utoipa::ToSchema;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::budget::access::{self, BudgetAction, BudgetView};
+use trama_core::budget::consent::{self, Channel, ConsentState, Purpose};
 use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
-use trama_store::{AllocationRow, AuditEntry, BudgetBookingRow, Idempotency, NewBudgetBooking};
+use trama_store::{
+    AllocationRow, AuditEntry, BudgetBookingRow, ConsentRecord, ConsentRow, Idempotency,
+    NewBudgetBooking,
+};
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
@@ -36,6 +40,18 @@ pub fn routes() -> Router<AppState> {
             delete(revoke_api),
         )
         .route("/people/{id}/allocations", post(grant_api))
+        .route(
+            "/me/budget/consents",
+            post(give_consent_api).get(my_consents_api),
+        )
+        .route(
+            "/programmes/{id}/delegations",
+            post(delegate_api).get(delegations_api),
+        )
+        .route(
+            "/programmes/{id}/delegations/{organization}",
+            delete(undelegate_api),
+        )
         .route("/people/{id}/budget", get(person_budget_api))
         .route("/people/{id}/budget/funding", post(funding_api))
         .route("/people/{id}/plans", post(create_plan_api).get(plans_api))
@@ -196,62 +212,351 @@ pub async fn create_programme_api(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ConsentRequest {
-    /// The reference of the person's signed consent (protocol number).
+    /// The protocol number of the form the person signed.
     pub consent_reference: String,
+    /// The case manager who is to follow the person (default: the caller, a case manager).
+    pub case_manager_id: Option<String>,
+    /// The organisation the consent is given to (default: the case manager's).
+    pub organization_id: Option<String>,
+    /// What the consent is for: `care_budget` (the default and, for now, the only purpose).
+    pub purpose: Option<String>,
 }
 
-/// A case manager takes a person into their caseload, with the person's consent.
-#[utoipa::path(post, path = "/api/people/{id}/budget/consent", tag = "budgets", params(("id" = String, Path)), request_body = ConsentRequest, responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+/// Where a consent stands after a call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentView {
+    pub case_manager_id: String,
+    pub case_manager: String,
+    pub organization_id: Option<String>,
+    pub purpose: String,
+    /// online (given by the person) or desk (recorded from the signed form).
+    pub channel: String,
+    pub reference: String,
+    /// active, or pending: recorded at a desk after the person withdrew it, it opens nothing
+    /// until the person confirms it.
+    pub state: String,
+    pub given_at: String,
+}
+
+impl From<ConsentRow> for ConsentView {
+    fn from(c: ConsentRow) -> Self {
+        Self {
+            case_manager_id: c.case_manager.to_string(),
+            case_manager: c.case_manager_name,
+            organization_id: c.organization.map(|o| o.to_string()),
+            purpose: c.purpose,
+            channel: c.channel,
+            reference: c.reference,
+            state: c.state.as_str().into(),
+            given_at: c
+                .granted_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn purpose_of(v: Option<&str>) -> ApiResult<Purpose> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(Purpose::CareBudget),
+        Some(s) => Purpose::parse("purpose", s).map_err(ApiError::InvalidBody),
+    }
+}
+
+fn optional_id<T>(
+    field: &str,
+    v: Option<&str>,
+    parse: impl Fn(&str, &str) -> Result<T, FieldError>,
+) -> ApiResult<Option<T>> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => parse(field, s).map(Some).map_err(ApiError::InvalidBody),
+    }
+}
+
+/// Records at a desk the consent a person signed, to be followed by a case manager of an
+/// organisation: its case managers and operators record it. The person is told, and a
+/// consent the person withdrew waits for them to confirm it.
+#[utoipa::path(post, path = "/api/people/{id}/budget/consent", tag = "budgets", params(("id" = String, Path)), request_body = ConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn follow_api(
     State(state): State<AppState>,
     viewer: Viewer,
     headers: HeaderMap,
     Path(id): Path<String>,
     req: JsonBody<ConsentRequest>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<ConsentView>> {
     let p = viewer.require_for_write(&headers)?;
-    if !p.has_role(Role::CaseManager) {
+    if !p.has_role(Role::CaseManager) && !p.has_role(Role::Operator) {
         return Err(forbidden(
-            "only case managers take people into their caseload",
+            "only case managers and operators record a consent at a desk",
         ));
     }
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let req = body(req)?;
-    follow(&state, p, person, &req.consent_reference).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let desk = DeskConsent {
+        case_manager: optional_id(
+            "case_manager_id",
+            req.case_manager_id.as_deref(),
+            UserId::parse,
+        )?,
+        organization: optional_id(
+            "organization_id",
+            req.organization_id.as_deref(),
+            OrganizationId::parse,
+        )?,
+        purpose: purpose_of(req.purpose.as_deref())?,
+        reference: req.consent_reference,
+    };
+    Ok(Json(follow(&state, p, person, &desk).await?.into()))
 }
 
-/// A case manager takes a person into the caseload with the reference of their signed
-/// consent (the API and the workspace page). Audited under the person.
+/// A consent recorded at a desk.
+pub struct DeskConsent {
+    /// Default: the caller.
+    pub case_manager: Option<UserId>,
+    /// Default: the case manager's organisation.
+    pub organization: Option<OrganizationId>,
+    pub purpose: Purpose,
+    pub reference: String,
+}
+
+/// The case manager's principal (roles), when she is not the caller.
+async fn principal_of(state: &AppState, p: &Principal, id: UserId) -> ApiResult<Principal> {
+    if id == p.user_id {
+        return Ok(p.clone());
+    }
+    let u = state.store.user(id).await?.ok_or_else(|| {
+        ApiError::InvalidReference(FieldError::new("case_manager_id", "no such person"))
+    })?;
+    Ok(Principal {
+        user_id: id,
+        display_name: u.display_name,
+        grants: state.store.grants(id).await?,
+    })
+}
+
+/// Records the consent a person signed at a desk (the API and the workspace page). Audited
+/// under the person, who is notified.
 pub async fn follow(
     state: &AppState,
     p: &Principal,
     person: UserId,
-    consent_reference: &str,
-) -> ApiResult<()> {
-    if !p.has_role(Role::CaseManager) {
-        return Err(forbidden(
-            "only case managers take people into their caseload",
-        ));
-    }
-    if consent_reference.trim().is_empty() {
+    desk: &DeskConsent,
+) -> ApiResult<ConsentRow> {
+    if desk.reference.trim().is_empty() || desk.reference.chars().count() > 200 {
         return Err(invalid(
             "consent_reference",
-            "the reference of the person's signed consent is required",
+            "the protocol number of the form the person signed is required (at most 200 characters)",
         ));
     }
+    let cm = principal_of(state, p, desk.case_manager.unwrap_or(p.user_id)).await?;
+    let Some(org) = consent::case_manager_organization(&cm, desk.organization) else {
+        return Err(ApiError::InvalidReference(FieldError::new(
+            "case_manager_id",
+            "not a case manager (of this organisation)",
+        )));
+    };
+    if !consent::may_record_at_desk(p, org) {
+        return Err(forbidden(
+            "only the case managers and operators of the organisation the consent is given to record it",
+        ));
+    }
+    if person == cm.user_id {
+        return Err(invalid("id", "a case manager does not follow herself"));
+    }
+    if state.store.user(person).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no person with id {person}")));
+    }
+    let prior = state.store.consent_prior(person, cm.user_id).await?;
+    let can_sign_in = state.store.can_sign_in(person).await?;
+    let next = consent::desk_record(prior, person, can_sign_in);
     state
         .store
-        .follow_person(person, p.user_id, consent_reference)
+        .record_consent(&ConsentRecord {
+            person,
+            case_manager: cm.user_id,
+            organization: org,
+            purpose: desk.purpose,
+            channel: Channel::Desk,
+            reference: desk.reference.trim().to_string(),
+            recorded_by: p.user_id,
+            state: next,
+        })
+        .await?;
+    audit(
+        state,
+        p,
+        if next == ConsentState::Active {
+            "budget.consent"
+        } else {
+            "budget.consent_pending"
+        },
+        person,
+        Some(format!(
+            "{} for {} ({})",
+            desk.reference.trim(),
+            cm.display_name,
+            desk.purpose.as_str()
+        )),
+    )
+    .await?;
+    let (it, en) = if next == ConsentState::Active {
+        (
+            format!(
+                "Allo sportello è stato registrato il tuo consenso (prot. {}) perché {} segua il tuo budget di cura. Se non l'hai dato, ritiralo da «Il mio budget».",
+                desk.reference.trim(),
+                cm.display_name
+            ),
+            format!(
+                "Your consent (ref. {}) for {} to follow your care budget was recorded at a desk. If you did not give it, withdraw it from \"My budget\".",
+                desk.reference.trim(),
+                cm.display_name
+            ),
+        )
+    } else {
+        (
+            format!(
+                "Uno sportello ha registrato un nuovo consenso (prot. {}) perché {} segua il tuo budget di cura, che avevi ritirato: vale solo se lo confermi in «Il mio budget».",
+                desk.reference.trim(),
+                cm.display_name
+            ),
+            format!(
+                "A desk recorded a new consent (ref. {}) for {} to follow your care budget, which you had withdrawn: it counts only if you confirm it in \"My budget\".",
+                desk.reference.trim(),
+                cm.display_name
+            ),
+        )
+    };
+    notify_person(state, person, &it, &en).await;
+    state
+        .store
+        .consent(person, cm.user_id)
+        .await?
+        .ok_or(ApiError::Internal)
+}
+
+async fn notify_person(state: &AppState, person: UserId, it: &str, en: &str) {
+    if let Err(e) = state
+        .store
+        .notify(
+            person,
+            "consent",
+            "person",
+            &person.to_string(),
+            it,
+            en,
+            true,
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "could not store a notification");
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GiveConsentRequest {
+    /// The case manager the person lets follow them.
+    pub case_manager_id: String,
+    /// The organisation the consent is given to (default: the case manager's).
+    pub organization_id: Option<String>,
+    /// `care_budget` (the default).
+    pub purpose: Option<String>,
+}
+
+/// The person gives (or confirms) their consent online.
+#[utoipa::path(post, path = "/api/me/budget/consents", tag = "budgets", request_body = GiveConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn give_consent_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    req: JsonBody<GiveConsentRequest>,
+) -> ApiResult<Json<ConsentView>> {
+    let p = viewer.require_for_write(&headers)?;
+    let req = body(req)?;
+    let cm =
+        UserId::parse("case_manager_id", &req.case_manager_id).map_err(ApiError::InvalidBody)?;
+    let org = optional_id(
+        "organization_id",
+        req.organization_id.as_deref(),
+        OrganizationId::parse,
+    )?;
+    let purpose = purpose_of(req.purpose.as_deref())?;
+    Ok(Json(
+        give_consent(&state, p, cm, org, purpose).await?.into(),
+    ))
+}
+
+/// The person gives or confirms a consent (the API and the person's page). Audited.
+pub async fn give_consent(
+    state: &AppState,
+    p: &Principal,
+    case_manager: UserId,
+    organization: Option<OrganizationId>,
+    purpose: Purpose,
+) -> ApiResult<ConsentRow> {
+    if case_manager == p.user_id {
+        return Err(invalid("case_manager_id", "one does not follow oneself"));
+    }
+    let cm = principal_of(state, p, case_manager).await?;
+    let Some(org) = consent::case_manager_organization(&cm, organization) else {
+        return Err(ApiError::InvalidReference(FieldError::new(
+            "case_manager_id",
+            "not a case manager (of this organisation)",
+        )));
+    };
+    let prior = state.store.consent(p.user_id, case_manager).await?;
+    let reference = match &prior {
+        Some(c) if c.state == ConsentState::Pending => c.reference.clone(),
+        _ => "online".to_string(),
+    };
+    state
+        .store
+        .record_consent(&ConsentRecord {
+            person: p.user_id,
+            case_manager,
+            organization: org,
+            purpose,
+            channel: Channel::Online,
+            reference,
+            recorded_by: p.user_id,
+            state: ConsentState::Active,
+        })
         .await?;
     audit(
         state,
         p,
         "budget.consent",
-        person,
-        Some(consent_reference.trim().to_string()),
+        p.user_id,
+        Some(format!(
+            "online for {} ({})",
+            cm.display_name,
+            purpose.as_str()
+        )),
     )
-    .await
+    .await?;
+    state
+        .store
+        .consent(p.user_id, case_manager)
+        .await?
+        .ok_or(ApiError::Internal)
+}
+
+/// The consents about me: in force, and those waiting for me to confirm them.
+#[utoipa::path(get, path = "/api/me/budget/consents", tag = "budgets", responses((status = 200, body = Vec<ConsentView>), (status = 401, body = ErrorEnvelope)))]
+pub async fn my_consents_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> ApiResult<Json<Vec<ConsentView>>> {
+    let p = viewer.require()?;
+    Ok(Json(
+        state
+            .store
+            .consents_of(p.user_id)
+            .await?
+            .into_iter()
+            .map(ConsentView::from)
+            .collect(),
+    ))
 }
 
 /// The person (or the case manager) ends a consent: the case manager loses access at once.
@@ -269,14 +574,15 @@ pub async fn revoke_api(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Ends a consent: the person or the case manager (the API and the person's page).
+/// Ends a consent: the person or the case manager (the API and the person's page). A
+/// withdrawal by the person stands until the person gives consent again.
 pub async fn revoke(state: &AppState, p: &Principal, person: UserId, cm: UserId) -> ApiResult<()> {
     if p.user_id != person && p.user_id != cm {
         return Err(forbidden(
             "only the person or the case manager ends a consent",
         ));
     }
-    if !state.store.revoke_follow(person, cm).await? {
+    if !state.store.revoke_follow(person, cm, p.user_id).await? {
         return Err(ApiError::NotFound(
             "no active consent for this case manager".into(),
         ));
@@ -289,6 +595,159 @@ pub async fn revoke(state: &AppState, p: &Principal, person: UserId, cm: UserId)
         Some(cm.to_string()),
     )
     .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DelegationRequest {
+    /// The organisation whose case managers may grant from the programme.
+    pub organization_id: String,
+    /// The funder's decision that delegates (delibera, protocol number).
+    pub decision_reference: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DelegationView {
+    pub organization_id: String,
+    pub decision_reference: String,
+    pub granted_by: String,
+    pub created_at: String,
+}
+
+/// The funder's staff for a programme, or 403/422.
+async fn funder_staff_of(
+    state: &AppState,
+    p: &Principal,
+    programme: ProgrammeId,
+) -> ApiResult<trama_store::GrantTerms> {
+    let terms = state
+        .store
+        .grant_terms(programme)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no programme with id {programme}")))?;
+    let authority = consent::GrantAuthority {
+        funder_org: terms.funder_org,
+        delegated_to: vec![],
+    };
+    if consent::grant_right(p, &authority, |_| false) != Some(consent::GrantRight::Funder) {
+        return Err(forbidden(
+            "only the funder's own staff delegate the right to grant from its programmes",
+        ));
+    }
+    Ok(terms)
+}
+
+/// The funder delegates the right to grant from one of its programmes to an organisation.
+#[utoipa::path(post, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), request_body = DelegationRequest, responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn delegate_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    req: JsonBody<DelegationRequest>,
+) -> ApiResult<StatusCode> {
+    let p = viewer.require_for_write(&headers)?;
+    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    funder_staff_of(&state, p, programme).await?;
+    let req = body(req)?;
+    let org = OrganizationId::parse("organization_id", &req.organization_id)
+        .map_err(ApiError::InvalidBody)?;
+    if req.decision_reference.chars().count() > 200 {
+        return Err(invalid("decision_reference", "at most 200 characters"));
+    }
+    state
+        .store
+        .delegate_programme(programme, org, &req.decision_reference, p.user_id)
+        .await?;
+    audit_programme(
+        &state,
+        p,
+        "programme.delegate",
+        programme,
+        format!("{org} {}", req.decision_reference.trim()),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The funder ends a delegation.
+#[utoipa::path(delete, path = "/api/programmes/{id}/delegations/{organization}", tag = "budgets", params(("id" = String, Path), ("organization" = String, Path)), responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn undelegate_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path((id, org)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let p = viewer.require_for_write(&headers)?;
+    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let org = OrganizationId::parse("organization", &org).map_err(ApiError::InvalidParameter)?;
+    funder_staff_of(&state, p, programme).await?;
+    if !state.store.revoke_delegation(programme, org).await? {
+        return Err(ApiError::NotFound(
+            "no delegation in force to this organisation".into(),
+        ));
+    }
+    audit_programme(
+        &state,
+        p,
+        "programme.undelegate",
+        programme,
+        org.to_string(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The delegations of a programme in force: the funder's staff and auditors.
+#[utoipa::path(get, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = Vec<DelegationView>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn delegations_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<DelegationView>>> {
+    let p = viewer.require()?;
+    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    if !p.has_role(Role::Auditor) {
+        funder_staff_of(&state, p, programme).await?;
+    }
+    Ok(Json(
+        state
+            .store
+            .delegations(programme)
+            .await?
+            .into_iter()
+            .map(|d| DelegationView {
+                organization_id: d.organization.to_string(),
+                decision_reference: d.decision_ref,
+                granted_by: d.granted_by.to_string(),
+                created_at: d
+                    .created_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    ))
+}
+
+async fn audit_programme(
+    state: &AppState,
+    actor: &Principal,
+    action: &str,
+    programme: ProgrammeId,
+    detail: String,
+) -> ApiResult<()> {
+    state
+        .store
+        .audit(&AuditEntry {
+            at: OffsetDateTime::now_utc(),
+            actor_id: Some(actor.user_id),
+            action: action.into(),
+            subject_type: "programme".into(),
+            subject_id: Some(programme.to_string()),
+            detail: Some(detail),
+            on_behalf_of: None,
+        })
+        .await?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -347,9 +806,11 @@ impl From<AllocationRow> for AllocationView {
     }
 }
 
-/// Records an allocation granted to a person: the territory admin, or the person's case
-/// manager with consent.
-#[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path)), request_body = GrantRequest, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+/// Records an allocation granted to a person: the funder's own staff, or a case manager of
+/// an organisation the funder delegated the programme to who follows the person with consent;
+/// within what the programme gives one person and its months of validity. Audited under the
+/// person with the decision that grants it.
+#[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path)), request_body = GrantRequest, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn grant_api(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -358,17 +819,54 @@ pub async fn grant_api(
     req: JsonBody<GrantRequest>,
 ) -> ApiResult<(StatusCode, Json<AllocationView>)> {
     let p = viewer.require_for_write(&headers)?;
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
-    if !(access::may(p, &facts, BudgetAction::Grant) || access::may_manage_funder(p, None)) {
+    if ![
+        Role::OrganizationAdmin,
+        Role::TerritoryAdmin,
+        Role::CaseManager,
+    ]
+    .iter()
+    .any(|r| p.has_role(*r))
+    {
         return Err(forbidden(
-            "only the person's case manager (with consent) or the territory admin records allocations",
+            "only a funder's staff, or case managers it delegated, grant allocations",
         ));
     }
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let req = body(req)?;
     let programme =
         ProgrammeId::parse("programme_id", &req.programme_id).map_err(ApiError::InvalidBody)?;
     let expires = YearMonth::parse("expires", &req.expires).map_err(ApiError::InvalidBody)?;
+    let terms = state.store.grant_terms(programme).await?.ok_or_else(|| {
+        ApiError::InvalidReference(FieldError::new("programme_id", "no such programme"))
+    })?;
+    let facts = state.store.budget_facts(person).await?;
+    let authority = consent::GrantAuthority {
+        funder_org: terms.funder_org,
+        delegated_to: terms.delegated_to.clone(),
+    };
+    let Some(right) =
+        consent::grant_right(p, &authority, |org| access::follows_for(p, &facts, org))
+    else {
+        return Err(forbidden(
+            "granting from this programme is its funder's decision: its own staff, or the case managers of an organisation it delegated, for people they follow with consent",
+        ));
+    };
+    if req.decision_reference.trim().is_empty() || req.decision_reference.chars().count() > 200 {
+        return Err(invalid(
+            "decision_reference",
+            "the decision that grants it is required (at most 200 characters)",
+        ));
+    }
+    let already = state.store.granted_from(programme, person).await?;
+    consent::check_grant(
+        Cents(req.amount),
+        already,
+        terms.per_beneficiary,
+        expires,
+        terms.rules.valid_from,
+        terms.rules.valid_to,
+    )
+    .map_err(ApiError::InvalidBody)?;
     let area = match req.area_code.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(code) => {
@@ -393,7 +891,25 @@ pub async fn grant_api(
             area.as_deref(),
         )
         .await?;
-    audit(&state, p, "budget.grant", person, Some(a.id.to_string())).await?;
+    let by = match right {
+        consent::GrantRight::Funder => "funder".to_string(),
+        consent::GrantRight::Delegated(org) => format!("delegated to {org}"),
+    };
+    audit(
+        &state,
+        p,
+        "budget.grant",
+        person,
+        Some(format!(
+            "{} {} cents from {} ({}), decision {}",
+            a.id,
+            req.amount,
+            programme,
+            by,
+            req.decision_reference.trim()
+        )),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(a.into())))
 }
 
@@ -1440,8 +1956,24 @@ async fn directory_service(
         Some(s) => Some(OrganizationId::parse(&provider_field, s).map_err(ApiError::InvalidBody)?),
         None => None,
     };
+    // Money held for a provider nobody knows could never be delivered nor released by it.
+    let known_field = provider_field.clone();
+    let known = |org: Option<OrganizationId>| {
+        let field = known_field.clone();
+        async move {
+            match org {
+                Some(o) if !state.store.organization_exists(o).await? => {
+                    Err(ApiError::InvalidReference(FieldError::new(
+                        field,
+                        "no such organisation in the directory",
+                    )))
+                }
+                _ => Ok(org.map(|o| o.to_string())),
+            }
+        }
+    };
     let Some(service_id) = service_id.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok((None, provider.map(|o| o.to_string())));
+        return Ok((None, known(provider).await?));
     };
     let id = trama_core::ids::ServiceId::parse(field, service_id).map_err(ApiError::InvalidBody)?;
     let service = state.store.get_service(id).await?.ok_or_else(|| {
@@ -1455,7 +1987,7 @@ async fn directory_service(
                 "the service is provided by another organisation",
             )))
         }
-        (named, owner) => Ok((Some(id.to_string()), owner.or(named).map(|o| o.to_string()))),
+        (named, owner) => Ok((Some(id.to_string()), known(owner.or(named)).await?)),
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Config {
     pub database: Option<Secret>,
     /// Most database connections this process opens.
     pub database_max_connections: u32,
+    /// The bearer token Prometheus sends to read `/metrics`. Unset: `/metrics` answers 404
+    /// (what it tells of traffic is not for everyone).
+    pub metrics_token: Option<Secret>,
     /// The public address people reach Trama at (`https://...` turns on Secure cookies).
     pub public_url: Option<String>,
     /// Trust `X-Forwarded-For` and `X-Forwarded-Proto` (only behind a proxy you run).
@@ -98,6 +101,12 @@ pub struct MailConfig {
 pub struct MatchingConfig {
     /// Proposals nobody answered within this many hours expire; their needs re-open.
     pub proposal_ttl_hours: i64,
+    /// Needs one person may have open or matched at once (posted by them or for them).
+    pub max_open_needs_per_person: usize,
+    /// Offers one person may hold (active or paused) at once.
+    pub max_offers_per_person: usize,
+    /// Suggestion lists (for one's needs and offers together) one person may ask for in an hour.
+    pub suggestions_per_hour: u32,
 }
 
 impl Default for MailConfig {
@@ -114,6 +123,9 @@ impl Default for MatchingConfig {
     fn default() -> Self {
         Self {
             proposal_ttl_hours: 72,
+            max_open_needs_per_person: 10,
+            max_offers_per_person: 5,
+            suggestions_per_hour: 120,
         }
     }
 }
@@ -137,9 +149,12 @@ pub struct MapConfig {
 pub struct LimitsConfig {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Login attempts allowed per client address per minute.
+    /// Login attempts allowed per client address per minute (a hub's desk signs several
+    /// people in from behind one router).
     pub login_per_minute: u32,
-    /// Failed logins allowed per account per 15 minutes before it is paused.
+    /// Failed logins per account from one client before each further try waits (1 s, then
+    /// doubling up to 5 minutes); from all clients together, four times as many before waits
+    /// of at most 30 s. Nobody is locked out.
     pub login_failures_per_account: u32,
     /// Longest a request may take, in seconds.
     pub request_timeout_secs: u64,
@@ -154,6 +169,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./trama-data"),
             database: None,
             database_max_connections: 16,
+            metrics_token: None,
             public_url: None,
             behind_proxy: false,
             time_zone: "Europe/Rome".into(),
@@ -189,7 +205,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
-            login_per_minute: 10,
+            login_per_minute: 60,
             login_failures_per_account: 5,
             request_timeout_secs: 30,
             session_hours: 12,
@@ -229,6 +245,8 @@ data_dir = "./trama-data"
 # The database: sqlite://PATH (default: trama.db in data_dir) or a PostgreSQL URL.
 # database = "postgres://trama:secret@localhost/trama"
 database_max_connections = 16
+# The bearer token Prometheus sends to read /metrics (unset: /metrics answers 404).
+# metrics_token = "a long random string"
 
 # The public address people reach Trama at. https:// turns on Secure cookies.
 # public_url = "https://trama.comune.example.it"
@@ -260,9 +278,10 @@ places = [
 [limits]
 # Largest request body accepted, in bytes.
 max_body_bytes = 1048576
-# Login attempts per client address per minute.
-login_per_minute = 10
-# Failed logins per account per 15 minutes before the account is paused for the rest of the window.
+# Login attempts per client address per minute (sized for a hub desk behind one router).
+login_per_minute = 60
+# Failed logins per account and client before each further try waits (1 s doubling to 5 min);
+# from all clients, four times as many before waits of at most 30 s. Nobody is locked out.
 login_failures_per_account = 5
 # Longest a request may take, in seconds.
 request_timeout_secs = 30

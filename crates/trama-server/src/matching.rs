@@ -323,7 +323,7 @@ pub fn match_view(m: &MatchRow, side: Option<Side>) -> MatchView {
         category_id: m.category.as_uuid(),
         area_name: m.area_name.clone(),
         score: m.score,
-        distance_km: (m.distance_km * 10.0).round() / 10.0,
+        distance_km: (m.distance_km * 2.0).round() / 2.0,
         origin: m.origin.clone(),
         next_at: m.next_at.map(rfc3339),
         occurrences: m.occurrences,
@@ -396,6 +396,26 @@ pub async fn create_need(state: &AppState, p: &Principal, form: &NeedForm) -> Ap
             (person, Some(assisted.organization))
         }
     };
+    let max = state.config.matching.max_open_needs_per_person;
+    let mut live = 0;
+    for st in [NeedState::Open, NeedState::Matched] {
+        live += state
+            .store
+            .needs(&trama_store::NeedFilter {
+                requester: Some(requester),
+                state: Some(st),
+                limit: max as i64 + 1,
+                ..Default::default()
+            })
+            .await?
+            .len();
+    }
+    if live >= max {
+        return Err(ApiError::Conflict(FieldError::new(
+            "need",
+            format!("one person may have at most {max} requests open at once"),
+        )));
+    }
     let (area, municipio) = area_of(state, &need.point).await?;
     // Needs of people who post for themselves go to the operators of their Municipio, when the
     // territory has said which organisation that is (setting `route.municipio.<code>`).
@@ -447,6 +467,19 @@ pub async fn load_need(
         .ok_or_else(|| ApiError::not_found("need", &id.to_string()))?;
     let parties = state.store.need_parties(&n).await?;
     let access = need_access(viewer, &parties);
+    audit_full_read(state, viewer, &n, access).await?;
+    Ok((n, parties, access))
+}
+
+/// A full read of someone else's need (address, name, description) goes to the audit log
+/// under the person, who sees it in their activity: one place for the need's page and the
+/// desk's list.
+pub async fn audit_full_read(
+    state: &AppState,
+    viewer: Option<&Principal>,
+    n: &NeedRow,
+    access: NeedAccess,
+) -> ApiResult<()> {
     if access == NeedAccess::Full
         && let Some(p) = viewer
         && p.user_id != n.requester
@@ -464,7 +497,7 @@ pub async fn load_need(
             })
             .await?;
     }
-    Ok((n, parties, access))
+    Ok(())
 }
 
 /// A suggested volunteer for a need.
@@ -479,6 +512,29 @@ pub struct Suggestion {
     pub skills: Vec<String>,
 }
 
+/// Which points the engine sees. Before both sides accept, everything that reaches the other
+/// party (suggestions, whether an offer fits, the distance shown) is computed from the coarse
+/// cells of both points, so that probing with one's own offers or needs learns nothing finer
+/// than the public area (docs/SECURITY.md, "Places"). Operators' batch assignment, which
+/// nobody outside the desk sees, uses the exact points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Points {
+    Exact,
+    Coarse,
+}
+
+impl Points {
+    fn of(self, c: &trama_core::geo::Coordinates) -> trama_core::geo::Coordinates {
+        match self {
+            Points::Exact => *c,
+            Points::Coarse => c.coarse(),
+        }
+    }
+}
+
+/// How much farther than a radius to look for candidates when points are coarse.
+const COARSE_MARGIN_KM: f64 = trama_core::geo::COARSE_CELL_DIAGONAL_KM;
+
 /// Engine views of stored needs and offers, with their category/language/skill vocabulary.
 struct Compiled {
     problem: Problem,
@@ -489,11 +545,12 @@ fn compile(
     needs: &[(&NeedRow, Vec<u32>)],
     offers: &[&OfferRow],
     now: OffsetDateTime,
+    points: Points,
 ) -> ApiResult<Compiled> {
     let mut problem = Problem::default();
     for o in offers {
         problem.offers.push(Offer {
-            point: o.point,
+            point: points.of(&o.point),
             radius_km: o.radius_km,
             categories: o
                 .categories
@@ -514,7 +571,7 @@ fn compile(
     }
     for (n, previous) in needs {
         problem.needs.push(Need {
-            point: n.point,
+            point: points.of(&n.point),
             category: vocab.category(&n.category.to_string()),
             windows: n.windows.clone(),
             duration_min: n.duration_minutes,
@@ -535,12 +592,28 @@ fn compile(
 /// The largest radius an offer may have (the API refuses more): how far to look for offers.
 const MAX_OFFER_RADIUS_KM: f64 = 100.0;
 
-/// The best `k` offers for a need, from the offers stored near it, ranked by the engine.
+/// Counts one suggestion list asked for by `p`: people may ask `matching.suggestions_per_hour`
+/// times an hour; operators, whose every action is audited and who serve a whole desk, are
+/// not counted.
+fn count_suggestion_query(state: &AppState, p: &Principal) -> ApiResult<()> {
+    if !p.operator_organizations().is_empty() {
+        return Ok(());
+    }
+    state
+        .suggestions_by_person
+        .hit(&p.user_id.to_string())
+        .map_err(ApiError::RateLimited)
+}
+
+/// The best `k` offers for a need, from the offers stored near it, ranked by the engine (on
+/// coarse points: see [`Points`]). Counted against `p`'s hourly allowance.
 pub async fn suggestions_for(
     state: &AppState,
+    p: &Principal,
     n: &NeedRow,
     k: usize,
 ) -> ApiResult<Vec<Suggestion>> {
+    count_suggestion_query(state, p)?;
     let reach = state
         .store
         .max_offer_radius()
@@ -548,7 +621,10 @@ pub async fn suggestions_for(
         .min(MAX_OFFER_RADIUS_KM);
     let offers = state
         .store
-        .offers_near(n.category, &n.point.bounding_box(reach))
+        .offers_near(
+            n.category,
+            &n.point.coarse().bounding_box(reach + COARSE_MARGIN_KM),
+        )
         .await?;
     let previous = state.store.previous_offers_of(n.requester).await?;
     // Volunteers already in a live match with this need are not suggested again.
@@ -576,6 +652,7 @@ pub async fn suggestions_for(
         &[(n, prev_idx)],
         &offers,
         OffsetDateTime::now_utc(),
+        Points::Coarse,
     )?;
     let index = OfferIndex::build(&c.problem.offers);
     Ok(index
@@ -590,7 +667,7 @@ pub async fn suggestions_for(
                     name: o.owner_name.clone(),
                 },
                 area_name: o.area_name.clone(),
-                distance_km: (cand.distance_km * 10.0).round() / 10.0,
+                distance_km: (cand.distance_km * 2.0).round() / 2.0,
                 score: model::score_from_penalty(penalty),
                 languages: o.languages.clone(),
                 skills: o.skills.clone(),
@@ -607,26 +684,41 @@ pub struct NeedSuggestion {
     pub score: u8,
 }
 
+/// The needs an offer could answer, best first (on coarse points: see [`Points`]). Counted
+/// against `p`'s hourly allowance.
 pub async fn suggestions_for_offer(
     state: &AppState,
+    p: &Principal,
     o: &OfferRow,
     k: usize,
 ) -> ApiResult<Vec<NeedSuggestion>> {
+    count_suggestion_query(state, p)?;
     let needs = state
         .store
-        .open_needs_near(&o.categories, &o.point.bounding_box(o.radius_km))
+        .open_needs_near(
+            &o.categories,
+            &o.point
+                .coarse()
+                .bounding_box(o.radius_km + COARSE_MARGIN_KM),
+        )
         .await?;
     let needs: Vec<&NeedRow> = needs.iter().filter(|n| n.requester != o.owner).collect();
     let mut vocab = Vocabulary::default();
     let pairs: Vec<(&NeedRow, Vec<u32>)> = needs.iter().map(|n| (*n, vec![])).collect();
-    let c = compile(&mut vocab, &pairs, &[o], OffsetDateTime::now_utc())?;
+    let c = compile(
+        &mut vocab,
+        &pairs,
+        &[o],
+        OffsetDateTime::now_utc(),
+        Points::Coarse,
+    )?;
     let engine = Engine::new(c.problem);
     Ok(engine
         .suggest_needs(0, k)
         .into_iter()
         .map(|(n, cand)| NeedSuggestion {
             need: need_view(needs[n as usize], NeedAccess::Public),
-            distance_km: (cand.distance_km * 10.0).round() / 10.0,
+            distance_km: (cand.distance_km * 2.0).round() / 2.0,
             score: model::score_from_penalty(cand.edge_penalty),
         })
         .collect())
@@ -711,7 +803,13 @@ pub async fn propose(
 /// Whether an offer fits a need, by the engine's rules: (distance, score), or why not.
 fn fit_of(n: &NeedRow, o: &OfferRow) -> ApiResult<(f64, u8)> {
     let mut vocab = Vocabulary::default();
-    let c = compile(&mut vocab, &[(n, vec![])], &[o], OffsetDateTime::now_utc())?;
+    let c = compile(
+        &mut vocab,
+        &[(n, vec![])],
+        &[o],
+        OffsetDateTime::now_utc(),
+        Points::Coarse,
+    )?;
     let (need, offer) = (&c.problem.needs[0], &c.problem.offers[0]);
     let mut offer = offer.clone();
     offer.capacity = offer.capacity.max(1); // room is checked atomically when the match is made
@@ -926,7 +1024,13 @@ pub async fn run_batch(
     let offer_refs: Vec<&OfferRow> = offers.iter().collect();
     let pairs: Vec<(&NeedRow, Vec<u32>)> = needs.iter().map(|n| (n, vec![])).collect();
     let mut vocab = Vocabulary::default();
-    let c = compile(&mut vocab, &pairs, &offer_refs, OffsetDateTime::now_utc())?;
+    let c = compile(
+        &mut vocab,
+        &pairs,
+        &offer_refs,
+        OffsetDateTime::now_utc(),
+        Points::Exact,
+    )?;
     let (optimal, greedy) = tokio::task::spawn_blocking(move || {
         let engine = Engine::new(c.problem);
         let graph = engine.candidate_graph(AssignOptions::default());
@@ -965,7 +1069,7 @@ pub async fn run_batch(
                     offer: o.id,
                     state: MatchState::Proposed,
                     score: a.score,
-                    distance_km: a.distance_km,
+                    distance_km: trama_core::geo::public_distance_km(&n.point, &o.point),
                     origin: "batch".into(),
                     actor: Some(p.user_id),
                     on_behalf_of: None,
@@ -1086,10 +1190,9 @@ pub async fn list_needs_api(
     let mut out = Vec::with_capacity(rows.len());
     for n in &rows {
         let parties = state.store.need_parties(n).await?;
-        out.push(need_view(
-            n,
-            need_access(viewer.principal.as_ref(), &parties),
-        ));
+        let access = need_access(viewer.principal.as_ref(), &parties);
+        audit_full_read(&state, viewer.principal.as_ref(), n, access).await?;
+        out.push(need_view(n, access));
     }
     Ok(Json(out))
 }
@@ -1135,7 +1238,7 @@ pub async fn need_suggestions_api(
             "must be between 1 and 50",
         )));
     }
-    Ok(Json(suggestions_for(&state, &n, k).await?))
+    Ok(Json(suggestions_for(&state, p, &n, k).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -1317,6 +1420,20 @@ pub async fn create_offer(state: &AppState, p: &Principal, form: &OfferForm) -> 
             "you do not work for this organisation".into(),
         ));
     }
+    let held = state
+        .store
+        .offers_of(p.user_id)
+        .await?
+        .iter()
+        .filter(|o| o.state != "withdrawn")
+        .count();
+    let max = state.config.matching.max_offers_per_person;
+    if held >= max {
+        return Err(ApiError::Conflict(FieldError::new(
+            "offer",
+            format!("one person may hold at most {max} offers: withdraw one first"),
+        )));
+    }
     let (area, _) = area_of(state, &offer.point).await?;
     let id = state.store.create_offer(p.user_id, &offer, &area).await?;
     audit(
@@ -1408,7 +1525,7 @@ pub async fn offer_suggestions_api(
             "must be between 1 and 50",
         )));
     }
-    Ok(Json(suggestions_for_offer(&state, &o, k).await?))
+    Ok(Json(suggestions_for_offer(&state, p, &o, k).await?))
 }
 
 #[utoipa::path(get, path = "/api/matches", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
@@ -2398,7 +2515,13 @@ pub async fn shared_services(
         .await?;
     let pairs: Vec<(&NeedRow, Vec<u32>)> = rows.iter().map(|n| (n, vec![])).collect();
     let mut vocab = Vocabulary::default();
-    let c = compile(&mut vocab, &pairs, &[], OffsetDateTime::now_utc())?;
+    let c = compile(
+        &mut vocab,
+        &pairs,
+        &[],
+        OffsetDateTime::now_utc(),
+        Points::Exact,
+    )?;
     let groups = propose_groups(&c.problem.needs, SharingRules::default());
     Ok(groups
         .iter()

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -31,15 +30,26 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus text format, for whoever holds `metrics_token` (constant-time comparison).
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(token) = &state.config.metrics_token else {
+        return ApiError::NotFound("metrics are not served without metrics_token".into())
+            .into_response();
+    };
+    let sent = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let same = crate::auth::sha256_hex(sent) == crate::auth::sha256_hex(token.expose());
+    if !same {
+        return ApiError::Unauthenticated.into_response();
+    }
     match &state.metrics {
         Some(h) => ([("content-type", "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            "metrics are not enabled in this process",
-        )
-            .into_response(),
+        None => {
+            ApiError::NotFound("metrics are not enabled in this process".into()).into_response()
+        }
     }
 }
 

@@ -66,9 +66,101 @@ impl RateLimiter {
     }
 }
 
+/// Failed sign-ins, answered with delays that grow with each failure instead of a lock: the
+/// rightful owner is slowed for a moment at worst, never shut out for a quarter of an hour by
+/// someone who knows their e-mail. Failures are forgotten after `forget` without any.
+pub struct LoginThrottle {
+    /// Failures allowed before the first delay.
+    free: u32,
+    /// The longest delay.
+    cap: Duration,
+    forget: Duration,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginThrottle {
+    pub fn new(free: u32, cap: Duration, forget: Duration) -> Self {
+        Self {
+            free,
+            cap,
+            forget,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The delay after `n` failures: none up to `free`, then 1 s doubling up to `cap`.
+    pub fn delay_after(&self, n: u32) -> Duration {
+        if n < self.free {
+            return Duration::ZERO;
+        }
+        let doublings = (n - self.free).min(20);
+        Duration::from_secs(1u64 << doublings).min(self.cap)
+    }
+
+    /// `Err(seconds)` while the key must still wait after its last failure.
+    pub fn check(&self, key: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut map = self.failures.lock().expect("login throttle lock");
+        if map.len() > 100_000 {
+            let forget = self.forget;
+            map.retain(|_, (_, at)| now.duration_since(*at) < forget);
+        }
+        let Some((n, at)) = map.get(key).copied() else {
+            return Ok(());
+        };
+        let since = now.duration_since(at);
+        if since >= self.forget {
+            map.remove(key);
+            return Ok(());
+        }
+        let wait = self.delay_after(n).saturating_sub(since);
+        if wait.is_zero() {
+            Ok(())
+        } else {
+            Err(wait.as_secs().max(1))
+        }
+    }
+
+    /// Counts a failure.
+    pub fn fail(&self, key: &str) {
+        let now = Instant::now();
+        let mut map = self.failures.lock().expect("login throttle lock");
+        let e = map.entry(key.to_string()).or_insert((0, now));
+        if now.duration_since(e.1) >= self.forget {
+            e.0 = 0;
+        }
+        e.0 = e.0.saturating_add(1);
+        e.1 = now;
+    }
+
+    /// Forgets a key (after a successful sign-in).
+    pub fn clear(&self, key: &str) {
+        self.failures
+            .lock()
+            .expect("login throttle lock")
+            .remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delays_grow_and_stay_bounded() {
+        let t = LoginThrottle::new(5, Duration::from_secs(30), Duration::from_secs(900));
+        let d: Vec<u64> = (0..12).map(|n| t.delay_after(n).as_secs()).collect();
+        assert_eq!(d, [0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 30, 30]);
+        for _ in 0..5 {
+            assert!(t.check("a").is_ok());
+            t.fail("a");
+        }
+        let wait = t.check("a").unwrap_err();
+        assert_eq!(wait, 1);
+        assert!(t.check("b").is_ok(), "other keys are not affected");
+        t.clear("a");
+        assert!(t.check("a").is_ok());
+    }
 
     #[test]
     fn limits_per_key() {

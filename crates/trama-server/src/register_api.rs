@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
+use trama_core::ids::OrganizationId;
 use trama_ledger::accounting::{Credits, FlowRow, all_credits, credits_of, flows};
 use trama_ledger::event::{
     Action, EconomicEvent, Measure, Unit, format_point_in_time, json_ld_context,
@@ -114,6 +115,13 @@ pub async fn key(State(state): State<AppState>) -> ApiResult<Response> {
 pub async fn tile(State(state): State<AppState>, Path(path): Path<String>) -> ApiResult<Response> {
     let t = Tile::parse_path(&format!("tile/{path}"))
         .map_err(|e| ApiError::InvalidParameter(FieldError::new("path", e.to_string())))?;
+    // One name per tile: a tile is immutable and cached forever under its canonical path.
+    if t.path() != format!("tile/{path}") {
+        return Err(ApiError::NotFound(format!(
+            "tile/{path} is not a canonical tile path (this tile is {})",
+            t.path()
+        )));
+    }
     match state.register.tile(t).await? {
         Some(bytes) => Ok((
             [
@@ -262,6 +270,12 @@ pub async fn entries(
         )));
     }
     let (size, _) = state.register.signed_head().await?;
+    if from > size {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "from",
+            format!("is beyond the register's {size} entries"),
+        )));
+    }
     let to = from.saturating_add(limit).min(size);
     let rows = if from < to {
         state.register.entries(from, to).await?
@@ -436,6 +450,44 @@ fn org_iri(field: &str, v: Option<&str>, territory: &str) -> ApiResult<String> {
     }
 }
 
+/// A flow names organisations as its provider and receiver: each must exist (422), and the
+/// recorder must act for it (403), unless the recorder is the territory admin, who keeps the
+/// register. Nobody records in another organisation's name. `field` names the place of a
+/// fault (the event's index, "provider" or "receiver").
+pub async fn check_attribution(
+    state: &AppState,
+    p: &Principal,
+    events: &[EconomicEvent],
+    field: impl Fn(usize, &str) -> String,
+) -> ApiResult<()> {
+    for (i, ev) in events.iter().enumerate() {
+        for (side, iri) in [("provider", &ev.provider), ("receiver", &ev.receiver)] {
+            let Some(id) = iri.strip_prefix("urn:trama:organization:") else {
+                continue;
+            };
+            let org = OrganizationId::parse("organization", id).map_err(|_| {
+                ApiError::InvalidBody(FieldError::new(
+                    field(i, side),
+                    "must be an organisation id",
+                ))
+            })?;
+            if !state.store.organization_exists(org).await? {
+                return Err(ApiError::InvalidReference(FieldError::new(
+                    field(i, side),
+                    "no such organisation in the directory",
+                )));
+            }
+            if !p.has_role(Role::TerritoryAdmin) && !p.operates_for(org) {
+                return Err(ApiError::Forbidden(format!(
+                    "{}: you do not act for this organisation; a flow is recorded by the organisations it names",
+                    field(i, side)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds the event of a recorded flow.
 pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent> {
     let action = Action::parse(req.action.trim()).ok_or_else(|| {
@@ -456,12 +508,28 @@ pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent
         }
         _ => ApiError::InvalidBody(FieldError::new("quantity", e.to_string())),
     })?;
+    if req.quantity.is_nan() || req.quantity <= 0.0 {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "quantity",
+            "a flow moves more than nothing: must be above zero",
+        )));
+    }
+    let now = OffsetDateTime::now_utc();
     let at = match req.at.as_deref() {
         Some(s) => parse_point_in_time(s).map_err(|_| {
             ApiError::InvalidBody(FieldError::new("at", "must be an RFC 3339 date-time"))
         })?,
-        None => OffsetDateTime::now_utc(),
+        None => now,
     };
+    // The register records what happened: not before 2000, not in the future (a day of
+    // clocks' disagreement allowed).
+    let earliest = time::macros::datetime!(2000-01-01 0:00 UTC);
+    if at < earliest || at > now + time::Duration::days(1) {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "at",
+            "must be a moment that has passed, from the year 2000 on",
+        )));
+    }
     let (resource_quantity, effort_quantity) = if action == Action::Work {
         if unit != Unit::Hour {
             return Err(ApiError::InvalidBody(FieldError::new(
@@ -508,6 +576,10 @@ pub async fn record_flow_api(
     may_record_flows(p)?;
     let req = body.map_err(ApiError::from)?.0;
     let ev = flow_event(&req, state.register.territory())?;
+    check_attribution(&state, p, std::slice::from_ref(&ev), |_, side| {
+        format!("{side}_organization")
+    })
+    .await?;
     let indexes = state.register.append(vec![ev.clone()]).await?;
     Ok((
         StatusCode::CREATED,
@@ -595,6 +667,10 @@ pub async fn import_flows_api(
     }
     let events =
         parse_flows_csv(&body, state.register.territory()).map_err(ApiError::InvalidBody)?;
+    check_attribution(&state, p, &events, |i, side| {
+        format!("line {}: {side}_organization", i + 2)
+    })
+    .await?;
     let indexes = state.register.append(events.clone()).await?;
     Ok((StatusCode::CREATED, Json(AppendedView { indexes, events })))
 }

@@ -15,7 +15,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub time_zone: TimeZone,
     pub login_by_ip: Arc<RateLimiter>,
-    pub login_failures: Arc<RateLimiter>,
+    /// Failed sign-ins per account and client: short growing delays, from the fifth on.
+    pub login_failures: Arc<crate::ratelimit::LoginThrottle>,
+    /// Failed sign-ins per account from anywhere: delays from the twentieth on, at most 30 s,
+    /// so that guessing from many addresses stays slow and the owner is never locked out.
+    pub login_failures_account: Arc<crate::ratelimit::LoginThrottle>,
+    /// Suggestion lists asked for, per person (no probing of where others are).
+    pub suggestions_by_person: Arc<RateLimiter>,
     pub metrics: Option<PrometheusHandle>,
     pub register: Arc<crate::register::Register>,
 }
@@ -36,9 +42,19 @@ impl AppState {
                 config.limits.login_per_minute,
                 std::time::Duration::from_secs(60),
             )),
-            login_failures: Arc::new(RateLimiter::new(
+            login_failures: Arc::new(crate::ratelimit::LoginThrottle::new(
                 config.limits.login_failures_per_account,
+                std::time::Duration::from_secs(300),
                 std::time::Duration::from_secs(15 * 60),
+            )),
+            login_failures_account: Arc::new(crate::ratelimit::LoginThrottle::new(
+                config.limits.login_failures_per_account.saturating_mul(4),
+                std::time::Duration::from_secs(30),
+                std::time::Duration::from_secs(15 * 60),
+            )),
+            suggestions_by_person: Arc::new(RateLimiter::new(
+                config.matching.suggestions_per_hour,
+                std::time::Duration::from_secs(3600),
             )),
             config: Arc::new(config),
             metrics,

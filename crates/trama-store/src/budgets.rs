@@ -275,6 +275,11 @@ impl crate::Store {
         kind: FunderKind,
         organization: Option<OrganizationId>,
     ) -> Result<FunderId> {
+        if let Some(org) = organization
+            && !self.organization_exists(org).await?
+        {
+            return Err(reference("organization_id", "no such organisation"));
+        }
         let id = FunderId::new();
         sqlx::query(
             "INSERT INTO funders (id, name, kind, organization_id, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -340,6 +345,38 @@ impl crate::Store {
         let id = AllocationId::new();
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
+        // What the person received from the programme, raised only while it stays within the
+        // programme's amount per beneficiary: two grants at once cannot both pass.
+        let raised = sqlx::query(
+            "INSERT INTO programme_grants (programme_id, beneficiary_id, granted) \
+             SELECT p.id, $2, $3 FROM programmes p WHERE p.id = $1 AND $3 <= p.amount_per_beneficiary \
+             ON CONFLICT (programme_id, beneficiary_id) DO UPDATE \
+             SET granted = programme_grants.granted + excluded.granted \
+             WHERE programme_grants.granted + excluded.granted <= \
+             (SELECT amount_per_beneficiary FROM programmes WHERE id = excluded.programme_id)",
+        )
+        .bind(programme.to_string())
+        .bind(beneficiary.to_string())
+        .bind(amount.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(foreign_key_as("programme_id", "no such programme or beneficiary"))?
+        .rows_affected();
+        if raised == 0 {
+            let exists = sqlx::query("SELECT 1 FROM programmes WHERE id = $1")
+                .bind(programme.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            return Err(if exists {
+                conflict(
+                    "amount",
+                    "beyond what the programme gives one person (amount_per_beneficiary)",
+                )
+            } else {
+                reference("programme_id", "no such programme")
+            });
+        }
         sqlx::query(
             "INSERT INTO allocations (id, programme_id, beneficiary_id, decision_ref, granted, available, held, spent, expires, created_at, area_code) \
              VALUES ($1, $2, $3, $4, $5, $5, 0, 0, $6, $7, $8)",
@@ -445,12 +482,42 @@ impl crate::Store {
         let id = BookingId::new();
         // What expenditure control groups by, copied from the allocation (it never changes).
         let owner = sqlx::query(
-            "SELECT a.beneficiary_id, a.programme_id, p.funder_id, a.area_code FROM allocations a \
+            "SELECT a.beneficiary_id, a.programme_id, p.funder_id, a.area_code, p.rules FROM allocations a \
              JOIN programmes p ON p.id = a.programme_id WHERE a.id = $1",
         )
         .bind(b.allocation.to_string())
         .fetch_one(&mut *tx)
         .await?;
+        // The programme's monthly cap, counted here where the money moves: the allocation's
+        // row is already locked by the update above, so two bookings of one month at once
+        // are counted one after the other.
+        let rules: ProgrammeRules = parse_json(
+            "programme rules",
+            &owner.get::<String, _>(1),
+            &owner.get::<String, _>(4),
+        )?;
+        if let Some(cap) = rules.monthly_cap {
+            let used: i64 = sqlx::query(
+                "SELECT CAST(COALESCE(SUM(held + spent), 0) AS BIGINT) FROM budget_bookings \
+                 WHERE allocation_id = $1 AND month = $2",
+            )
+            .bind(b.allocation.to_string())
+            .bind(b.month.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+            if used + b.amount.0 > cap.0 {
+                return Err(conflict(
+                    "amount",
+                    format!(
+                        "the programme pays at most {cap} a month; {} is already booked in {}, {} asked",
+                        Cents(used),
+                        b.month,
+                        b.amount
+                    ),
+                ));
+            }
+        }
         sqlx::query(
             "INSERT INTO budget_bookings (id, allocation_id, provider_id, service_id, category, month, amount, held, spent, state, created_at, modified_at, \
              beneficiary_id, programme_id, funder_id, area_code, need) \
@@ -595,6 +662,12 @@ impl crate::Store {
         if current.state == "cancelled" {
             return Err(conflict("booking", "the booking is cancelled"));
         }
+        if current.state == "delivered" && movement == "release" {
+            return Err(conflict(
+                "booking",
+                "the booking was delivered: there is nothing left to cancel",
+            ));
+        }
         let amount = amount.unwrap_or(current.held);
         let (spend, state_if_empty) = match movement {
             "spend" => (amount.0, "delivered"),
@@ -698,58 +771,13 @@ impl crate::Store {
 }
 
 impl crate::Store {
-    /// Records that a case manager follows a person, with the person's consent reference (a
-    /// new consent replaces a revoked one).
-    pub async fn follow_person(
-        &self,
-        person: UserId,
-        case_manager: UserId,
-        consent_ref: &str,
-    ) -> Result<()> {
-        if consent_ref.trim().is_empty() {
-            return Err(trama_core::FieldError::new(
-                "consent_reference",
-                "the reference of the person's consent is required",
-            )
-            .into());
-        }
-        sqlx::query(
-            "INSERT INTO budget_followers (person_id, case_manager_id, consent_ref, granted_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (person_id, case_manager_id) DO UPDATE \
-             SET consent_ref = $3, granted_at = $4, revoked_at = NULL",
-        )
-        .bind(person.to_string())
-        .bind(case_manager.to_string())
-        .bind(consent_ref.trim())
-        .bind(to_micros(OffsetDateTime::now_utc()))
-        .execute(&self.write)
-        .await
-        .map_err(foreign_key_as("person", "no such person"))?;
-        Ok(())
-    }
-
-    /// Revokes a consent. Returns whether there was an active one.
-    pub async fn revoke_follow(&self, person: UserId, case_manager: UserId) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE budget_followers SET revoked_at = $1 \
-             WHERE person_id = $2 AND case_manager_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(to_micros(OffsetDateTime::now_utc()))
-        .bind(person.to_string())
-        .bind(case_manager.to_string())
-        .execute(&self.write)
-        .await?
-        .rows_affected();
-        Ok(n > 0)
-    }
-
     /// The people a case manager follows with an active consent: (person, name, consent
     /// reference), by name.
     pub async fn caseload(&self, case_manager: UserId) -> Result<Vec<(UserId, String, String)>> {
         sqlx::query(
             "SELECT f.person_id, u.display_name, f.consent_ref FROM budget_followers f \
              JOIN users u ON u.id = f.person_id \
-             WHERE f.case_manager_id = $1 AND f.revoked_at IS NULL ORDER BY u.display_name, f.person_id",
+             WHERE f.case_manager_id = $1 AND f.state = 'active' ORDER BY u.display_name, f.person_id",
         )
         .bind(case_manager.to_string())
         .fetch_all(&self.read)
@@ -771,7 +799,7 @@ impl crate::Store {
         sqlx::query(
             "SELECT f.case_manager_id, u.display_name, f.consent_ref FROM budget_followers f \
              JOIN users u ON u.id = f.case_manager_id \
-             WHERE f.person_id = $1 AND f.revoked_at IS NULL ORDER BY u.display_name",
+             WHERE f.person_id = $1 AND f.state = 'active' ORDER BY u.display_name",
         )
         .bind(person.to_string())
         .fetch_all(&self.read)
@@ -794,15 +822,23 @@ impl crate::Store {
         person: UserId,
     ) -> Result<trama_core::budget::access::BudgetFacts> {
         let rows = sqlx::query(
-            "SELECT case_manager_id FROM budget_followers WHERE person_id = $1 AND revoked_at IS NULL",
+            "SELECT case_manager_id, organization_id FROM budget_followers \
+             WHERE person_id = $1 AND state = 'active'",
         )
         .bind(person.to_string())
         .fetch_all(&self.read)
         .await?;
         let case_managers = rows
             .iter()
-            .filter_map(|r| UserId::parse("case_manager_id", &r.get::<String, _>(0)).ok())
-            .collect::<Vec<_>>();
+            .map(|r| {
+                Ok((
+                    UserId::parse("case_manager_id", &r.get::<String, _>(0))?,
+                    r.get::<Option<String>, _>(1)
+                        .map(|o| OrganizationId::parse("organization_id", &o))
+                        .transpose()?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(trama_core::budget::access::BudgetFacts {
             beneficiary: person,
             consent_active: !case_managers.is_empty(),
@@ -1133,7 +1169,7 @@ mod tests {
             combinable: true,
             individual_reports: false,
         };
-        let p = store.create_programme(f, &rules, Cents(1)).await.unwrap();
+        let p = store.create_programme(f, &rules, Cents(1_000_000_000_000)).await.unwrap();
         let who = store
             .create_user(&NewUser {
                 email: None,

@@ -10,6 +10,7 @@ mod areas;
 mod budget_control;
 mod budgets;
 mod community;
+mod consent;
 mod directory;
 mod needs;
 pub mod postgis_bench;
@@ -26,6 +27,7 @@ pub use community::{
     AssistedPerson, BookingRow, CampaignCounts, CampaignRow, HubRecord, HubRow, NewCampaign,
     NotificationRow, PendingEmail, RoomRow,
 };
+pub use consent::{ConsentRecord, ConsentRow, DelegationRow, GrantTerms};
 pub use directory::{ImportProgress, SearchHit, SearchResult, ServiceDetail, TermRow};
 pub use needs::{
     AREA_MIN_COUNT_FOR_MARKER, AreaCount, MatchChange, MatchEventRow, MatchOutcome, MatchRow,

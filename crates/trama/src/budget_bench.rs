@@ -59,7 +59,7 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
         combinable: true,
         individual_reports: false,
     };
-    let programme = store.create_programme(funder, &rules, Cents(1)).await?;
+    let programme = store.create_programme(funder, &rules, Cents(1_000_000_000_000)).await?;
 
     // 1. Booking throughput: `concurrent` tasks book and deliver against one allocation.
     let who = person(store, 0).await?;
@@ -125,7 +125,7 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
                 copay_bands: vec![],
                 ..rules.clone()
             },
-            Cents(1),
+            Cents(1_000_000_000_000),
         )
         .await?;
     let year = months("2025-12", 12);

@@ -250,9 +250,30 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
     // Mr. Rossi, with the case manager's caseload and his consent, his allocations and plan.
     // Mr. Rossi can sign in (beneficiario@demo.trama.it) to see his budget.
     let rossi = demo_user(store, "beneficiario@demo.trama.it").await?;
-    store
-        .follow_person(rossi, case_manager, "Prot. 2026/4411")
-        .await?;
+    if let Some(org) = municipality_org {
+        store
+            .record_consent(&trama_store::ConsentRecord {
+                person: rossi,
+                case_manager,
+                organization: org,
+                purpose: trama_core::budget::consent::Purpose::CareBudget,
+                channel: trama_core::budget::consent::Channel::Desk,
+                reference: "Prot. 2026/4411".into(),
+                recorded_by: case_manager,
+                state: trama_core::budget::consent::ConsentState::Active,
+            })
+            .await?;
+        // The Comune lets its social services' case managers grant home care (SAD) to the
+        // people they follow, within the programme's rules.
+        store
+            .delegate_programme(
+                sad,
+                org,
+                "Delibera G.C. 2026/1187",
+                demo_user(store, "territorio@demo.trama.it").await?,
+            )
+            .await?;
+    }
     // The Municipio whose services decided an allocation, when the territory has Municipi.
     let municipi: Vec<String> = store
         .areas("municipio")

@@ -23,8 +23,10 @@ use crate::ids::{OrganizationId, UserId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetFacts {
     pub beneficiary: UserId,
-    /// Case managers who follow the person.
-    pub case_managers: Vec<UserId>,
+    /// Case managers who follow the person with an active consent, each with the
+    /// organisation the consent was given to: a case manager follows the person only while
+    /// she is a case manager of that organisation.
+    pub case_managers: Vec<(UserId, Option<OrganizationId>)>,
     /// Whether the person's consent to being followed is active now.
     pub consent_active: bool,
 }
@@ -47,9 +49,6 @@ pub enum BudgetAction {
     Read,
     /// Book a service from the person's allocations, build or change their plan.
     Book,
-    /// Grant an allocation to the person (a decision of the funder, recorded by its staff or
-    /// the person's case manager).
-    Grant,
 }
 
 /// What `viewer` may see of the budget described by `facts`.
@@ -64,21 +63,39 @@ pub fn budget_view(viewer: &Principal, facts: &BudgetFacts) -> BudgetView {
 }
 
 fn follows_with_consent(viewer: &Principal, facts: &BudgetFacts) -> bool {
-    viewer.has_role(Role::CaseManager)
-        && facts.consent_active
-        && facts.case_managers.contains(&viewer.user_id)
+    facts.consent_active
+        && facts.case_managers.iter().any(|(cm, org)| {
+            *cm == viewer.user_id
+                && org.is_some_and(|o| {
+                    viewer
+                        .grants
+                        .iter()
+                        .any(|g| g.role == Role::CaseManager && g.organization_id == Some(o))
+                })
+        })
 }
 
-/// Whether `viewer` may do `action` on the budget described by `facts`. Funders' staff grant
-/// allocations of their own programmes (`may_manage_funder`); here, only the person's own
-/// side is decided.
+/// The organisations through which `viewer` follows the person with consent.
+pub fn follows_for(viewer: &Principal, facts: &BudgetFacts, org: OrganizationId) -> bool {
+    facts.consent_active
+        && facts
+            .case_managers
+            .iter()
+            .any(|(cm, o)| *cm == viewer.user_id && *o == Some(org))
+        && viewer
+            .grants
+            .iter()
+            .any(|g| g.role == Role::CaseManager && g.organization_id == Some(org))
+}
+
+/// Whether `viewer` may do `action` on the budget described by `facts`. Granting money is the
+/// funder's decision, taken in `consent::grant_right`.
 pub fn may(viewer: &Principal, facts: &BudgetFacts, action: BudgetAction) -> bool {
     match action {
         BudgetAction::Read => budget_view(viewer, facts) != BudgetView::None,
         BudgetAction::Book => {
             viewer.user_id == facts.beneficiary || follows_with_consent(viewer, facts)
         }
-        BudgetAction::Grant => follows_with_consent(viewer, facts),
     }
 }
 
@@ -170,7 +187,11 @@ mod tests {
                     let p = principal(role, Some(org));
                     let facts = BudgetFacts {
                         beneficiary: UserId::new(),
-                        case_managers: if in_caseload { vec![p.user_id] } else { vec![] },
+                        case_managers: if in_caseload {
+                            vec![(p.user_id, Some(org))]
+                        } else {
+                            vec![]
+                        },
                         consent_active: consent,
                     };
                     let cm = role == Some(Role::CaseManager) && in_caseload && consent;
@@ -189,7 +210,12 @@ mod tests {
                         "{ctx}"
                     );
                     assert_eq!(may(&p, &facts, BudgetAction::Book), cm, "{ctx}");
-                    assert_eq!(may(&p, &facts, BudgetAction::Grant), cm, "{ctx}");
+                    // A consent given to another organisation opens nothing.
+                    let elsewhere = BudgetFacts {
+                        case_managers: vec![(p.user_id, Some(OrganizationId::new()))],
+                        ..facts.clone()
+                    };
+                    assert!(budget_view(&p, &elsewhere) != BudgetView::Full, "{ctx}");
                     assert!(must_audit(&p, &facts), "{ctx}");
                     // The person themselves, whatever their roles.
                     let own = BudgetFacts {

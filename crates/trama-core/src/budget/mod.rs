@@ -9,9 +9,11 @@
 //! - `control`: expenditure totals and alerts (double funding, money expiring unused).
 //! - `events`: the register's events of a spend (`transfer` of euros, `deliverService`).
 //! - `access`: who may see and do what with a person's budget (roles, caseload, consent).
+//! - `consent`: consent as the person's act, and who may grant money from a programme.
 
 pub mod access;
 pub mod book;
+pub mod consent;
 pub mod control;
 pub mod events;
 pub mod funding;

@@ -269,7 +269,7 @@ struct MinePage<'a> {
     hours_given: String,
     credits: String,
     volunteers: Vec<(String, String)>,
-    followers: Vec<(String, String, String)>,
+    followers: Vec<FollowerLine>,
     looks: Vec<LookLine>,
     workspace: bool,
     dashboard: bool,
@@ -388,10 +388,20 @@ async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Respon
     let (v, _) = budget_api::read_budget(state, p, p.user_id).await?;
     let followers = state
         .store
-        .followers_of(p.user_id)
+        .consents_of(p.user_id)
         .await?
         .into_iter()
-        .map(|(id, name, consent)| (id.to_string(), name, consent))
+        .map(|c| FollowerLine {
+            id: c.case_manager.to_string(),
+            name: c.case_manager_name,
+            reference: c.reference,
+            how: if c.channel == "online" {
+                w.consent_online
+            } else {
+                w.consent_desk
+            },
+            pending: c.state == trama_core::budget::consent::ConsentState::Pending,
+        })
         .collect();
     let mut looks = Vec::new();
     let mut names: std::collections::HashMap<UserId, String> = Default::default();
@@ -467,6 +477,52 @@ async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Respon
             provider: links.provider,
         },
     ))
+}
+
+/// A consent about the person, on their page.
+pub struct FollowerLine {
+    pub id: String,
+    pub name: String,
+    pub reference: String,
+    pub how: &'static str,
+    pub pending: bool,
+}
+
+/// The person confirms, from their page, a consent recorded at a desk.
+pub async fn confirm_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(cm): Path<String>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let p = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok((p, _)) => p,
+        Err(r) => return *r,
+    };
+    let res = async {
+        let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
+        let c = state.store.consent(p.user_id, cm).await?;
+        let Some(c) = c.filter(|c| c.state != trama_core::budget::consent::ConsentState::Revoked)
+        else {
+            return Err(ApiError::NotFound("no consent waiting for you".into()));
+        };
+        budget_api::give_consent(
+            &state,
+            p,
+            cm,
+            c.organization,
+            trama_core::budget::consent::Purpose::CareBudget,
+        )
+        .await
+    }
+    .await;
+    match res {
+        Ok(_) => Redirect::to("/io/budget").into_response(),
+        Err(e) => error_page(&l, e),
+    }
 }
 
 /// The person ends a case manager's consent from their page.
@@ -583,12 +639,22 @@ pub async fn follow_submit(
                 "the person's e-mail, or a person registered at the desk",
             )));
         };
-        budget_api::follow(&state, p, person, field(&form, "consent_reference")).await?;
-        Ok(person)
+        let desk = budget_api::DeskConsent {
+            case_manager: None,
+            organization: None,
+            purpose: trama_core::budget::consent::Purpose::CareBudget,
+            reference: field(&form, "consent_reference").to_string(),
+        };
+        let c = budget_api::follow(&state, p, person, &desk).await?;
+        Ok((person, c.state))
     }
     .await;
     match res {
-        Ok(person) => Redirect::to(&format!("/sportello/budget/persone/{person}")).into_response(),
+        Ok((person, trama_core::budget::consent::ConsentState::Active)) => {
+            Redirect::to(&format!("/sportello/budget/persone/{person}")).into_response()
+        }
+        // Waits for the person, who withdrew it before: the caseload says so.
+        Ok(_) => Redirect::to("/sportello/budget?in_attesa=1").into_response(),
         Err(e) => error_page(&l, e),
     }
 }

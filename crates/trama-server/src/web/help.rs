@@ -889,7 +889,7 @@ pub async fn need_page(
         };
         if let Some(p) = &viewer.principal {
             if can_act && n.state.is_open() {
-                page.suggestions = svc::suggestions_for(&state, &n, 5).await?;
+                page.suggestions = svc::suggestions_for(&state, p, &n, 5).await?;
             }
             for m in state.store.matches_of_need(n.id).await? {
                 let side = svc::side_in(&state, p, &m).await?;
@@ -1247,7 +1247,7 @@ pub async fn offer_page(
             return Err(ApiError::Forbidden("this offer is not yours".into()));
         }
         let w = words(l.lang);
-        let sugg = svc::suggestions_for_offer(&state, &o, 10).await?;
+        let sugg = svc::suggestions_for_offer(&state, p, &o, 10).await?;
         let page = OfferPage {
             l: &l,
             w,
@@ -1376,6 +1376,8 @@ async fn desk_page(
         })
         .await?
     {
+        // The desk sees each person's name and address: each such read is the person's to see.
+        svc::audit_full_read(state, Some(p), &n, NeedAccess::Full).await?;
         needs.push(need_line(l.lang, &svc::need_view(&n, NeedAccess::Full)));
     }
     let shared = svc::shared_services(state, p, None, None)

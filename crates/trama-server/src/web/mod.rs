@@ -81,6 +81,10 @@ pub fn routes() -> Router<AppState> {
             "/io/budget/consensi/{cm}/revoca",
             post(budget::revoke_submit),
         )
+        .route(
+            "/io/budget/consensi/{cm}/conferma",
+            post(budget::confirm_submit),
+        )
         .route("/sportello/budget", get(budget::caseload))
         .route("/sportello/budget/consensi", post(budget::follow_submit))
         .route("/sportello/budget/persone/{id}", get(budget::person))

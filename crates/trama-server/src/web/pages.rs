@@ -630,13 +630,18 @@ struct LoginPage<'a> {
     next: String,
 }
 
-fn safe_next(s: &str) -> String {
-    // Only paths on this site: never an absolute or protocol-relative URL.
-    if s.starts_with('/') && !s.starts_with("//") && !s.contains('\\') {
-        s.to_string()
-    } else {
-        "/".into()
-    }
+/// Where to go after signing in: a path on this site, or `/`. Browsers drop tabs and
+/// newlines from a `Location` and read `\` as `/`, so `/\t/evil.example` would leave the site:
+/// only visible ASCII is kept, never two leading slashes or a backslash, and the whole must
+/// be a valid path and query.
+pub fn safe_next(s: &str) -> String {
+    let ok = s.starts_with('/')
+        && !s.starts_with("//")
+        && s.len() <= 2048
+        && s.chars().all(|c| c.is_ascii_graphic())
+        && !s.contains('\\')
+        && s.parse::<axum::http::uri::PathAndQuery>().is_ok();
+    if ok { s.to_string() } else { "/".into() }
 }
 
 pub async fn login_form(

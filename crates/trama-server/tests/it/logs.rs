@@ -68,7 +68,16 @@ async fn passwords_never_reach_a_log() {
 async fn metrics_count_requests() {
     let app = TestApp::sqlite_with_metrics().await;
     app.get("/hsds/services").await;
-    let r = app.get("/metrics").await;
+    // Only Prometheus, with its token, reads them.
+    assert_eq!(
+        app.get("/metrics").await.status,
+        axum::http::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get_auth("/metrics", "not-the-token").await.status,
+        axum::http::StatusCode::UNAUTHORIZED
+    );
+    let r = app.get_auth("/metrics", "prometheus-token-for-tests").await;
     assert_eq!(r.status, axum::http::StatusCode::OK);
     assert!(
         r.text().contains("trama_http_requests_total"),

@@ -7,6 +7,7 @@ mod logs;
 mod mail;
 mod needs;
 mod register;
+mod trust;
 mod web;
 
 use axum::body::Body;
@@ -83,12 +84,11 @@ impl TestApp {
             .clone();
         let (dir, url) = trama_testkit::sqlite_url();
         let mut app = Self::with(url, Some(dir)).await;
-        let state = AppState::new(
-            app.state.store.clone(),
-            (*app.state.config).clone(),
-            Some(handle),
-        )
-        .unwrap();
+        let mut config = (*app.state.config).clone();
+        config.metrics_token = Some(trama_server::config::Secret::new(
+            "prometheus-token-for-tests",
+        ));
+        let state = AppState::new(app.state.store.clone(), config, Some(handle)).unwrap();
         app.router = trama_server::router(state.clone());
         app.state = state;
         app
@@ -189,6 +189,24 @@ impl TestApp {
             .await
             .unwrap();
         (id, token)
+    }
+
+    /// An organisation in the directory (funders, providers and delegations name real ones).
+    pub async fn organisation(&self, name: &str) -> OrganizationId {
+        let id = uuid::Uuid::now_v7();
+        self.store()
+            .put_organizations(&[(
+                trama_core::hsds::Organization {
+                    id,
+                    name: name.into(),
+                    description: "d".into(),
+                    ..Default::default()
+                },
+                None,
+            )])
+            .await
+            .unwrap();
+        OrganizationId::from(id)
     }
 
     pub async fn org_admin(&self, email: &str, org: OrganizationId) -> String {

@@ -502,7 +502,7 @@ fn input_value(html: &str, name: &str) -> String {
 both!(care_budget_pages_for_each_role, |app: TestApp| async move {
     use trama_core::auth::{Role, RoleGrant};
     let grant = |r: Role, o: Option<OrganizationId>| RoleGrant::new(r, o).unwrap();
-    let coop = OrganizationId::new();
+    let coop = app.organisation("Cooperativa Il Melograno").await;
     let (_, admin) = app
         .user_with_token(
             "territorio@example.it",
@@ -555,9 +555,9 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
             &json!({"consent_reference": "Prot. 2026/4411"}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let r = app
-            .send("POST", &format!("/api/people/{rossi}/allocations"), Some(&cm_t),
+            .send("POST", &format!("/api/people/{rossi}/allocations"), Some(&admin),
                   &json!({"programme_id": programme, "amount": 100000, "decision_reference": "Det. 2026/118", "expires": "2026-12"}))
             .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());

@@ -15,6 +15,11 @@ fn month(s: &str) -> YearMonth {
 }
 
 async fn allocation(store: &Store, amount: i64) -> AllocationId {
+    allocation_capped(store, amount, Some(60_000)).await
+}
+
+/// An allocation of `amount` from a programme paying at most `cap` a month.
+async fn allocation_capped(store: &Store, amount: i64, cap: Option<i64>) -> AllocationId {
     let funder = store
         .create_funder("Comune di Milano", FunderKind::Municipal, None)
         .await
@@ -25,7 +30,7 @@ async fn allocation(store: &Store, amount: i64) -> AllocationId {
         categories: vec!["A1".into()],
         valid_from: month("2026-01"),
         valid_to: month("2026-12"),
-        monthly_cap: Some(Cents(60_000)),
+        monthly_cap: cap.map(Cents),
         copay_bands: vec![IseeBand {
             isee_max: None,
             copay: BasisPoints::new("copay", 2_000).unwrap(),
@@ -131,7 +136,7 @@ both!(
     |store: Store| async move {
         // 1,000 bookings of 7.00 € at once against 2,000.00 €: exactly 285 fit
         // (285 × 7.00 = 1,995.00), whatever the order they arrive in.
-        let a = allocation(&store, 200_000).await;
+        let a = allocation_capped(&store, 200_000, None).await;
         let mut tasks = Vec::new();
         for _ in 0..1000 {
             let s = store.clone();
@@ -150,6 +155,38 @@ both!(
         assert_eq!((ok, refused), (285, 715));
         let row = store.allocation(a).await.unwrap().unwrap();
         assert_eq!((row.available, row.held), (Cents(500), Cents(199_500)));
+        assert_eq!(store.budget_book_problems().await.unwrap(), (0, 0));
+    }
+);
+
+both!(
+    a_thousand_concurrent_bookings_never_pass_the_monthly_cap,
+    |store: Store| async move {
+        // The same thousand bookings, in one month of a programme that pays at most 600.00 €
+        // a month: exactly 85 fit (85 × 7.00 = 595.00), the month's cap counted where the
+        // money moves.
+        let a = allocation_capped(&store, 200_000, Some(60_000)).await;
+        let mut tasks = Vec::new();
+        for _ in 0..1000 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                s.hold_booking(&booking(a, 700), None).await
+            }));
+        }
+        let (mut ok, mut refused) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict { field, reason }) if field == "amount" => {
+                    assert!(reason.contains("a month"), "{reason}");
+                    refused += 1
+                }
+                Err(e) => panic!("a booking failed otherwise: {e}"),
+            }
+        }
+        assert_eq!((ok, refused), (85, 915));
+        let row = store.allocation(a).await.unwrap().unwrap();
+        assert_eq!((row.available, row.held), (Cents(140_500), Cents(59_500)));
         assert_eq!(store.budget_book_problems().await.unwrap(), (0, 0));
     }
 );
@@ -226,11 +263,11 @@ both!(
             .await
             .unwrap();
         let sad = store
-            .create_programme(comune, &rules("SAD", FunderKind::Municipal), Cents(1))
+            .create_programme(comune, &rules("SAD", FunderKind::Municipal), Cents(1_000_000_000_000))
             .await
             .unwrap();
         let fna = store
-            .create_programme(regione, &rules("FNA", FunderKind::Regional), Cents(1))
+            .create_programme(regione, &rules("FNA", FunderKind::Regional), Cents(1_000_000_000_000))
             .await
             .unwrap();
         let anna = person(&store, "Anna Verdi").await;

@@ -1,0 +1,737 @@
+//! Issue 12, the penetration test's findings: each one, on both databases. Every test here
+//! failed on the code the penetration test tried.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+
+use trama_core::auth::{Role, RoleGrant};
+use trama_core::ids::{OrganizationId, UserId};
+
+use crate::{Reply, TestApp, both};
+
+fn grant(r: Role, o: Option<OrganizationId>) -> RoleGrant {
+    RoleGrant::new(r, o).unwrap()
+}
+
+fn need_at(lat: f64, lon: f64) -> Value {
+    json!({
+        "category": "H1",
+        "description": "Spesa settimanale",
+        "address": "Via della Prova 1",
+        "lat": lat, "lon": lon,
+        "windows": [{"day": "tue", "from": "09:00", "to": "12:00"}],
+        "recurring": true, "duration_minutes": 60, "urgency": "normal",
+        "languages": ["it"], "people": 1
+    })
+}
+
+fn offer_at(lat: f64, lon: f64) -> Value {
+    json!({
+        "categories": ["H1"],
+        "description": "Faccio la spesa",
+        "lat": lat, "lon": lon, "radius_km": 3.0,
+        "availability": [{"day": "tue", "from": "08:00", "to": "13:00"}],
+        "hours_per_week": 4, "capacity": 2, "languages": ["it"]
+    })
+}
+
+async fn created_id(r: Reply) -> String {
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+/// Rebuilds the app with other settings over the same database.
+fn reconfigure(app: &mut TestApp, f: impl FnOnce(&mut trama_server::Config)) {
+    let mut config = (*app.state.config).clone();
+    f(&mut config);
+    let state = trama_server::AppState::new(app.state.store.clone(), config, None).unwrap();
+    app.router = trama_server::router(state.clone());
+    app.state = state;
+}
+
+// 1. Suggestions: nothing computed from an exact point reaches the other party.
+both!(
+    suggestions_cannot_locate_a_need_or_a_volunteer,
+    |app: TestApp| async move {
+        let mut app = app;
+        // Two people ask for help from two homes 500 m apart, in the same ~1 km² cell.
+        let (_, anna) = app.user_with_token("anna@example.it", &[]).await;
+        let (_, bruno) = app.user_with_token("bruno@example.it", &[]).await;
+        let n_anna = created_id(
+            app.send("POST", "/api/needs", Some(&anna), &need_at(45.4631, 9.1862))
+                .await,
+        )
+        .await;
+        let n_bruno = created_id(
+            app.send(
+                "POST",
+                "/api/needs",
+                Some(&bruno),
+                &need_at(45.4669, 9.1818),
+            )
+            .await,
+        )
+        .await;
+        // An attacker places offers around them and reads the suggestions of each.
+        let (_, eve) = app.user_with_token("eve@example.it", &[]).await;
+        let probes = [
+            (45.4661, 9.1862),
+            (45.4631, 9.1902),
+            (45.4601, 9.1832),
+            (45.4700, 9.1700),
+            (45.4500, 9.2000),
+        ];
+        let mut seen = 0;
+        for (lat, lon) in probes {
+            let offer = created_id(
+                app.send("POST", "/api/offers", Some(&eve), &offer_at(lat, lon))
+                    .await,
+            )
+            .await;
+            let r = app
+                .get_auth(&format!("/api/offers/{offer}/suggestions"), &eve)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            let list = r.json();
+            let distance = |need: &str| {
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|s| s["need"]["id"] == need)
+                    .map(|s| s["distance_km"].as_f64().unwrap())
+            };
+            let (a, b) = (distance(&n_anna), distance(&n_bruno));
+            // Both or neither are suggested, at the same distance: the answers depend on the
+            // cell only, so no number of probes tells the two homes apart.
+            assert_eq!(a, b, "probe at {lat},{lon}: {list}");
+            if let Some(d) = a {
+                seen += 1;
+                assert_eq!(d * 2.0, (d * 2.0).round(), "half kilometres only: {d}");
+                let s = list.to_string();
+                assert!(
+                    !s.contains("45.4631") && !s.contains("Via della Prova"),
+                    "{s}"
+                );
+            }
+        }
+        assert!(seen >= 3, "the probes near the cell see the needs");
+        // A sixth offer is one too many: nobody holds a field of probes.
+        app.send("POST", "/api/offers", Some(&eve), &offer_at(45.46, 9.18))
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
+
+        // The reverse: two volunteers 500 m apart; a need posted by the attacker.
+        let (_, v1) = app.user_with_token("v1@example.it", &[]).await;
+        let (_, v2) = app.user_with_token("v2@example.it", &[]).await;
+        let o1 = created_id(
+            app.send("POST", "/api/offers", Some(&v1), &offer_at(45.4631, 9.1862))
+                .await,
+        )
+        .await;
+        let o2 = created_id(
+            app.send("POST", "/api/offers", Some(&v2), &offer_at(45.4669, 9.1818))
+                .await,
+        )
+        .await;
+        let (_, mallory) = app.user_with_token("mallory@example.it", &[]).await;
+        for (lat, lon) in [(45.4661, 9.1862), (45.4601, 9.1832), (45.4650, 9.1950)] {
+            let n = created_id(
+                app.send("POST", "/api/needs", Some(&mallory), &need_at(lat, lon))
+                    .await,
+            )
+            .await;
+            let list = app
+                .get_auth(&format!("/api/needs/{n}/suggestions?k=50"), &mallory)
+                .await
+                .json();
+            let d = |o: &str| {
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|s| s["offer_id"] == o)
+                    .map(|s| s["distance_km"].as_f64().unwrap())
+            };
+            assert!(d(&o1).is_some(), "{list}");
+            assert_eq!(d(&o1), d(&o2), "need at {lat},{lon}: {list}");
+        }
+        // Ten open requests per person at most.
+        for i in 3..10 {
+            let r = app
+                .send(
+                    "POST",
+                    "/api/needs",
+                    Some(&mallory),
+                    &need_at(45.46 + i as f64 * 0.001, 9.18),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "need {i}: {}", r.text());
+        }
+        app.send("POST", "/api/needs", Some(&mallory), &need_at(45.47, 9.18))
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
+
+        // And suggestion lists are counted: past the hourly allowance, 429.
+        reconfigure(&mut app, |c| c.matching.suggestions_per_hour = 2);
+        let uri = format!("/api/offers/{o1}/suggestions");
+        assert_eq!(app.get_auth(&uri, &v1).await.status, StatusCode::OK);
+        assert_eq!(app.get_auth(&uri, &v1).await.status, StatusCode::OK);
+        app.get_auth(&uri, &v1)
+            .await
+            .assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    }
+);
+
+/// A person who can sign in, with a token; a case manager of `org`.
+async fn people(app: &TestApp, org: OrganizationId) -> (UserId, String, UserId, String) {
+    let (rossi, rossi_t) = app
+        .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
+        .await;
+    let (cm, cm_t) = app
+        .user_with_token("cm@example.it", &[grant(Role::CaseManager, Some(org))])
+        .await;
+    (rossi, rossi_t, cm, cm_t)
+}
+
+// 2. Consent is the person's act.
+both!(
+    a_case_manager_cannot_grant_herself_consent,
+    |app: TestApp| async move {
+        let org = OrganizationId::new();
+        let (rossi, rossi_t, cm, cm_t) = people(&app, org).await;
+        let (_, op_t) = app
+            .user_with_token("op@example.it", &[grant(Role::Operator, Some(org))])
+            .await;
+        let (_, op_elsewhere) = app
+            .user_with_token(
+                "op2@example.it",
+                &[grant(Role::Operator, Some(OrganizationId::new()))],
+            )
+            .await;
+        let consent = format!("/api/people/{rossi}/budget/consent");
+        let budget = format!("/api/people/{rossi}/budget");
+        // At a desk, with the signed form: in force, told to the person, scoped.
+        let r = app
+            .send(
+                "POST",
+                &consent,
+                Some(&cm_t),
+                &json!({"consent_reference": "Prot. 2026/4411"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = r.json();
+        assert_eq!(
+            (&v["state"], &v["channel"], &v["purpose"]),
+            (&json!("active"), &json!("desk"), &json!("care_budget"))
+        );
+        assert_eq!(v["organization_id"], org.to_string());
+        assert_eq!(app.get_auth(&budget, &cm_t).await.status, StatusCode::OK);
+        let told = app.get_auth("/api/notifications", &rossi_t).await.text();
+        assert!(told.contains("Prot. 2026/4411"), "{told}");
+        let mine = app
+            .get_auth("/api/me/budget/consents", &rossi_t)
+            .await
+            .json();
+        assert_eq!(mine[0]["case_manager_id"], cm.to_string(), "{mine}");
+
+        // The person withdraws it; the case manager records "a consent" again at once:
+        // it waits for the person and opens nothing.
+        let r = app
+            .send(
+                "DELETE",
+                &format!("{consent}/{cm}"),
+                Some(&rossi_t),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let r = app
+            .send(
+                "POST",
+                &consent,
+                Some(&cm_t),
+                &json!({"consent_reference": "Prot. 2026/9999"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["state"], "pending");
+        app.get_auth(&budget, &cm_t)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        for _ in 0..2 {
+            app.send(
+                "POST",
+                &format!("/api/people/{rossi}/budget/funding"),
+                Some(&cm_t),
+                &json!({"lines": [{"category": "C1", "months": [{"month": "2026-03", "cost": 1}]}]}),
+            )
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        }
+        let mine = app
+            .get_auth("/api/me/budget/consents", &rossi_t)
+            .await
+            .json();
+        assert_eq!(mine[0]["state"], "pending", "{mine}");
+        // Only the person's own act opens it again.
+        let r = app
+            .send(
+                "POST",
+                "/api/me/budget/consents",
+                Some(&rossi_t),
+                &json!({"case_manager_id": cm.to_string()}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["state"], "active");
+        assert_eq!(app.get_auth(&budget, &cm_t).await.status, StatusCode::OK);
+
+        // An operator of the organisation may record it for its case manager; an operator
+        // of another may not; citizens may not.
+        let for_cm = json!({"consent_reference": "Prot. 1", "case_manager_id": cm.to_string()});
+        let r = app.send("POST", &consent, Some(&op_t), &for_cm).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        app.send("POST", &consent, Some(&op_elsewhere), &for_cm)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        app.send("POST", &consent, Some(&rossi_t), &for_cm)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        // Bad input: no reference, an unknown purpose, an unknown person.
+        for body in [
+            json!({"consent_reference": " "}),
+            json!({"consent_reference": "x", "purpose": "marketing"}),
+            json!({"consent_reference": "x", "case_manager_id": "nope"}),
+        ] {
+            let r = app.send("POST", &consent, Some(&cm_t), &body).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{body}: {}",
+                r.text()
+            );
+        }
+        app.send(
+            "POST",
+            &format!("/api/people/{}/budget/consent", UserId::new()),
+            Some(&cm_t),
+            &json!({"consent_reference": "x"}),
+        )
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+        // Anonymous: 401.
+        app.send("POST", &consent, None, &json!({"consent_reference": "x"}))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+        app.get("/api/me/budget/consents")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+);
+
+async fn programme(app: &TestApp, admin: &str, funder_org: Option<OrganizationId>) -> String {
+    let r = app
+        .send(
+            "POST",
+            "/api/funders",
+            Some(admin),
+            &json!({"name": "Brambilla welfare", "kind": "corporate_welfare",
+                    "organization_id": funder_org.map(|o| o.to_string())}),
+        )
+        .await;
+    let funder = created_id(r).await;
+    let rules = json!({"name": "Crediti welfare", "funder_kind": "corporate_welfare",
+        "categories": ["C"], "valid_from": "2026-01", "valid_to": "2026-12",
+        "monthly_cap": 60000, "copay_bands": [], "combinable": true});
+    created_id(
+        app.send(
+            "POST",
+            "/api/programmes",
+            Some(admin),
+            &json!({"funder_id": funder, "rules": rules, "amount_per_beneficiary": 100000}),
+        )
+        .await,
+    )
+    .await
+}
+
+// 3. Granting is the funder's decision, within the programme's rules.
+both!(
+    only_the_funder_or_its_delegates_grant_within_the_rules,
+    |app: TestApp| async move {
+        let comune = app.organisation("Comune").await;
+        let company = app.organisation("Brambilla Meccanica").await;
+        let (rossi, _, _, cm_t) = people(&app, comune).await;
+        let (_, ta) = app
+            .user_with_token("ta@example.it", &[grant(Role::TerritoryAdmin, None)])
+            .await;
+        let (_, hr) = app
+            .user_with_token(
+                "hr@brambilla.it",
+                &[grant(Role::OrganizationAdmin, Some(company))],
+            )
+            .await;
+        let (_, cm2_t) = app
+            .user_with_token("cm2@example.it", &[grant(Role::CaseManager, Some(comune))])
+            .await;
+        // A funder must be an organisation the directory knows.
+        app.send(
+            "POST",
+            "/api/funders",
+            Some(&ta),
+            &json!({"name": "X", "kind": "municipal", "organization_id": OrganizationId::new().to_string()}),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        let prog = programme(&app, &ta, Some(company)).await;
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/people/{rossi}/budget/consent"),
+                Some(&cm_t),
+                &json!({"consent_reference": "Prot. 7"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let grants = format!("/api/people/{rossi}/allocations");
+        let body = |amount: i64, expires: &str| json!({"programme_id": prog, "amount": amount, "decision_reference": "Piano 2026/3", "expires": expires});
+        // The case manager, with consent, but no delegation; the territory admin, who is not
+        // the company: refused.
+        for t in [&cm_t, &ta] {
+            app.send("POST", &grants, Some(t), &body(1000, "2026-12"))
+                .await
+                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        }
+        // The company's own staff: within what the programme gives one person.
+        let r = app
+            .send("POST", &grants, Some(&hr), &body(60000, "2026-12"))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let v = app
+            .send("POST", &grants, Some(&hr), &body(50000, "2026-12"))
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(v["error"]["field"], "amount");
+        for (amount, expires, field) in [
+            (0, "2026-12", "amount"),
+            (-5, "2026-12", "amount"),
+            (10, "2001-01", "expires"),
+        ] {
+            let v = app
+                .send("POST", &grants, Some(&hr), &body(amount, expires))
+                .await
+                .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+            assert_eq!(v["error"]["field"], field, "{v}");
+        }
+        // The company delegates to the Comune; only the company does.
+        let delegations = format!("/api/programmes/{prog}/delegations");
+        let deleg =
+            json!({"organization_id": comune.to_string(), "decision_reference": "Accordo 2026/1"});
+        for t in [&cm_t, &ta] {
+            app.send("POST", &delegations, Some(t), &deleg)
+                .await
+                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        }
+        let r = app.send("POST", &delegations, Some(&hr), &deleg).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let listed = app.get_auth(&delegations, &hr).await.json();
+        assert_eq!(listed[0]["organization_id"], comune.to_string(), "{listed}");
+        // Now the case manager who follows Rossi grants what is left, and not a cent more;
+        // her colleague, without his consent, cannot.
+        app.send("POST", &grants, Some(&cm2_t), &body(1000, "2026-12"))
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        let r = app
+            .send("POST", &grants, Some(&cm_t), &body(40000, "2026-12"))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        app.send("POST", &grants, Some(&cm_t), &body(1, "2026-12"))
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        // Every grant names its decision and is audited under the person.
+        let audit = app.store().audit_about_person(rossi, 100).await.unwrap();
+        let grants_seen: Vec<_> = audit
+            .iter()
+            .filter(|e| e.action == "budget.grant")
+            .map(|e| e.detail.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(grants_seen.len(), 2, "{grants_seen:?}");
+        assert!(grants_seen.iter().all(|d| d.contains("Piano 2026/3")));
+        assert!(grants_seen.iter().any(|d| d.contains("delegated")));
+        // The delegation ends: the case manager can no longer grant.
+        let r = app
+            .send(
+                "DELETE",
+                &format!("{delegations}/{comune}"),
+                Some(&hr),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+
+        // Two grants at once for someone new: the programme's limit holds.
+        let (bianchi, _) = app
+            .user_with_token("bianchi@example.it", &[grant(Role::Citizen, None)])
+            .await;
+        let uri = format!("/api/people/{bianchi}/allocations");
+        let both_bodies = (body(60000, "2026-12"), body(60000, "2026-12"));
+        let (a, b) = tokio::join!(
+            app.send("POST", &uri, Some(&hr), &both_bodies.0),
+            app.send("POST", &uri, Some(&hr), &both_bodies.1)
+        );
+        let mut codes = [a.status.as_u16(), b.status.as_u16()];
+        codes.sort();
+        assert_eq!(codes[0], 201, "{} {}", a.text(), b.text());
+        assert!(matches!(codes[1], 409 | 422), "{} {}", a.text(), b.text());
+        let granted: i64 = app
+            .store()
+            .allocations_of(bianchi)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.granted.0)
+            .sum();
+        assert_eq!(granted, 60000);
+    }
+);
+
+async fn book(app: &TestApp, token: &str, key: &str, body: &Value) -> Reply {
+    app.request(
+        Request::post("/api/budget/bookings")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header("Idempotency-Key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+// 4. The monthly cap holds at booking; and the low findings about bookings.
+both!(
+    bookings_respect_the_monthly_cap_and_real_providers,
+    |app: TestApp| async move {
+        let company = app.organisation("Brambilla Meccanica").await;
+        let coop = app.organisation("Cooperativa").await;
+        let (rossi, rossi_t, _, _) = people(&app, OrganizationId::new()).await;
+        let (_, ta) = app
+            .user_with_token("ta@example.it", &[grant(Role::TerritoryAdmin, None)])
+            .await;
+        let (_, hr) = app
+            .user_with_token(
+                "hr@brambilla.it",
+                &[grant(Role::OrganizationAdmin, Some(company))],
+            )
+            .await;
+        let coop_t = app.org_admin("coop@example.it", coop).await;
+        let prog = programme(&app, &ta, Some(company)).await;
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/people/{rossi}/allocations"),
+                Some(&hr),
+                &json!({"programme_id": prog, "amount": 100000, "decision_reference": "Piano 1", "expires": "2026-12"}),
+            )
+            .await;
+        let alloc = created_id(r).await;
+        let line = |amount: i64, month: &str, provider: String| {
+            json!({"allocation_id": alloc, "amount": amount, "category": "C1", "month": month,
+                   "provider_organization_id": provider})
+        };
+        let r = book(
+            &app,
+            &rossi_t,
+            "k1",
+            &line(50000, "2026-03", coop.to_string()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let booking = r.json()["id"].as_str().unwrap().to_string();
+        // 50,000 + 20,000 > the 60,000 a month the programme pays.
+        book(
+            &app,
+            &rossi_t,
+            "k2",
+            &line(20000, "2026-03", coop.to_string()),
+        )
+        .await
+        .assert_error(StatusCode::CONFLICT, "conflict");
+        let r = book(
+            &app,
+            &rossi_t,
+            "k3",
+            &line(20000, "2026-04", coop.to_string()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        // A provider nobody knows would hold the money forever.
+        book(
+            &app,
+            &rossi_t,
+            "k4",
+            &line(100, "2026-05", OrganizationId::new().to_string()),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        // Delivered, the booking cannot be cancelled any more.
+        let r = app
+            .request(
+                Request::post(format!("/api/budget/bookings/{booking}/delivery"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::AUTHORIZATION, format!("Bearer {coop_t}"))
+                    .header("Idempotency-Key", "d1")
+                    .body(Body::from(json!({"amount": 50000}).to_string()))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = app
+            .request(
+                Request::post(format!("/api/budget/bookings/{booking}/cancel"))
+                    .header(header::AUTHORIZATION, format!("Bearer {rossi_t}"))
+                    .header("Idempotency-Key", "c1")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        r.assert_error(StatusCode::CONFLICT, "conflict");
+        let mine = app.get_auth("/api/me/budget", &rossi_t).await.json();
+        assert!(mine.to_string().contains("\"delivered\""), "{mine}");
+    }
+);
+
+// 6. The desk's list of needs: every full read is the person's to see.
+both!(desk_list_reads_are_audited, |app: TestApp| async move {
+    let hub = OrganizationId::new();
+    let (_, operator) = app
+        .user_with_token("op@hub.it", &[grant(Role::Operator, Some(hub))])
+        .await;
+    let r = app
+        .send(
+            "POST",
+            "/api/people",
+            Some(&operator),
+            &json!({"display_name": "Lucia Ferri", "consent_reference": "Prot. 2026/1187"}),
+        )
+        .await;
+    let lucia = created_id(r).await;
+    let mut body = need_at(45.4531, 9.1402);
+    body["on_behalf_of"] = json!(lucia);
+    created_id(app.send("POST", "/api/needs", Some(&operator), &body).await).await;
+    let lucia = UserId::parse("id", &lucia).unwrap();
+    let before = app.store().audit_about_person(lucia, 100).await.unwrap();
+    let reads =
+        |v: &[trama_store::AuditEntry]| v.iter().filter(|e| e.action == "need.read").count();
+    let list = app.get_auth("/api/needs?scope=desk", &operator).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.text().contains("Via della Prova"),
+        "the desk sees the address"
+    );
+    let after = app.store().audit_about_person(lucia, 100).await.unwrap();
+    assert_eq!(reads(&after), reads(&before) + 1, "{after:?}");
+});
+
+// 8. The signed register refuses false attributions, impossible dates and empty flows.
+both!(
+    the_register_refuses_false_attributions,
+    |app: TestApp| async move {
+        let mine = app.organisation("Emporio solidale").await;
+        let other = app.organisation("Banco alimentare").await;
+        let admin = app.org_admin("emporio@example.it", mine).await;
+        let flow = |provider: String, at: &str, quantity: f64| {
+            json!({"action": "transfer", "resource": "food", "quantity": quantity, "unit": "kilogram",
+                   "provider_organization": provider, "at": at})
+        };
+        let ok = app
+            .send(
+                "POST",
+                "/api/register/flows",
+                Some(&admin),
+                &flow(mine.to_string(), "2026-03-01T10:00:00Z", 120.0),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
+        app.send(
+            "POST",
+            "/api/register/flows",
+            Some(&admin),
+            &flow(other.to_string(), "2026-03-01T10:00:00Z", 120.0),
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        app.send(
+            "POST",
+            "/api/register/flows",
+            Some(&admin),
+            &flow(
+                OrganizationId::new().to_string(),
+                "2026-03-01T10:00:00Z",
+                1.0,
+            ),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        for (at, q, field) in [
+            ("0000-01-01T00:00:00Z", 1.0, "at"),
+            ("9999-12-31T00:00:00Z", 1.0, "at"),
+            ("2026-03-01T10:00:00Z", 0.0, "quantity"),
+        ] {
+            let r = app
+                .send(
+                    "POST",
+                    "/api/register/flows",
+                    Some(&admin),
+                    &flow(mine.to_string(), at, q),
+                )
+                .await;
+            assert!(
+                matches!(r.status.as_u16(), 400 | 422),
+                "{at} {q}: {} {}",
+                r.status,
+                r.text()
+            );
+            assert_eq!(r.json()["error"]["field"], field, "{}", r.text());
+        }
+        // The CSV import, all or nothing, names the line at fault.
+        let csv = format!(
+            "action,resource,quantity,unit,provider_organization,receiver_organization,at,note\n\
+             transfer,food,10,kilogram,{mine},,2026-03-02T10:00:00Z,\n\
+             transfer,food,10,kilogram,{other},,2026-03-02T10:00:00Z,\n"
+        );
+        let r = app
+            .request(
+                Request::post("/api/register/flows/import")
+                    .header(header::CONTENT_TYPE, "text/csv")
+                    .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+                    .body(Body::from(csv))
+                    .unwrap(),
+            )
+            .await;
+        let v = r.assert_error(StatusCode::FORBIDDEN, "forbidden");
+        assert!(v.to_string().contains("line 3"), "{v}");
+    }
+);
+
+// Low findings on the public surface.
+both!(public_surface_is_tight, |app: TestApp| async move {
+    // JSON answers say what they are and may not be sniffed.
+    let r = app.get("/api/nothing-here").await;
+    assert_eq!(r.headers.get("x-content-type-options").unwrap(), "nosniff");
+    assert_eq!(
+        app.get("/hsds/services").await.headers["x-content-type-options"],
+        "nosniff"
+    );
+    // /metrics is not for everyone.
+    assert!(matches!(
+        app.get("/metrics").await.status.as_u16(),
+        401 | 404
+    ));
+    // The register's entries from beyond its end, and a tile under a second name.
+    app.get("/register/entries?from=9223372036854775808")
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+    let r = app.get("/register/tile/0/x000/000").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+});
