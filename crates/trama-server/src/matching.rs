@@ -530,6 +530,16 @@ impl Points {
             Points::Coarse => c.coarse(),
         }
     }
+
+    /// An offer's reach. Between cell centres a distance can be off by up to one cell's
+    /// diagonal, so coarse reach is widened by it: no need within the volunteer's radius is
+    /// ever missed, and some up to ~1.6 km beyond it are suggested (the volunteer decides).
+    fn radius(self, km: f64) -> f64 {
+        match self {
+            Points::Exact => km,
+            Points::Coarse => km + COARSE_MARGIN_KM,
+        }
+    }
 }
 
 /// How much farther than a radius to look for candidates when points are coarse.
@@ -551,7 +561,7 @@ fn compile(
     for o in offers {
         problem.offers.push(Offer {
             point: points.of(&o.point),
-            radius_km: o.radius_km,
+            radius_km: points.radius(o.radius_km),
             categories: o
                 .categories
                 .iter()
@@ -623,7 +633,9 @@ pub async fn suggestions_for(
         .store
         .offers_near(
             n.category,
-            &n.point.coarse().bounding_box(reach + COARSE_MARGIN_KM),
+            &n.point
+                .coarse()
+                .bounding_box(reach + 2.0 * COARSE_MARGIN_KM),
         )
         .await?;
     let previous = state.store.previous_offers_of(n.requester).await?;
@@ -699,7 +711,7 @@ pub async fn suggestions_for_offer(
             &o.categories,
             &o.point
                 .coarse()
-                .bounding_box(o.radius_km + COARSE_MARGIN_KM),
+                .bounding_box(o.radius_km + 2.0 * COARSE_MARGIN_KM),
         )
         .await?;
     let needs: Vec<&NeedRow> = needs.iter().filter(|n| n.requester != o.owner).collect();

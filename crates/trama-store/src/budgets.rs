@@ -1169,7 +1169,10 @@ mod tests {
             combinable: true,
             individual_reports: false,
         };
-        let p = store.create_programme(f, &rules, Cents(1_000_000_000_000)).await.unwrap();
+        let p = store
+            .create_programme(f, &rules, Cents(1_000_000_000_000))
+            .await
+            .unwrap();
         let who = store
             .create_user(&NewUser {
                 email: None,

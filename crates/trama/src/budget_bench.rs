@@ -59,7 +59,9 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
         combinable: true,
         individual_reports: false,
     };
-    let programme = store.create_programme(funder, &rules, Cents(1_000_000_000_000)).await?;
+    let programme = store
+        .create_programme(funder, &rules, Cents(1_000_000_000_000))
+        .await?;
 
     // 1. Booking throughput: `concurrent` tasks book and deliver against one allocation.
     let who = person(store, 0).await?;

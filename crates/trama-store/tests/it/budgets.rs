@@ -263,11 +263,19 @@ both!(
             .await
             .unwrap();
         let sad = store
-            .create_programme(comune, &rules("SAD", FunderKind::Municipal), Cents(1_000_000_000_000))
+            .create_programme(
+                comune,
+                &rules("SAD", FunderKind::Municipal),
+                Cents(1_000_000_000_000),
+            )
             .await
             .unwrap();
         let fna = store
-            .create_programme(regione, &rules("FNA", FunderKind::Regional), Cents(1_000_000_000_000))
+            .create_programme(
+                regione,
+                &rules("FNA", FunderKind::Regional),
+                Cents(1_000_000_000_000),
+            )
             .await
             .unwrap();
         let anna = person(&store, "Anna Verdi").await;
