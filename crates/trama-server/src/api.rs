@@ -2,12 +2,11 @@
 //! writes to its own organisation's services. Described by the OpenAPI document at
 //! `/api/openapi.json`, generated from these handlers.
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -26,19 +25,28 @@ use crate::auth::{
     sha256_hex, verify_password,
 };
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::policy::{self, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi_json))
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
-        .route("/tokens", post(create_token).get(list_tokens))
-        .route("/tokens/{id}", delete(revoke_token))
-        .route("/services", post(create_service))
-        .route("/services/{id}", put(update_service).delete(delete_service))
+pub fn routes() -> Routes {
+    let own = Policy::new(Who::SignedIn, Scope::Own, "one's own account");
+    let editors = Policy::new(
+        Who::Roles(policy::EDITORS),
+        Scope::Organisation,
+        "the admins of the service's organisation; the territory admin",
+    );
+    Routes::api()
+        .get("/openapi.json", openapi_json, policy::PUBLIC)
+        .post("/auth/register", register, policy::PUBLIC)
+        .post("/auth/login", login, policy::PUBLIC)
+        .post("/auth/logout", logout, own)
+        .get("/me", me, own)
+        .post("/tokens", create_token, own)
+        .get("/tokens", list_tokens, own)
+        .delete("/tokens/{id}", revoke_token, own)
+        .post("/services", create_service, editors)
+        .put("/services/{id}", update_service, editors)
+        .delete("/services/{id}", delete_service, editors)
 }
 
 type JsonBody<T> = Result<Json<T>, JsonRejection>;

@@ -4,11 +4,10 @@
 //! decided by `trama_core::budget::access`; every read of a person's budget by someone else
 //! is audited under the person (they see it in `/api/me/activity`).
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -27,46 +26,98 @@ use trama_store::{
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 
 /// Routes under `/api`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/funders", post(create_funder_api))
-        .route("/programmes", post(create_programme_api))
-        .route("/people/{id}/budget/consent", post(follow_api))
-        .route(
+pub fn routes() -> Routes {
+    use crate::policy::{DESK, EDITORS, GRANTORS, PROVIDERS, TERRITORY_ADMIN};
+    let caseload = Policy::new(
+        Who::SignedIn,
+        Scope::Caseload,
+        "the person; their case manager with consent; auditors read-only (else 404)",
+    )
+    .audited();
+    let own = Policy::new(Who::SignedIn, Scope::Own, "the person themself");
+    let territory = Policy::new(
+        Who::Roles(TERRITORY_ADMIN),
+        Scope::Territory,
+        "the territory admin",
+    );
+    let funder_staff = Policy::new(
+        Who::Roles(EDITORS),
+        Scope::Funder,
+        "the funder's own staff (the territory admin for a funder with no organisation)",
+    );
+    let funder_view = Policy::new(
+        Who::SignedIn,
+        Scope::Funder,
+        "funders' admins (theirs), the territory admin and auditors (all); aggregates",
+    );
+    Routes::api()
+        .post("/funders", create_funder_api, territory)
+        .post("/programmes", create_programme_api, territory)
+        .post(
+            "/people/{id}/budget/consent",
+            follow_api,
+            Policy::new(Who::Roles(DESK), Scope::Organisation, "case managers and operators of the organisation the consent is given to; the person is told"),
+        )
+        .delete(
             "/people/{id}/budget/consent/{case_manager}",
-            delete(revoke_api),
+            revoke_api,
+            Policy::new(Who::SignedIn, Scope::Own, "the person or the case manager"),
         )
-        .route("/people/{id}/allocations", post(grant_api))
-        .route(
-            "/me/budget/consents",
-            post(give_consent_api).get(my_consents_api),
+        .post(
+            "/people/{id}/allocations",
+            grant_api,
+            Policy::new(Who::Roles(GRANTORS), Scope::Funder, "the funder's staff; case managers of a delegated organisation who follow the person with consent"),
         )
-        .route(
+        .post("/me/budget/consents", give_consent_api, own)
+        .get("/me/budget/consents", my_consents_api, own)
+        .post("/programmes/{id}/delegations", delegate_api, funder_staff)
+        .get(
             "/programmes/{id}/delegations",
-            post(delegate_api).get(delegations_api),
+            delegations_api,
+            Policy::new(
+                Who::Roles(&[Role::OrganizationAdmin, Role::TerritoryAdmin, Role::Auditor]),
+                Scope::Funder,
+                "the funder's own staff; auditors",
+            ),
         )
-        .route(
-            "/programmes/{id}/delegations/{organization}",
-            delete(undelegate_api),
+        .delete("/programmes/{id}/delegations/{organization}", undelegate_api, funder_staff)
+        .get("/people/{id}/budget", person_budget_api, caseload)
+        .post("/people/{id}/budget/funding", funding_api, caseload)
+        .post("/people/{id}/plans", create_plan_api, caseload)
+        .get("/people/{id}/plans", plans_api, caseload)
+        .post("/people/{id}/plans/{plan}/funding", plan_funding_api, caseload)
+        .get("/me/budget", my_budget_api, own)
+        .post(
+            "/budget/bookings",
+            book_api,
+            Policy::new(Who::SignedIn, Scope::Caseload, "the person; their case manager with consent"),
         )
-        .route("/people/{id}/budget", get(person_budget_api))
-        .route("/people/{id}/budget/funding", post(funding_api))
-        .route("/people/{id}/plans", post(create_plan_api).get(plans_api))
-        .route("/people/{id}/plans/{plan}/funding", post(plan_funding_api))
-        .route("/me/budget", get(my_budget_api))
-        .route("/budget/bookings", post(book_api))
-        .route("/budget/dashboard", get(dashboard_api))
-        .route("/budget/provider-bookings", get(provider_bookings_api))
-        .route("/funders/{id}/statement.csv", get(funder_statement_api))
-        .route(
+        .get("/budget/dashboard", dashboard_api, funder_view)
+        .get(
+            "/budget/provider-bookings",
+            provider_bookings_api,
+            Policy::new(Who::Roles(PROVIDERS), Scope::Organisation, "providers' admins and operators: their own bookings, nothing of the budget"),
+        )
+        .get("/funders/{id}/statement.csv", funder_statement_api, funder_view)
+        .get(
             "/programmes/{id}/beneficiaries",
-            get(programme_beneficiaries_api),
+            programme_beneficiaries_api,
+            Policy::new(Who::SignedIn, Scope::Funder, "the funder's own admins where the rules allow; auditors").audited(),
         )
-        .route("/budget/bookings/{id}/delivery", post(deliver_api))
-        .route("/budget/bookings/{id}/cancel", post(cancel_api))
+        .post(
+            "/budget/bookings/{id}/delivery",
+            deliver_api,
+            Policy::new(Who::SignedIn, Scope::Organisation, "the admins and operators of the booking's provider (else 404)"),
+        )
+        .post(
+            "/budget/bookings/{id}/cancel",
+            cancel_api,
+            Policy::new(Who::SignedIn, Scope::Caseload, "the person; their case manager with consent"),
+        )
 }
 
 type JsonBody<T> = Result<Json<T>, JsonRejection>;

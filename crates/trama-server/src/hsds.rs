@@ -5,10 +5,8 @@
 //! `distance_km` in each item), `open_now`, `funder`. Every item also carries `open_now`.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -18,6 +16,7 @@ use trama_core::query::{ServiceQuery, parse_bool};
 use trama_store::SearchHit;
 
 use crate::error::{ApiError, ApiResult};
+use crate::policy::Routes;
 use crate::state::AppState;
 
 type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -26,19 +25,20 @@ fn params(p: Params) -> ApiResult<HashMap<String, String>> {
     Ok(p.map_err(ApiError::from)?.0)
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(api_info))
-        .route("/services", get(list_services))
-        .route("/services/{id}", get(get_service))
-        .route("/organizations", get(list_organizations))
-        .route("/organizations/{id}", get(get_organization))
-        .route("/service_at_locations", get(list_service_at_locations))
-        .route("/service_at_locations/{id}", get(get_service_at_location))
-        .route("/taxonomies", get(list_taxonomies))
-        .route("/taxonomies/{id}", get(get_taxonomy))
-        .route("/taxonomy_terms", get(list_taxonomy_terms))
-        .route("/taxonomy_terms/{id}", get(get_taxonomy_term))
+pub fn routes() -> Routes {
+    let p = crate::policy::PUBLIC;
+    Routes::api()
+        .get("/", api_info, p)
+        .get("/services", list_services, p)
+        .get("/services/{id}", get_service, p)
+        .get("/organizations", list_organizations, p)
+        .get("/organizations/{id}", get_organization, p)
+        .get("/service_at_locations", list_service_at_locations, p)
+        .get("/service_at_locations/{id}", get_service_at_location, p)
+        .get("/taxonomies", list_taxonomies, p)
+        .get("/taxonomies/{id}", get_taxonomy, p)
+        .get("/taxonomy_terms", list_taxonomy_terms, p)
+        .get("/taxonomy_terms/{id}", get_taxonomy_term, p)
 }
 
 /// `GET /hsds/`: which HSDS version this API speaks and where its description is.

@@ -12,6 +12,7 @@ pub mod hsds;
 pub mod mail;
 pub mod matching;
 pub mod ops;
+pub mod policy;
 pub mod ratelimit;
 pub mod register;
 pub mod register_api;
@@ -22,7 +23,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use policy::{Policy, Routes, Scope, Who};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -33,12 +34,11 @@ pub use config::Config;
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;
 
-/// The whole application.
-pub fn router(state: AppState) -> Router {
-    let limits = state.config.limits.clone();
-    Router::new()
-        .route("/hsds/", get(hsds::api_info))
-        .merge(Router::new().nest("/hsds", hsds::routes()))
+/// Every route with its policy (docs/SECURITY.md): the table the router is built from.
+pub fn routes() -> Routes {
+    Routes::api()
+        .get("/hsds/", hsds::api_info, policy::PUBLIC)
+        .nest("/hsds", hsds::routes())
         .nest(
             "/api",
             api::routes()
@@ -48,9 +48,28 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(register_api::public_routes())
         .merge(web::routes())
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+        .get("/healthz", ops::healthz, policy::PUBLIC)
+        .get("/readyz", ops::readyz, policy::PUBLIC)
+        .get(
+            "/metrics",
+            ops::metrics,
+            Policy::new(
+                Who::MetricsToken,
+                Scope::Territory,
+                "Prometheus, with metrics_token",
+            ),
+        )
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let limits = state.config.limits.clone();
+    let (routes, table) = routes().into_parts();
+    routes
+        .layer(axum::middleware::from_fn_with_state(
+            (state.clone(), policy::Table::new(&table)),
+            policy::enforce,
+        ))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

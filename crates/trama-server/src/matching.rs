@@ -5,11 +5,10 @@
 //! `trama_core::needs::need_access` grants, and every full read of someone else's need is
 //! written to the audit log under that person.
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -32,42 +31,74 @@ use trama_store::{
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/needs", post(create_need_api).get(list_needs_api))
-        .route("/needs/areas", get(needs_by_area_api))
-        .route("/needs/{id}", get(get_need_api))
-        .route("/needs/{id}/suggestions", get(need_suggestions_api))
-        .route("/needs/{id}/propose", post(propose_api))
-        .route("/needs/{id}/accept", post(accept_api))
-        .route("/needs/{id}/cancel", post(cancel_need_api))
-        .route("/needs/{id}/reopen", post(reopen_need_api))
-        .route("/offers", post(create_offer_api).get(list_offers_api))
-        .route("/offers/{id}", get(get_offer_api))
-        .route("/offers/{id}/suggestions", get(offer_suggestions_api))
-        .route("/matches", get(list_matches_api))
-        .route("/matches/{id}", get(get_match_api))
-        .route("/matches/{id}/events", post(match_event_api))
-        .route("/people", post(register_person_api).get(list_people_api))
-        .route("/people/{id}/activity", get(person_activity_api))
-        .route("/me/activity", get(my_activity_api))
-        .route("/notifications", get(notifications_api))
-        .route("/notifications/read", post(notifications_read_api))
-        .route(
-            "/campaigns",
-            post(create_campaign_api).get(list_campaigns_api),
+pub fn routes() -> Routes {
+    use crate::policy::{self, OPERATORS, PUBLIC, TERRITORY_ADMIN};
+    let signed_in = |scope, note| Policy::new(Who::SignedIn, scope, note);
+    let parties = signed_in(
+        Scope::Parties,
+        "the person and whoever acts for them; public facts for others",
+    );
+    let own = signed_in(Scope::Own, "one's own");
+    let operators = |note| Policy::new(Who::Roles(OPERATORS), Scope::Organisation, note);
+    let territory = |note| Policy::new(Who::Roles(TERRITORY_ADMIN), Scope::Territory, note);
+    Routes::api()
+        .post("/needs", create_need_api, signed_in(Scope::Own, "for oneself; operators for the people their organisation follows"))
+        .get(
+            "/needs",
+            list_needs_api,
+            Policy::new(
+                Who::Anyone,
+                Scope::Parties,
+                "open needs' public facts; one's own (mine); the desk's (operators, full reads audited)",
+            )
+            .audited(),
         )
-        .route("/campaigns/{id}", get(get_campaign_api))
-        .route("/campaigns/{id}/dispatch", post(dispatch_campaign_api))
-        .route("/matching/batch", post(batch_api))
-        .route("/hubs", get(list_hubs_api))
-        .route("/hubs/{id}", axum::routing::put(put_hub_api))
-        .route("/hubs/{id}/rooms", post(add_room_api))
-        .route("/rooms/{id}/slots", get(room_slots_api))
-        .route("/rooms/{id}/bookings", post(book_room_api))
-        .route("/shared-services", get(shared_services_api))
+        .get("/needs/areas", needs_by_area_api, PUBLIC)
+        .get(
+            "/needs/{id}",
+            get_need_api,
+            Policy::new(Who::Anyone, Scope::Parties, "public facts; full to the parties").audited(),
+        )
+        .get("/needs/{id}/suggestions", need_suggestions_api, parties)
+        .post("/needs/{id}/propose", propose_api, parties)
+        .post("/needs/{id}/accept", accept_api, signed_in(Scope::Own, "a volunteer, with an offer of their own"))
+        .post("/needs/{id}/cancel", cancel_need_api, parties)
+        .post("/needs/{id}/reopen", reopen_need_api, parties)
+        .post("/offers", create_offer_api, signed_in(Scope::Own, "one's own offer; for an organisation one works for"))
+        .get("/offers", list_offers_api, own)
+        .get("/offers/{id}", get_offer_api, Policy::new(Who::Anyone, Scope::Parties, "public facts; all of it to its owner"))
+        .get("/offers/{id}/suggestions", offer_suggestions_api, signed_in(Scope::Own, "the offer's owner"))
+        .get("/matches", list_matches_api, own)
+        .get("/matches/{id}", get_match_api, signed_in(Scope::Parties, "its two sides; auditors"))
+        .post("/matches/{id}/events", match_event_api, signed_in(Scope::Parties, "its two sides"))
+        .post("/people", register_person_api, operators("operators of the organisation that registers the person"))
+        .get("/people", list_people_api, operators("the people one's organisations follow"))
+        .get("/people/{id}/activity", person_activity_api, operators("the operators of the organisation that follows the person").audited())
+        .get("/me/activity", my_activity_api, own)
+        .get("/notifications", notifications_api, own)
+        .post("/notifications/read", notifications_read_api, own)
+        .post("/campaigns", create_campaign_api, territory("the territory admin"))
+        .get("/campaigns", list_campaigns_api, PUBLIC)
+        .get("/campaigns/{id}", get_campaign_api, PUBLIC)
+        .post("/campaigns/{id}/dispatch", dispatch_campaign_api, territory("the territory admin"))
+        .post("/matching/batch", batch_api, territory("the territory admin"))
+        .get("/hubs", list_hubs_api, PUBLIC)
+        .put(
+            "/hubs/{id}",
+            put_hub_api,
+            Policy::new(Who::Roles(policy::HUB_MANAGERS), Scope::Organisation, "the hub managers and admins of its organisation; the territory admin"),
+        )
+        .post(
+            "/hubs/{id}/rooms",
+            add_room_api,
+            Policy::new(Who::Roles(policy::HUB_MANAGERS), Scope::Organisation, "the hub managers and admins of its organisation; the territory admin"),
+        )
+        .get("/rooms/{id}/slots", room_slots_api, PUBLIC)
+        .post("/rooms/{id}/bookings", book_room_api, signed_in(Scope::Own, "anyone signed in, for themself"))
+        .get("/shared-services", shared_services_api, operators("the open needs one's organisations follow"))
 }
 
 type JsonBody<T> = Result<Json<T>, JsonRejection>;

@@ -247,21 +247,24 @@ impl Register {
         self.with_state(|s| Ok(s.tree.size())).await
     }
 
-    /// How a person appears in the register: a pseudonym, created on first use. Organisations
-    /// and territories appear as themselves.
-    pub async fn agent_iri(&self, iri: &str) -> Result<String, RegisterError> {
+    /// How a person appears in the register for one purpose: a pseudonym, created on first
+    /// use, one per person *and* purpose, so that the care a person receives cannot be linked
+    /// to the help they give or get from neighbours. Organisations and territories appear as
+    /// themselves.
+    pub async fn agent_iri(&self, iri: &str, purpose: Purpose) -> Result<String, RegisterError> {
         if !iri.starts_with("urn:trama:person:") {
             return Ok(iri.to_string());
         }
-        if let Some(p) = self.store.register_pseudonym(iri).await? {
+        let agent = purpose.agent(iri);
+        if let Some(p) = self.store.register_pseudonym(&agent).await? {
             return Ok(p);
         }
         let secret = self.with_state(|s| Ok(s.secret.clone())).await?;
         let salt = base64_encode(&rand::rng().random::<[u8; 16]>());
-        let p = pseudonym::derive(&secret, iri, salt.as_bytes());
+        let p = pseudonym::derive(&secret, &agent, salt.as_bytes());
         Ok(self
             .store
-            .register_link_pseudonym(iri, &p, &salt, now_micros())
+            .register_link_pseudonym(&agent, &p, &salt, now_micros())
             .await?)
     }
 
@@ -647,8 +650,9 @@ impl Register {
             for p in &pending {
                 let mut evs = events_from_valueflows(&p.doc, &self.territory, now)?;
                 for mut e in evs.drain(..) {
-                    e.provider = self.agent_iri(&e.provider).await?;
-                    e.receiver = self.agent_iri(&e.receiver).await?;
+                    let purpose = Purpose::of(&e);
+                    e.provider = self.agent_iri(&e.provider, purpose).await?;
+                    e.receiver = self.agent_iri(&e.receiver, purpose).await?;
                     e.in_scope_of = self.territory.clone();
                     e.at_location = p.area_code.as_ref().map(|a| format!("urn:trama:area:{a}"));
                     events.push(e);
@@ -662,6 +666,44 @@ impl Register {
             events.retain(|e| !known.contains(&e.id));
             total += events.len();
             self.append_with_outbox(events, outbox).await?;
+        }
+    }
+}
+
+/// Why a person appears in the register: each purpose gives them another pseudonym.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Help given and received between neighbours (hours of `work`): statements and time
+    /// credits count it under one pseudonym.
+    Help,
+    /// Care paid from a person's budget (`transfer` of euros, `deliverService`).
+    Care,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 2] = [Purpose::Help, Purpose::Care];
+
+    /// The purpose of an event that names a person: between people (hours of work, the help
+    /// they stand for) it is help; facing a funder or an organisation (a budget's euros, a
+    /// service delivered by a provider) it is care.
+    pub fn of(e: &EconomicEvent) -> Self {
+        let institutional = |iri: &str| {
+            iri.starts_with("urn:trama:funder:") || iri.starts_with("urn:trama:organization:")
+        };
+        if e.action != trama_ledger::event::Action::Work
+            && (institutional(&e.provider) || institutional(&e.receiver))
+        {
+            Purpose::Care
+        } else {
+            Purpose::Help
+        }
+    }
+
+    /// The key the person's link is kept under (help keeps the bare IRI, as it always had).
+    pub fn agent(self, iri: &str) -> String {
+        match self {
+            Purpose::Help => iri.to_string(),
+            Purpose::Care => format!("{iri}#care"),
         }
     }
 }

@@ -2,12 +2,11 @@
 //! flows) and `/api/register/...`, `/api/me/...` (signed in: record flows, my contributions,
 //! my statement).
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -27,6 +26,7 @@ use trama_ledger::{LedgerError, merkle::Hash};
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::policy::Routes;
 use crate::register::RegisterError;
 use crate::state::AppState;
 
@@ -53,28 +53,36 @@ impl From<RegisterError> for ApiError {
 }
 
 /// Public routes, mounted at `/register`.
-pub fn public_routes() -> Router<AppState> {
-    Router::new()
-        .route("/register/checkpoint", get(checkpoint))
-        .route("/register/checkpoints", get(checkpoints))
-        .route("/register/key", get(key))
-        .route("/register/tile/{*path}", get(tile))
-        .route("/register/proof/inclusion", get(inclusion))
-        .route("/register/proof/consistency", get(consistency))
-        .route("/register/entries", get(entries))
-        .route("/register/context.jsonld", get(context))
-        .route("/register/flows", get(flows_api))
-        .route("/register/credits", get(credits_api))
+pub fn public_routes() -> Routes {
+    let p = crate::policy::PUBLIC;
+    Routes::api()
+        .get("/register/checkpoint", checkpoint, p)
+        .get("/register/checkpoints", checkpoints, p)
+        .get("/register/key", key, p)
+        .get("/register/tile/{*path}", tile, p)
+        .get("/register/proof/inclusion", inclusion, p)
+        .get("/register/proof/consistency", consistency, p)
+        .get("/register/entries", entries, p)
+        .get("/register/context.jsonld", context, p)
+        .get("/register/flows", flows_api, p)
+        .get("/register/credits", credits_api, p)
 }
 
 /// Signed-in routes, mounted under `/api`.
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/register/flows", post(record_flow_api))
-        .route("/register/flows/import", post(import_flows_api))
-        .route("/me/contributions", get(my_contributions_api))
-        .route("/me/statement", get(my_statement_api))
-        .route("/me/pseudonym", axum::routing::delete(forget_me_api))
+pub fn api_routes() -> Routes {
+    use crate::policy::{FLOW_RECORDERS, Policy, Scope, Who};
+    let recorders = Policy::new(
+        Who::Roles(FLOW_RECORDERS),
+        Scope::Organisation,
+        "for the organisations one acts for; the territory admin for any",
+    );
+    let own = Policy::new(Who::SignedIn, Scope::Own, "one's own contributions");
+    Routes::api()
+        .post("/register/flows", record_flow_api, recorders)
+        .post("/register/flows/import", import_flows_api, recorders)
+        .get("/me/contributions", my_contributions_api, own)
+        .get("/me/statement", my_statement_api, own)
+        .delete("/me/pseudonym", forget_me_api, own)
 }
 
 fn text(body: String, cache: &'static str) -> Response {
@@ -780,8 +788,8 @@ pub async fn my_statement_api(
     Ok(res)
 }
 
-/// Erases the link between me and my pseudonym. My entries stay in the register, valid and no
-/// longer linkable to me; Trama can no longer show them as mine.
+/// Erases the links between me and my pseudonyms (one per purpose). My entries stay in the
+/// register, valid and no longer linkable to me; Trama can no longer show them as mine.
 #[utoipa::path(delete, path = "/api/me/pseudonym", tag = "register", responses((status = 204), (status = 401, body = ErrorEnvelope)))]
 pub async fn forget_me_api(
     State(state): State<AppState>,
@@ -790,6 +798,11 @@ pub async fn forget_me_api(
 ) -> ApiResult<StatusCode> {
     let p = viewer.require_for_write(&headers)?;
     let iri = format!("urn:trama:person:{}", p.user_id);
-    state.store.register_forget_agent(&iri).await?;
+    for purpose in crate::register::Purpose::ALL {
+        state
+            .store
+            .register_forget_agent(&purpose.agent(&iri))
+            .await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

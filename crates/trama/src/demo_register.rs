@@ -112,7 +112,10 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
         .user_by_email(&trama_core::auth::Email::parse("volontario@demo.trama.it")?)
         .await?;
     if let Some(v) = volunteer {
-        let giver = reg.agent_iri(&format!("urn:trama:person:{}", v.id)).await?;
+        let help = trama_server::register::Purpose::Help;
+        let giver = reg
+            .agent_iri(&format!("urn:trama:person:{}", v.id), help)
+            .await?;
         let neighbours = [
             ("51", "H1"),
             ("51", "H2"),
@@ -124,10 +127,13 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
         for week in 0..100i64 {
             let (area, kind) = neighbours[rng.random_range(0..neighbours.len())];
             let receiver = reg
-                .agent_iri(&format!(
-                    "urn:trama:person:00000000-0000-7000-8000-{:012}",
-                    seed % 1000 * 1000 + rng.random_range(0..6u64)
-                ))
+                .agent_iri(
+                    &format!(
+                        "urn:trama:person:00000000-0000-7000-8000-{:012}",
+                        seed % 1000 * 1000 + rng.random_range(0..6u64)
+                    ),
+                    help,
+                )
                 .await?;
             let hours = [1.0, 1.5, 1.5, 2.0][rng.random_range(0..4)];
             events.push(trama_ledger::EconomicEvent {

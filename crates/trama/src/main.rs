@@ -182,6 +182,12 @@ enum Cmd {
         #[arg(long, default_value_t = 32)]
         concurrent: usize,
     },
+    /// Print who may call each route (the authorisation table of docs/SECURITY.md): JSON, or
+    /// the matrix of roles and routes in Markdown.
+    Routes {
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Write a synthetic Milan-shaped batch instance (JSON) to stdout.
     MatchInstance {
         #[arg(long, default_value_t = 1000)]
@@ -305,6 +311,15 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     // Offline commands that need no settings or database.
     match &cli.cmd {
+        Cmd::Routes { markdown } => {
+            let (_, table) = trama_server::routes().into_parts();
+            if *markdown {
+                print!("{}", trama_server::policy::markdown(&table));
+            } else {
+                println!("{}", serde_json::to_string_pretty(&table)?);
+            }
+            return Ok(());
+        }
         Cmd::Match {
             instance,
             max_candidates,
@@ -462,7 +477,8 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open_store(&cfg).await?;
             budget_bench::run(&store, people, concurrent).await?;
         }
-        Cmd::Match { .. }
+        Cmd::Routes { .. }
+        | Cmd::Match { .. }
         | Cmd::MatchInstance { .. }
         | Cmd::BenchMatching { .. }
         | Cmd::VerifyStatement { .. } => {

@@ -10,11 +10,9 @@ mod pages;
 mod register;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 
 use crate::auth::{
     CSRF_COOKIE, LANG_COOKIE, Viewer, constant_time_eq, cookie, random_token, set_cookie,
@@ -22,87 +20,128 @@ use crate::auth::{
 use crate::state::AppState;
 use i18n::{Lang, Msg};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/cerca", get(pages::search))
-        .route("/servizi/{id}", get(pages::service))
-        .route("/organizzazioni/{id}", get(pages::organization))
-        .route("/accedi", get(pages::login_form).post(pages::login_submit))
-        .route(
-            "/registrati",
-            get(pages::register_form).post(pages::register_submit),
-        )
-        .route("/esci", post(pages::logout))
-        .route("/gestione", get(pages::manage))
-        .route(
-            "/gestione/servizi/nuovo",
-            get(pages::new_service_form).post(pages::new_service_submit),
-        )
-        .route(
-            "/gestione/servizi/{id}",
-            get(pages::edit_service_form).post(pages::edit_service_submit),
-        )
-        .route(
+pub fn routes() -> Routes {
+    use crate::policy::{PUBLIC, Policy, Scope, Who};
+    let anyone = PUBLIC;
+    let parties = Policy::new(
+        Who::Anyone,
+        Scope::Parties,
+        "public facts; more to the parties (the handler decides)",
+    );
+    let signed = |scope, note| Policy::new(Who::SignedIn, scope, note);
+    let own = signed(Scope::Own, "one's own");
+    let org = signed(
+        Scope::Organisation,
+        "the admins of the organisation; the territory admin",
+    );
+    let acts = signed(Scope::Parties, "the parties of the need or match");
+    let desk = signed(
+        Scope::Organisation,
+        "operators: the people their organisation follows (full reads audited)",
+    )
+    .audited();
+    let caseload = signed(
+        Scope::Caseload,
+        "case managers: the people they follow with consent (audited)",
+    )
+    .audited();
+    Routes::pages()
+        .get("/", pages::home, anyone)
+        .get("/cerca", pages::search, anyone)
+        .get("/servizi/{id}", pages::service, anyone)
+        .get("/organizzazioni/{id}", pages::organization, anyone)
+        .get("/accedi", pages::login_form, anyone)
+        .post("/accedi", pages::login_submit, anyone)
+        .get("/registrati", pages::register_form, anyone)
+        .post("/registrati", pages::register_submit, anyone)
+        .post("/esci", pages::logout, anyone)
+        .get("/gestione", pages::manage, org)
+        .get("/gestione/servizi/nuovo", pages::new_service_form, org)
+        .post("/gestione/servizi/nuovo", pages::new_service_submit, org)
+        .get("/gestione/servizi/{id}", pages::edit_service_form, org)
+        .post("/gestione/servizi/{id}", pages::edit_service_submit, org)
+        .post(
             "/gestione/servizi/{id}/elimina",
-            post(pages::delete_service_submit),
+            pages::delete_service_submit,
+            org,
         )
-        .route("/aiuto", get(help::home))
-        .route(
-            "/aiuto/chiedi",
-            get(help::need_form).post(help::need_submit),
+        .get("/aiuto", help::home, parties)
+        .get("/aiuto/chiedi", help::need_form, own)
+        .post("/aiuto/chiedi", help::need_submit, own)
+        .get("/aiuto/offri", help::offer_form, own)
+        .post("/aiuto/offri", help::offer_submit, own)
+        .get("/aiuto/mappa", help::map_page, anyone)
+        .get("/aiuto/richieste/{id}", help::need_page, parties.audited())
+        .post("/aiuto/richieste/{id}/proponi", help::propose_submit, acts)
+        .post("/aiuto/richieste/{id}/accetta", help::accept_submit, acts)
+        .get("/aiuto/offerte/{id}", help::offer_page, own)
+        .post("/aiuto/abbinamenti/{id}", help::match_submit, acts)
+        .get("/sportello", help::desk, desk)
+        .post("/sportello/persone", help::desk_register, desk)
+        .get("/hub", help::hubs, anyone)
+        .get("/hub/sale/{id}", help::room, anyone)
+        .post("/hub/sale/{id}/prenota", help::room_book, own)
+        .get("/campagne/{id}", help::campaign, anyone)
+        .post(
+            "/campagne/{id}/assegna",
+            help::campaign_dispatch,
+            signed(Scope::Territory, "the territory admin"),
         )
-        .route(
-            "/aiuto/offri",
-            get(help::offer_form).post(help::offer_submit),
-        )
-        .route("/aiuto/mappa", get(help::map_page))
-        .route("/aiuto/richieste/{id}", get(help::need_page))
-        .route("/aiuto/richieste/{id}/proponi", post(help::propose_submit))
-        .route("/aiuto/richieste/{id}/accetta", post(help::accept_submit))
-        .route("/aiuto/offerte/{id}", get(help::offer_page))
-        .route("/aiuto/abbinamenti/{id}", post(help::match_submit))
-        .route("/sportello", get(help::desk))
-        .route("/sportello/persone", post(help::desk_register))
-        .route("/hub", get(help::hubs))
-        .route("/hub/sale/{id}", get(help::room))
-        .route("/hub/sale/{id}/prenota", post(help::room_book))
-        .route("/campagne/{id}", get(help::campaign))
-        .route("/campagne/{id}/assegna", post(help::campaign_dispatch))
-        .route("/registro", get(register::register_page))
-        .route("/registro/flussi", get(register::flows_page))
-        .route("/io/contributi", get(register::mine_page))
-        .route(
+        .get("/registro", register::register_page, anyone)
+        .get("/registro/flussi", register::flows_page, anyone)
+        .get("/io/contributi", register::mine_page, own)
+        .get(
             "/io/contributi/estratto.json",
-            get(register::statement_download),
+            register::statement_download,
+            own,
         )
-        .route("/io/budget", get(budget::mine))
-        .route(
+        .get("/io/budget", budget::mine, own)
+        .post(
             "/io/budget/consensi/{cm}/revoca",
-            post(budget::revoke_submit),
+            budget::revoke_submit,
+            own,
         )
-        .route(
+        .post(
             "/io/budget/consensi/{cm}/conferma",
-            post(budget::confirm_submit),
+            budget::confirm_submit,
+            own,
         )
-        .route("/sportello/budget", get(budget::caseload))
-        .route("/sportello/budget/consensi", post(budget::follow_submit))
-        .route("/sportello/budget/persone/{id}", get(budget::person))
-        .route(
+        .get("/sportello/budget", budget::caseload, caseload)
+        .post(
+            "/sportello/budget/consensi",
+            budget::follow_submit,
+            caseload,
+        )
+        .get("/sportello/budget/persone/{id}", budget::person, caseload)
+        .post(
             "/sportello/budget/persone/{id}/prenota",
-            post(budget::book_submit),
+            budget::book_submit,
+            caseload,
         )
-        .route(
+        .post(
             "/sportello/budget/prenotazioni/{id}/annulla",
-            post(budget::cancel_submit),
+            budget::cancel_submit,
+            caseload,
         )
-        .route("/budget/cruscotto", get(budget::dashboard))
-        .route("/gestione/prenotazioni", get(budget::provider))
-        .route(
+        .get(
+            "/budget/cruscotto",
+            budget::dashboard,
+            signed(
+                Scope::Funder,
+                "funders' admins (theirs), the territory admin and auditors; aggregates",
+            ),
+        )
+        .get(
+            "/gestione/prenotazioni",
+            budget::provider,
+            signed(Scope::Organisation, "providers' admins and operators"),
+        )
+        .post(
             "/gestione/prenotazioni/{id}/consegna",
-            post(budget::deliver_submit),
+            budget::deliver_submit,
+            signed(Scope::Organisation, "providers' admins and operators"),
         )
-        .route("/static/{*path}", get(assets::serve))
+        .get("/static/{*path}", assets::serve, anyone)
 }
 
 /// What every page's frame needs.
@@ -230,7 +269,10 @@ pub struct MessagePage<'a> {
     pub text: &'a str,
 }
 
+use crate::policy::Routes;
 /// The HTML 404 page (for addresses outside the APIs).
+pub(crate) use pages::login_redirect;
+
 pub fn not_found_page(req: &Request) -> Response {
     let headers = req.headers();
     let lang = cookie(headers, LANG_COOKIE)

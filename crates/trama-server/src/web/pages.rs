@@ -828,7 +828,7 @@ struct ManagePage<'a> {
     deleted: bool,
 }
 
-pub(super) fn login_redirect(uri: &Uri) -> Response {
+pub(crate) fn login_redirect(uri: &Uri) -> Response {
     let next = form_urlencoded::Serializer::new(String::new())
         .append_pair("next", uri.path())
         .finish();

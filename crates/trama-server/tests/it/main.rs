@@ -1,6 +1,7 @@
 //! The server's test suite: requests go through the whole router, on SQLite and on PostgreSQL.
 
 mod api;
+mod authorisation;
 mod budgets;
 mod hsds;
 mod logs;

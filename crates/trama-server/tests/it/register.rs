@@ -249,11 +249,23 @@ both!(
         let (uid, token) = app.user_with_token("volontario@register.test", &[]).await;
         let person = format!("urn:trama:person:{uid}");
         let reg = app.state.register.clone();
-        let pseudo = reg.agent_iri(&person).await.unwrap();
+        let pseudo = reg
+            .agent_iri(&person, trama_server::register::Purpose::Help)
+            .await
+            .unwrap();
         assert!(trama_ledger::pseudonym::is_pseudonym(&pseudo));
-        assert_eq!(reg.agent_iri(&person).await.unwrap(), pseudo, "stable");
+        assert_eq!(
+            reg.agent_iri(&person, trama_server::register::Purpose::Help)
+                .await
+                .unwrap(),
+            pseudo,
+            "stable"
+        );
         let other = reg
-            .agent_iri("urn:trama:person:00000000-0000-7000-8000-000000000001")
+            .agent_iri(
+                "urn:trama:person:00000000-0000-7000-8000-000000000001",
+                trama_server::register::Purpose::Help,
+            )
             .await
             .unwrap();
         let mut evs = Vec::new();
@@ -335,7 +347,9 @@ both!(
             .collect();
         trama_ledger::verify::verify_log(key.name(), &key, &entries, None, &notes).unwrap();
         assert_ne!(
-            reg.agent_iri(&person).await.unwrap(),
+            reg.agent_iri(&person, trama_server::register::Purpose::Help)
+                .await
+                .unwrap(),
             pseudo,
             "a new pseudonym, unlinkable to the old"
         );

@@ -598,6 +598,29 @@ both!(
         r.assert_error(StatusCode::CONFLICT, "conflict");
         let mine = app.get_auth("/api/me/budget", &rossi_t).await.json();
         assert!(mine.to_string().contains("\"delivered\""), "{mine}");
+
+        // Care received appears in the register under a pseudonym of its own: not the one
+        // the same person has for neighbourly help (statements, time credits).
+        use trama_server::register::Purpose;
+        let reg = app.state.register.clone();
+        assert_eq!(reg.take_contributions().await.unwrap(), 2);
+        reg.checkpoint().await.unwrap();
+        let person = format!("urn:trama:person:{rossi}");
+        let care = reg.agent_iri(&person, Purpose::Care).await.unwrap();
+        let help = reg.agent_iri(&person, Purpose::Help).await.unwrap();
+        assert_ne!(care, help);
+        let entries = app.get("/register/entries").await.text();
+        assert!(entries.contains(&care), "{entries}");
+        assert!(!entries.contains(&help), "{entries}");
+        assert!(!entries.contains(&rossi.to_string()), "{entries}");
+        // Erasure forgets both links.
+        let r = app
+            .send("DELETE", "/api/me/pseudonym", Some(&rossi_t), &json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        for agent in [person.clone(), format!("{person}#care")] {
+            assert_eq!(app.store().register_pseudonym(&agent).await.unwrap(), None);
+        }
     }
 );
 
