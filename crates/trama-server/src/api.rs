@@ -638,6 +638,7 @@ pub async fn delete_service(
         crate::budget_api::create_funder_api, crate::budget_api::create_programme_api,
         crate::budget_api::follow_api, crate::budget_api::revoke_api, crate::budget_api::grant_api,
         crate::budget_api::give_consent_api, crate::budget_api::my_consents_api,
+        crate::privacy::export_api, crate::privacy::erase_api,
         crate::budget_api::delegate_api, crate::budget_api::undelegate_api, crate::budget_api::delegations_api,
         crate::budget_api::my_budget_api, crate::budget_api::person_budget_api, crate::budget_api::funding_api, crate::budget_api::create_plan_api, crate::budget_api::plans_api, crate::budget_api::plan_funding_api,
         crate::budget_api::book_api, crate::budget_api::dashboard_api, crate::budget_api::provider_bookings_api, crate::budget_api::funder_statement_api, crate::budget_api::deliver_api, crate::budget_api::cancel_api, crate::budget_api::programme_beneficiaries_api,
@@ -674,10 +675,49 @@ pub async fn delete_service(
         crate::register_api::forget_me_api,
         crate::ops::healthz, crate::ops::readyz,
     ),
-    components(schemas(crate::budget_api::FunderRequest, crate::budget_api::CreatedView, crate::budget_api::ProgrammeRequest, crate::budget_api::ConsentRequest, crate::budget_api::GrantRequest, crate::budget_api::AllocationView, crate::budget_api::BookingView, crate::budget_api::PersonBudgetView, crate::budget_api::VolunteerHelpView, crate::budget_api::FunderView, crate::budget_api::ProgrammeView, crate::budget_api::TotalView, crate::budget_api::DoubleFundingView, crate::budget_api::ExpiringView, crate::budget_api::DashboardView, crate::budget_api::ProviderBookingView, crate::budget_api::BeyondPlanView, crate::budget_api::PlanView, crate::budget_api::PlanFundingRequest, crate::budget_api::BookingRequest, crate::budget_api::DeliveryRequest, crate::budget_api::PlanMonthRequest, crate::budget_api::PlanLineRequest, crate::budget_api::FundingRequestBody, crate::budget_api::ExclusionRequest, crate::budget_api::ShareView, crate::budget_api::NotUsedView, crate::budget_api::LineFundingView, crate::budget_api::FundingView, crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
+    components(schemas(crate::privacy::EraseRequest, crate::privacy::ErasureView, crate::budget_api::ConsentView, crate::budget_api::GiveConsentRequest, crate::budget_api::DelegationRequest, crate::budget_api::DelegationView, crate::budget_api::FunderRequest, crate::budget_api::CreatedView, crate::budget_api::ProgrammeRequest, crate::budget_api::ConsentRequest, crate::budget_api::GrantRequest, crate::budget_api::AllocationView, crate::budget_api::BookingView, crate::budget_api::PersonBudgetView, crate::budget_api::VolunteerHelpView, crate::budget_api::FunderView, crate::budget_api::ProgrammeView, crate::budget_api::TotalView, crate::budget_api::DoubleFundingView, crate::budget_api::ExpiringView, crate::budget_api::DashboardView, crate::budget_api::ProviderBookingView, crate::budget_api::BeyondPlanView, crate::budget_api::PlanView, crate::budget_api::PlanFundingRequest, crate::budget_api::BookingRequest, crate::budget_api::DeliveryRequest, crate::budget_api::PlanMonthRequest, crate::budget_api::PlanLineRequest, crate::budget_api::FundingRequestBody, crate::budget_api::ExclusionRequest, crate::budget_api::ShareView, crate::budget_api::NotUsedView, crate::budget_api::LineFundingView, crate::budget_api::FundingView, crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
+    modifiers(&EveryErrorIsTheEnvelope),
     tags((name = "hsds", description = "Open Referral HSDS 3.0, read-only"), (name = "accounts"), (name = "provider"), (name = "needs", description = "Needs, offers, suggestions and matches"), (name = "assisted", description = "Operators acting for people (assisted mode)"), (name = "campaigns", description = "Emergency campaigns and batch assignment"), (name = "hubs", description = "Community hubs"), (name = "register", description = "The contribution register: a C2SP tlog-tiles transparency log of ValueFlows events, proofs, flows and time credits"), (name = "budgets", description = "Care budgets: funders, programmes, allocations, consent, bookings paid from a person's budget"), (name = "operations")),
 )]
 pub struct ApiDoc;
+
+/// Every operation says that any other status is an error in the JSON envelope (`default`),
+/// so a client (and schemathesis) knows what a 401, 413 or 429 looks like wherever it comes.
+struct EveryErrorIsTheEnvelope;
+
+impl utoipa::Modify for EveryErrorIsTheEnvelope {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let envelope = ResponseBuilder::new()
+            .description(
+                "An error: the JSON envelope {\"error\": {code, message, field}} (docs/API.md)",
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.responses
+                    .responses
+                    .entry("default".into())
+                    .or_insert_with(|| RefOr::T(envelope.clone()));
+            }
+        }
+    }
+}
 
 /// The OpenAPI 3.1 description of every endpoint.
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {

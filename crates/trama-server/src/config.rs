@@ -53,6 +53,31 @@ pub struct Config {
     pub mail: MailConfig,
     pub matching: MatchingConfig,
     pub register: RegisterConfig,
+    pub retention: RetentionConfig,
+}
+
+/// How long personal data is kept (docs/SECURITY.md, "Retention").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days the audit trail (who read whose data) is kept, then deleted.
+    pub audit_days: i64,
+    /// Days after a need is closed (fulfilled, cancelled, expired) before its description and
+    /// address are wiped.
+    pub closed_needs_days: i64,
+    /// Years the accounting records of public money (allocations, bookings) are kept, also for
+    /// an erased person: said to the person at erasure (Italian civil code art. 2220: ten).
+    pub accounting_years: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            audit_days: 5 * 365,
+            closed_needs_days: 2 * 365,
+            accounting_years: 10,
+        }
+    }
 }
 
 /// The contribution register.
@@ -179,6 +204,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             matching: MatchingConfig::default(),
             register: RegisterConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -299,6 +325,19 @@ interval_secs = 30
 [matching]
 # Proposals nobody answered within this many hours expire, and their needs re-open.
 proposal_ttl_hours = 72
+# Needs one person may have open at once, offers one person may hold, and suggestion lists one
+# person may ask for in an hour (nobody holds a field of probes: docs/SECURITY.md, "Places").
+max_open_needs_per_person = 10
+max_offers_per_person = 5
+suggestions_per_hour = 120
+
+[retention]
+# Days the audit trail (who read whose data) is kept.
+audit_days = 1825
+# Days after a need closes before its description and address are wiped.
+closed_needs_days = 730
+# Years the accounting records of public money are kept, also for an erased person.
+accounting_years = 10
 "#;
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod mail;
 pub mod matching;
 pub mod ops;
 pub mod policy;
+pub mod privacy;
 pub mod ratelimit;
 pub mod register;
 pub mod register_api;
@@ -44,7 +45,8 @@ pub fn routes() -> Routes {
             api::routes()
                 .merge(matching::routes())
                 .merge(register_api::api_routes())
-                .merge(budget_api::routes()),
+                .merge(budget_api::routes())
+                .merge(privacy::routes()),
         )
         .merge(register_api::public_routes())
         .merge(web::routes())

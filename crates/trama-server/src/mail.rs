@@ -118,15 +118,31 @@ pub async fn send_pending(state: &AppState, mailer: &Mailer) -> usize {
     sent
 }
 
-/// Starts the periodic chores: mailing notifications (when configured) and expiring proposals
-/// nobody answered.
+/// Starts the periodic chores: mailing notifications (when configured), expiring proposals
+/// nobody answered, and once a day the retention rules (`[retention]`).
 pub fn spawn_background(state: AppState) -> Result<(), MailError> {
     let mailer = Mailer::from_config(&state)?;
     let every = Duration::from_secs(state.config.mail.interval_secs.max(1));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        let mut retention_due = std::time::Instant::now();
         loop {
             tick.tick().await;
+            if std::time::Instant::now() >= retention_due {
+                retention_due = std::time::Instant::now() + Duration::from_secs(24 * 3600);
+                let r = &state.config.retention;
+                match state
+                    .store
+                    .apply_retention(r.audit_days.max(1), r.closed_needs_days.max(1))
+                    .await
+                {
+                    Ok((0, 0)) => {}
+                    Ok((audit, needs)) => {
+                        tracing::info!(audit, needs, "retention: old records removed")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "applying retention failed"),
+                }
+            }
             if let Some(m) = &mailer {
                 send_pending(&state, m).await;
             }

@@ -307,7 +307,7 @@ pub async fn entries(
 }
 
 /// The JSON-LD context mapping entry fields to ValueFlows IRIs.
-#[utoipa::path(get, path = "/register/context.jsonld", tag = "register", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/register/context.jsonld", tag = "register", responses((status = 200, body = Object, content_type = "application/ld+json")))]
 pub async fn context() -> Response {
     (
         [(header::CONTENT_TYPE, "application/ld+json")],

@@ -40,3 +40,7 @@ CREATE TABLE programme_grants (
 INSERT INTO programme_grants (programme_id, beneficiary_id, granted)
     SELECT programme_id, beneficiary_id, SUM(granted) FROM allocations
     GROUP BY programme_id, beneficiary_id;
+
+-- Erasure (GDPR Art. 17): when a person's account was erased. The row stays, nameless, for the
+-- accounting records the law requires (allocations, bookings).
+ALTER TABLE users ADD COLUMN erased_at BIGINT;

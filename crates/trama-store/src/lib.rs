@@ -14,6 +14,7 @@ mod consent;
 mod directory;
 mod needs;
 pub mod postgis_bench;
+mod privacy;
 mod register;
 mod search_cache;
 mod sql;
@@ -33,6 +34,7 @@ pub use needs::{
     AREA_MIN_COUNT_FOR_MARKER, AreaCount, MatchChange, MatchEventRow, MatchOutcome, MatchRow,
     NeedFilter, NeedRecord, NeedRow, NewMatch, OfferRow, from_day, to_day,
 };
+pub use privacy::{ERASED_NAME, ErasureReport};
 pub use register::{CheckpointRow, NewEntry, PendingContribution};
 pub use sqlx::Error as SqlxError;
 

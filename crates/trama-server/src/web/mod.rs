@@ -7,6 +7,7 @@ mod budget;
 mod help;
 pub mod i18n;
 mod pages;
+mod privacy;
 mod register;
 
 use askama::Template;
@@ -95,6 +96,8 @@ pub fn routes() -> Routes {
             register::statement_download,
             own,
         )
+        .get("/io/dati", privacy::page, own)
+        .post("/io/dati/cancella", privacy::erase_submit, own)
         .get("/io/budget", budget::mine, own)
         .post(
             "/io/budget/consensi/{cm}/revoca",

@@ -758,3 +758,169 @@ both!(public_surface_is_tight, |app: TestApp| async move {
     let r = app.get("/register/tile/0/x000/000").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
 });
+
+// GDPR self-service: everything about me, and erasure that keeps only what the law requires.
+both!(export_and_erasure, |app: TestApp| async move {
+    let comune = app.organisation("Comune").await;
+    let company = app.organisation("Brambilla Meccanica").await;
+    let coop = app.organisation("Cooperativa").await;
+    let (rossi, rossi_t, _, cm_t) = people(&app, comune).await;
+    let (_, ta) = app
+        .user_with_token("ta@example.it", &[grant(Role::TerritoryAdmin, None)])
+        .await;
+    let (_, hr) = app
+        .user_with_token(
+            "hr@brambilla.it",
+            &[grant(Role::OrganizationAdmin, Some(company))],
+        )
+        .await;
+    let prog = programme(&app, &ta, Some(company)).await;
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/people/{rossi}/budget/consent"),
+            Some(&cm_t),
+            &json!({"consent_reference": "Prot. 9"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let alloc = created_id(
+        app.send(
+            "POST",
+            &format!("/api/people/{rossi}/allocations"),
+            Some(&hr),
+            &json!({"programme_id": prog, "amount": 50000, "decision_reference": "Piano 4", "expires": "2026-12"}),
+        )
+        .await,
+    )
+    .await;
+    let r = book(
+        &app,
+        &rossi_t,
+        "e1",
+        &json!({"allocation_id": alloc, "amount": 10000, "category": "C1", "month": "2026-05",
+                "provider_organization_id": coop.to_string()}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    created_id(
+        app.send(
+            "POST",
+            "/api/needs",
+            Some(&rossi_t),
+            &need_at(45.4631, 9.1862),
+        )
+        .await,
+    )
+    .await;
+    created_id(
+        app.send(
+            "POST",
+            "/api/offers",
+            Some(&rossi_t),
+            &offer_at(45.4631, 9.1862),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        app.get_auth(&format!("/api/people/{rossi}/budget"), &cm_t)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // The export: everything about me, including who looked.
+    app.get("/api/me/export")
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let r = app.get_auth("/api/me/export", &rossi_t).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let doc = r.json();
+    assert_eq!(doc["account"]["email"], "rossi@example.it");
+    assert_eq!(doc["needs"][0]["address"], "Via della Prova 1", "{doc}");
+    assert_eq!(doc["offers"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["consents"][0]["reference"], "Prot. 9");
+    assert_eq!(
+        doc["care_budget"]["allocations"][0]["granted"], 50000,
+        "{doc}"
+    );
+    assert!(
+        doc["who_looked_at_my_data"]
+            .to_string()
+            .contains("budget.read"),
+        "{doc}"
+    );
+    // Someone else's export is theirs only.
+    let other = app.get_auth("/api/me/export", &cm_t).await.json();
+    assert!(!other.to_string().contains("Via della Prova"), "{other}");
+
+    // Erasure needs the password; a wrong one erases nothing.
+    app.send(
+        "DELETE",
+        "/api/me",
+        Some(&rossi_t),
+        &json!({"password": "nope"}),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    app.send("DELETE", "/api/me", Some(&rossi_t), &json!({}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    assert_eq!(
+        app.get_auth("/api/me", &rossi_t).await.status,
+        StatusCode::OK
+    );
+    let r = app
+        .send(
+            "DELETE",
+            "/api/me",
+            Some(&rossi_t),
+            &json!({"password": "password-for-tests"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["erased"]["needs_wiped"], 1, "{v}");
+    assert_eq!(v["erased"]["offers_wiped"], 1, "{v}");
+    assert_eq!(v["erased"]["consents_deleted"], 1, "{v}");
+    assert_eq!(v["erased"]["allocations_kept"], 1, "{v}");
+    assert_eq!(v["erased"]["bookings_kept"], 1, "{v}");
+    assert!(v["kept"].to_string().contains("10 years"), "{v}");
+    // The account no longer signs in, its token is gone, its name and e-mail are gone.
+    app.get_auth("/api/me", &rossi_t)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let r = app
+        .send(
+            "POST",
+            "/api/auth/login",
+            None,
+            &json!({"email": "rossi@example.it", "password": "password-for-tests"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let u = app.store().user(rossi).await.unwrap().unwrap();
+    assert_eq!((u.email, u.password_hash), (None, None));
+    assert_eq!(u.display_name, trama_store::ERASED_NAME);
+    // The case manager lost access with the consent; the need keeps no address.
+    app.get_auth(&format!("/api/people/{rossi}/budget"), &cm_t)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    let needs = app
+        .store()
+        .needs(&trama_store::NeedFilter {
+            requester: Some(rossi),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(needs[0].address, "");
+    assert_eq!(needs[0].state.as_str(), "cancelled");
+    // The accounting records stay, nameless.
+    assert_eq!(app.store().allocations_of(rossi).await.unwrap().len(), 1);
+    // Retention: the audit trail older than its days goes.
+    let (audit, _) = app.store().apply_retention(0, 0).await.unwrap();
+    assert!(audit > 0);
+});
