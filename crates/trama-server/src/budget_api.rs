@@ -26,7 +26,7 @@ use trama_store::{
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::policy::{Policy, Routes, Scope, Who};
+use crate::policy::{Admitted, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 
 /// Routes under `/api`.
@@ -331,12 +331,12 @@ fn optional_id<T>(
 #[utoipa::path(post, path = "/api/people/{id}/budget/consent", tag = "budgets", params(("id" = String, Path)), request_body = ConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn follow_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     req: JsonBody<ConsentRequest>,
 ) -> ApiResult<Json<ConsentView>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     if !p.has_role(Role::CaseManager) && !p.has_role(Role::Operator) {
         return Err(forbidden(
             "only case managers and operators record a consent at a desk",
@@ -518,11 +518,11 @@ pub struct GiveConsentRequest {
 #[utoipa::path(post, path = "/api/me/budget/consents", tag = "budgets", request_body = GiveConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn give_consent_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     req: JsonBody<GiveConsentRequest>,
 ) -> ApiResult<Json<ConsentView>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let req = body(req)?;
     let cm =
         UserId::parse("case_manager_id", &req.case_manager_id).map_err(ApiError::InvalidBody)?;
@@ -596,9 +596,9 @@ pub async fn give_consent(
 #[utoipa::path(get, path = "/api/me/budget/consents", tag = "budgets", responses((status = 200, body = Vec<ConsentView>), (status = 401, body = ErrorEnvelope)))]
 pub async fn my_consents_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<Vec<ConsentView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     Ok(Json(
         state
             .store
@@ -691,12 +691,12 @@ async fn funder_staff_of(
 #[utoipa::path(post, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), request_body = DelegationRequest, responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn delegate_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     req: JsonBody<DelegationRequest>,
 ) -> ApiResult<StatusCode> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     funder_staff_of(&state, p, programme).await?;
     let req = body(req)?;
@@ -724,11 +724,11 @@ pub async fn delegate_api(
 #[utoipa::path(delete, path = "/api/programmes/{id}/delegations/{organization}", tag = "budgets", params(("id" = String, Path), ("organization" = String, Path)), responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn undelegate_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path((id, org)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let org = OrganizationId::parse("organization", &org).map_err(ApiError::InvalidParameter)?;
     funder_staff_of(&state, p, programme).await?;
@@ -752,10 +752,10 @@ pub async fn undelegate_api(
 #[utoipa::path(get, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = Vec<DelegationView>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delegations_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<DelegationView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     if !p.has_role(Role::Auditor) {
         funder_staff_of(&state, p, programme).await?;
@@ -864,12 +864,12 @@ impl From<AllocationRow> for AllocationView {
 #[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path)), request_body = GrantRequest, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn grant_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     req: JsonBody<GrantRequest>,
 ) -> ApiResult<(StatusCode, Json<AllocationView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     if ![
         Role::OrganizationAdmin,
         Role::TerritoryAdmin,

@@ -308,7 +308,48 @@ pub async fn enforce(
         ))
         .into_response();
     }
+    let mut req = req;
+    req.extensions_mut().insert(Admitted(viewer));
     next.run(req).await
+}
+
+/// The right to act on a route: a signed-in person the router admitted by the route's policy.
+/// Only [`enforce`] constructs it, so a handler that takes it cannot have skipped the check;
+/// on a route whose policy lets anyone in, asking for it is a programming error (500, logged).
+#[derive(Debug, Clone)]
+pub struct Admitted(Viewer);
+
+impl Admitted {
+    /// The admitted person.
+    pub fn principal(&self) -> &trama_core::auth::Principal {
+        self.0
+            .principal
+            .as_ref()
+            .expect("only a signed-in viewer is admitted")
+    }
+
+    /// The admitted person, for a JSON write (the session's CSRF token checked, as
+    /// [`Viewer::require_for_write`]).
+    pub fn for_write(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> crate::error::ApiResult<&trama_core::auth::Principal> {
+        self.0.require_for_write(headers)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Admitted {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Admitted>().cloned().ok_or_else(|| {
+            tracing::error!(path = %parts.uri.path(), "a handler wants Admitted on a route the router lets anyone call");
+            ApiError::Internal
+        })
+    }
 }
 
 /// The matrix of docs/SECURITY.md: each route, and for each role (and the anonymous) what

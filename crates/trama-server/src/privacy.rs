@@ -17,9 +17,8 @@ use trama_core::auth::Principal;
 use trama_core::needs::NeedAccess;
 use trama_store::{AuditEntry, ErasureReport};
 
-use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::policy::{Policy, Routes, Scope, Who};
+use crate::policy::{Admitted, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
@@ -150,8 +149,11 @@ pub async fn export(state: &AppState, p: &Principal) -> ApiResult<Value> {
 
 /// Everything Trama holds about me, as JSON (also the download on `/io/dati`).
 #[utoipa::path(get, path = "/api/me/export", tag = "accounts", responses((status = 200, body = Object), (status = 401, body = ErrorEnvelope)))]
-pub async fn export_api(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<Value>> {
-    let p = viewer.require()?;
+pub async fn export_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+) -> ApiResult<Json<Value>> {
+    let p = admitted.principal();
     let doc = export(&state, p).await?;
     audit(&state, p, "privacy.export").await?;
     Ok(Json(doc))
@@ -233,11 +235,11 @@ pub async fn erase(state: &AppState, p: &Principal, password: &str) -> ApiResult
 #[utoipa::path(delete, path = "/api/me", tag = "accounts", request_body = EraseRequest, responses((status = 200, body = ErasureView), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn erase_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     req: Result<Json<EraseRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<ErasureView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let req = req.map_err(ApiError::from)?.0;
     Ok((StatusCode::OK, Json(erase(&state, p, &req.password).await?)))
 }
