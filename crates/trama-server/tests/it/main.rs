@@ -8,6 +8,7 @@ mod mail;
 mod needs;
 mod register;
 mod trust;
+mod trust_lows;
 mod web;
 
 use axum::body::Body;
