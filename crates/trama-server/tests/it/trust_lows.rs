@@ -50,3 +50,35 @@ both!(windows_end_after_they_start, |app: TestApp| async move {
     let r = app.send("POST", "/api/needs", Some(&t), &need).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
 });
+
+// 7. The HSDS boolean flags take true or false, nothing else.
+both!(hsds_flags_are_booleans, |app: TestApp| async move {
+    for (uri, field) in [
+        ("/hsds/services?full=", "full"),
+        ("/hsds/services?minimal=", "minimal"),
+        ("/hsds/services?full=yes", "full"),
+        ("/hsds/services?minimal=1", "minimal"),
+        ("/hsds/services?open_now=", "open_now"),
+        ("/hsds/organizations?full_service=", "full_service"),
+        (
+            "/hsds/organizations/00000000-0000-0000-0000-000000000000?full_service=",
+            "full_service",
+        ),
+        ("/hsds/service_at_locations?full=", "full"),
+        ("/hsds/taxonomy_terms?top_only=", "top_only"),
+    ] {
+        let v = app
+            .get(uri)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        assert_eq!(v["error"]["field"], field, "{uri}");
+    }
+    for uri in [
+        "/hsds/services?full=true",
+        "/hsds/services?minimal=false",
+        "/hsds/services?full=TRUE&open_now=false",
+        "/hsds/taxonomy_terms?top_only=true",
+    ] {
+        assert_eq!(app.get(uri).await.status, StatusCode::OK, "{uri}");
+    }
+});
