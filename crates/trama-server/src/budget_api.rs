@@ -1882,28 +1882,37 @@ pub async fn funder_statement_api(
         tracing::error!(error = %e, "csv");
         ApiError::Internal
     };
-    w.write_record([
-        "funder",
-        "programme",
-        "area",
-        "category",
-        "month",
-        "bookings",
-        "held_eur",
-        "spent_eur",
-    ])
+    // Names and categories are typed by people: every cell goes through the one helper that
+    // keeps a spreadsheet from reading them as formulas.
+    use trama_core::spreadsheet::write_record;
+    write_record(
+        &mut w,
+        [
+            "funder",
+            "programme",
+            "area",
+            "category",
+            "month",
+            "bookings",
+            "held_eur",
+            "spent_eur",
+        ],
+    )
     .map_err(io)?;
     for t in totals {
-        w.write_record([
-            f.name.clone(),
-            names.get(&t.programme).cloned().unwrap_or_default(),
-            t.area.unwrap_or_default(),
-            t.category,
-            t.month.to_string(),
-            t.bookings.to_string(),
-            t.held.to_string(),
-            t.spent.to_string(),
-        ])
+        write_record(
+            &mut w,
+            [
+                f.name.clone(),
+                names.get(&t.programme).cloned().unwrap_or_default(),
+                t.area.unwrap_or_default(),
+                t.category,
+                t.month.to_string(),
+                t.bookings.to_string(),
+                t.held.to_string(),
+                t.spent.to_string(),
+            ],
+        )
         .map_err(io)?;
     }
     let bytes = w.into_inner().map_err(|_| ApiError::Internal)?;

@@ -1,10 +1,18 @@
 //! The penetration test's lower findings, each on both databases. Every test here failed on
 //! the code the penetration test tried.
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::{TestApp, both};
+use trama_core::auth::{Role, RoleGrant};
+use trama_core::ids::OrganizationId;
+
+use crate::{Reply, TestApp, both};
+
+fn grant(r: Role, o: Option<OrganizationId>) -> RoleGrant {
+    RoleGrant::new(r, o).unwrap()
+}
 
 fn need_body() -> Value {
     json!({
@@ -19,6 +27,76 @@ fn offer_body() -> Value {
         "categories": ["H1"], "lat": 45.46, "lon": 9.18, "radius_km": 3, "hours_per_week": 2,
         "availability": [{"day": "tue", "from": "08:00", "to": "13:00"}]
     })
+}
+
+/// A funder (of `funder_name`) with a programme (`programme_name`), an allocation of
+/// 1,000.00 for Rossi, and a cooperative that delivers: (admin, Rossi's token, the
+/// cooperative's admin's token, the cooperative, the allocation, the funder).
+async fn budget_fixture(
+    app: &TestApp,
+    funder_name: &str,
+    programme_name: &str,
+) -> (String, String, String, OrganizationId, String, String) {
+    let (_, admin) = app
+        .user_with_token(
+            "territorio@example.it",
+            &[grant(Role::TerritoryAdmin, None)],
+        )
+        .await;
+    let (rossi, rossi_t) = app
+        .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
+        .await;
+    let coop = app.organisation("Cooperativa").await;
+    let coop_t = app.org_admin("coop@example.it", coop).await;
+    let r = app
+        .send(
+            "POST",
+            "/api/funders",
+            Some(&admin),
+            &json!({"name": funder_name, "kind": "municipal"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let funder = r.json()["id"].as_str().unwrap().to_string();
+    let rules = json!({
+        "name": programme_name, "funder_kind": "municipal",
+        "categories": ["A1"], "valid_from": "2026-01", "valid_to": "2026-12",
+        "monthly_cap": 60000, "copay_bands": [{"isee_max": null, "copay": 0}],
+        "combinable": true
+    });
+    let r = app
+        .send(
+            "POST",
+            "/api/programmes",
+            Some(&admin),
+            &json!({"funder_id": funder, "rules": rules, "amount_per_beneficiary": 100000}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let programme = r.json()["id"].as_str().unwrap().to_string();
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/people/{rossi}/allocations"),
+            Some(&admin),
+            &json!({"programme_id": programme, "amount": 100000, "decision_reference": "Det. 2026/1", "expires": "2026-12"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let allocation = r.json()["id"].as_str().unwrap().to_string();
+    (admin, rossi_t, coop_t, coop, allocation, funder)
+}
+
+async fn send_key(app: &TestApp, uri: &str, token: &str, key: &str, body: &Value) -> Reply {
+    app.request(
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header("Idempotency-Key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
 }
 
 // 6. A time window ends after it starts.
@@ -80,5 +158,38 @@ both!(hsds_flags_are_booleans, |app: TestApp| async move {
         "/hsds/taxonomy_terms?top_only=true",
     ] {
         assert_eq!(app.get(uri).await.status, StatusCode::OK, "{uri}");
+    }
+});
+
+// 8. A CSV report never hands a spreadsheet a formula.
+both!(csv_reports_carry_no_formulas, |app: TestApp| async move {
+    let (admin, rossi_t, _, coop, allocation, funder) =
+        budget_fixture(&app, "=1+2 Comune", "@SUM(A1)").await;
+    let r = send_key(
+        &app,
+        "/api/budget/bookings",
+        &rossi_t,
+        "k-1",
+        &json!({"allocation_id": allocation, "amount": 20000, "category": "A1.1",
+                "month": "2026-03", "provider_organization_id": coop.to_string()}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let csv = app
+        .get_auth(&format!("/api/funders/{funder}/statement.csv"), &admin)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    let text = csv.text();
+    assert!(
+        text.contains("'=1+2 Comune,'@SUM(A1),,A1.1,2026-03,1,200.00,0.00"),
+        "{text}"
+    );
+    for line in text.lines() {
+        for cell in line.split(',') {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell} in {text}"
+            );
+        }
     }
 });
