@@ -79,6 +79,15 @@ fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
     ApiError::InvalidBody(FieldError::new(field, reason))
 }
 
+/// An amount of money in a body: a well-formed body with nothing (or less) to move is a 422
+/// naming `amount`, never a 400.
+fn positive_amount(cents: i64) -> ApiResult<()> {
+    if cents <= 0 {
+        return Err(invalid("amount", "must be more than zero (cents)"));
+    }
+    Ok(())
+}
+
 fn forbidden(what: &str) -> ApiError {
     ApiError::Forbidden(what.into())
 }
@@ -1107,6 +1116,7 @@ pub async fn book(
     request: &str,
     key: &str,
 ) -> ApiResult<BookingView> {
+    positive_amount(req.amount)?;
     let allocation =
         AllocationId::parse("allocation_id", &req.allocation_id).map_err(ApiError::InvalidBody)?;
     let a = state.store.allocation(allocation).await?.ok_or_else(|| {
@@ -1227,6 +1237,7 @@ pub async fn deliver(
     if !provider.is_some_and(|o| access::may_deliver(p, o)) {
         return Err(ApiError::not_found("booking", &id));
     }
+    positive_amount(amount.0)?;
     let actor = p.user_id.to_string();
     let request = format!("deliver {booking} {amount}");
     let res = state

@@ -99,6 +99,47 @@ async fn send_key(app: &TestApp, uri: &str, token: &str, key: &str, body: &Value
     .await
 }
 
+// 5. A well-formed body with an amount of nothing or less is 422, naming the amount.
+both!(
+    amounts_of_nothing_are_invalid_bodies,
+    |app: TestApp| async move {
+        let (_, rossi_t, coop_t, coop, allocation, _) =
+            budget_fixture(&app, "Comune di Milano", "SAD").await;
+        let book = |amount: i64| {
+            json!({"allocation_id": allocation, "amount": amount, "category": "A1.1",
+                   "month": "2026-03", "provider_organization_id": coop.to_string()})
+        };
+        for (i, amount) in [0, -500].into_iter().enumerate() {
+            let v = send_key(
+                &app,
+                "/api/budget/bookings",
+                &rossi_t,
+                &format!("z-{i}"),
+                &book(amount),
+            )
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+            assert_eq!(v["error"]["field"], "amount");
+        }
+        let r = send_key(&app, "/api/budget/bookings", &rossi_t, "ok", &book(20000)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let booking = r.json()["id"].as_str().unwrap().to_string();
+        let deliver = format!("/api/budget/bookings/{booking}/delivery");
+        for (i, amount) in [0, -1].into_iter().enumerate() {
+            let v = send_key(
+                &app,
+                &deliver,
+                &coop_t,
+                &format!("d-{i}"),
+                &json!({"amount": amount}),
+            )
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+            assert_eq!(v["error"]["field"], "amount");
+        }
+    }
+);
+
 // 6. A time window ends after it starts.
 both!(windows_end_after_they_start, |app: TestApp| async move {
     let (_, t) = app.user_with_token("anna@example.it", &[]).await;
