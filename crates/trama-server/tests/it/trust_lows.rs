@@ -99,6 +99,65 @@ async fn send_key(app: &TestApp, uri: &str, token: &str, key: &str, body: &Value
     .await
 }
 
+// 4. What the framework refuses before a handler runs is the JSON envelope too.
+both!(
+    framework_rejections_are_the_envelope,
+    |app: TestApp| async move {
+        let (_, t) = app.user_with_token("anna@example.it", &[]).await;
+        let v = app
+            .get_auth("/api/needs?scope=desk&k=notanumber", &t)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        assert_eq!(v["error"]["field"], "k", "{v}");
+        let need = app.send("POST", "/api/needs", Some(&t), &need_body()).await;
+        let id = need.json()["id"].as_str().unwrap().to_string();
+        let v = app
+            .get_auth(&format!("/api/needs/{id}/suggestions?k=molti"), &t)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("query"),
+            "{v}"
+        );
+        app.get(&format!(
+            "/api/rooms/{}/slots?data=2030-01-01",
+            uuid::Uuid::now_v7()
+        ))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        app.get("/api/budget/dashboard?within_days=1&from=2026-01&from=2026-02")
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        // Addresses too long: 414 with the envelope on the APIs.
+        let long = "a".repeat(9000);
+        for uri in [
+            format!("/api/needs?scope=open&area={long}"),
+            format!("/hsds/services?search={long}"),
+            format!("/register/entries?from=0&x={long}"),
+        ] {
+            let r = app.get_auth(&uri, &t).await;
+            r.assert_error(StatusCode::URI_TOO_LONG, "uri_too_long");
+        }
+        let page = app.get(&format!("/cerca?q={long}")).await;
+        assert_eq!(page.status, StatusCode::URI_TOO_LONG);
+        // Every error of the APIs says it is JSON.
+        for uri in [
+            "/api/needs?scope=desk&k=notanumber",
+            "/register/proof/inclusion?index=1&bogus=2&bogus=3",
+        ] {
+            let r = app.get_auth(uri, &t).await;
+            if r.status.is_client_error() {
+                assert_eq!(
+                    r.headers.get(header::CONTENT_TYPE).unwrap(),
+                    "application/json",
+                    "{uri}: {}",
+                    r.text()
+                );
+            }
+        }
+    }
+);
+
 // 5. A well-formed body with an amount of nothing or less is 422, naming the amount.
 both!(
     amounts_of_nothing_are_invalid_bodies,
