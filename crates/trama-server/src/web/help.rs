@@ -35,7 +35,7 @@ pub(super) fn signed_form<'v>(
         return Err(Box::new(login_redirect(uri)));
     };
     let form = parse_form(raw);
-    if !form_csrf_ok(headers, &form) {
+    if !form_csrf_ok(viewer, headers, &form) {
         return Err(Box::new(message(
             l,
             StatusCode::FORBIDDEN,

@@ -678,7 +678,7 @@ pub async fn login_submit(
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let f = parse_form(&raw);
-    if !form_csrf_ok(&headers, &f) {
+    if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
     let next = safe_next(field(&f, "next"));
@@ -688,6 +688,10 @@ pub async fn login_submit(
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut()
                 .append(header::SET_COOKIE, session_cookie(&state, &secret));
+            // From now on the forms carry the new session's token; the anonymous cookie is
+            // drawn anew, so a value planted before the login is worth nothing.
+            res.headers_mut()
+                .append(header::SET_COOKIE, super::fresh_csrf_cookie());
             res
         }
         Err(e) => {
@@ -751,7 +755,7 @@ pub async fn register_submit(
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let f = parse_form(&raw);
-    if !form_csrf_ok(&headers, &f) {
+    if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
     let (email, password, name) = (
@@ -792,7 +796,7 @@ pub async fn logout(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    if !form_csrf_ok(&headers, &parse_form(&raw)) {
+    if !form_csrf_ok(&viewer, &headers, &parse_form(&raw)) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
     if let Some(Via::Session { token_hash, .. }) = &viewer.via
@@ -805,6 +809,8 @@ pub async fn logout(
         header::SET_COOKIE,
         set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies()),
     );
+    res.headers_mut()
+        .append(header::SET_COOKIE, super::fresh_csrf_cookie());
     res
 }
 
@@ -1189,7 +1195,7 @@ async fn submit(
         return Err(ApiError::Unauthenticated);
     };
     let form = parse_form(raw);
-    if !form_csrf_ok(headers, &form) {
+    if !form_csrf_ok(viewer, headers, &form) {
         return Ok(refuse(l, StatusCode::FORBIDDEN, l.t.csrf_text));
     }
     let f = ServiceForm::from_form(&form);
@@ -1309,7 +1315,7 @@ pub async fn delete_service_submit(
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
     };
-    if !form_csrf_ok(&headers, &parse_form(&raw)) {
+    if !form_csrf_ok(&viewer, &headers, &parse_form(&raw)) {
         return Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text));
     }
     let Ok(sid) = ServiceId::parse("id", &id) else {

@@ -14,6 +14,128 @@ fn grant(r: Role, o: Option<OrganizationId>) -> RoleGrant {
     RoleGrant::new(r, o).unwrap()
 }
 
+fn set_cookie(r: &Reply, name: &str) -> Option<String> {
+    r.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .and_then(|c| c.split(';').next())
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_string())
+}
+
+async fn post_form(app: &TestApp, uri: &str, cookies: &str, fields: &[(&str, &str)]) -> Reply {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    app.request(
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookies)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> Reply {
+    app.request(
+        Request::get(uri)
+            .header(header::COOKIE, cookies)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> Reply {
+    app.send(
+        "POST",
+        "/api/auth/login",
+        None,
+        &json!({"email": email, "password": password}),
+    )
+    .await
+}
+
+/// Signs in through the form with the anonymous token `csrf`: (session cookie, the new
+/// anonymous cookie set at login, the session's form token read from a page).
+async fn web_sign_in(app: &TestApp, email: &str, csrf: &str) -> (String, String, String) {
+    let r = post_form(
+        app,
+        "/accedi",
+        &format!("trama_csrf={csrf}"),
+        &[
+            ("csrf", csrf),
+            ("email", email),
+            ("password", "password-for-tests"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let session = set_cookie(&r, "trama_session").unwrap();
+    let fresh = set_cookie(&r, "trama_csrf").expect("the anonymous token is drawn anew");
+    let page = get_with(app, "/", &format!("trama_session={session}"))
+        .await
+        .text();
+    let token = crate::web::form_token(&page);
+    (session, fresh, token)
+}
+
+// 2. Signed in, a form carries the session's own token: one planted or seen before the login,
+// or another session's, is refused.
+both!(
+    form_tokens_belong_to_the_session,
+    |app: TestApp| async move {
+        app.user_with_token("ada@example.it", &[]).await;
+        app.user_with_token("bea@example.it", &[]).await;
+        // The attacker planted this cookie before Ada signed in.
+        let planted = "p".repeat(43);
+        let (ada, fresh, ada_token) = web_sign_in(&app, "ada@example.it", &planted).await;
+        assert_ne!(fresh, planted);
+        assert_ne!(ada_token, planted);
+        assert_ne!(ada_token, fresh, "the forms carry the session's token");
+        let logout = |cookies: String, token: String| {
+            let app = &app;
+            async move { post_form(app, "/esci", &cookies, &[("csrf", &token)]).await }
+        };
+        // The planted value, with its cookie still there: refused.
+        let r = logout(
+            format!("trama_csrf={planted}; trama_session={ada}"),
+            planted.clone(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        // Another session's token (the attacker's own), cookie and all: refused.
+        let (_, _, bea_token) = web_sign_in(&app, "bea@example.it", &"q".repeat(43)).await;
+        let r = logout(
+            format!("trama_csrf={bea_token}; trama_session={ada}"),
+            bea_token.clone(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        // The double-submit cookie's new value does not stand for the session either.
+        let r = logout(
+            format!("trama_csrf={fresh}; trama_session={ada}"),
+            fresh.clone(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        let me = get_with(&app, "/api/me", &format!("trama_session={ada}")).await;
+        assert_eq!(me.status, StatusCode::OK, "still signed in");
+        // The session's own token, with no cookie at all: accepted.
+        let r = logout(format!("trama_session={ada}"), ada_token).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        get_with(&app, "/api/me", &format!("trama_session={ada}"))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");
+        // And the API's session token is the session's too.
+        let r = login(&app, "bea@example.it", "password-for-tests").await;
+        assert_ne!(r.json()["csrf_token"], json!(bea_token));
+    }
+);
+
 fn need_body() -> Value {
     json!({
         "category": "H1", "description": "Spesa", "address": "Via Prova 1",
