@@ -163,6 +163,13 @@ impl Principal {
             })
     }
 
+    /// An auditor reads and changes nothing: whether every role this person holds is
+    /// auditor (someone who is also, say, a citizen acts as that citizen). Every write is
+    /// refused to such a person.
+    pub fn is_auditor_only(&self) -> bool {
+        !self.grants.is_empty() && self.grants.iter().all(|g| g.role == Role::Auditor)
+    }
+
     /// The organisations this person administers.
     pub fn administered_organizations(&self) -> impl Iterator<Item = OrganizationId> + '_ {
         self.grants
@@ -288,5 +295,21 @@ mod tests {
             format!("{:?}", NewPassword::parse("long enough secret").unwrap()),
             "NewPassword(<hidden>)"
         );
+    }
+
+    #[test]
+    fn an_auditor_alone_changes_nothing() {
+        let p = |roles: &[Role]| Principal {
+            user_id: UserId::new(),
+            display_name: "x".into(),
+            grants: roles
+                .iter()
+                .map(|r| RoleGrant::new(*r, None).unwrap())
+                .collect(),
+        };
+        assert!(p(&[Role::Auditor]).is_auditor_only());
+        assert!(!p(&[Role::Auditor, Role::Citizen]).is_auditor_only());
+        assert!(!p(&[Role::Citizen]).is_auditor_only());
+        assert!(!p(&[]).is_auditor_only());
     }
 }

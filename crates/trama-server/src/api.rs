@@ -287,7 +287,7 @@ pub async fn logout(
     viewer: Viewer,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    viewer.require_for_write(&headers)?;
+    viewer.require_signed(&headers)?;
     if let Some(auth::Via::Session { token_hash, .. }) = &viewer.via {
         state.store.delete_session(token_hash).await?;
     }
@@ -320,7 +320,7 @@ pub async fn create_token(
     headers: HeaderMap,
     b: JsonBody<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = viewer.require_signed(&headers)?;
     let r = body(b)?;
     let name = r.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -374,7 +374,7 @@ pub async fn revoke_token(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = viewer.require_signed(&headers)?;
     let tid = ApiTokenId::parse("id", &id)?;
     if state.store.revoke_api_token(p.user_id, tid).await? {
         Ok(StatusCode::NO_CONTENT)

@@ -1080,7 +1080,8 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
                 &RoleGrant::new(*role, org).map_err(|e| anyhow::anyhow!("{e}"))?,
             )
             .await?;
-        if *role != Role::Citizen {
+        // Everyone may also ask for help as a citizen, except the auditor, who changes nothing.
+        if !matches!(role, Role::Citizen | Role::Auditor) {
             store
                 .grant_role(id, &RoleGrant::new(Role::Citizen, None).expect("unscoped"))
                 .await?;

@@ -43,6 +43,15 @@ pub(super) fn signed_form<'v>(
             l.t.csrf_text,
         )));
     }
+    // The same rule as the API's writes: an auditor changes nothing.
+    if p.is_auditor_only() {
+        return Err(Box::new(message(
+            l,
+            StatusCode::FORBIDDEN,
+            l.t.error_heading,
+            l.t.auditor_text,
+        )));
+    }
     Ok((p, form))
 }
 

@@ -149,6 +149,7 @@ pub struct Msg {
     pub not_found_text: &'static str,
     pub forbidden_text: &'static str,
     pub csrf_text: &'static str,
+    pub auditor_text: &'static str,
     pub back_home: &'static str,
     pub days: [&'static str; 7],
     pub status_names: [&'static str; 4],
@@ -243,6 +244,7 @@ pub static IT: Msg = Msg {
     not_found_text: "La pagina che cerchi non esiste o è stata spostata.",
     forbidden_text: "Non hai i permessi per questa azione.",
     csrf_text: "Il modulo è scaduto o non è stato inviato da questo sito. Ricarica la pagina e riprova.",
+    auditor_text: "Chi fa la revisione consulta e non modifica nulla.",
     back_home: "Torna alla pagina iniziale",
     days: [
         "Lunedì",
@@ -345,6 +347,7 @@ pub static EN: Msg = Msg {
     not_found_text: "The page you are looking for does not exist or has moved.",
     forbidden_text: "You are not allowed to do this.",
     csrf_text: "The form has expired or was not sent from this site. Reload the page and try again.",
+    auditor_text: "An auditor reads and changes nothing.",
     back_home: "Back to the home page",
     days: [
         "Monday",

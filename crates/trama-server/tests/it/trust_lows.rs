@@ -221,6 +221,123 @@ async fn send_key(app: &TestApp, uri: &str, token: &str, key: &str, body: &Value
     .await
 }
 
+// 3. An auditor changes nothing: every write of the API is refused to a person whose only
+// role is auditor; reading, logging out and their own tokens stay theirs.
+both!(an_auditor_changes_nothing, |app: TestApp| async move {
+    let (_, auditor) = app
+        .user_with_token("revisore@example.it", &[grant(Role::Auditor, None)])
+        .await;
+    let (_, _, _, coop, allocation, _) = budget_fixture(&app, "Comune", "Assistenza").await;
+    let (org, manager, locs) = crate::hsds::provider(&app).await;
+    let hub = json!({"functions": ["social_centre"], "capacity": 40, "help_desk": "Martedì",
+        "opening_hours": [{"day": "tue", "from": "09:00", "to": "13:00"}]});
+    let r = app
+        .send(
+            "PUT",
+            &format!("/api/hubs/{}", locs[0]),
+            Some(&manager),
+            &hub,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .send(
+            "POST",
+            &format!("/api/hubs/{}/rooms", locs[0]),
+            Some(&manager),
+            &json!({"name": "Sala", "capacity": 12, "slot_minutes": 60}),
+        )
+        .await;
+    let room = r.json()["id"].as_str().unwrap().to_string();
+    let _ = org;
+
+    for (uri, body) in [
+        ("/api/needs".to_string(), need_body()),
+        ("/api/offers".to_string(), offer_body()),
+        (
+            "/api/register/flows".to_string(),
+            json!({"action": "produce", "resource": "food", "quantity": 3, "unit": "kilogram"}),
+        ),
+        (
+            format!("/api/rooms/{room}/bookings"),
+            json!({"start": "2030-12-03T10:00", "purpose": "Riunione"}),
+        ),
+    ] {
+        let v = app
+            .send("POST", &uri, Some(&auditor), &body)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        assert_eq!(v["error"]["message"], "an auditor changes nothing", "{uri}");
+    }
+    let book = json!({"allocation_id": allocation, "amount": 1000, "category": "A1.1",
+                      "month": "2026-03", "provider_organization_id": coop.to_string()});
+    send_key(&app, "/api/budget/bookings", &auditor, "a-1", &book)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    // Nothing was written.
+    assert_eq!(
+        app.get_auth("/api/needs?scope=mine", &auditor).await.json(),
+        json!([])
+    );
+    // Reading stays: the dashboard; and the auditor's own session and tokens.
+    assert_eq!(
+        app.get_auth("/api/budget/dashboard", &auditor).await.status,
+        StatusCode::OK
+    );
+    let r = app
+        .send(
+            "POST",
+            "/api/tokens",
+            Some(&auditor),
+            &json!({"name": "report"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // The web forms apply the same rule.
+    let csrf = "c".repeat(43);
+    let r = post_form(
+        &app,
+        "/accedi",
+        &format!("trama_csrf={csrf}"),
+        &[
+            ("csrf", &csrf),
+            ("email", "revisore@example.it"),
+            ("password", "password-for-tests"),
+        ],
+    )
+    .await;
+    let session = set_cookie(&r, "trama_session").unwrap();
+    let cookies = format!("trama_session={session}");
+    let token = crate::web::form_token(&get_with(&app, "/", &cookies).await.text());
+    let r = post_form(
+        &app,
+        "/aiuto/chiedi",
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("category", "H1"),
+            ("description", "Spesa"),
+            ("address", "Via Prova 1"),
+            ("day", "tue"),
+            ("from", "09:00"),
+            ("to", "12:00"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // Someone who is an auditor and a citizen acts as the citizen.
+    let (_, both_roles) = app
+        .user_with_token(
+            "doppio@example.it",
+            &[grant(Role::Auditor, None), grant(Role::Citizen, None)],
+        )
+        .await;
+    let r = app
+        .send("POST", "/api/needs", Some(&both_roles), &need_body())
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+});
+
 // 4. What the framework refuses before a handler runs is the JSON envelope too.
 both!(
     framework_rejections_are_the_envelope,
