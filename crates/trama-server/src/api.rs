@@ -51,7 +51,7 @@ fn body<T>(b: JsonBody<T>) -> ApiResult<T> {
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     pub email: String,
-    /// At least 10 characters.
+    /// At least 10 characters, and not one of the passwords everybody tries first.
     pub password: String,
     pub display_name: String,
     /// `it` (default) or `en`.

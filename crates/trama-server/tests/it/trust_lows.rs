@@ -49,6 +49,10 @@ async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> Reply {
     .await
 }
 
+fn register_body(email: &str, password: &str) -> Value {
+    json!({"email": email, "password": password, "display_name": "Giulia"})
+}
+
 async fn login(app: &TestApp, email: &str, password: &str) -> Reply {
     app.send(
         "POST",
@@ -58,6 +62,50 @@ async fn login(app: &TestApp, email: &str, password: &str) -> Reply {
     )
     .await
 }
+
+// 1d. The passwords everybody tries first are refused.
+both!(common_passwords_are_refused, |app: TestApp| async move {
+    for pw in [
+        "password12",
+        "Password1234",
+        "juventus1897",
+        "ciao123456",
+        "qwertyuiop",
+    ] {
+        let v = app
+            .send(
+                "POST",
+                "/api/auth/register",
+                None,
+                &register_body("g@example.it", pw),
+            )
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(v["error"]["field"], "password", "{pw}");
+    }
+    let csrf = "c".repeat(43);
+    let r = post_form(
+        &app,
+        "/registrati",
+        &format!("trama_csrf={csrf}"),
+        &[
+            ("csrf", &csrf),
+            ("email", "g@example.it"),
+            ("display_name", "G"),
+            ("password", "password12"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        app.store()
+            .user_by_email(&trama_core::auth::Email::parse("g@example.it").unwrap())
+            .await
+            .unwrap()
+            .is_none(),
+        "no account was made"
+    );
+});
 
 /// Signs in through the form with the anonymous token `csrf`: (session cookie, the new
 /// anonymous cookie set at login, the session's form token read from a page).
