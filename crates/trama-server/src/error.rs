@@ -37,6 +37,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("wrong e-mail or password")]
     BadCredentials,
+    /// The right password for an account whose address is not confirmed yet.
+    #[error("confirm your e-mail address first: follow the link we sent you")]
+    Unverified,
     #[error("{0}")]
     Forbidden(String),
     #[error("the form or request is missing its CSRF token, or it does not match")]
@@ -86,7 +89,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong => StatusCode::URI_TOO_LONG,
             ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::CsrfFailed => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::CsrfFailed | ApiError::Unverified => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -107,6 +112,7 @@ impl ApiError {
             ApiError::UriTooLong => "uri_too_long",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::BadCredentials => "bad_credentials",
+            ApiError::Unverified => "unverified",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::CsrfFailed => "csrf_failed",
             ApiError::NotFound(_) => "not_found",
@@ -343,6 +349,7 @@ mod tests {
             ApiError::UriTooLong,
             ApiError::Unauthenticated,
             ApiError::BadCredentials,
+            ApiError::Unverified,
             ApiError::Forbidden("f".into()),
             ApiError::CsrfFailed,
             ApiError::NotFound("n".into()),
@@ -357,7 +364,7 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
-        for e in &all[..15] {
+        for e in &all[..16] {
             assert!(e.status().is_client_error(), "{e:?}");
         }
         let e = rejection(

@@ -18,7 +18,7 @@ mod register;
 mod search_cache;
 mod sql;
 
-pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
+pub use accounts::{ApiTokenRow, AuditEntry, NewUser, Registration, SessionRow, UserRow};
 pub use budgets::{
     AllocationRow, BudgetBookingRow, FunderRow, HelpReceived, Idempotency, NewBudgetBooking,
     PlanRow, ProgrammeRow, ProviderBookingRow,
@@ -340,6 +340,7 @@ impl Store {
             "DELETE FROM taxonomies",
             "DELETE FROM areas",
             "DELETE FROM sessions",
+            "DELETE FROM account_tokens",
             "DELETE FROM api_tokens",
             "DELETE FROM role_grants",
             "DELETE FROM users",

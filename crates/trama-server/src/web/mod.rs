@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
             "/registrati",
             get(pages::register_form).post(pages::register_submit),
         )
+        .route("/verifica", get(pages::verify_page))
         .route("/esci", post(pages::logout))
         .route("/gestione", get(pages::manage))
         .route(

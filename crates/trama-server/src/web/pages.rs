@@ -15,7 +15,9 @@ use trama_store::SearchHit;
 use uuid::Uuid;
 
 use super::{Layout, MessagePage, form_csrf_ok};
-use crate::api::{open_session, register_user, remove_service, save_service, session_cookie};
+use crate::api::{
+    open_session, register_user, remove_service, save_service, session_cookie, verify_account,
+};
 use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -703,6 +705,7 @@ pub async fn login_submit(
                 (ApiError::RateLimited(s), super::Lang::It) => {
                     format!("Troppi tentativi: riprova tra {s} secondi.")
                 }
+                (ApiError::Unverified, _) => l.t.unverified_text.to_string(),
                 _ => e.to_string(),
             };
             l.render(
@@ -763,19 +766,17 @@ pub async fn register_submit(
         field(&f, "password"),
         field(&f, "display_name"),
     );
-    match register_user(&state, email, password, name, Some(l.lang.code())).await {
-        Ok(_) => {
-            let client = client_key(&headers, peer, state.config.behind_proxy);
-            match open_session(&state, email, password, &client).await {
-                Ok((_, secret, _)) => {
-                    let mut res = Redirect::to("/").into_response();
-                    res.headers_mut()
-                        .append(header::SET_COOKIE, session_cookie(&state, &secret));
-                    res
-                }
-                Err(_) => Redirect::to("/accedi").into_response(),
-            }
-        }
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    // The same page for a new address and a taken one: the mail says which it was.
+    match register_user(&state, email, password, name, Some(l.lang.code()), &client).await {
+        Ok(()) => l.render(
+            StatusCode::OK,
+            &MessagePage {
+                l: &l,
+                heading: l.t.register_sent_heading,
+                text: l.t.register_sent_text,
+            },
+        ),
         Err(e) => l.render(
             e.status(),
             &RegisterPage {
@@ -785,6 +786,31 @@ pub async fn register_submit(
                 error: Some(e.to_string()),
             },
         ),
+    }
+}
+
+/// `GET /verifica?token=...`: the link mailed at sign-up confirms the address.
+pub async fn verify_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let token = query_pairs(&uri).remove("token").unwrap_or_default();
+    match verify_account(&state, &token).await {
+        Ok(()) => l.render(
+            StatusCode::OK,
+            &MessagePage {
+                l: &l,
+                heading: l.t.verified_heading,
+                text: l.t.verified_text,
+            },
+        ),
+        Err(ApiError::InvalidBody(_)) => {
+            refuse(&l, StatusCode::BAD_REQUEST, l.t.verify_failed_text)
+        }
+        Err(e) => e.into_response(),
     }
 }
 

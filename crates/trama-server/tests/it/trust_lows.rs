@@ -14,6 +14,15 @@ fn grant(r: Role, o: Option<OrganizationId>) -> RoleGrant {
     RoleGrant::new(r, o).unwrap()
 }
 
+/// Rebuilds the app with other settings over the same database.
+fn reconfigure(app: &mut TestApp, f: impl FnOnce(&mut trama_server::Config)) {
+    let mut config = (*app.state.config).clone();
+    f(&mut config);
+    let state = trama_server::AppState::new(app.state.store.clone(), config, None).unwrap();
+    app.router = trama_server::router(state.clone());
+    app.state = state;
+}
+
 fn set_cookie(r: &Reply, name: &str) -> Option<String> {
     r.headers
         .get_all(header::SET_COOKIE)
@@ -62,6 +71,291 @@ async fn login(app: &TestApp, email: &str, password: &str) -> Reply {
     )
     .await
 }
+
+async fn raw_pool(app: &TestApp) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&app.url).await.unwrap()
+}
+
+// 1a, 1c. The same answer for a new address and a taken one; the taken one's owner is told;
+// nobody signs in before following the link mailed to the address.
+both!(
+    sign_up_tells_nothing_and_waits_for_the_mail,
+    |app: TestApp| async move {
+        let (owner, _) = app.user_with_token("presa@example.it", &[]).await;
+        let fresh = app
+            .send(
+                "POST",
+                "/api/auth/register",
+                None,
+                &register_body("nuova@example.it", "una password lunga"),
+            )
+            .await;
+        let taken = app
+            .send(
+                "POST",
+                "/api/auth/register",
+                None,
+                &register_body("Presa@Example.it", "una password lunga"),
+            )
+            .await;
+        assert_eq!(fresh.status, StatusCode::ACCEPTED, "{}", fresh.text());
+        assert_eq!(
+            (taken.status, &taken.body),
+            (fresh.status, &fresh.body),
+            "a taken address answers exactly like a new one"
+        );
+        // The taken account is untouched, and its owner is told (in the app and by mail).
+        assert_eq!(
+            login(&app, "presa@example.it", "password-for-tests")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        login(&app, "presa@example.it", "una password lunga")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+        let told = app.store().notifications(owner, 10).await.unwrap();
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].kind, "account.exists");
+        assert!(
+            told[0].text_it.contains("ha già uno"),
+            "{}",
+            told[0].text_it
+        );
+
+        // The form says the same for both.
+        let csrf = "c".repeat(43);
+        let cookies = format!("trama_csrf={csrf}");
+        let mut pages = vec![];
+        for email in ["altra@example.it", "presa@example.it"] {
+            let r = post_form(
+                &app,
+                "/registrati",
+                &cookies,
+                &[
+                    ("csrf", &csrf),
+                    ("email", email),
+                    ("display_name", "Anna"),
+                    ("password", "una password lunga"),
+                ],
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            assert!(r.text().contains("Controlla la tua e-mail"), "{}", r.text());
+            assert!(
+                set_cookie(&r, "trama_session").is_none(),
+                "nobody is signed in"
+            );
+            pages.push(r.text());
+        }
+        assert_eq!(pages[0], pages[1]);
+
+        // Not before the address is confirmed: 403 unverified (only with the right password).
+        login(&app, "nuova@example.it", "una password lunga")
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "unverified");
+        login(&app, "nuova@example.it", "un'altra password")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+        let r = post_form(
+            &app,
+            "/accedi",
+            &cookies,
+            &[
+                ("csrf", &csrf),
+                ("email", "nuova@example.it"),
+                ("password", "una password lunga"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(
+            r.text().contains("conferma il tuo indirizzo"),
+            "{}",
+            r.text()
+        );
+
+        // The link travels by mail; the database keeps only its SHA-256, and once the mail
+        // has left, not even the mail's words hold it.
+        let token = app.verification_token("nuova@example.it").await;
+        let pool = raw_pool(&app).await;
+        let hashes: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM account_tokens")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(hashes.contains(&trama_server::auth::sha256_hex(&token)));
+        assert!(!hashes.contains(&token));
+        let (port, got) = crate::mail::smtp_receiver(false).await;
+        let state = crate::mail::with_smtp(&app, port);
+        let mailer = trama_server::mail::Mailer::from_config(&state)
+            .unwrap()
+            .unwrap();
+        assert!(trama_server::mail::send_pending(&state, Some(&mailer)).await >= 2);
+        let mails = got.lock().unwrap().clone();
+        let to_new = mails
+            .iter()
+            .find(|(rcpt, _)| rcpt.contains("nuova@example.it"))
+            .expect("the link was mailed");
+        let body = to_new.1.replace("=\n", "").replace("=3D", "=");
+        assert!(body.contains(&format!("/verifica?token={token}")), "{body}");
+        assert!(
+            mails
+                .iter()
+                .any(|(rcpt, _)| rcpt.contains("presa@example.it")),
+            "the owner of the taken address was mailed"
+        );
+        let words: Vec<String> = sqlx::query_scalar("SELECT text_it FROM notifications")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(words.iter().all(|w| !w.contains(&token)), "{words:?}");
+
+        // A wrong link, then the right one (once), then the account signs in.
+        app.send(
+            "POST",
+            "/api/auth/verify",
+            None,
+            &json!({"token": "not-the-token"}),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        let r = app.get("/verifica?token=not-the-token").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = app.get(&format!("/verifica?token={token}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(r.text().contains("Indirizzo confermato"), "{}", r.text());
+        assert_eq!(
+            app.get(&format!("/verifica?token={token}")).await.status,
+            StatusCode::BAD_REQUEST,
+            "a link works once"
+        );
+        let r = login(&app, "nuova@example.it", "una password lunga").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["user"]["roles"][0]["role"], "citizen");
+
+        // An expired link confirms nothing.
+        let hash = trama_server::auth::sha256_hex("an-old-token");
+        app.store()
+            .register_account(
+                &trama_store::NewUser {
+                    email: Some(trama_core::auth::Email::parse("vecchia@example.it").unwrap()),
+                    display_name: "Vecchia".into(),
+                    password_hash: None,
+                    locale: "it".into(),
+                },
+                &hash,
+                time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+            )
+            .await
+            .unwrap();
+        app.send(
+            "POST",
+            "/api/auth/verify",
+            None,
+            &json!({"token": "an-old-token"}),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+
+        // Someone signs up with an address that is not theirs and never confirmed: the owner
+        // signs up in turn, with their own password; the first link is dead, the new one works.
+        app.send(
+            "POST",
+            "/api/auth/register",
+            None,
+            &register_body("vittima@example.it", "password di chi finge"),
+        )
+        .await;
+        let squatter = app.verification_token("vittima@example.it").await;
+        app.send(
+            "POST",
+            "/api/auth/register",
+            None,
+            &register_body("vittima@example.it", "la mia vera password"),
+        )
+        .await;
+        let mine = app.verification_token("vittima@example.it").await;
+        assert_ne!(squatter, mine);
+        app.send(
+            "POST",
+            "/api/auth/verify",
+            None,
+            &json!({"token": squatter}),
+        )
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        let r = app
+            .send("POST", "/api/auth/verify", None, &json!({"token": mine}))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        assert_eq!(
+            login(&app, "vittima@example.it", "la mia vera password")
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+);
+
+// 1b. Sign-ups are limited per client address.
+both!(sign_ups_are_limited_per_client, |app: TestApp| async move {
+    let mut app = app;
+    reconfigure(&mut app, |c| c.limits.register_per_hour = 2);
+    for i in 0..2 {
+        let r = app
+            .send(
+                "POST",
+                "/api/auth/register",
+                None,
+                &register_body(&format!("p{i}@example.it"), "una password lunga"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    }
+    let r = app
+        .send(
+            "POST",
+            "/api/auth/register",
+            None,
+            &register_body("p3@example.it", "una password lunga"),
+        )
+        .await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert!(r.headers.get(header::RETRY_AFTER).is_some());
+    // The form counts against the same allowance.
+    let csrf = "c".repeat(43);
+    let r = post_form(
+        &app,
+        "/registrati",
+        &format!("trama_csrf={csrf}"),
+        &[
+            ("csrf", &csrf),
+            ("email", "p4@example.it"),
+            ("display_name", "P"),
+            ("password", "una password lunga"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    // Another client (behind the proxy one runs) is not affected.
+    reconfigure(&mut app, |c| {
+        c.limits.register_per_hour = 2;
+        c.behind_proxy = true;
+    });
+    let r = app
+        .request(
+            Request::post("/api/auth/register")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-forwarded-for", "203.0.113.7")
+                .body(Body::from(
+                    register_body("p5@example.it", "una password lunga").to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+});
 
 // 1d. The passwords everybody tries first are refused.
 both!(common_passwords_are_refused, |app: TestApp| async move {
