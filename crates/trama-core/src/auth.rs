@@ -163,6 +163,13 @@ impl Principal {
             })
     }
 
+    /// An auditor reads and changes nothing: whether every role this person holds is
+    /// auditor (someone who is also, say, a citizen acts as that citizen). Every write is
+    /// refused to such a person.
+    pub fn is_auditor_only(&self) -> bool {
+        !self.grants.is_empty() && self.grants.iter().all(|g| g.role == Role::Auditor)
+    }
+
     /// The organisations this person administers.
     pub fn administered_organizations(&self) -> impl Iterator<Item = OrganizationId> + '_ {
         self.grants
@@ -225,11 +232,44 @@ impl NewPassword {
                 format!("must be at most {} characters", Self::MAX_CHARS),
             ));
         }
+        if is_common_password(s) {
+            return Err(FieldError::new(
+                "password",
+                "is one of the passwords everybody tries first; choose another (a few words of your own make a good one)",
+            ));
+        }
         Ok(Self(s.to_string()))
     }
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// The passwords too common to accept, shipped with the binary (made by
+/// `scripts/common-passwords.py`): lower case, one a line.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON_PASSWORDS.lines().filter(|l| !l.is_empty()).collect())
+}
+
+/// Whether a password is one attackers try first: on the list once lower-cased and without
+/// spaces, or a word of the list with only digits and punctuation around it (`Password12`,
+/// `juventus1897!`, `123ciao!!`).
+pub fn is_common_password(s: &str) -> bool {
+    let folded: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let list = common_passwords();
+    if list.contains(folded.as_str()) {
+        return true;
+    }
+    let core = folded.trim_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    !core.is_empty() && core.len() < folded.len() && list.contains(core)
 }
 
 impl fmt::Debug for NewPassword {
@@ -288,5 +328,62 @@ mod tests {
             format!("{:?}", NewPassword::parse("long enough secret").unwrap()),
             "NewPassword(<hidden>)"
         );
+    }
+
+    #[test]
+    fn common_passwords_are_refused() {
+        let list: Vec<&str> = COMMON_PASSWORDS.lines().collect();
+        assert!(list.len() >= 3000, "a few thousand: {}", list.len());
+        assert!(list.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
+        assert!(list.iter().all(|l| *l == l.to_lowercase() && !l.is_empty()));
+        for p in [
+            "password12",
+            "Password12",
+            "PASSWORD1234",
+            "password1!",
+            "qwertyuiop",
+            "1234567890",
+            "ciao123456",
+            "Juventus1897",
+            "juventus1897!",
+            "forzanapoli",
+            "tiamo12345",
+            "amoremio2024",
+            "123ciao!!!!",
+            "Francesco1985",
+            "p@ssw0rd123",
+            "aaaaaaaaaa",
+        ] {
+            assert!(is_common_password(p), "{p}");
+            let e = NewPassword::parse(p).unwrap_err();
+            assert_eq!(e.field, "password", "{p}");
+        }
+        for p in [
+            "password-for-tests",
+            "correct horse battery",
+            "trama-demo-2026",
+            "una password lunga",
+            "la mia bici rossa 1987",
+            "1987-04-12-9931",
+        ] {
+            assert!(!is_common_password(p), "{p}");
+            assert!(NewPassword::parse(p).is_ok(), "{p}");
+        }
+    }
+
+    #[test]
+    fn an_auditor_alone_changes_nothing() {
+        let p = |roles: &[Role]| Principal {
+            user_id: UserId::new(),
+            display_name: "x".into(),
+            grants: roles
+                .iter()
+                .map(|r| RoleGrant::new(*r, None).unwrap())
+                .collect(),
+        };
+        assert!(p(&[Role::Auditor]).is_auditor_only());
+        assert!(!p(&[Role::Auditor, Role::Citizen]).is_auditor_only());
+        assert!(!p(&[Role::Citizen]).is_auditor_only());
+        assert!(!p(&[]).is_auditor_only());
     }
 }

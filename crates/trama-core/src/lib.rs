@@ -15,6 +15,7 @@ pub mod money;
 pub mod needs;
 pub mod query;
 pub mod schedule;
+pub mod spreadsheet;
 pub mod taxonomy;
 pub mod text;
 

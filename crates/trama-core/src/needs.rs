@@ -10,8 +10,9 @@ use crate::areas::Area;
 use crate::auth::{Principal, Role};
 use crate::geo::{Coordinates, RadiusKm};
 use crate::ids::{CampaignId, OrganizationId, TaxonomyTermId, UserId};
-use crate::matching::instance::WindowSpec;
+use crate::matching::instance::{WindowSpec, parse_day};
 use crate::matching::model::{Urgency, WeekWindow};
+use crate::schedule::parse_clock;
 use crate::taxonomy;
 
 /// Languages people can ask for, by ISO 639-1 code, with their names in Italian and English.
@@ -129,7 +130,24 @@ fn parse_windows(field: &str, specs: &[WindowSpec]) -> Result<Vec<WeekWindow>, F
     }
     let mut out = Vec::new();
     for (i, w) in specs.iter().enumerate() {
-        out.extend(w.parse(&format!("{field}[{i}]"))?);
+        let at = format!("{field}[{i}]");
+        // People write a window within one day: one that ends at or before its start
+        // (12:00–09:00) is a slip, not a night shift, and is refused naming `to`. A window
+        // past midnight is two: until 24:00, and from 00:00 on the next day.
+        parse_day(&format!("{at}.day"), &w.day)?;
+        let from = parse_clock(&format!("{at}.from"), &w.from)?;
+        let to = parse_clock(&format!("{at}.to"), &w.to)?;
+        if to <= from {
+            return Err(FieldError::new(
+                format!("{at}.to"),
+                format!(
+                    "must be after from ({} is not after {}); a window past midnight is two windows, until 24:00 and from 00:00 the next day",
+                    w.to.trim(),
+                    w.from.trim()
+                ),
+            ));
+        }
+        out.extend(w.parse(&at)?);
     }
     Ok(out)
 }
@@ -569,6 +587,38 @@ mod tests {
         let mut f = form();
         f.lat = 91.0;
         assert_eq!(f.parse(today).unwrap_err().field, "lat");
+    }
+
+    #[test]
+    fn a_window_must_end_after_it_starts() {
+        let today = time::macros::date!(2026 - 11 - 24);
+        for (from, to) in [("12:00", "09:00"), ("10:00", "10:00"), ("22:00", "02:00")] {
+            let mut f = form();
+            f.windows[0].from = from.into();
+            f.windows[0].to = to.into();
+            let e = f.parse(today).unwrap_err();
+            assert_eq!(e.field, "windows[0].to", "{from}-{to}: {e}");
+        }
+        let mut f = form();
+        f.windows[0].from = "20:00".into();
+        f.windows[0].to = "24:00".into();
+        assert!(f.parse(today).is_ok(), "until midnight is a window");
+        let offer = OfferForm {
+            categories: vec!["H1".into()],
+            description: "Faccio la spesa".into(),
+            lat: 45.46,
+            lon: 9.18,
+            radius_km: 3.0,
+            availability: vec![WindowSpec {
+                day: "tue".into(),
+                from: "12:00".into(),
+                to: "09:00".into(),
+            }],
+            hours_per_week: 4.0,
+            capacity: 1,
+            ..Default::default()
+        };
+        assert_eq!(offer.parse().unwrap_err().field, "availability[0].to");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use trama_core::auth::{Email, NewPassword, Principal, Role, RoleGrant};
 use trama_core::geo::Coordinates;
 use trama_core::hsds::{Service, validate_service};
 use trama_core::ids::{ApiTokenId, LocationId, ServiceId};
-use trama_store::{AuditEntry, NewUser, UserRow};
+use trama_store::{AuditEntry, NewUser, Registration, UserRow};
 
 use crate::auth::{
     self, ClientAddr, SESSION_COOKIE, Viewer, client_key, hash_password, random_token, set_cookie,
@@ -38,6 +38,7 @@ pub fn routes() -> Routes {
     Routes::api()
         .get("/openapi.json", openapi_json, policy::PUBLIC)
         .post("/auth/register", register, policy::PUBLIC)
+        .post("/auth/verify", verify, policy::PUBLIC)
         .post("/auth/login", login, policy::PUBLIC)
         .post("/auth/logout", logout, own)
         .get("/me", me, own)
@@ -59,12 +60,27 @@ fn body<T>(b: JsonBody<T>) -> ApiResult<T> {
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     pub email: String,
-    /// At least 10 characters.
+    /// At least 10 characters, and not one of the passwords everybody tries first.
     pub password: String,
     pub display_name: String,
     /// `it` (default) or `en`.
     #[serde(default)]
     pub locale: Option<String>,
+}
+
+/// The answer to a sign-up, the same for every address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterAccepted {
+    /// Always `check_your_email`.
+    pub status: String,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The `token` of the link mailed at sign-up.
+    pub token: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -141,14 +157,27 @@ fn user_view(u: &UserRow, grants: &[RoleGrant]) -> UserView {
     }
 }
 
-/// Registers a citizen account (shared by the API and the web form).
+/// How long a link that confirms an address lasts.
+pub const VERIFY_HOURS: i64 = 48;
+
+/// Signs a citizen up (shared by the API and the web form), the same way whether the address
+/// is new or taken, so that the answer tells nobody which addresses have accounts: within the
+/// per-address limit (`limits.register_per_hour`), the fields are checked, the password hashed,
+/// and then either a new account (or one never confirmed) gets a link to confirm its address
+/// by mail, or the owner of the address's confirmed account is told by mail that someone
+/// tried. Nobody can sign in before confirming.
 pub async fn register_user(
     state: &AppState,
     email: &str,
     password: &str,
     display_name: &str,
     locale: Option<&str>,
-) -> ApiResult<UserRow> {
+    client: &str,
+) -> ApiResult<()> {
+    state
+        .register_by_ip
+        .hit(client)
+        .map_err(ApiError::RateLimited)?;
     let email = Email::parse(email).map_err(ApiError::InvalidBody)?;
     let password = NewPassword::parse(password).map_err(ApiError::InvalidBody)?;
     let display_name = display_name.trim();
@@ -167,21 +196,94 @@ pub async fn register_user(
             )));
         }
     };
+    // Hashed in every case, so that a taken address answers in the same time as a new one.
     let hash = hash_password(password).await?;
-    let id = state
+    let token = random_token();
+    let expires = OffsetDateTime::now_utc() + time::Duration::hours(VERIFY_HOURS);
+    let outcome = state
         .store
-        .create_user(&NewUser {
-            email: Some(email),
-            display_name: display_name.to_string(),
-            password_hash: Some(hash),
-            locale,
-        })
+        .register_account(
+            &NewUser {
+                email: Some(email.clone()),
+                display_name: display_name.to_string(),
+                password_hash: Some(hash),
+                locale,
+            },
+            &sha256_hex(&token),
+            expires,
+        )
         .await?;
-    state
-        .store
-        .grant_role(id, &RoleGrant::new(Role::Citizen, None).expect("unscoped"))
-        .await?;
-    state.store.user(id).await?.ok_or(ApiError::Internal)
+    let base = state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", state.config.listen));
+    let base = base.trim_end_matches('/');
+    match outcome {
+        Registration::Created(id) | Registration::Renewed(id) => {
+            let link = format!("{base}/verifica?token={token}");
+            state
+                .store
+                .notify(
+                    id,
+                    "account.verify",
+                    "account",
+                    &id.to_string(),
+                    &format!(
+                        "Per confermare il tuo indirizzo e attivare l'account Trama apri questo link entro {VERIFY_HOURS} ore:\n{link}\n\nSe non hai chiesto tu di registrarti, ignora questo messaggio: senza conferma l'account non si attiva."
+                    ),
+                    &format!(
+                        "To confirm your address and activate your Trama account, open this link within {VERIFY_HOURS} hours:\n{link}\n\nIf you did not sign up, ignore this message: the account is not activated without confirmation."
+                    ),
+                    true,
+                )
+                .await?;
+            tracing::info!(user = %id, "sign-up; confirmation link mailed");
+        }
+        Registration::Taken(id) => {
+            state
+                .store
+                .notify(
+                    id,
+                    "account.exists",
+                    "account",
+                    &id.to_string(),
+                    &format!(
+                        "Qualcuno ha chiesto di creare un account Trama con il tuo indirizzo, che ne ha già uno. Se eri tu, accedi da {base}/accedi. Se non eri tu, non devi fare nulla: il tuo account non è cambiato."
+                    ),
+                    &format!(
+                        "Someone asked to create a Trama account with your address, which already has one. If it was you, sign in at {base}/accedi. If it was not, there is nothing to do: your account has not changed."
+                    ),
+                    true,
+                )
+                .await?;
+            tracing::info!(user = %id, "sign-up for a taken address; its owner told");
+        }
+    }
+    Ok(())
+}
+
+/// Confirms an address from the token of its link (the API and the page `/verifica`).
+pub async fn verify_account(state: &AppState, token: &str) -> ApiResult<()> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 200 {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "token",
+            "is missing or is not a link's token",
+        )));
+    }
+    match state.store.verify_account(&sha256_hex(token)).await? {
+        Some(id) => {
+            tracing::info!(user = %id, "address confirmed");
+            Ok(())
+        }
+        None => Err(ApiError::InvalidBody(FieldError::new(
+            "token",
+            format!(
+                "is unknown or expired (a link lasts {VERIFY_HOURS} hours; sign up again for a new one)"
+            ),
+        ))),
+    }
 }
 
 /// Checks credentials under the rate limits and opens a session: (user, cookie secret, CSRF token).
@@ -219,6 +321,12 @@ pub async fn open_session(
         return Err(ApiError::BadCredentials);
     };
     state.login_failures.clear(&pair_key);
+    // The right password, for an address not confirmed yet: said plainly (only whoever knows
+    // the password learns it), and no session.
+    if !user.verified {
+        tracing::info!(user = %user.id, "login before the address was confirmed");
+        return Err(ApiError::Unverified);
+    }
     // Expired sessions are never honoured; logins are a natural moment to clear them away.
     let purged = state.store.purge_sessions().await?;
     if purged > 0 {
@@ -245,24 +353,50 @@ pub fn session_cookie(state: &AppState, secret: &str) -> axum::http::HeaderValue
     )
 }
 
-/// Register a citizen account.
+/// Sign a citizen up: 202 and the same answer whether the address is new or already has an
+/// account. The address gets a mail: a link to confirm it (`POST /api/auth/verify`), or, for
+/// an address with an account, a notice to its owner. No sign-in before confirming.
 #[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterRequest,
-    responses((status = 201, body = UserView), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 202, body = RegisterAccepted), (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 pub async fn register(
     State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
     b: JsonBody<RegisterRequest>,
-) -> ApiResult<(StatusCode, Json<UserView>)> {
+) -> ApiResult<(StatusCode, Json<RegisterAccepted>)> {
+    let client = client_key(&headers, peer, state.config.behind_proxy);
     let r = body(b)?;
-    let u = register_user(
+    register_user(
         &state,
         &r.email,
         &r.password,
         &r.display_name,
         r.locale.as_deref(),
+        &client,
     )
     .await?;
-    let grants = state.store.grants(u.id).await?;
-    Ok((StatusCode::CREATED, Json(user_view(&u, &grants))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RegisterAccepted {
+            status: "check_your_email".into(),
+            message: format!(
+                "If this address can be used, a link to confirm it is on its way: follow it within {VERIFY_HOURS} hours, then sign in."
+            ),
+        }),
+    ))
+}
+
+/// Confirm an address with the token of the link mailed at sign-up; then the account can
+/// sign in.
+#[utoipa::path(post, path = "/api/auth/verify", tag = "accounts", request_body = VerifyRequest,
+    responses((status = 204), (status = 422, body = ErrorEnvelope)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    b: JsonBody<VerifyRequest>,
+) -> ApiResult<StatusCode> {
+    let r = body(b)?;
+    verify_account(&state, &r.token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Log in: sets the session cookie and returns the CSRF token for writes.
@@ -295,7 +429,7 @@ pub async fn logout(
     viewer: Viewer,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    viewer.require_for_write(&headers)?;
+    viewer.require_signed(&headers)?;
     if let Some(auth::Via::Session { token_hash, .. }) = &viewer.via {
         state.store.delete_session(token_hash).await?;
     }
@@ -328,7 +462,7 @@ pub async fn create_token(
     headers: HeaderMap,
     b: JsonBody<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = viewer.require_signed(&headers)?;
     let r = body(b)?;
     let name = r.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -382,7 +516,7 @@ pub async fn revoke_token(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = viewer.require_signed(&headers)?;
     let tid = ApiTokenId::parse("id", &id)?;
     if state.store.revoke_api_token(p.user_id, tid).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -647,7 +781,7 @@ pub async fn delete_service(
         crate::hsds::list_service_at_locations, crate::hsds::get_service_at_location,
         crate::hsds::list_taxonomies, crate::hsds::get_taxonomy,
         crate::hsds::list_taxonomy_terms, crate::hsds::get_taxonomy_term,
-        register, login, logout, me, create_token, list_tokens, revoke_token,
+        register, verify, login, logout, me, create_token, list_tokens, revoke_token,
         create_service, update_service, delete_service,
         crate::matching::create_need_api, crate::matching::list_needs_api,
         crate::matching::needs_by_area_api, crate::matching::get_need_api,
@@ -675,7 +809,7 @@ pub async fn delete_service(
         crate::register_api::forget_me_api,
         crate::ops::healthz, crate::ops::readyz,
     ),
-    components(schemas(crate::privacy::EraseRequest, crate::privacy::ErasureView, crate::budget_api::ConsentView, crate::budget_api::GiveConsentRequest, crate::budget_api::DelegationRequest, crate::budget_api::DelegationView, crate::budget_api::FunderRequest, crate::budget_api::CreatedView, crate::budget_api::ProgrammeRequest, crate::budget_api::ConsentRequest, crate::budget_api::GrantRequest, crate::budget_api::AllocationView, crate::budget_api::BookingView, crate::budget_api::PersonBudgetView, crate::budget_api::VolunteerHelpView, crate::budget_api::FunderView, crate::budget_api::ProgrammeView, crate::budget_api::TotalView, crate::budget_api::DoubleFundingView, crate::budget_api::ExpiringView, crate::budget_api::DashboardView, crate::budget_api::ProviderBookingView, crate::budget_api::BeyondPlanView, crate::budget_api::PlanView, crate::budget_api::PlanFundingRequest, crate::budget_api::BookingRequest, crate::budget_api::DeliveryRequest, crate::budget_api::PlanMonthRequest, crate::budget_api::PlanLineRequest, crate::budget_api::FundingRequestBody, crate::budget_api::ExclusionRequest, crate::budget_api::ShareView, crate::budget_api::NotUsedView, crate::budget_api::LineFundingView, crate::budget_api::FundingView, crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
+    components(schemas(crate::privacy::EraseRequest, crate::privacy::ErasureView, crate::budget_api::ConsentView, crate::budget_api::GiveConsentRequest, crate::budget_api::DelegationRequest, crate::budget_api::DelegationView, crate::budget_api::FunderRequest, crate::budget_api::CreatedView, crate::budget_api::ProgrammeRequest, crate::budget_api::ConsentRequest, crate::budget_api::GrantRequest, crate::budget_api::AllocationView, crate::budget_api::BookingView, crate::budget_api::PersonBudgetView, crate::budget_api::VolunteerHelpView, crate::budget_api::FunderView, crate::budget_api::ProgrammeView, crate::budget_api::TotalView, crate::budget_api::DoubleFundingView, crate::budget_api::ExpiringView, crate::budget_api::DashboardView, crate::budget_api::ProviderBookingView, crate::budget_api::BeyondPlanView, crate::budget_api::PlanView, crate::budget_api::PlanFundingRequest, crate::budget_api::BookingRequest, crate::budget_api::DeliveryRequest, crate::budget_api::PlanMonthRequest, crate::budget_api::PlanLineRequest, crate::budget_api::FundingRequestBody, crate::budget_api::ExclusionRequest, crate::budget_api::ShareView, crate::budget_api::NotUsedView, crate::budget_api::LineFundingView, crate::budget_api::FundingView, crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, RegisterAccepted, VerifyRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
     modifiers(&EveryErrorIsTheEnvelope),
     tags((name = "hsds", description = "Open Referral HSDS 3.0, read-only"), (name = "accounts"), (name = "provider"), (name = "needs", description = "Needs, offers, suggestions and matches"), (name = "assisted", description = "Operators acting for people (assisted mode)"), (name = "campaigns", description = "Emergency campaigns and batch assignment"), (name = "hubs", description = "Community hubs"), (name = "register", description = "The contribution register: a C2SP tlog-tiles transparency log of ValueFlows events, proofs, flows and time credits"), (name = "budgets", description = "Care budgets: funders, programmes, allocations, consent, bookings paid from a person's budget"), (name = "operations")),
 )]

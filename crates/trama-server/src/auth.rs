@@ -119,8 +119,21 @@ impl Viewer {
         self.principal.as_ref().ok_or(ApiError::Unauthenticated)
     }
 
-    /// For JSON writes: session-cookie requests must carry the session's CSRF token.
+    /// For JSON writes: session-cookie requests must carry the session's CSRF token, and an
+    /// auditor changes nothing (403 for a person whose only role is auditor). The one place
+    /// every write of the API passes.
     pub fn require_for_write(&self, headers: &HeaderMap) -> ApiResult<&Principal> {
+        let p = self.require_signed(headers)?;
+        if p.is_auditor_only() {
+            return Err(ApiError::Forbidden("an auditor changes nothing".into()));
+        }
+        Ok(p)
+    }
+
+    /// For posts that change nothing of the territory's data, only the caller's own session
+    /// or tokens (log out, API tokens) or that compute an answer (funding proposals): the CSRF
+    /// check alone, so that auditors may make them too.
+    pub fn require_signed(&self, headers: &HeaderMap) -> ApiResult<&Principal> {
         let p = self.require()?;
         if let Some(Via::Session { csrf, .. }) = &self.via {
             let given = headers

@@ -118,6 +118,10 @@ pub struct MailConfig {
     pub from: String,
     /// How often pending notifications are mailed, in seconds.
     pub interval_secs: u64,
+    /// With no `smtp_url`, print each pending mail on standard error instead of sending it.
+    /// For the demo (`trama demo` turns it on), whose sign-ups are confirmed by the link
+    /// printed there: never where real people sign up, since the mails carry their links.
+    pub print_outbox: bool,
 }
 
 /// Matching housekeeping.
@@ -140,6 +144,7 @@ impl Default for MailConfig {
             smtp_url: None,
             from: "Trama <noreply@trama.invalid>".into(),
             interval_secs: 30,
+            print_outbox: false,
         }
     }
 }
@@ -185,6 +190,8 @@ pub struct LimitsConfig {
     pub request_timeout_secs: u64,
     /// How long a login lasts, in hours.
     pub session_hours: i64,
+    /// Sign-ups (`POST /api/auth/register` and the form) allowed per client address per hour.
+    pub register_per_hour: u32,
 }
 
 impl Default for Config {
@@ -235,6 +242,7 @@ impl Default for LimitsConfig {
             login_failures_per_account: 5,
             request_timeout_secs: 30,
             session_hours: 12,
+            register_per_hour: 20,
         }
     }
 }
@@ -313,6 +321,8 @@ login_failures_per_account = 5
 request_timeout_secs = 30
 # How long a login lasts, in hours.
 session_hours = 12
+# Sign-ups per client address per hour (the API and the form together).
+register_per_hour = 20
 
 [mail]
 # Notifications are also e-mailed when this is set: smtp://HOST:PORT (plain, a local relay),
@@ -321,6 +331,9 @@ session_hours = 12
 from = "Trama <noreply@trama.invalid>"
 # How often pending notifications are mailed, in seconds.
 interval_secs = 30
+# With no smtp_url, print each mail on standard error instead (the demo does; never where real
+# people sign up: the mails carry the links that confirm their addresses).
+print_outbox = false
 
 [matching]
 # Proposals nobody answered within this many hours expire, and their needs re-open.

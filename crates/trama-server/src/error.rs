@@ -31,10 +31,15 @@ pub enum ApiError {
     UnsupportedMediaType(&'static str),
     #[error("the request body is larger than this server accepts")]
     PayloadTooLarge,
+    #[error("the address (path and query) is longer than this server accepts")]
+    UriTooLong,
     #[error("sign in first")]
     Unauthenticated,
     #[error("wrong e-mail or password")]
     BadCredentials,
+    /// The right password for an account whose address is not confirmed yet.
+    #[error("confirm your e-mail address first: follow the link we sent you")]
+    Unverified,
     #[error("{0}")]
     Forbidden(String),
     #[error("the form or request is missing its CSRF token, or it does not match")]
@@ -82,8 +87,11 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong => StatusCode::URI_TOO_LONG,
             ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::CsrfFailed => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::CsrfFailed | ApiError::Unverified => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -101,8 +109,10 @@ impl ApiError {
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UriTooLong => "uri_too_long",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::BadCredentials => "bad_credentials",
+            ApiError::Unverified => "unverified",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::CsrfFailed => "csrf_failed",
             ApiError::NotFound(_) => "not_found",
@@ -249,8 +259,70 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::InvalidParameter(FieldError::new("query", r.body_text()))
+        rejection(StatusCode::BAD_REQUEST, &r.body_text()).unwrap_or(ApiError::InvalidParameter(
+            FieldError::new("query", r.body_text()),
+        ))
     }
+}
+
+/// The field a serde message names (`unknown field `k`, expected ...`, `missing field `x``).
+fn named_field(text: &str) -> Option<&str> {
+    let rest = &text[text.find("field `")? + "field `".len()..];
+    let name = &rest[..rest.find('`')?];
+    (!name.is_empty() && name.len() <= 64).then_some(name)
+}
+
+/// The error a plain-text rejection of the framework stands for (an extractor that failed
+/// before the handler ran: a query string that does not fit, a bad path, a body of the wrong
+/// type), so that `/api` and `/hsds` answer every client mistake with the envelope. `None`
+/// for statuses with no code of ours; those are left as they are.
+pub fn rejection(status: StatusCode, text: &str) -> Option<ApiError> {
+    let text = text.trim();
+    Some(match status {
+        StatusCode::BAD_REQUEST => {
+            if let Some(detail) = text.strip_prefix("Failed to deserialize query string:") {
+                let detail = detail.trim();
+                let field = named_field(detail).unwrap_or("query");
+                ApiError::InvalidParameter(FieldError::new(field, format!("query: {detail}")))
+            } else if let Some(detail) = text.strip_prefix("Invalid URL:") {
+                ApiError::InvalidParameter(FieldError::new("path", detail.trim().to_string()))
+            } else if text.starts_with("Failed to parse the request body") {
+                ApiError::MalformedJson(text.to_string())
+            } else {
+                let message = if text.is_empty() {
+                    "the request is not one this server understands"
+                } else {
+                    text
+                };
+                ApiError::InvalidParameter(FieldError::new("request", message.to_string()))
+            }
+        }
+        StatusCode::UNAUTHORIZED => ApiError::Unauthenticated,
+        StatusCode::FORBIDDEN => ApiError::Forbidden(if text.is_empty() {
+            "not allowed".into()
+        } else {
+            text.to_string()
+        }),
+        StatusCode::NOT_FOUND => ApiError::NotFound(if text.is_empty() {
+            "not found".into()
+        } else {
+            text.to_string()
+        }),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::URI_TOO_LONG => ApiError::UriTooLong,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType("application/json"),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            let detail = text
+                .trim_start_matches("Failed to deserialize the JSON body into the target type:")
+                .trim();
+            let field = named_field(detail).unwrap_or("body");
+            ApiError::InvalidBody(FieldError::new(field, detail.to_string()))
+        }
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable,
+        StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal,
+        _ => return None,
+    })
 }
 
 impl From<PathRejection> for ApiError {
@@ -274,8 +346,10 @@ mod tests {
             ApiError::MalformedJson("m".into()),
             ApiError::UnsupportedMediaType("application/json"),
             ApiError::PayloadTooLarge,
+            ApiError::UriTooLong,
             ApiError::Unauthenticated,
             ApiError::BadCredentials,
+            ApiError::Unverified,
             ApiError::Forbidden("f".into()),
             ApiError::CsrfFailed,
             ApiError::NotFound("n".into()),
@@ -290,9 +364,26 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
-        for e in &all[..14] {
+        for e in &all[..16] {
             assert!(e.status().is_client_error(), "{e:?}");
         }
+        let e = rejection(
+            StatusCode::BAD_REQUEST,
+            "Failed to deserialize query string: unknown field `kk`, expected `scope`",
+        )
+        .unwrap();
+        assert_eq!((e.code(), e.field()), ("invalid_parameter", Some("kk")));
+        let e = rejection(
+            StatusCode::BAD_REQUEST,
+            "Failed to deserialize query string: invalid digit found in string",
+        )
+        .unwrap();
+        assert_eq!(e.field(), Some("query"));
+        assert_eq!(
+            rejection(StatusCode::URI_TOO_LONG, "").unwrap().code(),
+            "uri_too_long"
+        );
+        assert!(rejection(StatusCode::IM_A_TEAPOT, "").is_none());
         assert_eq!(
             ApiError::InvalidParameter(f())
                 .envelope()

@@ -10,9 +10,10 @@ use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
+use trama_core::FieldError;
 use trama_core::hsds::{HSDS_VERSION, Page, PageRequest};
 use trama_core::ids::{OrganizationId, ServiceAtLocationId, ServiceId, TaxonomyId, TaxonomyTermId};
-use trama_core::query::{ServiceQuery, parse_bool};
+use trama_core::query::ServiceQuery;
 use trama_store::SearchHit;
 
 use crate::error::{ApiError, ApiResult};
@@ -68,11 +69,18 @@ pub fn hit_json(h: &SearchHit) -> Value {
     v
 }
 
+/// A boolean flag of the HSDS OpenAPI: `true` or `false` (any case), nothing else. An empty
+/// value (`?full=`) or a word like `yes` is a 400: the description types them as booleans.
 fn get_bool(p: &HashMap<String, String>, k: &str) -> ApiResult<bool> {
-    Ok(p.get(k)
-        .map(|v| parse_bool(k, v))
-        .transpose()?
-        .unwrap_or(false))
+    match p.get(k).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if v == "true" => Ok(true),
+        Some(v) if v == "false" => Ok(false),
+        Some(_) => Err(ApiError::InvalidParameter(FieldError::new(
+            k,
+            format!("'{}' is not true or false", p[k]),
+        ))),
+    }
 }
 
 /// Checks boolean flags of the HSDS OpenAPI that an endpoint accepts (even those it does not
@@ -105,6 +113,7 @@ pub async fn list_services(
     p: Params,
 ) -> ApiResult<Json<Page<Value>>> {
     let p = params(p)?;
+    check_flags(&p, &["open_now"])?;
     let q = ServiceQuery::parse(|k| p.get(k).map(String::as_str))?;
     let full = get_bool(&p, "full")?;
     let minimal = get_bool(&p, "minimal")?;
@@ -212,10 +221,10 @@ pub async fn list_service_at_locations(
     p: Params,
 ) -> ApiResult<Json<Page<Value>>> {
     let p = params(p)?;
-    check_flags(&p, &["full"])?;
+    check_flags(&p, &["full", "open_now"])?;
     let q = ServiceQuery::parse(|k| p.get(k).map(String::as_str))?;
     if q.near.is_some() || q.open_now || q.funder.is_some() {
-        return Err(ApiError::InvalidParameter(trama_core::FieldError::new(
+        return Err(ApiError::InvalidParameter(FieldError::new(
             "lat",
             "distance, open_now and funder filters are offered on /hsds/services",
         )));

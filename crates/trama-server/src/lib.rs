@@ -85,6 +85,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(limits.request_timeout_secs),
         ))
+        // Outside the timeout, so that its 503 gets the envelope too.
+        .layer(axum::middleware::from_fn(envelope_rejections))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 tracing::error!("a request handler panicked");
@@ -104,6 +106,67 @@ fn wants_json(req: &Request) -> bool {
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+/// The longest path and query accepted, in bytes. Beyond it, 414 `uri_too_long` (the HTTP
+/// server itself refuses addresses beyond 64 KiB before any of this runs, with an empty 414).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Whether the address belongs to a JSON API, whose every error is the envelope.
+fn is_api_path(p: &str) -> bool {
+    p == "/api" || p.starts_with("/api/") || p.starts_with("/hsds") || p.starts_with("/register/")
+}
+
+/// Makes every error of the JSON APIs the envelope. Handlers answer with [`ApiError`]; what
+/// the framework answers before a handler runs (a query string or path that does not fit the
+/// handler's type, a body of the wrong type, the request timeout) is plain text, and is
+/// rewritten here into the same envelope with the same status. Addresses longer than
+/// [`MAX_URI_BYTES`] are refused first.
+async fn envelope_rejections(req: Request, next: axum::middleware::Next) -> Response {
+    let uri_len = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().len())
+        .unwrap_or(0);
+    if uri_len > MAX_URI_BYTES {
+        return if wants_json(&req) || is_api_path(req.uri().path()) {
+            ApiError::UriTooLong.into_response()
+        } else {
+            (StatusCode::URI_TOO_LONG, ApiError::UriTooLong.to_string()).into_response()
+        };
+    }
+    let api = is_api_path(req.uri().path());
+    let res = next.run(req).await;
+    let status = res.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    match error::rejection(status, &text) {
+        Some(e) => {
+            let mut out = e.into_response();
+            // Keep what the framework said about retrying or the allowed methods.
+            for name in [header::RETRY_AFTER, header::ALLOW] {
+                if let Some(v) = parts.headers.get(&name) {
+                    out.headers_mut().insert(name, v.clone());
+                }
+            }
+            out
+        }
+        None => Response::from_parts(parts, axum::body::Body::from(text)),
+    }
 }
 
 async fn fallback(req: Request) -> Response {

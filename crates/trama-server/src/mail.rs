@@ -8,6 +8,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
 use crate::state::AppState;
+use trama_store::PendingEmail;
 
 /// Why mailing could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +44,64 @@ impl Mailer {
     }
 }
 
-/// Mails the pending notifications once; returns how many were sent.
-pub async fn send_pending(state: &AppState, mailer: &Mailer) -> usize {
+/// One mail as it leaves: to whom, subject and text.
+pub struct Outgoing {
+    pub to: Mailbox,
+    pub subject: &'static str,
+    pub text: String,
+}
+
+/// What a pending notification becomes as a mail.
+fn compose(state: &AppState, n: &PendingEmail) -> Result<Outgoing, String> {
+    let base = state.config.public_url.clone().unwrap_or_default();
+    let en = n.locale == "en";
+    let account = n.subject_type == "account";
+    let link = match n.subject_type.as_str() {
+        "match" => format!("{base}/aiuto"),
+        // The mail's words carry their own link (the one that confirms an address).
+        "account" => format!("{base}/accedi"),
+        other => format!("{base}/aiuto?{other}={}", n.subject_id),
+    };
+    let (subject, hello, body) = match (en, account) {
+        (true, true) => ("Trama: your account", "Hello", &n.text_en),
+        (true, false) => ("Trama: news about your help", "Hello", &n.text_en),
+        (false, true) => ("Trama: il tuo account", "Ciao", &n.text_it),
+        (false, false) => ("Trama: novità sul tuo aiuto", "Ciao", &n.text_it),
+    };
+    let text = format!(
+        "{hello} {},\n\n{body}\n\n{link}\n\n— Trama, {}\n",
+        n.display_name, state.config.territory_name
+    );
+    let address: lettre::Address =
+        n.to.parse()
+            .map_err(|e: lettre::address::AddressError| e.to_string())?;
+    Ok(Outgoing {
+        to: Mailbox::new(Some(n.display_name.clone()), address),
+        subject,
+        text,
+    })
+}
+
+/// After a mail that carried a link confirming an address left, the notification keeps only
+/// a note of it: the link is a secret and the database keeps no copy of it.
+async fn forget_secret(state: &AppState, n: &PendingEmail) {
+    if n.kind == "account.verify"
+        && let Err(e) = state
+            .store
+            .reword_notification(
+                n.id,
+                "Ti abbiamo mandato per e-mail il link per confermare il tuo indirizzo.",
+                "We e-mailed you the link that confirms your address.",
+            )
+            .await
+    {
+        tracing::warn!(error = %e, "could not clear a mailed link");
+    }
+}
+
+/// Mails the pending notifications once (or, with no mailer, prints them when
+/// `mail.print_outbox` is on); returns how many left.
+pub async fn send_pending(state: &AppState, mailer: Option<&Mailer>) -> usize {
     let pending = match state.store.pending_emails(100).await {
         Ok(p) => p,
         Err(e) => {
@@ -52,58 +109,47 @@ pub async fn send_pending(state: &AppState, mailer: &Mailer) -> usize {
             return 0;
         }
     };
-    let base = state.config.public_url.clone().unwrap_or_default();
     let mut sent = 0;
     for n in pending {
-        let en = n.locale == "en";
-        let link = match n.subject_type.as_str() {
-            "match" => format!("{base}/aiuto"),
-            other => format!("{base}/aiuto?{other}={}", n.subject_id),
-        };
-        let (subject, text) = if en {
-            (
-                "Trama: news about your help",
-                format!(
-                    "Hello {},\n\n{}\n\n{link}\n\n— Trama, {}\n",
-                    n.display_name, n.text_en, state.config.territory_name
-                ),
-            )
-        } else {
-            (
-                "Trama: novità sul tuo aiuto",
-                format!(
-                    "Ciao {},\n\n{}\n\n{link}\n\n— Trama, {}\n",
-                    n.display_name, n.text_it, state.config.territory_name
-                ),
-            )
-        };
-        let to: Mailbox = match n.to.parse() {
-            Ok(address) => Mailbox::new(Some(n.display_name.clone()), address),
+        let mail = match compose(state, &n) {
+            Ok(m) => m,
             Err(e) => {
-                let e: lettre::address::AddressError = e;
                 tracing::warn!(error = %e, "a stored address does not parse; not mailed");
                 let _ = state.store.mark_emailed(n.id, "failed").await;
                 continue;
             }
         };
-        let message = Message::builder()
-            .from(mailer.from.clone())
-            .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(text);
-        let outcome = match message {
-            Ok(m) => mailer
-                .transport
-                .send(m)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+        let outcome = match mailer {
+            Some(mailer) => {
+                let message = Message::builder()
+                    .from(mailer.from.clone())
+                    .to(mail.to)
+                    .subject(mail.subject)
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(mail.text);
+                match message {
+                    Ok(m) => mailer
+                        .transport
+                        .send(m)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            None => {
+                // The demo's outbox: on standard error, for whoever runs it.
+                eprintln!(
+                    "---- mail (not sent: no mail.smtp_url) ----\nTo: {}\nSubject: {}\n\n{}---- end of mail ----",
+                    mail.to, mail.subject, mail.text
+                );
+                Ok(())
+            }
         };
         let state_name = match outcome {
             Ok(()) => {
                 sent += 1;
+                forget_secret(state, &n).await;
                 "sent"
             }
             Err(e) => {
@@ -122,6 +168,12 @@ pub async fn send_pending(state: &AppState, mailer: &Mailer) -> usize {
 /// nobody answered, and once a day the retention rules (`[retention]`).
 pub fn spawn_background(state: AppState) -> Result<(), MailError> {
     let mailer = Mailer::from_config(&state)?;
+    let print = mailer.is_none() && state.config.mail.print_outbox;
+    if mailer.is_none() && !print {
+        tracing::warn!(
+            "mail.smtp_url is not set: nothing is mailed, so people who sign up get no link to confirm their address and cannot sign in"
+        );
+    }
     let every = Duration::from_secs(state.config.mail.interval_secs.max(1));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -143,8 +195,8 @@ pub fn spawn_background(state: AppState) -> Result<(), MailError> {
                     Err(e) => tracing::warn!(error = %e, "applying retention failed"),
                 }
             }
-            if let Some(m) = &mailer {
-                send_pending(&state, m).await;
+            if mailer.is_some() || print {
+                send_pending(&state, mailer.as_ref()).await;
             }
             let ttl = time::Duration::hours(state.config.matching.proposal_ttl_hours.max(1));
             match state.store.expire_stale_proposals(ttl).await {

@@ -28,6 +28,23 @@ pub struct UserRow {
     pub password_hash: Option<String>,
     pub locale: String,
     pub created_at: OffsetDateTime,
+    /// Whether the person confirmed their e-mail address (accounts made by the store directly,
+    /// by operators or the demo, are; those signed up through the site are once the link in
+    /// their mail is followed). Unconfirmed accounts cannot sign in.
+    pub verified: bool,
+}
+
+/// What a sign-up through the site did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// A new, unconfirmed account: the confirmation link is to be mailed.
+    Created(UserId),
+    /// The address belonged to an account never confirmed: its password, name and language are
+    /// replaced by the new sign-up's and earlier links no longer work (only whoever reads the
+    /// mailbox can confirm it, so nobody can hold an address they do not own).
+    Renewed(UserId),
+    /// The address belongs to a confirmed account: nothing changed; its owner is to be told.
+    Taken(UserId),
 }
 
 #[derive(Debug, Clone)]
@@ -69,16 +86,18 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> UserRow {
         password_hash: r.get(3),
         locale: r.get(4),
         created_at: from_micros(r.get(5)),
+        verified: r.get::<Option<i64>, _>(6).is_some(),
     }
 }
 
-const USER_BY_EMAIL: &str =
-    "SELECT id, email, display_name, password_hash, locale, created_at FROM users WHERE email = $1";
-const USER_BY_ID: &str =
-    "SELECT id, email, display_name, password_hash, locale, created_at FROM users WHERE id = $1";
+const USER_BY_EMAIL: &str = "SELECT id, email, display_name, password_hash, locale, created_at, verified_at FROM users WHERE email = $1";
+const USER_BY_ID: &str = "SELECT id, email, display_name, password_hash, locale, created_at, verified_at FROM users WHERE id = $1";
 
 impl Store {
-    /// Creates a user. An e-mail already registered is a [`StoreError::Conflict`] on `email`.
+    /// Creates a user whose address counts as confirmed (operators, the demo, tests: whoever
+    /// creates accounts through the store directly). An e-mail already registered is a
+    /// [`StoreError::Conflict`] on `email`. Sign-ups through the site use
+    /// [`Store::register_account`].
     pub async fn create_user(&self, u: &NewUser) -> Result<UserId> {
         let id = UserId::new();
         let mut tx = self.write.begin().await?;
@@ -95,19 +114,162 @@ impl Store {
                 });
             }
         }
+        let now = to_micros(OffsetDateTime::now_utc());
         sqlx::query(
-            "INSERT INTO users (id, email, display_name, password_hash, locale, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO users (id, email, display_name, password_hash, locale, created_at, verified_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
         .bind(id.to_string())
         .bind(u.email.as_ref().map(|e| e.as_str().to_string()))
         .bind(u.display_name.clone())
         .bind(u.password_hash.clone())
         .bind(u.locale.clone())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// A sign-up through the site, in one transaction: a new citizen account that must confirm
+    /// its address (`token_hash` is the SHA-256 of the link's token, good until `expires_at`),
+    /// the renewal of an account never confirmed, or nothing at all for an address a confirmed
+    /// account holds (see [`Registration`]). The caller mails the link, or the notice.
+    pub async fn register_account(
+        &self,
+        u: &NewUser,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<Registration> {
+        let email = u
+            .email
+            .as_ref()
+            .ok_or_else(|| trama_core::FieldError::new("email", "is required"))?
+            .as_str()
+            .to_string();
+        let now = to_micros(OffsetDateTime::now_utc());
+        let mut tx = self.write.begin().await?;
+        let existing = sqlx::query("SELECT id, verified_at FROM users WHERE email = $1")
+            .bind(email.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let outcome = match existing {
+            Some(r) => {
+                let id: UserId = r
+                    .get::<String, _>(0)
+                    .parse()
+                    .expect("stored user ids are UUIDs");
+                if r.get::<Option<i64>, _>(1).is_some() {
+                    return Ok(Registration::Taken(id));
+                }
+                sqlx::query(
+                    "UPDATE users SET password_hash = $1, display_name = $2, locale = $3 WHERE id = $4 AND verified_at IS NULL",
+                )
+                .bind(u.password_hash.clone())
+                .bind(u.display_name.clone())
+                .bind(u.locale.clone())
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+                for sql in [
+                    "DELETE FROM account_tokens WHERE user_id = $1",
+                    "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.verify'",
+                ] {
+                    sqlx::query(sql)
+                        .bind(id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Registration::Renewed(id)
+            }
+            None => {
+                let id = UserId::new();
+                let inserted = sqlx::query(
+                    "INSERT INTO users (id, email, display_name, password_hash, locale, created_at, verified_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+                )
+                .bind(id.to_string())
+                .bind(email.clone())
+                .bind(u.display_name.clone())
+                .bind(u.password_hash.clone())
+                .bind(u.locale.clone())
+                .bind(now)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Ok(_) => {}
+                    // Two sign-ups for one new address at once (PostgreSQL): the other one
+                    // made the account; this one changes nothing.
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                        drop(tx);
+                        let r = sqlx::query("SELECT id FROM users WHERE email = $1")
+                            .bind(email)
+                            .fetch_one(&self.write)
+                            .await?;
+                        return Ok(Registration::Taken(
+                            r.get::<String, _>(0)
+                                .parse()
+                                .expect("stored user ids are UUIDs"),
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                sqlx::query(
+                    "INSERT INTO role_grants (user_id, role, organization_id, created_at) VALUES ($1, 'citizen', '', $2)",
+                )
+                .bind(id.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                Registration::Created(id)
+            }
+        };
+        let (Registration::Created(id) | Registration::Renewed(id) | Registration::Taken(id)) =
+            outcome;
+        sqlx::query(
+            "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, 'verify', $3, $4)",
+        )
+        .bind(token_hash.to_string())
+        .bind(id.to_string())
+        .bind(now)
+        .bind(to_micros(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Confirms the address of the account a link's token belongs to (`token_hash`: its
+    /// SHA-256), if the link is known and has not expired. The account's links and the mail
+    /// that carried them are removed. `None` for an unknown or expired link.
+    pub async fn verify_account(&self, token_hash: &str) -> Result<Option<UserId>> {
+        let now = to_micros(OffsetDateTime::now_utc());
+        let mut tx = self.write.begin().await?;
+        let Some(r) = sqlx::query(
+            "SELECT user_id FROM account_tokens WHERE token_hash = $1 AND purpose = 'verify' AND expires_at > $2",
+        )
+        .bind(token_hash.to_string())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let user: String = r.get(0);
+        sqlx::query("UPDATE users SET verified_at = $1 WHERE id = $2 AND verified_at IS NULL")
+            .bind(now)
+            .bind(user.clone())
+            .execute(&mut *tx)
+            .await?;
+        for sql in [
+            "DELETE FROM account_tokens WHERE user_id = $1",
+            "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.verify'",
+        ] {
+            sqlx::query(sql)
+                .bind(user.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(user.parse().expect("stored user ids are UUIDs")))
     }
 
     /// Creates many users in one transaction (the demo's people), none of whom can log in.
@@ -116,7 +278,7 @@ impl Store {
         let now = to_micros(OffsetDateTime::now_utc());
         for chunk in people.chunks(200) {
             let mut sql = crate::sql::Sql::new(
-                "INSERT INTO users (id, email, display_name, password_hash, locale, created_at) VALUES ",
+                "INSERT INTO users (id, email, display_name, password_hash, locale, created_at, verified_at) VALUES ",
             );
             for (i, (id, name, email)) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -130,6 +292,8 @@ impl Store {
                 sql.push(", ")
                     .bind_text(name.clone())
                     .push(", NULL, 'it', ")
+                    .bind(crate::sql::Val::I64(now))
+                    .push(", ")
                     .bind(crate::sql::Val::I64(now))
                     .push(")");
             }

@@ -132,6 +132,8 @@ pub struct PendingEmail {
     pub text_en: String,
     pub subject_type: String,
     pub subject_id: String,
+    /// What it is (`match.proposed`, `account.verify`, ...).
+    pub kind: String,
 }
 
 impl Store {
@@ -386,7 +388,7 @@ impl Store {
         let id = UserId::new();
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
-        sqlx::query("INSERT INTO users (id, email, display_name, password_hash, locale, created_at) VALUES ($1, NULL, $2, NULL, $3, $4)")
+        sqlx::query("INSERT INTO users (id, email, display_name, password_hash, locale, created_at, verified_at) VALUES ($1, NULL, $2, NULL, $3, $4, $4)")
             .bind(id.to_string())
             .bind(display_name.to_string())
             .bind(locale.to_string())
@@ -624,7 +626,7 @@ impl Store {
 
     pub async fn pending_emails(&self, limit: i64) -> Result<Vec<PendingEmail>> {
         let rows = sqlx::query(
-            "SELECT n.id, u.email, u.display_name, u.locale, n.text_it, n.text_en, n.subject_type, n.subject_id \
+            "SELECT n.id, u.email, u.display_name, u.locale, n.text_it, n.text_en, n.subject_type, n.subject_id, n.kind \
              FROM notifications n JOIN users u ON u.id = n.user_id \
              WHERE n.email_state = 'pending' AND u.email IS NOT NULL ORDER BY n.at, n.id LIMIT $1",
         )
@@ -642,8 +644,26 @@ impl Store {
                 text_en: r.get(5),
                 subject_type: r.get(6),
                 subject_id: r.get(7),
+                kind: r.get(8),
             })
             .collect())
+    }
+
+    /// Replaces the words of a notification once mailed (a mail that carried a secret link
+    /// keeps only a note that it was sent).
+    pub async fn reword_notification(
+        &self,
+        id: NotificationId,
+        text_it: &str,
+        text_en: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE notifications SET text_it = $1, text_en = $2 WHERE id = $3")
+            .bind(text_it.to_string())
+            .bind(text_en.to_string())
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 
     /// Records the outcome of mailing a notification (`sent` or `failed`).

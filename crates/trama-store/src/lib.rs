@@ -19,7 +19,7 @@ mod register;
 mod search_cache;
 mod sql;
 
-pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
+pub use accounts::{ApiTokenRow, AuditEntry, NewUser, Registration, SessionRow, UserRow};
 pub use budgets::{
     AllocationRow, BudgetBookingRow, FunderRow, HelpReceived, Idempotency, NewBudgetBooking,
     PlanRow, ProgrammeRow, ProviderBookingRow,
@@ -342,6 +342,7 @@ impl Store {
             "DELETE FROM taxonomies",
             "DELETE FROM areas",
             "DELETE FROM sessions",
+            "DELETE FROM account_tokens",
             "DELETE FROM api_tokens",
             "DELETE FROM role_grants",
             "DELETE FROM users",

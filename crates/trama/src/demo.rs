@@ -62,7 +62,9 @@ pub const LOGINS_HELP: &str = "Demo logins (password: trama-demo-2026):
   fornitore@demo.trama.it    organisation admin (Cooperativa Sociale Il Melograno)
   territorio@demo.trama.it   territory admin
   revisore@demo.trama.it     auditor
-  beneficiario@demo.trama.it Mario Rossi, 82, with a care budget";
+  beneficiario@demo.trama.it Mario Rossi, 82, with a care budget
+Mails are printed here, not sent (set mail.smtp_url to send them): a sign-up's link to
+confirm its address is among them.";
 
 /// The demo provider's organisation, and the place of its home-care service by Piazza Duomo.
 pub const PROVIDER_NAME: &str = "Cooperativa Sociale Il Melograno";
@@ -1080,7 +1082,8 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
                 &RoleGrant::new(*role, org).map_err(|e| anyhow::anyhow!("{e}"))?,
             )
             .await?;
-        if *role != Role::Citizen {
+        // Everyone may also ask for help as a citizen, except the auditor, who changes nothing.
+        if !matches!(role, Role::Citizen | Role::Auditor) {
             store
                 .grant_role(id, &RoleGrant::new(Role::Citizen, None).expect("unscoped"))
                 .await?;

@@ -414,6 +414,11 @@ async fn run(cli: Cli) -> Result<()> {
             if let Some(l) = listen {
                 cfg.listen = l;
             }
+            // The demo mails nothing: its outbox is printed here, so that a sign-up can be
+            // confirmed with the link it prints.
+            if cfg.mail.smtp_url.is_none() {
+                cfg.mail.print_outbox = true;
+            }
             anyhow::ensure!(
                 scale > 0.0 && scale <= 200.0,
                 "--scale must be above 0 and at most 200"

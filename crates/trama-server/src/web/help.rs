@@ -35,12 +35,21 @@ pub(super) fn signed_form<'v>(
         return Err(Box::new(login_redirect(uri)));
     };
     let form = parse_form(raw);
-    if !form_csrf_ok(headers, &form) {
+    if !form_csrf_ok(viewer, headers, &form) {
         return Err(Box::new(message(
             l,
             StatusCode::FORBIDDEN,
             l.t.error_heading,
             l.t.csrf_text,
+        )));
+    }
+    // The same rule as the API's writes: an auditor changes nothing.
+    if p.is_auditor_only() {
+        return Err(Box::new(message(
+            l,
+            StatusCode::FORBIDDEN,
+            l.t.error_heading,
+            l.t.auditor_text,
         )));
     }
     Ok((p, form))

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{
-    CSRF_COOKIE, LANG_COOKIE, Viewer, constant_time_eq, cookie, random_token, set_cookie,
+    CSRF_COOKIE, LANG_COOKIE, Via, Viewer, constant_time_eq, cookie, random_token, set_cookie,
 };
 use crate::state::AppState;
 use i18n::{Lang, Msg};
@@ -55,6 +55,7 @@ pub fn routes() -> Routes {
         .post("/accedi", pages::login_submit, anyone)
         .get("/registrati", pages::register_form, anyone)
         .post("/registrati", pages::register_submit, anyone)
+        .get("/verifica", pages::verify_page, anyone)
         .post("/esci", pages::logout, anyone)
         .get("/gestione", pages::manage, org)
         .get("/gestione/servizi/nuovo", pages::new_service_form, org)
@@ -181,8 +182,11 @@ impl Layout {
                     .map(Lang::from_accept_language)
             })
             .unwrap_or(Lang::It);
-        let (csrf, set_csrf) = match cookie(headers, CSRF_COOKIE) {
-            Some(c) if c.len() >= 32 => (c.to_string(), false),
+        // Signed in: the forms carry the session's own token (drawn at login, kept in the
+        // session's row). Anonymous: the double-submit cookie's value.
+        let (csrf, set_csrf) = match (&viewer.via, cookie(headers, CSRF_COOKIE)) {
+            (Some(Via::Session { csrf, .. }), _) => (csrf.clone(), false),
+            (_, Some(c)) if c.len() >= 32 => (c.to_string(), false),
             _ => (random_token(), true),
         };
         let mut rest: Vec<(String, String)> =
@@ -250,9 +254,11 @@ impl Layout {
 /// Scripts and styles come only from this server; map tiles from anywhere over https.
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'";
 
-/// Checks a form post: the `csrf` field must equal the `trama_csrf` cookie, and the browser must
-/// not say it came from another site.
-pub fn form_csrf_ok(headers: &HeaderMap, form: &[(String, String)]) -> bool {
+/// Checks a form post. The browser must not say it came from another site, and the `csrf`
+/// field must be, for someone signed in, their session's own token (from the session's row:
+/// a token seen before login, or another session's, does not do); for anyone else, the value
+/// of the `trama_csrf` cookie (double submit: the login and sign-up forms).
+pub fn form_csrf_ok(viewer: &Viewer, headers: &HeaderMap, form: &[(String, String)]) -> bool {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return false;
     }
@@ -261,7 +267,19 @@ pub fn form_csrf_ok(headers: &HeaderMap, form: &[(String, String)]) -> bool {
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    matches!(cookie(headers, CSRF_COOKIE), Some(c) if !given.is_empty() && constant_time_eq(c, given))
+    if given.is_empty() {
+        return false;
+    }
+    match &viewer.via {
+        Some(Via::Session { csrf, .. }) => constant_time_eq(csrf, given),
+        _ => matches!(cookie(headers, CSRF_COOKIE), Some(c) if constant_time_eq(c, given)),
+    }
+}
+
+/// A fresh double-submit cookie, set at login and logout: whatever value the cookie had
+/// before (one an attacker may have planted) is worth nothing afterwards.
+pub fn fresh_csrf_cookie() -> HeaderValue {
+    set_cookie(CSRF_COOKIE, &random_token(), None, false)
 }
 
 #[derive(Template)]

@@ -15,7 +15,9 @@ use trama_store::SearchHit;
 use uuid::Uuid;
 
 use super::{Layout, MessagePage, form_csrf_ok};
-use crate::api::{open_session, register_user, remove_service, save_service, session_cookie};
+use crate::api::{
+    open_session, register_user, remove_service, save_service, session_cookie, verify_account,
+};
 use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -678,7 +680,7 @@ pub async fn login_submit(
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let f = parse_form(&raw);
-    if !form_csrf_ok(&headers, &f) {
+    if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
     let next = safe_next(field(&f, "next"));
@@ -688,6 +690,10 @@ pub async fn login_submit(
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut()
                 .append(header::SET_COOKIE, session_cookie(&state, &secret));
+            // From now on the forms carry the new session's token; the anonymous cookie is
+            // drawn anew, so a value planted before the login is worth nothing.
+            res.headers_mut()
+                .append(header::SET_COOKIE, super::fresh_csrf_cookie());
             res
         }
         Err(e) => {
@@ -699,6 +705,7 @@ pub async fn login_submit(
                 (ApiError::RateLimited(s), super::Lang::It) => {
                     format!("Troppi tentativi: riprova tra {s} secondi.")
                 }
+                (ApiError::Unverified, _) => l.t.unverified_text.to_string(),
                 _ => e.to_string(),
             };
             l.render(
@@ -751,7 +758,7 @@ pub async fn register_submit(
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let f = parse_form(&raw);
-    if !form_csrf_ok(&headers, &f) {
+    if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
     let (email, password, name) = (
@@ -759,19 +766,17 @@ pub async fn register_submit(
         field(&f, "password"),
         field(&f, "display_name"),
     );
-    match register_user(&state, email, password, name, Some(l.lang.code())).await {
-        Ok(_) => {
-            let client = client_key(&headers, peer, state.config.behind_proxy);
-            match open_session(&state, email, password, &client).await {
-                Ok((_, secret, _)) => {
-                    let mut res = Redirect::to("/").into_response();
-                    res.headers_mut()
-                        .append(header::SET_COOKIE, session_cookie(&state, &secret));
-                    res
-                }
-                Err(_) => Redirect::to("/accedi").into_response(),
-            }
-        }
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    // The same page for a new address and a taken one: the mail says which it was.
+    match register_user(&state, email, password, name, Some(l.lang.code()), &client).await {
+        Ok(()) => l.render(
+            StatusCode::OK,
+            &MessagePage {
+                l: &l,
+                heading: l.t.register_sent_heading,
+                text: l.t.register_sent_text,
+            },
+        ),
         Err(e) => l.render(
             e.status(),
             &RegisterPage {
@@ -784,6 +789,31 @@ pub async fn register_submit(
     }
 }
 
+/// `GET /verifica?token=...`: the link mailed at sign-up confirms the address.
+pub async fn verify_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let token = query_pairs(&uri).remove("token").unwrap_or_default();
+    match verify_account(&state, &token).await {
+        Ok(()) => l.render(
+            StatusCode::OK,
+            &MessagePage {
+                l: &l,
+                heading: l.t.verified_heading,
+                text: l.t.verified_text,
+            },
+        ),
+        Err(ApiError::InvalidBody(_)) => {
+            refuse(&l, StatusCode::BAD_REQUEST, l.t.verify_failed_text)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 pub async fn logout(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -792,7 +822,7 @@ pub async fn logout(
     RawForm(raw): RawForm,
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
-    if !form_csrf_ok(&headers, &parse_form(&raw)) {
+    if !form_csrf_ok(&viewer, &headers, &parse_form(&raw)) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
     if let Some(Via::Session { token_hash, .. }) = &viewer.via
@@ -805,6 +835,8 @@ pub async fn logout(
         header::SET_COOKIE,
         set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies()),
     );
+    res.headers_mut()
+        .append(header::SET_COOKIE, super::fresh_csrf_cookie());
     res
 }
 
@@ -1189,7 +1221,7 @@ async fn submit(
         return Err(ApiError::Unauthenticated);
     };
     let form = parse_form(raw);
-    if !form_csrf_ok(headers, &form) {
+    if !form_csrf_ok(viewer, headers, &form) {
         return Ok(refuse(l, StatusCode::FORBIDDEN, l.t.csrf_text));
     }
     let f = ServiceForm::from_form(&form);
@@ -1309,7 +1341,7 @@ pub async fn delete_service_submit(
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
     };
-    if !form_csrf_ok(&headers, &parse_form(&raw)) {
+    if !form_csrf_ok(&viewer, &headers, &parse_form(&raw)) {
         return Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text));
     }
     let Ok(sid) = ServiceId::parse("id", &id) else {

@@ -20,14 +20,28 @@ fn cookie_of(r: &crate::Reply, name: &str) -> Option<String> {
 
 both!(register_login_me_logout, |app: TestApp| async move {
     let r = app.send("POST", "/api/auth/register", None, &json!({"email": "Giulia@Example.it", "password": "una password lunga", "display_name": "Giulia"})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert_eq!(r.json()["email"], "giulia@example.it");
-    assert_eq!(r.json()["roles"][0]["role"], "citizen");
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    assert_eq!(r.json()["status"], "check_your_email");
     assert!(!r.text().contains("una password lunga"));
-    // The same e-mail again.
-    app.send("POST", "/api/auth/register", None, &json!({"email": "giulia@example.it", "password": "altra password lunga", "display_name": "G"}))
-        .await
-        .assert_error(StatusCode::CONFLICT, "conflict");
+    // Not before the address is confirmed.
+    app.send(
+        "POST",
+        "/api/auth/login",
+        None,
+        &json!({"email": "giulia@example.it", "password": "una password lunga"}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "unverified");
+    let token = app.verification_token("giulia@example.it").await;
+    let r = app
+        .send("POST", "/api/auth/verify", None, &json!({"token": token}))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    // The same e-mail again: the same answer, and the account does not change.
+    let again = app.send("POST", "/api/auth/register", None, &json!({"email": "giulia@example.it", "password": "altra password lunga", "display_name": "G"}))
+        .await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.text());
+    assert_eq!(again.body, r#"{"status":"check_your_email","message":"If this address can be used, a link to confirm it is on its way: follow it within 48 hours, then sign in."}"#.as_bytes());
     let v = app
         .send(
             "POST",
@@ -91,6 +105,8 @@ both!(register_login_me_logout, |app: TestApp| async move {
         )
         .await;
     assert_eq!(me.json()["display_name"], "Giulia");
+    assert_eq!(me.json()["email"], "giulia@example.it");
+    assert_eq!(me.json()["roles"][0]["role"], "citizen");
     app.get("/api/me")
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthenticated");

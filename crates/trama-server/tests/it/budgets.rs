@@ -370,12 +370,16 @@ both!(
         send_key(&app, "/api/budget/bookings", &rossi_t, Some("b-4"), &wrong)
             .await
             .assert_error(StatusCode::CONFLICT, "conflict");
-        // Not the person's case manager, the auditor, a provider: the allocation is not theirs.
-        for t in [&other_cm_t, &auditor, &provider, &stranger] {
+        // Not the person's case manager, a provider: the allocation is not theirs. The
+        // auditor changes nothing.
+        for t in [&other_cm_t, &provider, &stranger] {
             send_key(&app, "/api/budget/bookings", t, Some("b-x"), &book)
                 .await
                 .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
         }
+        send_key(&app, "/api/budget/bookings", &auditor, Some("b-x"), &book)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
 
         // The provider's list: its bookings with the person's name and nothing of their budget.
         let list = app
@@ -406,11 +410,14 @@ both!(
 
         // Delivery: the provider of the booking only; beyond what is held, a conflict.
         let deliver = format!("/api/budget/bookings/{booking}/delivery");
-        for t in [&other_provider, &rossi_t, &cm_t, &auditor] {
+        for t in [&other_provider, &rossi_t, &cm_t] {
             send_key(&app, &deliver, t, Some("d-x"), &json!({"amount": 1}))
                 .await
                 .assert_error(StatusCode::NOT_FOUND, "not_found");
         }
+        send_key(&app, &deliver, &auditor, Some("d-x"), &json!({"amount": 1}))
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
         send_key(
             &app,
             &deliver,

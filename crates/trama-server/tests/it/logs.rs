@@ -32,13 +32,7 @@ async fn passwords_never_reach_a_log() {
 
     let app = TestApp::sqlite().await;
     let secret = "una-password-riconoscibile-1234";
-    app.send(
-        "POST",
-        "/api/auth/register",
-        None,
-        &json!({"email": "log@example.it", "password": secret, "display_name": "Log"}),
-    )
-    .await;
+    app.sign_up("log@example.it", secret, "Log").await;
     app.send(
         "POST",
         "/api/auth/login",

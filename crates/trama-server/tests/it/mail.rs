@@ -13,7 +13,7 @@ use crate::{TestApp, both};
 
 /// A minimal SMTP receiver: answers every command, keeps each message's envelope and data.
 /// `refuse_rcpt` makes it reject recipients (a server that says no).
-async fn smtp_receiver(refuse_rcpt: bool) -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+pub(crate) async fn smtp_receiver(refuse_rcpt: bool) -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
@@ -69,7 +69,7 @@ async fn smtp_receiver(refuse_rcpt: bool) -> (u16, Arc<Mutex<Vec<(String, String
     (port, got)
 }
 
-fn with_smtp(app: &TestApp, port: u16) -> AppState {
+pub(crate) fn with_smtp(app: &TestApp, port: u16) -> AppState {
     let mut config = (*app.state.config).clone();
     config.mail.smtp_url = Some(Secret::new(format!("smtp://127.0.0.1:{port}")));
     config.public_url = Some("https://trama.example.it".into());
@@ -123,14 +123,20 @@ both!(
         let mailer = trama_server::mail::Mailer::from_config(&state)
             .unwrap()
             .expect("configured");
-        assert_eq!(trama_server::mail::send_pending(&state, &mailer).await, 1);
+        assert_eq!(
+            trama_server::mail::send_pending(&state, Some(&mailer)).await,
+            1
+        );
         let mails = got.lock().unwrap().clone();
         assert_eq!(mails.len(), 1);
         assert!(mails[0].0.contains("anna@example.it"), "{}", mails[0].0);
         assert!(mails[0].1.contains("Un volontario si"), "{}", mails[0].1);
         assert!(mails[0].1.contains("https://trama.example.it/aiuto"));
         // Nothing is mailed twice.
-        assert_eq!(trama_server::mail::send_pending(&state, &mailer).await, 0);
+        assert_eq!(
+            trama_server::mail::send_pending(&state, Some(&mailer)).await,
+            0
+        );
         assert!(app.store().pending_emails(10).await.unwrap().is_empty());
         let _ = anna;
     }
@@ -149,7 +155,10 @@ both!(
         let mailer = trama_server::mail::Mailer::from_config(&state)
             .unwrap()
             .unwrap();
-        assert_eq!(trama_server::mail::send_pending(&state, &mailer).await, 0);
+        assert_eq!(
+            trama_server::mail::send_pending(&state, Some(&mailer)).await,
+            0
+        );
         assert!(got.lock().unwrap().is_empty());
         // Marked failed, still visible in the app.
         assert!(app.store().pending_emails(10).await.unwrap().is_empty());

@@ -9,6 +9,7 @@ mod mail;
 mod needs;
 mod register;
 mod trust;
+mod trust_lows;
 mod web;
 
 use axum::body::Body;
@@ -208,6 +209,51 @@ impl TestApp {
             .await
             .unwrap();
         OrganizationId::from(id)
+    }
+
+    /// The token of the link that confirms `email`, from the mail waiting in the outbox
+    /// (the mail as sign-up wrote it: the test reads what the person would receive).
+    pub async fn verification_token(&self, email: &str) -> String {
+        let user = self
+            .store()
+            .user_by_email(&trama_core::auth::Email::parse(email).unwrap())
+            .await
+            .unwrap()
+            .expect("signed up");
+        let mails = self.store().notifications(user.id, 50).await.unwrap();
+        let text = &mails
+            .iter()
+            .find(|n| n.kind == "account.verify")
+            .expect("a mail with the link")
+            .text_en;
+        text.split("token=")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .expect("a link with its token")
+            .to_string()
+    }
+
+    /// Signs up through the API and confirms the address, as a person following the mail.
+    pub async fn sign_up(&self, email: &str, password: &str, name: &str) {
+        let r = self
+            .send(
+                "POST",
+                "/api/auth/register",
+                None,
+                &serde_json::json!({"email": email, "password": password, "display_name": name}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+        let token = self.verification_token(email).await;
+        let r = self
+            .send(
+                "POST",
+                "/api/auth/verify",
+                None,
+                &serde_json::json!({"token": token}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
     }
 
     pub async fn org_admin(&self, email: &str, org: OrganizationId) -> String {

@@ -52,9 +52,19 @@ async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> Reply {
     .await
 }
 
-/// Signs `email` in through the login form (password `password-for-tests`) and returns the
-/// cookies of the session and of the form token `csrf`.
-async fn sign_in(app: &TestApp, email: &str, csrf: &str) -> String {
+/// The form token a page's forms carry.
+pub(crate) fn form_token(html: &str) -> String {
+    html.split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no form in {html}"))
+        .to_string()
+}
+
+/// Signs `email` in through the login form (password `password-for-tests`, sent with the
+/// anonymous form token `csrf`) and returns the cookies after the login and the session's own
+/// form token, as the pages then carry it.
+pub(crate) async fn sign_in(app: &TestApp, email: &str, csrf: &str) -> (String, String) {
     let r = post_form(
         app,
         "/accedi",
@@ -68,7 +78,16 @@ async fn sign_in(app: &TestApp, email: &str, csrf: &str) -> String {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let session = set_cookie(&r, "trama_session").expect("signed in");
-    format!("trama_csrf={csrf}; trama_session={session}")
+    let fresh = set_cookie(&r, "trama_csrf").expect("a new anonymous token at login");
+    assert_ne!(fresh, csrf);
+    let cookies = format!("trama_csrf={fresh}; trama_session={session}");
+    let page = get_with(app, "/", &cookies).await.text();
+    let token = form_token(&page);
+    assert_ne!(
+        token, csrf,
+        "the session's token is not the one seen before login"
+    );
+    (cookies, token)
 }
 
 both!(pages_render_in_both_languages, |app: TestApp| async move {
@@ -251,8 +270,7 @@ both!(
     |app: TestApp| async move {
         let (org, _, locs) = provider(&app).await;
         let email = format!("admin-{}@melograno.example.it", org.id.simple());
-        let csrf = "k".repeat(43);
-        let cookies = sign_in(&app, &email, &csrf).await;
+        let (cookies, csrf) = sign_in(&app, &email, &"k".repeat(43)).await;
         let manage = get_with(&app, "/gestione", &cookies).await;
         assert!(manage.text().contains("Cooperativa Sociale Il Melograno"));
         assert_eq!(
@@ -324,7 +342,7 @@ both!(
             .unwrap()],
         )
         .await;
-        let other_cookies = sign_in(&app, "altra@example.it", &csrf).await;
+        let (other_cookies, other_csrf) = sign_in(&app, "altra@example.it", &"k".repeat(43)).await;
         assert_eq!(
             get_with(&app, &format!("/gestione/servizi/{id}"), &other_cookies)
                 .await
@@ -336,7 +354,7 @@ both!(
                 &app,
                 &format!("/gestione/servizi/{id}/elimina"),
                 &other_cookies,
-                &[("csrf", &csrf)]
+                &[("csrf", &other_csrf)]
             )
             .await
             .status,
@@ -363,9 +381,8 @@ both!(
     an_organisation_offers_help_through_the_web_form,
     |app: TestApp| async move {
         let (org, token, _) = provider(&app).await;
-        let csrf = "c".repeat(43);
         let email = format!("admin-{}@melograno.example.it", org.id.simple());
-        let cookies = sign_in(&app, &email, &csrf).await;
+        let (cookies, csrf) = sign_in(&app, &email, &"c".repeat(43)).await;
         // The form offers to post for the organisation the person works for.
         let page = get_with(&app, "/aiuto/offri", &cookies).await.text();
         assert!(
@@ -419,7 +436,7 @@ both!(
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
         // A volunteer with no organisation sees no such choice.
         let (_, _) = app.user_with_token("luca@example.it", &[]).await;
-        let luca = sign_in(&app, "luca@example.it", &csrf).await;
+        let (luca, _) = sign_in(&app, "luca@example.it", &"c".repeat(43)).await;
         let page = get_with(&app, "/aiuto/offri", &luca).await.text();
         assert!(!page.contains(r#"id="organization""#));
     }
@@ -476,8 +493,7 @@ both!(
             "a stranger is asked to sign in"
         );
         // Signed in, a free slot is booked with a purpose.
-        let csrf = "c".repeat(43);
-        let cookies = sign_in(&app, "sale@melograno.example.it", &csrf).await;
+        let (cookies, csrf) = sign_in(&app, "sale@melograno.example.it", &"c".repeat(43)).await;
         let uri = format!("/hub/sale/{room}/prenota");
         let book = [
             ("csrf", csrf.as_str()),
@@ -614,7 +630,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
 
     // The case manager's workspace: her caseload, his file, the proposal, one click books.
     let csrf = "c".repeat(43);
-    let cm_c = sign_in(&app, "cm@example.it", &csrf).await;
+    let (cm_c, _) = sign_in(&app, "cm@example.it", &csrf).await;
     let page = get_with(&app, "/sportello/budget", &cm_c).await;
     assert_eq!(page.status, StatusCode::OK);
     let file = format!("/sportello/budget/persone/{rossi}");
@@ -677,7 +693,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     // Others: a volunteer has no workspace and cannot open his file.
-    let vicino = sign_in(&app, "vicino@example.it", &csrf).await;
+    let (vicino, _) = sign_in(&app, "vicino@example.it", &csrf).await;
     assert_eq!(
         get_with(&app, "/sportello/budget", &vicino).await.status,
         StatusCode::FORBIDDEN
@@ -696,7 +712,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
 
     // The provider sees the booking with his name only, and marks it delivered; a bill
     // beyond the booking is refused and nothing is paid.
-    let coop_c = sign_in(&app, "coop@example.it", &csrf).await;
+    let (coop_c, coop_csrf) = sign_in(&app, "coop@example.it", &csrf).await;
     let page = get_with(&app, "/gestione/prenotazioni", &coop_c)
         .await
         .text();
@@ -713,7 +729,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
         &deliver,
         &coop_c,
         &[
-            ("csrf", &csrf),
+            ("csrf", &coop_csrf),
             ("key", &format!("{key}x")),
             ("amount", "250,00"),
         ],
@@ -725,7 +741,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
         &app,
         &deliver,
         &coop_c,
-        &[("csrf", &csrf), ("key", &key), ("amount", "tanti")],
+        &[("csrf", &coop_csrf), ("key", &key), ("amount", "tanti")],
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
@@ -733,7 +749,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
         &app,
         &deliver,
         &coop_c,
-        &[("csrf", &csrf), ("key", &key), ("amount", "200,00")],
+        &[("csrf", &coop_csrf), ("key", &key), ("amount", "200,00")],
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -745,7 +761,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
     );
 
     // Mr. Rossi's page: his allocation, what was spent, who looked, who follows him.
-    let rossi_c = sign_in(&app, "rossi@example.it", &csrf).await;
+    let (rossi_c, rossi_csrf) = sign_in(&app, "rossi@example.it", &csrf).await;
     let page = get_with(&app, "/io/budget", &rossi_c).await.text();
     assert!(
         page.contains("Servizio di assistenza domiciliare"),
@@ -770,7 +786,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
     let admin_c = {
         app.user_with_token("admin2@example.it", &[grant(Role::TerritoryAdmin, None)])
             .await;
-        sign_in(&app, "admin2@example.it", &csrf).await
+        sign_in(&app, "admin2@example.it", &csrf).await.0
     };
     let page = get_with(&app, "/budget/cruscotto?dal=2026-01&al=2026-12", &admin_c).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text());
@@ -803,7 +819,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
         &app,
         &format!("/io/budget/consensi/{cm}/revoca"),
         &rossi_c,
-        &[("csrf", &csrf)],
+        &[("csrf", &rossi_csrf)],
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
