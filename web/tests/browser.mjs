@@ -323,6 +323,13 @@ try {
   check(delivered === 2, `Mr. Rossi sees both home-care months delivered (${delivered})`);
   check((await rossi.textContent("#looks")).includes("Paola Esposito"), "and that his case manager looked at his file");
   await shot(rossi, "16-my-budget");
+  await rossi.goto(base + "/io/dati");
+  check((await rossi.textContent("main")).includes("Scarica i miei dati"), "Mr. Rossi finds how to download his data");
+  const exported = await rossi.request.get(base + (await rossi.getAttribute("main a[download]", "href")));
+  const doc = exported.ok() ? await exported.json() : {};
+  check(doc.account?.email === "beneficiario@demo.trama.it" && Array.isArray(doc.care_budget?.allocations), "and the download is everything about him, his budget included");
+  check((await rossi.$$("form[action='/io/dati/cancella'] input[type=password]")).length === 1, "erasure asks for his password");
+  await shot(rossi, "16b-my-data");
 
   const mun = await signedIn("territorio@demo.trama.it", "/budget/cruscotto", false);
   await mun.goto(base + "/budget/cruscotto?dal=2025-12&al=2026-12");
@@ -340,7 +347,7 @@ try {
   for (const [pg, paths] of [
     [cm, ["/sportello/budget", new URL(fileUrl).pathname]],
     [coop, ["/gestione/prenotazioni"]],
-    [rossi, ["/io/budget", "/io/budget?lang=en"]],
+    [rossi, ["/io/budget", "/io/budget?lang=en", "/io/dati", "/io/dati?lang=en"]],
     [mun, ["/budget/cruscotto", "/budget/cruscotto?lang=en&dal=2025-12&al=2026-12"]],
   ]) {
     const ctx = await browser.newContext({ storageState: await pg.context().storageState(), locale: "it-IT", bypassCSP: true });

@@ -828,3 +828,76 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
         StatusCode::NOT_FOUND
     );
 });
+
+// "I miei dati": the page, the download, and erasure with the password (no JavaScript).
+both!(
+    my_data_page_downloads_and_erases,
+    |app: TestApp| async move {
+        let (anna, _) = app
+            .user_with_token(
+                "anna@example.it",
+                &[
+                    trama_core::auth::RoleGrant::new(trama_core::auth::Role::Citizen, None)
+                        .unwrap(),
+                ],
+            )
+            .await;
+        let r = get_with(&app, "/io/dati", "").await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "the anonymous sign in first"
+        );
+        let (cookies, csrf) = sign_in(&app, "anna@example.it", &"d".repeat(43)).await;
+        let page = get_with(&app, "/io/dati", &cookies).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text().contains("/api/me/export"), "{}", page.text());
+        let export = get_with(&app, "/api/me/export", &cookies).await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert_eq!(export.json()["account"]["email"], "anna@example.it");
+        // A wrong password erases nothing; a form without its token is refused.
+        let r = post_form(
+            &app,
+            "/io/dati/cancella",
+            &cookies,
+            &[("csrf", csrf.as_str()), ("password", "non è questa")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            r.text().contains("nulla è stato cancellato"),
+            "{}",
+            r.text()
+        );
+        let r = post_form(
+            &app,
+            "/io/dati/cancella",
+            &cookies,
+            &[("password", "password-for-tests")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(
+            app.store()
+                .user(anna)
+                .await
+                .unwrap()
+                .unwrap()
+                .email
+                .is_some()
+        );
+        let r = post_form(
+            &app,
+            "/io/dati/cancella",
+            &cookies,
+            &[("csrf", csrf.as_str()), ("password", "password-for-tests")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(r.text().contains("id=\"kept\""), "{}", r.text());
+        assert_eq!(app.store().user(anna).await.unwrap().unwrap().email, None);
+        // The session went with the account.
+        let r = get_with(&app, "/io/dati", &cookies).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+);
