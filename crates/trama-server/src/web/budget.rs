@@ -562,9 +562,16 @@ struct CaseloadPage<'a> {
     /// People the case manager's organisations registered at the desk and who are not in the
     /// caseload yet: (id, name).
     desk_people: Vec<(String, String)>,
+    /// A consent just recorded waits for the person, who had withdrawn it.
+    pending: bool,
 }
 
-async fn caseload_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Response, ApiError> {
+async fn caseload_page(
+    state: &AppState,
+    l: &Layout,
+    p: &Principal,
+    pending: bool,
+) -> Result<Response, ApiError> {
     let w = words(l.lang);
     if !p.has_role(Role::CaseManager) {
         return Err(ApiError::Forbidden(w.only_case_managers.into()));
@@ -597,6 +604,7 @@ async fn caseload_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Re
             w,
             people,
             desk_people,
+            pending,
         },
     ))
 }
@@ -669,7 +677,8 @@ pub async fn caseload(
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
-    caseload_page(&state, &l, p)
+    let pending = uri.query().is_some_and(|q| q.contains("in_attesa=1"));
+    caseload_page(&state, &l, p, pending)
         .await
         .unwrap_or_else(|e| error_page(&l, e))
 }

@@ -901,3 +901,98 @@ both!(
         assert_eq!(r.status, StatusCode::SEE_OTHER);
     }
 );
+
+// Consent on the pages: a desk record after the person's withdrawal waits for the person,
+// who sees it in "who follows me" and confirms it with a button.
+both!(
+    a_withdrawn_consent_waits_for_the_person_on_the_pages,
+    |app: TestApp| async move {
+        use trama_core::auth::{Role, RoleGrant};
+        let org = app.organisation("Comune").await;
+        let (rossi, rossi_t) = app
+            .user_with_token(
+                "rossi@example.it",
+                &[RoleGrant::new(Role::Citizen, None).unwrap()],
+            )
+            .await;
+        let (cm, cm_t) = app
+            .user_with_token(
+                "cm@example.it",
+                &[RoleGrant::new(Role::CaseManager, Some(org)).unwrap()],
+            )
+            .await;
+        let consent = format!("/api/people/{rossi}/budget/consent");
+        let r = app
+            .send(
+                "POST",
+                &consent,
+                Some(&cm_t),
+                &serde_json::json!({"consent_reference": "Prot. 1"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let r = app
+            .send(
+                "DELETE",
+                &format!("{consent}/{cm}"),
+                Some(&rossi_t),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        // The case manager records it again on her page: it waits, and the page says so.
+        let (cm_cookies, cm_csrf) = sign_in(&app, "cm@example.it", &"e".repeat(43)).await;
+        let r = post_form(
+            &app,
+            "/sportello/budget/consensi",
+            &cm_cookies,
+            &[
+                ("csrf", cm_csrf.as_str()),
+                ("email", "rossi@example.it"),
+                ("consent_reference", "Prot. 2"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        assert_eq!(to, "/sportello/budget?in_attesa=1");
+        let page = get_with(&app, &to, &cm_cookies).await.text();
+        assert!(page.contains("la persona lo aveva ritirato"), "{page}");
+        assert_eq!(
+            get_with(
+                &app,
+                &format!("/sportello/budget/persone/{rossi}"),
+                &cm_cookies
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+        // Mr. Rossi sees it waiting, and confirms it.
+        let (cookies, csrf) = sign_in(&app, "rossi@example.it", &"f".repeat(43)).await;
+        let mine = get_with(&app, "/io/budget", &cookies).await.text();
+        assert!(mine.contains("non vale finché non lo confermi"), "{mine}");
+        assert!(
+            mine.contains(&format!("/io/budget/consensi/{cm}/conferma")),
+            "{mine}"
+        );
+        let r = post_form(
+            &app,
+            &format!("/io/budget/consensi/{cm}/conferma"),
+            &cookies,
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert_eq!(
+            get_with(
+                &app,
+                &format!("/sportello/budget/persone/{rossi}"),
+                &cm_cookies
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
+    }
+);
