@@ -335,8 +335,9 @@ fn optional_id<T>(
 }
 
 /// Records at a desk the consent a person signed, to be followed by a case manager of an
-/// organisation: its case managers and operators record it. The person is told, and a
-/// consent the person withdrew waits for them to confirm it.
+/// organisation: its case managers and operators record it. The person is told; for someone
+/// who can sign in it waits for them to confirm it (`pending`), for someone who cannot it
+/// counts at once.
 #[utoipa::path(post, path = "/api/people/{id}/budget/consent", tag = "budgets", params(("id" = String, Path)), request_body = ConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn follow_api(
     State(state): State<AppState>,
@@ -427,9 +428,8 @@ pub async fn follow(
     if state.store.user(person).await?.is_none() {
         return Err(ApiError::NotFound(format!("no person with id {person}")));
     }
-    let prior = state.store.consent_prior(person, cm.user_id).await?;
     let can_sign_in = state.store.can_sign_in(person).await?;
-    let next = consent::desk_record(prior, person, can_sign_in);
+    let next = consent::desk_record(can_sign_in);
     state
         .store
         .record_consent(&ConsentRecord {
@@ -476,12 +476,12 @@ pub async fn follow(
     } else {
         (
             format!(
-                "Uno sportello ha registrato un nuovo consenso (prot. {}) perché {} segua il tuo budget di cura, che avevi ritirato: vale solo se lo confermi in «Il mio budget».",
+                "Uno sportello ha registrato il tuo consenso (prot. {}) perché {} segua il tuo budget di cura: vale solo quando lo confermi in «Il mio budget».",
                 desk.reference.trim(),
                 cm.display_name
             ),
             format!(
-                "A desk recorded a new consent (ref. {}) for {} to follow your care budget, which you had withdrawn: it counts only if you confirm it in \"My budget\".",
+                "A desk recorded your consent (ref. {}) for {} to follow your care budget: it counts only once you confirm it in \"My budget\".",
                 desk.reference.trim(),
                 cm.display_name
             ),
@@ -869,8 +869,9 @@ impl From<AllocationRow> for AllocationView {
 /// Records an allocation granted to a person: the funder's own staff, or a case manager of
 /// an organisation the funder delegated the programme to who follows the person with consent;
 /// within what the programme gives one person and its months of validity. Audited under the
-/// person with the decision that grants it.
-#[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path)), request_body = GrantRequest, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+/// person with the decision that grants it. Needs an `Idempotency-Key`: a retry answers what
+/// the first call made and moves nothing.
+#[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = GrantRequest, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn grant_api(
     State(state): State<AppState>,
     admitted: Admitted,
@@ -892,7 +893,26 @@ pub async fn grant_api(
         ));
     }
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let key = idempotency_key(&headers)?;
     let req = body(req)?;
+    let actor = p.user_id.to_string();
+    let request = format!(
+        "grant {person} {} {} {} {} {}",
+        req.programme_id,
+        req.amount,
+        req.decision_reference,
+        req.expires,
+        req.area_code.as_deref().unwrap_or("")
+    );
+    let idem = trama_store::Idempotency {
+        actor: &actor,
+        key: &key,
+        request: &request,
+    };
+    // The same call again (a retry): what it made the first time, and no money moves.
+    if let Some(earlier) = state.store.granted_with_key(idem).await? {
+        return Ok((StatusCode::CREATED, Json(earlier.into())));
+    }
     let programme =
         ProgrammeId::parse("programme_id", &req.programme_id).map_err(ApiError::InvalidBody)?;
     let expires = YearMonth::parse("expires", &req.expires).map_err(ApiError::InvalidBody)?;
@@ -949,6 +969,7 @@ pub async fn grant_api(
             Cents(req.amount),
             expires,
             area.as_deref(),
+            Some(idem),
         )
         .await?;
     let by = match right {
@@ -2217,8 +2238,20 @@ pub async fn provider_bookings(
         ));
     }
     let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for o in orgs {
         for r in state.store.provider_bookings(o).await? {
+            // The provider reads a name beside a kind of care: the person sees who did.
+            if seen.insert(r.person) {
+                audit(
+                    state,
+                    p,
+                    "budget.provider_read",
+                    r.person,
+                    Some(o.to_string()),
+                )
+                .await?;
+            }
             out.push(ProviderBookingView {
                 id: r.booking.id.to_string(),
                 organization_id: o.to_string(),

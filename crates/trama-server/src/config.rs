@@ -136,6 +136,9 @@ pub struct MatchingConfig {
     pub max_offers_per_person: usize,
     /// Suggestion lists (for one's needs and offers together) one person may ask for in an hour.
     pub suggestions_per_hour: u32,
+    /// Needs one volunteer may have taken and still be waiting for the person's side to
+    /// confirm: nobody takes a board's requests off it, or reads them all, at once.
+    pub max_pending_accepts_per_person: usize,
 }
 
 impl Default for MailConfig {
@@ -156,6 +159,7 @@ impl Default for MatchingConfig {
             max_open_needs_per_person: 10,
             max_offers_per_person: 5,
             suggestions_per_hour: 120,
+            max_pending_accepts_per_person: 3,
         }
     }
 }
@@ -343,6 +347,8 @@ proposal_ttl_hours = 72
 max_open_needs_per_person = 10
 max_offers_per_person = 5
 suggestions_per_hour = 120
+# Needs one volunteer may have taken while waiting for the person's side to confirm.
+max_pending_accepts_per_person = 3
 
 [retention]
 # Days the audit trail (who read whose data) is kept.

@@ -634,10 +634,10 @@ fn compile(
 const MAX_OFFER_RADIUS_KM: f64 = 100.0;
 
 /// Counts one suggestion list asked for by `p`: people may ask `matching.suggestions_per_hour`
-/// times an hour; operators, whose every action is audited and who serve a whole desk, are
-/// not counted.
+/// times an hour; the desk's operators and hub managers, who act for many people and whose
+/// every action is audited, are not counted.
 fn count_suggestion_query(state: &AppState, p: &Principal) -> ApiResult<()> {
-    if !p.operator_organizations().is_empty() {
+    if p.has_role(Role::Operator) || p.has_role(Role::HubManager) {
         return Ok(());
     }
     state
@@ -894,6 +894,22 @@ pub async fn accept_need(
         return Err(ApiError::Conflict(FieldError::new(
             "need",
             "you cannot answer your own need",
+        )));
+    }
+    let waiting = state
+        .store
+        .matches_of_person(p.user_id, true)
+        .await?
+        .iter()
+        .filter(|m| m.volunteer == p.user_id && m.state == MatchState::AcceptedByVolunteer)
+        .count();
+    let max = state.config.matching.max_pending_accepts_per_person;
+    if waiting >= max {
+        return Err(ApiError::Conflict(FieldError::new(
+            "need",
+            format!(
+                "you have taken {waiting} requests that wait for the person's answer; take another once one is confirmed or declined"
+            ),
         )));
     }
     let fit = fit_of(&n, &o)?;
@@ -1861,10 +1877,9 @@ pub async fn person_activity_api(
         .assisted(person)
         .await?
         .ok_or_else(|| ApiError::not_found("person", &id))?;
+    // Not found, as for anyone not registered at a desk: who was is not for others to learn.
     if !p.operates_for(a.organization) {
-        return Err(ApiError::Forbidden(
-            "you do not operate for the organisation that follows this person".into(),
-        ));
+        return Err(ApiError::not_found("person", &id));
     }
     Ok(Json(activity(&state, person).await?))
 }

@@ -206,6 +206,13 @@ pub async fn erase(state: &AppState, p: &Principal, password: &str) -> ApiResult
         .iter()
         .map(|purpose| purpose.agent(&iri))
         .collect();
+    // Money held for services not yet delivered goes back to the allocations first: nobody
+    // is to deliver to an erased person.
+    for b in state.store.budget_bookings_of(p.user_id).await? {
+        if b.state == "held" {
+            state.store.cancel_booking(b.id, None).await?;
+        }
+    }
     let erased = state.store.erase_person(p.user_id, &agents).await?;
     audit(state, p, "privacy.erase").await?;
     let years = state.config.retention.accounting_years;

@@ -516,6 +516,9 @@ pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent
         }
         _ => ApiError::InvalidBody(FieldError::new("quantity", e.to_string())),
     })?;
+    if let Some(note) = &req.note {
+        trama_core::public_text::check_public_note("note", note).map_err(ApiError::InvalidBody)?;
+    }
     if req.quantity.is_nan() || req.quantity <= 0.0 {
         return Err(ApiError::InvalidBody(FieldError::new(
             "quantity",
@@ -529,10 +532,10 @@ pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent
         })?,
         None => now,
     };
-    // The register records what happened: not before 2000, not in the future (a day of
-    // clocks' disagreement allowed).
+    // The register records what happened: not before 2000, not in the future (five minutes
+    // of clocks' disagreement allowed).
     let earliest = time::macros::datetime!(2000-01-01 0:00 UTC);
-    if at < earliest || at > now + time::Duration::days(1) {
+    if at < earliest || at > now + time::Duration::minutes(5) {
         return Err(ApiError::InvalidBody(FieldError::new(
             "at",
             "must be a moment that has passed, from the year 2000 on",

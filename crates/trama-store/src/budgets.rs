@@ -327,6 +327,7 @@ impl crate::Store {
         amount: Cents,
         expires: YearMonth,
         area_code: Option<&str>,
+        idem: Option<Idempotency<'_>>,
     ) -> Result<AllocationRow> {
         if amount.0 <= 0 || amount.0 > 1_000_000_000_000 {
             return Err(trama_core::FieldError::new(
@@ -345,6 +346,14 @@ impl crate::Store {
         let id = AllocationId::new();
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
+        // The same call again (a retry): the allocation it made, and no money moves.
+        if let Some(previous) = claim_key(&mut tx, idem, now).await? {
+            drop(tx);
+            let earlier = AllocationId::parse("allocation", &previous)?;
+            return self.allocation(earlier).await?.ok_or_else(|| {
+                conflict("Idempotency-Key", "the call with this key is still running")
+            });
+        }
         // What the person received from the programme, raised only while it stays within the
         // programme's amount per beneficiary: two grants at once cannot both pass.
         let raised = sqlx::query(
@@ -402,10 +411,37 @@ impl crate::Store {
             now,
         )
         .await?;
+        answer_key(&mut tx, idem, &id.to_string()).await?;
         tx.commit().await?;
         self.allocation(id)
             .await?
             .ok_or_else(|| conflict("allocation", "vanished"))
+    }
+
+    /// The allocation an earlier grant with this key made, when the same call is sent again
+    /// (a retry); a conflict when the key was used for another request.
+    pub async fn granted_with_key(&self, idem: Idempotency<'_>) -> Result<Option<AllocationRow>> {
+        let Some(r) = sqlx::query(
+            "SELECT request, response FROM idempotency_keys WHERE actor = $1 AND key = $2",
+        )
+        .bind(idem.actor)
+        .bind(idem.key)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let (request, response): (String, String) = (r.get(0), r.get(1));
+        if request != idem.request {
+            return Err(conflict(
+                "Idempotency-Key",
+                "this key was used for another request; use a new key for a new request",
+            ));
+        }
+        match AllocationId::parse("allocation", &response) {
+            Ok(id) => self.allocation(id).await,
+            Err(_) => Ok(None),
+        }
     }
 
     pub async fn allocation(&self, id: AllocationId) -> Result<Option<AllocationRow>> {
@@ -1110,6 +1146,8 @@ impl crate::Store {
 pub struct ProviderBookingRow {
     pub booking: BudgetBookingRow,
     pub person_name: String,
+    /// Whose budget pays it (for the person's audit trail, never shown to the provider).
+    pub person: UserId,
 }
 
 impl crate::Store {
@@ -1120,7 +1158,7 @@ impl crate::Store {
     ) -> Result<Vec<ProviderBookingRow>> {
         sqlx::query(
             "SELECT b.id, b.allocation_id, b.provider_id, b.service_id, b.category, b.month, \
-             b.amount, b.held, b.spent, b.state, u.display_name FROM budget_bookings b \
+             b.amount, b.held, b.spent, b.state, u.display_name, a.beneficiary_id FROM budget_bookings b \
              JOIN allocations a ON a.id = b.allocation_id JOIN users u ON u.id = a.beneficiary_id \
              WHERE b.provider_id = $1 ORDER BY b.month DESC, b.created_at DESC, b.id LIMIT 1000",
         )
@@ -1132,6 +1170,7 @@ impl crate::Store {
             Ok(ProviderBookingRow {
                 booking: booking_row(r)?,
                 person_name: r.get(10),
+                person: UserId::parse("beneficiary_id", &r.get::<String, _>(11))?,
             })
         })
         .collect()
@@ -1183,7 +1222,7 @@ mod tests {
             .await
             .unwrap();
         let a = store
-            .grant_allocation(p, who, "Det.", Cents(10_000), month("2026-12"), None)
+            .grant_allocation(p, who, "Det.", Cents(10_000), month("2026-12"), None, None)
             .await
             .unwrap();
         let b = store

@@ -5,7 +5,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
-use trama_core::budget::consent::{Channel, ConsentState, Prior, Purpose};
+use trama_core::budget::consent::{Channel, ConsentState, Purpose};
 use trama_core::budget::programme::ProgrammeRules;
 use trama_core::ids::{FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
@@ -147,18 +147,6 @@ impl crate::Store {
         .transpose()
     }
 
-    /// The prior consent as the rules of `trama_core::budget::consent` need it.
-    pub async fn consent_prior(
-        &self,
-        person: UserId,
-        case_manager: UserId,
-    ) -> Result<Option<Prior>> {
-        Ok(self.consent(person, case_manager).await?.map(|c| Prior {
-            state: c.state,
-            revoked_by: c.revoked_by,
-        }))
-    }
-
     /// Every consent about a person that is in force or waits for them, by case manager's name.
     pub async fn consents_of(&self, person: UserId) -> Result<Vec<ConsentRow>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -173,7 +161,8 @@ impl crate::Store {
         .collect()
     }
 
-    /// Withdraws a consent in force or waiting, by `by`. Returns whether there was one.
+    /// Withdraws a consent in force or waiting, by `by`; a withdrawal by the person is never
+    /// overwritten by a later one by the case manager. Returns whether there was one.
     pub async fn revoke_follow(
         &self,
         person: UserId,
@@ -181,7 +170,8 @@ impl crate::Store {
         by: UserId,
     ) -> Result<bool> {
         let n = sqlx::query(
-            "UPDATE budget_followers SET revoked_at = $1, state = 'revoked', revoked_by = $4 \
+            "UPDATE budget_followers SET revoked_at = $1, state = 'revoked', \
+             revoked_by = CASE WHEN revoked_by = person_id THEN revoked_by ELSE $4 END \
              WHERE person_id = $2 AND case_manager_id = $3 AND state <> 'revoked'",
         )
         .bind(to_micros(OffsetDateTime::now_utc()))

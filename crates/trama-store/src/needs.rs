@@ -325,6 +325,16 @@ pub struct MatchEventRow {
 }
 
 /// Open needs counted by public area.
+/// The centre of a coarse cell from its public code (`cell:{i}:{j}`, see
+/// `trama_core::needs::public_area`).
+fn cell_centre(code: &str) -> Option<(f64, f64)> {
+    let mut parts = code.strip_prefix("cell:")?.split(':');
+    let i: i64 = parts.next()?.parse().ok()?;
+    let j: i64 = parts.next()?.parse().ok()?;
+    let step = trama_core::geo::COARSE_CELL_DEG;
+    Some(((i as f64 + 0.5) * step, (j as f64 + 0.5) * step))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaCount {
     pub kind: String,
@@ -332,9 +342,9 @@ pub struct AreaCount {
     pub name: String,
     pub open: i64,
     pub urgent: i64,
-    /// Mean of the needs' points, rounded to the coarse grid: where to draw the area's marker.
-    /// It is never a single need's point unless the area's cell holds it alone, so callers show
-    /// it only for areas with at least [`AREA_MIN_COUNT_FOR_MARKER`] needs.
+    /// Where to draw the area's marker: the area's own centre (a cell's centre, an imported
+    /// area's centroid), never computed from the needs' points; only for areas with at least
+    /// [`AREA_MIN_COUNT_FOR_MARKER`] needs, and none for an area without a known centre.
     pub center: Option<(f64, f64)>,
 }
 
@@ -523,8 +533,8 @@ impl Store {
     pub async fn open_needs_by_area(&self, campaign: Option<CampaignId>) -> Result<Vec<AreaCount>> {
         let mut sql = Sql::new(
             "SELECT area_kind, area_code, area_name, COUNT(*), \
-             SUM(CASE WHEN urgency IN ('high', 'critical') THEN 1 ELSE 0 END), \
-             AVG(latitude), AVG(longitude) FROM needs WHERE state = 'open'",
+             SUM(CASE WHEN urgency IN ('high', 'critical') THEN 1 ELSE 0 END) \
+             FROM needs WHERE state = 'open'",
         );
         if let Some(c) = campaign {
             sql.push(" AND campaign_id = ")
@@ -532,23 +542,41 @@ impl Store {
         }
         sql.push(" GROUP BY area_kind, area_code, area_name ORDER BY COUNT(*) DESC, area_code");
         let rows = sql.build().fetch_all(&self.read).await?;
-        let coarse = |x: f64| (x / 0.01).round() * 0.01;
+        // Where to draw an area's marker: the area's own centre (a cell's centre, an imported
+        // area's centroid), never anything computed from the needs' points: an average of
+        // points, however rounded, gives a point away to whoever can add points of their own.
+        let mut centroids: std::collections::HashMap<(String, String), Coordinates> =
+            Default::default();
+        let kinds: std::collections::BTreeSet<String> =
+            rows.iter().map(|r| r.get::<String, _>(0)).collect();
+        for kind in kinds.iter().filter(|k| k.as_str() != "cell") {
+            for a in self.areas(kind).await? {
+                if let Some(c) = a.centroid {
+                    centroids.insert((a.kind, a.code), c);
+                }
+            }
+        }
         Ok(rows
             .iter()
             .map(|r| {
                 let open: i64 = r.get(3);
+                let (kind, code): (String, String) = (r.get(0), r.get(1));
+                let center = if open < AREA_MIN_COUNT_FOR_MARKER {
+                    None
+                } else if kind == "cell" {
+                    cell_centre(&code)
+                } else {
+                    centroids
+                        .get(&(kind.clone(), code.clone()))
+                        .map(|c| (c.lat(), c.lon()))
+                };
                 AreaCount {
-                    kind: r.get(0),
-                    code: r.get(1),
+                    kind,
+                    code,
                     name: r.get(2),
                     open,
                     urgent: r.get::<Option<i64>, _>(4).unwrap_or(0),
-                    center: match (r.get::<Option<f64>, _>(5), r.get::<Option<f64>, _>(6)) {
-                        (Some(a), Some(b)) if open >= AREA_MIN_COUNT_FOR_MARKER => {
-                            Some((coarse(a), coarse(b)))
-                        }
-                        _ => None,
-                    },
+                    center,
                 }
             })
             .collect())

@@ -73,6 +73,7 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
             Cents(1_000_000_000_000),
             month("2030-12"),
             None,
+            None,
         )
         .await?;
     let per_task = 10_000 / concurrent.max(1);
@@ -151,6 +152,7 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
                         Cents(600_000),
                         month("2026-12"),
                         Some(&format!("{}", i % 9 + 1)),
+                        None,
                     )
                     .await?;
                 for (k, m) in year.iter().enumerate() {
@@ -179,6 +181,7 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
                             Cents(600_000),
                             month("2026-12"),
                             Some(&format!("{}", i % 9 + 1)),
+                            None,
                         )
                         .await?;
                     for m in &year {
@@ -230,6 +233,7 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
                         Cents(2_000_000),
                         month(&format!("{y}-12")),
                         Some("6"),
+                        None,
                     )
                     .await?,
             );

@@ -301,6 +301,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
                     Cents(amount),
                     expires,
                     area.as_deref(),
+                    None,
                 )
                 .await
         }

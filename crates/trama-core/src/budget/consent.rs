@@ -4,9 +4,10 @@
 //! recorded at a desk from the form the person signed, by someone who works for the
 //! organisation it is given to (its case managers and operators); either way it names that
 //! organisation and a purpose, the person is told (a notification) and sees it among "who
-//! follows me". A consent the person withdrew stays withdrawn: a later desk record of it waits
-//! for the person to confirm it, unless the person cannot sign in at all (then the signed form
-//! is their only way to act, and it counts).
+//! follows me". A desk record waits for the person to confirm it online, unless the person
+//! cannot sign in at all (then the signed form is their only way to act, and it counts): so no
+//! case manager opens a file with a form the person has not seen, and a consent the person
+//! withdrew stays withdrawn until the person gives it again.
 //!
 //! **Granting** money from a programme is the funder's decision: the funder's own staff (the
 //! admins of its organisation; the territory admin for a funder that is the territory itself)
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::programme::YearMonth;
 use crate::FieldError;
 use crate::auth::{Principal, Role};
-use crate::ids::{OrganizationId, UserId};
+use crate::ids::OrganizationId;
 use crate::money::Cents;
 
 /// What a consent is given for.
@@ -102,14 +103,6 @@ impl ConsentState {
     }
 }
 
-/// The consent a person gave one case manager before, as far as the next act depends on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Prior {
-    pub state: ConsentState,
-    /// Who withdrew it, when it was withdrawn.
-    pub revoked_by: Option<UserId>,
-}
-
 /// Whether `viewer` may record, at a desk, a consent given to `organization`: its case
 /// managers and operators.
 pub fn may_record_at_desk(viewer: &Principal, organization: OrganizationId) -> bool {
@@ -136,19 +129,15 @@ pub fn case_manager_organization(
     }
 }
 
-/// What a desk record of consent does: in force at once, unless the person themselves
-/// withdrew this consent and can sign in to give it again (then it waits for them).
-pub fn desk_record(prior: Option<Prior>, person: UserId, person_can_sign_in: bool) -> ConsentState {
-    match prior {
-        Some(Prior {
-            state: ConsentState::Revoked | ConsentState::Pending,
-            revoked_by: Some(by),
-        }) if by == person && person_can_sign_in => ConsentState::Pending,
-        Some(Prior {
-            state: ConsentState::Pending,
-            ..
-        }) if person_can_sign_in => ConsentState::Pending,
-        _ => ConsentState::Active,
+/// What a desk record of consent does. For someone who can sign in, it waits for the person
+/// to confirm it online: nobody, case manager or operator, opens a person's file with a form
+/// the person cannot see until after the fact. For someone registered at a desk who cannot
+/// sign in, the signed form is their only way to act: it counts at once (and they are told).
+pub fn desk_record(person_can_sign_in: bool) -> ConsentState {
+    if person_can_sign_in {
+        ConsentState::Pending
+    } else {
+        ConsentState::Active
     }
 }
 
@@ -235,6 +224,7 @@ pub fn check_grant(
 mod tests {
     use super::*;
     use crate::auth::RoleGrant;
+    use crate::ids::UserId;
 
     fn who(grants: &[(Role, Option<OrganizationId>)]) -> Principal {
         Principal {
@@ -248,36 +238,10 @@ mod tests {
     }
 
     #[test]
-    fn a_withdrawal_by_the_person_stands_against_a_desk_record() {
-        let person = UserId::new();
-        let other = UserId::new();
-        let withdrawn = |by| Prior {
-            state: ConsentState::Revoked,
-            revoked_by: Some(by),
-        };
-        assert_eq!(desk_record(None, person, true), ConsentState::Active);
-        assert_eq!(
-            desk_record(Some(withdrawn(person)), person, true),
-            ConsentState::Pending
-        );
-        // Withdrawn by the case manager herself (she stopped following): a new form counts.
-        assert_eq!(
-            desk_record(Some(withdrawn(other)), person, true),
-            ConsentState::Active
-        );
+    fn a_desk_record_waits_for_a_person_who_can_sign_in() {
+        assert_eq!(desk_record(true), ConsentState::Pending);
         // Someone who cannot sign in acts only through the desk.
-        assert_eq!(
-            desk_record(Some(withdrawn(person)), person, false),
-            ConsentState::Active
-        );
-        let pending = Prior {
-            state: ConsentState::Pending,
-            revoked_by: Some(person),
-        };
-        assert_eq!(
-            desk_record(Some(pending), person, true),
-            ConsentState::Pending
-        );
+        assert_eq!(desk_record(false), ConsentState::Active);
     }
 
     #[test]

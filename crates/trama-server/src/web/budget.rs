@@ -408,6 +408,7 @@ async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Respon
     for e in state.store.audit_about_person(p.user_id, 100).await? {
         let what = match e.action.as_str() {
             "budget.read" => w.look_read,
+            "budget.provider_read" => w.look_provider,
             "budget.book" => w.look_book,
             "budget.cancel" => w.look_cancel,
             "budget.grant" => w.look_grant,

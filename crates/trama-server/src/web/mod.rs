@@ -110,11 +110,21 @@ pub fn routes() -> Routes {
             budget::confirm_submit,
             own,
         )
-        .get("/sportello/budget", budget::caseload, caseload)
+        .get(
+            "/sportello/budget",
+            budget::caseload,
+            signed(
+                Scope::Caseload,
+                "case managers: the names of the people they follow with consent",
+            ),
+        )
         .post(
             "/sportello/budget/consensi",
             budget::follow_submit,
-            caseload,
+            signed(
+                Scope::Organisation,
+                "case managers: record a consent at their desk (it waits for the person)",
+            ),
         )
         .get("/sportello/budget/persone/{id}", budget::person, caseload)
         .post(

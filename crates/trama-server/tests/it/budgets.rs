@@ -132,15 +132,8 @@ both!(
         )
         .await
         .assert_error(StatusCode::FORBIDDEN, "forbidden");
-        let r = app
-            .send(
-                "POST",
-                &consent,
-                Some(&cm_t),
-                &json!({"consent_reference": "Prot. 2026/4411"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        // Recorded at the desk, it waits for Mr. Rossi; he confirms it.
+        app.follow(rossi, &rossi_t, &cm_t).await;
         // The Municipio an allocation is counted in must be one the territory knows.
         app.store()
             .put_areas(&[trama_core::areas::Area {
@@ -787,7 +780,7 @@ both!(
             .unwrap()
             .to_string();
         let grant = |r: Role, o: Option<OrganizationId>| RoleGrant::new(r, o).unwrap();
-        let (rossi, _) = app
+        let (rossi, rossi_t) = app
             .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
             .await;
         let (_, cm_t) = app
@@ -802,15 +795,7 @@ both!(
                 &[grant(Role::TerritoryAdmin, None)],
             )
             .await;
-        let r = app
-            .send(
-                "POST",
-                &format!("/api/people/{rossi}/budget/consent"),
-                Some(&cm_t),
-                &json!({"consent_reference": "Prot. 1"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK);
+        app.follow(rossi, &rossi_t, &cm_t).await;
         let funder = app
             .send(
                 "POST",

@@ -152,12 +152,16 @@ impl TestApp {
         .await
     }
 
-    /// Sends JSON with a bearer token (or none).
+    /// Sends JSON with a bearer token (or none). A grant (`POST .../allocations`) moves money
+    /// and needs an `Idempotency-Key`: tests that are not about retries get a fresh one.
     pub async fn send(&self, method: &str, uri: &str, token: Option<&str>, body: &Value) -> Reply {
         let mut b = Request::builder()
             .method(method)
             .uri(uri)
             .header(header::CONTENT_TYPE, "application/json");
+        if method == "POST" && uri.ends_with("/allocations") {
+            b = b.header("Idempotency-Key", uuid::Uuid::now_v7().to_string());
+        }
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
@@ -254,6 +258,33 @@ impl TestApp {
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    }
+
+    /// A case manager follows a person: recorded at her desk, then confirmed by the person
+    /// online (a desk record waits for a person who can sign in). Returns the consent.
+    pub async fn follow(&self, person: UserId, person_token: &str, cm_token: &str) -> Value {
+        let r = self
+            .send(
+                "POST",
+                &format!("/api/people/{person}/budget/consent"),
+                Some(cm_token),
+                &serde_json::json!({"consent_reference": "Prot. 2026/4411"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["state"], "pending", "{}", r.text());
+        let cm = r.json()["case_manager_id"].clone();
+        let r = self
+            .send(
+                "POST",
+                "/api/me/budget/consents",
+                Some(person_token),
+                &serde_json::json!({"case_manager_id": cm}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["state"], "active", "{}", r.text());
+        r.json()
     }
 
     pub async fn org_admin(&self, email: &str, org: OrganizationId) -> String {

@@ -210,7 +210,20 @@ both!(
             .await;
         let consent = format!("/api/people/{rossi}/budget/consent");
         let budget = format!("/api/people/{rossi}/budget");
-        // At a desk, with the signed form: in force, told to the person, scoped.
+        let mine = |state: &'static str| {
+            let app = &app;
+            let rossi_t = rossi_t.clone();
+            async move {
+                let v = app
+                    .get_auth("/api/me/budget/consents", &rossi_t)
+                    .await
+                    .json();
+                assert_eq!(v[0]["state"], state, "{v}");
+                v
+            }
+        };
+        // The case manager records "a consent" at her desk: Mr. Rossi can sign in, so it
+        // waits for him; it opens nothing, and he is told.
         let r = app
             .send(
                 "POST",
@@ -223,58 +236,17 @@ both!(
         let v = r.json();
         assert_eq!(
             (&v["state"], &v["channel"], &v["purpose"]),
-            (&json!("active"), &json!("desk"), &json!("care_budget"))
+            (&json!("pending"), &json!("desk"), &json!("care_budget"))
         );
         assert_eq!(v["organization_id"], org.to_string());
-        assert_eq!(app.get_auth(&budget, &cm_t).await.status, StatusCode::OK);
-        let told = app.get_auth("/api/notifications", &rossi_t).await.text();
-        assert!(told.contains("Prot. 2026/4411"), "{told}");
-        let mine = app
-            .get_auth("/api/me/budget/consents", &rossi_t)
-            .await
-            .json();
-        assert_eq!(mine[0]["case_manager_id"], cm.to_string(), "{mine}");
-
-        // The person withdraws it; the case manager records "a consent" again at once:
-        // it waits for the person and opens nothing.
-        let r = app
-            .send(
-                "DELETE",
-                &format!("{consent}/{cm}"),
-                Some(&rossi_t),
-                &json!({}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
-        let r = app
-            .send(
-                "POST",
-                &consent,
-                Some(&cm_t),
-                &json!({"consent_reference": "Prot. 2026/9999"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-        assert_eq!(r.json()["state"], "pending");
         app.get_auth(&budget, &cm_t)
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found");
-        for _ in 0..2 {
-            app.send(
-                "POST",
-                &format!("/api/people/{rossi}/budget/funding"),
-                Some(&cm_t),
-                &json!({"lines": [{"category": "C1", "months": [{"month": "2026-03", "cost": 1}]}]}),
-            )
-            .await
-            .assert_error(StatusCode::NOT_FOUND, "not_found");
-        }
-        let mine = app
-            .get_auth("/api/me/budget/consents", &rossi_t)
-            .await
-            .json();
-        assert_eq!(mine[0]["state"], "pending", "{mine}");
-        // Only the person's own act opens it again.
+        let told = app.get_auth("/api/notifications", &rossi_t).await.text();
+        assert!(told.contains("Prot. 2026/4411"), "{told}");
+        let v = mine("pending").await;
+        assert_eq!(v[0]["case_manager_id"], cm.to_string(), "{v}");
+        // He confirms it: now she follows him.
         let r = app
             .send(
                 "POST",
@@ -287,6 +259,95 @@ both!(
         assert_eq!(r.json()["state"], "active");
         assert_eq!(app.get_auth(&budget, &cm_t).await.status, StatusCode::OK);
 
+        // He withdraws it. She records it again, withdraws her own record, records it once
+        // more: every time it waits for him (the penetration test's second try).
+        let r = app
+            .send(
+                "DELETE",
+                &format!("{consent}/{cm}"),
+                Some(&rossi_t),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        for attempt in 0..2 {
+            let r = app
+                .send(
+                    "POST",
+                    &consent,
+                    Some(&cm_t),
+                    &json!({"consent_reference": format!("Prot. fake {attempt}")}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            assert_eq!(r.json()["state"], "pending", "attempt {attempt}");
+            app.get_auth(&budget, &cm_t)
+                .await
+                .assert_error(StatusCode::NOT_FOUND, "not_found");
+            app.send(
+                "POST",
+                &format!("/api/people/{rossi}/budget/funding"),
+                Some(&cm_t),
+                &json!({"lines": [{"category": "C1", "months": [{"month": "2026-03", "cost": 1}]}]}),
+            )
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+            let r = app
+                .send(
+                    "DELETE",
+                    &format!("{consent}/{cm}"),
+                    Some(&cm_t),
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        }
+        let r = app
+            .send(
+                "POST",
+                &consent,
+                Some(&cm_t),
+                &json!({"consent_reference": "Prot. fake 3"}),
+            )
+            .await;
+        assert_eq!(r.json()["state"], "pending", "{}", r.text());
+        mine("pending").await;
+        app.get_auth(&budget, &cm_t)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        // Only his own act opens it again.
+        let r = app
+            .send(
+                "POST",
+                "/api/me/budget/consents",
+                Some(&rossi_t),
+                &json!({"case_manager_id": cm.to_string()}),
+            )
+            .await;
+        assert_eq!(r.json()["state"], "active", "{}", r.text());
+        assert_eq!(app.get_auth(&budget, &cm_t).await.status, StatusCode::OK);
+
+        // Someone who cannot sign in (registered at a desk) acts through the signed form:
+        // it counts at once.
+        let r = app
+            .send(
+                "POST",
+                "/api/people",
+                Some(&op_t),
+                &json!({"display_name": "Lucia Ferri", "consent_reference": "Prot. 2026/1187"}),
+            )
+            .await;
+        let lucia = created_id(r).await;
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/people/{lucia}/budget/consent"),
+                Some(&cm_t),
+                &json!({"consent_reference": "Prot. 2026/1188"}),
+            )
+            .await;
+        assert_eq!(r.json()["state"], "active", "{}", r.text());
+
         // An operator of the organisation may record it for its case manager; an operator
         // of another may not; citizens may not.
         let for_cm = json!({"consent_reference": "Prot. 1", "case_manager_id": cm.to_string()});
@@ -298,7 +359,7 @@ both!(
         app.send("POST", &consent, Some(&rossi_t), &for_cm)
             .await
             .assert_error(StatusCode::FORBIDDEN, "forbidden");
-        // Bad input: no reference, an unknown purpose, an unknown person.
+        // Bad input: no reference, an unknown purpose, an unknown case manager.
         for body in [
             json!({"consent_reference": " "}),
             json!({"consent_reference": "x", "purpose": "marketing"}),
@@ -362,7 +423,7 @@ both!(
     |app: TestApp| async move {
         let comune = app.organisation("Comune").await;
         let company = app.organisation("Brambilla Meccanica").await;
-        let (rossi, _, _, cm_t) = people(&app, comune).await;
+        let (rossi, rossi_t, _, cm_t) = people(&app, comune).await;
         let (_, ta) = app
             .user_with_token("ta@example.it", &[grant(Role::TerritoryAdmin, None)])
             .await;
@@ -385,15 +446,7 @@ both!(
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
         let prog = programme(&app, &ta, Some(company)).await;
-        let r = app
-            .send(
-                "POST",
-                &format!("/api/people/{rossi}/budget/consent"),
-                Some(&cm_t),
-                &json!({"consent_reference": "Prot. 7"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        app.follow(rossi, &rossi_t, &cm_t).await;
         let grants = format!("/api/people/{rossi}/allocations");
         let body = |amount: i64, expires: &str| json!({"programme_id": prog, "amount": amount, "decision_reference": "Piano 2026/3", "expires": expires});
         // The case manager, with consent, but no delegation; the territory admin, who is not
@@ -775,15 +828,7 @@ both!(export_and_erasure, |app: TestApp| async move {
         )
         .await;
     let prog = programme(&app, &ta, Some(company)).await;
-    let r = app
-        .send(
-            "POST",
-            &format!("/api/people/{rossi}/budget/consent"),
-            Some(&cm_t),
-            &json!({"consent_reference": "Prot. 9"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK);
+    app.follow(rossi, &rossi_t, &cm_t).await;
     let alloc = created_id(
         app.send(
             "POST",
@@ -840,7 +885,7 @@ both!(export_and_erasure, |app: TestApp| async move {
     assert_eq!(doc["account"]["email"], "rossi@example.it");
     assert_eq!(doc["needs"][0]["address"], "Via della Prova 1", "{doc}");
     assert_eq!(doc["offers"].as_array().unwrap().len(), 1);
-    assert_eq!(doc["consents"][0]["reference"], "Prot. 9");
+    assert_eq!(doc["consents"][0]["reference"], "Prot. 2026/4411");
     assert_eq!(
         doc["care_budget"]["allocations"][0]["granted"], 50000,
         "{doc}"
@@ -923,4 +968,150 @@ both!(export_and_erasure, |app: TestApp| async move {
     // Retention: the audit trail older than its days goes.
     let (audit, _) = app.store().apply_retention(0, 0).await.unwrap();
     assert!(audit > 0);
+});
+
+// The independent tester's findings, after the first round of fixes.
+both!(
+    the_area_markers_give_no_point_away,
+    |app: TestApp| async move {
+        // Three needs in one cell, at points an attacker chose: the marker is the cell's centre,
+        // whatever the points (their average, rounded, could be steered across a line).
+        let mut ids = Vec::new();
+        for (i, (lat, lon)) in [(45.4101, 9.1799), (45.4173, 9.1734), (45.4119, 9.1711)]
+            .into_iter()
+            .enumerate()
+        {
+            let (_, t) = app.user_with_token(&format!("p{i}@example.it"), &[]).await;
+            ids.push(
+                created_id(
+                    app.send("POST", "/api/needs", Some(&t), &need_at(lat, lon))
+                        .await,
+                )
+                .await,
+            );
+        }
+        let areas = app.get("/api/needs/areas").await.json();
+        let cell = areas
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["open"] == 3)
+            .unwrap_or_else(|| panic!("{areas}"))
+            .clone();
+        let c = (
+            cell["center"][0].as_f64().unwrap(),
+            cell["center"][1].as_f64().unwrap(),
+        );
+        assert!(
+            (c.0 - 45.415).abs() < 1e-9 && (c.1 - 9.175).abs() < 1e-9,
+            "the cell's centre, not the needs' average rounded (45.41, 9.17): {cell}"
+        );
+        let text = areas.to_string();
+        for exact in [
+            "45.4101", "45.4173", "45.4119", "9.1799", "9.1734", "9.1711",
+        ] {
+            assert!(!text.contains(exact), "{text}");
+        }
+    }
+);
+
+both!(
+    one_volunteer_cannot_empty_the_board,
+    |app: TestApp| async move {
+        let (_, eve) = app.user_with_token("eve@example.it", &[]).await;
+        let mut offer = offer_at(45.4631, 9.1862);
+        offer["capacity"] = json!(50);
+        offer["hours_per_week"] = json!(60);
+        let offer = created_id(app.send("POST", "/api/offers", Some(&eve), &offer).await).await;
+        let mut codes = Vec::new();
+        for i in 0..5 {
+            let (_, t) = app.user_with_token(&format!("n{i}@example.it"), &[]).await;
+            let need = created_id(
+                app.send(
+                    "POST",
+                    "/api/needs",
+                    Some(&t),
+                    &need_at(45.4631 + i as f64 * 0.0005, 9.1862),
+                )
+                .await,
+            )
+            .await;
+            let r = app
+                .send(
+                    "POST",
+                    &format!("/api/needs/{need}/accept"),
+                    Some(&eve),
+                    &json!({"offer_id": offer}),
+                )
+                .await;
+            codes.push(r.status.as_u16());
+        }
+        assert_eq!(
+            codes,
+            [201, 201, 201, 409, 409],
+            "three taken and waiting at most"
+        );
+    }
+);
+
+both!(a_grant_moves_money_once, |app: TestApp| async move {
+    let company = app.organisation("Brambilla Meccanica").await;
+    let (rossi, _, _, _) = people(&app, OrganizationId::new()).await;
+    let (_, ta) = app
+        .user_with_token("ta@example.it", &[grant(Role::TerritoryAdmin, None)])
+        .await;
+    let (_, hr) = app
+        .user_with_token(
+            "hr@brambilla.it",
+            &[grant(Role::OrganizationAdmin, Some(company))],
+        )
+        .await;
+    let prog = programme(&app, &ta, Some(company)).await;
+    let uri = format!("/api/people/{rossi}/allocations");
+    let body = |amount: i64| json!({"programme_id": prog, "amount": amount, "decision_reference": "Piano 5", "expires": "2026-12"});
+    let with_key = |key: Option<&'static str>, b: Value| {
+        let app = &app;
+        let uri = uri.clone();
+        let hr = hr.clone();
+        async move {
+            let mut r = Request::post(uri)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {hr}"));
+            if let Some(k) = key {
+                r = r.header("Idempotency-Key", k);
+            }
+            app.request(r.body(Body::from(b.to_string())).unwrap())
+                .await
+        }
+    };
+    with_key(None, body(500))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+    let first = with_key(Some("g-1"), body(500)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let again = with_key(Some("g-1"), body(500)).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    assert_eq!(first.json()["id"], again.json()["id"]);
+    with_key(Some("g-1"), body(600))
+        .await
+        .assert_error(StatusCode::CONFLICT, "conflict");
+    let (a, b) = tokio::join!(
+        with_key(Some("g-2"), body(700)),
+        with_key(Some("g-2"), body(700))
+    );
+    assert!(
+        a.status.is_success() || b.status.is_success(),
+        "{} {}",
+        a.text(),
+        b.text()
+    );
+    let granted: Vec<i64> = app
+        .store()
+        .allocations_of(rossi)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.granted.0)
+        .collect();
+    assert_eq!(granted.iter().sum::<i64>(), 1200, "{granted:?}");
 });

@@ -596,15 +596,7 @@ both!(care_budget_pages_for_each_role, |app: TestApp| async move {
         .as_str()
         .unwrap()
         .to_string();
-    let r = app
-        .send(
-            "POST",
-            &format!("/api/people/{rossi}/budget/consent"),
-            Some(&cm_t),
-            &json!({"consent_reference": "Prot. 2026/4411"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.follow(rossi, &rossi_t, &cm_t).await;
     let r = app
             .send("POST", &format!("/api/people/{rossi}/allocations"), Some(&admin),
                   &json!({"programme_id": programme, "amount": 100000, "decision_reference": "Det. 2026/118", "expires": "2026-12"}))
@@ -922,15 +914,7 @@ both!(
             )
             .await;
         let consent = format!("/api/people/{rossi}/budget/consent");
-        let r = app
-            .send(
-                "POST",
-                &consent,
-                Some(&cm_t),
-                &serde_json::json!({"consent_reference": "Prot. 1"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK);
+        app.follow(rossi, &rossi_t, &cm_t).await;
         let r = app
             .send(
                 "DELETE",
@@ -957,7 +941,7 @@ both!(
         let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
         assert_eq!(to, "/sportello/budget?in_attesa=1");
         let page = get_with(&app, &to, &cm_cookies).await.text();
-        assert!(page.contains("la persona lo aveva ritirato"), "{page}");
+        assert!(page.contains("vale solo quando lo conferma"), "{page}");
         assert_eq!(
             get_with(
                 &app,

@@ -55,6 +55,7 @@ async fn allocation_capped(store: &Store, amount: i64, cap: Option<i64>) -> Allo
             Cents(amount),
             month("2026-12"),
             Some("6"),
+            None,
         )
         .await
         .unwrap();
@@ -284,7 +285,15 @@ both!(
             let store = store.clone();
             async move {
                 store
-                    .grant_allocation(p, who, "Det.", Cents(100_000), month("2026-12"), Some(area))
+                    .grant_allocation(
+                        p,
+                        who,
+                        "Det.",
+                        Cents(100_000),
+                        month("2026-12"),
+                        Some(area),
+                        None,
+                    )
                     .await
                     .unwrap()
                     .id
