@@ -488,6 +488,37 @@ pub async fn follow(
         )
     };
     notify_person(state, person, &it, &en).await;
+    // Someone who cannot sign in cannot read that notice: the desk that registered them, who
+    // know them, is told instead, so a consent recorded elsewhere does not go unseen.
+    if !can_sign_in && let Some(a) = state.store.assisted(person).await? {
+        let staff = state
+            .store
+            .staff_of(a.organization, &[Role::Operator, Role::HubManager])
+            .await?;
+        for u in staff.into_iter().filter(|u| *u != p.user_id) {
+            let (it, en) = (
+                format!(
+                    "È stato registrato il consenso di {} (prot. {}) perché {} ne segua il budget di cura. Se la persona non l'ha dato, avvisate il servizio.",
+                    a.display_name,
+                    desk.reference.trim(),
+                    cm.display_name
+                ),
+                format!(
+                    "The consent of {} (ref. {}) for {} to follow their care budget was recorded. If the person did not give it, tell the service.",
+                    a.display_name,
+                    desk.reference.trim(),
+                    cm.display_name
+                ),
+            );
+            if let Err(e) = state
+                .store
+                .notify(u, "consent", "person", &person.to_string(), &it, &en, true)
+                .await
+            {
+                tracing::warn!(error = %e, "could not store a notification");
+            }
+        }
+    }
     state
         .store
         .consent(person, cm.user_id)
@@ -963,12 +994,14 @@ pub async fn grant_api(
     let a = state
         .store
         .grant_allocation(
-            programme,
-            person,
-            &req.decision_reference,
-            Cents(req.amount),
-            expires,
-            area.as_deref(),
+            &trama_store::NewAllocation {
+                programme,
+                beneficiary: person,
+                decision_ref: &req.decision_reference,
+                amount: Cents(req.amount),
+                expires,
+                area_code: area.as_deref(),
+            },
             Some(idem),
         )
         .await?;

@@ -348,6 +348,21 @@ impl Store {
         Ok(())
     }
 
+    /// The people who hold one of `roles` within an organisation.
+    pub async fn staff_of(&self, org: OrganizationId, roles: &[Role]) -> Result<Vec<UserId>> {
+        let mut sql = crate::sql::Sql::new(
+            "SELECT DISTINCT user_id FROM role_grants WHERE organization_id = ",
+        );
+        sql.bind_text(org.to_string()).push(" AND role IN ");
+        sql.bind_list(roles.iter().map(|r| r.as_str().to_string()));
+        sql.build()
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok(UserId::parse("user_id", &r.get::<String, _>(0))?))
+            .collect()
+    }
+
     pub async fn grants(&self, user: UserId) -> Result<Vec<RoleGrant>> {
         let rows = sqlx::query("SELECT role, organization_id FROM role_grants WHERE user_id = $1 ORDER BY role, organization_id")
             .bind(user.to_string())

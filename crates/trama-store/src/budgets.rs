@@ -67,6 +67,20 @@ pub struct NewBudgetBooking {
     pub amount: Cents,
 }
 
+/// An allocation to grant: a programme's money for one person, by a decision.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAllocation<'a> {
+    pub programme: ProgrammeId,
+    pub beneficiary: UserId,
+    /// The decision that grants it (determina, protocol number).
+    pub decision_ref: &'a str,
+    pub amount: Cents,
+    /// Last month it can be spent in.
+    pub expires: YearMonth,
+    /// The Municipio whose services decided it.
+    pub area_code: Option<&'a str>,
+}
+
 /// The client's idempotency key for a call that moves money: who called, the key, and the
 /// request as the caller canonicalised it (the same key with another request is refused).
 #[derive(Debug, Clone, Copy)]
@@ -321,14 +335,17 @@ impl crate::Store {
     /// Grants a programme's allocation to a beneficiary, with the decision that granted it.
     pub async fn grant_allocation(
         &self,
-        programme: ProgrammeId,
-        beneficiary: UserId,
-        decision_ref: &str,
-        amount: Cents,
-        expires: YearMonth,
-        area_code: Option<&str>,
+        new: &NewAllocation<'_>,
         idem: Option<Idempotency<'_>>,
     ) -> Result<AllocationRow> {
+        let NewAllocation {
+            programme,
+            beneficiary,
+            decision_ref,
+            amount,
+            expires,
+            area_code,
+        } = *new;
         if amount.0 <= 0 || amount.0 > 1_000_000_000_000 {
             return Err(trama_core::FieldError::new(
                 "amount",
@@ -1222,7 +1239,17 @@ mod tests {
             .await
             .unwrap();
         let a = store
-            .grant_allocation(p, who, "Det.", Cents(10_000), month("2026-12"), None, None)
+            .grant_allocation(
+                &crate::NewAllocation {
+                    programme: p,
+                    beneficiary: who,
+                    decision_ref: "Det.",
+                    amount: Cents(10_000),
+                    expires: month("2026-12"),
+                    area_code: None,
+                },
+                None,
+            )
             .await
             .unwrap();
         let b = store

@@ -21,8 +21,8 @@ mod sql;
 
 pub use accounts::{ApiTokenRow, AuditEntry, NewUser, Registration, SessionRow, UserRow};
 pub use budgets::{
-    AllocationRow, BudgetBookingRow, FunderRow, HelpReceived, Idempotency, NewBudgetBooking,
-    PlanRow, ProgrammeRow, ProviderBookingRow,
+    AllocationRow, BudgetBookingRow, FunderRow, HelpReceived, Idempotency, NewAllocation,
+    NewBudgetBooking, PlanRow, ProgrammeRow, ProviderBookingRow,
 };
 pub use community::{
     AssistedPerson, BookingRow, CampaignCounts, CampaignRow, HubRecord, HubRow, NewCampaign,

@@ -67,12 +67,14 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
     let who = person(store, 0).await?;
     let a = store
         .grant_allocation(
-            programme,
-            who,
-            "bench",
-            Cents(1_000_000_000_000),
-            month("2030-12"),
-            None,
+            &trama_store::NewAllocation {
+                programme,
+                beneficiary: who,
+                decision_ref: "bench",
+                amount: Cents(1_000_000_000_000),
+                expires: month("2030-12"),
+                area_code: None,
+            },
             None,
         )
         .await?;
@@ -146,12 +148,14 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
                 let p = person(&s, i + 1).await?;
                 let a = s
                     .grant_allocation(
-                        programme,
-                        p,
-                        "bench",
-                        Cents(600_000),
-                        month("2026-12"),
-                        Some(&format!("{}", i % 9 + 1)),
+                        &trama_store::NewAllocation {
+                            programme,
+                            beneficiary: p,
+                            decision_ref: "bench",
+                            amount: Cents(600_000),
+                            expires: month("2026-12"),
+                            area_code: Some(&format!("{}", i % 9 + 1)),
+                        },
                         None,
                     )
                     .await?;
@@ -175,12 +179,14 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
                 if i % 3 == 0 {
                     let r = s
                         .grant_allocation(
-                            regional,
-                            p,
-                            "bench",
-                            Cents(600_000),
-                            month("2026-12"),
-                            Some(&format!("{}", i % 9 + 1)),
+                            &trama_store::NewAllocation {
+                                programme: regional,
+                                beneficiary: p,
+                                decision_ref: "bench",
+                                amount: Cents(600_000),
+                                expires: month("2026-12"),
+                                area_code: Some(&format!("{}", i % 9 + 1)),
+                            },
                             None,
                         )
                         .await?;
@@ -227,12 +233,14 @@ pub async fn run(store: &Store, people: usize, concurrent: usize) -> Result<()> 
             allocations.push(
                 store
                     .grant_allocation(
-                        programme,
-                        rossi,
-                        "bench",
-                        Cents(2_000_000),
-                        month(&format!("{y}-12")),
-                        Some("6"),
+                        &trama_store::NewAllocation {
+                            programme,
+                            beneficiary: rossi,
+                            decision_ref: "bench",
+                            amount: Cents(2_000_000),
+                            expires: month(&format!("{y}-12")),
+                            area_code: Some("6"),
+                        },
                         None,
                     )
                     .await?,

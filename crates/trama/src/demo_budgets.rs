@@ -295,12 +295,14 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         async move {
             store
                 .grant_allocation(
-                    p,
-                    person,
-                    &decision,
-                    Cents(amount),
-                    expires,
-                    area.as_deref(),
+                    &trama_store::NewAllocation {
+                        programme: p,
+                        beneficiary: person,
+                        decision_ref: &decision,
+                        amount: Cents(amount),
+                        expires,
+                        area_code: area.as_deref(),
+                    },
                     None,
                 )
                 .await

@@ -347,6 +347,12 @@ both!(
             )
             .await;
         assert_eq!(r.json()["state"], "active", "{}", r.text());
+        // She cannot read a notice, so the desk that registered her, who knows her, is told.
+        let told = app.get_auth("/api/notifications", &op_t).await.text();
+        assert!(
+            told.contains("Lucia Ferri") && told.contains("Prot. 2026/1188"),
+            "{told}"
+        );
 
         // An operator of the organisation may record it for its case manager; an operator
         // of another may not; citizens may not.

@@ -49,12 +49,14 @@ async fn allocation_capped(store: &Store, amount: i64, cap: Option<i64>) -> Allo
     .await;
     let a = store
         .grant_allocation(
-            programme,
-            rossi,
-            "Det. 2026/118",
-            Cents(amount),
-            month("2026-12"),
-            Some("6"),
+            &trama_store::NewAllocation {
+                programme,
+                beneficiary: rossi,
+                decision_ref: "Det. 2026/118",
+                amount: Cents(amount),
+                expires: month("2026-12"),
+                area_code: Some("6"),
+            },
             None,
         )
         .await
@@ -286,12 +288,14 @@ both!(
             async move {
                 store
                     .grant_allocation(
-                        p,
-                        who,
-                        "Det.",
-                        Cents(100_000),
-                        month("2026-12"),
-                        Some(area),
+                        &trama_store::NewAllocation {
+                            programme: p,
+                            beneficiary: who,
+                            decision_ref: "Det.",
+                            amount: Cents(100_000),
+                            expires: month("2026-12"),
+                            area_code: Some(area),
+                        },
                         None,
                     )
                     .await
