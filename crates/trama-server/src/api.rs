@@ -25,7 +25,7 @@ use crate::auth::{
     sha256_hex, verify_password,
 };
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::policy::{self, Policy, Routes, Scope, Who};
+use crate::policy::{self, Admitted, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 
 pub fn routes() -> Routes {
@@ -443,8 +443,8 @@ pub async fn logout(
 
 /// The signed-in user and their roles.
 #[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
-pub async fn me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json<UserView>> {
-    let p = viewer.require()?;
+pub async fn me(State(state): State<AppState>, admitted: Admitted) -> ApiResult<Json<UserView>> {
+    let p = admitted.principal();
     let u = state
         .store
         .user(p.user_id)
@@ -458,11 +458,11 @@ pub async fn me(State(state): State<AppState>, viewer: Viewer) -> ApiResult<Json
     responses((status = 201, body = NewTokenView), (status = 401, body = ErrorEnvelope)))]
 pub async fn create_token(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     b: JsonBody<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
-    let p = viewer.require_signed(&headers)?;
+    let p = admitted.for_own_write(&headers)?;
     let r = body(b)?;
     let name = r.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -490,9 +490,9 @@ pub async fn create_token(
 #[utoipa::path(get, path = "/api/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<Vec<TokenView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let rows = state.store.api_tokens(p.user_id).await?;
     Ok(Json(
         rows.into_iter()
@@ -512,11 +512,11 @@ pub async fn list_tokens(
     responses((status = 204), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let p = viewer.require_signed(&headers)?;
+    let p = admitted.for_own_write(&headers)?;
     let tid = ApiTokenId::parse("id", &id)?;
     if state.store.revoke_api_token(p.user_id, tid).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -706,11 +706,11 @@ fn parse_service(mut v: Value) -> ApiResult<Service> {
     responses((status = 201, description = "The stored service, fully nested"), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_service(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     b: JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let s = parse_service(body(b)?)?;
     let s = save_service(&state, p, s, None).await?;
     let d = state
@@ -729,12 +729,12 @@ pub async fn create_service(
     responses((status = 200, description = "The stored service, fully nested"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn update_service(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let sid = ServiceId::parse("id", &id)?;
     let mut v = body(b)?;
     if let Value::Object(m) = &mut v {
@@ -756,11 +756,11 @@ pub async fn update_service(
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delete_service(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     remove_service(&state, p, ServiceId::parse("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,7 +24,6 @@ use trama_store::{
     NewBudgetBooking,
 };
 
-use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::policy::{Admitted, Policy, Routes, Scope, Who};
 use crate::state::AppState;
@@ -200,11 +199,11 @@ pub struct CreatedView {
 #[utoipa::path(post, path = "/api/funders", tag = "budgets", request_body = FunderRequest, responses((status = 201, body = CreatedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn create_funder_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     req: JsonBody<FunderRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     if !access::may_manage_funder(p, None) {
         return Err(forbidden("only the territory admin records funders"));
     }
@@ -242,11 +241,11 @@ pub struct ProgrammeRequest {
 #[utoipa::path(post, path = "/api/programmes", tag = "budgets", request_body = ProgrammeRequest, responses((status = 201, body = CreatedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn create_programme_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     req: JsonBody<ProgrammeRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     if !access::may_manage_funder(p, None) {
         return Err(forbidden("only the territory admin records programmes"));
     }
@@ -654,11 +653,11 @@ pub async fn my_consents_api(
 #[utoipa::path(delete, path = "/api/people/{id}/budget/consent/{case_manager}", tag = "budgets", params(("id" = String, Path), ("case_manager" = String, Path)), responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path((id, cm)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
     revoke(&state, p, person, cm).await?;
@@ -1139,9 +1138,9 @@ async fn budget_of(
 #[utoipa::path(get, path = "/api/me/budget", tag = "budgets", responses((status = 200, body = PersonBudgetView), (status = 401, body = ErrorEnvelope)))]
 pub async fn my_budget_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<PersonBudgetView>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     Ok(Json(budget_of(&state, p.user_id, BudgetView::Full).await?))
 }
 
@@ -1149,10 +1148,10 @@ pub async fn my_budget_api(
 #[utoipa::path(get, path = "/api/people/{id}/budget", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = PersonBudgetView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn person_budget_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PersonBudgetView>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     read_budget(&state, p, person).await.map(|(v, _)| Json(v))
 }
@@ -1197,11 +1196,11 @@ pub struct BookingRequest {
 #[utoipa::path(post, path = "/api/budget/bookings", tag = "budgets", request_body = BookingRequest, params(("Idempotency-Key" = String, Header)), responses((status = 201, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn book_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     raw: JsonBody<serde_json::Value>,
 ) -> ApiResult<(StatusCode, Json<BookingView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
     let raw = body(raw)?;
     let req: BookingRequest =
@@ -1305,12 +1304,12 @@ pub struct DeliveryRequest {
 #[utoipa::path(post, path = "/api/budget/bookings/{id}/delivery", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = DeliveryRequest, responses((status = 200, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn deliver_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     req: JsonBody<DeliveryRequest>,
 ) -> ApiResult<Json<BookingView>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
     let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let req = body(req)?;
@@ -1383,11 +1382,11 @@ pub async fn deliver(
 #[utoipa::path(post, path = "/api/budget/bookings/{id}/cancel", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), responses((status = 200, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn cancel_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<BookingView>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
     let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     cancel(&state, p, booking, &key).await.map(Json)
@@ -1511,14 +1510,14 @@ pub struct FundingView {
 #[utoipa::path(post, path = "/api/people/{id}/budget/funding", tag = "budgets", params(("id" = String, Path)), request_body = FundingRequestBody, responses((status = 200, body = FundingView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn funding_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     req: JsonBody<FundingRequestBody>,
 ) -> ApiResult<Json<FundingView>> {
     use trama_core::budget::funding::PlanLine;
     // A proposal moves nothing: whoever may read the budget asks for it, auditors included.
-    let p = viewer.require_signed(&headers)?;
+    let p = admitted.for_own_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let facts = state.store.budget_facts(person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
@@ -1959,10 +1958,10 @@ pub fn within_days(v: Option<&str>) -> ApiResult<i64> {
 #[utoipa::path(get, path = "/api/budget/dashboard", tag = "budgets", params(("within_days" = Option<i64>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = DashboardView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn dashboard_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> ApiResult<Json<DashboardView>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let days = within_days(q.within_days.as_deref())?;
     let (from, to) = report_period(q.from.as_deref(), q.to.as_deref())?;
     dashboard(&state, p, from, to, days).await.map(Json)
@@ -1974,12 +1973,12 @@ pub async fn dashboard_api(
 #[utoipa::path(get, path = "/api/funders/{id}/statement.csv", tag = "budgets", params(("id" = String, Path), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn funder_statement_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
     axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let funder = FunderId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let (from, to) = report_period(q.from.as_deref(), q.to.as_deref())?;
     let visible = visible_funders(&state, p).await.unwrap_or_default();
@@ -2122,12 +2121,12 @@ async fn directory_service(
 #[utoipa::path(post, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), request_body = Object, responses((status = 201, body = PlanView), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_plan_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     req: JsonBody<serde_json::Value>,
 ) -> ApiResult<(StatusCode, Json<PlanView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let facts = state.store.budget_facts(person).await?;
     if !access::may(p, &facts, BudgetAction::Book) {
@@ -2160,10 +2159,10 @@ pub async fn create_plan_api(
 #[utoipa::path(get, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = [PlanView]), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn plans_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<PlanView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let facts = state.store.budget_facts(person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
@@ -2194,12 +2193,12 @@ pub struct PlanFundingRequest {
 #[utoipa::path(post, path = "/api/people/{id}/plans/{plan}/funding", tag = "budgets", params(("id" = String, Path), ("plan" = String, Path)), request_body = PlanFundingRequest, responses((status = 200, body = FundingView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn plan_funding_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path((id, plan_id)): Path<(String, String)>,
     req: JsonBody<PlanFundingRequest>,
 ) -> ApiResult<Json<FundingView>> {
-    let p = viewer.require_signed(&headers)?;
+    let p = admitted.for_own_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let facts = state.store.budget_facts(person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
@@ -2245,9 +2244,9 @@ pub struct ProviderBookingView {
 #[utoipa::path(get, path = "/api/budget/provider-bookings", tag = "budgets", responses((status = 200, body = [ProviderBookingView]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn provider_bookings_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<Vec<ProviderBookingView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     provider_bookings(&state, p).await.map(Json)
 }
 
@@ -2323,10 +2322,10 @@ pub struct BeneficiaryView {
 #[utoipa::path(get, path = "/api/programmes/{id}/beneficiaries", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = [BeneficiaryView]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn programme_beneficiaries_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<BeneficiaryView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let pr = state
         .store

@@ -31,6 +31,7 @@ use trama_store::{
 
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::policy::Admitted;
 use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 
@@ -1191,11 +1192,11 @@ pub struct Created {
 #[utoipa::path(post, path = "/api/needs", tag = "needs", request_body = serde_json::Value, description = "Posts a need (NeedForm, see docs/API.md). Operators pass on_behalf_of for a person they follow.", responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_need_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     b: JsonBody<NeedForm>,
 ) -> ApiResult<(StatusCode, Json<NeedView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let form = body(b)?;
     let id = create_need(&state, p, &form).await?;
     let (n, _, access) = load_need(&state, Some(p), id).await?;
@@ -1279,11 +1280,11 @@ pub struct KQuery {
 #[utoipa::path(get, path = "/api/needs/{id}/suggestions", tag = "needs", params(("id" = String, Path), ("k" = Option<usize>, Query)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn need_suggestions_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
     Query(q): Query<KQuery>,
 ) -> ApiResult<Json<Vec<Suggestion>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let (n, parties, _) = load_need(&state, Some(p), need_id(&id)?).await?;
     if !acts_for_requester(p, &parties) {
         return Err(ApiError::Forbidden(
@@ -1309,12 +1310,12 @@ pub struct OfferChoice {
 #[utoipa::path(post, path = "/api/needs/{id}/propose", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn propose_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: JsonBody<OfferChoice>,
 ) -> ApiResult<(StatusCode, Json<MatchView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let c = body(b)?;
     let offer = OfferId::parse("offer_id", &c.offer_id).map_err(invalid)?;
     let m = propose(&state, p, need_id(&id)?, offer).await?;
@@ -1327,12 +1328,12 @@ pub async fn propose_api(
 #[utoipa::path(post, path = "/api/needs/{id}/accept", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn accept_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: JsonBody<OfferChoice>,
 ) -> ApiResult<(StatusCode, Json<MatchView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let c = body(b)?;
     let offer = OfferId::parse("offer_id", &c.offer_id).map_err(invalid)?;
     let m = accept_need(&state, p, need_id(&id)?, offer).await?;
@@ -1398,11 +1399,11 @@ pub async fn change_need_state(
 #[utoipa::path(post, path = "/api/needs/{id}/cancel", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn cancel_need_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<NeedView>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let n = change_need_state(&state, p, need_id(&id)?, NeedState::Cancelled).await?;
     Ok(Json(need_view(&n, NeedAccess::Full)))
 }
@@ -1410,11 +1411,11 @@ pub async fn cancel_need_api(
 #[utoipa::path(post, path = "/api/needs/{id}/reopen", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reopen_need_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<NeedView>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let n = change_need_state(&state, p, need_id(&id)?, NeedState::Open).await?;
     Ok(Json(need_view(&n, NeedAccess::Full)))
 }
@@ -1511,11 +1512,11 @@ pub async fn create_offer(state: &AppState, p: &Principal, form: &OfferForm) -> 
 #[utoipa::path(post, path = "/api/offers", tag = "needs", request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_offer_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     b: JsonBody<OfferForm>,
 ) -> ApiResult<(StatusCode, Json<OfferView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let form = body(b)?;
     let id = create_offer(&state, p, &form).await?;
     let o = state.store.offer(id).await?.ok_or(ApiError::Internal)?;
@@ -1525,9 +1526,9 @@ pub async fn create_offer_api(
 #[utoipa::path(get, path = "/api/offers", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn list_offers_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<Vec<OfferView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     Ok(Json(
         state
             .store
@@ -1564,11 +1565,11 @@ pub async fn get_offer_api(
 #[utoipa::path(get, path = "/api/offers/{id}/suggestions", tag = "needs", params(("id" = String, Path), ("k" = Option<usize>, Query)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn offer_suggestions_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
     Query(q): Query<KQuery>,
 ) -> ApiResult<Json<Vec<NeedSuggestion>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let o = state
         .store
         .offer(offer_id(&id)?)
@@ -1590,9 +1591,9 @@ pub async fn offer_suggestions_api(
 #[utoipa::path(get, path = "/api/matches", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn list_matches_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<Vec<MatchView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let rows = state.store.matches_of_person(p.user_id, false).await?;
     let mut out = Vec::new();
     for m in &rows {
@@ -1608,10 +1609,10 @@ fn match_id(s: &str) -> ApiResult<MatchId> {
 #[utoipa::path(get, path = "/api/matches/{id}", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_match_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MatchView>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let m = state
         .store
         .match_row(match_id(&id)?)
@@ -1648,12 +1649,12 @@ pub fn parse_rfc3339(field: &str, s: &str) -> Result<OffsetDateTime, FieldError>
 #[utoipa::path(post, path = "/api/matches/{id}/events", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, description = "accept, decline, schedule (next_at), done (minutes), cancel, no_show.", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn match_event_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: JsonBody<EventRequest>,
 ) -> ApiResult<Json<MatchView>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let next_at = r
         .next_at
@@ -1791,11 +1792,11 @@ fn person_view(a: &trama_store::AssistedPerson) -> PersonView {
 #[utoipa::path(post, path = "/api/people", tag = "assisted", request_body = serde_json::Value, description = "An operator registers a person with no e-mail or phone, with the consent reference.", responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn register_person_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     b: JsonBody<PersonRequest>,
 ) -> ApiResult<(StatusCode, Json<PersonView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let id = register_person(&state, p, &r).await?;
     let a = state.store.assisted(id).await?.ok_or(ApiError::Internal)?;
@@ -1805,9 +1806,9 @@ pub async fn register_person_api(
 #[utoipa::path(get, path = "/api/people", tag = "assisted", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn list_people_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<Vec<PersonView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let orgs = p.operator_organizations();
     if orgs.is_empty() {
         return Err(ApiError::Forbidden("only operators follow people".into()));
@@ -1857,9 +1858,9 @@ async fn activity(state: &AppState, person: UserId) -> ApiResult<Vec<ActivityVie
 #[utoipa::path(get, path = "/api/me/activity", tag = "assisted", description = "What others did for me or read of my file.", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn my_activity_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<Vec<ActivityView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     Ok(Json(activity(&state, p.user_id).await?))
 }
 
@@ -1867,10 +1868,10 @@ pub async fn my_activity_api(
 #[utoipa::path(get, path = "/api/people/{id}/activity", tag = "assisted", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn person_activity_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<ActivityView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let person = UserId::parse("id", &id)?;
     let a = state
         .store
@@ -1898,9 +1899,9 @@ pub struct NotificationView {
 #[utoipa::path(get, path = "/api/notifications", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn notifications_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<Vec<NotificationView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let locale = state
         .store
         .user(p.user_id)
@@ -1936,11 +1937,11 @@ pub struct ReadRequest {
 #[utoipa::path(post, path = "/api/notifications/read", tag = "needs", request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn notifications_read_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     b: JsonBody<ReadRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let id =
         r.id.as_deref()
@@ -2054,11 +2055,11 @@ pub async fn create_campaign(
 #[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_campaign_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     b: JsonBody<CampaignRequest>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let id = create_campaign(&state, p, &r).await?;
     let c = state.store.campaign(id).await?.ok_or(ApiError::Internal)?;
@@ -2107,12 +2108,12 @@ pub struct BatchRequest {
 #[utoipa::path(post, path = "/api/campaigns/{id}/dispatch", tag = "campaigns", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn dispatch_campaign_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: JsonBody<BatchRequest>,
 ) -> ApiResult<Json<BatchReport>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let cid = CampaignId::parse("id", &id)?;
     state
@@ -2126,11 +2127,11 @@ pub async fn dispatch_campaign_api(
 #[utoipa::path(post, path = "/api/matching/batch", tag = "campaigns", request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn batch_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     b: JsonBody<BatchRequest>,
 ) -> ApiResult<Json<BatchReport>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     Ok(Json(run_batch(&state, p, None, r.dry_run).await?))
 }
@@ -2229,12 +2230,12 @@ async fn hub_location_org(
 #[utoipa::path(put, path = "/api/hubs/{id}", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn put_hub_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: JsonBody<HubRequest>,
 ) -> ApiResult<Json<HubView>> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let loc = location_id(&id)?;
     let org = hub_location_org(&state, loc).await?;
@@ -2289,12 +2290,12 @@ pub struct RoomRequest {
 #[utoipa::path(post, path = "/api/hubs/{id}/rooms", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn add_room_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: JsonBody<RoomRequest>,
 ) -> ApiResult<(StatusCode, Json<RoomView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let loc = location_id(&id)?;
     let h = state
@@ -2431,12 +2432,12 @@ pub struct BookingRequest {
 #[utoipa::path(post, path = "/api/rooms/{id}/bookings", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn book_room_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: JsonBody<BookingRequest>,
 ) -> ApiResult<(StatusCode, Json<SlotView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     Ok((
         StatusCode::CREATED,
@@ -2530,10 +2531,10 @@ pub struct SharedGroupView {
 #[utoipa::path(get, path = "/api/shared-services", tag = "needs", params(("hourly_rate" = Option<f64>, Query), ("extra_percent" = Option<u32>, Query)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn shared_services_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     Query(q): Query<SharedQuery>,
 ) -> ApiResult<Json<Vec<SharedGroupView>>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     Ok(Json(
         shared_services(&state, p, q.hourly_rate, q.extra_percent).await?,
     ))

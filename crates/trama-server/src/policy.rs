@@ -328,6 +328,15 @@ impl Admitted {
             .expect("only a signed-in viewer is admitted")
     }
 
+    /// The admitted person, for a post that changes only their own session or tokens or
+    /// computes an answer (the CSRF token checked, as [`Viewer::require_signed`]).
+    pub fn for_own_write(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> crate::error::ApiResult<&trama_core::auth::Principal> {
+        self.0.require_signed(headers)
+    }
+
     /// The admitted person, for a JSON write (the session's CSRF token checked, as
     /// [`Viewer::require_for_write`]).
     pub fn for_write(

@@ -24,8 +24,8 @@ use trama_ledger::statement::Statement;
 use trama_ledger::tiles::Tile;
 use trama_ledger::{LedgerError, merkle::Hash};
 
-use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::policy::Admitted;
 use crate::policy::Routes;
 use crate::register::RegisterError;
 use crate::state::AppState;
@@ -579,11 +579,11 @@ pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent
 #[utoipa::path(post, path = "/api/register/flows", tag = "register", request_body = FlowRequest, responses((status = 201, body = AppendedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn record_flow_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     body: Result<Json<FlowRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<AppendedView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     may_record_flows(p)?;
     let req = body.map_err(ApiError::from)?.0;
     let ev = flow_event(&req, state.register.territory())?;
@@ -663,11 +663,11 @@ pub fn parse_flows_csv(data: &[u8], territory: &str) -> Result<Vec<EconomicEvent
 #[utoipa::path(post, path = "/api/register/flows/import", tag = "register", request_body(content = String, content_type = "text/csv"), responses((status = 201, body = AppendedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn import_flows_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<AppendedView>)> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     may_record_flows(p)?;
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -757,9 +757,9 @@ pub async fn contributions_of(state: &AppState, p: &Principal) -> ApiResult<MyCo
 #[utoipa::path(get, path = "/api/me/contributions", tag = "register", responses((status = 200, body = MyContributions), (status = 401, body = ErrorEnvelope)))]
 pub async fn my_contributions_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Json<MyContributions>> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     Ok(Json(contributions_of(&state, p).await?))
 }
 
@@ -779,9 +779,9 @@ pub async fn statement_of(state: &AppState, p: &Principal) -> ApiResult<Statemen
 #[utoipa::path(get, path = "/api/me/statement", tag = "register", responses((status = 200, body = Object), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn my_statement_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
 ) -> ApiResult<Response> {
-    let p = viewer.require()?;
+    let p = admitted.principal();
     let st = statement_of(&state, p).await?;
     let mut res = Json(st).into_response();
     res.headers_mut().insert(
@@ -796,10 +796,10 @@ pub async fn my_statement_api(
 #[utoipa::path(delete, path = "/api/me/pseudonym", tag = "register", responses((status = 204), (status = 401, body = ErrorEnvelope)))]
 pub async fn forget_me_api(
     State(state): State<AppState>,
-    viewer: Viewer,
+    admitted: Admitted,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let p = viewer.require_for_write(&headers)?;
+    let p = admitted.for_write(&headers)?;
     let iri = format!("urn:trama:person:{}", p.user_id);
     for purpose in crate::register::Purpose::ALL {
         state
