@@ -144,6 +144,20 @@ pub struct Store {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The migrations this build carries: (version, SHA-384 checksum in hex). A shipped migration
+/// never changes: a test compares these with the checksums recorded when each shipped.
+pub fn migration_checksums() -> Vec<(i64, String)> {
+    MIGRATOR
+        .iter()
+        .map(|m| {
+            (
+                m.version,
+                m.checksum.iter().map(|b| format!("{b:02x}")).collect(),
+            )
+        })
+        .collect()
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://PATH` creates the file when missing; `postgres://...`).
     /// Does not migrate: call [`Store::migrate`].

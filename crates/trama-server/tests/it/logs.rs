@@ -26,6 +26,7 @@ async fn passwords_never_reach_a_log() {
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -33,24 +34,33 @@ async fn passwords_never_reach_a_log() {
     let app = TestApp::sqlite().await;
     let secret = "una-password-riconoscibile-1234";
     app.sign_up("log@example.it", secret, "Log").await;
-    app.send(
-        "POST",
-        "/api/auth/login",
-        None,
-        &json!({"email": "log@example.it", "password": "sbagliata-ma-riconoscibile"}),
-    )
-    .await;
-    app.send(
-        "POST",
-        "/api/auth/login",
-        None,
-        &json!({"email": "log@example.it", "password": secret}),
-    )
-    .await;
+    let wrong = app
+        .send(
+            "POST",
+            "/api/auth/login",
+            None,
+            &json!({"email": "log@example.it", "password": "sbagliata-ma-riconoscibile"}),
+        )
+        .await;
+    assert_eq!(wrong.status, axum::http::StatusCode::UNAUTHORIZED);
+    let right = app
+        .send(
+            "POST",
+            "/api/auth/login",
+            None,
+            &json!({"email": "log@example.it", "password": secret}),
+        )
+        .await;
+    assert_eq!(right.status, axum::http::StatusCode::OK, "{}", right.text());
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    // Both logins were logged, each as what it was.
     assert!(
-        text.contains("failed login") && text.contains("login"),
-        "the logins were logged: {text}"
+        text.contains("failed login"),
+        "the failure was logged: {text}"
+    );
+    assert!(
+        text.contains("login user="),
+        "the success was logged: {text}"
     );
     assert!(
         !text.contains(secret) && !text.contains("sbagliata-ma-riconoscibile"),

@@ -64,3 +64,57 @@ macro_rules! both {
         }
     };
 }
+
+/// Shipped migrations never change (sqlx refuses a database whose applied migration's
+/// checksum differs, and an edit would mean two databases with one version but two schemas).
+/// A new migration adds its line here once it lands on main.
+#[test]
+fn shipped_migrations_never_change() {
+    const SHIPPED: &[(i64, &str)] = &[
+        (
+            1,
+            "16f8c2ef888494527a23686ab547631df32a6916581255a22d268dfbc6ecf6939e32797fbe8518f9e918413a738abe05",
+        ),
+        (
+            2,
+            "99424adb185797514861adc35098b2b52ef081d010f2dcd77c1785bf1b096cdba0edcf5f352f5b089aff4038ba285f92",
+        ),
+        (
+            3,
+            "11bfe6adbd0b727ce1e0210688a5bb9f5e34ed858d608c2bffc85d2a1ba37d60dc5a1e829df299d67e9ea2fdf18ad27c",
+        ),
+        (
+            4,
+            "93b9f4f8440a56917bd3ff5ea32e3f4b15d60f25b042abedf4fbd675efdf54800e848c9a87482d743d11c17a1e97dba2",
+        ),
+        (
+            5,
+            "d0e1e831b9ef2b10ed22bef013aa78144f43cefae326e0d0123f5a871c919da4b839a622d8fb48205f2dc08fe5de975d",
+        ),
+        (
+            6,
+            "a4242df54a0d8ce8176928275037ec4c62bf0b81c4c5223eddf9a314cde859446c523f75691fdee207a58ad5c85cc4af",
+        ),
+        (
+            7,
+            "f820da520e66a19198f65d3a62dbb5efb017936e6321d6d2422bed468556294fa9505797ab28bec869d360531661ef2a",
+        ),
+    ];
+    let carried = trama_store::migration_checksums();
+    for (version, checksum) in SHIPPED {
+        let found = carried
+            .iter()
+            .find(|(v, _)| v == version)
+            .unwrap_or_else(|| panic!("migration {version} is gone"));
+        assert_eq!(
+            &found.1, checksum,
+            "migration {version} was edited after it shipped: add a new migration instead"
+        );
+    }
+    assert!(
+        carried.len() >= SHIPPED.len(),
+        "{} migrations carried, {} shipped",
+        carried.len(),
+        SHIPPED.len()
+    );
+}
