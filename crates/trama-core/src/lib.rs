@@ -13,7 +13,6 @@ pub mod ids;
 pub mod matching;
 pub mod money;
 pub mod needs;
-pub mod public_text;
 pub mod query;
 pub mod schedule;
 pub mod spreadsheet;

@@ -81,6 +81,8 @@ pub struct RegisterAccepted {
 pub struct VerifyRequest {
     /// The `token` of the link mailed at sign-up.
     pub token: String,
+    /// The password chosen at that sign-up.
+    pub password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -263,26 +265,42 @@ pub async fn register_user(
     Ok(())
 }
 
-/// Confirms an address from the token of its link (the API and the page `/verifica`).
-pub async fn verify_account(state: &AppState, token: &str) -> ApiResult<()> {
+/// Confirms an address from the token of its link and the password chosen at the sign-up
+/// that asked for it (the API and the page `/verifica`): that password becomes the account's.
+/// Someone who signed up for an address they do not read cannot confirm it, and the owner
+/// cannot be made to confirm someone else's password by clicking their link.
+pub async fn verify_account(state: &AppState, token: &str, password: &str) -> ApiResult<()> {
     let token = token.trim();
+    let unknown = || {
+        ApiError::InvalidBody(FieldError::new(
+            "token",
+            format!(
+                "is unknown or expired (a link lasts {VERIFY_HOURS} hours; sign up again for a new one)"
+            ),
+        ))
+    };
     if token.is_empty() || token.len() > 200 {
         return Err(ApiError::InvalidBody(FieldError::new(
             "token",
             "is missing or is not a link's token",
         )));
     }
-    match state.store.verify_account(&sha256_hex(token)).await? {
+    let hash = sha256_hex(token);
+    let Some((_, chosen)) = state.store.account_token(&hash).await? else {
+        return Err(unknown());
+    };
+    if !verify_password(chosen, password.to_string()).await {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "password",
+            "is not the password chosen at the sign-up this link confirms (use the link of your own sign-up)",
+        )));
+    }
+    match state.store.verify_account(&hash).await? {
         Some(id) => {
             tracing::info!(user = %id, "address confirmed");
             Ok(())
         }
-        None => Err(ApiError::InvalidBody(FieldError::new(
-            "token",
-            format!(
-                "is unknown or expired (a link lasts {VERIFY_HOURS} hours; sign up again for a new one)"
-            ),
-        ))),
+        None => Err(unknown()),
     }
 }
 
@@ -395,7 +413,7 @@ pub async fn verify(
     b: JsonBody<VerifyRequest>,
 ) -> ApiResult<StatusCode> {
     let r = body(b)?;
-    verify_account(&state, &r.token).await?;
+    verify_account(&state, &r.token, &r.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -424,10 +424,18 @@ pub async fn follow(
     if person == cm.user_id {
         return Err(invalid("id", "a case manager does not follow herself"));
     }
-    if state.store.user(person).await?.is_none() {
+    if state.store.user(person).await?.is_none() || state.store.is_erased(person).await? {
         return Err(ApiError::NotFound(format!("no person with id {person}")));
     }
     let can_sign_in = state.store.can_sign_in(person).await?;
+    // Someone who cannot sign in acts only through a desk that registered them; anyone else
+    // without a way to confirm (an account never completed) cannot be followed at all.
+    if !can_sign_in && state.store.assisted(person).await?.is_none() {
+        return Err(ApiError::InvalidReference(FieldError::new(
+            "id",
+            "this person can neither sign in to confirm a consent nor was registered at a desk",
+        )));
+    }
     let next = consent::desk_record(can_sign_in);
     state
         .store
@@ -949,6 +957,12 @@ pub async fn grant_api(
     let terms = state.store.grant_terms(programme).await?.ok_or_else(|| {
         ApiError::InvalidReference(FieldError::new("programme_id", "no such programme"))
     })?;
+    if state.store.is_erased(person).await? {
+        return Err(ApiError::InvalidReference(FieldError::new(
+            "id",
+            "this person's account was erased",
+        )));
+    }
     let facts = state.store.budget_facts(person).await?;
     let authority = consent::GrantAuthority {
         funder_org: terms.funder_org,
@@ -1227,7 +1241,9 @@ pub async fn book(
         ApiError::InvalidReference(FieldError::new("allocation_id", "no such allocation"))
     })?;
     let facts = state.store.budget_facts(a.beneficiary_id).await?;
-    if !access::may(p, &facts, BudgetAction::Book) {
+    if !access::may(p, &facts, BudgetAction::Book)
+        || state.store.is_erased(a.beneficiary_id).await?
+    {
         return Err(ApiError::InvalidReference(FieldError::new(
             "allocation_id",
             "no such allocation",

@@ -821,6 +821,7 @@ pub async fn propose(
             origin: "requester".into(),
             actor: Some(p.user_id),
             on_behalf_of: on_behalf,
+            waiting_limit: None,
         })
         .await?;
     audit(
@@ -897,22 +898,6 @@ pub async fn accept_need(
             "you cannot answer your own need",
         )));
     }
-    let waiting = state
-        .store
-        .matches_of_person(p.user_id, true)
-        .await?
-        .iter()
-        .filter(|m| m.volunteer == p.user_id && m.state == MatchState::AcceptedByVolunteer)
-        .count();
-    let max = state.config.matching.max_pending_accepts_per_person;
-    if waiting >= max {
-        return Err(ApiError::Conflict(FieldError::new(
-            "need",
-            format!(
-                "you have taken {waiting} requests that wait for the person's answer; take another once one is confirmed or declined"
-            ),
-        )));
-    }
     let fit = fit_of(&n, &o)?;
     let m = state
         .store
@@ -925,6 +910,7 @@ pub async fn accept_need(
             origin: "volunteer".into(),
             actor: Some(p.user_id),
             on_behalf_of: None,
+            waiting_limit: Some(state.config.matching.max_pending_accepts_per_person as u32),
         })
         .await?;
     audit(
@@ -1133,6 +1119,7 @@ pub async fn run_batch(
                     origin: "batch".into(),
                     actor: Some(p.user_id),
                     on_behalf_of: None,
+                    waiting_limit: None,
                 })
                 .await
             {

@@ -400,6 +400,7 @@ pub struct FlowRequest {
     pub receiver_organization: Option<String>,
     /// RFC 3339 (default: now).
     pub at: Option<String>,
+    /// Refused when not empty: the public register carries no free text.
     pub note: Option<String>,
 }
 
@@ -516,8 +517,14 @@ pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent
         }
         _ => ApiError::InvalidBody(FieldError::new("quantity", e.to_string())),
     })?;
-    if let Some(note) = &req.note {
-        trama_core::public_text::check_public_note("note", note).map_err(ApiError::InvalidBody)?;
+    // The register is public and nothing in it can be erased: it carries no free text, where
+    // a careless word could name a person for ever (a screen for names and addresses is a
+    // net with holes: an independent tester got phones, e-mails and addresses through one).
+    if req.note.as_deref().is_some_and(|n| !n.trim().is_empty()) {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "note",
+            "the register is public and nothing in it can be erased, so it carries no free text: say what flowed with action, resource, quantity and the organisations",
+        )));
     }
     if req.quantity.is_nan() || req.quantity <= 0.0 {
         return Err(ApiError::InvalidBody(FieldError::new(
@@ -571,7 +578,7 @@ pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent
         has_point_in_time: format_point_in_time(at),
         in_scope_of: territory.to_string(),
         at_location: None,
-        note: req.note.clone().filter(|n| !n.trim().is_empty()),
+        note: None,
     })
 }
 

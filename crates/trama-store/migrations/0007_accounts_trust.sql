@@ -8,12 +8,15 @@ ALTER TABLE users ADD COLUMN verified_at BIGINT;
 UPDATE users SET verified_at = created_at;
 
 -- Links that confirm an address: only the SHA-256 of the random token is kept, with its
--- expiry. A new sign-up for the same unconfirmed address replaces them.
+-- expiry, and the password hash of the sign-up that asked for it: a link confirms only with
+-- that sign-up's password, which then becomes the account's (so nobody who signs up for an
+-- address they do not read can set its password, before or after its owner).
 CREATE TABLE account_tokens (
     token_hash TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     -- verify (the only purpose so far)
     purpose TEXT NOT NULL,
+    password_hash TEXT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );

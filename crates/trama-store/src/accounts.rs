@@ -39,9 +39,8 @@ pub struct UserRow {
 pub enum Registration {
     /// A new, unconfirmed account: the confirmation link is to be mailed.
     Created(UserId),
-    /// The address belonged to an account never confirmed: its password, name and language are
-    /// replaced by the new sign-up's and earlier links no longer work (only whoever reads the
-    /// mailbox can confirm it, so nobody can hold an address they do not own).
+    /// The address belongs to an account never confirmed: nothing of it changes (not its
+    /// password: whoever signs up again does not own the mailbox); a new link is sent to it.
     Renewed(UserId),
     /// The address belongs to a confirmed account: nothing changed; its owner is to be told.
     Taken(UserId),
@@ -161,24 +160,9 @@ impl Store {
                 if r.get::<Option<i64>, _>(1).is_some() {
                     return Ok(Registration::Taken(id));
                 }
-                sqlx::query(
-                    "UPDATE users SET password_hash = $1, display_name = $2, locale = $3 WHERE id = $4 AND verified_at IS NULL",
-                )
-                .bind(u.password_hash.clone())
-                .bind(u.display_name.clone())
-                .bind(u.locale.clone())
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-                for sql in [
-                    "DELETE FROM account_tokens WHERE user_id = $1",
-                    "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.verify'",
-                ] {
-                    sqlx::query(sql)
-                        .bind(id.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                // An address signed up for but not confirmed yet: a new link goes to the same
+                // mailbox, and nothing of the account changes. Whoever signs up again cannot
+                // set the password of an account whose mail only its owner reads.
                 Registration::Renewed(id)
             }
             None => {
@@ -225,10 +209,12 @@ impl Store {
         let (Registration::Created(id) | Registration::Renewed(id) | Registration::Taken(id)) =
             outcome;
         sqlx::query(
-            "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, 'verify', $3, $4)",
+            "INSERT INTO account_tokens (token_hash, user_id, purpose, password_hash, created_at, expires_at) \
+             VALUES ($1, $2, 'verify', $3, $4, $5)",
         )
         .bind(token_hash.to_string())
         .bind(id.to_string())
+        .bind(u.password_hash.clone())
         .bind(now)
         .bind(to_micros(expires_at))
         .execute(&mut *tx)
@@ -237,14 +223,40 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Confirms the address of the account a link's token belongs to (`token_hash`: its
-    /// SHA-256), if the link is known and has not expired. The account's links and the mail
-    /// that carried them are removed. `None` for an unknown or expired link.
+    /// The account a link's token belongs to (`token_hash`: its SHA-256) and the password
+    /// hash of the sign-up that asked for it, if the link is known and has not expired.
+    pub async fn account_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(UserId, Option<String>)>> {
+        let now = to_micros(OffsetDateTime::now_utc());
+        Ok(sqlx::query(
+            "SELECT user_id, password_hash FROM account_tokens \
+             WHERE token_hash = $1 AND purpose = 'verify' AND expires_at > $2",
+        )
+        .bind(token_hash.to_string())
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?
+        .map(|r| {
+            (
+                r.get::<String, _>(0)
+                    .parse()
+                    .expect("stored user ids are UUIDs"),
+                r.get(1),
+            )
+        }))
+    }
+
+    /// Confirms the address of the account a link belongs to, with the password of the
+    /// sign-up that asked for the link (checked by the caller): it becomes the account's. The
+    /// account's links and the mail that carried them are removed. `None` for a link that is
+    /// unknown, expired, or already used.
     pub async fn verify_account(&self, token_hash: &str) -> Result<Option<UserId>> {
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
         let Some(r) = sqlx::query(
-            "SELECT user_id FROM account_tokens WHERE token_hash = $1 AND purpose = 'verify' AND expires_at > $2",
+            "SELECT user_id, password_hash FROM account_tokens WHERE token_hash = $1 AND purpose = 'verify' AND expires_at > $2",
         )
         .bind(token_hash.to_string())
         .bind(now)
@@ -254,11 +266,16 @@ impl Store {
             return Ok(None);
         };
         let user: String = r.get(0);
-        sqlx::query("UPDATE users SET verified_at = $1 WHERE id = $2 AND verified_at IS NULL")
-            .bind(now)
-            .bind(user.clone())
-            .execute(&mut *tx)
-            .await?;
+        let password: Option<String> = r.get(1);
+        sqlx::query(
+            "UPDATE users SET verified_at = $1, password_hash = COALESCE($3, password_hash) \
+             WHERE id = $2 AND verified_at IS NULL",
+        )
+        .bind(now)
+        .bind(user.clone())
+        .bind(password)
+        .execute(&mut *tx)
+        .await?;
         for sql in [
             "DELETE FROM account_tokens WHERE user_id = $1",
             "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.verify'",

@@ -285,6 +285,11 @@ pub struct NewMatch {
     pub origin: String,
     pub actor: Option<UserId>,
     pub on_behalf_of: Option<UserId>,
+    /// For a volunteer taking a need: how many needs they may have taken and still waiting
+    /// for the person's side; checked in the transaction, after the volunteer's own row is
+    /// locked, so parallel takes cannot pass it. A volunteer also answers one need at most
+    /// twice (no flood of notices to one person).
+    pub waiting_limit: Option<u32>,
 }
 
 /// One change applied to a match.
@@ -780,6 +785,51 @@ impl Store {
         let id = MatchId::new();
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
+        if let Some(limit) = m.waiting_limit {
+            // The volunteer's row, locked: their takes are counted one after the other.
+            let owner: Option<String> = sqlx::query("SELECT owner_id FROM offers WHERE id = $1")
+                .bind(m.offer.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.get(0));
+            let Some(owner) = owner else {
+                return Err(conflict("offer", "no such offer"));
+            };
+            sqlx::query("UPDATE users SET locale = locale WHERE id = $1")
+                .bind(&owner)
+                .execute(&mut *tx)
+                .await?;
+            let waiting: i64 = sqlx::query(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM matches \
+                 WHERE volunteer_id = $1 AND live = 1 AND state = 'accepted_by_volunteer'",
+            )
+            .bind(&owner)
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+            if waiting >= limit as i64 {
+                return Err(conflict(
+                    "need",
+                    &format!(
+                        "you have taken {waiting} requests that wait for the person's answer; take another once one is confirmed or declined"
+                    ),
+                ));
+            }
+            let answered: i64 = sqlx::query(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM matches WHERE volunteer_id = $1 AND need_id = $2",
+            )
+            .bind(&owner)
+            .bind(m.need.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+            if answered >= 2 {
+                return Err(conflict(
+                    "need",
+                    "you have already answered this request twice",
+                ));
+            }
+        }
         let took = sqlx::query(
             "UPDATE needs SET covered = covered + 1, modified_at = $1 \
              WHERE id = $2 AND state = 'open' AND covered < people",

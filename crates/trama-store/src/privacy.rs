@@ -162,6 +162,16 @@ impl crate::Store {
         Ok(r)
     }
 
+    /// Whether a person's account was erased (then nobody may follow them, grant to them or
+    /// book for them any more).
+    pub async fn is_erased(&self, person: UserId) -> Result<bool> {
+        Ok(sqlx::query("SELECT erased_at FROM users WHERE id = $1")
+            .bind(person.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .is_some_and(|r| r.get::<Option<i64>, _>(0).is_some()))
+    }
+
     /// Applies the retention rules: the audit trail older than `audit_days` and the
     /// descriptions, addresses and exact points of needs closed more than `closed_needs_days`
     /// ago go. Returns (audit entries deleted, needs wiped).

@@ -337,6 +337,7 @@ pub async fn load(store: &Store, seed: u64, scale: f64, i: Inputs<'_>) -> Result
                 origin: "batch".into(),
                 actor: Some(i.territory_admin),
                 on_behalf_of: None,
+                waiting_limit: None,
             })
             .await
         else {

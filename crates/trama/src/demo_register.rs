@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use trama_server::AppState;
 use trama_server::register_api::{FlowRequest, flow_event};
 
-/// (action, resource, unit, monthly base quantity, note)
+/// (action, resource, unit, monthly base quantity, what it is)
 const FLOWS: &[(&str, &str, &str, f64, &str)] = &[
     (
         "produce",
@@ -87,7 +87,8 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
         let season = 1.0
             + 0.35
                 * (((m0 as f64 - 1.0) / 12.0 * std::f64::consts::TAU) - std::f64::consts::PI).cos();
-        for (i, (action, resource, unit, base, note)) in FLOWS.iter().enumerate() {
+        // The descriptions say what each flow is here; the public register carries no free text.
+        for (i, (action, resource, unit, base, _about)) in FLOWS.iter().enumerate() {
             let seasonal = matches!(*resource, "energy" | "water");
             let q = base * if seasonal { season } else { 1.0 } * rng.random_range(0.85..1.15);
             let req = FlowRequest {
@@ -98,7 +99,7 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
                 provider_organization: None,
                 receiver_organization: None,
                 at: Some(format!("{y}-{m0:02}-28T12:00:00Z")),
-                note: Some(note.to_string()),
+                note: None,
             };
             let mut e =
                 flow_event(&req, reg.territory()).map_err(|e| anyhow::anyhow!("demo flow: {e}"))?;

@@ -113,7 +113,7 @@ fn crash_and_recover(db: &str) {
             let mut i = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let body = serde_json::json!({"action": "produce", "resource": "energy",
-                    "quantity": 1 + i % 7, "unit": "kilowattHour", "note": format!("client {w} append {i}")});
+                    "quantity": 1 + i % 7 + w * 10, "unit": "kilowattHour"});
                 let r = agent
                     .post(&format!("http://127.0.0.1:{port}/api/register/flows"))
                     .header("Authorization", &format!("Bearer {token}"))

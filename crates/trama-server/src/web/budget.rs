@@ -631,17 +631,20 @@ pub async fn follow_submit(
             UserId::parse("person", chosen).map_err(ApiError::InvalidBody)?
         } else if !email.is_empty() {
             let e = trama_core::auth::Email::parse(email).map_err(ApiError::InvalidBody)?;
-            state
-                .store
-                .user_by_email(&e)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::InvalidReference(trama_core::FieldError::new(
-                        "email",
-                        "nobody has this e-mail here",
-                    ))
-                })?
-                .id
+            match state.store.user_by_email(&e).await? {
+                Some(u) => u.id,
+                // The same answer as for an account: the consent waits for the person, and
+                // whether an address has an account here is not for the desk to learn.
+                None => {
+                    if desk_reference_ok(field(&form, "consent_reference")) {
+                        return Ok(None);
+                    }
+                    return Err(ApiError::InvalidBody(trama_core::FieldError::new(
+                        "consent_reference",
+                        "the protocol number of the form the person signed is required",
+                    )));
+                }
+            }
         } else {
             return Err(ApiError::InvalidBody(trama_core::FieldError::new(
                 "email",
@@ -655,17 +658,21 @@ pub async fn follow_submit(
             reference: field(&form, "consent_reference").to_string(),
         };
         let c = budget_api::follow(&state, p, person, &desk).await?;
-        Ok((person, c.state))
+        Ok(Some((person, c.state)))
     }
     .await;
     match res {
-        Ok((person, trama_core::budget::consent::ConsentState::Active)) => {
+        Ok(Some((person, trama_core::budget::consent::ConsentState::Active))) => {
             Redirect::to(&format!("/sportello/budget/persone/{person}")).into_response()
         }
-        // Waits for the person, who withdrew it before: the caseload says so.
+        // Waits for the person to confirm it: the caseload says so.
         Ok(_) => Redirect::to("/sportello/budget?in_attesa=1").into_response(),
         Err(e) => error_page(&l, e),
     }
+}
+
+fn desk_reference_ok(r: &str) -> bool {
+    !r.trim().is_empty() && r.chars().count() <= 200
 }
 
 pub async fn caseload(

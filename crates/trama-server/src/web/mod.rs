@@ -56,6 +56,7 @@ pub fn routes() -> Routes {
         .get("/registrati", pages::register_form, anyone)
         .post("/registrati", pages::register_submit, anyone)
         .get("/verifica", pages::verify_page, anyone)
+        .post("/verifica", pages::verify_submit, anyone)
         .post("/esci", pages::logout, anyone)
         .get("/gestione", pages::manage, org)
         .get("/gestione/servizi/nuovo", pages::new_service_form, org)

@@ -790,6 +790,8 @@ pub async fn register_submit(
 }
 
 /// `GET /verifica?token=...`: the link mailed at sign-up confirms the address.
+/// The link in the mail opens a page with a button: opening the link alone (as a mail scanner
+/// does) confirms nothing; the person's click (a POST) does.
 pub async fn verify_page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -798,7 +800,35 @@ pub async fn verify_page(
 ) -> Response {
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let token = query_pairs(&uri).remove("token").unwrap_or_default();
-    match verify_account(&state, &token).await {
+    l.render(
+        StatusCode::OK,
+        &VerifyPage {
+            l: &l,
+            token: token.chars().take(200).collect(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage<'a> {
+    l: &'a Layout,
+    token: String,
+}
+
+pub async fn verify_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let f = parse_form(&raw);
+    if !form_csrf_ok(&viewer, &headers, &f) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    match verify_account(&state, field(&f, "token"), field(&f, "password")).await {
         Ok(()) => l.render(
             StatusCode::OK,
             &MessagePage {

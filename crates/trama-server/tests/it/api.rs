@@ -34,7 +34,12 @@ both!(register_login_me_logout, |app: TestApp| async move {
     .assert_error(StatusCode::FORBIDDEN, "unverified");
     let token = app.verification_token("giulia@example.it").await;
     let r = app
-        .send("POST", "/api/auth/verify", None, &json!({"token": token}))
+        .send(
+            "POST",
+            "/api/auth/verify",
+            None,
+            &json!({"token": token, "password": "una password lunga"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
     // The same e-mail again: the same answer, and the account does not change.

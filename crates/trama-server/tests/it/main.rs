@@ -217,6 +217,30 @@ impl TestApp {
 
     /// The token of the link that confirms `email`, from the mail waiting in the outbox
     /// (the mail as sign-up wrote it: the test reads what the person would receive).
+    /// Every link mailed to an address, newest first.
+    pub async fn verification_tokens(&self, email: &str) -> Vec<String> {
+        let user = self
+            .store()
+            .user_by_email(&trama_core::auth::Email::parse(email).unwrap())
+            .await
+            .unwrap()
+            .expect("signed up");
+        self.store()
+            .notifications(user.id, 50)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|n| n.kind == "account.verify")
+            .filter_map(|n| {
+                n.text_en
+                    .split("token=")
+                    .nth(1)
+                    .and_then(|t| t.split_whitespace().next())
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+
     pub async fn verification_token(&self, email: &str) -> String {
         let user = self
             .store()
@@ -254,7 +278,7 @@ impl TestApp {
                 "POST",
                 "/api/auth/verify",
                 None,
-                &serde_json::json!({"token": token}),
+                &serde_json::json!({"token": token, "password": password}),
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());

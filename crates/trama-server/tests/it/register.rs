@@ -69,8 +69,8 @@ both!(
         let (_, citizen) = app.user_with_token("citizen@register.test", &[]).await;
 
         let flow = json!({"action": "produce", "resource": "energy", "quantity": 120.5,
-                      "unit": "kilowattHour", "at": "2026-03-05T12:00:00+01:00",
-                      "note": "CER Giambellino, March"});
+        "unit": "kilowattHour", "at": "2026-03-05T12:00:00+01:00",
+        });
         // Only operators and admins record flows; anonymous callers are told to sign in.
         app.send("POST", "/api/register/flows", None, &flow)
             .await
@@ -109,7 +109,7 @@ both!(
             .await
             .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
         assert_eq!(v["error"]["field"], "line 3", "{v}");
-        let good = "action,resource,quantity,unit,at,note\nproduce,energy,10,kWh,2026-03-06T10:00:00Z,\nconsume,energy,30.5,kWh,2026-03-06T11:00:00Z,\ntransfer,food,12,kilogram,2026-03-07T09:00:00Z,Banco alimentare\n";
+        let good = "action,resource,quantity,unit,at,note\nproduce,energy,10,kWh,2026-03-06T10:00:00Z,\nconsume,energy,30.5,kWh,2026-03-06T11:00:00Z,\ntransfer,food,12,kilogram,2026-03-07T09:00:00Z,\n";
         let r = csv(&app, &admin, good).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         assert_eq!(

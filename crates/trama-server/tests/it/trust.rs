@@ -776,6 +776,15 @@ both!(
             );
             assert_eq!(r.json()["error"]["field"], field, "{}", r.text());
         }
+        // No free text in a record nobody can erase (the second round got a phone number,
+        // an e-mail and an address past a screen).
+        let mut with_note = flow(mine.to_string(), "2026-03-01T10:00:00Z", 1.0);
+        with_note["note"] = json!("Consegnato a Maria Bianchi, via Roma 3");
+        let v = app
+            .send("POST", "/api/register/flows", Some(&admin), &with_note)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(v["error"]["field"], "note", "{v}");
         // The CSV import, all or nothing, names the line at fault.
         let csv = format!(
             "action,resource,quantity,unit,provider_organization,receiver_organization,at,note\n\
@@ -971,6 +980,43 @@ both!(export_and_erasure, |app: TestApp| async move {
     assert_eq!(needs[0].state.as_str(), "cancelled");
     // The accounting records stay, nameless.
     assert_eq!(app.store().allocations_of(rossi).await.unwrap().len(), 1);
+    // Nobody follows, grants to or books for an erased person (the second round's finding:
+    // with no password left, a desk record counted at once and the balance could be spent).
+    app.send(
+        "POST",
+        &format!("/api/people/{rossi}/budget/consent"),
+        Some(&cm_t),
+        &json!({"consent_reference": "Prot. dopo"}),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.send(
+        "POST",
+        &format!("/api/people/{rossi}/allocations"),
+        Some(&hr),
+        &json!({"programme_id": prog, "amount": 100, "decision_reference": "Piano 6", "expires": "2026-12"}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+    // Nor anyone who can neither sign in nor was registered at a desk.
+    let nobody = app
+        .store()
+        .create_user(&trama_store::NewUser {
+            email: None,
+            display_name: "Senza accesso".into(),
+            password_hash: None,
+            locale: "it".into(),
+        })
+        .await
+        .unwrap();
+    app.send(
+        "POST",
+        &format!("/api/people/{nobody}/budget/consent"),
+        Some(&cm_t),
+        &json!({"consent_reference": "Prot. 10"}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
     // Retention: the audit trail older than its days goes.
     let (audit, _) = app.store().apply_retention(0, 0).await.unwrap();
     assert!(audit > 0);
@@ -1121,3 +1167,157 @@ both!(a_grant_moves_money_once, |app: TestApp| async move {
         .collect();
     assert_eq!(granted.iter().sum::<i64>(), 1200, "{granted:?}");
 });
+
+// The second round's sign-up finding: signing up again for an address not yet confirmed
+// must not set its password.
+both!(
+    a_second_sign_up_takes_no_account_over,
+    |app: TestApp| async move {
+        let sign_up = |password: &'static str| {
+            let app = &app;
+            async move {
+                let r = app
+                .send(
+                    "POST",
+                    "/api/auth/register",
+                    None,
+                    &json!({"email": "vittima@example.org", "password": password, "display_name": "V"}),
+                )
+                .await;
+                assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+            }
+        };
+        sign_up("Victim-Password-2026").await;
+        sign_up("Attacker-Password-2026").await;
+        // Two links reached the owner's mailbox: the newest, asked for by the attacker, does
+        // not confirm with the owner's password (nor would it set the attacker's); the
+        // owner's does.
+        let tokens = app.verification_tokens("vittima@example.org").await;
+        assert_eq!(tokens.len(), 2);
+        let verify = |token: String| {
+            let app = &app;
+            async move {
+                app.send(
+                    "POST",
+                    "/api/auth/verify",
+                    None,
+                    &json!({"token": token, "password": "Victim-Password-2026"}),
+                )
+                .await
+            }
+        };
+        verify(tokens[0].clone())
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        let r = verify(tokens[1].clone()).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let login = |password: &'static str| {
+            let app = &app;
+            async move {
+                app.send(
+                    "POST",
+                    "/api/auth/login",
+                    None,
+                    &json!({"email": "vittima@example.org", "password": password}),
+                )
+                .await
+                .status
+            }
+        };
+        assert_eq!(
+            login("Attacker-Password-2026").await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(login("Victim-Password-2026").await, StatusCode::OK);
+    }
+);
+
+// The second round's race: the cap on taken requests holds under parallel takes, and one
+// volunteer cannot flood a person by taking, being declined and taking again.
+both!(
+    the_cap_on_taken_requests_holds_in_parallel,
+    |app: TestApp| async move {
+        let (_, eve) = app.user_with_token("eve@example.it", &[]).await;
+        let mut offer = offer_at(45.4631, 9.1862);
+        offer["capacity"] = json!(50);
+        offer["hours_per_week"] = json!(60);
+        let offer = created_id(app.send("POST", "/api/offers", Some(&eve), &offer).await).await;
+        let mut needs = Vec::new();
+        for i in 0..10 {
+            let (_, t) = app.user_with_token(&format!("n{i}@example.it"), &[]).await;
+            let need = created_id(
+                app.send(
+                    "POST",
+                    "/api/needs",
+                    Some(&t),
+                    &need_at(45.4631 + i as f64 * 0.0003, 9.1862),
+                )
+                .await,
+            )
+            .await;
+            needs.push((need, t));
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, (n, _)) in needs.iter().enumerate() {
+            let router = app.router.clone();
+            let req = Request::post(format!("/api/needs/{n}/accept"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {eve}"))
+                .body(Body::from(json!({"offer_id": offer}).to_string()))
+                .unwrap();
+            tasks.spawn(async move {
+                use tower::ServiceExt;
+                (i, router.oneshot(req).await.unwrap().status().as_u16())
+            });
+        }
+        let mut codes = vec![0u16; needs.len()];
+        while let Some(r) = tasks.join_next().await {
+            let (i, c) = r.unwrap();
+            codes[i] = c;
+        }
+        assert_eq!(codes.iter().filter(|c| **c == 201).count(), 3, "{codes:?}");
+        assert!(codes.iter().all(|c| matches!(c, 201 | 409)), "{codes:?}");
+
+        // Taken, declined, taken again, declined: the third take of the same request is refused.
+        let (need, person) = needs
+            .iter()
+            .zip(&codes)
+            .find(|(_, c)| **c == 201)
+            .map(|(n, _)| n.clone())
+            .unwrap();
+        for round in 0..2 {
+            let matches = app.get_auth("/api/matches", &person).await.json();
+            let live = matches
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["need_id"] == need && x["state"] == "accepted_by_volunteer")
+                .unwrap_or_else(|| panic!("round {round}: {matches}"))
+                .clone();
+            let r = app
+                .send(
+                    "POST",
+                    &format!("/api/matches/{}/events", live["id"].as_str().unwrap()),
+                    Some(&person),
+                    &json!({"event": "decline"}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            let again = app
+                .send(
+                    "POST",
+                    &format!("/api/needs/{need}/accept"),
+                    Some(&eve),
+                    &json!({"offer_id": offer}),
+                )
+                .await;
+            let expected = if round == 0 { 201 } else { 409 };
+            assert_eq!(
+                again.status.as_u16(),
+                expected,
+                "round {round}: {}",
+                again.text()
+            );
+        }
+    }
+);

@@ -216,17 +216,47 @@ both!(
             "POST",
             "/api/auth/verify",
             None,
-            &json!({"token": "not-the-token"}),
+            &json!({"token": "not-the-token", "password": "una password lunga"}),
         )
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
-        let r = app.get("/verifica?token=not-the-token").await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        // Opening the link (as a mail scanner does) confirms nothing: the page's button does.
         let r = app.get(&format!("/verifica?token={token}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(
+            r.text().contains("Confermo il mio indirizzo"),
+            "{}",
+            r.text()
+        );
+        login(&app, "nuova@example.it", "una password lunga")
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "unverified");
+        let confirm = |t: String| {
+            let app = &app;
+            let (cookies, csrf) = (cookies.clone(), csrf.clone());
+            async move {
+                post_form(
+                    app,
+                    "/verifica",
+                    &cookies,
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("token", t.as_str()),
+                        ("password", "una password lunga"),
+                    ],
+                )
+                .await
+            }
+        };
+        assert_eq!(
+            confirm("not-the-token".into()).await.status,
+            StatusCode::BAD_REQUEST
+        );
+        let r = confirm(token.clone()).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         assert!(r.text().contains("Indirizzo confermato"), "{}", r.text());
         assert_eq!(
-            app.get(&format!("/verifica?token={token}")).await.status,
+            confirm(token.clone()).await.status,
             StatusCode::BAD_REQUEST,
             "a link works once"
         );
@@ -253,13 +283,14 @@ both!(
             "POST",
             "/api/auth/verify",
             None,
-            &json!({"token": "an-old-token"}),
+            &json!({"token": "an-old-token", "password": "una password lunga"}),
         )
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
 
         // Someone signs up with an address that is not theirs and never confirmed: the owner
-        // signs up in turn, with their own password; the first link is dead, the new one works.
+        // signs up in turn, with their own password; the squatter's link does not confirm with
+        // the owner's password, the owner's own link does, with theirs.
         app.send(
             "POST",
             "/api/auth/register",
@@ -281,12 +312,17 @@ both!(
             "POST",
             "/api/auth/verify",
             None,
-            &json!({"token": squatter}),
+            &json!({"token": squatter, "password": "la mia vera password"}),
         )
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
         let r = app
-            .send("POST", "/api/auth/verify", None, &json!({"token": mine}))
+            .send(
+                "POST",
+                "/api/auth/verify",
+                None,
+                &json!({"token": mine, "password": "la mia vera password"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
         assert_eq!(

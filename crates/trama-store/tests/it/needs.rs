@@ -130,6 +130,7 @@ both!(
                         origin: "volunteer".into(),
                         actor: None,
                         on_behalf_of: None,
+                        waiting_limit: None,
                     })
                     .await
                 }));
@@ -168,6 +169,7 @@ both!(
                 origin: "engine".into(),
                 actor: None,
                 on_behalf_of: None,
+                waiting_limit: None,
             })
             .await
             .unwrap();
@@ -182,6 +184,7 @@ both!(
                 origin: "engine".into(),
                 actor: None,
                 on_behalf_of: None,
+                waiting_limit: None,
             })
             .await;
         assert!(matches!(again, Err(StoreError::Conflict { .. })));
@@ -251,6 +254,7 @@ both!(
             origin: "volunteer".into(),
             actor: Some(marco),
             on_behalf_of: None,
+            waiting_limit: None,
         };
         let m = store
             .create_match(&new(MatchState::AcceptedByVolunteer))
