@@ -235,7 +235,12 @@ impl From<JsonRejection> for ApiError {
                     .filter(|p| !p.contains(' '))
                     .unwrap_or("body")
                     .to_string();
-                ApiError::InvalidBody(FieldError::new(field, detail.to_string()))
+                // The envelope names the field once: "a: unknown field", not "a: a: ...".
+                let reason = detail
+                    .strip_prefix(&format!("{field}: "))
+                    .unwrap_or(detail)
+                    .to_string();
+                ApiError::InvalidBody(FieldError::new(field, reason))
             }
             JsonRejection::JsonSyntaxError(e) => ApiError::MalformedJson(
                 e.body_text()

@@ -814,6 +814,15 @@ both!(public_surface_is_tight, |app: TestApp| async move {
         app.get("/hsds/services").await.headers["x-content-type-options"],
         "nosniff"
     );
+    // A field the body should not have is named once.
+    let (_, t) = app.user_with_token("x@example.it", &[]).await;
+    let v = app
+        .send("POST", "/api/offers", Some(&t), &json!({"a": 1}))
+        .await
+        .json();
+    let msg = v["error"]["message"].as_str().unwrap_or("");
+    assert_eq!(v["error"]["code"], "invalid_body", "{v}");
+    assert!(!msg.contains(": a: ") && !msg.starts_with("a: a:"), "{v}");
     // /metrics is not for everyone.
     assert!(matches!(
         app.get("/metrics").await.status.as_u16(),
