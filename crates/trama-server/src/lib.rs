@@ -3,6 +3,9 @@
 //! `trama-store` and `trama-core` and their results into responses; it holds no SQL and no
 //! domain rule of its own beyond who may call what.
 
+// A corrupt row or a bad input is an error for its caller, never a panic of the server.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod api;
 pub mod auth;
 pub mod budget_api;
