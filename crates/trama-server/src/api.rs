@@ -18,7 +18,7 @@ use trama_core::auth::{Email, NewPassword, Principal, Role, RoleGrant};
 use trama_core::geo::Coordinates;
 use trama_core::hsds::{Service, validate_service};
 use trama_core::ids::{ApiTokenId, LocationId, ServiceId};
-use trama_store::{AuditEntry, NewUser, Registration, UserRow};
+use trama_store::{AuditEntry, NewUser, Signup, UserRow};
 
 use crate::auth::{
     self, ClientAddr, SESSION_COOKIE, Viewer, client_key, hash_password, random_token, set_cookie,
@@ -37,7 +37,7 @@ pub fn routes() -> Routes {
     );
     Routes::api()
         .get("/openapi.json", openapi_json, policy::PUBLIC)
-        .post("/auth/register", register, policy::PUBLIC)
+        .post("/auth/signup", signup, policy::PUBLIC)
         .post("/auth/verify", verify, policy::PUBLIC)
         .post("/auth/login", login, policy::PUBLIC)
         .post("/auth/logout", logout, own)
@@ -58,7 +58,7 @@ fn body<T>(b: JsonBody<T>) -> ApiResult<T> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
+pub struct SignupRequest {
     pub email: String,
     /// At least 10 characters, and not one of the passwords everybody tries first.
     pub password: String,
@@ -70,7 +70,7 @@ pub struct RegisterRequest {
 
 /// The answer to a sign-up, the same for every address.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct RegisterAccepted {
+pub struct SignupAccepted {
     /// Always `check_your_email`.
     pub status: String,
     pub message: String,
@@ -164,7 +164,7 @@ pub const VERIFY_HOURS: i64 = 48;
 
 /// Signs a citizen up (shared by the API and the web form), the same way whether the address
 /// is new or taken, so that the answer tells nobody which addresses have accounts: within the
-/// per-address limit (`limits.register_per_hour`), the fields are checked, the password hashed,
+/// per-address limit (`limits.signup_per_hour`), the fields are checked, the password hashed,
 /// and then either a new account (or one never confirmed) gets a link to confirm its address
 /// by mail, or the owner of the address's confirmed account is told by mail that someone
 /// tried. Nobody can sign in before confirming.
@@ -177,7 +177,7 @@ pub async fn register_user(
     client: &str,
 ) -> ApiResult<()> {
     state
-        .register_by_ip
+        .signups_by_ip
         .hit(client)
         .map_err(ApiError::RateLimited)?;
     let email = Email::parse(email).map_err(ApiError::InvalidBody)?;
@@ -204,7 +204,7 @@ pub async fn register_user(
     let expires = OffsetDateTime::now_utc() + time::Duration::hours(VERIFY_HOURS);
     let outcome = state
         .store
-        .register_account(
+        .sign_up(
             &NewUser {
                 email: Some(email.clone()),
                 display_name: display_name.to_string(),
@@ -222,7 +222,7 @@ pub async fn register_user(
         .unwrap_or_else(|| format!("http://{}", state.config.listen));
     let base = base.trim_end_matches('/');
     match outcome {
-        Registration::Created(id) | Registration::Renewed(id) => {
+        Signup::Created(id) | Signup::Renewed(id) => {
             let link = format!("{base}/verifica?token={token}");
             state
                 .store
@@ -242,7 +242,7 @@ pub async fn register_user(
                 .await?;
             tracing::info!(user = %id, "sign-up; confirmation link mailed");
         }
-        Registration::Taken(id) => {
+        Signup::Taken(id) => {
             state
                 .store
                 .notify(
@@ -374,14 +374,14 @@ pub fn session_cookie(state: &AppState, secret: &str) -> axum::http::HeaderValue
 /// Sign a citizen up: 202 and the same answer whether the address is new or already has an
 /// account. The address gets a mail: a link to confirm it (`POST /api/auth/verify`), or, for
 /// an address with an account, a notice to its owner. No sign-in before confirming.
-#[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterRequest,
-    responses((status = 202, body = RegisterAccepted), (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
-pub async fn register(
+#[utoipa::path(post, path = "/api/auth/signup", tag = "accounts", request_body = SignupRequest,
+    responses((status = 202, body = SignupAccepted), (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn signup(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
-    b: JsonBody<RegisterRequest>,
-) -> ApiResult<(StatusCode, Json<RegisterAccepted>)> {
+    b: JsonBody<SignupRequest>,
+) -> ApiResult<(StatusCode, Json<SignupAccepted>)> {
     let client = client_key(&headers, peer, state.config.behind_proxy);
     let r = body(b)?;
     register_user(
@@ -395,7 +395,7 @@ pub async fn register(
     .await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(RegisterAccepted {
+        Json(SignupAccepted {
             status: "check_your_email".into(),
             message: format!(
                 "If this address can be used, a link to confirm it is on its way: follow it within {VERIFY_HOURS} hours, then sign in."
@@ -799,7 +799,7 @@ pub async fn delete_service(
         crate::hsds::list_service_at_locations, crate::hsds::get_service_at_location,
         crate::hsds::list_taxonomies, crate::hsds::get_taxonomy,
         crate::hsds::list_taxonomy_terms, crate::hsds::get_taxonomy_term,
-        register, verify, login, logout, me, create_token, list_tokens, revoke_token,
+        signup, verify, login, logout, me, create_token, list_tokens, revoke_token,
         create_service, update_service, delete_service,
         crate::matching::create_need_api, crate::matching::list_needs_api,
         crate::matching::needs_by_area_api, crate::matching::get_need_api,
@@ -827,7 +827,7 @@ pub async fn delete_service(
         crate::register_api::forget_me_api,
         crate::ops::healthz, crate::ops::readyz,
     ),
-    components(schemas(crate::privacy::EraseRequest, crate::privacy::ErasureView, crate::budget_api::ConsentView, crate::budget_api::GiveConsentRequest, crate::budget_api::DelegationRequest, crate::budget_api::DelegationView, crate::budget_api::FunderRequest, crate::budget_api::CreatedView, crate::budget_api::ProgrammeRequest, crate::budget_api::ConsentRequest, crate::budget_api::GrantRequest, crate::budget_api::AllocationView, crate::budget_api::BookingView, crate::budget_api::PersonBudgetView, crate::budget_api::VolunteerHelpView, crate::budget_api::FunderView, crate::budget_api::ProgrammeView, crate::budget_api::TotalView, crate::budget_api::DoubleFundingView, crate::budget_api::ExpiringView, crate::budget_api::DashboardView, crate::budget_api::ProviderBookingView, crate::budget_api::BeyondPlanView, crate::budget_api::PlanView, crate::budget_api::PlanFundingRequest, crate::budget_api::BookingRequest, crate::budget_api::DeliveryRequest, crate::budget_api::PlanMonthRequest, crate::budget_api::PlanLineRequest, crate::budget_api::FundingRequestBody, crate::budget_api::ExclusionRequest, crate::budget_api::ShareView, crate::budget_api::NotUsedView, crate::budget_api::LineFundingView, crate::budget_api::FundingView, crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, RegisterRequest, RegisterAccepted, VerifyRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
+    components(schemas(crate::privacy::EraseRequest, crate::privacy::ErasureView, crate::budget_api::ConsentView, crate::budget_api::GiveConsentRequest, crate::budget_api::DelegationRequest, crate::budget_api::DelegationView, crate::budget_api::FunderRequest, crate::budget_api::CreatedView, crate::budget_api::ProgrammeRequest, crate::budget_api::ConsentRequest, crate::budget_api::GrantRequest, crate::budget_api::AllocationView, crate::budget_api::BookingView, crate::budget_api::PersonBudgetView, crate::budget_api::VolunteerHelpView, crate::budget_api::FunderView, crate::budget_api::ProgrammeView, crate::budget_api::TotalView, crate::budget_api::DoubleFundingView, crate::budget_api::ExpiringView, crate::budget_api::DashboardView, crate::budget_api::ProviderBookingView, crate::budget_api::BeyondPlanView, crate::budget_api::PlanView, crate::budget_api::PlanFundingRequest, crate::budget_api::BookingRequest, crate::budget_api::DeliveryRequest, crate::budget_api::PlanMonthRequest, crate::budget_api::PlanLineRequest, crate::budget_api::FundingRequestBody, crate::budget_api::ExclusionRequest, crate::budget_api::ShareView, crate::budget_api::NotUsedView, crate::budget_api::LineFundingView, crate::budget_api::FundingView, crate::register_api::InclusionProofView, crate::register_api::ConsistencyProofView, crate::register_api::EntriesPage, crate::register_api::EntryView, crate::register_api::FlowView, crate::register_api::TerritoryCredits, crate::register_api::FlowRequest, crate::register_api::AppendedView, crate::register_api::MyContributions, crate::register_api::MyContribution, ErrorEnvelope, crate::error::ErrorBody, SignupRequest, SignupAccepted, VerifyRequest, LoginRequest, UserView, GrantView, LoginResponse, TokenRequest, NewTokenView, TokenView)),
     modifiers(&EveryErrorIsTheEnvelope),
     tags((name = "hsds", description = "Open Referral HSDS 3.0, read-only"), (name = "accounts"), (name = "provider"), (name = "needs", description = "Needs, offers, suggestions and matches"), (name = "assisted", description = "Operators acting for people (assisted mode)"), (name = "campaigns", description = "Emergency campaigns and batch assignment"), (name = "hubs", description = "Community hubs"), (name = "register", description = "The contribution register: a C2SP tlog-tiles transparency log of ValueFlows events, proofs, flows and time credits"), (name = "budgets", description = "Care budgets: funders, programmes, allocations, consent, bookings paid from a person's budget"), (name = "operations")),
 )]

@@ -194,8 +194,8 @@ pub struct LimitsConfig {
     pub request_timeout_secs: u64,
     /// How long a login lasts, in hours.
     pub session_hours: i64,
-    /// Sign-ups (`POST /api/auth/register` and the form) allowed per client address per hour.
-    pub register_per_hour: u32,
+    /// Sign-ups (`POST /api/auth/signup` and the form) allowed per client address per hour.
+    pub signup_per_hour: u32,
 }
 
 impl Default for Config {
@@ -246,7 +246,7 @@ impl Default for LimitsConfig {
             login_failures_per_account: 5,
             request_timeout_secs: 30,
             session_hours: 12,
-            register_per_hour: 20,
+            signup_per_hour: 20,
         }
     }
 }
@@ -326,7 +326,7 @@ request_timeout_secs = 30
 # How long a login lasts, in hours.
 session_hours = 12
 # Sign-ups per client address per hour (the API and the form together).
-register_per_hour = 20
+signup_per_hour = 20
 
 [mail]
 # Notifications are also e-mailed when this is set: smtp://HOST:PORT (plain, a local relay),

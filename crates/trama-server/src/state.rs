@@ -15,8 +15,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub time_zone: TimeZone,
     pub login_by_ip: Arc<RateLimiter>,
-    /// Sign-ups per client address (`limits.register_per_hour`).
-    pub register_by_ip: Arc<RateLimiter>,
+    /// Sign-ups per client address (`limits.signup_per_hour`).
+    pub signups_by_ip: Arc<RateLimiter>,
     /// Failed sign-ins per account and client: short growing delays, from the fifth on.
     pub login_failures: Arc<crate::ratelimit::LoginThrottle>,
     /// Failed sign-ins per account from anywhere: delays from the twentieth on, at most 30 s,
@@ -44,8 +44,8 @@ impl AppState {
                 config.limits.login_per_minute,
                 std::time::Duration::from_secs(60),
             )),
-            register_by_ip: Arc::new(RateLimiter::new(
-                config.limits.register_per_hour,
+            signups_by_ip: Arc::new(RateLimiter::new(
+                config.limits.signup_per_hour,
                 std::time::Duration::from_secs(3600),
             )),
             login_failures: Arc::new(crate::ratelimit::LoginThrottle::new(

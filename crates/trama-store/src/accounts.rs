@@ -36,7 +36,7 @@ pub struct UserRow {
 
 /// What a sign-up through the site did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Registration {
+pub enum Signup {
     /// A new, unconfirmed account: the confirmation link is to be mailed.
     Created(UserId),
     /// The address belongs to an account never confirmed: nothing of it changes (not its
@@ -96,7 +96,7 @@ impl Store {
     /// Creates a user whose address counts as confirmed (operators, the demo, tests: whoever
     /// creates accounts through the store directly). An e-mail already registered is a
     /// [`StoreError::Conflict`] on `email`. Sign-ups through the site use
-    /// [`Store::register_account`].
+    /// [`Store::sign_up`].
     pub async fn create_user(&self, u: &NewUser) -> Result<UserId> {
         let id = UserId::new();
         let mut tx = self.write.begin().await?;
@@ -132,13 +132,13 @@ impl Store {
     /// A sign-up through the site, in one transaction: a new citizen account that must confirm
     /// its address (`token_hash` is the SHA-256 of the link's token, good until `expires_at`),
     /// the renewal of an account never confirmed, or nothing at all for an address a confirmed
-    /// account holds (see [`Registration`]). The caller mails the link, or the notice.
-    pub async fn register_account(
+    /// account holds (see [`Signup`]). The caller mails the link, or the notice.
+    pub async fn sign_up(
         &self,
         u: &NewUser,
         token_hash: &str,
         expires_at: OffsetDateTime,
-    ) -> Result<Registration> {
+    ) -> Result<Signup> {
         let email = u
             .email
             .as_ref()
@@ -158,12 +158,12 @@ impl Store {
                     .parse()
                     .expect("stored user ids are UUIDs");
                 if r.get::<Option<i64>, _>(1).is_some() {
-                    return Ok(Registration::Taken(id));
+                    return Ok(Signup::Taken(id));
                 }
                 // An address signed up for but not confirmed yet: a new link goes to the same
                 // mailbox, and nothing of the account changes. Whoever signs up again cannot
                 // set the password of an account whose mail only its owner reads.
-                Registration::Renewed(id)
+                Signup::Renewed(id)
             }
             None => {
                 let id = UserId::new();
@@ -188,7 +188,7 @@ impl Store {
                             .bind(email)
                             .fetch_one(&self.write)
                             .await?;
-                        return Ok(Registration::Taken(
+                        return Ok(Signup::Taken(
                             r.get::<String, _>(0)
                                 .parse()
                                 .expect("stored user ids are UUIDs"),
@@ -203,11 +203,10 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                Registration::Created(id)
+                Signup::Created(id)
             }
         };
-        let (Registration::Created(id) | Registration::Renewed(id) | Registration::Taken(id)) =
-            outcome;
+        let (Signup::Created(id) | Signup::Renewed(id) | Signup::Taken(id)) = outcome;
         sqlx::query(
             "INSERT INTO account_tokens (token_hash, user_id, purpose, password_hash, created_at, expires_at) \
              VALUES ($1, $2, 'verify', $3, $4, $5)",

@@ -25,7 +25,7 @@ mod register;
 mod search_cache;
 mod sql;
 
-pub use accounts::{ApiTokenRow, AuditEntry, NewUser, Registration, SessionRow, UserRow};
+pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, Signup, UserRow};
 pub use assisted::AssistedPerson;
 pub use budgets::{
     AllocationRow, BudgetBookingRow, FunderRow, HelpReceived, Idempotency, NewAllocation,

@@ -722,15 +722,15 @@ pub async fn login_submit(
 }
 
 #[derive(Template)]
-#[template(path = "register.html")]
-struct RegisterPage<'a> {
+#[template(path = "signup.html")]
+struct SignupPage<'a> {
     l: &'a Layout,
     email: String,
     name: String,
     error: Option<String>,
 }
 
-pub async fn register_form(
+pub async fn signup_form(
     State(state): State<AppState>,
     viewer: Viewer,
     headers: HeaderMap,
@@ -739,7 +739,7 @@ pub async fn register_form(
     let l = Layout::new(&state, &headers, &uri, &viewer);
     l.render(
         StatusCode::OK,
-        &RegisterPage {
+        &SignupPage {
             l: &l,
             email: String::new(),
             name: String::new(),
@@ -748,7 +748,7 @@ pub async fn register_form(
     )
 }
 
-pub async fn register_submit(
+pub async fn signup_submit(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientAddr(peer): ClientAddr,
@@ -773,13 +773,13 @@ pub async fn register_submit(
             StatusCode::OK,
             &MessagePage {
                 l: &l,
-                heading: l.t.register_sent_heading,
-                text: l.t.register_sent_text,
+                heading: l.t.signup_sent_heading,
+                text: l.t.signup_sent_text,
             },
         ),
         Err(e) => l.render(
             e.status(),
-            &RegisterPage {
+            &SignupPage {
                 l: &l,
                 email: email.into(),
                 name: name.into(),

@@ -230,7 +230,7 @@ struct EntryLine {
 
 #[derive(Template)]
 #[template(path = "registro.html")]
-struct RegisterPage<'a> {
+struct ContributionRegisterPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     checkpoint: String,
@@ -291,7 +291,7 @@ pub async fn register_page(
             .unwrap_or_else(|| format!("http://{}", state.config.listen));
         Ok::<_, ApiError>(l.render(
             StatusCode::OK,
-            &RegisterPage {
+            &ContributionRegisterPage {
                 l: &l,
                 w,
                 checkpoint,

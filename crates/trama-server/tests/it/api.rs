@@ -19,7 +19,7 @@ fn cookie_of(r: &crate::Reply, name: &str) -> Option<String> {
 }
 
 both!(register_login_me_logout, |app: TestApp| async move {
-    let r = app.send("POST", "/api/auth/register", None, &json!({"email": "Giulia@Example.it", "password": "una password lunga", "display_name": "Giulia"})).await;
+    let r = app.send("POST", "/api/auth/signup", None, &json!({"email": "Giulia@Example.it", "password": "una password lunga", "display_name": "Giulia"})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     assert_eq!(r.json()["status"], "check_your_email");
     assert!(!r.text().contains("una password lunga"));
@@ -43,14 +43,14 @@ both!(register_login_me_logout, |app: TestApp| async move {
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
     // The same e-mail again: the same answer, and the account does not change.
-    let again = app.send("POST", "/api/auth/register", None, &json!({"email": "giulia@example.it", "password": "altra password lunga", "display_name": "G"}))
+    let again = app.send("POST", "/api/auth/signup", None, &json!({"email": "giulia@example.it", "password": "altra password lunga", "display_name": "G"}))
         .await;
     assert_eq!(again.status, StatusCode::ACCEPTED, "{}", again.text());
     assert_eq!(again.body, r#"{"status":"check_your_email","message":"If this address can be used, a link to confirm it is on its way: follow it within 48 hours, then sign in."}"#.as_bytes());
     let v = app
         .send(
             "POST",
-            "/api/auth/register",
+            "/api/auth/signup",
             None,
             &json!({"email": "x@example.it", "password": "corta", "display_name": "X"}),
         )

@@ -266,7 +266,7 @@ impl TestApp {
         let r = self
             .send(
                 "POST",
-                "/api/auth/register",
+                "/api/auth/signup",
                 None,
                 &serde_json::json!({"email": email, "password": password, "display_name": name}),
             )

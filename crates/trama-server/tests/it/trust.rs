@@ -1188,7 +1188,7 @@ both!(
                 let r = app
                 .send(
                     "POST",
-                    "/api/auth/register",
+                    "/api/auth/signup",
                     None,
                     &json!({"email": "vittima@example.org", "password": password, "display_name": "V"}),
                 )

@@ -58,7 +58,7 @@ async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> Reply {
     .await
 }
 
-fn register_body(email: &str, password: &str) -> Value {
+fn signup_body(email: &str, password: &str) -> Value {
     json!({"email": email, "password": password, "display_name": "Giulia"})
 }
 
@@ -86,17 +86,17 @@ both!(
         let fresh = app
             .send(
                 "POST",
-                "/api/auth/register",
+                "/api/auth/signup",
                 None,
-                &register_body("nuova@example.it", "una password lunga"),
+                &signup_body("nuova@example.it", "una password lunga"),
             )
             .await;
         let taken = app
             .send(
                 "POST",
-                "/api/auth/register",
+                "/api/auth/signup",
                 None,
-                &register_body("Presa@Example.it", "una password lunga"),
+                &signup_body("Presa@Example.it", "una password lunga"),
             )
             .await;
         assert_eq!(fresh.status, StatusCode::ACCEPTED, "{}", fresh.text());
@@ -267,7 +267,7 @@ both!(
         // An expired link confirms nothing.
         let hash = trama_server::auth::sha256_hex("an-old-token");
         app.store()
-            .register_account(
+            .sign_up(
                 &trama_store::NewUser {
                     email: Some(trama_core::auth::Email::parse("vecchia@example.it").unwrap()),
                     display_name: "Vecchia".into(),
@@ -293,17 +293,17 @@ both!(
         // the owner's password, the owner's own link does, with theirs.
         app.send(
             "POST",
-            "/api/auth/register",
+            "/api/auth/signup",
             None,
-            &register_body("vittima@example.it", "password di chi finge"),
+            &signup_body("vittima@example.it", "password di chi finge"),
         )
         .await;
         let squatter = app.verification_token("vittima@example.it").await;
         app.send(
             "POST",
-            "/api/auth/register",
+            "/api/auth/signup",
             None,
-            &register_body("vittima@example.it", "la mia vera password"),
+            &signup_body("vittima@example.it", "la mia vera password"),
         )
         .await;
         let mine = app.verification_token("vittima@example.it").await;
@@ -337,14 +337,14 @@ both!(
 // 1b. Sign-ups are limited per client address.
 both!(sign_ups_are_limited_per_client, |app: TestApp| async move {
     let mut app = app;
-    reconfigure(&mut app, |c| c.limits.register_per_hour = 2);
+    reconfigure(&mut app, |c| c.limits.signup_per_hour = 2);
     for i in 0..2 {
         let r = app
             .send(
                 "POST",
-                "/api/auth/register",
+                "/api/auth/signup",
                 None,
-                &register_body(&format!("p{i}@example.it"), "una password lunga"),
+                &signup_body(&format!("p{i}@example.it"), "una password lunga"),
             )
             .await;
         assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
@@ -352,9 +352,9 @@ both!(sign_ups_are_limited_per_client, |app: TestApp| async move {
     let r = app
         .send(
             "POST",
-            "/api/auth/register",
+            "/api/auth/signup",
             None,
-            &register_body("p3@example.it", "una password lunga"),
+            &signup_body("p3@example.it", "una password lunga"),
         )
         .await;
     r.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
@@ -376,16 +376,16 @@ both!(sign_ups_are_limited_per_client, |app: TestApp| async move {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
     // Another client (behind the proxy one runs) is not affected.
     reconfigure(&mut app, |c| {
-        c.limits.register_per_hour = 2;
+        c.limits.signup_per_hour = 2;
         c.behind_proxy = true;
     });
     let r = app
         .request(
-            Request::post("/api/auth/register")
+            Request::post("/api/auth/signup")
                 .header(header::CONTENT_TYPE, "application/json")
                 .header("x-forwarded-for", "203.0.113.7")
                 .body(Body::from(
-                    register_body("p5@example.it", "una password lunga").to_string(),
+                    signup_body("p5@example.it", "una password lunga").to_string(),
                 ))
                 .unwrap(),
         )
@@ -405,9 +405,9 @@ both!(common_passwords_are_refused, |app: TestApp| async move {
         let v = app
             .send(
                 "POST",
-                "/api/auth/register",
+                "/api/auth/signup",
                 None,
-                &register_body("g@example.it", pw),
+                &signup_body("g@example.it", pw),
             )
             .await
             .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
