@@ -172,8 +172,25 @@ fn crash_and_recover(db: &str) {
         acked.len(),
         known.1
     );
-    // The restarted node signs a checkpoint over everything.
-    std::thread::sleep(Duration::from_millis(600));
+    // The restarted node signs a checkpoint over everything: wait for it (polling, not a
+    // fixed sleep), then check against it.
+    let started = Instant::now();
+    loop {
+        let size = ureq::get(&format!("http://127.0.0.1:{port}/register/checkpoint"))
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .and_then(|t| t.lines().nth(1).and_then(|l| l.trim().parse::<u64>().ok()));
+        if size.is_some_and(|s| s >= known.1) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no checkpoint over the {} entries",
+            known.1
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let key = ureq::get(&format!("http://127.0.0.1:{port}/register/key"))
         .call()
         .unwrap()
