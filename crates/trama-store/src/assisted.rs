@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use trama_core::ids::{OrganizationId, UserId};
 
-use crate::{Result, Store, from_micros, to_micros, uuid};
+use crate::{Result, Store, from_micros, stored_id, to_micros};
 
 #[derive(Debug, Clone)]
 pub struct AssistedPerson {
@@ -63,7 +63,7 @@ impl Store {
     }
 
     pub async fn assisted(&self, user: UserId) -> Result<Option<AssistedPerson>> {
-        Ok(sqlx::query(
+        sqlx::query(
             "SELECT a.user_id, u.display_name, a.registered_by, a.organization_id, a.consent_reference, \
              a.phone, a.created_at FROM assisted_people a JOIN users u ON u.id = a.user_id WHERE a.user_id = $1",
         )
@@ -71,7 +71,8 @@ impl Store {
         .fetch_optional(&self.read)
         .await?
         .as_ref()
-        .map(assisted_from_row))
+        .map(assisted_from_row)
+        .transpose()
     }
 
     /// People followed by these organisations, by name.
@@ -89,20 +90,22 @@ impl Store {
             .bind(o.to_string())
             .fetch_all(&self.read)
             .await?;
-            out.extend(rows.iter().map(assisted_from_row));
+            for r in &rows {
+                out.push(assisted_from_row(r)?);
+            }
         }
         Ok(out)
     }
 }
 
-fn assisted_from_row(r: &sqlx::any::AnyRow) -> AssistedPerson {
-    AssistedPerson {
-        user: UserId(uuid(r.get(0))),
+fn assisted_from_row(r: &sqlx::any::AnyRow) -> Result<AssistedPerson> {
+    Ok(AssistedPerson {
+        user: UserId(stored_id("assisted person", r.get(0))?),
         display_name: r.get(1),
-        registered_by: UserId(uuid(r.get(2))),
-        organization: OrganizationId(uuid(r.get(3))),
+        registered_by: UserId(stored_id("registered by", r.get(2))?),
+        organization: OrganizationId(stored_id("organisation", r.get(3))?),
         consent_reference: r.get(4),
         phone: r.get(5),
         created_at: from_micros(r.get(6)),
-    }
+    })
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use trama_core::ids::{CampaignId, TaxonomyTermId, UserId};
 
-use crate::{Result, Store, from_micros, json, parse_json, to_micros, uuid};
+use crate::{Result, Store, from_micros, json, parse_json, stored_id, to_micros};
 
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
@@ -135,7 +135,7 @@ fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<CampaignRow> {
     let id: String = r.get(0);
     let cats: Vec<Uuid> = parse_json("campaign categories", &id, &r.get::<String, _>(4))?;
     Ok(CampaignRow {
-        id: CampaignId(uuid(id.clone())),
+        id: CampaignId(stored_id("campaign", id.clone())?),
         name: r.get(1),
         kind: r.get(2),
         description: r.get(3),

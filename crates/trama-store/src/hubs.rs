@@ -9,7 +9,7 @@ use trama_core::geo::Coordinates;
 use trama_core::ids::{LocationId, OrganizationId, RoomId, UserId};
 use trama_core::matching::model::WeekWindow;
 
-use crate::{Result, Store, StoreError, from_micros, json, parse_json, to_micros, uuid};
+use crate::{Result, Store, StoreError, from_micros, json, parse_json, stored_id, to_micros};
 
 /// What a hub manager sets about a hub.
 #[derive(Debug, Clone)]
@@ -169,7 +169,7 @@ impl Store {
         )
         .fetch_all(&self.read)
         .await?;
-        let rooms: Vec<RoomRow> = rooms.iter().map(room_from_row).collect();
+        let rooms: Vec<RoomRow> = rooms.iter().map(room_from_row).collect::<Result<_>>()?;
         rows.iter()
             .map(|r| {
                 let id: String = r.get(0);
@@ -184,10 +184,10 @@ impl Store {
                             a.get("city").and_then(|c| c.as_str()).unwrap_or("")
                         ))
                     });
-                let location = LocationId(uuid(id.clone()));
+                let location = LocationId(stored_id("hub location", id.clone())?);
                 Ok(HubRow {
                     location,
-                    organization: OrganizationId(uuid(r.get(1))),
+                    organization: OrganizationId(stored_id("hub organisation", r.get(1))?),
                     organization_name: r.get(2),
                     name: r.get::<Option<String>, _>(3).unwrap_or_default(),
                     address,
@@ -218,14 +218,15 @@ impl Store {
     }
 
     pub async fn room(&self, id: RoomId) -> Result<Option<RoomRow>> {
-        Ok(sqlx::query(
+        sqlx::query(
             "SELECT id, location_id, name, capacity, slot_minutes FROM hub_rooms WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.read)
         .await?
         .as_ref()
-        .map(room_from_row))
+        .map(room_from_row)
+        .transpose()
     }
 
     /// Books one slot. A slot already taken is a conflict (the primary key decides, so two
@@ -280,25 +281,26 @@ impl Store {
         .bind(to_micros(to))
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| BookingRow {
-                room: RoomId(uuid(r.get(0))),
-                start: from_micros(r.get(1)),
-                end: from_micros(r.get(2)),
-                booked_by: UserId(uuid(r.get(3))),
-                purpose: r.get(4),
+        rows.iter()
+            .map(|r| {
+                Ok(BookingRow {
+                    room: RoomId(stored_id("room", r.get(0))?),
+                    start: from_micros(r.get(1)),
+                    end: from_micros(r.get(2)),
+                    booked_by: UserId(stored_id("booked by", r.get(3))?),
+                    purpose: r.get(4),
+                })
             })
-            .collect())
+            .collect()
     }
 }
 
-fn room_from_row(r: &sqlx::any::AnyRow) -> RoomRow {
-    RoomRow {
-        id: RoomId(uuid(r.get(0))),
-        location: LocationId(uuid(r.get(1))),
+fn room_from_row(r: &sqlx::any::AnyRow) -> Result<RoomRow> {
+    Ok(RoomRow {
+        id: RoomId(stored_id("room", r.get(0))?),
+        location: LocationId(stored_id("room location", r.get(1))?),
         name: r.get(2),
         capacity: r.get::<i64, _>(3) as u32,
         slot_minutes: r.get::<i64, _>(4) as u16,
-    }
+    })
 }

@@ -65,6 +65,9 @@ pub enum StoreError {
         id: String,
         source: serde_json::Error,
     },
+    /// A stored id that is not one (a corrupt row): an error, never a silent nil id.
+    #[error("stored {what} '{value}' is not an id")]
+    CorruptId { what: &'static str, value: String },
     /// A reference to something that does not exist (an unknown organisation or location).
     #[error("{field}: {reason}")]
     Reference { field: String, reason: String },
@@ -294,10 +297,10 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
 
 /// Microseconds since 1970 UTC, the stored form of every time.
 /// A reference to something that does not exist (a 422 `invalid_reference` above).
-/// A stored id (the nil UUID for a corrupt one, as the hubs', campaigns' and notifications'
-/// rows always read them; issue 13 turns this into an error).
-pub(crate) fn uuid(s: String) -> uuid::Uuid {
-    s.parse().unwrap_or_default()
+/// A stored id, read back: a corrupt one is an error naming what it was.
+pub(crate) fn stored_id(what: &'static str, s: String) -> Result<uuid::Uuid> {
+    s.parse()
+        .map_err(|_| StoreError::CorruptId { what, value: s })
 }
 
 pub(crate) fn reference(field: &str, reason: &str) -> StoreError {

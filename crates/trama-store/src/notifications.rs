@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use trama_core::ids::{NotificationId, UserId};
 
-use crate::{Result, Store, from_micros, to_micros, uuid};
+use crate::{Result, Store, from_micros, stored_id, to_micros};
 
 #[derive(Debug, Clone)]
 pub struct NotificationRow {
@@ -82,19 +82,20 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| NotificationRow {
-                id: NotificationId(uuid(r.get(0))),
-                at: from_micros(r.get(1)),
-                kind: r.get(2),
-                subject_type: r.get(3),
-                subject_id: r.get(4),
-                text_it: r.get(5),
-                text_en: r.get(6),
-                read: r.get::<Option<i64>, _>(7).is_some(),
+        rows.iter()
+            .map(|r| {
+                Ok(NotificationRow {
+                    id: NotificationId(stored_id("notification", r.get(0))?),
+                    at: from_micros(r.get(1)),
+                    kind: r.get(2),
+                    subject_type: r.get(3),
+                    subject_id: r.get(4),
+                    text_it: r.get(5),
+                    text_en: r.get(6),
+                    read: r.get::<Option<i64>, _>(7).is_some(),
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub async fn unread_notifications(&self, user: UserId) -> Result<i64> {
@@ -137,20 +138,21 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| PendingEmail {
-                id: NotificationId(uuid(r.get(0))),
-                to: r.get(1),
-                display_name: r.get(2),
-                locale: r.get(3),
-                text_it: r.get(4),
-                text_en: r.get(5),
-                subject_type: r.get(6),
-                subject_id: r.get(7),
-                kind: r.get(8),
+        rows.iter()
+            .map(|r| {
+                Ok(PendingEmail {
+                    id: NotificationId(stored_id("notification", r.get(0))?),
+                    to: r.get(1),
+                    display_name: r.get(2),
+                    locale: r.get(3),
+                    text_it: r.get(4),
+                    text_en: r.get(5),
+                    subject_type: r.get(6),
+                    subject_id: r.get(7),
+                    kind: r.get(8),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Replaces the words of a notification once mailed (a mail that carried a secret link

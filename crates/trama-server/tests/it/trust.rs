@@ -1330,3 +1330,26 @@ both!(
         }
     }
 );
+
+// Issue 13's corrupt rows: a stored id that is not one is an error, never a silent nil id.
+both!(a_corrupt_id_is_an_error, |app: TestApp| async move {
+    let (me, t) = app.user_with_token("c@example.it", &[]).await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&app.url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, at, kind, subject_type, subject_id, text_it, text_en, email_state) \
+         VALUES ('not-an-id', $1, 1, 'x', 'x', 'x', 'x', 'x', 'none')",
+    )
+    .bind(me.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let e = app.store().notifications(me, 10).await.unwrap_err();
+    assert!(
+        matches!(e, trama_store::StoreError::CorruptId { .. }),
+        "{e}"
+    );
+    app.get_auth("/api/notifications", &t)
+        .await
+        .assert_error(StatusCode::INTERNAL_SERVER_ERROR, "internal");
+});
