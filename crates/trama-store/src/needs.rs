@@ -19,7 +19,9 @@ use trama_core::matching::model::{Urgency, WeekWindow};
 use trama_core::needs::{NeedParties, NewNeed, NewOffer, PublicArea};
 
 use crate::sql::{Sql, Val};
-use crate::{Result, Store, StoreError, from_micros, json, parse_json, reference, to_micros};
+use crate::{
+    Result, Store, StoreError, from_micros, json, parse_json, reference, stored_id, to_micros,
+};
 
 /// Days since 1970-01-01, the stored form of a date.
 pub fn to_day(d: Date) -> i64 {
@@ -97,17 +99,16 @@ const NEED_FROM: &str = "needs n JOIN users u ON u.id = n.requester_id \
 
 fn need_from_row(r: &sqlx::any::AnyRow) -> Result<NeedRow> {
     let id: String = r.get(0);
-    let uuid = |s: String| s.parse::<Uuid>().ok();
     Ok(NeedRow {
-        id: NeedId(uuid(id.clone()).unwrap_or_default()),
-        requester: UserId(uuid(r.get(1)).unwrap_or_default()),
+        id: NeedId(stored_id("id", id.clone())?),
+        requester: UserId(stored_id("id", r.get(1))?),
         requester_name: r.get(2),
-        entered_by: UserId(uuid(r.get(3)).unwrap_or_default()),
+        entered_by: UserId(stored_id("id", r.get(3))?),
         organization: r
             .get::<Option<String>, _>(4)
-            .and_then(uuid)
-            .map(OrganizationId),
-        category: TaxonomyTermId(uuid(r.get(5)).unwrap_or_default()),
+            .map(|s| stored_id("id", s).map(OrganizationId))
+            .transpose()?,
+        category: TaxonomyTermId(stored_id("id", r.get(5))?),
         category_name: r.get::<Option<String>, _>(6).unwrap_or_default(),
         category_name_en: r.get(7),
         description: r.get(8),
@@ -134,8 +135,8 @@ fn need_from_row(r: &sqlx::any::AnyRow) -> Result<NeedRow> {
         state: r.get::<String, _>(26).parse().unwrap_or(NeedState::Open),
         campaign: r
             .get::<Option<String>, _>(27)
-            .and_then(uuid)
-            .map(CampaignId),
+            .map(|s| stored_id("id", s).map(CampaignId))
+            .transpose()?,
         created_at: from_micros(r.get(28)),
     })
 }
@@ -182,16 +183,15 @@ const OFFER_COLUMNS: &str = "o.id, o.owner_id, u.display_name, o.organization_id
 
 fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<OfferRow> {
     let id: String = r.get(0);
-    let uuid = |s: String| s.parse::<Uuid>().ok();
     let cats: Vec<Uuid> = parse_json("offer categories", &id, &r.get::<String, _>(4))?;
     Ok(OfferRow {
-        id: OfferId(uuid(id.clone()).unwrap_or_default()),
-        owner: UserId(uuid(r.get(1)).unwrap_or_default()),
+        id: OfferId(stored_id("id", id.clone())?),
+        owner: UserId(stored_id("id", r.get(1))?),
         owner_name: r.get(2),
         organization: r
             .get::<Option<String>, _>(3)
-            .and_then(uuid)
-            .map(OrganizationId),
+            .map(|s| stored_id("id", s).map(OrganizationId))
+            .transpose()?,
         categories: cats.into_iter().map(TaxonomyTermId).collect(),
         description: r.get(5),
         point: Coordinates::new(r.get(6), r.get(7)).map_err(|e| {
@@ -243,15 +243,15 @@ const MATCH_COLUMNS: &str = "m.id, m.need_id, m.offer_id, m.volunteer_id, v.disp
 const MATCH_FROM: &str =
     "matches m JOIN needs n ON n.id = m.need_id JOIN users v ON v.id = m.volunteer_id";
 
-fn match_from_row(r: &sqlx::any::AnyRow) -> MatchRow {
-    let uuid = |s: String| s.parse::<Uuid>().unwrap_or_default();
-    MatchRow {
-        id: MatchId(uuid(r.get(0))),
-        need: NeedId(uuid(r.get(1))),
-        offer: OfferId(uuid(r.get(2))),
-        volunteer: UserId(uuid(r.get(3))),
+fn match_from_row(r: &sqlx::any::AnyRow) -> Result<MatchRow> {
+    let uuid = |s: String| stored_id("match row id", s);
+    Ok(MatchRow {
+        id: MatchId(uuid(r.get(0))?),
+        need: NeedId(uuid(r.get(1))?),
+        offer: OfferId(uuid(r.get(2))?),
+        volunteer: UserId(uuid(r.get(3))?),
         volunteer_name: r.get(4),
-        requester: UserId(uuid(r.get(5))),
+        requester: UserId(uuid(r.get(5))?),
         state: r
             .get::<String, _>(6)
             .parse()
@@ -265,11 +265,11 @@ fn match_from_row(r: &sqlx::any::AnyRow) -> MatchRow {
         minutes_confirmed: r.get::<i64, _>(13) as u32,
         recurring: r.get::<i64, _>(14) != 0,
         duration_minutes: r.get::<i64, _>(15) as u16,
-        category: TaxonomyTermId(uuid(r.get(16))),
+        category: TaxonomyTermId(uuid(r.get(16))?),
         area_name: r.get(17),
         created_at: from_micros(r.get(18)),
         modified_at: from_micros(r.get(19)),
-    }
+    })
 }
 
 /// A new match between a need and an offer.
@@ -919,12 +919,13 @@ impl Store {
 
     pub async fn match_row(&self, id: MatchId) -> Result<Option<MatchRow>> {
         let sql = format!("SELECT {MATCH_COLUMNS} FROM {MATCH_FROM} WHERE m.id = $1");
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
             .fetch_optional(&self.read)
             .await?
             .as_ref()
-            .map(match_from_row))
+            .map(match_from_row)
+            .transpose()
     }
 
     /// Matches of a need.
@@ -932,13 +933,13 @@ impl Store {
         let sql = format!(
             "SELECT {MATCH_COLUMNS} FROM {MATCH_FROM} WHERE m.need_id = $1 ORDER BY m.created_at"
         );
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(need.to_string())
             .fetch_all(&self.read)
             .await?
             .iter()
             .map(match_from_row)
-            .collect())
+            .collect()
     }
 
     /// Matches where the person is the volunteer or the requester, newest first.
@@ -952,13 +953,13 @@ impl Store {
              ORDER BY COALESCE(m.next_at, m.modified_at) DESC LIMIT 500",
             if live_only { "AND m.live = 1" } else { "" }
         );
-        Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(person.to_string())
             .fetch_all(&self.read)
             .await?
             .iter()
             .map(match_from_row)
-            .collect())
+            .collect()
     }
 
     pub async fn match_history(&self, id: MatchId) -> Result<Vec<MatchEventRow>> {
