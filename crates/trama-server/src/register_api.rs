@@ -425,25 +425,45 @@ fn may_record_flows(p: &Principal) -> ApiResult<()> {
     }
 }
 
+/// Vocabularies a flow's resource may name by IRI: Trama's own kinds and the W3C's and
+/// w3id's published ones (ValueFlows, OM units). Any other IRI is free text in disguise, and
+/// the public register carries none.
+const RESOURCE_IRI_PREFIXES: [&str; 3] = [
+    "urn:trama:resource:",
+    "https://w3id.org/",
+    "http://www.w3.org/",
+];
+
 fn resource_iri(r: &str) -> ApiResult<String> {
     let r = r.trim();
+    let refuse = |why: &str| ApiError::InvalidBody(FieldError::new("resource", why));
     if r.is_empty() {
-        return Err(ApiError::InvalidBody(FieldError::new(
-            "resource",
-            "is required",
-        )));
+        return Err(refuse("is required"));
     }
+    let kind_ok = |k: &str| {
+        !k.is_empty()
+            && k.len() <= 40
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
     if r.contains(':') {
+        let known = RESOURCE_IRI_PREFIXES.iter().find(|p| r.starts_with(**p));
+        let rest = known.map(|p| &r[p.len()..]).unwrap_or("");
+        let safe = rest.len() <= 120
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.' | '#'));
+        if known.is_none() || rest.is_empty() || !safe {
+            return Err(refuse(
+                "a kind in letters, digits and dashes (at most 40), or an IRI of Trama's, the W3C's or w3id's vocabularies",
+            ));
+        }
         return Ok(r.to_string());
     }
-    if !r
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(ApiError::InvalidBody(FieldError::new(
-            "resource",
-            "a kind in letters, digits and dashes, or an IRI",
-        )));
+    if !kind_ok(r) {
+        return Err(refuse(
+            "a kind in letters, digits and dashes (at most 40), or an IRI of Trama's, the W3C's or w3id's vocabularies",
+        ));
     }
     Ok(format!("urn:trama:resource:{}", r.to_lowercase()))
 }

@@ -785,6 +785,26 @@ both!(
             .await
             .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
         assert_eq!(v["error"]["field"], "note", "{v}");
+        // Nor free text disguised as the resource's IRI.
+        for (resource, ok) in [
+            ("tel:0248791187", false),
+            ("https://example.org/maria-bianchi", false),
+            ("urn:maria:bianchi", false),
+            ("urn:trama:resource:food", true),
+            ("food", true),
+        ] {
+            let mut f = flow(mine.to_string(), "2026-03-01T10:00:00Z", 1.0);
+            f["resource"] = json!(resource);
+            let r = app
+                .send("POST", "/api/register/flows", Some(&admin), &f)
+                .await;
+            if ok {
+                assert_eq!(r.status, StatusCode::CREATED, "{resource}: {}", r.text());
+            } else {
+                let v = r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+                assert_eq!(v["error"]["field"], "resource", "{v}");
+            }
+        }
         // The CSV import, all or nothing, names the line at fault.
         let csv = format!(
             "action,resource,quantity,unit,provider_organization,receiver_organization,at,note\n\
