@@ -288,6 +288,16 @@ fn stable(kind: &str, code: &str) -> Uuid {
     Uuid::new_v5(&TRAMA_NAMESPACE, format!("{kind}:{code}").as_bytes())
 }
 
+/// Whether `code` is a term of the seeded taxonomies (the nomenclature, the user areas, the
+/// kinds of neighbourly help).
+pub fn is_seeded_code(code: &str) -> bool {
+    NOMENCLATORE
+        .iter()
+        .chain(AREE_UTENZA)
+        .chain(AIUTI)
+        .any(|t| t.code == code)
+}
+
 /// The stable id of a nomenclature or user-area term, by its code.
 pub fn term_id(code: &str) -> TaxonomyTermId {
     TaxonomyTermId(stable("taxonomy_term", code))

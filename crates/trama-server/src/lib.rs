@@ -104,6 +104,7 @@ fn wants_json(req: &Request) -> bool {
     let p = req.uri().path();
     p.starts_with("/api")
         || p.starts_with("/hsds")
+        || p.starts_with("/register/")
         || req
             .headers()
             .get(header::ACCEPT)

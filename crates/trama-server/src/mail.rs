@@ -68,15 +68,19 @@ fn compose(state: &AppState, n: &PendingEmail) -> Result<Outgoing, String> {
         (false, true) => ("Trama: il tuo account", "Ciao", &n.text_it),
         (false, false) => ("Trama: novità sul tuo aiuto", "Ciao", &n.text_it),
     };
+    // Account mails go to an address whose name anyone who signs up can type: they greet
+    // nobody by name.
+    let name = if account { "" } else { n.display_name.as_str() };
     let text = format!(
-        "{hello} {},\n\n{body}\n\n{link}\n\n— Trama, {}\n",
-        n.display_name, state.config.territory_name
+        "{hello}{}{name},\n\n{body}\n\n{link}\n\n— Trama, {}\n",
+        if name.is_empty() { "" } else { " " },
+        state.config.territory_name
     );
     let address: lettre::Address =
         n.to.parse()
             .map_err(|e: lettre::address::AddressError| e.to_string())?;
     Ok(Outgoing {
-        to: Mailbox::new(Some(n.display_name.clone()), address),
+        to: Mailbox::new((!name.is_empty()).then(|| name.to_string()), address),
         subject,
         text,
     })

@@ -967,6 +967,36 @@ pub async fn match_event(
     if let Err(e) = m.state.apply(ev, m.recurring) {
         return Err(ApiError::Conflict(FieldError::new("event", e.to_string())));
     }
+    // A volunteer who accepts a proposal (a batch's) takes the request as one taken directly
+    // would: the same cap on requests waiting for the person, the same two answers per request.
+    if ev == MatchEvent::Accept(Side::Volunteer) && m.state == MatchState::Proposed {
+        let mine = state.store.matches_of_person(p.user_id, false).await?;
+        let waiting = mine
+            .iter()
+            .filter(|x| {
+                x.volunteer == p.user_id && x.live && x.state == MatchState::AcceptedByVolunteer
+            })
+            .count();
+        let max = state.config.matching.max_pending_accepts_per_person;
+        if waiting >= max {
+            return Err(ApiError::Conflict(FieldError::new(
+                "event",
+                format!(
+                    "you have taken {waiting} requests that wait for the person's answer; accept another once one is confirmed or declined"
+                ),
+            )));
+        }
+        let answered = mine
+            .iter()
+            .filter(|x| x.volunteer == p.user_id && x.need == m.need && x.id != m.id)
+            .count();
+        if answered >= 2 {
+            return Err(ApiError::Conflict(FieldError::new(
+                "event",
+                "you have already answered this request twice",
+            )));
+        }
+    }
     let on_behalf = (side == Side::Requester && p.user_id != m.requester).then_some(m.requester);
     let out = state
         .store

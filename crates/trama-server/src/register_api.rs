@@ -425,47 +425,58 @@ fn may_record_flows(p: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Vocabularies a flow's resource may name by IRI: Trama's own kinds and the W3C's and
-/// w3id's published ones (ValueFlows, OM units). Any other IRI is free text in disguise, and
-/// the public register carries none.
-const RESOURCE_IRI_PREFIXES: [&str; 3] = [
-    "urn:trama:resource:",
-    "https://w3id.org/",
-    "http://www.w3.org/",
+/// The kinds of commons a flow may name: the register is public and permanent, so a resource
+/// is a word from this list or a term of the seeded taxonomies (`urn:trama:taxonomy:H1`),
+/// never free text (in an IRI's clothes or not).
+pub const RESOURCE_KINDS: [&str; 16] = [
+    "energy",
+    "food",
+    "water",
+    "waste",
+    "waste-sorted",
+    "waste-organic",
+    "mobility",
+    "clothes",
+    "books",
+    "toys",
+    "tools",
+    "furniture",
+    "electronics",
+    "medicines",
+    "space",
+    "time",
 ];
 
 fn resource_iri(r: &str) -> ApiResult<String> {
     let r = r.trim();
-    let refuse = |why: &str| ApiError::InvalidBody(FieldError::new("resource", why));
-    if r.is_empty() {
-        return Err(refuse("is required"));
-    }
-    let kind_ok = |k: &str| {
-        !k.is_empty()
-            && k.len() <= 40
-            && k.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    let refuse = || {
+        ApiError::InvalidBody(FieldError::new(
+            "resource",
+            format!(
+                "one of {} (or urn:trama:resource: and one of them), or a term of the taxonomies (urn:trama:taxonomy:CODE)",
+                RESOURCE_KINDS.join(", ")
+            ),
+        ))
     };
-    if r.contains(':') {
-        let known = RESOURCE_IRI_PREFIXES.iter().find(|p| r.starts_with(**p));
-        let rest = known.map(|p| &r[p.len()..]).unwrap_or("");
-        let safe = rest.len() <= 120
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.' | '#'));
-        if known.is_none() || rest.is_empty() || !safe {
-            return Err(refuse(
-                "a kind in letters, digits and dashes (at most 40), or an IRI of Trama's, the W3C's or w3id's vocabularies",
-            ));
-        }
+    if r.is_empty() {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "resource",
+            "is required",
+        )));
+    }
+    let kind = r
+        .strip_prefix("urn:trama:resource:")
+        .unwrap_or(r)
+        .to_lowercase();
+    if RESOURCE_KINDS.contains(&kind.as_str()) {
+        return Ok(format!("urn:trama:resource:{kind}"));
+    }
+    if let Some(code) = r.strip_prefix("urn:trama:taxonomy:")
+        && trama_core::taxonomy::is_seeded_code(code)
+    {
         return Ok(r.to_string());
     }
-    if !kind_ok(r) {
-        return Err(refuse(
-            "a kind in letters, digits and dashes (at most 40), or an IRI of Trama's, the W3C's or w3id's vocabularies",
-        ));
-    }
-    Ok(format!("urn:trama:resource:{}", r.to_lowercase()))
+    Err(refuse())
 }
 
 fn org_iri(field: &str, v: Option<&str>, territory: &str) -> ApiResult<String> {
@@ -632,6 +643,8 @@ pub async fn record_flow_api(
 /// receiver_organization,at,note`, with that header). All or nothing: the first bad line is
 /// named and nothing is appended.
 pub fn parse_flows_csv(data: &[u8], territory: &str) -> Result<Vec<EconomicEvent>, FieldError> {
+    // A file saved by a spreadsheet may start with a byte-order mark.
+    let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(data);
     let headers = rdr
         .headers()

@@ -17,6 +17,9 @@ CREATE TABLE account_tokens (
     -- verify (the only purpose so far)
     purpose TEXT NOT NULL,
     password_hash TEXT,
+    -- The name and language that sign-up gave: they become the account's with the password.
+    display_name TEXT,
+    locale TEXT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );

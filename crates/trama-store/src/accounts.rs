@@ -208,14 +208,16 @@ impl Store {
         };
         let (Signup::Created(id) | Signup::Renewed(id) | Signup::Taken(id)) = outcome;
         sqlx::query(
-            "INSERT INTO account_tokens (token_hash, user_id, purpose, password_hash, created_at, expires_at) \
-             VALUES ($1, $2, 'verify', $3, $4, $5)",
+            "INSERT INTO account_tokens (token_hash, user_id, purpose, password_hash, display_name, locale, created_at, expires_at) \
+             VALUES ($1, $2, 'verify', $3, $6, $7, $4, $5)",
         )
         .bind(token_hash.to_string())
         .bind(id.to_string())
         .bind(u.password_hash.clone())
         .bind(now)
         .bind(to_micros(expires_at))
+        .bind(u.display_name.clone())
+        .bind(u.locale.clone())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -255,7 +257,8 @@ impl Store {
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
         let Some(r) = sqlx::query(
-            "SELECT user_id, password_hash FROM account_tokens WHERE token_hash = $1 AND purpose = 'verify' AND expires_at > $2",
+            "SELECT user_id, password_hash, display_name, locale FROM account_tokens \
+             WHERE token_hash = $1 AND purpose = 'verify' AND expires_at > $2",
         )
         .bind(token_hash.to_string())
         .bind(now)
@@ -266,13 +269,18 @@ impl Store {
         };
         let user: String = r.get(0);
         let password: Option<String> = r.get(1);
+        let name: Option<String> = r.get(2);
+        let locale: Option<String> = r.get(3);
         sqlx::query(
-            "UPDATE users SET verified_at = $1, password_hash = COALESCE($3, password_hash) \
+            "UPDATE users SET verified_at = $1, password_hash = COALESCE($3, password_hash), \
+             display_name = COALESCE($4, display_name), locale = COALESCE($5, locale) \
              WHERE id = $2 AND verified_at IS NULL",
         )
         .bind(now)
         .bind(user.clone())
         .bind(password)
+        .bind(name)
+        .bind(locale)
         .execute(&mut *tx)
         .await?;
         for sql in [

@@ -790,8 +790,12 @@ both!(
             ("tel:0248791187", false),
             ("https://example.org/maria-bianchi", false),
             ("urn:maria:bianchi", false),
+            ("urn:trama:resource:MarioRossi123", false),
+            ("urn:trama:taxonomy:0248791187", false),
+            ("mario-rossi", false),
             ("urn:trama:resource:food", true),
             ("food", true),
+            ("urn:trama:taxonomy:H1", true),
         ] {
             let mut f = flow(mine.to_string(), "2026-03-01T10:00:00Z", 1.0);
             f["resource"] = json!(resource);
@@ -1202,7 +1206,7 @@ both!(a_grant_moves_money_once, |app: TestApp| async move {
 both!(
     a_second_sign_up_takes_no_account_over,
     |app: TestApp| async move {
-        let sign_up = |password: &'static str| {
+        let sign_up = |password: &'static str, name: &'static str| {
             let app = &app;
             async move {
                 let r = app
@@ -1210,14 +1214,16 @@ both!(
                     "POST",
                     "/api/auth/signup",
                     None,
-                    &json!({"email": "vittima@example.org", "password": password, "display_name": "V"}),
+                    &json!({"email": "vittima@example.org", "password": password, "display_name": name}),
                 )
                 .await;
                 assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
             }
         };
-        sign_up("Victim-Password-2026").await;
-        sign_up("Attacker-Password-2026").await;
+        sign_up("Victim-Password-2026", "Vittoria").await;
+        // The fourth round: the squatter's sign-up also named the account ("Scrivi a
+        // truffa@example.com"); the name must be the confirming sign-up's.
+        sign_up("Attacker-Password-2026", "Scrivi a truffa@example.com").await;
         // Two links reached the owner's mailbox: the newest, asked for by the attacker, does
         // not confirm with the owner's password (nor would it set the attacker's); the
         // owner's does.
@@ -1258,6 +1264,9 @@ both!(
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(login("Victim-Password-2026").await, StatusCode::OK);
+        let email = trama_core::auth::Email::parse("vittima@example.org").unwrap();
+        let me = app.store().user_by_email(&email).await.unwrap().unwrap();
+        assert_eq!(me.display_name, "Vittoria");
     }
 );
 

