@@ -6,20 +6,26 @@
 // A corrupt row or a bad input is an error for its caller, never a panic of the server.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-pub mod api;
+// Features: each a folder with `service.rs` (operations, no HTTP), `api.rs` (JSON handlers and
+// request bodies), `pages.rs` (HTML) and its words.
+pub mod accounts;
+pub mod budgets;
+pub mod campaigns;
+pub mod directory;
+pub mod help;
+pub mod hubs;
+pub mod register;
+
+// Shared plumbing.
 pub mod auth;
-pub mod budget_api;
 pub mod config;
 pub mod error;
-pub mod hsds;
+pub mod json;
 pub mod mail;
-pub mod matching;
+pub mod openapi;
 pub mod ops;
 pub mod policy;
-pub mod privacy;
 pub mod ratelimit;
-pub mod register;
-pub mod register_api;
 pub mod state;
 pub mod web;
 
@@ -41,17 +47,20 @@ pub use state::AppState;
 /// Every route with its policy (docs/SECURITY.md): the table the router is built from.
 pub fn routes() -> Routes {
     Routes::api()
-        .get("/hsds/", hsds::api_info, policy::PUBLIC)
-        .nest("/hsds", hsds::routes())
+        .get("/hsds/", directory::hsds::api_info, policy::PUBLIC)
+        .nest("/hsds", directory::hsds::routes())
         .nest(
             "/api",
-            api::routes()
-                .merge(matching::routes())
-                .merge(register_api::api_routes())
-                .merge(budget_api::routes())
-                .merge(privacy::routes()),
+            openapi::routes()
+                .merge(accounts::api::routes())
+                .merge(directory::api::routes())
+                .merge(help::api::routes())
+                .merge(hubs::api::routes())
+                .merge(campaigns::api::routes())
+                .merge(register::api::api_routes())
+                .merge(budgets::api::routes()),
         )
-        .merge(register_api::public_routes())
+        .merge(register::api::public_routes())
         .merge(web::routes())
         .get("/healthz", ops::healthz, policy::PUBLIC)
         .get("/readyz", ops::readyz, policy::PUBLIC)

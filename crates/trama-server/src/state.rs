@@ -25,7 +25,7 @@ pub struct AppState {
     /// Suggestion lists asked for, per person (no probing of where others are).
     pub suggestions_by_person: Arc<RateLimiter>,
     pub metrics: Option<PrometheusHandle>,
-    pub register: Arc<crate::register::Register>,
+    pub register: Arc<crate::register::log::Register>,
 }
 
 impl AppState {
@@ -35,7 +35,7 @@ impl AppState {
         metrics: Option<PrometheusHandle>,
     ) -> Result<Self, trama_core::FieldError> {
         let time_zone = TimeZone::parse(&config.time_zone)?;
-        let register = Arc::new(crate::register::Register::new(store.clone(), &config));
+        let register = Arc::new(crate::register::log::Register::new(store.clone(), &config));
         Ok(Self {
             register,
             store,

@@ -7,7 +7,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use trama_server::AppState;
-use trama_server::register_api::{FlowRequest, flow_event};
+use trama_server::register::service::FlowRequest;
+use trama_server::register::service::flow_event;
 
 /// (action, resource, unit, monthly base quantity, what it is)
 const FLOWS: &[(&str, &str, &str, f64, &str)] = &[
@@ -113,7 +114,7 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
         .user_by_email(&trama_core::auth::Email::parse("volontario@demo.trama.it")?)
         .await?;
     if let Some(v) = volunteer {
-        let help = trama_server::register::Purpose::Help;
+        let help = trama_server::register::log::Purpose::Help;
         let giver = reg
             .agent_iri(&format!("urn:trama:person:{}", v.id), help)
             .await?;

@@ -3,12 +3,8 @@
 //! always carries the same information.
 
 mod assets;
-mod budget;
-mod help;
+pub mod form;
 pub mod i18n;
-mod pages;
-mod privacy;
-mod register;
 
 use askama::Template;
 use axum::extract::Request;
@@ -47,73 +43,121 @@ pub fn routes() -> Routes {
     )
     .audited();
     Routes::pages()
-        .get("/", pages::home, anyone)
-        .get("/cerca", pages::search, anyone)
-        .get("/servizi/{id}", pages::service, anyone)
-        .get("/organizzazioni/{id}", pages::organization, anyone)
-        .get("/accedi", pages::login_form, anyone)
-        .post("/accedi", pages::login_submit, anyone)
-        .get("/registrati", pages::signup_form, anyone)
-        .post("/registrati", pages::signup_submit, anyone)
-        .get("/verifica", pages::verify_page, anyone)
-        .post("/verifica", pages::verify_submit, anyone)
-        .post("/esci", pages::logout, anyone)
-        .get("/gestione", pages::manage, org)
-        .get("/gestione/servizi/nuovo", pages::new_service_form, org)
-        .post("/gestione/servizi/nuovo", pages::new_service_submit, org)
-        .get("/gestione/servizi/{id}", pages::edit_service_form, org)
-        .post("/gestione/servizi/{id}", pages::edit_service_submit, org)
-        .post(
-            "/gestione/servizi/{id}/elimina",
-            pages::delete_service_submit,
+        .get("/", crate::directory::pages::home, anyone)
+        .get("/cerca", crate::directory::pages::search, anyone)
+        .get("/servizi/{id}", crate::directory::pages::service, anyone)
+        .get(
+            "/organizzazioni/{id}",
+            crate::directory::pages::organization,
+            anyone,
+        )
+        .get("/accedi", crate::accounts::pages::login_form, anyone)
+        .post("/accedi", crate::accounts::pages::login_submit, anyone)
+        .get("/registrati", crate::accounts::pages::signup_form, anyone)
+        .post("/registrati", crate::accounts::pages::signup_submit, anyone)
+        .get("/verifica", crate::accounts::pages::verify_page, anyone)
+        .post("/verifica", crate::accounts::pages::verify_submit, anyone)
+        .post("/esci", crate::accounts::pages::logout, anyone)
+        .get("/gestione", crate::directory::pages::manage, org)
+        .get(
+            "/gestione/servizi/nuovo",
+            crate::directory::pages::new_service_form,
             org,
         )
-        .get("/aiuto", help::home, parties)
-        .get("/aiuto/chiedi", help::need_form, own)
-        .post("/aiuto/chiedi", help::need_submit, own)
-        .get("/aiuto/offri", help::offer_form, own)
-        .post("/aiuto/offri", help::offer_submit, own)
-        .get("/aiuto/mappa", help::map_page, anyone)
-        .get("/aiuto/richieste/{id}", help::need_page, parties.audited())
-        .post("/aiuto/richieste/{id}/proponi", help::propose_submit, acts)
-        .post("/aiuto/richieste/{id}/accetta", help::accept_submit, acts)
-        .get("/aiuto/offerte/{id}", help::offer_page, own)
-        .post("/aiuto/abbinamenti/{id}", help::match_submit, acts)
-        .get("/sportello", help::desk, desk)
-        .post("/sportello/persone", help::desk_register, desk)
-        .get("/hub", help::hubs, anyone)
-        .get("/hub/sale/{id}", help::room, anyone)
-        .post("/hub/sale/{id}/prenota", help::room_book, own)
-        .get("/campagne/{id}", help::campaign, anyone)
+        .post(
+            "/gestione/servizi/nuovo",
+            crate::directory::pages::new_service_submit,
+            org,
+        )
+        .get(
+            "/gestione/servizi/{id}",
+            crate::directory::pages::edit_service_form,
+            org,
+        )
+        .post(
+            "/gestione/servizi/{id}",
+            crate::directory::pages::edit_service_submit,
+            org,
+        )
+        .post(
+            "/gestione/servizi/{id}/elimina",
+            crate::directory::pages::delete_service_submit,
+            org,
+        )
+        .get("/aiuto", crate::help::pages::home, parties)
+        .get("/aiuto/chiedi", crate::help::pages::need_form, own)
+        .post("/aiuto/chiedi", crate::help::pages::need_submit, own)
+        .get("/aiuto/offri", crate::help::pages::offer_form, own)
+        .post("/aiuto/offri", crate::help::pages::offer_submit, own)
+        .get("/aiuto/mappa", crate::help::pages::map_page, anyone)
+        .get(
+            "/aiuto/richieste/{id}",
+            crate::help::pages::need_page,
+            parties.audited(),
+        )
+        .post(
+            "/aiuto/richieste/{id}/proponi",
+            crate::help::pages::propose_submit,
+            acts,
+        )
+        .post(
+            "/aiuto/richieste/{id}/accetta",
+            crate::help::pages::accept_submit,
+            acts,
+        )
+        .get("/aiuto/offerte/{id}", crate::help::pages::offer_page, own)
+        .post(
+            "/aiuto/abbinamenti/{id}",
+            crate::help::pages::match_submit,
+            acts,
+        )
+        .get("/sportello", crate::help::pages::desk, desk)
+        .post(
+            "/sportello/persone",
+            crate::help::pages::desk_register,
+            desk,
+        )
+        .get("/hub", crate::hubs::pages::hubs, anyone)
+        .get("/hub/sale/{id}", crate::hubs::pages::room, anyone)
+        .post("/hub/sale/{id}/prenota", crate::hubs::pages::room_book, own)
+        .get("/campagne/{id}", crate::campaigns::pages::campaign, anyone)
         .post(
             "/campagne/{id}/assegna",
-            help::campaign_dispatch,
+            crate::campaigns::pages::campaign_dispatch,
             signed(Scope::Territory, "the territory admin"),
         )
-        .get("/registro", register::register_page, anyone)
-        .get("/registro/flussi", register::flows_page, anyone)
-        .get("/io/contributi", register::mine_page, own)
+        .get("/registro", crate::register::pages::register_page, anyone)
+        .get(
+            "/registro/flussi",
+            crate::register::pages::flows_page,
+            anyone,
+        )
+        .get("/io/contributi", crate::register::pages::mine_page, own)
         .get(
             "/io/contributi/estratto.json",
-            register::statement_download,
+            crate::register::pages::statement_download,
             own,
         )
-        .get("/io/dati", privacy::page, own)
-        .post("/io/dati/cancella", privacy::erase_submit, own)
-        .get("/io/budget", budget::mine, own)
+        .get("/io/dati", crate::accounts::privacy_pages::page, own)
+        .post(
+            "/io/dati/cancella",
+            crate::accounts::privacy_pages::erase_submit,
+            own,
+        )
+        .get("/io/budget", crate::budgets::pages::mine, own)
         .post(
             "/io/budget/consensi/{cm}/revoca",
-            budget::revoke_submit,
+            crate::budgets::pages::revoke_submit,
             own,
         )
         .post(
             "/io/budget/consensi/{cm}/conferma",
-            budget::confirm_submit,
+            crate::budgets::pages::confirm_submit,
             own,
         )
         .get(
             "/sportello/budget",
-            budget::caseload,
+            crate::budgets::pages::caseload,
             signed(
                 Scope::Caseload,
                 "case managers: the names of the people they follow with consent",
@@ -121,26 +165,30 @@ pub fn routes() -> Routes {
         )
         .post(
             "/sportello/budget/consensi",
-            budget::follow_submit,
+            crate::budgets::pages::follow_submit,
             signed(
                 Scope::Organisation,
                 "case managers: record a consent at their desk (it waits for the person)",
             ),
         )
-        .get("/sportello/budget/persone/{id}", budget::person, caseload)
+        .get(
+            "/sportello/budget/persone/{id}",
+            crate::budgets::pages::person,
+            caseload,
+        )
         .post(
             "/sportello/budget/persone/{id}/prenota",
-            budget::book_submit,
+            crate::budgets::pages::book_submit,
             caseload,
         )
         .post(
             "/sportello/budget/prenotazioni/{id}/annulla",
-            budget::cancel_submit,
+            crate::budgets::pages::cancel_submit,
             caseload,
         )
         .get(
             "/budget/cruscotto",
-            budget::dashboard,
+            crate::budgets::pages::dashboard,
             signed(
                 Scope::Funder,
                 "funders' admins (theirs), the territory admin and auditors; aggregates",
@@ -148,12 +196,12 @@ pub fn routes() -> Routes {
         )
         .get(
             "/gestione/prenotazioni",
-            budget::provider,
+            crate::budgets::pages::provider,
             signed(Scope::Organisation, "providers' admins and operators"),
         )
         .post(
             "/gestione/prenotazioni/{id}/consegna",
-            budget::deliver_submit,
+            crate::budgets::pages::deliver_submit,
             signed(Scope::Organisation, "providers' admins and operators"),
         )
         .get("/static/{*path}", assets::serve, anyone)
@@ -303,7 +351,7 @@ pub struct MessagePage<'a> {
 
 use crate::policy::Routes;
 /// The HTML 404 page (for addresses outside the APIs).
-pub(crate) use pages::login_redirect;
+pub(crate) use crate::web::form::login_redirect;
 
 pub fn not_found_page(req: &Request) -> Response {
     let headers = req.headers();

@@ -250,12 +250,12 @@ both!(
         let person = format!("urn:trama:person:{uid}");
         let reg = app.state.register.clone();
         let pseudo = reg
-            .agent_iri(&person, trama_server::register::Purpose::Help)
+            .agent_iri(&person, trama_server::register::log::Purpose::Help)
             .await
             .unwrap();
         assert!(trama_ledger::pseudonym::is_pseudonym(&pseudo));
         assert_eq!(
-            reg.agent_iri(&person, trama_server::register::Purpose::Help)
+            reg.agent_iri(&person, trama_server::register::log::Purpose::Help)
                 .await
                 .unwrap(),
             pseudo,
@@ -264,7 +264,7 @@ both!(
         let other = reg
             .agent_iri(
                 "urn:trama:person:00000000-0000-7000-8000-000000000001",
-                trama_server::register::Purpose::Help,
+                trama_server::register::log::Purpose::Help,
             )
             .await
             .unwrap();
@@ -347,7 +347,7 @@ both!(
             .collect();
         trama_ledger::verify::verify_log(key.name(), &key, &entries, None, &notes).unwrap();
         assert_ne!(
-            reg.agent_iri(&person, trama_server::register::Purpose::Help)
+            reg.agent_iri(&person, trama_server::register::log::Purpose::Help)
                 .await
                 .unwrap(),
             pseudo,
@@ -438,7 +438,7 @@ both!(
                 .unwrap();
         let err = state.register.checkpoint().await.unwrap_err().to_string();
         assert!(err.contains("refused to sign"), "{err}");
-        let _ = state.register.append(vec![trama_server::register_api::flow_event(
+        let _ = state.register.append(vec![trama_server::register::service::flow_event(
         &serde_json::from_value(json!({"action": "produce", "resource": "energy", "quantity": 1, "unit": "kWh"})).unwrap(),
         state.register.territory()).unwrap()]).await;
         let err = state.register.checkpoint().await.unwrap_err().to_string();

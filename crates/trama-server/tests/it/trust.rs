@@ -660,7 +660,7 @@ both!(
 
         // Care received appears in the register under a pseudonym of its own: not the one
         // the same person has for neighbourly help (statements, time credits).
-        use trama_server::register::Purpose;
+        use trama_server::register::log::Purpose;
         let reg = app.state.register.clone();
         assert_eq!(reg.take_contributions().await.unwrap(), 2);
         reg.checkpoint().await.unwrap();

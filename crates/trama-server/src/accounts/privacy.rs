@@ -1,9 +1,9 @@
-//! A person's rights over their data, self-service (GDPR Art. 15, 17, 20): everything Trama
-//! holds about me, as one JSON document (`GET /api/me/export`, and a page to download it), and
-//! erasure (`DELETE /api/me`): the account and personal data go, the register's pseudonymous
-//! entries stay and can no longer be linked, the booking and accounting records the law
-//! requires are kept under the erased account (no name, no e-mail) and the answer says so.
+//! Your data: export (`GET /api/me/export`) and erasure (`DELETE /api/me`).
 
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::json::rfc3339;
+use crate::policy::{Admitted, Policy, Routes, Scope, Who};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
@@ -11,15 +11,10 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
-
 use trama_core::auth::Principal;
 use trama_core::needs::NeedAccess;
 use trama_store::{AuditEntry, ErasureReport};
-
-use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::policy::{Admitted, Policy, Routes, Scope, Who};
-use crate::state::AppState;
+use utoipa::ToSchema;
 
 pub fn routes() -> Routes {
     let own = Policy::new(Who::SignedIn, Scope::Own, "the person themself");
@@ -28,16 +23,11 @@ pub fn routes() -> Routes {
         .delete("/me", erase_api, own)
 }
 
-fn to_json<T: Serialize>(v: T) -> ApiResult<Value> {
+pub(crate) fn to_json<T: Serialize>(v: T) -> ApiResult<Value> {
     serde_json::to_value(v).map_err(|_| ApiError::Internal)
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn audit_json(e: &AuditEntry) -> Value {
+pub(crate) fn audit_json(e: &AuditEntry) -> Value {
     json!({
         "at": rfc3339(e.at),
         "actor_id": e.actor_id.map(|a| a.to_string()),
@@ -71,19 +61,22 @@ pub async fn export(state: &AppState, p: &Principal) -> ApiResult<Value> {
         })
         .await?
     {
-        needs.push(to_json(crate::matching::need_view(&n, NeedAccess::Full))?);
+        needs.push(to_json(crate::help::service::need_view(
+            &n,
+            NeedAccess::Full,
+        ))?);
     }
     let offers: Vec<Value> = state
         .store
         .offers_of(p.user_id)
         .await?
         .iter()
-        .map(|o| to_json(crate::matching::offer_view(o, true)))
+        .map(|o| to_json(crate::help::service::offer_view(o, true)))
         .collect::<Result<_, _>>()?;
     let mut matches = Vec::new();
     for m in state.store.matches_of_person(p.user_id, false).await? {
-        let side = crate::matching::side_in(state, p, &m).await?;
-        matches.push(to_json(crate::matching::match_view(&m, side))?);
+        let side = crate::help::service::side_in(state, p, &m).await?;
+        matches.push(to_json(crate::help::service::match_view(&m, side))?);
     }
     let notifications: Vec<Value> = state
         .store
@@ -99,7 +92,7 @@ pub async fn export(state: &AppState, p: &Principal) -> ApiResult<Value> {
         .iter()
         .map(audit_json)
         .collect();
-    let budget = match crate::budget_api::read_budget(state, p, p.user_id).await {
+    let budget = match crate::budgets::service::read_budget(state, p, p.user_id).await {
         Ok((b, _)) => to_json(b)?,
         Err(ApiError::NotFound(_)) => Value::Null,
         Err(e) => return Err(e),
@@ -109,16 +102,16 @@ pub async fn export(state: &AppState, p: &Principal) -> ApiResult<Value> {
         .plans_of(p.user_id)
         .await?
         .into_iter()
-        .map(|pl| to_json(crate::budget_api::PlanView::from(pl)))
+        .map(|pl| to_json(crate::budgets::service::PlanView::from(pl)))
         .collect::<Result<_, _>>()?;
     let consents: Vec<Value> = state
         .store
         .consents_of(p.user_id)
         .await?
         .into_iter()
-        .map(|c| to_json(crate::budget_api::ConsentView::from(c)))
+        .map(|c| to_json(crate::budgets::service::ConsentView::from(c)))
         .collect::<Result<_, _>>()?;
-    let contributions = to_json(crate::register_api::contributions_of(state, p).await?)?;
+    let contributions = to_json(crate::register::service::contributions_of(state, p).await?)?;
     let assisted = state.store.assisted(p.user_id).await?.map(|a| {
         json!({"organization_id": a.organization.to_string(), "consent_reference": a.consent_reference, "phone": a.phone})
     });
@@ -175,7 +168,7 @@ pub struct ErasureView {
     pub kept: Vec<String>,
 }
 
-async fn audit(state: &AppState, p: &Principal, action: &str) -> ApiResult<()> {
+pub(crate) async fn audit(state: &AppState, p: &Principal, action: &str) -> ApiResult<()> {
     state
         .store
         .audit(&AuditEntry {
@@ -202,7 +195,7 @@ pub async fn erase(state: &AppState, p: &Principal, password: &str) -> ApiResult
         return Err(ApiError::BadCredentials);
     }
     let iri = format!("urn:trama:person:{}", p.user_id);
-    let agents: Vec<String> = crate::register::Purpose::ALL
+    let agents: Vec<String> = crate::register::log::Purpose::ALL
         .iter()
         .map(|purpose| purpose.agent(&iri))
         .collect();

@@ -1,39 +1,34 @@
-//! The care budgets' pages: "my budget" (every allocation, what is left, what was spent, the
-//! help received, who follows me and who looked at my file), the case manager's workspace
-//! (caseload, a person's file, the plan's funding proposal, booking and cancelling), the
-//! funder's dashboard (SVG charts with the same figures in tables, alerts, CSV statements) and
-//! the provider's bookings to deliver. Every page works without JavaScript; every form carries
-//! the CSRF token, and the forms that move money an idempotency key drawn when the page was
-//! drawn, so a double click moves the money once.
+//! Care budgets in the browser: one's own budget, the case manager's caseload and a person's
+//! plan, the funder's dashboard, the provider's bookings.
 
+use super::words::{Words, words};
+use crate::auth::{Viewer, random_token};
+use crate::budgets::service::BookingRequest;
+use crate::budgets::service::BookingView;
+use crate::budgets::service::DashboardView;
+use crate::budgets::service::FundingView;
+use crate::budgets::service::PersonBudgetView;
+use crate::budgets::service::ProviderBookingView;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::Layout;
+use crate::web::form::error_page;
+use crate::web::form::field;
+use crate::web::form::login_redirect;
+use crate::web::form::query_pairs;
+use crate::web::form::signed_form;
+use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
-
 use trama_core::auth::{Principal, Role};
 use trama_core::budget::access::{self, BudgetView};
 use trama_core::budget::programme::YearMonth;
 use trama_core::ids::{BookingId, UserId};
 use trama_core::money::Cents;
 use trama_core::taxonomy::NOMENCLATORE;
-
-use super::Layout;
-use super::help::{error_page, signed_form};
-use super::i18n::Lang;
-use super::pages::field;
-use super::pages::{login_redirect, query_pairs};
-use crate::auth::{Viewer, random_token};
-use crate::budget_api::{
-    self, BookingRequest, BookingView, DashboardView, FundingView, PersonBudgetView,
-    ProviderBookingView,
-};
-use crate::error::ApiError;
-use crate::state::AppState;
-
-mod words;
-use words::{Words, words};
 
 /// An amount in euros as people read it: `€ 1.234,56` in Italian, `€1,234.56` in English.
 pub fn euro(cents: i64, lang: Lang) -> String {
@@ -108,7 +103,7 @@ pub fn category_label(code: &str, lang: Lang) -> String {
 }
 
 /// Why the funding engine left an allocation out of a line, in words.
-fn reason_words(code: &str, lang: Lang) -> &'static str {
+pub(crate) fn reason_words(code: &str, lang: Lang) -> &'static str {
     let it = lang == Lang::It;
     match code {
         "category_not_covered" if it => "non paga questo servizio",
@@ -132,7 +127,10 @@ fn reason_words(code: &str, lang: Lang) -> &'static str {
 }
 
 /// The person's page with these (line, allocation) exclusions.
-fn with_exclusions(base: &str, excluded: impl Iterator<Item = (usize, String)>) -> String {
+pub(crate) fn with_exclusions(
+    base: &str,
+    excluded: impl Iterator<Item = (usize, String)>,
+) -> String {
     let q = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(excluded.map(|(l, a)| ("escludi", format!("{l}:{a}"))))
         .finish();
@@ -143,7 +141,7 @@ fn with_exclusions(base: &str, excluded: impl Iterator<Item = (usize, String)>) 
     }
 }
 
-fn this_month() -> YearMonth {
+pub(crate) fn this_month() -> YearMonth {
     let d = OffsetDateTime::now_utc().date();
     YearMonth::new("month", d.year() as u16, d.month() as u8).expect("a month of this era")
 }
@@ -157,10 +155,10 @@ pub struct Bar {
 }
 
 /// A segment of a bar to lay out: its value (cents), CSS class and tooltip.
-type Segment = (i64, &'static str, String);
+pub(crate) type Segment = (i64, &'static str, String);
 
 /// Lays out bars of (label, segments) scaled to the largest total.
-fn bars(rows: Vec<(String, Vec<Segment>)>) -> Vec<Bar> {
+pub(crate) fn bars(rows: Vec<(String, Vec<Segment>)>) -> Vec<Bar> {
     let max = rows
         .iter()
         .map(|(_, s)| s.iter().map(|x| x.0.max(0)).sum::<i64>())
@@ -190,7 +188,7 @@ fn bars(rows: Vec<(String, Vec<Segment>)>) -> Vec<Bar> {
 }
 
 /// A chart label of at most 30 characters, with an ellipsis when cut.
-fn short(s: &str) -> String {
+pub(crate) fn short(s: &str) -> String {
     if s.chars().count() <= 30 {
         s.to_string()
     } else {
@@ -198,18 +196,18 @@ fn short(s: &str) -> String {
     }
 }
 
-fn chart_height(n: usize) -> usize {
+pub(crate) fn chart_height(n: usize) -> usize {
     20 + n * 34
 }
 
 /// The role-dependent ways out of "my budget".
-struct Links {
+pub(crate) struct Links {
     workspace: bool,
     dashboard: bool,
     provider: bool,
 }
 
-fn links(p: &Principal) -> Links {
+pub(crate) fn links(p: &Principal) -> Links {
     Links {
         workspace: p.has_role(Role::CaseManager),
         dashboard: p.has_role(Role::TerritoryAdmin)
@@ -254,7 +252,7 @@ pub struct LookLine {
 
 #[derive(Template)]
 #[template(path = "budget_mine.html")]
-struct MinePage<'a> {
+pub(crate) struct MinePage<'a> {
     l: &'a Layout,
     w: &'static Words,
     granted: String,
@@ -276,7 +274,7 @@ struct MinePage<'a> {
     provider: bool,
 }
 
-fn allocation_lines(v: &PersonBudgetView, lang: Lang) -> Vec<AllocationLine> {
+pub(crate) fn allocation_lines(v: &PersonBudgetView, lang: Lang) -> Vec<AllocationLine> {
     v.allocations
         .iter()
         .map(|a| AllocationLine {
@@ -298,7 +296,7 @@ fn allocation_lines(v: &PersonBudgetView, lang: Lang) -> Vec<AllocationLine> {
         .collect()
 }
 
-fn allocation_bars(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<Bar> {
+pub(crate) fn allocation_bars(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<Bar> {
     bars(
         v.allocations
             .iter()
@@ -333,7 +331,7 @@ fn allocation_bars(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<Bar> {
     )
 }
 
-fn booking_lines(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<BookingLine> {
+pub(crate) fn booking_lines(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<BookingLine> {
     v.bookings
         .iter()
         .map(|b: &BookingView| BookingLine {
@@ -359,7 +357,7 @@ fn booking_lines(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<BookingLine
         .collect()
 }
 
-fn hours_text(h: f64, lang: Lang) -> String {
+pub(crate) fn hours_text(h: f64, lang: Lang) -> String {
     let s = format!("{h:.1}");
     if lang == Lang::It {
         s.replace('.', ",")
@@ -383,9 +381,13 @@ pub async fn mine(
         .unwrap_or_else(|e| error_page(&l, e))
 }
 
-async fn mine_page(state: &AppState, l: &Layout, p: &Principal) -> Result<Response, ApiError> {
+pub(crate) async fn mine_page(
+    state: &AppState,
+    l: &Layout,
+    p: &Principal,
+) -> Result<Response, ApiError> {
     let w = words(l.lang);
-    let (v, _) = budget_api::read_budget(state, p, p.user_id).await?;
+    let (v, _) = crate::budgets::service::read_budget(state, p, p.user_id).await?;
     let followers = state
         .store
         .consents_of(p.user_id)
@@ -510,7 +512,7 @@ pub async fn confirm_submit(
         else {
             return Err(ApiError::NotFound("no consent waiting for you".into()));
         };
-        budget_api::give_consent(
+        crate::budgets::service::give_consent(
             &state,
             p,
             cm,
@@ -542,7 +544,7 @@ pub async fn revoke_submit(
     };
     let res = async {
         let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
-        budget_api::revoke(&state, p, p.user_id, cm).await
+        crate::budgets::service::revoke(&state, p, p.user_id, cm).await
     }
     .await;
     match res {
@@ -556,7 +558,7 @@ pub async fn revoke_submit(
 
 #[derive(Template)]
 #[template(path = "budget_caseload.html")]
-struct CaseloadPage<'a> {
+pub(crate) struct CaseloadPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     people: Vec<(String, String, String)>,
@@ -567,7 +569,7 @@ struct CaseloadPage<'a> {
     pending: bool,
 }
 
-async fn caseload_page(
+pub(crate) async fn caseload_page(
     state: &AppState,
     l: &Layout,
     p: &Principal,
@@ -651,13 +653,13 @@ pub async fn follow_submit(
                 "the person's e-mail, or a person registered at the desk",
             )));
         };
-        let desk = budget_api::DeskConsent {
+        let desk = crate::budgets::service::DeskConsent {
             case_manager: None,
             organization: None,
             purpose: trama_core::budget::consent::Purpose::CareBudget,
             reference: field(&form, "consent_reference").to_string(),
         };
-        let c = budget_api::follow(&state, p, person, &desk).await?;
+        let c = crate::budgets::service::follow(&state, p, person, &desk).await?;
         Ok(Some((person, c.state)))
     }
     .await;
@@ -671,7 +673,7 @@ pub async fn follow_submit(
     }
 }
 
-fn desk_reference_ok(r: &str) -> bool {
+pub(crate) fn desk_reference_ok(r: &str) -> bool {
     !r.trim().is_empty() && r.chars().count() <= 200
 }
 
@@ -719,7 +721,7 @@ pub struct ProposalLine {
 
 #[derive(Template)]
 #[template(path = "budget_person.html")]
-struct PersonPage<'a> {
+pub(crate) struct PersonPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     person_id: String,
@@ -785,7 +787,7 @@ pub async fn person(
         .unwrap_or_else(|e| error_page(&l, e))
 }
 
-async fn person_page(
+pub(crate) async fn person_page(
     state: &AppState,
     l: &Layout,
     p: &Principal,
@@ -796,7 +798,7 @@ async fn person_page(
     let w = words(l.lang);
     let person = UserId::parse("id", id).map_err(ApiError::InvalidParameter)?;
     // Audited, and not found for anyone without access.
-    let (v, facts) = budget_api::read_budget(state, p, person).await?;
+    let (v, facts) = crate::budgets::service::read_budget(state, p, person).await?;
     let name = state
         .store
         .user(person)
@@ -827,7 +829,7 @@ async fn person_page(
                 )
             })
             .unwrap_or_default();
-        let f: FundingView = budget_api::propose(
+        let f: FundingView = crate::budgets::service::propose(
             state,
             p,
             &facts,
@@ -836,7 +838,7 @@ async fn person_page(
             None,
             &excluded
                 .iter()
-                .map(|(line, a)| budget_api::ExclusionRequest {
+                .map(|(line, a)| crate::budgets::service::ExclusionRequest {
                     line: *line,
                     allocation_id: a.clone(),
                 })
@@ -1015,7 +1017,7 @@ pub async fn book_submit(
             )),
         );
     }
-    match budget_api::book(&state, p, &req, &request, &key).await {
+    match crate::budgets::service::book(&state, p, &req, &request, &key).await {
         Ok(_) => Redirect::to(&format!("/sportello/budget/persone/{id}?fatto=1")).into_response(),
         Err(e) => error_page(&l, e),
     }
@@ -1038,7 +1040,7 @@ pub async fn cancel_submit(
     let back = field(&form, "back").to_string();
     let res = async {
         let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-        budget_api::cancel(&state, p, booking, field(&form, "key").trim()).await
+        crate::budgets::service::cancel(&state, p, booking, field(&form, "key").trim()).await
     }
     .await;
     match res {
@@ -1080,7 +1082,7 @@ pub struct AlertLine {
 
 #[derive(Template)]
 #[template(path = "budget_dashboard.html")]
-struct DashboardPage<'a> {
+pub(crate) struct DashboardPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     from: String,
@@ -1120,9 +1122,9 @@ pub async fn dashboard(
             .cloned()
             .unwrap_or_else(|| format!("{year}-01"));
         let to = q.get("al").cloned().unwrap_or_else(|| format!("{year}-12"));
-        let (from, to) = budget_api::report_period(Some(&from), Some(&to))?;
-        let days = budget_api::within_days(q.get("giorni").map(String::as_str))?;
-        let d = budget_api::dashboard(&state, p, from, to, days).await?;
+        let (from, to) = crate::budgets::service::report_period(Some(&from), Some(&to))?;
+        let days = crate::budgets::service::within_days(q.get("giorni").map(String::as_str))?;
+        let d = crate::budgets::service::dashboard(&state, p, from, to, days).await?;
         Ok::<_, ApiError>(dashboard_page(&l, d))
     }
     .await;
@@ -1130,11 +1132,11 @@ pub async fn dashboard(
 }
 
 /// Held, spent and bookings of the dashboard's totals, summed by a key.
-type Sums<K> = std::collections::BTreeMap<K, (i64, i64, u64)>;
+pub(crate) type Sums<K> = std::collections::BTreeMap<K, (i64, i64, u64)>;
 
-fn sums<K: Ord>(
-    totals: &[crate::budget_api::TotalView],
-    key: impl Fn(&crate::budget_api::TotalView) -> K,
+pub(crate) fn sums<K: Ord>(
+    totals: &[crate::budgets::service::TotalView],
+    key: impl Fn(&crate::budgets::service::TotalView) -> K,
 ) -> Sums<K> {
     let mut m: Sums<K> = Default::default();
     for t in totals {
@@ -1147,7 +1149,7 @@ fn sums<K: Ord>(
 }
 
 /// The rows of a table under the charts.
-fn sum_lines<K>(m: &Sums<K>, name: impl Fn(&K) -> String, lang: Lang) -> Vec<SumLine> {
+pub(crate) fn sum_lines<K>(m: &Sums<K>, name: impl Fn(&K) -> String, lang: Lang) -> Vec<SumLine> {
     m.iter()
         .map(|(k, (h, s, n))| SumLine {
             name: name(k),
@@ -1158,7 +1160,7 @@ fn sum_lines<K>(m: &Sums<K>, name: impl Fn(&K) -> String, lang: Lang) -> Vec<Sum
         .collect()
 }
 
-fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
+pub(crate) fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
     let w = words(l.lang);
     let lang = l.lang;
     let programme_name = |id: &str| {
@@ -1365,7 +1367,7 @@ pub struct ProviderLine {
 
 #[derive(Template)]
 #[template(path = "budget_provider.html")]
-struct ProviderPage<'a> {
+pub(crate) struct ProviderPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     lines: Vec<ProviderLine>,
@@ -1385,7 +1387,7 @@ pub async fn provider(
     };
     let w = words(l.lang);
     let notice = query_pairs(&uri).contains_key("fatto");
-    match budget_api::provider_bookings(&state, p).await {
+    match crate::budgets::service::provider_bookings(&state, p).await {
         Ok(list) => l.render(
             StatusCode::OK,
             &ProviderPage {
@@ -1440,7 +1442,7 @@ pub async fn deliver_submit(
                 "an amount in euros, such as 120,50",
             ))
         })?;
-        budget_api::deliver(
+        crate::budgets::service::deliver(
             &state,
             p,
             booking,

@@ -1,176 +1,28 @@
-//! The register's pages: the public register (how to verify, the signed head, the latest
-//! entries), the flows of the territory (an SVG chart and the same figures in a table), and
-//! "my contributions" with the statement to download.
+//! The contribution register in the browser: the public log, the flows, one's contributions.
 
+use super::words::{Words, words};
+use crate::auth::Viewer;
+use crate::error::ApiError;
+use crate::register::service::MyContributions;
+use crate::register::service::compute_flows;
+use crate::register::service::contributions_of;
+use crate::register::service::statement_of;
+use crate::state::AppState;
+use crate::web::Layout;
+use crate::web::form::error_page;
+use crate::web::form::login_redirect;
+use crate::web::form::query_pairs;
+use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-
 use trama_core::taxonomy::{AIUTI, SeedTerm};
 use trama_ledger::EconomicEvent;
 use trama_ledger::accounting::{FlowRow, all_credits};
 
-use super::Layout;
-use super::help::error_page;
-use super::i18n::Lang;
-use super::pages::{login_redirect, query_pairs};
-use crate::auth::Viewer;
-use crate::error::ApiError;
-use crate::register_api::{MyContributions, compute_flows, contributions_of, statement_of};
-use crate::state::AppState;
-
-/// The words of these pages, Italian first.
-pub struct Words {
-    pub register: &'static str,
-    pub intro: &'static str,
-    pub how_title: &'static str,
-    pub how_1: &'static str,
-    pub how_2: &'static str,
-    pub how_3: &'static str,
-    pub checkpoint: &'static str,
-    pub key: &'static str,
-    pub entries_count: &'static str,
-    pub hours_total: &'static str,
-    pub people_giving: &'static str,
-    pub latest: &'static str,
-    pub index: &'static str,
-    pub action: &'static str,
-    pub resource: &'static str,
-    pub quantity: &'static str,
-    pub when: &'static str,
-    pub area: &'static str,
-    pub flows: &'static str,
-    pub flows_intro: &'static str,
-    pub choose: &'static str,
-    pub show: &'static str,
-    pub period: &'static str,
-    pub inflow: &'static str,
-    pub outflow: &'static str,
-    pub transferred: &'static str,
-    pub activity: &'static str,
-    pub balance: &'static str,
-    pub no_flows: &'static str,
-    pub all_flows: &'static str,
-    pub mine: &'static str,
-    pub mine_intro: &'static str,
-    pub given: &'static str,
-    pub received: &'static str,
-    pub credits: &'static str,
-    pub by_area: &'static str,
-    pub by_kind: &'static str,
-    pub download: &'static str,
-    pub download_help: &'static str,
-    pub nothing_yet: &'static str,
-    pub pseudonym: &'static str,
-    pub hours: &'static str,
-    pub direction: &'static str,
-    pub privacy: &'static str,
-}
-
-static IT: Words = Words {
-    register: "Registro dei contributi",
-    intro: "Ogni ora di aiuto confermata e ogni flusso di beni comuni del territorio (energia, cibo recuperato, rifiuti differenziati, acqua, mobilità condivisa) è scritto in un registro pubblico che si può solo allungare. Le persone vi compaiono con uno pseudonimo: nessun nome, nessun indirizzo.",
-    how_title: "Come verificarlo da soli",
-    how_1: "Scaricate il programma trama e copiate la chiave pubblica qui sotto.",
-    how_2: "Eseguite il comando: ricalcola l'albero di Merkle da ogni voce, controlla la firma di ogni checkpoint e che nessuno abbia riscritto la storia.",
-    how_3: "Il registro segue gli standard C2SP tlog-tiles e RFC 6962: qualunque client per transparency log lo può leggere.",
-    checkpoint: "Ultimo checkpoint firmato",
-    key: "Chiave pubblica del territorio",
-    entries_count: "Voci nel registro",
-    hours_total: "Ore di aiuto date",
-    people_giving: "Persone che hanno dato aiuto",
-    latest: "Ultime voci",
-    index: "N.",
-    action: "Azione",
-    resource: "Risorsa",
-    quantity: "Quantità",
-    when: "Quando",
-    area: "Zona",
-    flows: "Flussi del territorio",
-    flows_intro: "Entrate, uscite e saldo per tipo di risorsa e mese, calcolati dal registro: chi scarica il registro ritrova gli stessi numeri (trama verify --flows).",
-    choose: "Risorsa",
-    show: "Mostra",
-    period: "Mese",
-    inflow: "Entrate",
-    outflow: "Uscite",
-    transferred: "Trasferito",
-    activity: "Attività",
-    balance: "Saldo",
-    no_flows: "Il registro non contiene ancora flussi.",
-    all_flows: "Tutti i flussi",
-    mine: "I miei contributi",
-    mine_intro: "Le ore che hai dato e ricevuto, lette dal registro pubblico. Un'ora vale un credito, qualunque sia l'aiuto.",
-    given: "Ore date",
-    received: "Ore ricevute",
-    credits: "Saldo crediti",
-    by_area: "Per zona",
-    by_kind: "Per tipo di aiuto",
-    download: "Scarica l'estratto verificabile",
-    download_help: "L'estratto contiene le tue voci con le prove di inclusione. Su un altro computer, con il solo programma trama e la chiave del territorio: trama verify-statement estratto.json --key CHIAVE",
-    nothing_yet: "Non hai ancora contributi nel registro.",
-    pseudonym: "Il tuo pseudonimo nel registro",
-    hours: "Ore",
-    direction: "Verso",
-    privacy: "Lo pseudonimo non si può ricondurre a te senza un segreto del nodo; se chiedi la cancellazione, il collegamento viene distrutto e le voci restano valide ma anonime.",
-};
-
-static EN: Words = Words {
-    register: "Contribution register",
-    intro: "Every confirmed hour of help and every flow of the territory's commons (energy, rescued food, sorted waste, water, shared mobility) is written in a public register that can only grow. People appear under a pseudonym: no names, no addresses.",
-    how_title: "How to check it yourself",
-    how_1: "Get the trama program and copy the public key below.",
-    how_2: "Run the command: it recomputes the Merkle tree from every entry, checks every checkpoint's signature and that nobody rewrote history.",
-    how_3: "The register follows C2SP tlog-tiles and RFC 6962: any transparency-log client can read it.",
-    checkpoint: "Latest signed checkpoint",
-    key: "The territory's public key",
-    entries_count: "Entries in the register",
-    hours_total: "Hours of help given",
-    people_giving: "People who gave help",
-    latest: "Latest entries",
-    index: "No.",
-    action: "Action",
-    resource: "Resource",
-    quantity: "Quantity",
-    when: "When",
-    area: "Area",
-    flows: "Flows of the territory",
-    flows_intro: "Inflows, outflows and balance per resource kind and month, computed from the register: whoever downloads it finds the same numbers (trama verify --flows).",
-    choose: "Resource",
-    show: "Show",
-    period: "Month",
-    inflow: "Inflow",
-    outflow: "Outflow",
-    transferred: "Transferred",
-    activity: "Activity",
-    balance: "Balance",
-    no_flows: "The register holds no flows yet.",
-    all_flows: "All flows",
-    mine: "My contributions",
-    mine_intro: "The hours you gave and received, read from the public register. One hour is one credit, whatever the help.",
-    given: "Hours given",
-    received: "Hours received",
-    credits: "Credit balance",
-    by_area: "By area",
-    by_kind: "By kind of help",
-    download: "Download the verifiable statement",
-    download_help: "The statement holds your entries with inclusion proofs. On another computer, with only the trama program and the territory's key: trama verify-statement statement.json --key KEY",
-    nothing_yet: "You have no contributions in the register yet.",
-    pseudonym: "Your pseudonym in the register",
-    hours: "Hours",
-    direction: "Direction",
-    privacy: "The pseudonym cannot be traced to you without a secret of the node; if you ask for erasure, the link is destroyed and the entries stay valid but anonymous.",
-};
-
-fn words(lang: Lang) -> &'static Words {
-    match lang {
-        Lang::It => &IT,
-        Lang::En => &EN,
-    }
-}
-
 /// A resource kind in words.
-fn resource_label(iri: &str, lang: Lang) -> String {
+pub(crate) fn resource_label(iri: &str, lang: Lang) -> String {
     let en = lang == Lang::En;
     if let Some(code) = iri.strip_prefix("urn:trama:taxonomy:") {
         return AIUTI
@@ -196,7 +48,7 @@ fn resource_label(iri: &str, lang: Lang) -> String {
     iri.to_string()
 }
 
-fn action_label(a: &str, lang: Lang) -> &'static str {
+pub(crate) fn action_label(a: &str, lang: Lang) -> &'static str {
     let it = [
         ("work", "lavoro", "work"),
         ("deliverService", "servizio reso", "service delivered"),
@@ -211,7 +63,7 @@ fn action_label(a: &str, lang: Lang) -> &'static str {
         .unwrap_or("altro")
 }
 
-fn number(x: f64) -> String {
+pub(crate) fn number(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
         format!("{x:.0}")
     } else {
@@ -219,7 +71,7 @@ fn number(x: f64) -> String {
     }
 }
 
-struct EntryLine {
+pub(crate) struct EntryLine {
     index: u64,
     action: &'static str,
     resource: String,
@@ -230,7 +82,7 @@ struct EntryLine {
 
 #[derive(Template)]
 #[template(path = "registro.html")]
-struct ContributionRegisterPage<'a> {
+pub(crate) struct ContributionRegisterPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     checkpoint: String,
@@ -242,7 +94,7 @@ struct ContributionRegisterPage<'a> {
     latest: Vec<EntryLine>,
 }
 
-fn entry_line(index: u64, e: &EconomicEvent, lang: Lang) -> EntryLine {
+pub(crate) fn entry_line(index: u64, e: &EconomicEvent, lang: Lang) -> EntryLine {
     let q = e.resource_quantity.or(e.effort_quantity);
     EntryLine {
         index,
@@ -308,7 +160,7 @@ pub async fn register_page(
     r.unwrap_or_else(|e| error_page(&l, e))
 }
 
-struct Bar {
+pub(crate) struct Bar {
     x: f64,
     w: f64,
     y: f64,
@@ -319,7 +171,7 @@ struct Bar {
 
 #[derive(Template)]
 #[template(path = "flussi.html")]
-struct FlowsPage<'a> {
+pub(crate) struct FlowsPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     /// (value, label, selected)
@@ -333,7 +185,7 @@ struct FlowsPage<'a> {
     rows: Vec<FlowLine>,
 }
 
-struct FlowLine {
+pub(crate) struct FlowLine {
     resource: String,
     unit: String,
     period: String,
@@ -344,7 +196,7 @@ struct FlowLine {
     balance: String,
 }
 
-fn chart(rows: &[&FlowRow], w: &Words) -> (Vec<Bar>, Vec<(f64, String)>, f64) {
+pub(crate) fn chart(rows: &[&FlowRow], w: &Words) -> (Vec<Bar>, Vec<(f64, String)>, f64) {
     let max = rows
         .iter()
         .flat_map(|r| [r.inflow, r.outflow, r.transferred, r.activity])
@@ -475,7 +327,7 @@ pub async fn flows_page(
 
 #[derive(Template)]
 #[template(path = "contributi.html")]
-struct MinePage<'a> {
+pub(crate) struct MinePage<'a> {
     l: &'a Layout,
     w: &'static Words,
     mine: MyContributions,
@@ -488,7 +340,7 @@ struct MinePage<'a> {
     lines: Vec<(String, String, String, String, String)>,
 }
 
-fn sums(items: impl Iterator<Item = (String, f64)>) -> Vec<(String, String)> {
+pub(crate) fn sums(items: impl Iterator<Item = (String, f64)>) -> Vec<(String, String)> {
     let mut m: std::collections::BTreeMap<String, f64> = Default::default();
     for (k, v) in items {
         *m.entry(k).or_default() += v;

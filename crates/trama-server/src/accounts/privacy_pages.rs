@@ -1,18 +1,17 @@
-//! "I miei dati": a person downloads everything Trama holds about them and erases their
-//! account (the API's `GET /api/me/export` and `DELETE /api/me`, as a page without JavaScript).
+//! "I miei dati" (`/io/dati`): export and erasure in the browser.
 
+use crate::auth::Viewer;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::Layout;
+use crate::web::form::error_page;
+use crate::web::form::field;
+use crate::web::form::signed_form;
+use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::{RawForm, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-
-use super::Layout;
-use super::help::{error_page, signed_form};
-use super::i18n::Lang;
-use super::pages::field;
-use crate::auth::Viewer;
-use crate::error::ApiError;
-use crate::state::AppState;
 
 pub struct Words {
     pub title: &'static str,
@@ -29,7 +28,7 @@ pub struct Words {
     pub wrong_password: &'static str,
 }
 
-const IT: Words = Words {
+pub(crate) const IT: Words = Words {
     title: "I miei dati",
     intro: "Hai diritto di sapere che cosa Trama conserva su di te, di portarlo altrove e di chiederne la cancellazione (GDPR, artt. 15, 17 e 20).",
     export_heading: "Scarica i tuoi dati",
@@ -44,7 +43,7 @@ const IT: Words = Words {
     wrong_password: "Password non corretta: nulla è stato cancellato.",
 };
 
-const EN: Words = Words {
+pub(crate) const EN: Words = Words {
     title: "My data",
     intro: "You have the right to know what Trama keeps about you, to take it elsewhere and to have it erased (GDPR, Art. 15, 17 and 20).",
     export_heading: "Download your data",
@@ -59,13 +58,13 @@ const EN: Words = Words {
     wrong_password: "Wrong password: nothing was erased.",
 };
 
-fn words(lang: Lang) -> &'static Words {
+pub(crate) fn words(lang: Lang) -> &'static Words {
     if lang == Lang::En { &EN } else { &IT }
 }
 
 #[derive(Template)]
 #[template(path = "privacy.html")]
-struct PrivacyPage<'a> {
+pub(crate) struct PrivacyPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     error: Option<String>,
@@ -104,7 +103,7 @@ pub async fn erase_submit(
         Err(r) => return *r,
     };
     let w = words(l.lang);
-    match crate::privacy::erase(&state, p, field(&form, "password")).await {
+    match crate::accounts::privacy::erase(&state, p, field(&form, "password")).await {
         Ok(v) => {
             let r = &v.erased;
             let erased = vec![

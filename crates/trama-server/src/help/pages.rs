@@ -1,383 +1,34 @@
-//! The pages of neighbourly help: ask for help, offer it, suggestions, the agenda of matches,
-//! the operator's desk at a hub, the map of open needs by area, hubs and campaigns. They call
-//! the same service layer as the JSON API (`crate::matching`), so the rules are the same.
+//! Neighbourly help in the browser (`/aiuto`, `/sportello`): asking, offering, the map and the
+//! desk. Every page works without JavaScript.
 
+use crate::auth::Viewer;
+use crate::error::ApiError;
+use crate::help::service::MatchView;
+use crate::help::service::NeedView;
+use crate::help::words::{Words, words};
+use crate::state::AppState;
+use crate::web::Layout;
+use crate::web::form::Opt;
+use crate::web::form::error_page;
+use crate::web::form::field;
+use crate::web::form::fields;
+use crate::web::form::login_redirect;
+use crate::web::form::opts;
+use crate::web::form::query_pairs;
+use crate::web::form::signed_form;
+use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
-
 use trama_core::auth::{Principal, Role};
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId};
 use trama_core::matching::instance::WindowSpec;
 use trama_core::needs::{LANGUAGES, NeedAccess, NeedForm, OfferForm, SKILLS};
 use trama_core::taxonomy::AIUTI;
 
-use super::i18n::Lang;
-use super::pages::{Form, field, login_redirect, parse_form, query_pairs};
-use super::{Layout, MessagePage, form_csrf_ok};
-use crate::auth::Viewer;
-use crate::error::ApiError;
-use crate::matching::{self as svc, MatchView, NeedView};
-use crate::state::AppState;
-
-/// The signed-in poster of a form and its fields, or the response that refuses it (a login
-/// redirect, or 403 when the CSRF check fails).
-pub(super) fn signed_form<'v>(
-    l: &Layout,
-    viewer: &'v Viewer,
-    headers: &HeaderMap,
-    uri: &Uri,
-    raw: &[u8],
-) -> Result<(&'v Principal, Form), Box<Response>> {
-    let Some(p) = viewer.principal.as_ref() else {
-        return Err(Box::new(login_redirect(uri)));
-    };
-    let form = parse_form(raw);
-    if !form_csrf_ok(viewer, headers, &form) {
-        return Err(Box::new(message(
-            l,
-            StatusCode::FORBIDDEN,
-            l.t.error_heading,
-            l.t.csrf_text,
-        )));
-    }
-    // The same rule as the API's writes: an auditor changes nothing.
-    if p.is_auditor_only() {
-        return Err(Box::new(message(
-            l,
-            StatusCode::FORBIDDEN,
-            l.t.error_heading,
-            l.t.auditor_text,
-        )));
-    }
-    Ok((p, form))
-}
-
-/// Every value a form gave for a field that may repeat (checkboxes, multiple selects).
-fn fields(f: &Form, k: &str) -> Vec<String> {
-    f.iter()
-        .filter(|(key, _)| key == k)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
-
-pub(super) fn message(l: &Layout, status: StatusCode, heading: &str, text: &str) -> Response {
-    l.render(status, &MessagePage { l, heading, text })
-}
-
-/// Errors a page shows in words rather than as JSON.
-pub(super) fn error_page(l: &Layout, e: ApiError) -> Response {
-    let status = e.status();
-    let heading = if l.lang == Lang::En {
-        "Something is wrong"
-    } else {
-        "Qualcosa non va"
-    };
-    message(l, status, heading, &e.to_string())
-}
-
-/// The words of these pages, Italian first.
-pub struct Words {
-    pub help: &'static str,
-    pub intro: &'static str,
-    pub ask: &'static str,
-    pub offer: &'static str,
-    pub my_needs: &'static str,
-    pub my_offers: &'static str,
-    pub agenda: &'static str,
-    pub none: &'static str,
-    pub map: &'static str,
-    pub desk: &'static str,
-    pub hubs: &'static str,
-    pub category: &'static str,
-    pub description: &'static str,
-    pub address: &'static str,
-    pub address_hint: &'static str,
-    pub area: &'static str,
-    pub day: &'static str,
-    pub from: &'static str,
-    pub to: &'static str,
-    pub weekly: &'static str,
-    pub date: &'static str,
-    pub duration: &'static str,
-    pub urgency: &'static str,
-    pub language: &'static str,
-    pub people: &'static str,
-    pub for_person: &'static str,
-    pub myself: &'static str,
-    pub send: &'static str,
-    pub radius: &'static str,
-    pub hours_week: &'static str,
-    pub capacity: &'static str,
-    pub skills: &'static str,
-    pub suggestions: &'static str,
-    pub choose: &'static str,
-    pub take: &'static str,
-    pub score: &'static str,
-    pub distance: &'static str,
-    pub state: &'static str,
-    pub matches: &'static str,
-    pub when: &'static str,
-    pub privacy_public: &'static str,
-    pub privacy_party: &'static str,
-    pub register_person: &'static str,
-    pub name: &'static str,
-    pub consent: &'static str,
-    pub phone: &'static str,
-    pub people_followed: &'static str,
-    pub desk_needs: &'static str,
-    pub ask_for: &'static str,
-    pub open_needs: &'static str,
-    pub urgent: &'static str,
-    pub map_note: &'static str,
-    pub functions: &'static str,
-    pub show_slots: &'static str,
-    pub hub_closed: &'static str,
-    pub time: &'static str,
-    pub free: &'static str,
-    pub taken: &'static str,
-    pub book: &'static str,
-    pub purpose: &'static str,
-    pub sign_in_to_book: &'static str,
-    pub booked: &'static str,
-    pub as_myself: &'static str,
-    pub offer_for: &'static str,
-    pub hub_words: &'static str,
-    pub any_function: &'static str,
-    pub hubs_found: &'static str,
-    pub opening: &'static str,
-    pub help_desk: &'static str,
-    pub rooms: &'static str,
-    pub campaign: &'static str,
-    pub dispatch: &'static str,
-    pub covered: &'static str,
-    pub uncovered: &'static str,
-    pub fulfilled: &'static str,
-    pub volunteers: &'static str,
-    pub assisted_label: &'static str,
-    pub hours_given: &'static str,
-    pub notifications: &'static str,
-    pub shared: &'static str,
-    pub shared_cost: &'static str,
-    pub days: [&'static str; 7],
-    pub urgencies: [&'static str; 4],
-}
-
-pub const IT: Words = Words {
-    help: "Aiuto tra vicini",
-    intro: "Chiedi una mano o offrila a chi abita vicino a te. L'indirizzo esatto resta privato finché entrambi non avete accettato.",
-    ask: "Chiedi aiuto",
-    offer: "Offri aiuto",
-    my_needs: "Le mie richieste",
-    my_offers: "Le mie offerte",
-    agenda: "La mia agenda",
-    none: "Nessuna.",
-    map: "Richieste aperte per zona",
-    desk: "Sportello",
-    hubs: "Hub di comunità",
-    category: "Di che aiuto si tratta",
-    description: "Descrizione",
-    address: "Indirizzo (privato)",
-    address_hint: "Lo vedrà solo chi ti aiuta, dopo che avrete accettato entrambi.",
-    area: "Quartiere",
-    day: "Giorno",
-    from: "Dalle",
-    to: "Alle",
-    weekly: "Ogni settimana",
-    date: "Oppure una volta sola, il giorno",
-    duration: "Durata (minuti)",
-    urgency: "Urgenza",
-    language: "Lingua",
-    people: "Persone che servono",
-    for_person: "Per chi",
-    myself: "Per me",
-    send: "Invia",
-    radius: "Fino a quanti km da casa",
-    hours_week: "Ore alla settimana",
-    capacity: "Quante persone puoi seguire",
-    skills: "Competenze",
-    suggestions: "Volontari suggeriti",
-    choose: "Scegli",
-    take: "Mi offro",
-    score: "Affinità",
-    distance: "Distanza",
-    state: "Stato",
-    matches: "Abbinamenti",
-    when: "Quando",
-    privacy_public: "Vedi solo categoria, zona e orari: i dettagli restano privati.",
-    privacy_party: "Vedrai l'indirizzo quando anche l'altra parte avrà accettato.",
-    register_person: "Registra una persona senza e-mail né telefono",
-    name: "Nome e cognome",
-    consent: "Riferimento del consenso firmato",
-    phone: "Telefono fisso (facoltativo)",
-    people_followed: "Persone seguite",
-    desk_needs: "Richieste seguite dallo sportello",
-    ask_for: "Inserisci una richiesta",
-    open_needs: "Aperte",
-    urgent: "Urgenti",
-    map_note: "Per riservatezza la mappa mostra solo il numero di richieste per zona, mai i punti; una zona con meno di 3 richieste compare solo nella tabella.",
-    functions: "Funzioni",
-    show_slots: "Mostra gli orari",
-    hub_closed: "L'hub è chiuso in questa data.",
-    time: "Orario",
-    free: "Libera",
-    taken: "Occupata",
-    book: "Prenota",
-    purpose: "A cosa serve la sala",
-    sign_in_to_book: "Accedi per prenotare",
-    booked: "Prenotazione fatta.",
-    as_myself: "A titolo personale",
-    offer_for: "Offerta a nome di",
-    hub_words: "Nome, indirizzo o ente",
-    any_function: "Tutte le funzioni",
-    hubs_found: "hub trovati",
-    opening: "Orari",
-    help_desk: "Sportello di aiuto",
-    rooms: "Sale prenotabili",
-    campaign: "Campagna",
-    dispatch: "Assegna ora i volontari",
-    covered: "Coperte",
-    uncovered: "Scoperte",
-    fulfilled: "Concluse",
-    volunteers: "Volontari attivi",
-    assisted_label: "Azione svolta da un operatore per conto della persona",
-    hours_given: "Ore di aiuto date",
-    notifications: "Notifiche",
-    shared: "Servizi condivisi proposti",
-    shared_cost: "Costo di una visita condivisa e quote (euro)",
-    days: [
-        "lunedì",
-        "martedì",
-        "mercoledì",
-        "giovedì",
-        "venerdì",
-        "sabato",
-        "domenica",
-    ],
-    urgencies: ["bassa", "normale", "alta", "critica"],
-};
-
-pub const EN: Words = Words {
-    help: "Neighbourly help",
-    intro: "Ask for a hand or offer one to people who live near you. The exact address stays private until both of you have accepted.",
-    ask: "Ask for help",
-    offer: "Offer help",
-    my_needs: "My requests",
-    my_offers: "My offers",
-    agenda: "My agenda",
-    none: "None.",
-    map: "Open requests by area",
-    desk: "Help desk",
-    hubs: "Community hubs",
-    category: "What kind of help",
-    description: "Description",
-    address: "Address (private)",
-    address_hint: "Only the person who helps will see it, once both of you have accepted.",
-    area: "Neighbourhood",
-    day: "Day",
-    from: "From",
-    to: "To",
-    weekly: "Every week",
-    date: "Or once, on",
-    duration: "Duration (minutes)",
-    urgency: "Urgency",
-    language: "Language",
-    people: "People needed",
-    for_person: "For whom",
-    myself: "For me",
-    send: "Send",
-    radius: "Up to how many km from home",
-    hours_week: "Hours a week",
-    capacity: "How many people you can follow",
-    skills: "Skills",
-    suggestions: "Suggested volunteers",
-    choose: "Choose",
-    take: "I'll help",
-    score: "Fit",
-    distance: "Distance",
-    state: "State",
-    matches: "Matches",
-    when: "When",
-    privacy_public: "You see only the kind of help, the area and the times: details stay private.",
-    privacy_party: "You will see the address once the other side has accepted too.",
-    register_person: "Register a person with no e-mail or phone",
-    name: "Full name",
-    consent: "Reference of the signed consent",
-    phone: "Landline (optional)",
-    people_followed: "People followed",
-    desk_needs: "Requests followed by the desk",
-    ask_for: "Enter a request",
-    open_needs: "Open",
-    urgent: "Urgent",
-    map_note: "For privacy the map shows only how many requests each area has, never points; an area with fewer than 3 requests appears only in the table.",
-    functions: "Functions",
-    show_slots: "Show the times",
-    hub_closed: "The hub is closed on this date.",
-    time: "Time",
-    free: "Free",
-    taken: "Taken",
-    book: "Book",
-    purpose: "What the room is for",
-    sign_in_to_book: "Sign in to book",
-    booked: "Booked.",
-    as_myself: "As myself",
-    offer_for: "Offered on behalf of",
-    hub_words: "Name, address or organisation",
-    any_function: "All functions",
-    hubs_found: "hubs found",
-    opening: "Opening hours",
-    help_desk: "Help desk",
-    rooms: "Bookable rooms",
-    campaign: "Campaign",
-    dispatch: "Assign volunteers now",
-    covered: "Covered",
-    uncovered: "Uncovered",
-    fulfilled: "Done",
-    volunteers: "Active volunteers",
-    assisted_label: "Action taken by an operator on the person's behalf",
-    hours_given: "Hours of help given",
-    notifications: "Notifications",
-    shared: "Proposed shared services",
-    shared_cost: "Cost of one shared visit and the shares (euro)",
-    days: [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ],
-    urgencies: ["low", "normal", "high", "critical"],
-};
-
-pub fn words(lang: Lang) -> &'static Words {
-    match lang {
-        Lang::It => &IT,
-        Lang::En => &EN,
-    }
-}
-
-pub struct Opt {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn opts(items: impl IntoIterator<Item = (String, String)>, selected: &str) -> Vec<Opt> {
-    items
-        .into_iter()
-        .map(|(value, label)| Opt {
-            selected: value == selected,
-            value,
-            label,
-        })
-        .collect()
-}
-
-fn category_label(lang: Lang, code: &str) -> String {
+pub(crate) fn category_label(lang: Lang, code: &str) -> String {
     AIUTI
         .iter()
         .find(|t| t.code == code)
@@ -391,7 +42,7 @@ fn category_label(lang: Lang, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-fn category_opts(lang: Lang, selected: &str) -> Vec<Opt> {
+pub(crate) fn category_opts(lang: Lang, selected: &str) -> Vec<Opt> {
     opts(
         AIUTI.iter().map(|t| {
             (
@@ -407,7 +58,7 @@ fn category_opts(lang: Lang, selected: &str) -> Vec<Opt> {
     )
 }
 
-fn windows_text(w: &Words, ws: &[WindowSpec]) -> String {
+pub(crate) fn windows_text(w: &Words, ws: &[WindowSpec]) -> String {
     let day_index = |d: &str| {
         ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
             .iter()
@@ -434,7 +85,7 @@ pub struct NeedLine {
     pub access: String,
 }
 
-fn need_line(lang: Lang, v: &NeedView) -> NeedLine {
+pub(crate) fn need_line(lang: Lang, v: &NeedView) -> NeedLine {
     let w = words(lang);
     let category = match (lang, &v.category.name_en) {
         (Lang::En, Some(en)) => en.clone(),
@@ -476,7 +127,7 @@ pub struct MatchLine {
     pub events: Vec<(String, String)>,
 }
 
-fn event_label(lang: Lang, e: &str) -> String {
+pub(crate) fn event_label(lang: Lang, e: &str) -> String {
     let (it, en) = match e {
         "accept" => ("Accetto", "Accept"),
         "decline" => ("Rifiuto", "Decline"),
@@ -493,7 +144,7 @@ fn event_label(lang: Lang, e: &str) -> String {
     }
 }
 
-fn match_line(lang: Lang, m: &MatchView) -> MatchLine {
+pub(crate) fn match_line(lang: Lang, m: &MatchView) -> MatchLine {
     MatchLine {
         id: m.id.to_string(),
         need_id: m.need_id.to_string(),
@@ -514,7 +165,7 @@ fn match_line(lang: Lang, m: &MatchView) -> MatchLine {
 
 #[derive(Template)]
 #[template(path = "help_home.html")]
-struct HomePage<'a> {
+pub(crate) struct HomePage<'a> {
     l: &'a Layout,
     w: &'static Words,
     signed_in: bool,
@@ -540,7 +191,11 @@ pub async fn home(
     }
 }
 
-async fn home_inner(state: &AppState, l: &Layout, viewer: &Viewer) -> Result<Response, ApiError> {
+pub(crate) async fn home_inner(
+    state: &AppState,
+    l: &Layout,
+    viewer: &Viewer,
+) -> Result<Response, ApiError> {
     let w = words(l.lang);
     let mut page = HomePage {
         l,
@@ -566,8 +221,10 @@ async fn home_inner(state: &AppState, l: &Layout, viewer: &Viewer) -> Result<Res
             })
             .await?
         {
-            page.needs
-                .push(need_line(l.lang, &svc::need_view(&n, NeedAccess::Full)));
+            page.needs.push(need_line(
+                l.lang,
+                &crate::help::service::need_view(&n, NeedAccess::Full),
+            ));
         }
         for o in state.store.offers_of(p.user_id).await? {
             let cats: Vec<String> = o
@@ -593,9 +250,11 @@ async fn home_inner(state: &AppState, l: &Layout, viewer: &Viewer) -> Result<Res
             .iter()
             .take(50)
         {
-            let side = svc::side_in(state, p, m).await?;
-            page.matches
-                .push(match_line(l.lang, &svc::match_view(m, side)));
+            let side = crate::help::service::side_in(state, p, m).await?;
+            page.matches.push(match_line(
+                l.lang,
+                &crate::help::service::match_view(m, side),
+            ));
         }
         for n in state.store.notifications(p.user_id, 5).await? {
             page.notifications.push(if l.lang == Lang::En {
@@ -612,7 +271,7 @@ async fn home_inner(state: &AppState, l: &Layout, viewer: &Viewer) -> Result<Res
 
 #[derive(Template)]
 #[template(path = "need_form.html")]
-struct NeedFormPage<'a> {
+pub(crate) struct NeedFormPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     categories: Vec<Opt>,
@@ -635,7 +294,9 @@ impl NeedFormPage<'_> {
 }
 
 /// Areas to choose from: neighbourhoods (NIL), else Municipi, with their centres.
-async fn area_choices(state: &AppState) -> Result<Vec<(String, String, f64, f64)>, ApiError> {
+pub(crate) async fn area_choices(
+    state: &AppState,
+) -> Result<Vec<(String, String, f64, f64)>, ApiError> {
     let mut areas = state.store.areas("nil").await?;
     if areas.is_empty() {
         areas = state.store.areas("municipio").await?;
@@ -661,7 +322,7 @@ async fn area_choices(state: &AppState) -> Result<Vec<(String, String, f64, f64)
     Ok(out)
 }
 
-async fn need_form_page(
+pub(crate) async fn need_form_page(
     state: &AppState,
     l: &Layout,
     p: &Principal,
@@ -832,7 +493,7 @@ pub async fn need_submit(
             on_behalf_of: Some(field(&form, "per").to_string()).filter(|s| !s.is_empty()),
             campaign_id: Some(field(&form, "campaign_id").to_string()).filter(|s| !s.is_empty()),
         };
-        svc::create_need(&state, p, &nf).await
+        crate::help::service::create_need(&state, p, &nf).await
     }
     .await;
     match result {
@@ -862,12 +523,12 @@ pub async fn need_submit(
 
 #[derive(Template)]
 #[template(path = "need.html")]
-struct NeedPage<'a> {
+pub(crate) struct NeedPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     n: NeedLine,
     can_act: bool,
-    suggestions: Vec<svc::Suggestion>,
+    suggestions: Vec<crate::help::service::Suggestion>,
     matches: Vec<MatchLine>,
     my_offers: Vec<(String, String)>,
 }
@@ -882,7 +543,8 @@ pub async fn need_page(
     let l = Layout::new(&state, &headers, &uri, &viewer);
     let r = async {
         let id = NeedId::parse("id", &id)?;
-        let (n, parties, access) = svc::load_need(&state, viewer.principal.as_ref(), id).await?;
+        let (n, parties, access) =
+            crate::help::service::load_need(&state, viewer.principal.as_ref(), id).await?;
         let can_act = viewer
             .principal
             .as_ref()
@@ -890,7 +552,7 @@ pub async fn need_page(
         let mut page = NeedPage {
             l: &l,
             w: words(l.lang),
-            n: need_line(l.lang, &svc::need_view(&n, access)),
+            n: need_line(l.lang, &crate::help::service::need_view(&n, access)),
             can_act,
             suggestions: vec![],
             matches: vec![],
@@ -898,13 +560,15 @@ pub async fn need_page(
         };
         if let Some(p) = &viewer.principal {
             if can_act && n.state.is_open() {
-                page.suggestions = svc::suggestions_for(&state, p, &n, 5).await?;
+                page.suggestions = crate::help::service::suggestions_for(&state, p, &n, 5).await?;
             }
             for m in state.store.matches_of_need(n.id).await? {
-                let side = svc::side_in(&state, p, &m).await?;
+                let side = crate::help::service::side_in(&state, p, &m).await?;
                 if side.is_some() {
-                    page.matches
-                        .push(match_line(l.lang, &svc::match_view(&m, side)));
+                    page.matches.push(match_line(
+                        l.lang,
+                        &crate::help::service::match_view(&m, side),
+                    ));
                 }
             }
             if !can_act && n.state.is_open() {
@@ -946,7 +610,7 @@ pub async fn accept_submit(
     need_action(state, viewer, headers, uri, id, raw, false).await
 }
 
-async fn need_action(
+pub(crate) async fn need_action(
     state: AppState,
     viewer: Viewer,
     headers: HeaderMap,
@@ -965,9 +629,9 @@ async fn need_action(
         let offer =
             OfferId::parse("offer_id", field(&form, "offer_id")).map_err(ApiError::InvalidBody)?;
         if propose {
-            svc::propose(&state, p, need, offer).await?;
+            crate::help::service::propose(&state, p, need, offer).await?;
         } else {
-            svc::accept_need(&state, p, need, offer).await?;
+            crate::help::service::accept_need(&state, p, need, offer).await?;
         }
         Ok::<_, ApiError>(Redirect::to(&format!("/aiuto/richieste/{need}")).into_response())
     }
@@ -1005,8 +669,16 @@ pub async fn match_submit(
                 Some(local.assume_offset(state.time_zone.offset_at(utc_guess)))
             }
         };
-        let m =
-            svc::match_event(&state, p, mid, field(&form, "event"), next_at, None, None).await?;
+        let m = crate::help::service::match_event(
+            &state,
+            p,
+            mid,
+            field(&form, "event"),
+            next_at,
+            None,
+            None,
+        )
+        .await?;
         Ok::<_, ApiError>(Redirect::to(&format!("/aiuto/richieste/{}", m.need)).into_response())
     }
     .await;
@@ -1015,7 +687,7 @@ pub async fn match_submit(
 
 #[derive(Template)]
 #[template(path = "offer_form.html")]
-struct OfferFormPage<'a> {
+pub(crate) struct OfferFormPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     categories: Vec<Opt>,
@@ -1036,7 +708,7 @@ impl OfferFormPage<'_> {
 }
 
 /// The organisations a person may offer help for (those they work for), by name.
-async fn offering_organizations(
+pub(crate) async fn offering_organizations(
     state: &AppState,
     viewer: &Viewer,
 ) -> Result<Vec<(String, String)>, ApiError> {
@@ -1051,7 +723,7 @@ async fn offering_organizations(
     Ok(out)
 }
 
-async fn offer_form_page(
+pub(crate) async fn offer_form_page(
     state: &AppState,
     l: &Layout,
     viewer: &Viewer,
@@ -1202,7 +874,7 @@ pub async fn offer_submit(
             organization_id: Some(field(&form, "organization").to_string())
                 .filter(|o| !o.is_empty()),
         };
-        svc::create_offer(&state, p, &of).await
+        crate::help::service::create_offer(&state, p, &of).await
     }
     .await;
     match result {
@@ -1226,7 +898,7 @@ pub async fn offer_submit(
 
 #[derive(Template)]
 #[template(path = "offer.html")]
-struct OfferPage<'a> {
+pub(crate) struct OfferPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     id: String,
@@ -1256,7 +928,7 @@ pub async fn offer_page(
             return Err(ApiError::Forbidden("this offer is not yours".into()));
         }
         let w = words(l.lang);
-        let sugg = svc::suggestions_for_offer(&state, p, &o, 10).await?;
+        let sugg = crate::help::service::suggestions_for_offer(&state, p, &o, 10).await?;
         let page = OfferPage {
             l: &l,
             w,
@@ -1292,10 +964,10 @@ pub async fn offer_page(
 
 #[derive(Template)]
 #[template(path = "needs_map.html")]
-struct MapPage<'a> {
+pub(crate) struct MapPage<'a> {
     l: &'a Layout,
     w: &'static Words,
-    rows: Vec<svc::AreaCountView>,
+    rows: Vec<crate::help::service::AreaCountView>,
     dots: Vec<(f64, f64, f64, String)>,
 }
 
@@ -1311,7 +983,7 @@ pub async fn map_page(
             .get("campagna")
             .map(|s| CampaignId::parse("campagna", s))
             .transpose()?;
-        let rows = svc::needs_by_area(&state, campaign).await?;
+        let rows = crate::help::service::needs_by_area(&state, campaign).await?;
         // An SVG of the city: one circle per area with enough needs, sized by the count.
         let (min_lat, max_lat, min_lon, max_lon) = (45.38, 45.54, 9.04, 9.28);
         let dots = rows
@@ -1344,7 +1016,7 @@ pub async fn map_page(
 
 #[derive(Template)]
 #[template(path = "desk.html")]
-struct DeskPage<'a> {
+pub(crate) struct DeskPage<'a> {
     l: &'a Layout,
     w: &'static Words,
     people: Vec<(String, String, String)>,
@@ -1354,7 +1026,7 @@ struct DeskPage<'a> {
     error: Option<(String, String)>,
 }
 
-async fn desk_page(
+pub(crate) async fn desk_page(
     state: &AppState,
     l: &Layout,
     p: &Principal,
@@ -1386,10 +1058,13 @@ async fn desk_page(
         .await?
     {
         // The desk sees each person's name and address: each such read is the person's to see.
-        svc::audit_full_read(state, Some(p), &n, NeedAccess::Full).await?;
-        needs.push(need_line(l.lang, &svc::need_view(&n, NeedAccess::Full)));
+        crate::help::service::audit_full_read(state, Some(p), &n, NeedAccess::Full).await?;
+        needs.push(need_line(
+            l.lang,
+            &crate::help::service::need_view(&n, NeedAccess::Full),
+        ));
     }
-    let shared = svc::shared_services(state, p, None, None)
+    let shared = crate::hubs::service::shared_services(state, p, None, None)
         .await?
         .iter()
         .map(|g| {
@@ -1450,366 +1125,18 @@ pub async fn desk_register(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let req = svc::PersonRequest {
+    let req = crate::help::api::PersonRequest {
         display_name: field(&form, "display_name").into(),
         consent_reference: field(&form, "consent_reference").into(),
         phone: Some(field(&form, "phone").to_string()),
         organization_id: None,
         locale: Some(l.lang.code().into()),
     };
-    match svc::register_person(&state, p, &req).await {
+    match crate::help::service::register_person(&state, p, &req).await {
         Ok(id) => Redirect::to(&format!("/aiuto/chiedi?per={id}")).into_response(),
         Err(ApiError::InvalidBody(e)) => desk_page(&state, &l, p, Some((e.field, e.reason)))
             .await
             .unwrap_or_else(|e| error_page(&l, e)),
-        Err(e) => error_page(&l, e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "hubs.html")]
-struct HubsPage<'a> {
-    l: &'a Layout,
-    w: &'static Words,
-    /// The search: words, and a function (key) with the choices (key, label).
-    words: String,
-    function: String,
-    function_choices: Vec<(&'static str, &'static str)>,
-    hubs: Vec<HubLine>,
-    /// Hubs are public places: their points are drawn (x, y, name).
-    dots: Vec<(f64, f64, String)>,
-}
-
-/// Where a point falls on the 600 × 400 drawing of the city.
-fn to_svg(lat: f64, lon: f64) -> Option<(f64, f64)> {
-    let (min_lat, max_lat, min_lon, max_lon) = (45.38, 45.54, 9.04, 9.28);
-    if !(min_lat..=max_lat).contains(&lat) || !(min_lon..=max_lon).contains(&lon) {
-        return None;
-    }
-    Some((
-        (lon - min_lon) / (max_lon - min_lon) * 600.0,
-        (max_lat - lat) / (max_lat - min_lat) * 400.0,
-    ))
-}
-
-pub struct HubLine {
-    pub name: String,
-    pub organization: String,
-    pub address: String,
-    pub functions: String,
-    pub opening: String,
-    pub help_desk: String,
-    /// (room id, "name (capacity)").
-    pub rooms: Vec<(String, String)>,
-}
-
-pub async fn hubs(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let r = async {
-        let w = words(l.lang);
-        // The search: words in the name, address or organisation, and a function.
-        let p = query_pairs(&uri);
-        let asked = p.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
-        let function = p
-            .get("funzione")
-            .filter(|f| {
-                trama_core::hubs::HUB_FUNCTIONS
-                    .iter()
-                    .any(|x| x.0 == f.as_str())
-            })
-            .cloned()
-            .unwrap_or_default();
-        let needle = trama_core::text::fold_accents(&asked.to_lowercase());
-        let rows: Vec<_> = state
-            .store
-            .hubs(None)
-            .await?
-            .into_iter()
-            .filter(|h| function.is_empty() || h.functions.contains(&function))
-            .filter(|h| {
-                needle.is_empty()
-                    || [
-                        h.name.as_str(),
-                        h.organization_name.as_str(),
-                        h.address.as_deref().unwrap_or(""),
-                    ]
-                    .iter()
-                    .any(|t| trama_core::text::fold_accents(&t.to_lowercase()).contains(&needle))
-            })
-            .collect();
-        let dots = rows
-            .iter()
-            .filter_map(|h| {
-                let p = h.point?;
-                let (x, y) = to_svg(p.lat(), p.lon())?;
-                Some((x, y, h.name.clone()))
-            })
-            .collect();
-        let hubs = rows
-            .iter()
-            .map(|h| {
-                let fns: Vec<String> = h
-                    .functions
-                    .iter()
-                    .map(|f| {
-                        trama_core::hubs::HUB_FUNCTIONS
-                            .iter()
-                            .find(|x| x.0 == f)
-                            .map(|x| if l.lang == Lang::En { x.2 } else { x.1 })
-                            .unwrap_or(f)
-                            .to_string()
-                    })
-                    .collect();
-                HubLine {
-                    name: h.name.clone(),
-                    organization: h.organization_name.clone(),
-                    address: h.address.clone().unwrap_or_default(),
-                    functions: fns.join(", "),
-                    opening: windows_text(
-                        w,
-                        &h.opening_hours
-                            .iter()
-                            .take(2)
-                            .map(WindowSpec::of)
-                            .collect::<Vec<_>>(),
-                    ),
-                    help_desk: h.help_desk.clone(),
-                    rooms: h
-                        .rooms
-                        .iter()
-                        .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.capacity)))
-                        .collect(),
-                }
-            })
-            .collect();
-        Ok::<_, ApiError>(
-            l.render(
-                StatusCode::OK,
-                &HubsPage {
-                    l: &l,
-                    w,
-                    words: asked,
-                    function,
-                    function_choices: trama_core::hubs::HUB_FUNCTIONS
-                        .iter()
-                        .map(|x| (x.0, if l.lang == Lang::En { x.2 } else { x.1 }))
-                        .collect(),
-                    hubs,
-                    dots,
-                },
-            ),
-        )
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
-}
-
-#[derive(Template)]
-#[template(path = "campaign.html")]
-struct CampaignPage<'a> {
-    l: &'a Layout,
-    w: &'static Words,
-    id: String,
-    name: String,
-    description: String,
-    counts: trama_store::CampaignCounts,
-    is_admin: bool,
-    report: Option<svc::BatchReport>,
-}
-
-async fn campaign_render(
-    state: &AppState,
-    l: &Layout,
-    viewer: &Viewer,
-    id: &str,
-    report: Option<svc::BatchReport>,
-) -> Result<Response, ApiError> {
-    let cid = CampaignId::parse("id", id)?;
-    let c = state
-        .store
-        .campaign(cid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("campaign", id))?;
-    let counts = state.store.campaign_counts(cid).await?;
-    Ok(l.render(
-        StatusCode::OK,
-        &CampaignPage {
-            l,
-            w: words(l.lang),
-            id: c.id.to_string(),
-            name: c.name,
-            description: c.description,
-            counts,
-            is_admin: viewer
-                .principal
-                .as_ref()
-                .is_some_and(|p| p.has_role(Role::TerritoryAdmin)),
-            report,
-        },
-    ))
-}
-
-pub async fn campaign(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    campaign_render(&state, &l, &viewer, &id, None)
-        .await
-        .unwrap_or_else(|e| error_page(&l, e))
-}
-
-pub async fn campaign_dispatch(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-    RawForm(raw): RawForm,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, _) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let r = async {
-        let cid = CampaignId::parse("id", &id)?;
-        let report = svc::run_batch(&state, p, Some(cid), false).await?;
-        campaign_render(&state, &l, &viewer, &id, Some(report)).await
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
-}
-
-#[derive(Template)]
-#[template(path = "room.html")]
-struct RoomPage<'a> {
-    l: &'a Layout,
-    w: &'static Words,
-    id: String,
-    name: String,
-    capacity: u32,
-    hub_name: String,
-    date: String,
-    /// (time in words, start to send, free).
-    slots: Vec<(String, String, bool)>,
-    signed_in: bool,
-    /// (css class, message).
-    notice: Option<(&'static str, String)>,
-}
-
-async fn room_render(
-    state: &AppState,
-    l: &Layout,
-    viewer: &Viewer,
-    id: &str,
-    date: &str,
-    status: StatusCode,
-    notice: Option<(&'static str, String)>,
-) -> Result<Response, ApiError> {
-    let (room, hub, slots) = svc::room_slots(state, id, date).await?;
-    let page = RoomPage {
-        l,
-        w: words(l.lang),
-        id: room.id.to_string(),
-        name: room.name,
-        capacity: room.capacity,
-        hub_name: hub.name,
-        date: date.to_string(),
-        slots: slots
-            .into_iter()
-            .map(|s| {
-                let hours = |t: &str| {
-                    t.split_once('T')
-                        .map(|x| x.1.to_string())
-                        .unwrap_or_default()
-                };
-                (
-                    format!("{}–{}", hours(&s.start), hours(&s.end)),
-                    s.start,
-                    s.free,
-                )
-            })
-            .collect(),
-        signed_in: viewer.principal.is_some(),
-        notice,
-    };
-    Ok(l.render(status, &page))
-}
-
-/// A room's slots on a day (today unless `data` says otherwise), with a booking form for each
-/// free one.
-pub async fn room(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let q = query_pairs(&uri);
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let date = q
-        .get("data")
-        .filter(|d| !d.is_empty())
-        .cloned()
-        .unwrap_or_else(|| state.now_local().date().format(&fmt).expect("formattable"));
-    let notice = q
-        .contains_key("prenotato")
-        .then(|| ("notice", words(l.lang).booked.to_string()));
-    room_render(&state, &l, &viewer, &id, &date, StatusCode::OK, notice)
-        .await
-        .unwrap_or_else(|e| error_page(&l, e))
-}
-
-pub async fn room_book(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-    RawForm(raw): RawForm,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
-    let request = svc::BookingRequest {
-        start: field(&form, "start").to_string(),
-        purpose: field(&form, "purpose").to_string(),
-    };
-    let date = request
-        .start
-        .split('T')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    match svc::book_room(&state, p, &id, &request).await {
-        Ok(_) => Redirect::to(&format!("/hub/sale/{id}?data={date}&prenotato=1")).into_response(),
-        // What the person can put right is said on the same page, with its status.
-        Err(e @ (ApiError::Conflict(_) | ApiError::InvalidBody(_))) => {
-            let status = e.status();
-            room_render(
-                &state,
-                &l,
-                &viewer,
-                &id,
-                &date,
-                status,
-                Some(("error", e.to_string())),
-            )
-            .await
-            .unwrap_or_else(|e| error_page(&l, e))
-        }
         Err(e) => error_page(&l, e),
     }
 }

@@ -1,6 +1,6 @@
 //! The words of the care budget pages, Italian first.
 
-use super::super::i18n::Lang;
+use crate::web::i18n::Lang;
 
 pub struct Words {
     pub mine: &'static str,

@@ -1,164 +1,38 @@
-//! Care budgets over HTTP (issue 5, first slice): funders and programmes (territory admin),
-//! consent and caseload (case managers), allocations, the consolidated view of a person's
-//! budget, bookings held, delivered and cancelled with idempotency keys. Who may do what is
-//! decided by `trama_core::budget::access`; every read of a person's budget by someone else
-//! is audited under the person (they see it in `/api/me/activity`).
+//! Care budgets: funders, programmes, allocations, consent, plans and bookings paid from a
+//! person's budget. The operations the JSON API and the pages share.
 
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use crate::error::{ApiError, ApiResult};
+use crate::json::invalid_field;
+use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
-
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::budget::access::{self, BudgetAction, BudgetView};
 use trama_core::budget::consent::{self, Channel, ConsentState, Purpose};
-use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
+use trama_core::budget::programme::YearMonth;
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
 use trama_store::{
     AllocationRow, AuditEntry, BudgetBookingRow, ConsentRecord, ConsentRow, Idempotency,
     NewBudgetBooking,
 };
-
-use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::policy::{Admitted, Policy, Routes, Scope, Who};
-use crate::state::AppState;
-
-/// Routes under `/api`.
-pub fn routes() -> Routes {
-    use crate::policy::{DESK, EDITORS, GRANTORS, PROVIDERS, TERRITORY_ADMIN};
-    let caseload = Policy::new(
-        Who::SignedIn,
-        Scope::Caseload,
-        "the person; their case manager with consent; auditors read-only (else 404)",
-    )
-    .audited();
-    let own = Policy::new(Who::SignedIn, Scope::Own, "the person themself");
-    let territory = Policy::new(
-        Who::Roles(TERRITORY_ADMIN),
-        Scope::Territory,
-        "the territory admin",
-    );
-    let funder_staff = Policy::new(
-        Who::Roles(EDITORS),
-        Scope::Funder,
-        "the funder's own staff (the territory admin for a funder with no organisation)",
-    );
-    let funder_view = Policy::new(
-        Who::SignedIn,
-        Scope::Funder,
-        "funders' admins (theirs), the territory admin and auditors (all); aggregates",
-    );
-    Routes::api()
-        .post("/funders", create_funder_api, territory)
-        .post("/programmes", create_programme_api, territory)
-        .post(
-            "/people/{id}/budget/consent",
-            follow_api,
-            Policy::new(Who::Roles(DESK), Scope::Organisation, "case managers and operators of the organisation the consent is given to; the person is told"),
-        )
-        .delete(
-            "/people/{id}/budget/consent/{case_manager}",
-            revoke_api,
-            Policy::new(Who::SignedIn, Scope::Own, "the person or the case manager"),
-        )
-        .post(
-            "/people/{id}/allocations",
-            grant_api,
-            Policy::new(Who::Roles(GRANTORS), Scope::Funder, "the funder's staff; case managers of a delegated organisation who follow the person with consent"),
-        )
-        .post("/me/budget/consents", give_consent_api, own)
-        .get("/me/budget/consents", my_consents_api, own)
-        .post("/programmes/{id}/delegations", delegate_api, funder_staff)
-        .get(
-            "/programmes/{id}/delegations",
-            delegations_api,
-            Policy::new(
-                Who::Roles(&[Role::OrganizationAdmin, Role::TerritoryAdmin, Role::Auditor]),
-                Scope::Funder,
-                "the funder's own staff; auditors",
-            ),
-        )
-        .delete("/programmes/{id}/delegations/{organization}", undelegate_api, funder_staff)
-        .get("/people/{id}/budget", person_budget_api, caseload)
-        .post("/people/{id}/budget/funding", funding_api, caseload)
-        .post("/people/{id}/plans", create_plan_api, caseload)
-        .get("/people/{id}/plans", plans_api, caseload)
-        .post("/people/{id}/plans/{plan}/funding", plan_funding_api, caseload)
-        .get("/me/budget", my_budget_api, own)
-        .post(
-            "/budget/bookings",
-            book_api,
-            Policy::new(Who::SignedIn, Scope::Caseload, "the person; their case manager with consent"),
-        )
-        .get("/budget/dashboard", dashboard_api, funder_view)
-        .get(
-            "/budget/provider-bookings",
-            provider_bookings_api,
-            Policy::new(Who::Roles(PROVIDERS), Scope::Organisation, "providers' admins and operators: their own bookings, nothing of the budget"),
-        )
-        .get("/funders/{id}/statement.csv", funder_statement_api, funder_view)
-        .get(
-            "/programmes/{id}/beneficiaries",
-            programme_beneficiaries_api,
-            Policy::new(Who::SignedIn, Scope::Funder, "the funder's own admins where the rules allow; auditors").audited(),
-        )
-        .post(
-            "/budget/bookings/{id}/delivery",
-            deliver_api,
-            Policy::new(Who::SignedIn, Scope::Organisation, "the admins and operators of the booking's provider (else 404)"),
-        )
-        .post(
-            "/budget/bookings/{id}/cancel",
-            cancel_api,
-            Policy::new(Who::SignedIn, Scope::Caseload, "the person; their case manager with consent"),
-        )
-}
-
-type JsonBody<T> = Result<Json<T>, JsonRejection>;
-
-fn body<T>(b: JsonBody<T>) -> ApiResult<T> {
-    Ok(b.map_err(ApiError::from)?.0)
-}
-
-fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
-    ApiError::InvalidBody(FieldError::new(field, reason))
-}
+use utoipa::ToSchema;
 
 /// An amount of money in a body: a well-formed body with nothing (or less) to move is a 422
 /// naming `amount`, never a 400.
-fn positive_amount(cents: i64) -> ApiResult<()> {
+pub(crate) fn positive_amount(cents: i64) -> ApiResult<()> {
     if cents <= 0 {
-        return Err(invalid("amount", "must be more than zero (cents)"));
+        return Err(invalid_field("amount", "must be more than zero (cents)"));
     }
     Ok(())
 }
 
-fn forbidden(what: &str) -> ApiError {
+pub(crate) fn forbidden(what: &str) -> ApiError {
     ApiError::Forbidden(what.into())
 }
 
-/// The `Idempotency-Key` header, required on every call that moves money.
-fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
-    let k = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or("");
-    if k.is_empty() || k.len() > 200 {
-        return Err(ApiError::InvalidParameter(FieldError::new(
-            "Idempotency-Key",
-            "a call that moves money needs an Idempotency-Key header (1 to 200 characters)",
-        )));
-    }
-    Ok(k.to_string())
-}
-
-async fn audit(
+pub(crate) async fn audit(
     state: &AppState,
     actor: &Principal,
     action: &str,
@@ -178,107 +52,6 @@ async fn audit(
         })
         .await?;
     Ok(())
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct FunderRequest {
-    pub name: String,
-    /// national, regional, municipal, health_authority, corporate_welfare, community_fund,
-    /// family_self
-    pub kind: String,
-    /// The organisation whose admins act for the funder and see its reports.
-    pub organization_id: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedView {
-    pub id: String,
-}
-
-/// Records a funder (territory admin).
-#[utoipa::path(post, path = "/api/funders", tag = "budgets", request_body = FunderRequest, responses((status = 201, body = CreatedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
-pub async fn create_funder_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    req: JsonBody<FunderRequest>,
-) -> ApiResult<(StatusCode, Json<CreatedView>)> {
-    let p = admitted.for_write(&headers)?;
-    if !access::may_manage_funder(p, None) {
-        return Err(forbidden("only the territory admin records funders"));
-    }
-    let req = body(req)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(invalid("name", "1 to 200 characters"));
-    }
-    let kind = FunderKind::parse("kind", &req.kind).map_err(ApiError::InvalidBody)?;
-    let org = match req.organization_id.as_deref() {
-        Some(o) => {
-            Some(OrganizationId::parse("organization_id", o).map_err(ApiError::InvalidBody)?)
-        }
-        None => None,
-    };
-    let id = state.store.create_funder(name, kind, org).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedView { id: id.to_string() }),
-    ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ProgrammeRequest {
-    pub funder_id: String,
-    /// The programme's rules (docs/BUDGETS.md): name, funder_kind, categories, valid_from,
-    /// valid_to (YYYY-MM), monthly_cap (cents), copay_bands, combinable, individual_reports.
-    #[schema(value_type = Object)]
-    pub rules: serde_json::Value,
-    /// What one beneficiary is granted, in cents.
-    pub amount_per_beneficiary: i64,
-}
-
-/// Records a programme with its rules (territory admin).
-#[utoipa::path(post, path = "/api/programmes", tag = "budgets", request_body = ProgrammeRequest, responses((status = 201, body = CreatedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
-pub async fn create_programme_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    req: JsonBody<ProgrammeRequest>,
-) -> ApiResult<(StatusCode, Json<CreatedView>)> {
-    let p = admitted.for_write(&headers)?;
-    if !access::may_manage_funder(p, None) {
-        return Err(forbidden("only the territory admin records programmes"));
-    }
-    let req = body(req)?;
-    let funder = FunderId::parse("funder_id", &req.funder_id).map_err(ApiError::InvalidBody)?;
-    let rules: ProgrammeRules =
-        serde_json::from_value(req.rules).map_err(|e| invalid("rules", e.to_string()))?;
-    rules
-        .validate()
-        .map_err(|e| invalid(&format!("rules.{}", e.field), e.reason))?;
-    if req.amount_per_beneficiary <= 0 {
-        return Err(invalid("amount_per_beneficiary", "must be more than zero"));
-    }
-    let id = state
-        .store
-        .create_programme(funder, &rules, Cents(req.amount_per_beneficiary))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedView { id: id.to_string() }),
-    ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ConsentRequest {
-    /// The protocol number of the form the person signed.
-    pub consent_reference: String,
-    /// The case manager who is to follow the person (default: the caller, a case manager).
-    pub case_manager_id: Option<String>,
-    /// The organisation the consent is given to (default: the case manager's).
-    pub organization_id: Option<String>,
-    /// What the consent is for: `care_budget` (the default and, for now, the only purpose).
-    pub purpose: Option<String>,
 }
 
 /// Where a consent stands after a call.
@@ -315,14 +88,14 @@ impl From<ConsentRow> for ConsentView {
     }
 }
 
-fn purpose_of(v: Option<&str>) -> ApiResult<Purpose> {
+pub(crate) fn purpose_of(v: Option<&str>) -> ApiResult<Purpose> {
     match v.map(str::trim) {
         None | Some("") => Ok(Purpose::CareBudget),
         Some(s) => Purpose::parse("purpose", s).map_err(ApiError::InvalidBody),
     }
 }
 
-fn optional_id<T>(
+pub(crate) fn optional_id<T>(
     field: &str,
     v: Option<&str>,
     parse: impl Fn(&str, &str) -> Result<T, FieldError>,
@@ -331,43 +104,6 @@ fn optional_id<T>(
         None | Some("") => Ok(None),
         Some(s) => parse(field, s).map(Some).map_err(ApiError::InvalidBody),
     }
-}
-
-/// Records at a desk the consent a person signed, to be followed by a case manager of an
-/// organisation: its case managers and operators record it. The person is told; for someone
-/// who can sign in it waits for them to confirm it (`pending`), for someone who cannot it
-/// counts at once.
-#[utoipa::path(post, path = "/api/people/{id}/budget/consent", tag = "budgets", params(("id" = String, Path)), request_body = ConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn follow_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    req: JsonBody<ConsentRequest>,
-) -> ApiResult<Json<ConsentView>> {
-    let p = admitted.for_write(&headers)?;
-    if !p.has_role(Role::CaseManager) && !p.has_role(Role::Operator) {
-        return Err(forbidden(
-            "only case managers and operators record a consent at a desk",
-        ));
-    }
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let req = body(req)?;
-    let desk = DeskConsent {
-        case_manager: optional_id(
-            "case_manager_id",
-            req.case_manager_id.as_deref(),
-            UserId::parse,
-        )?,
-        organization: optional_id(
-            "organization_id",
-            req.organization_id.as_deref(),
-            OrganizationId::parse,
-        )?,
-        purpose: purpose_of(req.purpose.as_deref())?,
-        reference: req.consent_reference,
-    };
-    Ok(Json(follow(&state, p, person, &desk).await?.into()))
 }
 
 /// A consent recorded at a desk.
@@ -381,7 +117,11 @@ pub struct DeskConsent {
 }
 
 /// The case manager's principal (roles), when she is not the caller.
-async fn principal_of(state: &AppState, p: &Principal, id: UserId) -> ApiResult<Principal> {
+pub(crate) async fn principal_of(
+    state: &AppState,
+    p: &Principal,
+    id: UserId,
+) -> ApiResult<Principal> {
     if id == p.user_id {
         return Ok(p.clone());
     }
@@ -404,7 +144,7 @@ pub async fn follow(
     desk: &DeskConsent,
 ) -> ApiResult<ConsentRow> {
     if desk.reference.trim().is_empty() || desk.reference.chars().count() > 200 {
-        return Err(invalid(
+        return Err(invalid_field(
             "consent_reference",
             "the protocol number of the form the person signed is required (at most 200 characters)",
         ));
@@ -422,7 +162,10 @@ pub async fn follow(
         ));
     }
     if person == cm.user_id {
-        return Err(invalid("id", "a case manager does not follow herself"));
+        return Err(invalid_field(
+            "id",
+            "a case manager does not follow herself",
+        ));
     }
     if state.store.user(person).await?.is_none() || state.store.is_erased(person).await? {
         return Err(ApiError::NotFound(format!("no person with id {person}")));
@@ -533,7 +276,7 @@ pub async fn follow(
         .ok_or(ApiError::Internal)
 }
 
-async fn notify_person(state: &AppState, person: UserId, it: &str, en: &str) {
+pub(crate) async fn notify_person(state: &AppState, person: UserId, it: &str, en: &str) {
     if let Err(e) = state
         .store
         .notify(
@@ -551,39 +294,6 @@ async fn notify_person(state: &AppState, person: UserId, it: &str, en: &str) {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct GiveConsentRequest {
-    /// The case manager the person lets follow them.
-    pub case_manager_id: String,
-    /// The organisation the consent is given to (default: the case manager's).
-    pub organization_id: Option<String>,
-    /// `care_budget` (the default).
-    pub purpose: Option<String>,
-}
-
-/// The person gives (or confirms) their consent online.
-#[utoipa::path(post, path = "/api/me/budget/consents", tag = "budgets", request_body = GiveConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn give_consent_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    req: JsonBody<GiveConsentRequest>,
-) -> ApiResult<Json<ConsentView>> {
-    let p = admitted.for_write(&headers)?;
-    let req = body(req)?;
-    let cm =
-        UserId::parse("case_manager_id", &req.case_manager_id).map_err(ApiError::InvalidBody)?;
-    let org = optional_id(
-        "organization_id",
-        req.organization_id.as_deref(),
-        OrganizationId::parse,
-    )?;
-    let purpose = purpose_of(req.purpose.as_deref())?;
-    Ok(Json(
-        give_consent(&state, p, cm, org, purpose).await?.into(),
-    ))
-}
-
 /// The person gives or confirms a consent (the API and the person's page). Audited.
 pub async fn give_consent(
     state: &AppState,
@@ -593,7 +303,10 @@ pub async fn give_consent(
     purpose: Purpose,
 ) -> ApiResult<ConsentRow> {
     if case_manager == p.user_id {
-        return Err(invalid("case_manager_id", "one does not follow oneself"));
+        return Err(invalid_field(
+            "case_manager_id",
+            "one does not follow oneself",
+        ));
     }
     let cm = principal_of(state, p, case_manager).await?;
     let Some(org) = consent::case_manager_organization(&cm, organization) else {
@@ -639,39 +352,6 @@ pub async fn give_consent(
         .ok_or(ApiError::Internal)
 }
 
-/// The consents about me: in force, and those waiting for me to confirm them.
-#[utoipa::path(get, path = "/api/me/budget/consents", tag = "budgets", responses((status = 200, body = Vec<ConsentView>), (status = 401, body = ErrorEnvelope)))]
-pub async fn my_consents_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-) -> ApiResult<Json<Vec<ConsentView>>> {
-    let p = admitted.principal();
-    Ok(Json(
-        state
-            .store
-            .consents_of(p.user_id)
-            .await?
-            .into_iter()
-            .map(ConsentView::from)
-            .collect(),
-    ))
-}
-
-/// The person (or the case manager) ends a consent: the case manager loses access at once.
-#[utoipa::path(delete, path = "/api/people/{id}/budget/consent/{case_manager}", tag = "budgets", params(("id" = String, Path), ("case_manager" = String, Path)), responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn revoke_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path((id, cm)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    let p = admitted.for_write(&headers)?;
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
-    revoke(&state, p, person, cm).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// Ends a consent: the person or the case manager (the API and the person's page). A
 /// withdrawal by the person stands until the person gives consent again.
 pub async fn revoke(state: &AppState, p: &Principal, person: UserId, cm: UserId) -> ApiResult<()> {
@@ -695,14 +375,6 @@ pub async fn revoke(state: &AppState, p: &Principal, person: UserId, cm: UserId)
     .await
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct DelegationRequest {
-    /// The organisation whose case managers may grant from the programme.
-    pub organization_id: String,
-    /// The funder's decision that delegates (delibera, protocol number).
-    pub decision_reference: String,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DelegationView {
     pub organization_id: String,
@@ -712,7 +384,7 @@ pub struct DelegationView {
 }
 
 /// The funder's staff for a programme, or 403/422.
-async fn funder_staff_of(
+pub(crate) async fn funder_staff_of(
     state: &AppState,
     p: &Principal,
     programme: ProgrammeId,
@@ -734,99 +406,7 @@ async fn funder_staff_of(
     Ok(terms)
 }
 
-/// The funder delegates the right to grant from one of its programmes to an organisation.
-#[utoipa::path(post, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), request_body = DelegationRequest, responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn delegate_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    req: JsonBody<DelegationRequest>,
-) -> ApiResult<StatusCode> {
-    let p = admitted.for_write(&headers)?;
-    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    funder_staff_of(&state, p, programme).await?;
-    let req = body(req)?;
-    let org = OrganizationId::parse("organization_id", &req.organization_id)
-        .map_err(ApiError::InvalidBody)?;
-    if req.decision_reference.chars().count() > 200 {
-        return Err(invalid("decision_reference", "at most 200 characters"));
-    }
-    state
-        .store
-        .delegate_programme(programme, org, &req.decision_reference, p.user_id)
-        .await?;
-    audit_programme(
-        &state,
-        p,
-        "programme.delegate",
-        programme,
-        format!("{org} {}", req.decision_reference.trim()),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// The funder ends a delegation.
-#[utoipa::path(delete, path = "/api/programmes/{id}/delegations/{organization}", tag = "budgets", params(("id" = String, Path), ("organization" = String, Path)), responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn undelegate_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path((id, org)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
-    let p = admitted.for_write(&headers)?;
-    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let org = OrganizationId::parse("organization", &org).map_err(ApiError::InvalidParameter)?;
-    funder_staff_of(&state, p, programme).await?;
-    if !state.store.revoke_delegation(programme, org).await? {
-        return Err(ApiError::NotFound(
-            "no delegation in force to this organisation".into(),
-        ));
-    }
-    audit_programme(
-        &state,
-        p,
-        "programme.undelegate",
-        programme,
-        org.to_string(),
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// The delegations of a programme in force: the funder's staff and auditors.
-#[utoipa::path(get, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = Vec<DelegationView>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn delegations_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Vec<DelegationView>>> {
-    let p = admitted.principal();
-    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    if !p.has_role(Role::Auditor) {
-        funder_staff_of(&state, p, programme).await?;
-    }
-    Ok(Json(
-        state
-            .store
-            .delegations(programme)
-            .await?
-            .into_iter()
-            .map(|d| DelegationView {
-                organization_id: d.organization.to_string(),
-                decision_reference: d.decision_ref,
-                granted_by: d.granted_by.to_string(),
-                created_at: d
-                    .created_at
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
-            })
-            .collect(),
-    ))
-}
-
-async fn audit_programme(
+pub(crate) async fn audit_programme(
     state: &AppState,
     actor: &Principal,
     action: &str,
@@ -846,20 +426,6 @@ async fn audit_programme(
         })
         .await?;
     Ok(())
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct GrantRequest {
-    pub programme_id: String,
-    /// Cents.
-    pub amount: i64,
-    /// The decision that grants it (determina, protocol number).
-    pub decision_reference: String,
-    /// Last month it can be spent in, YYYY-MM.
-    pub expires: String,
-    /// The code of the Municipio whose services decided it (its spending is counted there);
-    /// must be an area of kind `municipio` the territory knows.
-    pub area_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -902,142 +468,6 @@ impl From<AllocationRow> for AllocationView {
             area_code: a.area_code,
         }
     }
-}
-
-/// Records an allocation granted to a person: the funder's own staff, or a case manager of
-/// an organisation the funder delegated the programme to who follows the person with consent;
-/// within what the programme gives one person and its months of validity. Audited under the
-/// person with the decision that grants it. Needs an `Idempotency-Key`: a retry answers what
-/// the first call made and moves nothing.
-#[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = GrantRequest, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn grant_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    req: JsonBody<GrantRequest>,
-) -> ApiResult<(StatusCode, Json<AllocationView>)> {
-    let p = admitted.for_write(&headers)?;
-    if ![
-        Role::OrganizationAdmin,
-        Role::TerritoryAdmin,
-        Role::CaseManager,
-    ]
-    .iter()
-    .any(|r| p.has_role(*r))
-    {
-        return Err(forbidden(
-            "only a funder's staff, or case managers it delegated, grant allocations",
-        ));
-    }
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let key = idempotency_key(&headers)?;
-    let req = body(req)?;
-    let actor = p.user_id.to_string();
-    let request = format!(
-        "grant {person} {} {} {} {} {}",
-        req.programme_id,
-        req.amount,
-        req.decision_reference,
-        req.expires,
-        req.area_code.as_deref().unwrap_or("")
-    );
-    let idem = trama_store::Idempotency {
-        actor: &actor,
-        key: &key,
-        request: &request,
-    };
-    // The same call again (a retry): what it made the first time, and no money moves.
-    if let Some(earlier) = state.store.granted_with_key(idem).await? {
-        return Ok((StatusCode::CREATED, Json(earlier.into())));
-    }
-    let programme =
-        ProgrammeId::parse("programme_id", &req.programme_id).map_err(ApiError::InvalidBody)?;
-    let expires = YearMonth::parse("expires", &req.expires).map_err(ApiError::InvalidBody)?;
-    let terms = state.store.grant_terms(programme).await?.ok_or_else(|| {
-        ApiError::InvalidReference(FieldError::new("programme_id", "no such programme"))
-    })?;
-    if state.store.is_erased(person).await? {
-        return Err(ApiError::InvalidReference(FieldError::new(
-            "id",
-            "this person's account was erased",
-        )));
-    }
-    let facts = state.store.budget_facts(person).await?;
-    let authority = consent::GrantAuthority {
-        funder_org: terms.funder_org,
-        delegated_to: terms.delegated_to.clone(),
-    };
-    let Some(right) =
-        consent::grant_right(p, &authority, |org| access::follows_for(p, &facts, org))
-    else {
-        return Err(forbidden(
-            "granting from this programme is its funder's decision: its own staff, or the case managers of an organisation it delegated, for people they follow with consent",
-        ));
-    };
-    if req.decision_reference.trim().is_empty() || req.decision_reference.chars().count() > 200 {
-        return Err(invalid(
-            "decision_reference",
-            "the decision that grants it is required (at most 200 characters)",
-        ));
-    }
-    let already = state.store.granted_from(programme, person).await?;
-    consent::check_grant(
-        Cents(req.amount),
-        already,
-        terms.per_beneficiary,
-        expires,
-        terms.rules.valid_from,
-        terms.rules.valid_to,
-    )
-    .map_err(ApiError::InvalidBody)?;
-    let area = match req.area_code.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(code) => {
-            let known = state.store.areas("municipio").await?;
-            if !known.iter().any(|a| a.code == code) {
-                return Err(ApiError::InvalidReference(FieldError::new(
-                    "area_code",
-                    format!("no Municipio with code {code:?}"),
-                )));
-            }
-            Some(code.to_string())
-        }
-    };
-    let a = state
-        .store
-        .grant_allocation(
-            &trama_store::NewAllocation {
-                programme,
-                beneficiary: person,
-                decision_ref: &req.decision_reference,
-                amount: Cents(req.amount),
-                expires,
-                area_code: area.as_deref(),
-            },
-            Some(idem),
-        )
-        .await?;
-    let by = match right {
-        consent::GrantRight::Funder => "funder".to_string(),
-        consent::GrantRight::Delegated(org) => format!("delegated to {org}"),
-    };
-    audit(
-        &state,
-        p,
-        "budget.grant",
-        person,
-        Some(format!(
-            "{} {} cents from {} ({}), decision {}",
-            a.id,
-            req.amount,
-            programme,
-            by,
-            req.decision_reference.trim()
-        )),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(a.into())))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1096,11 +526,11 @@ pub struct VolunteerHelpView {
     pub hours: f64,
 }
 
-fn hours(minutes: i64) -> f64 {
+pub(crate) fn hours(minutes: i64) -> f64 {
     (minutes as f64 / 60.0 * 100.0).round() / 100.0
 }
 
-async fn budget_of(
+pub(crate) async fn budget_of(
     state: &AppState,
     person: UserId,
     view: BudgetView,
@@ -1148,28 +578,6 @@ async fn budget_of(
     })
 }
 
-/// My budget: every allocation, what is left, what was spent on what.
-#[utoipa::path(get, path = "/api/me/budget", tag = "budgets", responses((status = 200, body = PersonBudgetView), (status = 401, body = ErrorEnvelope)))]
-pub async fn my_budget_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-) -> ApiResult<Json<PersonBudgetView>> {
-    let p = admitted.principal();
-    Ok(Json(budget_of(&state, p.user_id, BudgetView::Full).await?))
-}
-
-/// A person's budget, for their case manager (with consent) and auditors. Audited.
-#[utoipa::path(get, path = "/api/people/{id}/budget", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = PersonBudgetView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn person_budget_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    Path(id): Path<String>,
-) -> ApiResult<Json<PersonBudgetView>> {
-    let p = admitted.principal();
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    read_budget(&state, p, person).await.map(|(v, _)| Json(v))
-}
-
 /// Reads a person's budget for `p`: their own, or as their case manager with consent or an
 /// auditor (audited: the person sees it among who looked at their file). Not found for anyone
 /// else, not even whether the person has a budget. With the access facts it was decided on.
@@ -1206,24 +614,6 @@ pub struct BookingRequest {
     pub service_id: Option<String>,
 }
 
-/// Books a service from an allocation: holds the amount. Needs an `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/budget/bookings", tag = "budgets", request_body = BookingRequest, params(("Idempotency-Key" = String, Header)), responses((status = 201, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-pub async fn book_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    raw: JsonBody<serde_json::Value>,
-) -> ApiResult<(StatusCode, Json<BookingView>)> {
-    let p = admitted.for_write(&headers)?;
-    let key = idempotency_key(&headers)?;
-    let raw = body(raw)?;
-    let req: BookingRequest =
-        serde_json::from_value(raw.clone()).map_err(|e| invalid("body", e.to_string()))?;
-    let request = serde_json::to_string(&raw).unwrap_or_default();
-    let b = book(&state, p, &req, &request, &key).await?;
-    Ok((StatusCode::CREATED, Json(b)))
-}
-
 /// Books a service from an allocation for `p` (the person, or their case manager with
 /// consent): the API and the case manager's page. `request` is the call as the client made
 /// it, to tell a retry (the same key, the same request) from a reuse of the key.
@@ -1251,7 +641,7 @@ pub async fn book(
     }
     let month = YearMonth::parse("month", &req.month).map_err(ApiError::InvalidBody)?;
     if !a.rules.covers_category(req.category.trim()) {
-        return Err(invalid(
+        return Err(invalid_field(
             "category",
             format!(
                 "the programme '{}' does not pay for {}",
@@ -1261,7 +651,7 @@ pub async fn book(
         ));
     }
     if !a.rules.covers_month(month) || month > a.expires {
-        return Err(invalid(
+        return Err(invalid_field(
             "month",
             format!(
                 "the allocation pays from {} to {}",
@@ -1307,31 +697,6 @@ pub async fn book(
         .await?;
     }
     Ok(b.into())
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct DeliveryRequest {
-    /// Cents delivered, at most what the booking still holds.
-    pub amount: i64,
-}
-
-/// The provider marks a booking delivered: the hold becomes a spend. Needs an
-/// `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/budget/bookings/{id}/delivery", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = DeliveryRequest, responses((status = 200, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-pub async fn deliver_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    req: JsonBody<DeliveryRequest>,
-) -> ApiResult<Json<BookingView>> {
-    let p = admitted.for_write(&headers)?;
-    let key = idempotency_key(&headers)?;
-    let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let req = body(req)?;
-    deliver(&state, p, booking, Cents(req.amount), &key)
-        .await
-        .map(Json)
 }
 
 /// Marks `amount` of a booking delivered, for its provider's admins and operators (the API
@@ -1391,21 +756,6 @@ pub async fn deliver(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// Cancels a booking: what it still holds goes back to the allocation. The person, their
-/// case manager with consent. Needs an `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/budget/bookings/{id}/cancel", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), responses((status = 200, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-pub async fn cancel_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult<Json<BookingView>> {
-    let p = admitted.for_write(&headers)?;
-    let key = idempotency_key(&headers)?;
-    let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    cancel(&state, p, booking, &key).await.map(Json)
 }
 
 /// Cancels a booking for `p` (the person, or their case manager with consent): the API and
@@ -1518,57 +868,6 @@ pub struct FundingView {
     pub self_pay: i64,
     pub out_of_pocket: i64,
     pub lines: Vec<LineFundingView>,
-}
-
-/// Proposes how to fund a plan from the person's allocations: the least cost to the person
-/// under each programme's rules, line by line, with the reasons (docs/BUDGETS.md). Reads the
-/// person's budget, so the same access as reading it applies, and it is audited.
-#[utoipa::path(post, path = "/api/people/{id}/budget/funding", tag = "budgets", params(("id" = String, Path)), request_body = FundingRequestBody, responses((status = 200, body = FundingView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn funding_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    req: JsonBody<FundingRequestBody>,
-) -> ApiResult<Json<FundingView>> {
-    use trama_core::budget::funding::PlanLine;
-    // A proposal moves nothing: whoever may read the budget asks for it, auditors included.
-    let p = admitted.for_own_write(&headers)?;
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found("budget for person", &id));
-    }
-    let req = body(req)?;
-    if req.lines.is_empty() || req.lines.len() > 50 {
-        return Err(invalid("lines", "a plan has 1 to 50 lines"));
-    }
-    let mut lines = Vec::with_capacity(req.lines.len());
-    for (i, l) in req.lines.iter().enumerate() {
-        if l.months.is_empty() || l.months.len() > 60 {
-            return Err(invalid(&format!("lines[{i}].months"), "1 to 60 months"));
-        }
-        let mut months = Vec::with_capacity(l.months.len());
-        for (k, m) in l.months.iter().enumerate() {
-            let field = format!("lines[{i}].months[{k}]");
-            let month = YearMonth::parse(&format!("{field}.month"), &m.month)
-                .map_err(ApiError::InvalidBody)?;
-            if !(0..=100_000_000).contains(&m.cost) {
-                return Err(invalid(
-                    &format!("{field}.cost"),
-                    "0 to 1,000,000.00 € in cents",
-                ));
-            }
-            months.push((month, Cents(m.cost)));
-        }
-        lines.push(PlanLine {
-            category: l.category.trim().to_string(),
-            months,
-        });
-    }
-    propose(&state, p, &facts, person, lines, req.isee, &req.excluded)
-        .await
-        .map(Json)
 }
 
 /// Runs the funding engine on plan lines against the person's allocations (their balances and
@@ -1784,13 +1083,6 @@ pub struct DashboardView {
     pub within_days: i64,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct DashboardQuery {
-    pub within_days: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
 /// The funders `p` may see the reports of: all for the territory admin and auditors, else
 /// those whose organisation `p` administers.
 pub async fn visible_funders(
@@ -1966,101 +1258,6 @@ pub fn within_days(v: Option<&str>) -> ApiResult<i64> {
     }
 }
 
-/// Expenditure control: spending by funder, programme, area, category and month over a
-/// period (`from`/`to`, YYYY-MM; every month when absent), and alerts: the same need paid by
-/// two programmes, money expiring unused within `within_days` (default 30), bookings beyond
-/// the person's plan, deliveries billed beyond what was booked. Aggregates only: no person is
-/// named.
-#[utoipa::path(get, path = "/api/budget/dashboard", tag = "budgets", params(("within_days" = Option<i64>, Query), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = DashboardView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
-pub async fn dashboard_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
-) -> ApiResult<Json<DashboardView>> {
-    let p = admitted.principal();
-    let days = within_days(q.within_days.as_deref())?;
-    let (from, to) = report_period(q.from.as_deref(), q.to.as_deref())?;
-    dashboard(&state, p, from, to, days).await.map(Json)
-}
-
-/// A funder's statement as CSV: one row per programme, area, category and month over a period
-/// (`from`/`to`; every month when absent), with the bookings counted and the euros held and
-/// spent. Aggregates only.
-#[utoipa::path(get, path = "/api/funders/{id}/statement.csv", tag = "budgets", params(("id" = String, Path), ("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn funder_statement_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    Path(id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
-) -> ApiResult<axum::response::Response> {
-    use axum::response::IntoResponse;
-    let p = admitted.principal();
-    let funder = FunderId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let (from, to) = report_period(q.from.as_deref(), q.to.as_deref())?;
-    let visible = visible_funders(&state, p).await.unwrap_or_default();
-    let Some(f) = visible.into_iter().find(|f| f.id == funder) else {
-        return Err(ApiError::not_found("funder", &id));
-    };
-    let names: std::collections::HashMap<ProgrammeId, String> = state
-        .store
-        .programmes()
-        .await?
-        .into_iter()
-        .map(|pr| (pr.id, pr.name))
-        .collect();
-    let totals = state.store.budget_totals(&[funder], from, to).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| {
-        tracing::error!(error = %e, "csv");
-        ApiError::Internal
-    };
-    // Names and categories are typed by people: every cell goes through the one helper that
-    // keeps a spreadsheet from reading them as formulas.
-    use trama_core::spreadsheet::write_record;
-    write_record(
-        &mut w,
-        [
-            "funder",
-            "programme",
-            "area",
-            "category",
-            "month",
-            "bookings",
-            "held_eur",
-            "spent_eur",
-        ],
-    )
-    .map_err(io)?;
-    for t in totals {
-        write_record(
-            &mut w,
-            [
-                f.name.clone(),
-                names.get(&t.programme).cloned().unwrap_or_default(),
-                t.area.unwrap_or_default(),
-                t.category,
-                t.month.to_string(),
-                t.bookings.to_string(),
-                t.held.to_string(),
-                t.spent.to_string(),
-            ],
-        )
-        .map_err(io)?;
-    }
-    let bytes = w.into_inner().map_err(|_| ApiError::Internal)?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"statement.csv\"",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanView {
     pub id: String,
@@ -2086,7 +1283,7 @@ impl From<trama_store::PlanRow> for PlanView {
 /// A service of the directory named by a plan or a booking, and its provider: the service
 /// must exist (422 `invalid_reference` otherwise) and is provided by its own organisation,
 /// which is taken as the provider when none is named and must be the one named otherwise.
-async fn directory_service(
+pub(crate) async fn directory_service(
     state: &AppState,
     field: &str,
     service_id: Option<&str>,
@@ -2132,115 +1329,6 @@ async fn directory_service(
     }
 }
 
-/// Records a personal plan (budget di salute): the person, or their case manager with
-/// consent. The newest plan is the current one.
-#[utoipa::path(post, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), request_body = Object, responses((status = 201, body = PlanView), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn create_plan_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    req: JsonBody<serde_json::Value>,
-) -> ApiResult<(StatusCode, Json<PlanView>)> {
-    let p = admitted.for_write(&headers)?;
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
-    if !access::may(p, &facts, BudgetAction::Book) {
-        return Err(forbidden(
-            "only the person or their case manager (with consent) writes the plan",
-        ));
-    }
-    let mut plan: trama_core::budget::plan::Plan =
-        serde_json::from_value(body(req)?).map_err(|e| invalid("plan", e.to_string()))?;
-    plan.validate().map_err(ApiError::InvalidBody)?;
-    for (i, item) in plan.items.iter_mut().enumerate() {
-        let (service, provider) = directory_service(
-            &state,
-            &format!("items[{i}].service_id"),
-            item.service_id.as_deref(),
-            item.provider_organization_id.as_deref(),
-        )
-        .await?;
-        item.service_id = service;
-        item.provider_organization_id = provider;
-    }
-    let row = state.store.create_plan(person, p.user_id, &plan).await?;
-    if access::must_audit(p, &facts) {
-        audit(&state, p, "budget.plan", person, Some(row.id.clone())).await?;
-    }
-    Ok((StatusCode::CREATED, Json(row.into())))
-}
-
-/// A person's plans, newest (current) first; whoever may read the person's budget. Audited.
-#[utoipa::path(get, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = [PlanView]), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn plans_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Vec<PlanView>>> {
-    let p = admitted.principal();
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found("budget for person", &id));
-    }
-    if access::must_audit(p, &facts) {
-        audit(&state, p, "budget.read", person, Some("plans".into())).await?;
-    }
-    Ok(Json(
-        state
-            .store
-            .plans_of(person)
-            .await?
-            .into_iter()
-            .map(PlanView::from)
-            .collect(),
-    ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PlanFundingRequest {
-    pub isee: Option<i64>,
-    #[serde(default)]
-    pub excluded: Vec<ExclusionRequest>,
-}
-
-/// Funds a stored plan: the engine's proposal for its services, month by month.
-#[utoipa::path(post, path = "/api/people/{id}/plans/{plan}/funding", tag = "budgets", params(("id" = String, Path), ("plan" = String, Path)), request_body = PlanFundingRequest, responses((status = 200, body = FundingView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn plan_funding_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    Path((id, plan_id)): Path<(String, String)>,
-    req: JsonBody<PlanFundingRequest>,
-) -> ApiResult<Json<FundingView>> {
-    let p = admitted.for_own_write(&headers)?;
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found("budget for person", &id));
-    }
-    let req = body(req)?;
-    let plan = state
-        .store
-        .plans_of(person)
-        .await?
-        .into_iter()
-        .find(|r| r.id == plan_id)
-        .ok_or_else(|| ApiError::not_found("plan", &plan_id))?;
-    propose(
-        &state,
-        p,
-        &facts,
-        person,
-        plan.plan.funding_lines(),
-        req.isee,
-        &req.excluded,
-    )
-    .await
-    .map(Json)
-}
-
 /// A booking as its provider sees it: what to deliver and for whom, by name; nothing of the
 /// person's budget, funders, ISEE or plan.
 #[derive(Debug, Serialize, ToSchema)]
@@ -2254,16 +1342,6 @@ pub struct ProviderBookingView {
     pub held: i64,
     pub spent: i64,
     pub state: String,
-}
-
-/// The bookings the organisations one administers or operates for are to deliver.
-#[utoipa::path(get, path = "/api/budget/provider-bookings", tag = "budgets", responses((status = 200, body = [ProviderBookingView]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
-pub async fn provider_bookings_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-) -> ApiResult<Json<Vec<ProviderBookingView>>> {
-    let p = admitted.principal();
-    provider_bookings(&state, p).await.map(Json)
 }
 
 /// The bookings the organisations `p` administers or operates for are to deliver (the API
@@ -2329,69 +1407,4 @@ pub struct BeneficiaryView {
     pub held: i64,
     pub spent: i64,
     pub expires: String,
-}
-
-/// A programme's beneficiaries by name, with their allocation's balances: only where the
-/// programme's rules allow reports on individuals (`individual_reports`), for the funder's own
-/// admins (never the territory admin acting as such), and for auditors. Every person listed
-/// sees the read among who looked at their file.
-#[utoipa::path(get, path = "/api/programmes/{id}/beneficiaries", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = [BeneficiaryView]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
-pub async fn programme_beneficiaries_api(
-    State(state): State<AppState>,
-    admitted: Admitted,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Vec<BeneficiaryView>>> {
-    let p = admitted.principal();
-    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let pr = state
-        .store
-        .programmes()
-        .await?
-        .into_iter()
-        .find(|x| x.id == programme)
-        .ok_or_else(|| ApiError::not_found("programme", &id))?;
-    let funder = state
-        .store
-        .funders()
-        .await?
-        .into_iter()
-        .find(|f| f.id == pr.funder_id)
-        .ok_or_else(|| ApiError::not_found("programme", &id))?;
-    if !access::may_see_funder(p, funder.organization_id) {
-        return Err(ApiError::not_found("programme", &id));
-    }
-    let allowed = p.has_role(Role::Auditor)
-        || access::funder_sees_individuals(p, funder.organization_id, pr.rules.individual_reports);
-    if !allowed {
-        return Err(forbidden(
-            "the programme's rules do not allow reports on individuals: its dashboard gives totals",
-        ));
-    }
-    let rows = state.store.programme_allocations(programme).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (a, name) in rows {
-        if a.beneficiary_id != p.user_id {
-            audit(
-                &state,
-                p,
-                "budget.read",
-                a.beneficiary_id,
-                Some(format!("programme report {programme}")),
-            )
-            .await?;
-        }
-        out.push(BeneficiaryView {
-            person_id: a.beneficiary_id.to_string(),
-            name,
-            allocation_id: a.id.to_string(),
-            decision_reference: a.decision_ref,
-            area_code: a.area_code,
-            granted: a.granted.0,
-            available: a.available.0,
-            held: a.held.0,
-            spent: a.spent.0,
-            expires: a.expires.to_string(),
-        });
-    }
-    Ok(Json(out))
 }

@@ -1,11 +1,24 @@
-//! The pages. Each handler gathers what its template shows, as plain view values.
+//! The directory in the browser: search, a service's and an organisation's pages, and managing
+//! one's own services (`/cerca`, `/servizi`, `/organizzazioni`, `/gestione`).
 
+use crate::auth::Viewer;
+use crate::directory::service::remove_service;
+use crate::directory::service::save_service;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::form::Form;
+use crate::web::form::field;
+use crate::web::form::login_redirect;
+use crate::web::form::not_found;
+use crate::web::form::parse_form;
+use crate::web::form::query_pairs;
+use crate::web::form::refuse;
+use crate::web::{Layout, form_csrf_ok};
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
-
 use trama_core::geo::Coordinates;
 use trama_core::hsds::{Attribute, Funding, Phone, Schedule, Service, ServiceAtLocation};
 use trama_core::ids::{OrganizationId, ServiceId, TaxonomyTermId};
@@ -14,33 +27,6 @@ use trama_core::schedule::WeeklyHours;
 use trama_store::SearchHit;
 use uuid::Uuid;
 
-use super::{Layout, MessagePage, form_csrf_ok};
-use crate::api::{
-    open_session, register_user, remove_service, save_service, session_cookie, verify_account,
-};
-use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
-use crate::error::ApiError;
-use crate::state::AppState;
-
-pub(super) type Form = Vec<(String, String)>;
-
-pub(super) fn parse_form(raw: &[u8]) -> Form {
-    form_urlencoded::parse(raw).into_owned().collect()
-}
-
-pub(super) fn field<'a>(f: &'a Form, k: &str) -> &'a str {
-    f.iter()
-        .find(|(key, _)| key == k)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
-
-pub(super) fn query_pairs(uri: &Uri) -> HashMap<String, String> {
-    uri.query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default()
-}
-
 /// A category for the select boxes and the home page.
 pub struct CategoryView {
     pub id: String,
@@ -48,7 +34,10 @@ pub struct CategoryView {
     pub children: Vec<CategoryView>,
 }
 
-async fn categories(state: &AppState, lang: super::Lang) -> Result<Vec<CategoryView>, ApiError> {
+pub(crate) async fn categories(
+    state: &AppState,
+    lang: crate::web::i18n::Lang,
+) -> Result<Vec<CategoryView>, ApiError> {
     let page = trama_core::hsds::PageRequest {
         page: 1,
         per_page: 500,
@@ -62,7 +51,7 @@ async fn categories(state: &AppState, lang: super::Lang) -> Result<Vec<CategoryV
         .list_terms(taxonomy, None, false, None, page)
         .await?;
     let label = |t: &trama_store::TermRow| match (lang, &t.name_en) {
-        (super::Lang::En, Some(en)) => en.clone(),
+        (crate::web::i18n::Lang::En, Some(en)) => en.clone(),
         _ => t.term.name.clone(),
     };
     let mut out: Vec<CategoryView> = terms
@@ -97,7 +86,7 @@ pub struct PlaceView {
     pub lon: f64,
 }
 
-async fn places(state: &AppState) -> Result<Vec<PlaceView>, ApiError> {
+pub(crate) async fn places(state: &AppState) -> Result<Vec<PlaceView>, ApiError> {
     let mut out: Vec<PlaceView> = state
         .config
         .map
@@ -132,7 +121,7 @@ async fn places(state: &AppState) -> Result<Vec<PlaceView>, ApiError> {
 
 #[derive(Template)]
 #[template(path = "home.html")]
-struct HomePage<'a> {
+pub(crate) struct HomePage<'a> {
     l: &'a Layout,
     form: SearchForm,
     places: Vec<PlaceView>,
@@ -201,13 +190,13 @@ pub struct HitView {
     pub hub: bool,
 }
 
-fn km(d: f64, lang: super::Lang) -> String {
+pub(crate) fn km(d: f64, lang: crate::web::i18n::Lang) -> String {
     let s = if d < 10.0 {
         format!("{d:.1}")
     } else {
         format!("{d:.0}")
     };
-    if lang == super::Lang::It {
+    if lang == crate::web::i18n::Lang::It {
         s.replace('.', ",")
     } else {
         s
@@ -220,7 +209,7 @@ pub struct SvgMap {
     pub centre: Option<(f64, f64)>,
 }
 
-fn svg_map(hits: &[HitView], centre: Option<Coordinates>) -> SvgMap {
+pub(crate) fn svg_map(hits: &[HitView], centre: Option<Coordinates>) -> SvgMap {
     let mut pts: Vec<(f64, f64)> = hits.iter().filter_map(|h| Some((h.lat?, h.lon?))).collect();
     if let Some(c) = centre {
         pts.push((c.lat(), c.lon()));
@@ -275,7 +264,7 @@ fn svg_map(hits: &[HitView], centre: Option<Coordinates>) -> SvgMap {
 
 #[derive(Template)]
 #[template(path = "search.html")]
-struct SearchPage<'a> {
+pub(crate) struct SearchPage<'a> {
     l: &'a Layout,
     form: SearchForm,
     places: Vec<PlaceView>,
@@ -293,7 +282,7 @@ struct SearchPage<'a> {
     next_url: Option<String>,
 }
 
-fn hit_view(h: &SearchHit, n: usize, lang: super::Lang) -> HitView {
+pub(crate) fn hit_view(h: &SearchHit, n: usize, lang: crate::web::i18n::Lang) -> HitView {
     HitView {
         id: h.service.id.to_string(),
         name: h.service.name.clone(),
@@ -425,7 +414,7 @@ pub struct DayHours {
     pub hours: String,
 }
 
-fn hours_view(h: &WeeklyHours, lang: super::Lang) -> Vec<DayHours> {
+pub(crate) fn hours_view(h: &WeeklyHours, lang: crate::web::i18n::Lang) -> Vec<DayHours> {
     let t = lang.msg();
     (0..7u8)
         .filter_map(|d| {
@@ -449,7 +438,7 @@ fn hours_view(h: &WeeklyHours, lang: super::Lang) -> Vec<DayHours> {
         .collect()
 }
 
-fn status_label(status: &str, lang: super::Lang) -> &'static str {
+pub(crate) fn status_label(status: &str, lang: crate::web::i18n::Lang) -> &'static str {
     let i = trama_core::hsds::SERVICE_STATUSES
         .iter()
         .position(|s| *s == status)
@@ -459,7 +448,7 @@ fn status_label(status: &str, lang: super::Lang) -> &'static str {
 
 #[derive(Template)]
 #[template(path = "service.html")]
-struct ServicePage<'a> {
+pub(crate) struct ServicePage<'a> {
     l: &'a Layout,
     s: Service,
     status: &'static str,
@@ -511,7 +500,7 @@ pub async fn service(
     for tid in trama_core::hsds::attribute_term_ids(&s.attributes) {
         if let Some(t) = state.store.get_term(TaxonomyTermId(tid)).await? {
             cats.push(match (l.lang, t.name_en) {
-                (super::Lang::En, Some(en)) => en,
+                (crate::web::i18n::Lang::En, Some(en)) => en,
                 _ => t.term.name,
             });
         }
@@ -537,7 +526,7 @@ pub async fn service(
                 let cents = trama_core::money::Cents::from_decimal("amount", a)
                     .map(|c| c.to_string())
                     .unwrap_or_else(|_| format!("{a:.2}"));
-                let shown = if l.lang == super::Lang::It {
+                let shown = if l.lang == crate::web::i18n::Lang::It {
                     cents.replace('.', ",")
                 } else {
                     cents
@@ -577,7 +566,7 @@ pub async fn service(
 
 #[derive(Template)]
 #[template(path = "organization.html")]
-struct OrganizationPage<'a> {
+pub(crate) struct OrganizationPage<'a> {
     l: &'a Layout,
     o: trama_core::hsds::Organization,
     places: Vec<PlaceLine>,
@@ -601,275 +590,6 @@ pub async fn organization(
     Ok(l.render(StatusCode::OK, &OrganizationPage { l: &l, o, places }))
 }
 
-fn not_found(l: &Layout) -> Response {
-    l.render(
-        StatusCode::NOT_FOUND,
-        &MessagePage {
-            l,
-            heading: l.t.not_found_heading,
-            text: l.t.not_found_text,
-        },
-    )
-}
-
-fn refuse(l: &Layout, status: StatusCode, text: &str) -> Response {
-    l.render(
-        status,
-        &MessagePage {
-            l,
-            heading: l.t.error_heading,
-            text,
-        },
-    )
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage<'a> {
-    l: &'a Layout,
-    email: String,
-    error: Option<String>,
-    next: String,
-}
-
-/// Where to go after signing in: a path on this site, or `/`. Browsers drop tabs and
-/// newlines from a `Location` and read `\` as `/`, so `/\t/evil.example` would leave the site:
-/// only visible ASCII is kept, never two leading slashes or a backslash, and the whole must
-/// be a valid path and query.
-pub fn safe_next(s: &str) -> String {
-    let ok = s.starts_with('/')
-        && !s.starts_with("//")
-        && s.len() <= 2048
-        && s.chars().all(|c| c.is_ascii_graphic())
-        && !s.contains('\\')
-        && s.parse::<axum::http::uri::PathAndQuery>().is_ok();
-    if ok { s.to_string() } else { "/".into() }
-}
-
-pub async fn login_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let next = safe_next(
-        query_pairs(&uri)
-            .get("next")
-            .map(String::as_str)
-            .unwrap_or("/gestione"),
-    );
-    l.render(
-        StatusCode::OK,
-        &LoginPage {
-            l: &l,
-            email: String::new(),
-            error: None,
-            next,
-        },
-    )
-}
-
-pub async fn login_submit(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    ClientAddr(peer): ClientAddr,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let f = parse_form(&raw);
-    if !form_csrf_ok(&viewer, &headers, &f) {
-        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
-    }
-    let next = safe_next(field(&f, "next"));
-    let client = client_key(&headers, peer, state.config.behind_proxy);
-    match open_session(&state, field(&f, "email"), field(&f, "password"), &client).await {
-        Ok((_, secret, _)) => {
-            let mut res = Redirect::to(&next).into_response();
-            res.headers_mut()
-                .append(header::SET_COOKIE, session_cookie(&state, &secret));
-            // From now on the forms carry the new session's token; the anonymous cookie is
-            // drawn anew, so a value planted before the login is worth nothing.
-            res.headers_mut()
-                .append(header::SET_COOKIE, super::fresh_csrf_cookie());
-            res
-        }
-        Err(e) => {
-            let status = e.status();
-            let msg = match (&e, l.lang) {
-                (ApiError::BadCredentials, super::Lang::It) => {
-                    "Email o password non corretti.".to_string()
-                }
-                (ApiError::RateLimited(s), super::Lang::It) => {
-                    format!("Troppi tentativi: riprova tra {s} secondi.")
-                }
-                (ApiError::Unverified, _) => l.t.unverified_text.to_string(),
-                _ => e.to_string(),
-            };
-            l.render(
-                status,
-                &LoginPage {
-                    l: &l,
-                    email: field(&f, "email").to_string(),
-                    error: Some(msg),
-                    next,
-                },
-            )
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "signup.html")]
-struct SignupPage<'a> {
-    l: &'a Layout,
-    email: String,
-    name: String,
-    error: Option<String>,
-}
-
-pub async fn signup_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    l.render(
-        StatusCode::OK,
-        &SignupPage {
-            l: &l,
-            email: String::new(),
-            name: String::new(),
-            error: None,
-        },
-    )
-}
-
-pub async fn signup_submit(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    ClientAddr(peer): ClientAddr,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let f = parse_form(&raw);
-    if !form_csrf_ok(&viewer, &headers, &f) {
-        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
-    }
-    let (email, password, name) = (
-        field(&f, "email"),
-        field(&f, "password"),
-        field(&f, "display_name"),
-    );
-    let client = client_key(&headers, peer, state.config.behind_proxy);
-    // The same page for a new address and a taken one: the mail says which it was.
-    match register_user(&state, email, password, name, Some(l.lang.code()), &client).await {
-        Ok(()) => l.render(
-            StatusCode::OK,
-            &MessagePage {
-                l: &l,
-                heading: l.t.signup_sent_heading,
-                text: l.t.signup_sent_text,
-            },
-        ),
-        Err(e) => l.render(
-            e.status(),
-            &SignupPage {
-                l: &l,
-                email: email.into(),
-                name: name.into(),
-                error: Some(e.to_string()),
-            },
-        ),
-    }
-}
-
-/// `GET /verifica?token=...`: the link mailed at sign-up confirms the address.
-/// The link in the mail opens a page with a button: opening the link alone (as a mail scanner
-/// does) confirms nothing; the person's click (a POST) does.
-pub async fn verify_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let token = query_pairs(&uri).remove("token").unwrap_or_default();
-    l.render(
-        StatusCode::OK,
-        &VerifyPage {
-            l: &l,
-            token: token.chars().take(200).collect(),
-        },
-    )
-}
-
-#[derive(Template)]
-#[template(path = "verify.html")]
-struct VerifyPage<'a> {
-    l: &'a Layout,
-    token: String,
-}
-
-pub async fn verify_submit(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let f = parse_form(&raw);
-    if !form_csrf_ok(&viewer, &headers, &f) {
-        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
-    }
-    match verify_account(&state, field(&f, "token"), field(&f, "password")).await {
-        Ok(()) => l.render(
-            StatusCode::OK,
-            &MessagePage {
-                l: &l,
-                heading: l.t.verified_heading,
-                text: l.t.verified_text,
-            },
-        ),
-        Err(ApiError::InvalidBody(_)) => {
-            refuse(&l, StatusCode::BAD_REQUEST, l.t.verify_failed_text)
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-pub async fn logout(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    if !form_csrf_ok(&viewer, &headers, &parse_form(&raw)) {
-        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
-    }
-    if let Some(Via::Session { token_hash, .. }) = &viewer.via
-        && let Err(e) = state.store.delete_session(token_hash).await
-    {
-        return ApiError::from(e).into_response();
-    }
-    let mut res = Redirect::to("/").into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies()),
-    );
-    res.headers_mut()
-        .append(header::SET_COOKIE, super::fresh_csrf_cookie());
-    res
-}
-
 pub struct ManagedService {
     pub id: String,
     pub name: String,
@@ -884,17 +604,10 @@ pub struct ManagedOrg {
 
 #[derive(Template)]
 #[template(path = "manage.html")]
-struct ManagePage<'a> {
+pub(crate) struct ManagePage<'a> {
     l: &'a Layout,
     orgs: Vec<ManagedOrg>,
     deleted: bool,
-}
-
-pub(crate) fn login_redirect(uri: &Uri) -> Response {
-    let next = form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", uri.path())
-        .finish();
-    Redirect::to(&format!("/accedi?{next}")).into_response()
 }
 
 pub async fn manage(
@@ -952,7 +665,7 @@ pub struct ServiceForm {
     pub closes: String,
 }
 
-const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+pub(crate) const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
 impl ServiceForm {
     fn from_service(s: &Service) -> Self {
@@ -1117,7 +830,7 @@ pub struct Choice {
 
 #[derive(Template)]
 #[template(path = "service_form.html")]
-struct ServiceFormPage<'a> {
+pub(crate) struct ServiceFormPage<'a> {
     l: &'a Layout,
     action: String,
     is_new: bool,
@@ -1132,7 +845,7 @@ struct ServiceFormPage<'a> {
 }
 
 /// Where a service form posts: a new service, or an existing one (which can also be deleted).
-struct FormTarget {
+pub(crate) struct FormTarget {
     action: String,
     is_new: bool,
     delete_url: Option<String>,
@@ -1155,7 +868,7 @@ impl FormTarget {
     }
 }
 
-async fn form_page(
+pub(crate) async fn form_page(
     state: &AppState,
     l: &Layout,
     p: &trama_core::auth::Principal,
@@ -1239,7 +952,7 @@ pub async fn new_service_form(
     form_page(&state, &l, p, FormTarget::for_service(None), f, None).await
 }
 
-async fn submit(
+pub(crate) async fn submit(
     state: &AppState,
     l: &Layout,
     viewer: &Viewer,

@@ -1,0 +1,280 @@
+//! Accounts over JSON: signing up, confirming, signing in and out, one's profile and API tokens.
+
+use crate::accounts::service::TokenView;
+use crate::accounts::service::UserView;
+use crate::accounts::service::VERIFY_HOURS;
+use crate::accounts::service::open_session;
+use crate::accounts::service::register_user;
+use crate::accounts::service::user_view;
+use crate::accounts::service::verify_account;
+use crate::auth::{
+    self, ClientAddr, SESSION_COOKIE, Viewer, client_key, random_token, set_cookie, sha256_hex,
+};
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::json::JsonBody;
+use crate::json::body;
+use crate::json::rfc3339;
+use crate::policy::{self, Admitted, Policy, Routes, Scope, Who};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use trama_core::FieldError;
+use trama_core::ids::ApiTokenId;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub fn routes() -> Routes {
+    let own = Policy::new(Who::SignedIn, Scope::Own, "one's own account");
+    Routes::api()
+        .post("/auth/signup", signup, policy::PUBLIC)
+        .post("/auth/verify", verify, policy::PUBLIC)
+        .post("/auth/login", login, policy::PUBLIC)
+        .post("/auth/logout", logout, own)
+        .get("/me", me, own)
+        .post("/tokens", create_token, own)
+        .get("/tokens", list_tokens, own)
+        .delete("/tokens/{id}", revoke_token, own)
+        .merge(super::notifications::routes())
+        .merge(super::privacy::routes())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    pub email: String,
+    /// At least 10 characters, and not one of the passwords everybody tries first.
+    pub password: String,
+    pub display_name: String,
+    /// `it` (default) or `en`.
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+/// The answer to a sign-up, the same for every address.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupAccepted {
+    /// Always `check_your_email`.
+    pub status: String,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The `token` of the link mailed at sign-up.
+    pub token: String,
+    /// The password chosen at that sign-up.
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: UserView,
+    /// Send it back in `X-CSRF-Token` with every write made with the session cookie.
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewTokenView {
+    pub id: Uuid,
+    pub name: String,
+    /// Shown once. Use it as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+pub fn session_cookie(state: &AppState, secret: &str) -> axum::http::HeaderValue {
+    set_cookie(
+        SESSION_COOKIE,
+        secret,
+        Some(state.config.limits.session_hours * 3600),
+        state.config.secure_cookies(),
+    )
+}
+
+/// Sign a citizen up: 202 and the same answer whether the address is new or already has an
+/// account. The address gets a mail: a link to confirm it (`POST /api/auth/verify`), or, for
+/// an address with an account, a notice to its owner. No sign-in before confirming.
+#[utoipa::path(post, path = "/api/auth/signup", tag = "accounts", request_body = SignupRequest,
+    responses((status = 202, body = SignupAccepted), (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn signup(
+    State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    b: JsonBody<SignupRequest>,
+) -> ApiResult<(StatusCode, Json<SignupAccepted>)> {
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    let r = body(b)?;
+    register_user(
+        &state,
+        &r.email,
+        &r.password,
+        &r.display_name,
+        r.locale.as_deref(),
+        &client,
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SignupAccepted {
+            status: "check_your_email".into(),
+            message: format!(
+                "If this address can be used, a link to confirm it is on its way: follow it within {VERIFY_HOURS} hours, then sign in."
+            ),
+        }),
+    ))
+}
+
+/// Confirm an address with the token of the link mailed at sign-up; then the account can
+/// sign in.
+#[utoipa::path(post, path = "/api/auth/verify", tag = "accounts", request_body = VerifyRequest,
+    responses((status = 204), (status = 422, body = ErrorEnvelope)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    b: JsonBody<VerifyRequest>,
+) -> ApiResult<StatusCode> {
+    let r = body(b)?;
+    verify_account(&state, &r.token, &r.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Log in: sets the session cookie and returns the CSRF token for writes.
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    b: JsonBody<LoginRequest>,
+) -> ApiResult<Response> {
+    let r = body(b)?;
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    let (user, secret, csrf) = open_session(&state, &r.email, &r.password, &client).await?;
+    let grants = state.store.grants(user.id).await?;
+    let mut res = Json(LoginResponse {
+        user: user_view(&user, &grants),
+        csrf_token: csrf,
+    })
+    .into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(&state, &secret));
+    Ok(res)
+}
+
+/// Log out: ends the session.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", responses((status = 204), (status = 401, body = ErrorEnvelope)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    viewer.require_signed(&headers)?;
+    if let Some(auth::Via::Session { token_hash, .. }) = &viewer.via {
+        state.store.delete_session(token_hash).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies()),
+    );
+    Ok(res)
+}
+
+/// The signed-in user and their roles.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
+pub async fn me(State(state): State<AppState>, admitted: Admitted) -> ApiResult<Json<UserView>> {
+    let p = admitted.principal();
+    let u = state
+        .store
+        .user(p.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    Ok(Json(user_view(&u, &p.grants)))
+}
+
+/// Create an API token (shown once).
+#[utoipa::path(post, path = "/api/tokens", tag = "accounts", request_body = TokenRequest,
+    responses((status = 201, body = NewTokenView), (status = 401, body = ErrorEnvelope)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    b: JsonBody<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
+    let p = admitted.for_own_write(&headers)?;
+    let r = body(b)?;
+    let name = r.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "name",
+            "must be 1 to 100 characters",
+        )));
+    }
+    let token = random_token();
+    let id = state
+        .store
+        .create_api_token(p.user_id, name, &sha256_hex(&token))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenView {
+            id: id.as_uuid(),
+            name: name.into(),
+            token,
+        }),
+    ))
+}
+
+/// The user's API tokens (never their secrets).
+#[utoipa::path(get, path = "/api/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    admitted: Admitted,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    let p = admitted.principal();
+    let rows = state.store.api_tokens(p.user_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|t| TokenView {
+                id: t.id.as_uuid(),
+                name: t.name,
+                created_at: rfc3339(t.created_at),
+                last_used_at: t.last_used_at.map(rfc3339),
+                revoked: t.revoked,
+            })
+            .collect(),
+    ))
+}
+
+/// Revoke an API token.
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let p = admitted.for_own_write(&headers)?;
+    let tid = ApiTokenId::parse("id", &id)?;
+    if state.store.revoke_api_token(p.user_id, tid).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("token", &id))
+    }
+}

@@ -1,0 +1,265 @@
+//! Signing in, signing up, confirming and signing out in the browser.
+
+use crate::accounts::api::session_cookie;
+use crate::accounts::service::open_session;
+use crate::accounts::service::register_user;
+use crate::accounts::service::verify_account;
+use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::web::form::field;
+use crate::web::form::parse_form;
+use crate::web::form::query_pairs;
+use crate::web::form::refuse;
+use crate::web::{Layout, MessagePage, form_csrf_ok};
+use askama::Template;
+use axum::extract::{RawForm, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(crate) struct LoginPage<'a> {
+    l: &'a Layout,
+    email: String,
+    error: Option<String>,
+    next: String,
+}
+
+/// Where to go after signing in: a path on this site, or `/`. Browsers drop tabs and
+/// newlines from a `Location` and read `\` as `/`, so `/\t/evil.example` would leave the site:
+/// only visible ASCII is kept, never two leading slashes or a backslash, and the whole must
+/// be a valid path and query.
+pub fn safe_next(s: &str) -> String {
+    let ok = s.starts_with('/')
+        && !s.starts_with("//")
+        && s.len() <= 2048
+        && s.chars().all(|c| c.is_ascii_graphic())
+        && !s.contains('\\')
+        && s.parse::<axum::http::uri::PathAndQuery>().is_ok();
+    if ok { s.to_string() } else { "/".into() }
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let next = safe_next(
+        query_pairs(&uri)
+            .get("next")
+            .map(String::as_str)
+            .unwrap_or("/gestione"),
+    );
+    l.render(
+        StatusCode::OK,
+        &LoginPage {
+            l: &l,
+            email: String::new(),
+            error: None,
+            next,
+        },
+    )
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let f = parse_form(&raw);
+    if !form_csrf_ok(&viewer, &headers, &f) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    let next = safe_next(field(&f, "next"));
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    match open_session(&state, field(&f, "email"), field(&f, "password"), &client).await {
+        Ok((_, secret, _)) => {
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut()
+                .append(header::SET_COOKIE, session_cookie(&state, &secret));
+            // From now on the forms carry the new session's token; the anonymous cookie is
+            // drawn anew, so a value planted before the login is worth nothing.
+            res.headers_mut()
+                .append(header::SET_COOKIE, crate::web::fresh_csrf_cookie());
+            res
+        }
+        Err(e) => {
+            let status = e.status();
+            let msg = match (&e, l.lang) {
+                (ApiError::BadCredentials, crate::web::i18n::Lang::It) => {
+                    "Email o password non corretti.".to_string()
+                }
+                (ApiError::RateLimited(s), crate::web::i18n::Lang::It) => {
+                    format!("Troppi tentativi: riprova tra {s} secondi.")
+                }
+                (ApiError::Unverified, _) => l.t.unverified_text.to_string(),
+                _ => e.to_string(),
+            };
+            l.render(
+                status,
+                &LoginPage {
+                    l: &l,
+                    email: field(&f, "email").to_string(),
+                    error: Some(msg),
+                    next,
+                },
+            )
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub(crate) struct SignupPage<'a> {
+    l: &'a Layout,
+    email: String,
+    name: String,
+    error: Option<String>,
+}
+
+pub async fn signup_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    l.render(
+        StatusCode::OK,
+        &SignupPage {
+            l: &l,
+            email: String::new(),
+            name: String::new(),
+            error: None,
+        },
+    )
+}
+
+pub async fn signup_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let f = parse_form(&raw);
+    if !form_csrf_ok(&viewer, &headers, &f) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    let (email, password, name) = (
+        field(&f, "email"),
+        field(&f, "password"),
+        field(&f, "display_name"),
+    );
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    // The same page for a new address and a taken one: the mail says which it was.
+    match register_user(&state, email, password, name, Some(l.lang.code()), &client).await {
+        Ok(()) => l.render(
+            StatusCode::OK,
+            &MessagePage {
+                l: &l,
+                heading: l.t.signup_sent_heading,
+                text: l.t.signup_sent_text,
+            },
+        ),
+        Err(e) => l.render(
+            e.status(),
+            &SignupPage {
+                l: &l,
+                email: email.into(),
+                name: name.into(),
+                error: Some(e.to_string()),
+            },
+        ),
+    }
+}
+
+/// `GET /verifica?token=...`: the link mailed at sign-up confirms the address.
+/// The link in the mail opens a page with a button: opening the link alone (as a mail scanner
+/// does) confirms nothing; the person's click (a POST) does.
+pub async fn verify_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let token = query_pairs(&uri).remove("token").unwrap_or_default();
+    l.render(
+        StatusCode::OK,
+        &VerifyPage {
+            l: &l,
+            token: token.chars().take(200).collect(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+pub(crate) struct VerifyPage<'a> {
+    l: &'a Layout,
+    token: String,
+}
+
+pub async fn verify_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let f = parse_form(&raw);
+    if !form_csrf_ok(&viewer, &headers, &f) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    match verify_account(&state, field(&f, "token"), field(&f, "password")).await {
+        Ok(()) => l.render(
+            StatusCode::OK,
+            &MessagePage {
+                l: &l,
+                heading: l.t.verified_heading,
+                text: l.t.verified_text,
+            },
+        ),
+        Err(ApiError::InvalidBody(_)) => {
+            refuse(&l, StatusCode::BAD_REQUEST, l.t.verify_failed_text)
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    if !form_csrf_ok(&viewer, &headers, &parse_form(&raw)) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    if let Some(Via::Session { token_hash, .. }) = &viewer.via
+        && let Err(e) = state.store.delete_session(token_hash).await
+    {
+        return ApiError::from(e).into_response();
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies()),
+    );
+    res.headers_mut()
+        .append(header::SET_COOKIE, crate::web::fresh_csrf_cookie());
+    res
+}

@@ -1,0 +1,256 @@
+//! Accounts: signing up (with e-mail verification), confirming, opening sessions.
+
+use crate::auth::{hash_password, random_token, sha256_hex, verify_password};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use serde::Serialize;
+use time::OffsetDateTime;
+use trama_core::FieldError;
+use trama_core::auth::{Email, NewPassword, RoleGrant};
+use trama_store::{NewUser, Signup, UserRow};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub locale: String,
+    pub roles: Vec<GrantView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
+}
+
+pub(crate) fn user_view(u: &UserRow, grants: &[RoleGrant]) -> UserView {
+    UserView {
+        id: u.id.as_uuid(),
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        locale: u.locale.clone(),
+        roles: grants
+            .iter()
+            .map(|g| GrantView {
+                role: g.role.as_str().into(),
+                organization_id: g.organization_id.map(|o| o.as_uuid()),
+            })
+            .collect(),
+    }
+}
+
+/// How long a link that confirms an address lasts.
+pub const VERIFY_HOURS: i64 = 48;
+
+/// Signs a citizen up (shared by the API and the web form), the same way whether the address
+/// is new or taken, so that the answer tells nobody which addresses have accounts: within the
+/// per-address limit (`limits.signup_per_hour`), the fields are checked, the password hashed,
+/// and then either a new account (or one never confirmed) gets a link to confirm its address
+/// by mail, or the owner of the address's confirmed account is told by mail that someone
+/// tried. Nobody can sign in before confirming.
+pub async fn register_user(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    display_name: &str,
+    locale: Option<&str>,
+    client: &str,
+) -> ApiResult<()> {
+    state
+        .signups_by_ip
+        .hit(client)
+        .map_err(ApiError::RateLimited)?;
+    let email = Email::parse(email).map_err(ApiError::InvalidBody)?;
+    let password = NewPassword::parse(password).map_err(ApiError::InvalidBody)?;
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 120 {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "display_name",
+            "must be 1 to 120 characters",
+        )));
+    }
+    let locale = match locale.unwrap_or("it") {
+        l @ ("it" | "en") => l.to_string(),
+        other => {
+            return Err(ApiError::InvalidBody(FieldError::new(
+                "locale",
+                format!("'{other}' is not it or en"),
+            )));
+        }
+    };
+    // Hashed in every case, so that a taken address answers in the same time as a new one.
+    let hash = hash_password(password).await?;
+    let token = random_token();
+    let expires = OffsetDateTime::now_utc() + time::Duration::hours(VERIFY_HOURS);
+    let outcome = state
+        .store
+        .sign_up(
+            &NewUser {
+                email: Some(email.clone()),
+                display_name: display_name.to_string(),
+                password_hash: Some(hash),
+                locale,
+            },
+            &sha256_hex(&token),
+            expires,
+        )
+        .await?;
+    let base = state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", state.config.listen));
+    let base = base.trim_end_matches('/');
+    match outcome {
+        Signup::Created(id) | Signup::Renewed(id) => {
+            let link = format!("{base}/verifica?token={token}");
+            state
+                .store
+                .notify(
+                    id,
+                    "account.verify",
+                    "account",
+                    &id.to_string(),
+                    &format!(
+                        "Per confermare il tuo indirizzo e attivare l'account Trama apri questo link entro {VERIFY_HOURS} ore:\n{link}\n\nSe non hai chiesto tu di registrarti, ignora questo messaggio: senza conferma l'account non si attiva."
+                    ),
+                    &format!(
+                        "To confirm your address and activate your Trama account, open this link within {VERIFY_HOURS} hours:\n{link}\n\nIf you did not sign up, ignore this message: the account is not activated without confirmation."
+                    ),
+                    true,
+                )
+                .await?;
+            tracing::info!(user = %id, "sign-up; confirmation link mailed");
+        }
+        Signup::Taken(id) => {
+            state
+                .store
+                .notify(
+                    id,
+                    "account.exists",
+                    "account",
+                    &id.to_string(),
+                    &format!(
+                        "Qualcuno ha chiesto di creare un account Trama con il tuo indirizzo, che ne ha già uno. Se eri tu, accedi da {base}/accedi. Se non eri tu, non devi fare nulla: il tuo account non è cambiato."
+                    ),
+                    &format!(
+                        "Someone asked to create a Trama account with your address, which already has one. If it was you, sign in at {base}/accedi. If it was not, there is nothing to do: your account has not changed."
+                    ),
+                    true,
+                )
+                .await?;
+            tracing::info!(user = %id, "sign-up for a taken address; its owner told");
+        }
+    }
+    Ok(())
+}
+
+/// Confirms an address from the token of its link and the password chosen at the sign-up
+/// that asked for it (the API and the page `/verifica`): that password becomes the account's.
+/// Someone who signed up for an address they do not read cannot confirm it, and the owner
+/// cannot be made to confirm someone else's password by clicking their link.
+pub async fn verify_account(state: &AppState, token: &str, password: &str) -> ApiResult<()> {
+    let token = token.trim();
+    let unknown = || {
+        ApiError::InvalidBody(FieldError::new(
+            "token",
+            format!(
+                "is unknown or expired (a link lasts {VERIFY_HOURS} hours; sign up again for a new one)"
+            ),
+        ))
+    };
+    if token.is_empty() || token.len() > 200 {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "token",
+            "is missing or is not a link's token",
+        )));
+    }
+    let hash = sha256_hex(token);
+    let Some((_, chosen)) = state.store.account_token(&hash).await? else {
+        return Err(unknown());
+    };
+    if !verify_password(chosen, password.to_string()).await {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "password",
+            "is not the password chosen at the sign-up this link confirms (use the link of your own sign-up)",
+        )));
+    }
+    match state.store.verify_account(&hash).await? {
+        Some(id) => {
+            tracing::info!(user = %id, "address confirmed");
+            Ok(())
+        }
+        None => Err(unknown()),
+    }
+}
+
+/// Checks credentials under the rate limits and opens a session: (user, cookie secret, CSRF token).
+pub async fn open_session(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> ApiResult<(UserRow, String, String)> {
+    state
+        .login_by_ip
+        .hit(client)
+        .map_err(ApiError::RateLimited)?;
+    let email = Email::parse(email).map_err(|_| ApiError::BadCredentials)?;
+    let account_key = email.as_str().to_string();
+    let pair_key = format!("{account_key} {client}");
+    state
+        .login_failures
+        .check(&pair_key)
+        .map_err(ApiError::RateLimited)?;
+    state
+        .login_failures_account
+        .check(&account_key)
+        .map_err(ApiError::RateLimited)?;
+    let user = state.store.user_by_email(&email).await?;
+    let ok = verify_password(
+        user.as_ref().and_then(|u| u.password_hash.clone()),
+        password.to_string(),
+    )
+    .await;
+    let Some(user) = user.filter(|_| ok) else {
+        state.login_failures.fail(&pair_key);
+        state.login_failures_account.fail(&account_key);
+        tracing::info!(account = %account_key, "failed login");
+        return Err(ApiError::BadCredentials);
+    };
+    state.login_failures.clear(&pair_key);
+    // The right password, for an address not confirmed yet: said plainly (only whoever knows
+    // the password learns it), and no session.
+    if !user.verified {
+        tracing::info!(user = %user.id, "login before the address was confirmed");
+        return Err(ApiError::Unverified);
+    }
+    // Expired sessions are never honoured; logins are a natural moment to clear them away.
+    let purged = state.store.purge_sessions().await?;
+    if purged > 0 {
+        tracing::debug!(purged, "expired sessions removed");
+    }
+    let secret = random_token();
+    let csrf = random_token();
+    let expires =
+        OffsetDateTime::now_utc() + time::Duration::hours(state.config.limits.session_hours);
+    state
+        .store
+        .create_session(&sha256_hex(&secret), user.id, &csrf, expires)
+        .await?;
+    tracing::info!(user = %user.id, "login");
+    Ok((user, secret, csrf))
+}

@@ -1,0 +1,140 @@
+//! Emergency campaigns and batch assignment over JSON (`/api/campaigns`, `/api/matching/batch`).
+
+use crate::campaigns::service::BatchReport;
+use crate::campaigns::service::CampaignView;
+use crate::campaigns::service::campaign_view;
+use crate::campaigns::service::create_campaign;
+use crate::campaigns::service::run_batch;
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::json::JsonBody;
+use crate::json::body;
+use crate::policy::Admitted;
+use crate::policy::{Policy, Routes, Scope, Who};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use trama_core::ids::CampaignId;
+
+pub fn routes() -> Routes {
+    use crate::policy::{OPERATORS, PUBLIC, TERRITORY_ADMIN};
+    let signed_in = |scope, note| Policy::new(Who::SignedIn, scope, note);
+    let _own = signed_in(Scope::Own, "one's own");
+    let _operators = |note| Policy::new(Who::Roles(OPERATORS), Scope::Organisation, note);
+    let territory = |note| Policy::new(Who::Roles(TERRITORY_ADMIN), Scope::Territory, note);
+    Routes::api()
+        .post(
+            "/campaigns",
+            create_campaign_api,
+            territory("the territory admin"),
+        )
+        .get("/campaigns", list_campaigns_api, PUBLIC)
+        .get("/campaigns/{id}", get_campaign_api, PUBLIC)
+        .post(
+            "/campaigns/{id}/dispatch",
+            dispatch_campaign_api,
+            territory("the territory admin"),
+        )
+        .post(
+            "/matching/batch",
+            batch_api,
+            territory("the territory admin"),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignRequest {
+    pub name: String,
+    /// heatwave, flu_season, other
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    /// The kinds of help its intake form offers (term ids or codes).
+    pub categories: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_campaign_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    b: JsonBody<CampaignRequest>,
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
+    let p = admitted.for_write(&headers)?;
+    let r = body(b)?;
+    let id = create_campaign(&state, p, &r).await?;
+    let c = state.store.campaign(id).await?.ok_or(ApiError::Internal)?;
+    Ok((StatusCode::CREATED, Json(campaign_view(&c, None))))
+}
+
+#[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", responses((status = 200, body = serde_json::Value)))]
+pub async fn list_campaigns_api(
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<CampaignView>>> {
+    Ok(Json(
+        state
+            .store
+            .campaigns()
+            .await?
+            .iter()
+            .map(|c| campaign_view(c, None))
+            .collect(),
+    ))
+}
+
+/// A campaign with its live count (public: counts only).
+#[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_campaign_api(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignView>> {
+    let cid = CampaignId::parse("id", &id)?;
+    let c = state
+        .store
+        .campaign(cid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign", &id))?;
+    let counts = state.store.campaign_counts(cid).await?;
+    Ok(Json(campaign_view(&c, Some(counts))))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// Compute and report, create nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[utoipa::path(post, path = "/api/campaigns/{id}/dispatch", tag = "campaigns", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn dispatch_campaign_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<BatchRequest>,
+) -> ApiResult<Json<BatchReport>> {
+    let p = admitted.for_write(&headers)?;
+    let r = body(b)?;
+    let cid = CampaignId::parse("id", &id)?;
+    state
+        .store
+        .campaign(cid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign", &id))?;
+    Ok(Json(run_batch(&state, p, Some(cid), r.dry_run).await?))
+}
+
+#[utoipa::path(post, path = "/api/matching/batch", tag = "campaigns", request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn batch_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    b: JsonBody<BatchRequest>,
+) -> ApiResult<Json<BatchReport>> {
+    let p = admitted.for_write(&headers)?;
+    let r = body(b)?;
+    Ok(Json(run_batch(&state, p, None, r.dry_run).await?))
+}

@@ -1,0 +1,5 @@
+//! Emergency campaigns and batch assignment.
+
+pub mod api;
+pub mod pages;
+pub mod service;

@@ -1,0 +1,95 @@
+//! A campaign's public page and its dispatch button.
+
+use crate::auth::Viewer;
+use crate::error::ApiError;
+use crate::help::words::{Words, words};
+use crate::state::AppState;
+use crate::web::Layout;
+use crate::web::form::error_page;
+use crate::web::form::signed_form;
+use askama::Template;
+use axum::extract::{Path, RawForm, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use trama_core::auth::Role;
+use trama_core::ids::CampaignId;
+
+#[derive(Template)]
+#[template(path = "campaign.html")]
+pub(crate) struct CampaignPage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    id: String,
+    name: String,
+    description: String,
+    counts: trama_store::CampaignCounts,
+    is_admin: bool,
+    report: Option<crate::campaigns::service::BatchReport>,
+}
+
+pub(crate) async fn campaign_render(
+    state: &AppState,
+    l: &Layout,
+    viewer: &Viewer,
+    id: &str,
+    report: Option<crate::campaigns::service::BatchReport>,
+) -> Result<Response, ApiError> {
+    let cid = CampaignId::parse("id", id)?;
+    let c = state
+        .store
+        .campaign(cid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign", id))?;
+    let counts = state.store.campaign_counts(cid).await?;
+    Ok(l.render(
+        StatusCode::OK,
+        &CampaignPage {
+            l,
+            w: words(l.lang),
+            id: c.id.to_string(),
+            name: c.name,
+            description: c.description,
+            counts,
+            is_admin: viewer
+                .principal
+                .as_ref()
+                .is_some_and(|p| p.has_role(Role::TerritoryAdmin)),
+            report,
+        },
+    ))
+}
+
+pub async fn campaign(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    campaign_render(&state, &l, &viewer, &id, None)
+        .await
+        .unwrap_or_else(|e| error_page(&l, e))
+}
+
+pub async fn campaign_dispatch(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let (p, _) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let r = async {
+        let cid = CampaignId::parse("id", &id)?;
+        let report = crate::campaigns::service::run_batch(&state, p, Some(cid), false).await?;
+        campaign_render(&state, &l, &viewer, &id, Some(report)).await
+    }
+    .await;
+    r.unwrap_or_else(|e| error_page(&l, e))
+}

@@ -1,0 +1,167 @@
+//! Writing the directory: saving and removing a service, audited.
+
+use crate::error::{ApiError, ApiResult};
+use crate::json::rfc3339;
+use crate::state::AppState;
+use time::OffsetDateTime;
+use trama_core::FieldError;
+use trama_core::auth::{Principal, Role};
+use trama_core::geo::Coordinates;
+use trama_core::hsds::{Service, validate_service};
+use trama_core::ids::{LocationId, ServiceId};
+use trama_store::AuditEntry;
+
+/// Checks and writes a provider's service: the organisation must be one the person administers,
+/// and so must every location it is delivered at. Shared by the API and the web form.
+pub async fn save_service(
+    state: &AppState,
+    p: &Principal,
+    mut s: Service,
+    existing: Option<ServiceId>,
+) -> ApiResult<Service> {
+    validate_service(&s).map_err(ApiError::InvalidBody)?;
+    let org = s
+        .organization_id
+        .ok_or_else(|| ApiError::InvalidBody(FieldError::new("organization_id", "is required")))?;
+    if let Some(id) = existing {
+        if s.id != id.as_uuid() {
+            return Err(ApiError::InvalidBody(FieldError::new(
+                "id",
+                "differs from the id in the address",
+            )));
+        }
+        match state.store.service_organization(id).await? {
+            None => return Err(ApiError::not_found("service", &id.to_string())),
+            Some(current) => {
+                if current.is_some_and(|o| !p.can_edit_organization(o))
+                    || (current.is_none() && !p.has_role(Role::TerritoryAdmin))
+                {
+                    return Err(ApiError::Forbidden(
+                        "this service belongs to an organisation you do not administer".into(),
+                    ));
+                }
+            }
+        }
+    } else if state
+        .store
+        .service_organization(ServiceId(s.id))
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(FieldError::new(
+            "id",
+            "a service with this id exists; use PUT to change it",
+        )));
+    }
+    if !p.can_edit_organization(org.into()) {
+        return Err(ApiError::Forbidden(
+            "you can change only the services of organisations you administer".into(),
+        ));
+    }
+    if s.organization.is_some() {
+        return Err(ApiError::InvalidBody(FieldError::new(
+            "organization",
+            "is not written through a service; give organization_id",
+        )));
+    }
+    for (i, sal) in s.service_at_locations.iter_mut().enumerate() {
+        if let Some(loc) = sal.location.as_deref_mut() {
+            if let (Some(lat), Some(lon)) = (loc.latitude, loc.longitude) {
+                Coordinates::named(
+                    lat,
+                    lon,
+                    &format!("service_at_locations[{i}].location.latitude"),
+                    &format!("service_at_locations[{i}].location.longitude"),
+                )
+                .map_err(ApiError::InvalidBody)?;
+            }
+            match loc.organization_id {
+                None => loc.organization_id = Some(org),
+                Some(o) if o != org => {
+                    return Err(ApiError::InvalidBody(FieldError::new(
+                        format!("service_at_locations[{i}].location.organization_id"),
+                        "must be the service's organization",
+                    )));
+                }
+                _ => {}
+            }
+            if let Some(Some(owner)) = state
+                .store
+                .location_organization(LocationId(loc.id))
+                .await?
+                && owner.as_uuid() != org
+            {
+                return Err(ApiError::Forbidden(format!(
+                    "location {} belongs to another organisation",
+                    loc.id
+                )));
+            }
+        } else if let Some(lid) = sal.location_id {
+            match state.store.location_organization(LocationId(lid)).await? {
+                None => {
+                    return Err(ApiError::InvalidReference(FieldError::new(
+                        format!("service_at_locations[{i}].location_id"),
+                        format!("location {lid} does not exist"),
+                    )));
+                }
+                Some(owner) if owner.map(|o| o.as_uuid()) != Some(org) => {
+                    return Err(ApiError::Forbidden(format!(
+                        "location {lid} belongs to another organisation"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        sal.service_id = Some(s.id);
+    }
+    let now = OffsetDateTime::now_utc();
+    let millis = now
+        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .unwrap_or(now);
+    s.last_modified = Some(rfc3339(millis));
+    state.store.put_service(&s).await?;
+    let action = if existing.is_some() {
+        "service.update"
+    } else {
+        "service.create"
+    };
+    audit_service(state, p, action, &s.id.to_string()).await?;
+    Ok(s)
+}
+
+/// Records in the audit log who did what to a service.
+pub(crate) async fn audit_service(
+    state: &AppState,
+    p: &Principal,
+    action: &str,
+    id: &str,
+) -> ApiResult<()> {
+    let entry = AuditEntry {
+        at: OffsetDateTime::now_utc(),
+        actor_id: Some(p.user_id),
+        action: action.into(),
+        subject_type: "service".into(),
+        subject_id: Some(id.into()),
+        detail: None,
+        on_behalf_of: None,
+    };
+    Ok(state.store.audit(&entry).await?)
+}
+
+/// Deletes a provider's service.
+pub async fn remove_service(state: &AppState, p: &Principal, id: ServiceId) -> ApiResult<()> {
+    match state.store.service_organization(id).await? {
+        None => return Err(ApiError::not_found("service", &id.to_string())),
+        Some(org) => {
+            if !org.is_some_and(|o| p.can_edit_organization(o)) && !p.has_role(Role::TerritoryAdmin)
+            {
+                return Err(ApiError::Forbidden(
+                    "this service belongs to an organisation you do not administer".into(),
+                ));
+            }
+        }
+    }
+    state.store.delete_service(id).await?;
+    audit_service(state, p, "service.delete", &id.to_string()).await?;
+    Ok(())
+}

@@ -1,0 +1,538 @@
+//! Neighbourly help over JSON (`/api/needs`, `/api/offers`, `/api/matches`, `/api/people`):
+//! handlers and request bodies over [`super::service`].
+
+use super::service::propose;
+use crate::auth::Viewer;
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::help::service::ActivityView;
+use crate::help::service::AreaCountView;
+use crate::help::service::MatchView;
+use crate::help::service::NeedSuggestion;
+use crate::help::service::NeedView;
+use crate::help::service::OfferView;
+use crate::help::service::PersonView;
+use crate::help::service::Suggestion;
+use crate::help::service::accept_need;
+use crate::help::service::activity;
+use crate::help::service::audit_full_read;
+use crate::help::service::change_need_state;
+use crate::help::service::create_need;
+use crate::help::service::create_offer;
+use crate::help::service::load_need;
+use crate::help::service::match_event;
+use crate::help::service::match_view;
+use crate::help::service::need_view;
+use crate::help::service::needs_by_area;
+use crate::help::service::offer_view;
+use crate::help::service::parse_rfc3339;
+use crate::help::service::person_view;
+use crate::help::service::register_person;
+use crate::help::service::side_in;
+use crate::help::service::suggestions_for;
+use crate::help::service::suggestions_for_offer;
+use crate::json::JsonBody;
+use crate::json::body;
+use crate::json::invalid;
+use crate::policy::Admitted;
+use crate::policy::{Policy, Routes, Scope, Who};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use trama_core::FieldError;
+use trama_core::auth::Role;
+use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId, UserId};
+use trama_core::matching::lifecycle::{NeedState, Side};
+use trama_core::needs::{NeedAccess, NeedForm, OfferForm, acts_for_requester, need_access};
+use trama_store::NeedFilter;
+use uuid::Uuid;
+
+pub fn routes() -> Routes {
+    use crate::policy::{OPERATORS, PUBLIC, TERRITORY_ADMIN};
+    let signed_in = |scope, note| Policy::new(Who::SignedIn, scope, note);
+    let parties = signed_in(
+        Scope::Parties,
+        "the person and whoever acts for them; public facts for others",
+    );
+    let own = signed_in(Scope::Own, "one's own");
+    let operators = |note| Policy::new(Who::Roles(OPERATORS), Scope::Organisation, note);
+    let _territory = |note| Policy::new(Who::Roles(TERRITORY_ADMIN), Scope::Territory, note);
+    Routes::api()
+        .post("/needs", create_need_api, signed_in(Scope::Own, "for oneself; operators for the people their organisation follows"))
+        .get(
+            "/needs",
+            list_needs_api,
+            Policy::new(
+                Who::Anyone,
+                Scope::Parties,
+                "open needs' public facts; one's own (mine); the desk's (operators, full reads audited)",
+            )
+            .audited(),
+        )
+        .get("/needs/areas", needs_by_area_api, PUBLIC)
+        .get(
+            "/needs/{id}",
+            get_need_api,
+            Policy::new(Who::Anyone, Scope::Parties, "public facts; full to the parties").audited(),
+        )
+        .get("/needs/{id}/suggestions", need_suggestions_api, parties)
+        .post("/needs/{id}/propose", propose_api, parties)
+        .post("/needs/{id}/accept", accept_api, signed_in(Scope::Own, "a volunteer, with an offer of their own"))
+        .post("/needs/{id}/cancel", cancel_need_api, parties)
+        .post("/needs/{id}/reopen", reopen_need_api, parties)
+        .post("/offers", create_offer_api, signed_in(Scope::Own, "one's own offer; for an organisation one works for"))
+        .get("/offers", list_offers_api, own)
+        .get("/offers/{id}", get_offer_api, Policy::new(Who::Anyone, Scope::Parties, "public facts; all of it to its owner"))
+        .get("/offers/{id}/suggestions", offer_suggestions_api, signed_in(Scope::Own, "the offer's owner"))
+        .get("/matches", list_matches_api, own)
+        .get("/matches/{id}", get_match_api, signed_in(Scope::Parties, "its two sides; auditors"))
+        .post("/matches/{id}/events", match_event_api, signed_in(Scope::Parties, "its two sides"))
+        .post("/people", register_person_api, operators("operators of the organisation that registers the person"))
+        .get("/people", list_people_api, operators("the people one's organisations follow"))
+        .get("/people/{id}/activity", person_activity_api, operators("the operators of the organisation that follows the person").audited())
+        .get("/me/activity", my_activity_api, own)
+}
+
+#[derive(Debug, Serialize)]
+pub struct Created {
+    pub id: Uuid,
+}
+
+#[utoipa::path(post, path = "/api/needs", tag = "needs", request_body = serde_json::Value, description = "Posts a need (NeedForm, see docs/API.md). Operators pass on_behalf_of for a person they follow.", responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_need_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    b: JsonBody<NeedForm>,
+) -> ApiResult<(StatusCode, Json<NeedView>)> {
+    let p = admitted.for_write(&headers)?;
+    let form = body(b)?;
+    let id = create_need(&state, p, &form).await?;
+    let (n, _, access) = load_need(&state, Some(p), id).await?;
+    Ok((StatusCode::CREATED, Json(need_view(&n, access))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeedListQuery {
+    /// mine (default when signed in), desk (operators: the needs of their organisations), open
+    /// (everyone: open needs, public view).
+    pub scope: Option<String>,
+    pub campaign_id: Option<String>,
+    pub area: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/needs", tag = "needs", params(("scope" = Option<String>, Query, description = "mine, desk or open"), ("campaign_id" = Option<String>, Query), ("area" = Option<String>, Query)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope)))]
+pub async fn list_needs_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NeedListQuery>,
+) -> ApiResult<Json<Vec<NeedView>>> {
+    let campaign = q
+        .campaign_id
+        .as_deref()
+        .map(|s| CampaignId::parse("campaign_id", s))
+        .transpose()?;
+    let scope = q.scope.as_deref().unwrap_or(if viewer.principal.is_some() {
+        "mine"
+    } else {
+        "open"
+    });
+    let mut filter = NeedFilter {
+        campaign,
+        area_code: q.area.clone(),
+        limit: 500,
+        ..Default::default()
+    };
+    match scope {
+        "open" => filter.state = Some(NeedState::Open),
+        "mine" => filter.requester = Some(viewer.require()?.user_id),
+        "desk" => filter.organizations = Some(viewer.require()?.operator_organizations()),
+        other => {
+            return Err(ApiError::InvalidParameter(FieldError::new(
+                "scope",
+                format!("'{other}' is not mine, desk or open"),
+            )));
+        }
+    }
+    let rows = state.store.needs(&filter).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for n in &rows {
+        let parties = state.store.need_parties(n).await?;
+        let access = need_access(viewer.principal.as_ref(), &parties);
+        audit_full_read(&state, viewer.principal.as_ref(), n, access).await?;
+        out.push(need_view(n, access));
+    }
+    Ok(Json(out))
+}
+
+pub(crate) fn need_id(s: &str) -> ApiResult<NeedId> {
+    Ok(NeedId::parse("id", s)?)
+}
+
+#[utoipa::path(get, path = "/api/needs/{id}", tag = "needs", params(("id" = String, Path)), description = "A need at the viewer's access level (public, party, full).", responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_need_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<NeedView>> {
+    let (n, _, access) = load_need(&state, viewer.principal.as_ref(), need_id(&id)?).await?;
+    Ok(Json(need_view(&n, access)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KQuery {
+    pub k: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/needs/{id}/suggestions", tag = "needs", params(("id" = String, Path), ("k" = Option<usize>, Query)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn need_suggestions_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    Path(id): Path<String>,
+    Query(q): Query<KQuery>,
+) -> ApiResult<Json<Vec<Suggestion>>> {
+    let p = admitted.principal();
+    let (n, parties, _) = load_need(&state, Some(p), need_id(&id)?).await?;
+    if !acts_for_requester(p, &parties) {
+        return Err(ApiError::Forbidden(
+            "suggestions are for the person and the operators acting for them".into(),
+        ));
+    }
+    let k = q.k.unwrap_or(5);
+    if k == 0 || k > 50 {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "k",
+            "must be between 1 and 50",
+        )));
+    }
+    Ok(Json(suggestions_for(&state, p, &n, k).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferChoice {
+    pub offer_id: String,
+}
+
+#[utoipa::path(post, path = "/api/needs/{id}/propose", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn propose_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<OfferChoice>,
+) -> ApiResult<(StatusCode, Json<MatchView>)> {
+    let p = admitted.for_write(&headers)?;
+    let c = body(b)?;
+    let offer = OfferId::parse("offer_id", &c.offer_id).map_err(invalid)?;
+    let m = propose(&state, p, need_id(&id)?, offer).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(match_view(&m, Some(Side::Requester))),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/needs/{id}/accept", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn accept_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<OfferChoice>,
+) -> ApiResult<(StatusCode, Json<MatchView>)> {
+    let p = admitted.for_write(&headers)?;
+    let c = body(b)?;
+    let offer = OfferId::parse("offer_id", &c.offer_id).map_err(invalid)?;
+    let m = accept_need(&state, p, need_id(&id)?, offer).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(match_view(&m, Some(Side::Volunteer))),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/needs/{id}/cancel", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn cancel_need_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<NeedView>> {
+    let p = admitted.for_write(&headers)?;
+    let n = change_need_state(&state, p, need_id(&id)?, NeedState::Cancelled).await?;
+    Ok(Json(need_view(&n, NeedAccess::Full)))
+}
+
+#[utoipa::path(post, path = "/api/needs/{id}/reopen", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn reopen_need_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<NeedView>> {
+    let p = admitted.for_write(&headers)?;
+    let n = change_need_state(&state, p, need_id(&id)?, NeedState::Open).await?;
+    Ok(Json(need_view(&n, NeedAccess::Full)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaQuery {
+    pub campaign_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/needs/areas", tag = "needs", params(("campaign_id" = Option<String>, Query)), description = "Open needs counted by public area; never points.", responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope)))]
+pub async fn needs_by_area_api(
+    State(state): State<AppState>,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Json<Vec<AreaCountView>>> {
+    let campaign = q
+        .campaign_id
+        .as_deref()
+        .map(|s| CampaignId::parse("campaign_id", s))
+        .transpose()?;
+    Ok(Json(needs_by_area(&state, campaign).await?))
+}
+
+#[utoipa::path(post, path = "/api/offers", tag = "needs", request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_offer_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    b: JsonBody<OfferForm>,
+) -> ApiResult<(StatusCode, Json<OfferView>)> {
+    let p = admitted.for_write(&headers)?;
+    let form = body(b)?;
+    let id = create_offer(&state, p, &form).await?;
+    let o = state.store.offer(id).await?.ok_or(ApiError::Internal)?;
+    Ok((StatusCode::CREATED, Json(offer_view(&o, true))))
+}
+
+#[utoipa::path(get, path = "/api/offers", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
+pub async fn list_offers_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+) -> ApiResult<Json<Vec<OfferView>>> {
+    let p = admitted.principal();
+    Ok(Json(
+        state
+            .store
+            .offers_of(p.user_id)
+            .await?
+            .iter()
+            .map(|o| offer_view(o, true))
+            .collect(),
+    ))
+}
+
+pub(crate) fn offer_id(s: &str) -> ApiResult<OfferId> {
+    Ok(OfferId::parse("id", s)?)
+}
+
+#[utoipa::path(get, path = "/api/offers/{id}", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_offer_api(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OfferView>> {
+    let o = state
+        .store
+        .offer(offer_id(&id)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("offer", &id))?;
+    let owner = viewer
+        .principal
+        .as_ref()
+        .is_some_and(|p| p.user_id == o.owner);
+    Ok(Json(offer_view(&o, owner)))
+}
+
+#[utoipa::path(get, path = "/api/offers/{id}/suggestions", tag = "needs", params(("id" = String, Path), ("k" = Option<usize>, Query)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn offer_suggestions_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    Path(id): Path<String>,
+    Query(q): Query<KQuery>,
+) -> ApiResult<Json<Vec<NeedSuggestion>>> {
+    let p = admitted.principal();
+    let o = state
+        .store
+        .offer(offer_id(&id)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("offer", &id))?;
+    if o.owner != p.user_id {
+        return Err(ApiError::Forbidden("this offer is not yours".into()));
+    }
+    let k = q.k.unwrap_or(10);
+    if k == 0 || k > 50 {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "k",
+            "must be between 1 and 50",
+        )));
+    }
+    Ok(Json(suggestions_for_offer(&state, p, &o, k).await?))
+}
+
+#[utoipa::path(get, path = "/api/matches", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
+pub async fn list_matches_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+) -> ApiResult<Json<Vec<MatchView>>> {
+    let p = admitted.principal();
+    let rows = state.store.matches_of_person(p.user_id, false).await?;
+    let mut out = Vec::new();
+    for m in &rows {
+        out.push(match_view(m, side_in(&state, p, m).await?));
+    }
+    Ok(Json(out))
+}
+
+pub(crate) fn match_id(s: &str) -> ApiResult<MatchId> {
+    Ok(MatchId::parse("id", s)?)
+}
+
+#[utoipa::path(get, path = "/api/matches/{id}", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_match_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MatchView>> {
+    let p = admitted.principal();
+    let m = state
+        .store
+        .match_row(match_id(&id)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("match", &id))?;
+    let side = side_in(&state, p, &m).await?;
+    if side.is_none() && !p.has_role(Role::Auditor) {
+        return Err(ApiError::not_found("match", &id));
+    }
+    Ok(Json(match_view(&m, side)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRequest {
+    /// accept, decline, schedule, done, cancel, no_show
+    pub event: String,
+    /// For schedule: RFC 3339.
+    pub next_at: Option<String>,
+    /// For done: minutes given (default: the need's duration).
+    pub minutes: Option<u32>,
+    pub note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/matches/{id}/events", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, description = "accept, decline, schedule (next_at), done (minutes), cancel, no_show.", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn match_event_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<EventRequest>,
+) -> ApiResult<Json<MatchView>> {
+    let p = admitted.for_write(&headers)?;
+    let r = body(b)?;
+    let next_at = r
+        .next_at
+        .as_deref()
+        .map(|s| parse_rfc3339("next_at", s))
+        .transpose()
+        .map_err(invalid)?;
+    if let Some(n) = &r.note
+        && n.chars().count() > 500
+    {
+        return Err(invalid(FieldError::new("note", "at most 500 characters")));
+    }
+    let m = match_event(
+        &state,
+        p,
+        match_id(&id)?,
+        &r.event,
+        next_at,
+        r.minutes,
+        r.note,
+    )
+    .await?;
+    let side = side_in(&state, p, &m).await?;
+    Ok(Json(match_view(&m, side)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRequest {
+    pub display_name: String,
+    /// Where the signed consent is filed.
+    pub consent_reference: String,
+    pub phone: Option<String>,
+    /// The organisation that follows the person (default: the operator's only one).
+    pub organization_id: Option<String>,
+    pub locale: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/people", tag = "assisted", request_body = serde_json::Value, description = "An operator registers a person with no e-mail or phone, with the consent reference.", responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn register_person_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    b: JsonBody<PersonRequest>,
+) -> ApiResult<(StatusCode, Json<PersonView>)> {
+    let p = admitted.for_write(&headers)?;
+    let r = body(b)?;
+    let id = register_person(&state, p, &r).await?;
+    let a = state.store.assisted(id).await?.ok_or(ApiError::Internal)?;
+    Ok((StatusCode::CREATED, Json(person_view(&a))))
+}
+
+#[utoipa::path(get, path = "/api/people", tag = "assisted", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn list_people_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+) -> ApiResult<Json<Vec<PersonView>>> {
+    let p = admitted.principal();
+    let orgs = p.operator_organizations();
+    if orgs.is_empty() {
+        return Err(ApiError::Forbidden("only operators follow people".into()));
+    }
+    Ok(Json(
+        state
+            .store
+            .assisted_people(&orgs)
+            .await?
+            .iter()
+            .map(person_view)
+            .collect(),
+    ))
+}
+
+/// What others did for me or read of my file.
+#[utoipa::path(get, path = "/api/me/activity", tag = "assisted", description = "What others did for me or read of my file.", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
+pub async fn my_activity_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+) -> ApiResult<Json<Vec<ActivityView>>> {
+    let p = admitted.principal();
+    Ok(Json(activity(&state, p.user_id).await?))
+}
+
+/// The same list for a person an operator follows, to show them at the desk.
+#[utoipa::path(get, path = "/api/people/{id}/activity", tag = "assisted", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn person_activity_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ActivityView>>> {
+    let p = admitted.principal();
+    let person = UserId::parse("id", &id)?;
+    let a = state
+        .store
+        .assisted(person)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person", &id))?;
+    // Not found, as for anyone not registered at a desk: who was is not for others to learn.
+    if !p.operates_for(a.organization) {
+        return Err(ApiError::not_found("person", &id));
+    }
+    Ok(Json(activity(&state, person).await?))
+}

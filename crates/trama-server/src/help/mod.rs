@@ -1,0 +1,6 @@
+//! Neighbourly help: needs, offers, suggestions and matches, the desk's assisted people.
+
+pub mod api;
+pub mod pages;
+pub mod service;
+pub mod words;

@@ -1,0 +1,1230 @@
+//! Neighbourly help: needs, offers, suggestions, matches and the people a desk registers. The
+//! operations the JSON API and the pages share, so both ask the same questions the same way.
+//!
+//! Privacy is decided in one place: [`need_view`] shows a need at the access level
+//! `trama_core::needs::need_access` grants, and every full read of someone else's need is
+//! written to the audit log under that person.
+
+use crate::error::{ApiError, ApiResult};
+use crate::help::api::PersonRequest;
+use crate::json::invalid;
+use crate::json::rfc3339;
+use crate::state::AppState;
+use serde::Serialize;
+use time::OffsetDateTime;
+use trama_core::FieldError;
+use trama_core::auth::{Principal, Role};
+use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId, OrganizationId, UserId};
+use trama_core::matching::instance::{Vocabulary, WindowSpec};
+use trama_core::matching::lifecycle::{MatchEvent, MatchState, NeedState, Side};
+use trama_core::matching::model::{self, Need, Offer, Problem, need_weight};
+use trama_core::matching::{Engine, OfferIndex};
+use trama_core::needs::{
+    NeedAccess, NeedForm, NeedParties, OfferForm, PublicArea, acts_for_requester, need_access,
+    public_area,
+};
+use trama_store::{AuditEntry, MatchChange, MatchRow, NeedRecord, NeedRow, NewMatch, OfferRow};
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryRef {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+}
+
+/// A need as one viewer may see it. Fields beyond category, area and time appear only at the
+/// access level that allows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct NeedView {
+    pub id: Uuid,
+    /// public, party or full: what this view includes.
+    pub access: NeedAccess,
+    pub category: CategoryRef,
+    pub area: PublicArea,
+    pub windows: Vec<WindowSpec>,
+    pub recurring: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    pub duration_minutes: u16,
+    pub state: String,
+    // Party and full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub urgency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub people: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covered: Option<u8>,
+    // Full only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requester: Option<PersonRef>,
+    /// Entered by an operator for the person (assisted mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assisted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+pub(crate) fn day(d: time::Date) -> String {
+    d.format(time::macros::format_description!("[year]-[month]-[day]"))
+        .expect("formattable")
+}
+
+/// The view of a need at a given access level.
+pub fn need_view(n: &NeedRow, access: NeedAccess) -> NeedView {
+    let party = access >= NeedAccess::Party;
+    let full = access == NeedAccess::Full;
+    NeedView {
+        id: n.id.as_uuid(),
+        access,
+        category: CategoryRef {
+            id: n.category.as_uuid(),
+            name: n.category_name.clone(),
+            name_en: n.category_name_en.clone(),
+        },
+        area: n.area.clone(),
+        windows: n.windows.iter().map(WindowSpec::of).collect(),
+        recurring: n.recurring,
+        date: n.date.map(day),
+        until: n.until.map(day),
+        duration_minutes: n.duration_minutes,
+        state: n.state.as_str().into(),
+        description: party.then(|| n.description.clone()),
+        urgency: party.then(|| n.urgency.as_str().into()),
+        languages: party.then(|| n.languages.clone()),
+        skills: party.then(|| n.skills.clone()),
+        people: party.then_some(n.people),
+        covered: party.then_some(n.covered),
+        address: full.then(|| n.address.clone()),
+        lat: full.then(|| n.point.lat()),
+        lon: full.then(|| n.point.lon()),
+        requester: full.then(|| PersonRef {
+            id: n.requester.as_uuid(),
+            name: n.requester_name.clone(),
+        }),
+        assisted: full.then_some(n.entered_by != n.requester),
+        campaign_id: if full {
+            n.campaign.map(|c| c.as_uuid())
+        } else {
+            None
+        },
+        created_at: full.then(|| rfc3339(n.created_at)),
+    }
+}
+
+/// An offer. The home point stays with its owner; others see the area.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferView {
+    pub id: Uuid,
+    pub volunteer: PersonRef,
+    pub categories: Vec<Uuid>,
+    /// The organisation the offer is made for, when it is one's (organisations are public).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<Uuid>,
+    pub area_name: String,
+    pub radius_km: f64,
+    pub availability: Vec<WindowSpec>,
+    pub languages: Vec<String>,
+    pub skills: Vec<String>,
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours_per_week: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<u16>,
+}
+
+pub fn offer_view(o: &OfferRow, owner: bool) -> OfferView {
+    OfferView {
+        id: o.id.as_uuid(),
+        volunteer: PersonRef {
+            id: o.owner.as_uuid(),
+            name: o.owner_name.clone(),
+        },
+        categories: o.categories.iter().map(|c| c.as_uuid()).collect(),
+        organization_id: o.organization.map(|g| g.as_uuid()),
+        area_name: o.area_name.clone(),
+        radius_km: o.radius_km,
+        availability: o.availability.iter().map(WindowSpec::of).collect(),
+        languages: o.languages.clone(),
+        skills: o.skills.clone(),
+        state: o.state.clone(),
+        description: Some(o.description.clone()),
+        lat: owner.then(|| o.point.lat()),
+        lon: owner.then(|| o.point.lon()),
+        hours_per_week: owner.then_some(o.hours_per_week),
+        capacity: owner.then_some(o.capacity),
+        active: owner.then_some(o.active),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchView {
+    pub id: Uuid,
+    pub need_id: Uuid,
+    pub offer_id: Uuid,
+    pub state: String,
+    pub volunteer: PersonRef,
+    pub category_id: Uuid,
+    pub area_name: String,
+    pub score: u8,
+    pub distance_km: f64,
+    pub origin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_at: Option<String>,
+    pub occurrences: u32,
+    pub minutes_confirmed: u32,
+    pub recurring: bool,
+    /// The side the viewer acts for, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub your_side: Option<Side>,
+    /// The events the viewer may send now.
+    pub allowed_events: Vec<String>,
+}
+
+/// Every event a side might send, with its name in the API.
+pub const EVENT_NAMES: [&str; 7] = [
+    "accept", "decline", "schedule", "done", "cancel", "no_show", "expire",
+];
+
+pub fn parse_event(name: &str, side: Side) -> Result<MatchEvent, FieldError> {
+    Ok(match name {
+        "accept" => MatchEvent::Accept(side),
+        "decline" => MatchEvent::Decline(side),
+        "schedule" => MatchEvent::Schedule,
+        "done" => MatchEvent::Done(side),
+        "cancel" => MatchEvent::Cancel(side),
+        "no_show" => MatchEvent::NoShow(side),
+        other => {
+            return Err(FieldError::new(
+                "event",
+                format!("'{other}' is not one of accept, decline, schedule, done, cancel, no_show"),
+            ));
+        }
+    })
+}
+
+pub fn match_view(m: &MatchRow, side: Option<Side>) -> MatchView {
+    let allowed = side
+        .map(|s| {
+            EVENT_NAMES
+                .iter()
+                .filter(|e| **e != "expire")
+                .filter(|e| {
+                    parse_event(e, s)
+                        .ok()
+                        .is_some_and(|ev| m.state.apply(ev, m.recurring).is_ok())
+                })
+                .map(|e| e.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    MatchView {
+        id: m.id.as_uuid(),
+        need_id: m.need.as_uuid(),
+        offer_id: m.offer.as_uuid(),
+        state: m.state.as_str().into(),
+        volunteer: PersonRef {
+            id: m.volunteer.as_uuid(),
+            name: m.volunteer_name.clone(),
+        },
+        category_id: m.category.as_uuid(),
+        area_name: m.area_name.clone(),
+        score: m.score,
+        distance_km: (m.distance_km * 2.0).round() / 2.0,
+        origin: m.origin.clone(),
+        next_at: m.next_at.map(rfc3339),
+        occurrences: m.occurrences,
+        minutes_confirmed: m.minutes_confirmed,
+        recurring: m.recurring,
+        your_side: side,
+        allowed_events: allowed,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service layer, shared with the web pages.
+
+pub(crate) async fn audit(
+    state: &AppState,
+    actor: &Principal,
+    action: &str,
+    subject_type: &str,
+    subject_id: &str,
+    on_behalf_of: Option<UserId>,
+    detail: Option<String>,
+) -> ApiResult<()> {
+    state
+        .store
+        .audit(&AuditEntry {
+            at: OffsetDateTime::now_utc(),
+            actor_id: Some(actor.user_id),
+            action: action.into(),
+            subject_type: subject_type.into(),
+            subject_id: Some(subject_id.into()),
+            detail,
+            on_behalf_of,
+        })
+        .await?;
+    Ok(())
+}
+
+/// The public area and Municipio of a point, from the areas the territory imported (NIL and
+/// Municipi), else the carried table of Milan's Municipi.
+pub async fn area_of(
+    state: &AppState,
+    point: &trama_core::geo::Coordinates,
+) -> ApiResult<(PublicArea, Option<String>)> {
+    let nils = state.store.areas("nil").await?;
+    let mut municipi = state.store.areas("municipio").await?;
+    if municipi.is_empty() {
+        municipi = trama_core::areas::milano_municipi();
+    }
+    Ok(public_area(point, &nils, &municipi))
+}
+
+/// Posts a need, for oneself or (operators) for a person they follow.
+pub async fn create_need(state: &AppState, p: &Principal, form: &NeedForm) -> ApiResult<NeedId> {
+    let today = state.now_local().date();
+    let need = form.parse(today).map_err(invalid)?;
+    let (requester, organization) = match need.on_behalf_of {
+        None => (p.user_id, None),
+        Some(person) => {
+            let assisted = state.store.assisted(person).await?.ok_or_else(|| {
+                ApiError::InvalidReference(FieldError::new(
+                    "on_behalf_of",
+                    "no person registered by an operator with this id",
+                ))
+            })?;
+            if !p.operates_for(assisted.organization) {
+                return Err(ApiError::Forbidden(
+                    "you do not operate for the organisation that follows this person".into(),
+                ));
+            }
+            (person, Some(assisted.organization))
+        }
+    };
+    let max = state.config.matching.max_open_needs_per_person;
+    let mut live = 0;
+    for st in [NeedState::Open, NeedState::Matched] {
+        live += state
+            .store
+            .needs(&trama_store::NeedFilter {
+                requester: Some(requester),
+                state: Some(st),
+                limit: max as i64 + 1,
+                ..Default::default()
+            })
+            .await?
+            .len();
+    }
+    if live >= max {
+        return Err(ApiError::Conflict(FieldError::new(
+            "need",
+            format!("one person may have at most {max} requests open at once"),
+        )));
+    }
+    let (area, municipio) = area_of(state, &need.point).await?;
+    // Needs of people who post for themselves go to the operators of their Municipio, when the
+    // territory has said which organisation that is (setting `route.municipio.<code>`).
+    let organization = match (organization, &municipio) {
+        (Some(o), _) => Some(o),
+        (None, Some(code)) => state
+            .store
+            .setting(&format!("route.municipio.{code}"))
+            .await?
+            .and_then(|s| s.parse().ok())
+            .map(OrganizationId),
+        _ => None,
+    };
+    let id = state
+        .store
+        .create_need(&NeedRecord {
+            need: need.clone(),
+            requester,
+            entered_by: p.user_id,
+            organization,
+            area,
+            municipio,
+        })
+        .await?;
+    audit(
+        state,
+        p,
+        "need.create",
+        "need",
+        &id.to_string(),
+        (requester != p.user_id).then_some(requester),
+        None,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Loads a need with who is involved and what this viewer may see; full reads of someone
+/// else's need are audited.
+pub async fn load_need(
+    state: &AppState,
+    viewer: Option<&Principal>,
+    id: NeedId,
+) -> ApiResult<(NeedRow, NeedParties, NeedAccess)> {
+    let n = state
+        .store
+        .need(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("need", &id.to_string()))?;
+    let parties = state.store.need_parties(&n).await?;
+    let access = need_access(viewer, &parties);
+    audit_full_read(state, viewer, &n, access).await?;
+    Ok((n, parties, access))
+}
+
+/// A full read of someone else's need (address, name, description) goes to the audit log
+/// under the person, who sees it in their activity: one place for the need's page and the
+/// desk's list.
+pub async fn audit_full_read(
+    state: &AppState,
+    viewer: Option<&Principal>,
+    n: &NeedRow,
+    access: NeedAccess,
+) -> ApiResult<()> {
+    if access == NeedAccess::Full
+        && let Some(p) = viewer
+        && p.user_id != n.requester
+    {
+        state
+            .store
+            .audit(&AuditEntry {
+                at: OffsetDateTime::now_utc(),
+                actor_id: Some(p.user_id),
+                action: "need.read".into(),
+                subject_type: "person".into(),
+                subject_id: Some(n.requester.to_string()),
+                detail: Some(format!("need {}", n.id)),
+                on_behalf_of: None,
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// A suggested volunteer for a need.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub offer_id: Uuid,
+    pub volunteer: PersonRef,
+    pub area_name: String,
+    pub distance_km: f64,
+    pub score: u8,
+    pub languages: Vec<String>,
+    pub skills: Vec<String>,
+}
+
+/// Which points the engine sees. Before both sides accept, everything that reaches the other
+/// party (suggestions, whether an offer fits, the distance shown) is computed from the coarse
+/// cells of both points, so that probing with one's own offers or needs learns nothing finer
+/// than the public area (docs/SECURITY.md, "Places"). Operators' batch assignment, which
+/// nobody outside the desk sees, uses the exact points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Points {
+    Exact,
+    Coarse,
+}
+
+impl Points {
+    fn of(self, c: &trama_core::geo::Coordinates) -> trama_core::geo::Coordinates {
+        match self {
+            Points::Exact => *c,
+            Points::Coarse => c.coarse(),
+        }
+    }
+
+    /// An offer's reach. Between cell centres a distance can be off by up to one cell's
+    /// diagonal, so coarse reach is widened by it: no need within the volunteer's radius is
+    /// ever missed, and some up to ~1.6 km beyond it are suggested (the volunteer decides).
+    fn radius(self, km: f64) -> f64 {
+        match self {
+            Points::Exact => km,
+            Points::Coarse => km + COARSE_MARGIN_KM,
+        }
+    }
+}
+
+/// How much farther than a radius to look for candidates when points are coarse.
+pub(crate) const COARSE_MARGIN_KM: f64 = trama_core::geo::COARSE_CELL_DIAGONAL_KM;
+
+/// Engine views of stored needs and offers, with their category/language/skill vocabulary.
+pub(crate) struct Compiled {
+    pub(crate) problem: Problem,
+}
+
+pub(crate) fn compile(
+    vocab: &mut Vocabulary,
+    needs: &[(&NeedRow, Vec<u32>)],
+    offers: &[&OfferRow],
+    now: OffsetDateTime,
+    points: Points,
+) -> ApiResult<Compiled> {
+    let mut problem = Problem::default();
+    for o in offers {
+        problem.offers.push(Offer {
+            point: points.of(&o.point),
+            radius_km: points.radius(o.radius_km),
+            categories: o
+                .categories
+                .iter()
+                .map(|c| vocab.category(&c.to_string()))
+                .collect(),
+            availability: o.availability.clone(),
+            hours_per_week: o.hours_per_week,
+            capacity: o.capacity.saturating_sub(o.active),
+            load: o.active,
+            languages: vocab
+                .languages("languages", &o.languages)
+                .map_err(|_| ApiError::Internal)?,
+            skills: vocab
+                .skills("skills", &o.skills)
+                .map_err(|_| ApiError::Internal)?,
+        });
+    }
+    for (n, previous) in needs {
+        problem.needs.push(Need {
+            point: points.of(&n.point),
+            category: vocab.category(&n.category.to_string()),
+            windows: n.windows.clone(),
+            duration_min: n.duration_minutes,
+            weight: need_weight(n.urgency, n.waiting_days(now)),
+            languages: vocab
+                .languages("languages", &n.languages)
+                .map_err(|_| ApiError::Internal)?,
+            skills: vocab
+                .skills("skills", &n.skills)
+                .map_err(|_| ApiError::Internal)?,
+            people: n.people.saturating_sub(n.covered).max(1),
+            previous_offers: previous.clone(),
+        });
+    }
+    Ok(Compiled { problem })
+}
+
+/// The largest radius an offer may have (the API refuses more): how far to look for offers.
+pub(crate) const MAX_OFFER_RADIUS_KM: f64 = 100.0;
+
+/// Counts one suggestion list asked for by `p`: people may ask `matching.suggestions_per_hour`
+/// times an hour; the desk's operators and hub managers, who act for many people and whose
+/// every action is audited, are not counted.
+pub(crate) fn count_suggestion_query(state: &AppState, p: &Principal) -> ApiResult<()> {
+    if p.has_role(Role::Operator) || p.has_role(Role::HubManager) {
+        return Ok(());
+    }
+    state
+        .suggestions_by_person
+        .hit(&p.user_id.to_string())
+        .map_err(ApiError::RateLimited)
+}
+
+/// The best `k` offers for a need, from the offers stored near it, ranked by the engine (on
+/// coarse points: see [`Points`]). Counted against `p`'s hourly allowance.
+pub async fn suggestions_for(
+    state: &AppState,
+    p: &Principal,
+    n: &NeedRow,
+    k: usize,
+) -> ApiResult<Vec<Suggestion>> {
+    count_suggestion_query(state, p)?;
+    let reach = state
+        .store
+        .max_offer_radius()
+        .await?
+        .min(MAX_OFFER_RADIUS_KM);
+    let offers = state
+        .store
+        .offers_near(
+            n.category,
+            &n.point
+                .coarse()
+                .bounding_box(reach + 2.0 * COARSE_MARGIN_KM),
+        )
+        .await?;
+    let previous = state.store.previous_offers_of(n.requester).await?;
+    // Volunteers already in a live match with this need are not suggested again.
+    let taken: Vec<OfferId> = state
+        .store
+        .matches_of_need(n.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.live)
+        .map(|m| m.offer)
+        .collect();
+    let offers: Vec<&OfferRow> = offers
+        .iter()
+        .filter(|o| !taken.contains(&o.id) && o.owner != n.requester)
+        .collect();
+    let prev_idx: Vec<u32> = offers
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| previous.contains(&o.id))
+        .map(|(i, _)| i as u32)
+        .collect();
+    let mut vocab = Vocabulary::default();
+    let c = compile(
+        &mut vocab,
+        &[(n, prev_idx)],
+        &offers,
+        OffsetDateTime::now_utc(),
+        Points::Coarse,
+    )?;
+    let index = OfferIndex::build(&c.problem.offers);
+    Ok(index
+        .suggest(&c.problem, &c.problem.needs[0], k)
+        .into_iter()
+        .map(|(cand, penalty)| {
+            let o = offers[cand.offer as usize];
+            Suggestion {
+                offer_id: o.id.as_uuid(),
+                volunteer: PersonRef {
+                    id: o.owner.as_uuid(),
+                    name: o.owner_name.clone(),
+                },
+                area_name: o.area_name.clone(),
+                distance_km: (cand.distance_km * 2.0).round() / 2.0,
+                score: model::score_from_penalty(penalty),
+                languages: o.languages.clone(),
+                skills: o.skills.clone(),
+            }
+        })
+        .collect())
+}
+
+/// A need suggested to an offer: public facts only, and the fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct NeedSuggestion {
+    pub need: NeedView,
+    pub distance_km: f64,
+    pub score: u8,
+}
+
+/// The needs an offer could answer, best first (on coarse points: see [`Points`]). Counted
+/// against `p`'s hourly allowance.
+pub async fn suggestions_for_offer(
+    state: &AppState,
+    p: &Principal,
+    o: &OfferRow,
+    k: usize,
+) -> ApiResult<Vec<NeedSuggestion>> {
+    count_suggestion_query(state, p)?;
+    let needs = state
+        .store
+        .open_needs_near(
+            &o.categories,
+            &o.point
+                .coarse()
+                .bounding_box(o.radius_km + 2.0 * COARSE_MARGIN_KM),
+        )
+        .await?;
+    let needs: Vec<&NeedRow> = needs.iter().filter(|n| n.requester != o.owner).collect();
+    let mut vocab = Vocabulary::default();
+    let pairs: Vec<(&NeedRow, Vec<u32>)> = needs.iter().map(|n| (*n, vec![])).collect();
+    let c = compile(
+        &mut vocab,
+        &pairs,
+        &[o],
+        OffsetDateTime::now_utc(),
+        Points::Coarse,
+    )?;
+    let engine = Engine::new(c.problem);
+    Ok(engine
+        .suggest_needs(0, k)
+        .into_iter()
+        .map(|(n, cand)| NeedSuggestion {
+            need: need_view(needs[n as usize], NeedAccess::Public),
+            distance_km: (cand.distance_km * 2.0).round() / 2.0,
+            score: model::score_from_penalty(cand.edge_penalty),
+        })
+        .collect())
+}
+
+pub(crate) async fn notify_match(
+    state: &AppState,
+    m: &MatchRow,
+    to: &[UserId],
+    it: &str,
+    en: &str,
+) {
+    for u in to {
+        if let Err(e) = state
+            .store
+            .notify(*u, "match", "match", &m.id.to_string(), it, en, true)
+            .await
+        {
+            tracing::warn!(error = %e, "could not store a notification");
+        }
+    }
+}
+
+/// Who should hear about a match from the requester's side: the person, and whoever entered
+/// the need for them.
+pub(crate) async fn requester_side(state: &AppState, need: NeedId) -> ApiResult<Vec<UserId>> {
+    let n = state.store.need(need).await?.ok_or(ApiError::Internal)?;
+    let mut v = vec![n.requester];
+    if n.entered_by != n.requester {
+        v.push(n.entered_by);
+    }
+    Ok(v)
+}
+
+/// The requester's side chooses a volunteer among the suggestions.
+pub async fn propose(
+    state: &AppState,
+    p: &Principal,
+    need: NeedId,
+    offer: OfferId,
+) -> ApiResult<MatchRow> {
+    let (n, parties, _) = load_need(state, Some(p), need).await?;
+    if !acts_for_requester(p, &parties) {
+        return Err(ApiError::Forbidden(
+            "only the person, or an operator acting for them, may choose a volunteer".into(),
+        ));
+    }
+    let o =
+        state.store.offer(offer).await?.ok_or_else(|| {
+            ApiError::InvalidReference(FieldError::new("offer_id", "no such offer"))
+        })?;
+    let fit = fit_of(&n, &o)?;
+    let on_behalf = (p.user_id != n.requester).then_some(n.requester);
+    let m = state
+        .store
+        .create_match(&NewMatch {
+            need,
+            offer,
+            state: MatchState::AcceptedByRequester,
+            score: fit.1,
+            distance_km: fit.0,
+            origin: "requester".into(),
+            actor: Some(p.user_id),
+            on_behalf_of: on_behalf,
+            waiting_limit: None,
+        })
+        .await?;
+    audit(
+        state,
+        p,
+        "match.propose",
+        "match",
+        &m.id.to_string(),
+        on_behalf,
+        None,
+    )
+    .await?;
+    notify_match(
+        state,
+        &m,
+        &[m.volunteer],
+        "Qualcuno ti chiede aiuto: apri l'abbinamento per accettare.",
+        "Someone asks for your help: open the match to accept.",
+    )
+    .await;
+    Ok(m)
+}
+
+/// Whether an offer fits a need, by the engine's rules: (distance, score), or why not.
+pub(crate) fn fit_of(n: &NeedRow, o: &OfferRow) -> ApiResult<(f64, u8)> {
+    let mut vocab = Vocabulary::default();
+    let c = compile(
+        &mut vocab,
+        &[(n, vec![])],
+        &[o],
+        OffsetDateTime::now_utc(),
+        Points::Coarse,
+    )?;
+    let (need, offer) = (&c.problem.needs[0], &c.problem.offers[0]);
+    let mut offer = offer.clone();
+    offer.capacity = offer.capacity.max(1); // room is checked atomically when the match is made
+    match model::feasibility(need, &offer) {
+        Ok(d) => {
+            let pen = model::edge_penalty(need, 0, d) + model::load_penalty(&offer, 0);
+            Ok((d, model::score_from_penalty(pen)))
+        }
+        Err(why) => Err(ApiError::Conflict(FieldError::new(
+            "offer_id",
+            format!(
+                "this offer does not fit the need ({})",
+                serde_json::to_value(why)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ),
+        ))),
+    }
+}
+
+/// A volunteer takes a need with one of their offers. Two volunteers taking the last place at
+/// once: one wins, the other gets 409.
+pub async fn accept_need(
+    state: &AppState,
+    p: &Principal,
+    need: NeedId,
+    offer: OfferId,
+) -> ApiResult<MatchRow> {
+    let o =
+        state.store.offer(offer).await?.ok_or_else(|| {
+            ApiError::InvalidReference(FieldError::new("offer_id", "no such offer"))
+        })?;
+    if o.owner != p.user_id {
+        return Err(ApiError::Forbidden("this offer is not yours".into()));
+    }
+    let (n, _, _) = load_need(state, Some(p), need).await?;
+    if n.requester == p.user_id {
+        return Err(ApiError::Conflict(FieldError::new(
+            "need",
+            "you cannot answer your own need",
+        )));
+    }
+    let fit = fit_of(&n, &o)?;
+    let m = state
+        .store
+        .create_match(&NewMatch {
+            need,
+            offer,
+            state: MatchState::AcceptedByVolunteer,
+            score: fit.1,
+            distance_km: fit.0,
+            origin: "volunteer".into(),
+            actor: Some(p.user_id),
+            on_behalf_of: None,
+            waiting_limit: Some(state.config.matching.max_pending_accepts_per_person as u32),
+        })
+        .await?;
+    audit(
+        state,
+        p,
+        "match.accept",
+        "match",
+        &m.id.to_string(),
+        None,
+        None,
+    )
+    .await?;
+    let to = requester_side(state, need).await?;
+    notify_match(
+        state,
+        &m,
+        &to,
+        "Un volontario si è offerto per la tua richiesta: conferma per dargli l'indirizzo.",
+        "A volunteer offered to help with your request: confirm to give them the address.",
+    )
+    .await;
+    Ok(m)
+}
+
+/// Which side of a match the viewer acts for.
+pub async fn side_in(state: &AppState, p: &Principal, m: &MatchRow) -> ApiResult<Option<Side>> {
+    if m.volunteer == p.user_id {
+        return Ok(Some(Side::Volunteer));
+    }
+    let n = state.store.need(m.need).await?.ok_or(ApiError::Internal)?;
+    let parties = state.store.need_parties(&n).await?;
+    Ok(acts_for_requester(p, &parties).then_some(Side::Requester))
+}
+
+/// Applies an event to a match for the viewer's side.
+pub async fn match_event(
+    state: &AppState,
+    p: &Principal,
+    id: MatchId,
+    event: &str,
+    next_at: Option<OffsetDateTime>,
+    minutes: Option<u32>,
+    note: Option<String>,
+) -> ApiResult<MatchRow> {
+    let m = state
+        .store
+        .match_row(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("match", &id.to_string()))?;
+    let side = side_in(state, p, &m)
+        .await?
+        .ok_or_else(|| ApiError::Forbidden("you are not a party to this match".into()))?;
+    let ev = parse_event(event, side).map_err(invalid)?;
+    if let Err(e) = m.state.apply(ev, m.recurring) {
+        return Err(ApiError::Conflict(FieldError::new("event", e.to_string())));
+    }
+    // A volunteer who accepts a proposal (a batch's) takes the request as one taken directly
+    // would: the same cap on requests waiting for the person, the same two answers per request.
+    if ev == MatchEvent::Accept(Side::Volunteer) && m.state == MatchState::Proposed {
+        let mine = state.store.matches_of_person(p.user_id, false).await?;
+        let waiting = mine
+            .iter()
+            .filter(|x| {
+                x.volunteer == p.user_id && x.live && x.state == MatchState::AcceptedByVolunteer
+            })
+            .count();
+        let max = state.config.matching.max_pending_accepts_per_person;
+        if waiting >= max {
+            return Err(ApiError::Conflict(FieldError::new(
+                "event",
+                format!(
+                    "you have taken {waiting} requests that wait for the person's answer; accept another once one is confirmed or declined"
+                ),
+            )));
+        }
+        let answered = mine
+            .iter()
+            .filter(|x| x.volunteer == p.user_id && x.need == m.need && x.id != m.id)
+            .count();
+        if answered >= 2 {
+            return Err(ApiError::Conflict(FieldError::new(
+                "event",
+                "you have already answered this request twice",
+            )));
+        }
+    }
+    let on_behalf = (side == Side::Requester && p.user_id != m.requester).then_some(m.requester);
+    let out = state
+        .store
+        .apply_match_event(
+            id,
+            &MatchChange {
+                event: ev,
+                actor: p.user_id,
+                on_behalf_of: on_behalf,
+                next_at,
+                minutes,
+                note,
+                scope: state.config.territory_name.clone(),
+            },
+        )
+        .await?;
+    audit(
+        state,
+        p,
+        &format!("match.{event}"),
+        "match",
+        &id.to_string(),
+        on_behalf,
+        Some(format!("{} -> {}", out.before, out.after)),
+    )
+    .await?;
+    let others = match side {
+        Side::Volunteer => requester_side(state, m.need).await?,
+        Side::Requester => vec![m.volunteer],
+    };
+    let (it, en) = match out.after {
+        MatchState::Accepted => (
+            "L'abbinamento è confermato da entrambi.",
+            "The match is agreed by both sides.",
+        ),
+        MatchState::Scheduled => ("È stata fissata una data.", "A date has been set."),
+        MatchState::Confirmed => (
+            "L'aiuto è stato confermato: grazie!",
+            "The help was confirmed: thank you!",
+        ),
+        MatchState::DoneByRequester | MatchState::DoneByVolunteer => (
+            "L'altra parte dice che l'aiuto è stato dato: confermi?",
+            "The other side says the help was given: do you confirm?",
+        ),
+        MatchState::Declined | MatchState::Cancelled | MatchState::NoShow | MatchState::Expired => {
+            (
+                "L'abbinamento si è chiuso; la richiesta torna aperta.",
+                "The match ended; the request is open again.",
+            )
+        }
+        _ => ("L'abbinamento è cambiato.", "The match changed."),
+    };
+    notify_match(state, &out.row, &others, it, en).await;
+    Ok(out.row)
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON handlers
+
+pub async fn change_need_state(
+    state: &AppState,
+    p: &Principal,
+    id: NeedId,
+    to: NeedState,
+) -> ApiResult<NeedRow> {
+    let (n, parties, _) = load_need(state, Some(p), id).await?;
+    if !acts_for_requester(p, &parties) {
+        return Err(ApiError::Forbidden(
+            "only the person, or an operator acting for them, may change this need".into(),
+        ));
+    }
+    let event = match to {
+        NeedState::Cancelled => trama_core::matching::lifecycle::NeedEvent::Cancel,
+        _ => trama_core::matching::lifecycle::NeedEvent::Reopen,
+    };
+    let next = n
+        .state
+        .apply(event)
+        .map_err(|e| ApiError::Conflict(FieldError::new("state", e.to_string())))?;
+    if to == NeedState::Cancelled && n.covered > 0 {
+        return Err(ApiError::Conflict(FieldError::new(
+            "state",
+            "cancel its live matches first",
+        )));
+    }
+    if !state.store.set_need_state(id, n.state, next).await? {
+        return Err(ApiError::Conflict(FieldError::new(
+            "state",
+            "the need changed meanwhile",
+        )));
+    }
+    let on_behalf = (p.user_id != n.requester).then_some(n.requester);
+    audit(
+        state,
+        p,
+        &format!(
+            "need.{}",
+            if to == NeedState::Cancelled {
+                "cancel"
+            } else {
+                "reopen"
+            }
+        ),
+        "need",
+        &id.to_string(),
+        on_behalf,
+        None,
+    )
+    .await?;
+    state.store.need(id).await?.ok_or(ApiError::Internal)
+}
+
+#[derive(Debug, Serialize)]
+pub struct AreaCountView {
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+    pub open: i64,
+    pub urgent: i64,
+    /// Where to draw the area's marker: a rounded mean, only for areas with several needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub center: Option<[f64; 2]>,
+}
+
+pub async fn needs_by_area(
+    state: &AppState,
+    campaign: Option<CampaignId>,
+) -> ApiResult<Vec<AreaCountView>> {
+    Ok(state
+        .store
+        .open_needs_by_area(campaign)
+        .await?
+        .into_iter()
+        .map(|a| AreaCountView {
+            kind: a.kind,
+            code: a.code,
+            name: a.name,
+            open: a.open,
+            urgent: a.urgent,
+            center: a.center.map(|(x, y)| [x, y]),
+        })
+        .collect())
+}
+
+pub async fn create_offer(state: &AppState, p: &Principal, form: &OfferForm) -> ApiResult<OfferId> {
+    let offer = form.parse().map_err(invalid)?;
+    if let Some(org) = offer.organization
+        && !p.operates_for(org)
+    {
+        return Err(ApiError::Forbidden(
+            "you do not work for this organisation".into(),
+        ));
+    }
+    let held = state
+        .store
+        .offers_of(p.user_id)
+        .await?
+        .iter()
+        .filter(|o| o.state != "withdrawn")
+        .count();
+    let max = state.config.matching.max_offers_per_person;
+    if held >= max {
+        return Err(ApiError::Conflict(FieldError::new(
+            "offer",
+            format!("one person may hold at most {max} offers: withdraw one first"),
+        )));
+    }
+    let (area, _) = area_of(state, &offer.point).await?;
+    let id = state.store.create_offer(p.user_id, &offer, &area).await?;
+    audit(
+        state,
+        p,
+        "offer.create",
+        "offer",
+        &id.to_string(),
+        None,
+        None,
+    )
+    .await?;
+    Ok(id)
+}
+
+pub fn parse_rfc3339(field: &str, s: &str) -> Result<OffsetDateTime, FieldError> {
+    OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).map_err(|_| {
+        FieldError::new(
+            field,
+            format!("'{s}' is not a date and time like 2026-12-01T09:30:00+01:00"),
+        )
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct PersonView {
+    pub id: Uuid,
+    pub display_name: String,
+    pub organization_id: Uuid,
+    pub consent_reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub registered_at: String,
+}
+
+/// An operator registers a person who has no e-mail or phone (assisted mode).
+pub async fn register_person(
+    state: &AppState,
+    p: &Principal,
+    r: &PersonRequest,
+) -> ApiResult<UserId> {
+    let orgs = p.operator_organizations();
+    let org = match r.organization_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => OrganizationId::parse("organization_id", s).map_err(invalid)?,
+        None => match orgs.as_slice() {
+            [one] => *one,
+            [] => return Err(ApiError::Forbidden("only operators register people".into())),
+            _ => {
+                return Err(invalid(FieldError::new(
+                    "organization_id",
+                    "you work for several organisations: say which",
+                )));
+            }
+        },
+    };
+    if !p.operates_for(org) {
+        return Err(ApiError::Forbidden(
+            "you do not operate for this organisation".into(),
+        ));
+    }
+    let name = r.display_name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(invalid(FieldError::new(
+            "display_name",
+            "must be 1 to 120 characters",
+        )));
+    }
+    let consent = r.consent_reference.trim();
+    if consent.is_empty() || consent.chars().count() > 200 {
+        return Err(invalid(FieldError::new(
+            "consent_reference",
+            "say where the signed consent is filed (1 to 200 characters)",
+        )));
+    }
+    let phone = r.phone.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(ph) = phone
+        && (ph.len() > 30
+            || !ph
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-/().".contains(c)))
+    {
+        return Err(invalid(FieldError::new("phone", "is not a phone number")));
+    }
+    let locale = match r.locale.as_deref().unwrap_or("it") {
+        l @ ("it" | "en") => l,
+        other => {
+            return Err(invalid(FieldError::new(
+                "locale",
+                format!("'{other}' is not it or en"),
+            )));
+        }
+    };
+    let id = state
+        .store
+        .register_assisted(name, locale, p.user_id, org, consent, phone)
+        .await?;
+    audit(
+        state,
+        p,
+        "person.register",
+        "person",
+        &id.to_string(),
+        Some(id),
+        Some(format!("consent {consent}")),
+    )
+    .await?;
+    Ok(id)
+}
+
+pub(crate) fn person_view(a: &trama_store::AssistedPerson) -> PersonView {
+    PersonView {
+        id: a.user.as_uuid(),
+        display_name: a.display_name.clone(),
+        organization_id: a.organization.as_uuid(),
+        consent_reference: a.consent_reference.clone(),
+        phone: a.phone.clone(),
+        registered_at: rfc3339(a.created_at),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActivityView {
+    pub at: String,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: Option<String>,
+    /// True when the actor acted for the person (assisted mode).
+    pub on_behalf: bool,
+    pub detail: Option<String>,
+}
+
+pub(crate) async fn activity(state: &AppState, person: UserId) -> ApiResult<Vec<ActivityView>> {
+    Ok(state
+        .store
+        .audit_about_person(person, 200)
+        .await?
+        .into_iter()
+        .map(|e| ActivityView {
+            at: rfc3339(e.at),
+            actor_id: e.actor_id.map(|a| a.as_uuid()),
+            action: e.action,
+            subject_type: e.subject_type,
+            subject_id: e.subject_id,
+            on_behalf: e.on_behalf_of == Some(person),
+            detail: e.detail,
+        })
+        .collect())
+}

@@ -1,0 +1,255 @@
+//! Community hubs, rooms and shared services over JSON (`/api/hubs`, `/api/rooms`,
+//! `/api/shared-services`).
+
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::help::service::audit;
+use crate::hubs::service::HubView;
+use crate::hubs::service::RoomBookingRequest;
+use crate::hubs::service::RoomView;
+use crate::hubs::service::SharedGroupView;
+use crate::hubs::service::SlotView;
+use crate::hubs::service::book_room;
+use crate::hubs::service::hub_location_org;
+use crate::hubs::service::hub_view;
+use crate::hubs::service::room_slots;
+use crate::hubs::service::shared_services;
+use crate::json::JsonBody;
+use crate::json::body;
+use crate::json::invalid;
+use crate::policy::Admitted;
+use crate::policy::{Policy, Routes, Scope, Who};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use trama_core::FieldError;
+use trama_core::matching::instance::WindowSpec;
+
+pub fn routes() -> Routes {
+    use crate::policy::{self, OPERATORS, PUBLIC, TERRITORY_ADMIN};
+    let signed_in = |scope, note| Policy::new(Who::SignedIn, scope, note);
+    let _own = signed_in(Scope::Own, "one's own");
+    let operators = |note| Policy::new(Who::Roles(OPERATORS), Scope::Organisation, note);
+    let _territory = |note| Policy::new(Who::Roles(TERRITORY_ADMIN), Scope::Territory, note);
+    Routes::api()
+        .get("/hubs", list_hubs_api, PUBLIC)
+        .put(
+            "/hubs/{id}",
+            put_hub_api,
+            Policy::new(
+                Who::Roles(policy::HUB_MANAGERS),
+                Scope::Organisation,
+                "the hub managers and admins of its organisation; the territory admin",
+            ),
+        )
+        .post(
+            "/hubs/{id}/rooms",
+            add_room_api,
+            Policy::new(
+                Who::Roles(policy::HUB_MANAGERS),
+                Scope::Organisation,
+                "the hub managers and admins of its organisation; the territory admin",
+            ),
+        )
+        .get("/rooms/{id}/slots", room_slots_api, PUBLIC)
+        .post(
+            "/rooms/{id}/bookings",
+            book_room_api,
+            signed_in(Scope::Own, "anyone signed in, for themself"),
+        )
+        .get(
+            "/shared-services",
+            shared_services_api,
+            operators("the open needs one's organisations follow"),
+        )
+}
+
+/// Community hubs (public: they are public places).
+#[utoipa::path(get, path = "/api/hubs", tag = "hubs", responses((status = 200, body = serde_json::Value)))]
+pub async fn list_hubs_api(State(state): State<AppState>) -> ApiResult<Json<Vec<HubView>>> {
+    Ok(Json(
+        state.store.hubs(None).await?.iter().map(hub_view).collect(),
+    ))
+}
+
+pub(crate) fn location_id(s: &str) -> ApiResult<trama_core::ids::LocationId> {
+    Ok(trama_core::ids::LocationId::parse("id", s)?)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubRequest {
+    /// cultural_centre, library, bar, coworking, parish, social_centre
+    pub functions: Vec<String>,
+    pub capacity: u32,
+    pub opening_hours: Vec<WindowSpec>,
+    pub help_desk: String,
+}
+
+/// A hub manager sets what a place of their organisation offers as a hub (it becomes a hub).
+#[utoipa::path(put, path = "/api/hubs/{id}", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn put_hub_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<HubRequest>,
+) -> ApiResult<Json<HubView>> {
+    let p = admitted.for_write(&headers)?;
+    let r = body(b)?;
+    let loc = location_id(&id)?;
+    let org = hub_location_org(&state, loc).await?;
+    if !p.can_manage_hubs_of(org) {
+        return Err(ApiError::Forbidden(
+            "only the hub managers of this organisation manage its hubs".into(),
+        ));
+    }
+    let functions =
+        trama_core::hubs::parse_functions("functions", &r.functions).map_err(invalid)?;
+    if r.capacity == 0 || r.capacity > 100_000 {
+        return Err(invalid(FieldError::new(
+            "capacity",
+            "must be between 1 and 100000",
+        )));
+    }
+    let mut hours = Vec::new();
+    for (i, w) in r.opening_hours.iter().enumerate() {
+        hours.extend(w.parse(&format!("opening_hours[{i}]")).map_err(invalid)?);
+    }
+    let help_desk = r.help_desk.trim();
+    if help_desk.chars().count() > 1000 {
+        return Err(invalid(FieldError::new(
+            "help_desk",
+            "at most 1000 characters",
+        )));
+    }
+    state
+        .store
+        .put_hub(&trama_store::HubRecord {
+            location: loc,
+            functions,
+            capacity: r.capacity,
+            opening_hours: hours,
+            help_desk: help_desk.into(),
+        })
+        .await?;
+    audit(&state, p, "hub.put", "location", &id, None, None).await?;
+    let h = state.store.hub(loc).await?.ok_or(ApiError::Internal)?;
+    Ok(Json(hub_view(&h)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomRequest {
+    pub name: String,
+    pub capacity: u32,
+    /// Bookings are made in slots of this many minutes (15–480).
+    pub slot_minutes: u16,
+}
+
+#[utoipa::path(post, path = "/api/hubs/{id}/rooms", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn add_room_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<RoomRequest>,
+) -> ApiResult<(StatusCode, Json<RoomView>)> {
+    let p = admitted.for_write(&headers)?;
+    let r = body(b)?;
+    let loc = location_id(&id)?;
+    let h = state
+        .store
+        .hub(loc)
+        .await?
+        .ok_or_else(|| ApiError::not_found("hub", &id))?;
+    if !p.can_manage_hubs_of(h.organization) {
+        return Err(ApiError::Forbidden(
+            "only the hub managers of this organisation manage its rooms".into(),
+        ));
+    }
+    let name = r.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(invalid(FieldError::new(
+            "name",
+            "must be 1 to 120 characters",
+        )));
+    }
+    if !(15..=480).contains(&r.slot_minutes) {
+        return Err(invalid(FieldError::new(
+            "slot_minutes",
+            "must be between 15 and 480",
+        )));
+    }
+    let rid = state
+        .store
+        .add_room(loc, name, r.capacity, r.slot_minutes)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RoomView {
+            id: rid.as_uuid(),
+            name: name.into(),
+            capacity: r.capacity,
+            slot_minutes: r.slot_minutes,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateQuery {
+    /// YYYY-MM-DD
+    pub date: String,
+}
+
+/// The slots of a room on a day, within the hub's opening hours, and which are free.
+#[utoipa::path(get, path = "/api/rooms/{id}/slots", tag = "hubs", params(("id" = String, Path), ("date" = String, Query)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn room_slots_api(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<DateQuery>,
+) -> ApiResult<Json<Vec<SlotView>>> {
+    Ok(Json(room_slots(&state, &id, &q.date).await?.2))
+}
+
+/// Books one slot of a room (signed in). A slot taken meanwhile is 409.
+#[utoipa::path(post, path = "/api/rooms/{id}/bookings", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn book_room_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: JsonBody<RoomBookingRequest>,
+) -> ApiResult<(StatusCode, Json<SlotView>)> {
+    let p = admitted.for_write(&headers)?;
+    let r = body(b)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(book_room(&state, p, &id, &r).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedQuery {
+    /// The hourly rate of the shared visit, in euro (default 22.00).
+    pub hourly_rate: Option<f64>,
+    /// Extra per member after the first, percent (default 25).
+    pub extra_percent: Option<u32>,
+}
+
+/// Shared services among the open needs an operator follows: same kind, within 300 m of each
+/// other, with a common time; the visit's cost split among the members.
+#[utoipa::path(get, path = "/api/shared-services", tag = "needs", params(("hourly_rate" = Option<f64>, Query), ("extra_percent" = Option<u32>, Query)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+pub async fn shared_services_api(
+    State(state): State<AppState>,
+    admitted: Admitted,
+    Query(q): Query<SharedQuery>,
+) -> ApiResult<Json<Vec<SharedGroupView>>> {
+    let p = admitted.principal();
+    Ok(Json(
+        shared_services(&state, p, q.hourly_rate, q.extra_percent).await?,
+    ))
+}

@@ -1,0 +1,5 @@
+//! Community hubs: places, rooms to book, services shared by open needs.
+
+pub mod api;
+pub mod pages;
+pub mod service;

@@ -1,0 +1,304 @@
+//! Community hubs: their rooms, room slots and bookings, and services shared by open needs.
+
+use crate::error::{ApiError, ApiResult};
+use crate::help::service::NeedView;
+use crate::help::service::Points;
+use crate::help::service::audit;
+use crate::help::service::compile;
+use crate::help::service::need_view;
+use crate::json::invalid;
+use crate::state::AppState;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use trama_core::FieldError;
+use trama_core::auth::Principal;
+use trama_core::ids::OrganizationId;
+use trama_core::matching::instance::{Vocabulary, WindowSpec};
+use trama_core::matching::lifecycle::NeedState;
+use trama_core::needs::NeedAccess;
+use trama_store::{NeedFilter, NeedRow};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize)]
+pub struct HubView {
+    pub location_id: Uuid,
+    pub name: String,
+    pub organization: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    pub functions: Vec<String>,
+    pub capacity: u32,
+    pub opening_hours: Vec<WindowSpec>,
+    pub help_desk: String,
+    pub rooms: Vec<RoomView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoomView {
+    pub id: Uuid,
+    pub name: String,
+    pub capacity: u32,
+    pub slot_minutes: u16,
+}
+
+pub fn hub_view(h: &trama_store::HubRow) -> HubView {
+    HubView {
+        location_id: h.location.as_uuid(),
+        name: h.name.clone(),
+        organization: h.organization_name.clone(),
+        address: h.address.clone(),
+        lat: h.point.map(|p| p.lat()),
+        lon: h.point.map(|p| p.lon()),
+        functions: h.functions.clone(),
+        capacity: h.capacity,
+        opening_hours: h.opening_hours.iter().map(WindowSpec::of).collect(),
+        help_desk: h.help_desk.clone(),
+        rooms: h
+            .rooms
+            .iter()
+            .map(|r| RoomView {
+                id: r.id.as_uuid(),
+                name: r.name.clone(),
+                capacity: r.capacity,
+                slot_minutes: r.slot_minutes,
+            })
+            .collect(),
+    }
+}
+
+pub(crate) async fn hub_location_org(
+    state: &AppState,
+    id: trama_core::ids::LocationId,
+) -> ApiResult<OrganizationId> {
+    let org = state
+        .store
+        .location_organization(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("location", &id.to_string()))?;
+    org.ok_or_else(|| {
+        ApiError::Conflict(FieldError::new(
+            "id",
+            "a hub's place must belong to an organisation",
+        ))
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct SlotView {
+    /// Local time of the territory.
+    pub start: String,
+    pub end: String,
+    pub free: bool,
+}
+
+pub(crate) async fn room_and_hub(
+    state: &AppState,
+    id: &str,
+) -> ApiResult<(trama_store::RoomRow, trama_store::HubRow)> {
+    let rid = trama_core::ids::RoomId::parse("id", id)?;
+    let room = state
+        .store
+        .room(rid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("room", id))?;
+    let hub = state
+        .store
+        .hub(room.location)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    Ok((room, hub))
+}
+
+pub(crate) fn local_to_utc(state: &AppState, t: time::PrimitiveDateTime) -> OffsetDateTime {
+    t.assume_offset(state.time_zone.offset_at(t.assume_utc()))
+}
+
+/// A room, its hub and its slots on a day (`YYYY-MM-DD`, local time), each free or taken.
+pub async fn room_slots(
+    state: &AppState,
+    id: &str,
+    date: &str,
+) -> ApiResult<(trama_store::RoomRow, trama_store::HubRow, Vec<SlotView>)> {
+    let (room, hub) = room_and_hub(state, id).await?;
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date.trim(), &fmt).map_err(|_| {
+        ApiError::InvalidParameter(FieldError::new("date", "is not a date like 2026-12-01"))
+    })?;
+    let slots = trama_core::hubs::slots_on(&hub.opening_hours, room.slot_minutes, day);
+    let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
+        return Ok((room, hub, vec![]));
+    };
+    let booked = state
+        .store
+        .bookings(
+            room.id,
+            local_to_utc(state, first.start),
+            local_to_utc(state, last.end),
+        )
+        .await?;
+    let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let views = slots
+        .iter()
+        .map(|s| SlotView {
+            start: s.start.format(&hm).expect("formattable"),
+            end: s.end.format(&hm).expect("formattable"),
+            free: !booked
+                .iter()
+                .any(|b| b.start == local_to_utc(state, s.start)),
+        })
+        .collect();
+    Ok((room, hub, views))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomBookingRequest {
+    /// A room booking asked for: the slot's start, local time: YYYY-MM-DDTHH:MM, and what for.
+    /// The slot's start, local time: YYYY-MM-DDTHH:MM.
+    pub start: String,
+    pub purpose: String,
+}
+
+/// Books one slot of a room for `p`. A slot taken meanwhile is a conflict.
+pub async fn book_room(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    r: &RoomBookingRequest,
+) -> ApiResult<SlotView> {
+    let (room, hub) = room_and_hub(state, id).await?;
+    let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let start = time::PrimitiveDateTime::parse(r.start.trim(), &hm).map_err(|_| {
+        invalid(FieldError::new(
+            "start",
+            "is not a time like 2026-12-01T09:00",
+        ))
+    })?;
+    let slot = trama_core::hubs::slot_at(&hub.opening_hours, room.slot_minutes, start).ok_or_else(
+        || {
+            invalid(FieldError::new(
+                "start",
+                "is not the start of a slot within the hub's opening hours",
+            ))
+        },
+    )?;
+    if local_to_utc(state, slot.start) < OffsetDateTime::now_utc() {
+        return Err(invalid(FieldError::new("start", "is in the past")));
+    }
+    let purpose = r.purpose.trim();
+    if purpose.is_empty() || purpose.chars().count() > 200 {
+        return Err(invalid(FieldError::new(
+            "purpose",
+            "say what the room is for (1 to 200 characters)",
+        )));
+    }
+    state
+        .store
+        .book_slot(
+            room.id,
+            local_to_utc(state, slot.start),
+            local_to_utc(state, slot.end),
+            p.user_id,
+            purpose,
+        )
+        .await?;
+    audit(
+        state,
+        p,
+        "room.book",
+        "room",
+        id,
+        None,
+        Some(r.start.clone()),
+    )
+    .await?;
+    Ok(SlotView {
+        start: slot.start.format(&hm).expect("formattable"),
+        end: slot.end.format(&hm).expect("formattable"),
+        free: false,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct SharedGroupView {
+    pub needs: Vec<NeedView>,
+    pub windows: Vec<WindowSpec>,
+    pub duration_minutes: u16,
+    /// The cost of one shared visit and each member's share, in euro cents.
+    pub total_cents: i64,
+    pub shares_cents: Vec<i64>,
+    /// What the members would pay for separate visits, together.
+    pub separate_cents: i64,
+}
+
+/// The shared services the operator's open needs allow (see [`shared_services_api`]).
+pub async fn shared_services(
+    state: &AppState,
+    p: &Principal,
+    hourly_rate: Option<f64>,
+    extra_percent: Option<u32>,
+) -> ApiResult<Vec<SharedGroupView>> {
+    use trama_core::matching::shared::{SharingRules, propose_groups, shared_cost, split_cost};
+    use trama_core::money::Cents;
+    let orgs = p.operator_organizations();
+    if orgs.is_empty() {
+        return Err(ApiError::Forbidden(
+            "shared services are proposed to operators".into(),
+        ));
+    }
+    let rate = Cents::from_decimal("hourly_rate", hourly_rate.unwrap_or(22.0))?;
+    if rate.0 <= 0 {
+        return Err(ApiError::InvalidParameter(FieldError::new(
+            "hourly_rate",
+            "must be above 0",
+        )));
+    }
+    let extra = extra_percent.unwrap_or(25).min(100);
+    let rows = state
+        .store
+        .needs(&NeedFilter {
+            organizations: Some(orgs),
+            state: Some(NeedState::Open),
+            limit: 2000,
+            ..Default::default()
+        })
+        .await?;
+    let pairs: Vec<(&NeedRow, Vec<u32>)> = rows.iter().map(|n| (n, vec![])).collect();
+    let mut vocab = Vocabulary::default();
+    let c = compile(
+        &mut vocab,
+        &pairs,
+        &[],
+        OffsetDateTime::now_utc(),
+        Points::Exact,
+    )?;
+    let groups = propose_groups(&c.problem.needs, SharingRules::default());
+    Ok(groups
+        .iter()
+        .map(|g| {
+            let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
+            let shares = split_cost(total, &vec![1; g.members.len()]);
+            let separate: i64 = g
+                .members
+                .iter()
+                .map(|&m| shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
+                .sum();
+            SharedGroupView {
+                needs: g
+                    .members
+                    .iter()
+                    .map(|&m| need_view(&rows[m as usize], NeedAccess::Full))
+                    .collect(),
+                windows: g.windows.iter().map(WindowSpec::of).collect(),
+                duration_minutes: g.duration_min,
+                total_cents: total.0,
+                shares_cents: shares.iter().map(|s| s.0).collect(),
+                separate_cents: separate,
+            }
+        })
+        .collect())
+}

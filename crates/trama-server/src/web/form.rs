@@ -1,0 +1,132 @@
+//! What every HTML form shares: reading the form, signing in first, checking the CSRF token,
+//! rendering an error page that keeps what was typed.
+
+use crate::auth::Viewer;
+use crate::error::ApiError;
+use crate::web::i18n::Lang;
+use crate::web::{Layout, MessagePage, form_csrf_ok};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use trama_core::auth::Principal;
+
+/// Every value a form gave for a field that may repeat (checkboxes, multiple selects).
+pub(crate) fn fields(f: &Form, k: &str) -> Vec<String> {
+    f.iter()
+        .filter(|(key, _)| key == k)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub(crate) fn opts(items: impl IntoIterator<Item = (String, String)>, selected: &str) -> Vec<Opt> {
+    items
+        .into_iter()
+        .map(|(value, label)| Opt {
+            selected: value == selected,
+            value,
+            label,
+        })
+        .collect()
+}
+
+pub(crate) fn not_found(l: &Layout) -> Response {
+    l.render(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            l,
+            heading: l.t.not_found_heading,
+            text: l.t.not_found_text,
+        },
+    )
+}
+
+pub(crate) fn refuse(l: &Layout, status: StatusCode, text: &str) -> Response {
+    l.render(
+        status,
+        &MessagePage {
+            l,
+            heading: l.t.error_heading,
+            text,
+        },
+    )
+}
+
+pub(crate) fn login_redirect(uri: &Uri) -> Response {
+    let next = form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", uri.path())
+        .finish();
+    Redirect::to(&format!("/accedi?{next}")).into_response()
+}
+
+/// The signed-in poster of a form and its fields, or the response that refuses it (a login
+/// redirect, or 403 when the CSRF check fails).
+pub fn signed_form<'v>(
+    l: &Layout,
+    viewer: &'v Viewer,
+    headers: &HeaderMap,
+    uri: &Uri,
+    raw: &[u8],
+) -> Result<(&'v Principal, Form), Box<Response>> {
+    let Some(p) = viewer.principal.as_ref() else {
+        return Err(Box::new(login_redirect(uri)));
+    };
+    let form = parse_form(raw);
+    if !form_csrf_ok(viewer, headers, &form) {
+        return Err(Box::new(message(
+            l,
+            StatusCode::FORBIDDEN,
+            l.t.error_heading,
+            l.t.csrf_text,
+        )));
+    }
+    // The same rule as the API's writes: an auditor changes nothing.
+    if p.is_auditor_only() {
+        return Err(Box::new(message(
+            l,
+            StatusCode::FORBIDDEN,
+            l.t.error_heading,
+            l.t.auditor_text,
+        )));
+    }
+    Ok((p, form))
+}
+
+pub fn message(l: &Layout, status: StatusCode, heading: &str, text: &str) -> Response {
+    l.render(status, &MessagePage { l, heading, text })
+}
+
+/// Errors a page shows in words rather than as JSON.
+pub fn error_page(l: &Layout, e: ApiError) -> Response {
+    let status = e.status();
+    let heading = if l.lang == Lang::En {
+        "Something is wrong"
+    } else {
+        "Qualcosa non va"
+    };
+    message(l, status, heading, &e.to_string())
+}
+
+pub type Form = Vec<(String, String)>;
+
+pub fn parse_form(raw: &[u8]) -> Form {
+    form_urlencoded::parse(raw).into_owned().collect()
+}
+
+pub fn field<'a>(f: &'a Form, k: &str) -> &'a str {
+    f.iter()
+        .find(|(key, _)| key == k)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+pub fn query_pairs(uri: &Uri) -> HashMap<String, String> {
+    uri.query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
