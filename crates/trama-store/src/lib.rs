@@ -19,7 +19,6 @@ mod directory;
 mod hubs;
 mod needs;
 mod notifications;
-pub mod postgis_bench;
 mod privacy;
 mod register;
 mod search_cache;

@@ -10,6 +10,7 @@ mod demo_community;
 mod demo_register;
 mod hsds_io;
 mod matching_cli;
+mod postgis_bench;
 mod register_bench;
 mod register_cli;
 

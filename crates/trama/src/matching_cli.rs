@@ -351,11 +351,11 @@ pub async fn bench(
     );
 
     if let Some(url) = postgis {
-        let offers: Vec<trama_store::postgis_bench::BenchOffer> = instance
+        let offers: Vec<crate::postgis_bench::BenchOffer> = instance
             .offers
             .iter()
             .enumerate()
-            .map(|(i, o)| trama_store::postgis_bench::BenchOffer {
+            .map(|(i, o)| crate::postgis_bench::BenchOffer {
                 id: i as i32,
                 lat: o.lat,
                 lon: o.lon,
@@ -363,11 +363,11 @@ pub async fn bench(
                 categories: o.categories.clone(),
             })
             .collect();
-        let qs: Vec<trama_store::postgis_bench::BenchQuery> = sample
+        let qs: Vec<crate::postgis_bench::BenchQuery> = sample
             .iter()
             .map(|&n| {
                 let s = &instance.needs[n as usize];
-                trama_store::postgis_bench::BenchQuery {
+                crate::postgis_bench::BenchQuery {
                     lat: s.lat,
                     lon: s.lon,
                     category: s.category.clone(),
@@ -381,7 +381,7 @@ pub async fn bench(
             .fold(0.0, f64::max)
             * 1000.0;
         let (load, mut pg, pg_found) =
-            trama_store::postgis_bench::run(url, &offers, &qs, k as i64, max_r).await?;
+            crate::postgis_bench::run(url, &offers, &qs, k as i64, max_r).await?;
         pg.sort();
         let (e50, e99) = (percentile(&times, 0.5), percentile(&times, 0.99));
         let (p50, p99) = (percentile(&pg, 0.5), percentile(&pg, 0.99));

@@ -7,7 +7,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, Row};
 use std::time::{Duration, Instant};
 
-use crate::Result;
+type Result<T> = anyhow::Result<T>;
 
 /// One offer as the benchmark loads it.
 pub struct BenchOffer {
