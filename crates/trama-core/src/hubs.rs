@@ -112,3 +112,35 @@ mod tests {
         assert!(parse_functions("f", &["casino".into()]).is_err());
     }
 }
+
+/// A room booking as a client asks for it (`POST /api/rooms/{id}/bookings`, the room's page).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomBookingForm {
+    /// The slot's start, local time: YYYY-MM-DDTHH:MM.
+    pub start: String,
+    /// What the room is for.
+    pub purpose: String,
+}
+
+/// A room booking with every field checked (whether `start` opens a slot of the hub is the
+/// hub's question: [`slot_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRoomBooking {
+    /// Local time of the territory.
+    pub start: PrimitiveDateTime,
+    pub purpose: crate::bounded::BoundedText,
+}
+
+/// The local time of a room slot as forms and answers write it.
+pub const SLOT_TIME: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+
+impl RoomBookingForm {
+    pub fn parse(&self) -> Result<NewRoomBooking, FieldError> {
+        let start = PrimitiveDateTime::parse(self.start.trim(), SLOT_TIME)
+            .map_err(|_| FieldError::new("start", "is not a time like 2026-12-01T09:00"))?;
+        let purpose = crate::bounded::BoundedText::parse("purpose", &self.purpose, 200)?;
+        Ok(NewRoomBooking { start, purpose })
+    }
+}

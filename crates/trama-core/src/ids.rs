@@ -135,3 +135,15 @@ id_type!(
     /// A funder's programme, with its rules.
     ProgrammeId
 );
+
+/// An optional id: absent or blank is `None`, anything else must parse.
+pub fn optional<T>(
+    field: &str,
+    s: Option<&str>,
+    parse: impl Fn(&str, &str) -> Result<T, FieldError>,
+) -> Result<Option<T>, FieldError> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => parse(field, s).map(Some),
+        None => Ok(None),
+    }
+}

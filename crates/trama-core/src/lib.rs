@@ -3,6 +3,7 @@
 
 pub mod areas;
 pub mod auth;
+pub mod bounded;
 pub mod budget;
 pub mod contribution;
 pub mod error;

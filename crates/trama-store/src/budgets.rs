@@ -7,6 +7,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
+use trama_core::budget::Transaction;
 use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
@@ -151,35 +152,37 @@ fn booking_row(r: &AnyRow) -> Result<BudgetBookingRow> {
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
-/// Writes one balanced transaction: `amount` from one account of the allocation to another.
-async fn post(
-    tx: &mut Tx<'_>,
-    movement: &str,
-    allocation: AllocationId,
-    booking: Option<BookingId>,
-    (from, to): (&str, &str),
-    amount: Cents,
-    now: i64,
-) -> Result<uuid::Uuid> {
+/// Writes one transaction as `trama_core::budget::Transaction` built it (balanced, above zero).
+async fn post(tx: &mut Tx<'_>, t: &Transaction, now: i64) -> Result<uuid::Uuid> {
     let tx_uuid = uuid::Uuid::now_v7();
     let tx_id = tx_uuid.to_string();
-    for (account, value) in [(from, -amount.0), (to, amount.0)] {
+    for p in &t.postings {
         sqlx::query(
             "INSERT INTO budget_postings (id, tx_id, movement, account, allocation_id, booking_id, amount, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(uuid::Uuid::now_v7().to_string())
         .bind(&tx_id)
-        .bind(movement)
-        .bind(account)
-        .bind(allocation.to_string())
-        .bind(booking.map(|b| b.to_string()))
-        .bind(value)
+        .bind(t.movement.name())
+        .bind(p.account.kind())
+        .bind(t.allocation.to_string())
+        .bind(t.booking.map(|b| b.to_string()))
+        .bind(p.amount.0)
         .bind(now)
         .execute(&mut **tx)
         .await?;
     }
     Ok(tx_uuid)
+}
+
+/// A transaction the book's rule refuses (an amount of nothing or less), as a field error.
+fn refused(e: trama_core::budget::BudgetError) -> StoreError {
+    use trama_core::budget::BudgetError;
+    let reason = match e {
+        BudgetError::NotPositive(_) => "must be more than zero".to_string(),
+        other => other.to_string(),
+    };
+    StoreError::Invalid(trama_core::FieldError::new("amount", reason))
 }
 
 /// Puts a spend's economic events in the register's outbox (`contribution_events`), in the
@@ -361,6 +364,7 @@ impl crate::Store {
             .into());
         }
         let id = AllocationId::new();
+        let grant = Transaction::grant(id, amount).map_err(refused)?;
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
         // The same call again (a retry): the allocation it made, and no money moves.
@@ -418,16 +422,7 @@ impl crate::Store {
         .execute(&mut *tx)
         .await
         .map_err(foreign_key_as("programme_id", "no such programme or beneficiary"))?;
-        post(
-            &mut tx,
-            "grant",
-            id,
-            None,
-            ("funder", "available"),
-            amount,
-            now,
-        )
-        .await?;
+        post(&mut tx, &grant, now).await?;
         answer_key(&mut tx, idem, &id.to_string()).await?;
         tx.commit().await?;
         self.allocation(id)
@@ -501,9 +496,8 @@ impl crate::Store {
         b: &NewBudgetBooking,
         idem: Option<Idempotency<'_>>,
     ) -> Result<BudgetBookingRow> {
-        if b.amount.0 <= 0 {
-            return Err(trama_core::FieldError::new("amount", "must be more than zero").into());
-        }
+        let id = BookingId::new();
+        let hold = Transaction::hold(b.allocation, id, b.amount).map_err(refused)?;
         let now = to_micros(OffsetDateTime::now_utc());
         let mut tx = self.write.begin().await?;
         if let Some(previous) = claim_key(&mut tx, idem, now).await? {
@@ -532,7 +526,6 @@ impl crate::Store {
                 ),
             });
         }
-        let id = BookingId::new();
         // What expenditure control groups by, copied from the allocation (it never changes).
         let owner = sqlx::query(
             "SELECT a.beneficiary_id, a.programme_id, p.funder_id, a.area_code, p.rules FROM allocations a \
@@ -591,16 +584,7 @@ impl crate::Store {
         .bind(trama_core::budget::control::need_of(&b.category))
         .execute(&mut *tx)
         .await?;
-        post(
-            &mut tx,
-            "hold",
-            b.allocation,
-            Some(id),
-            ("available", "held"),
-            b.amount,
-            now,
-        )
-        .await?;
+        post(&mut tx, &hold, now).await?;
         let row = BudgetBookingRow {
             id,
             allocation_id: b.allocation,
@@ -760,16 +744,13 @@ impl crate::Store {
             .bind(current.allocation_id.to_string())
             .execute(&mut *tx)
             .await?;
-            let spend = post(
-                &mut tx,
-                movement,
-                current.allocation_id,
-                Some(id),
-                ("held", target),
-                amount,
-                now,
-            )
-            .await?;
+            let t = if movement == "spend" {
+                Transaction::spend(current.allocation_id, id, amount)
+            } else {
+                Transaction::release(current.allocation_id, id, amount)
+            }
+            .map_err(refused)?;
+            let spend = post(&mut tx, &t, now).await?;
             if movement == "spend" {
                 emit_spend_events(&mut tx, spend, &current, amount, now).await?;
             }

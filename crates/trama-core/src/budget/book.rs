@@ -7,8 +7,11 @@
 //! *spend* (held → spent); cancelling *releases* what is still held (held → available). Every
 //! transaction's postings sum to zero, and the book refuses any transaction that would take an
 //! account below zero, so a budget can never be overspent whatever order requests arrive in.
-//! The store applies the same rule inside a database transaction (one writer per allocation);
-//! this module is the rule itself, with no I/O.
+//! The store writes exactly the transactions this module builds ([`Transaction::grant`],
+//! [`Transaction::hold`], [`Transaction::spend`], [`Transaction::release`]: balanced, amounts
+//! above zero) and applies the no-overdraft rule of [`Book`] as conditional updates inside a
+//! database transaction; [`Book`] is the same rule in memory, with no I/O, which the tests hold
+//! the store to.
 
 use std::collections::HashMap;
 
@@ -57,7 +60,87 @@ pub struct Transaction {
     pub postings: Vec<Posting>,
 }
 
+impl Account {
+    /// The account's kind as the store keeps it (`budget_postings.account`).
+    pub fn kind(self) -> &'static str {
+        match self {
+            Account::Funder(_) => "funder",
+            Account::Available(_) => "available",
+            Account::Held(_) => "held",
+            Account::Spent(_) => "spent",
+        }
+    }
+}
+
+impl Movement {
+    /// The movement's name as the store keeps it (`budget_postings.movement`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Movement::Grant => "grant",
+            Movement::Hold => "hold",
+            Movement::Spend => "spend",
+            Movement::Release => "release",
+        }
+    }
+}
+
 impl Transaction {
+    /// A grant opens an allocation: the funder's account gives, *available* receives.
+    pub fn grant(a: AllocationId, amount: Cents) -> Result<Self, BudgetError> {
+        positive(amount)?;
+        Ok(Self::transfer(
+            Movement::Grant,
+            a,
+            None,
+            Account::Funder(a),
+            Account::Available(a),
+            amount,
+        ))
+    }
+
+    /// A booking holds `amount`: *available* → *held*.
+    pub fn hold(a: AllocationId, booking: BookingId, amount: Cents) -> Result<Self, BudgetError> {
+        positive(amount)?;
+        Ok(Self::transfer(
+            Movement::Hold,
+            a,
+            Some(booking),
+            Account::Available(a),
+            Account::Held(a),
+            amount,
+        ))
+    }
+
+    /// A delivery spends `amount` of a hold: *held* → *spent*.
+    pub fn spend(a: AllocationId, booking: BookingId, amount: Cents) -> Result<Self, BudgetError> {
+        positive(amount)?;
+        Ok(Self::transfer(
+            Movement::Spend,
+            a,
+            Some(booking),
+            Account::Held(a),
+            Account::Spent(a),
+            amount,
+        ))
+    }
+
+    /// A cancellation releases `amount` of a hold: *held* → *available*.
+    pub fn release(
+        a: AllocationId,
+        booking: BookingId,
+        amount: Cents,
+    ) -> Result<Self, BudgetError> {
+        positive(amount)?;
+        Ok(Self::transfer(
+            Movement::Release,
+            a,
+            Some(booking),
+            Account::Held(a),
+            Account::Available(a),
+            amount,
+        ))
+    }
+
     fn transfer(
         movement: Movement,
         allocation: AllocationId,
@@ -188,14 +271,8 @@ impl Book {
         if self.balances.contains_key(&Account::Funder(a)) {
             return Err(BudgetError::AlreadyGranted(a));
         }
-        Ok(self.apply(Transaction::transfer(
-            Movement::Grant,
-            a,
-            None,
-            Account::Funder(a),
-            Account::Available(a),
-            amount,
-        )))
+        let t = Transaction::grant(a, amount)?;
+        Ok(self.apply(t))
     }
 
     /// Holds `amount` of the allocation for a new booking; refused beyond what is available.
@@ -228,14 +305,8 @@ impl Book {
                 released: Cents(0),
             },
         );
-        Ok(self.apply(Transaction::transfer(
-            Movement::Hold,
-            a,
-            Some(booking),
-            Account::Available(a),
-            Account::Held(a),
-            amount,
-        )))
+        let t = Transaction::hold(a, booking, amount)?;
+        Ok(self.apply(t))
     }
 
     fn take_from_hold(
@@ -256,26 +327,17 @@ impl Book {
                 asked: amount,
             });
         }
-        m.held = Cents(m.held.0 - amount.0);
-        let to = match movement {
-            Movement::Spend => {
-                m.spent = Cents(m.spent.0 + amount.0);
-                Account::Spent(m.allocation)
-            }
-            _ => {
-                m.released = Cents(m.released.0 + amount.0);
-                Account::Available(m.allocation)
-            }
-        };
         let a = m.allocation;
-        Ok(self.apply(Transaction::transfer(
-            movement,
-            a,
-            Some(booking),
-            Account::Held(a),
-            to,
-            amount,
-        )))
+        let t = match movement {
+            Movement::Spend => Transaction::spend(a, booking, amount)?,
+            _ => Transaction::release(a, booking, amount)?,
+        };
+        m.held = Cents(m.held.0 - amount.0);
+        match movement {
+            Movement::Spend => m.spent = Cents(m.spent.0 + amount.0),
+            _ => m.released = Cents(m.released.0 + amount.0),
+        }
+        Ok(self.apply(t))
     }
 
     /// The provider delivered: `amount` of the hold becomes a spend. A delivery billed beyond

@@ -6,6 +6,7 @@
 //! - `funding`: the rule engine that funds a personal plan from a person's allocations at the
 //!   least cost to the person, explaining where each euro comes from.
 //! - `book`: the book of account (grant, hold, spend, release as balanced postings).
+//! - `booking`: a booking asked for, parsed (`BookingForm`), and what an allocation pays for.
 //! - `control`: expenditure totals and alerts (double funding, money expiring unused).
 //! - `events`: the register's events of a spend (`transfer` of euros, `deliverService`).
 //! - `access`: who may see and do what with a person's budget (roles, caseload, consent).
@@ -13,6 +14,7 @@
 
 pub mod access;
 pub mod book;
+pub mod booking;
 pub mod consent;
 pub mod control;
 pub mod events;

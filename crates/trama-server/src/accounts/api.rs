@@ -21,7 +21,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use trama_core::FieldError;
+use trama_core::bounded::BoundedText;
 use trama_core::ids::ApiTokenId;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -218,13 +218,8 @@ pub async fn create_token(
 ) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
     let p = admitted.for_own_write(&headers)?;
     let r = body(b)?;
-    let name = r.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::InvalidBody(FieldError::new(
-            "name",
-            "must be 1 to 100 characters",
-        )));
-    }
+    let name = BoundedText::parse("name", &r.name, 100).map_err(ApiError::InvalidBody)?;
+    let name = name.as_str();
     let token = random_token();
     let id = state
         .store

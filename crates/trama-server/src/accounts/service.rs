@@ -7,6 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Email, NewPassword, RoleGrant};
+use trama_core::bounded::BoundedText;
 use trama_store::{NewUser, Signup, UserRow};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -75,13 +76,9 @@ pub async fn register_user(
         .map_err(ApiError::RateLimited)?;
     let email = Email::parse(email).map_err(ApiError::InvalidBody)?;
     let password = NewPassword::parse(password).map_err(ApiError::InvalidBody)?;
-    let display_name = display_name.trim();
-    if display_name.is_empty() || display_name.chars().count() > 120 {
-        return Err(ApiError::InvalidBody(FieldError::new(
-            "display_name",
-            "must be 1 to 120 characters",
-        )));
-    }
+    let display_name =
+        BoundedText::parse("display_name", display_name, 120).map_err(ApiError::InvalidBody)?;
+    let display_name = display_name.as_str();
     let locale = match locale.unwrap_or("it") {
         l @ ("it" | "en") => l.to_string(),
         other => {

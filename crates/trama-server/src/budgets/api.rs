@@ -1,7 +1,7 @@
 //! Care budgets over JSON (`/api/funders`, `/api/programmes`, `/api/budget/...`): handlers and
 //! request bodies over [`super::service`].
 
-use super::service::{BookingRequest, audit, dashboard, propose};
+use super::service::{audit, dashboard, propose};
 use crate::budgets::service::AllocationView;
 use crate::budgets::service::BeneficiaryView;
 use crate::budgets::service::BookingView;
@@ -45,10 +45,13 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
 use trama_core::auth::Role;
+use trama_core::bounded::BoundedText;
 use trama_core::budget::access::{self, BudgetAction, BudgetView};
+use trama_core::budget::booking::BookingForm;
 use trama_core::budget::consent::{self};
 use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
 use trama_core::ids::{BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
+use trama_core::ids::{ServiceId, optional};
 use trama_core::money::Cents;
 use utoipa::ToSchema;
 
@@ -187,10 +190,8 @@ pub async fn create_funder_api(
         return Err(forbidden("only the territory admin records funders"));
     }
     let req = body(req)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(invalid_field("name", "1 to 200 characters"));
-    }
+    let name = BoundedText::parse("name", &req.name, 200).map_err(ApiError::InvalidBody)?;
+    let name = name.as_str();
     let kind = FunderKind::parse("kind", &req.kind).map_err(ApiError::InvalidBody)?;
     let org = match req.organization_id.as_deref() {
         Some(o) => {
@@ -389,12 +390,8 @@ pub async fn delegate_api(
     let req = body(req)?;
     let org = OrganizationId::parse("organization_id", &req.organization_id)
         .map_err(ApiError::InvalidBody)?;
-    if req.decision_reference.chars().count() > 200 {
-        return Err(invalid_field(
-            "decision_reference",
-            "at most 200 characters",
-        ));
-    }
+    BoundedText::optional("decision_reference", &req.decision_reference, 200)
+        .map_err(ApiError::InvalidBody)?;
     state
         .store
         .delegate_programme(programme, org, &req.decision_reference, p.user_id)
@@ -554,12 +551,8 @@ pub async fn grant_api(
             "granting from this programme is its funder's decision: its own staff, or the case managers of an organisation it delegated, for people they follow with consent",
         ));
     };
-    if req.decision_reference.trim().is_empty() || req.decision_reference.chars().count() > 200 {
-        return Err(invalid_field(
-            "decision_reference",
-            "the decision that grants it is required (at most 200 characters)",
-        ));
-    }
+    BoundedText::parse("decision_reference", &req.decision_reference, 200)
+        .map_err(ApiError::InvalidBody)?;
     let already = state.store.granted_from(programme, person).await?;
     consent::check_grant(
         Cents(req.amount),
@@ -642,7 +635,7 @@ pub async fn person_budget_api(
 }
 
 /// Books a service from an allocation: holds the amount. Needs an `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/budget/bookings", tag = "budgets", request_body = BookingRequest, params(("Idempotency-Key" = String, Header)), responses((status = 201, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/api/budget/bookings", tag = "budgets", request_body = BookingForm, params(("Idempotency-Key" = String, Header)), responses((status = 201, body = BookingView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn book_api(
     State(state): State<AppState>,
     admitted: Admitted,
@@ -652,8 +645,9 @@ pub async fn book_api(
     let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
     let raw = body(raw)?;
-    let req: BookingRequest =
+    let form: BookingForm =
         serde_json::from_value(raw.clone()).map_err(|e| invalid_field("body", e.to_string()))?;
+    let req = form.parse().map_err(ApiError::InvalidBody)?;
     let request = serde_json::to_string(&raw).unwrap_or_default();
     let b = book(&state, p, &req, &request, &key).await?;
     Ok((StatusCode::CREATED, Json(b)))
@@ -877,11 +871,19 @@ pub async fn create_plan_api(
         serde_json::from_value(body(req)?).map_err(|e| invalid_field("plan", e.to_string()))?;
     plan.validate().map_err(ApiError::InvalidBody)?;
     for (i, item) in plan.items.iter_mut().enumerate() {
+        let field = format!("items[{i}].service_id");
+        let provider_field = format!("items[{i}].provider_organization_id");
         let (service, provider) = directory_service(
             &state,
-            &format!("items[{i}].service_id"),
-            item.service_id.as_deref(),
-            item.provider_organization_id.as_deref(),
+            &field,
+            optional(&field, item.service_id.as_deref(), ServiceId::parse)
+                .map_err(ApiError::InvalidBody)?,
+            optional(
+                &provider_field,
+                item.provider_organization_id.as_deref(),
+                OrganizationId::parse,
+            )
+            .map_err(ApiError::InvalidBody)?,
         )
         .await?;
         item.service_id = service;

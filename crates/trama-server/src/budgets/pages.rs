@@ -3,7 +3,6 @@
 
 use super::words::{Words, words};
 use crate::auth::{Viewer, random_token};
-use crate::budgets::service::BookingRequest;
 use crate::budgets::service::BookingView;
 use crate::budgets::service::DashboardView;
 use crate::budgets::service::FundingView;
@@ -25,6 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 use trama_core::auth::{Principal, Role};
 use trama_core::budget::access::{self, BudgetView};
+use trama_core::budget::booking::BookingForm;
 use trama_core::budget::programme::YearMonth;
 use trama_core::ids::{BookingId, UserId};
 use trama_core::money::Cents;
@@ -995,7 +995,7 @@ pub async fn book_submit(
         }
     };
     let provider = field(&form, "provider").trim();
-    let req = BookingRequest {
+    let asked = BookingForm {
         allocation_id: field(&form, "allocation_id").trim().into(),
         amount,
         category: field(&form, "category").trim().into(),
@@ -1005,8 +1005,12 @@ pub async fn book_submit(
     };
     let request = format!(
         "web book {} {} {} {} {}",
-        req.allocation_id, req.category, req.month, req.amount, provider
+        asked.allocation_id, asked.category, asked.month, asked.amount, provider
     );
+    let req = match asked.parse() {
+        Ok(r) => r,
+        Err(e) => return error_page(&l, ApiError::InvalidBody(e)),
+    };
     let key = field(&form, "key").trim().to_string();
     if key.len() < 16 {
         return error_page(

@@ -8,9 +8,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
+use trama_core::bounded::BoundedText;
 use trama_core::budget::access::{self, BudgetAction, BudgetView};
+use trama_core::budget::booking::{self, NewBooking};
 use trama_core::budget::consent::{self, Channel, ConsentState, Purpose};
 use trama_core::budget::programme::YearMonth;
+use trama_core::ids::ServiceId;
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
 use trama_store::{
@@ -143,12 +146,7 @@ pub async fn follow(
     person: UserId,
     desk: &DeskConsent,
 ) -> ApiResult<ConsentRow> {
-    if desk.reference.trim().is_empty() || desk.reference.chars().count() > 200 {
-        return Err(invalid_field(
-            "consent_reference",
-            "the protocol number of the form the person signed is required (at most 200 characters)",
-        ));
-    }
+    BoundedText::parse("consent_reference", &desk.reference, 200).map_err(ApiError::InvalidBody)?;
     let cm = principal_of(state, p, desk.case_manager.unwrap_or(p.user_id)).await?;
     let Some(org) = consent::case_manager_organization(&cm, desk.organization) else {
         return Err(ApiError::InvalidReference(FieldError::new(
@@ -600,84 +598,44 @@ pub async fn read_budget(
     Ok((budget_of(state, person, view).await?, facts))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct BookingRequest {
-    pub allocation_id: String,
-    /// Cents.
-    pub amount: i64,
-    /// The taxonomy code of the service.
-    pub category: String,
-    /// The month of the service, YYYY-MM.
-    pub month: String,
-    /// The organisation that delivers.
-    pub provider_organization_id: Option<String>,
-    pub service_id: Option<String>,
-}
-
 /// Books a service from an allocation for `p` (the person, or their case manager with
 /// consent): the API and the case manager's page. `request` is the call as the client made
 /// it, to tell a retry (the same key, the same request) from a reuse of the key.
 pub async fn book(
     state: &AppState,
     p: &Principal,
-    req: &BookingRequest,
+    req: &NewBooking,
     request: &str,
     key: &str,
 ) -> ApiResult<BookingView> {
-    positive_amount(req.amount)?;
-    let allocation =
-        AllocationId::parse("allocation_id", &req.allocation_id).map_err(ApiError::InvalidBody)?;
-    let a = state.store.allocation(allocation).await?.ok_or_else(|| {
-        ApiError::InvalidReference(FieldError::new("allocation_id", "no such allocation"))
-    })?;
+    let unknown =
+        || ApiError::InvalidReference(FieldError::new("allocation_id", "no such allocation"));
+    let a = state
+        .store
+        .allocation(req.allocation)
+        .await?
+        .ok_or_else(unknown)?;
     let facts = state.store.budget_facts(a.beneficiary_id).await?;
     if !access::may(p, &facts, BudgetAction::Book)
         || state.store.is_erased(a.beneficiary_id).await?
     {
-        return Err(ApiError::InvalidReference(FieldError::new(
-            "allocation_id",
-            "no such allocation",
-        )));
+        return Err(unknown());
     }
-    let month = YearMonth::parse("month", &req.month).map_err(ApiError::InvalidBody)?;
-    if !a.rules.covers_category(req.category.trim()) {
-        return Err(invalid_field(
-            "category",
-            format!(
-                "the programme '{}' does not pay for {}",
-                a.programme,
-                req.category.trim()
-            ),
-        ));
-    }
-    if !a.rules.covers_month(month) || month > a.expires {
-        return Err(invalid_field(
-            "month",
-            format!(
-                "the allocation pays from {} to {}",
-                a.rules.valid_from,
-                a.expires.min(a.rules.valid_to)
-            ),
-        ));
-    }
-    let (service, provider) = directory_service(
-        state,
-        "service_id",
-        req.service_id.as_deref(),
-        req.provider_organization_id.as_deref(),
-    )
-    .await?;
+    booking::may_pay(&a.rules, &a.programme, a.expires, &req.category, req.month)
+        .map_err(ApiError::InvalidBody)?;
+    let (service, provider) =
+        directory_service(state, "service_id", req.service, req.provider).await?;
     let actor = p.user_id.to_string();
     let b = state
         .store
         .hold_booking(
             &NewBudgetBooking {
-                allocation,
+                allocation: req.allocation,
                 provider_id: provider,
                 service_id: service,
-                category: req.category.trim().to_string(),
-                month,
-                amount: Cents(req.amount),
+                category: req.category.clone(),
+                month: req.month,
+                amount: req.amount,
             },
             Some(Idempotency {
                 actor: &actor,
@@ -1286,14 +1244,10 @@ impl From<trama_store::PlanRow> for PlanView {
 pub(crate) async fn directory_service(
     state: &AppState,
     field: &str,
-    service_id: Option<&str>,
-    provider: Option<&str>,
+    service: Option<ServiceId>,
+    provider: Option<OrganizationId>,
 ) -> ApiResult<(Option<String>, Option<String>)> {
     let provider_field = field.replace("service_id", "provider_organization_id");
-    let provider = match provider.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(OrganizationId::parse(&provider_field, s).map_err(ApiError::InvalidBody)?),
-        None => None,
-    };
     // Money held for a provider nobody knows could never be delivered nor released by it.
     let known_field = provider_field.clone();
     let known = |org: Option<OrganizationId>| {
@@ -1310,14 +1264,13 @@ pub(crate) async fn directory_service(
             }
         }
     };
-    let Some(service_id) = service_id.map(str::trim).filter(|s| !s.is_empty()) else {
+    let Some(id) = service else {
         return Ok((None, known(provider).await?));
     };
-    let id = trama_core::ids::ServiceId::parse(field, service_id).map_err(ApiError::InvalidBody)?;
-    let service = state.store.get_service(id).await?.ok_or_else(|| {
+    let found = state.store.get_service(id).await?.ok_or_else(|| {
         ApiError::InvalidReference(FieldError::new(field, "no such service in the directory"))
     })?;
-    let owner = service.service.organization_id.map(OrganizationId::from);
+    let owner = found.service.organization_id.map(OrganizationId::from);
     match (provider, owner) {
         (Some(named), Some(owner)) if named != owner => {
             Err(ApiError::InvalidBody(FieldError::new(

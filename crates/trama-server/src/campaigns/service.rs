@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
+use trama_core::bounded::BoundedText;
 use trama_core::ids::CampaignId;
 use trama_core::matching::instance::Vocabulary;
 use trama_core::matching::lifecycle::{MatchState, NeedState};
@@ -205,13 +206,8 @@ pub async fn create_campaign(
             "only the territory admin opens campaigns".into(),
         ));
     }
-    let name = r.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(invalid(FieldError::new(
-            "name",
-            "must be 1 to 200 characters",
-        )));
-    }
+    let name = BoundedText::parse("name", &r.name, 200).map_err(invalid)?;
+    let name = name.as_str();
     if !["heatwave", "flu_season", "other"].contains(&r.kind.as_str()) {
         return Err(invalid(FieldError::new(
             "kind",

@@ -14,6 +14,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
+use trama_core::bounded::BoundedText;
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId, OrganizationId, UserId};
 use trama_core::matching::instance::{Vocabulary, WindowSpec};
 use trama_core::matching::lifecycle::{MatchEvent, MatchState, NeedState, Side};
@@ -1139,20 +1140,11 @@ pub async fn register_person(
             "you do not operate for this organisation".into(),
         ));
     }
-    let name = r.display_name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(invalid(FieldError::new(
-            "display_name",
-            "must be 1 to 120 characters",
-        )));
-    }
-    let consent = r.consent_reference.trim();
-    if consent.is_empty() || consent.chars().count() > 200 {
-        return Err(invalid(FieldError::new(
-            "consent_reference",
-            "say where the signed consent is filed (1 to 200 characters)",
-        )));
-    }
+    let name = BoundedText::parse("display_name", &r.display_name, 120).map_err(invalid)?;
+    let name = name.as_str();
+    let consent =
+        BoundedText::parse("consent_reference", &r.consent_reference, 200).map_err(invalid)?;
+    let consent = consent.as_str();
     let phone = r.phone.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if let Some(ph) = phone
         && (ph.len() > 30

@@ -4,7 +4,6 @@
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::help::service::audit;
 use crate::hubs::service::HubView;
-use crate::hubs::service::RoomBookingRequest;
 use crate::hubs::service::RoomView;
 use crate::hubs::service::SharedGroupView;
 use crate::hubs::service::SlotView;
@@ -24,6 +23,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use trama_core::FieldError;
+use trama_core::bounded::BoundedText;
+use trama_core::hubs::RoomBookingForm;
 use trama_core::matching::instance::WindowSpec;
 
 pub fn routes() -> Routes {
@@ -117,13 +118,8 @@ pub async fn put_hub_api(
     for (i, w) in r.opening_hours.iter().enumerate() {
         hours.extend(w.parse(&format!("opening_hours[{i}]")).map_err(invalid)?);
     }
-    let help_desk = r.help_desk.trim();
-    if help_desk.chars().count() > 1000 {
-        return Err(invalid(FieldError::new(
-            "help_desk",
-            "at most 1000 characters",
-        )));
-    }
+    let help_desk = BoundedText::optional("help_desk", &r.help_desk, 1000).map_err(invalid)?;
+    let help_desk = help_desk.as_deref().unwrap_or("");
     state
         .store
         .put_hub(&trama_store::HubRecord {
@@ -169,13 +165,8 @@ pub async fn add_room_api(
             "only the hub managers of this organisation manage its rooms".into(),
         ));
     }
-    let name = r.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(invalid(FieldError::new(
-            "name",
-            "must be 1 to 120 characters",
-        )));
-    }
+    let name = BoundedText::parse("name", &r.name, 120).map_err(invalid)?;
+    let name = name.as_str();
     if !(15..=480).contains(&r.slot_minutes) {
         return Err(invalid(FieldError::new(
             "slot_minutes",
@@ -221,10 +212,10 @@ pub async fn book_room_api(
     admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
-    b: JsonBody<RoomBookingRequest>,
+    b: JsonBody<RoomBookingForm>,
 ) -> ApiResult<(StatusCode, Json<SlotView>)> {
     let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
+    let r = body(b)?.parse().map_err(invalid)?;
     Ok((
         StatusCode::CREATED,
         Json(book_room(&state, p, &id, &r).await?),

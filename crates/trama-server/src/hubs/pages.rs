@@ -15,6 +15,7 @@ use askama::Template;
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
+use trama_core::hubs::RoomBookingForm;
 use trama_core::matching::instance::WindowSpec;
 
 #[derive(Template)]
@@ -254,17 +255,21 @@ pub async fn room_book(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let request = crate::hubs::service::RoomBookingRequest {
+    let asked = RoomBookingForm {
         start: field(&form, "start").to_string(),
         purpose: field(&form, "purpose").to_string(),
     };
-    let date = request
+    let date = asked
         .start
         .split('T')
         .next()
         .unwrap_or_default()
         .to_string();
-    match crate::hubs::service::book_room(&state, p, &id, &request).await {
+    let booked = match asked.parse() {
+        Ok(request) => crate::hubs::service::book_room(&state, p, &id, &request).await,
+        Err(e) => Err(ApiError::InvalidBody(e)),
+    };
+    match booked {
         Ok(_) => Redirect::to(&format!("/hub/sale/{id}?data={date}&prenotato=1")).into_response(),
         // What the person can put right is said on the same page, with its status.
         Err(e @ (ApiError::Conflict(_) | ApiError::InvalidBody(_))) => {

@@ -8,10 +8,11 @@ use crate::help::service::compile;
 use crate::help::service::need_view;
 use crate::json::invalid;
 use crate::state::AppState;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::Principal;
+use trama_core::hubs::{NewRoomBooking, SLOT_TIME};
 use trama_core::ids::OrganizationId;
 use trama_core::matching::instance::{Vocabulary, WindowSpec};
 use trama_core::matching::lifecycle::NeedState;
@@ -154,48 +155,25 @@ pub async fn room_slots(
     Ok((room, hub, views))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoomBookingRequest {
-    /// A room booking asked for: the slot's start, local time: YYYY-MM-DDTHH:MM, and what for.
-    /// The slot's start, local time: YYYY-MM-DDTHH:MM.
-    pub start: String,
-    pub purpose: String,
-}
-
 /// Books one slot of a room for `p`. A slot taken meanwhile is a conflict.
 pub async fn book_room(
     state: &AppState,
     p: &Principal,
     id: &str,
-    r: &RoomBookingRequest,
+    r: &NewRoomBooking,
 ) -> ApiResult<SlotView> {
     let (room, hub) = room_and_hub(state, id).await?;
-    let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let start = time::PrimitiveDateTime::parse(r.start.trim(), &hm).map_err(|_| {
-        invalid(FieldError::new(
-            "start",
-            "is not a time like 2026-12-01T09:00",
-        ))
-    })?;
-    let slot = trama_core::hubs::slot_at(&hub.opening_hours, room.slot_minutes, start).ok_or_else(
-        || {
+    let slot = trama_core::hubs::slot_at(&hub.opening_hours, room.slot_minutes, r.start)
+        .ok_or_else(|| {
             invalid(FieldError::new(
                 "start",
                 "is not the start of a slot within the hub's opening hours",
             ))
-        },
-    )?;
+        })?;
     if local_to_utc(state, slot.start) < OffsetDateTime::now_utc() {
         return Err(invalid(FieldError::new("start", "is in the past")));
     }
-    let purpose = r.purpose.trim();
-    if purpose.is_empty() || purpose.chars().count() > 200 {
-        return Err(invalid(FieldError::new(
-            "purpose",
-            "say what the room is for (1 to 200 characters)",
-        )));
-    }
+    let purpose = r.purpose.as_str();
     state
         .store
         .book_slot(
@@ -213,12 +191,12 @@ pub async fn book_room(
         "room",
         id,
         None,
-        Some(r.start.clone()),
+        Some(r.start.format(SLOT_TIME).expect("formattable")),
     )
     .await?;
     Ok(SlotView {
-        start: slot.start.format(&hm).expect("formattable"),
-        end: slot.end.format(&hm).expect("formattable"),
+        start: slot.start.format(SLOT_TIME).expect("formattable"),
+        end: slot.end.format(SLOT_TIME).expect("formattable"),
         free: false,
     })
 }

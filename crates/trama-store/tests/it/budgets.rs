@@ -449,3 +449,71 @@ both!(
         );
     }
 );
+
+// The store's book follows the rule of `trama_core::budget::Book`: the same operations, in the
+// same order, are accepted or refused alike and leave the same balances.
+both!(
+    the_store_keeps_the_book_the_core_describes,
+    |store: Store| async move {
+        use trama_core::budget::{Account, Book};
+        let a = allocation_capped(&store, 100_000, None).await;
+        let mut book = Book::new();
+        book.grant(a, Cents(100_000)).unwrap();
+        let mut bookings: Vec<BookingId> = Vec::new();
+        let mut seed: u64 = 7;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for step in 0..60 {
+            let op = next(3);
+            let amount = Cents(1 + next(40_000) as i64);
+            match (op, bookings.is_empty()) {
+                (0, _) | (_, true) => {
+                    let stored = store.hold_booking(&booking(a, amount.0), None).await;
+                    match stored {
+                        Ok(b) => {
+                            book.hold(a, b.id, amount).unwrap_or_else(|e| {
+                                panic!("step {step}: the store held {amount}, the book: {e}")
+                            });
+                            bookings.push(b.id);
+                        }
+                        Err(StoreError::Conflict { .. }) => assert!(
+                            book.hold(a, BookingId::new(), amount).is_err(),
+                            "step {step}: the store refused {amount}, the book would hold it"
+                        ),
+                        Err(e) => panic!("step {step}: {e}"),
+                    }
+                }
+                (1, false) => {
+                    let b = bookings[next(bookings.len() as u64) as usize];
+                    let stored = store.deliver_booking(b, amount, None).await;
+                    let core = book.spend(b, amount);
+                    assert_eq!(stored.is_ok(), core.is_ok(), "step {step}: spend {amount}");
+                }
+                (_, false) => {
+                    let b = bookings[next(bookings.len() as u64) as usize];
+                    let stored = store.cancel_booking(b, None).await;
+                    let core = book.release(b);
+                    // Cancelling twice: the store refuses, the book has nothing left to release.
+                    if stored.is_ok() {
+                        assert!(core.is_ok(), "step {step}: release");
+                    }
+                }
+            }
+            let row = store.allocation(a).await.unwrap().unwrap();
+            assert_eq!(
+                (row.available, row.held, row.spent),
+                (
+                    book.balance(Account::Available(a)),
+                    book.balance(Account::Held(a)),
+                    book.balance(Account::Spent(a)),
+                ),
+                "step {step}"
+            );
+        }
+        assert_eq!(store.budget_book_problems().await.unwrap(), (0, 0));
+    }
+);

@@ -1,0 +1,93 @@
+//! Text a person typed into a bounded field: trimmed, not empty, at most so many characters,
+//! without control characters. One type, so every name, purpose and reference is checked the
+//! same way wherever it arrives (the JSON API, a form, an import).
+
+use serde::Serialize;
+use std::fmt;
+use std::ops::Deref;
+
+use crate::FieldError;
+
+/// Trimmed text of 1 to `max` characters with no control characters (line breaks and tabs
+/// allowed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct BoundedText(String);
+
+impl BoundedText {
+    /// `s` trimmed, if it holds 1 to `max` characters and no control characters.
+    pub fn parse(field: &str, s: &str, max: usize) -> Result<Self, FieldError> {
+        match Self::optional(field, s, max)? {
+            Some(t) => Ok(t),
+            None => Err(FieldError::new(
+                field,
+                format!("must be 1 to {max} characters"),
+            )),
+        }
+    }
+
+    /// Like [`BoundedText::parse`], but blank is `None`.
+    pub fn optional(field: &str, s: &str, max: usize) -> Result<Option<Self>, FieldError> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        if t.chars().count() > max {
+            return Err(FieldError::new(
+                field,
+                format!("must be 1 to {max} characters"),
+            ));
+        }
+        if t.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(FieldError::new(field, "contains control characters"));
+        }
+        Ok(Some(Self(t.to_string())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl Deref for BoundedText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BoundedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_text_is_trimmed_bounded_and_plain() {
+        assert_eq!(
+            BoundedText::parse("name", "  Sala A ", 10)
+                .unwrap()
+                .as_str(),
+            "Sala A"
+        );
+        assert_eq!(BoundedText::parse("name", "Sala A", 6).unwrap().len(), 6);
+        for bad in ["", "   ", "Sala grande", "Sala\u{0}A"] {
+            let e = BoundedText::parse("name", bad, 6).unwrap_err();
+            assert_eq!(e.field, "name", "{bad:?}");
+        }
+        // Characters, not bytes: six accented letters are six.
+        assert!(BoundedText::parse("name", "àèìòùé", 6).is_ok());
+        assert_eq!(BoundedText::optional("note", " ", 6).unwrap(), None);
+        assert!(BoundedText::parse("note", "una\nriga", 20).is_ok());
+    }
+}

@@ -1,0 +1,202 @@
+//! A booking asked for, parsed once at the edge, and the rule of what an allocation pays for.
+//!
+//! The JSON API and the case manager's page both read a [`BookingForm`]; `parse` turns it into
+//! a [`NewBooking`] of typed values, so nothing after it parses a field again.
+//! [`may_pay`] is the one home of the rule "this allocation pays for this category in this
+//! month": the programme's categories and validity, and the allocation's own expiry.
+
+use serde::Deserialize;
+
+use crate::FieldError;
+use crate::budget::programme::{ProgrammeRules, YearMonth};
+use crate::ids::{AllocationId, OrganizationId, ServiceId, optional};
+use crate::money::Cents;
+
+/// The longest category code a booking may carry (the nomenclature's codes are a few letters).
+const MAX_CATEGORY: usize = 40;
+
+/// A booking as a client asks for it (`POST /api/budget/bookings`, the caseload page).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = BookingRequest))]
+pub struct BookingForm {
+    pub allocation_id: String,
+    /// Cents.
+    pub amount: i64,
+    /// The taxonomy code of the service.
+    pub category: String,
+    /// The month of the service, YYYY-MM.
+    pub month: String,
+    /// The organisation that delivers.
+    pub provider_organization_id: Option<String>,
+    pub service_id: Option<String>,
+}
+
+/// A booking with every field checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBooking {
+    pub allocation: AllocationId,
+    /// Above zero.
+    pub amount: Cents,
+    /// Trimmed, not empty.
+    pub category: String,
+    pub month: YearMonth,
+    pub provider: Option<OrganizationId>,
+    pub service: Option<ServiceId>,
+}
+
+impl BookingForm {
+    /// Checks every field: an amount above zero (cents), a category, a month, ids that are ids.
+    pub fn parse(&self) -> Result<NewBooking, FieldError> {
+        if self.amount <= 0 {
+            return Err(FieldError::new("amount", "must be more than zero (cents)"));
+        }
+        let allocation = AllocationId::parse("allocation_id", &self.allocation_id)?;
+        let category = self.category.trim();
+        if category.is_empty() || category.chars().count() > MAX_CATEGORY {
+            return Err(FieldError::new(
+                "category",
+                format!("a taxonomy code of 1 to {MAX_CATEGORY} characters"),
+            ));
+        }
+        Ok(NewBooking {
+            allocation,
+            amount: Cents(self.amount),
+            category: category.to_string(),
+            month: YearMonth::parse("month", &self.month)?,
+            provider: optional(
+                "provider_organization_id",
+                self.provider_organization_id.as_deref(),
+                OrganizationId::parse,
+            )?,
+            service: optional("service_id", self.service_id.as_deref(), ServiceId::parse)?,
+        })
+    }
+}
+
+/// Whether an allocation under `rules`, expiring after `expires`, pays for `category` in
+/// `month`; if not, the field at fault and why.
+pub fn may_pay(
+    rules: &ProgrammeRules,
+    programme: &str,
+    expires: YearMonth,
+    category: &str,
+    month: YearMonth,
+) -> Result<(), FieldError> {
+    if !rules.covers_category(category) {
+        return Err(FieldError::new(
+            "category",
+            format!("the programme '{programme}' does not pay for {category}"),
+        ));
+    }
+    if !rules.covers_month(month) || month > expires {
+        return Err(FieldError::new(
+            "month",
+            format!(
+                "the allocation pays from {} to {}",
+                rules.valid_from,
+                expires.min(rules.valid_to)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::programme::{BasisPoints, FunderKind, IseeBand};
+
+    fn form() -> BookingForm {
+        BookingForm {
+            allocation_id: AllocationId::new().to_string(),
+            amount: 12_000,
+            category: " A1.1 ".into(),
+            month: "2026-03".into(),
+            provider_organization_id: Some(String::new()),
+            service_id: None,
+        }
+    }
+
+    #[test]
+    fn a_booking_is_parsed_once_and_names_the_field_at_fault() {
+        let b = form().parse().unwrap();
+        assert_eq!((b.amount, b.category.as_str()), (Cents(12_000), "A1.1"));
+        assert_eq!(b.provider, None);
+        for (change, field) in [
+            (
+                BookingForm {
+                    amount: 0,
+                    ..form()
+                },
+                "amount",
+            ),
+            (
+                BookingForm {
+                    amount: -5,
+                    ..form()
+                },
+                "amount",
+            ),
+            (
+                BookingForm {
+                    allocation_id: "x".into(),
+                    ..form()
+                },
+                "allocation_id",
+            ),
+            (
+                BookingForm {
+                    category: "  ".into(),
+                    ..form()
+                },
+                "category",
+            ),
+            (
+                BookingForm {
+                    month: "2026-13".into(),
+                    ..form()
+                },
+                "month",
+            ),
+            (
+                BookingForm {
+                    service_id: Some("not-an-id".into()),
+                    ..form()
+                },
+                "service_id",
+            ),
+        ] {
+            assert_eq!(change.parse().unwrap_err().field, field);
+        }
+    }
+
+    #[test]
+    fn an_allocation_pays_for_its_categories_within_its_months() {
+        let m = |s| YearMonth::parse("m", s).unwrap();
+        let rules = ProgrammeRules {
+            name: "SAD".into(),
+            funder_kind: FunderKind::Municipal,
+            categories: vec!["A1".into()],
+            valid_from: m("2026-01"),
+            valid_to: m("2026-12"),
+            monthly_cap: None,
+            copay_bands: vec![IseeBand {
+                isee_max: None,
+                copay: BasisPoints::new("copay", 0).unwrap(),
+            }],
+            combinable: true,
+            individual_reports: false,
+        };
+        assert!(may_pay(&rules, "SAD", m("2026-10"), "A1.1", m("2026-03")).is_ok());
+        let e = may_pay(&rules, "SAD", m("2026-10"), "B2", m("2026-03")).unwrap_err();
+        assert_eq!(e.field, "category");
+        let e = may_pay(&rules, "SAD", m("2026-10"), "A1.1", m("2026-11")).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.reason.contains("2026-10")),
+            ("month", true)
+        );
+        let e = may_pay(&rules, "SAD", m("2026-12"), "A1", m("2025-12")).unwrap_err();
+        assert_eq!(e.field, "month");
+    }
+}
