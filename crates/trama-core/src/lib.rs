@@ -5,6 +5,7 @@ pub mod areas;
 pub mod auth;
 pub mod bounded;
 pub mod budget;
+pub mod clock;
 pub mod contribution;
 pub mod error;
 pub mod geo;

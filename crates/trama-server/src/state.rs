@@ -26,6 +26,8 @@ pub struct AppState {
     pub suggestions_by_person: Arc<RateLimiter>,
     pub metrics: Option<PrometheusHandle>,
     pub register: Arc<crate::register::log::Register>,
+    /// What time it is: the store's clock, so a test that sets it sets it for everything.
+    pub clock: Arc<dyn trama_core::clock::Clock>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
         let time_zone = TimeZone::parse(&config.time_zone)?;
         let register = Arc::new(crate::register::log::Register::new(store.clone(), &config));
         Ok(Self {
+            clock: store.clock(),
             register,
             store,
             time_zone,
@@ -67,8 +70,13 @@ impl AppState {
         })
     }
 
+    /// What time it is (UTC), by the injected clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
     /// The territory's local time now.
     pub fn now_local(&self) -> time::PrimitiveDateTime {
-        self.time_zone.local(time::OffsetDateTime::now_utc())
+        self.time_zone.local(self.now())
     }
 }

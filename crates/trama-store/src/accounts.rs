@@ -10,6 +10,7 @@ use trama_core::auth::{Email, Role, RoleGrant};
 use trama_core::ids::{ApiTokenId, OrganizationId, UserId};
 
 use crate::{Result, Store, StoreError, from_micros, to_micros};
+use crate::{stored_id, stored_opt_id};
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -113,7 +114,7 @@ impl Store {
                 });
             }
         }
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         sqlx::query(
             "INSERT INTO users (id, email, display_name, password_hash, locale, created_at, verified_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
@@ -145,7 +146,7 @@ impl Store {
             .ok_or_else(|| trama_core::FieldError::new("email", "is required"))?
             .as_str()
             .to_string();
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         let existing = sqlx::query("SELECT id, verified_at FROM users WHERE email = $1")
             .bind(email.clone())
@@ -230,7 +231,7 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<(UserId, Option<String>)>> {
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         Ok(sqlx::query(
             "SELECT user_id, password_hash FROM account_tokens \
              WHERE token_hash = $1 AND purpose = 'verify' AND expires_at > $2",
@@ -254,7 +255,7 @@ impl Store {
     /// account's links and the mail that carried them are removed. `None` for a link that is
     /// unknown, expired, or already used.
     pub async fn verify_account(&self, token_hash: &str) -> Result<Option<UserId>> {
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         let Some(r) = sqlx::query(
             "SELECT user_id, password_hash, display_name, locale FROM account_tokens \
@@ -299,7 +300,7 @@ impl Store {
     /// Creates many users in one transaction (the demo's people), none of whom can log in.
     pub async fn create_people(&self, people: &[(UserId, String, Option<String>)]) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         for chunk in people.chunks(200) {
             let mut sql = crate::sql::Sql::new(
                 "INSERT INTO users (id, email, display_name, password_hash, locale, created_at, verified_at) VALUES ",
@@ -366,7 +367,7 @@ impl Store {
         .bind(user.to_string())
         .bind(grant.role.as_str().to_string())
         .bind(grant.organization_id.map(|o| o.to_string()).unwrap_or_default())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .execute(&self.write)
         .await?;
         Ok(())
@@ -392,22 +393,29 @@ impl Store {
             .bind(user.to_string())
             .fetch_all(&self.read)
             .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                let role: Role = r.get::<String, _>(0).parse().ok()?;
+        // A corrupt grant is an error: read as "no organisation" it would widen the role to
+        // the whole territory.
+        rows.iter()
+            .map(|r| {
+                let role: Role =
+                    r.get::<String, _>(0)
+                        .parse()
+                        .map_err(|_| StoreError::CorruptId {
+                            what: "role",
+                            value: r.get(0),
+                        })?;
                 let org: String = r.get(1);
-                let org: Option<OrganizationId> = if org.is_empty() {
+                let org = if org.is_empty() {
                     None
                 } else {
-                    org.parse().ok()
+                    Some(OrganizationId(stored_id("grant's organization id", org)?))
                 };
-                Some(RoleGrant {
+                Ok(RoleGrant {
                     role,
                     organization_id: org,
                 })
             })
-            .collect())
+            .collect()
     }
 
     pub async fn create_session(
@@ -421,7 +429,7 @@ impl Store {
             .bind(token_hash.to_string())
             .bind(user.to_string())
             .bind(csrf.to_string())
-            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(self.now()))
             .bind(to_micros(expires_at))
             .execute(&self.write)
             .await?;
@@ -432,7 +440,7 @@ impl Store {
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>> {
         let r = sqlx::query("SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(token_hash.to_string())
-            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(self.now()))
             .fetch_optional(&self.read)
             .await?;
         Ok(r.map(|r| SessionRow {
@@ -456,7 +464,7 @@ impl Store {
     /// Removes expired sessions; returns how many.
     pub async fn purge_sessions(&self) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(self.now()))
             .execute(&self.write)
             .await?
             .rows_affected())
@@ -474,7 +482,7 @@ impl Store {
             .bind(user.to_string())
             .bind(name.to_string())
             .bind(token_hash.to_string())
-            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(self.now()))
             .execute(&self.write)
             .await?;
         Ok(id)
@@ -491,11 +499,11 @@ impl Store {
         let Some(r) = r else { return Ok(None) };
         let id: String = r.get(1);
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(self.now()))
             .bind(id)
             .execute(&self.write)
             .await?;
-        Ok(r.get::<String, _>(0).parse().ok())
+        Ok(Some(UserId(stored_id("token's user id", r.get(0))?)))
     }
 
     pub async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiTokenRow>> {
@@ -523,7 +531,7 @@ impl Store {
     /// Revokes one of the user's tokens; false when the user has no such token.
     pub async fn revoke_api_token(&self, user: UserId, id: ApiTokenId) -> Result<bool> {
         Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(self.now()))
             .bind(id.to_string())
             .bind(user.to_string())
             .execute(&self.write)
@@ -558,7 +566,7 @@ impl Store {
         .bind(subject_id.to_string())
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.iter().map(audit_from_row).collect())
+        rows.iter().map(audit_from_row).collect()
     }
 
     /// What others did for this person (assisted mode) or with their file, newest first: the
@@ -573,18 +581,18 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.iter().map(audit_from_row).collect())
+        rows.iter().map(audit_from_row).collect()
     }
 }
 
-fn audit_from_row(r: &sqlx::any::AnyRow) -> AuditEntry {
-    AuditEntry {
+fn audit_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
         at: from_micros(r.get(0)),
-        actor_id: r.get::<Option<String>, _>(1).and_then(|s| s.parse().ok()),
+        actor_id: stored_opt_id("audit actor", r.get(1))?.map(UserId),
         action: r.get(2),
         subject_type: r.get(3),
         subject_id: r.get(4),
         detail: r.get(5),
-        on_behalf_of: r.get::<Option<String>, _>(6).and_then(|s| s.parse().ok()),
-    }
+        on_behalf_of: stored_opt_id("audit on behalf of", r.get(6))?.map(UserId),
+    })
 }

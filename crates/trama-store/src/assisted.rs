@@ -32,7 +32,7 @@ impl Store {
         phone: Option<&str>,
     ) -> Result<UserId> {
         let id = UserId::new();
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         sqlx::query("INSERT INTO users (id, email, display_name, password_hash, locale, created_at, verified_at) VALUES ($1, NULL, $2, NULL, $3, $4, $4)")
             .bind(id.to_string())

@@ -6,7 +6,6 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use time::OffsetDateTime;
 use trama_core::budget::Transaction;
 use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
@@ -305,7 +304,7 @@ impl crate::Store {
             .bind(name)
             .bind(kind.as_str())
             .bind(organization.map(|o| o.to_string()))
-            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(self.now()))
             .execute(&self.write)
             .await?;
         Ok(id)
@@ -328,7 +327,7 @@ impl crate::Store {
         .bind(&rules.name)
         .bind(json(rules))
         .bind(amount_per_beneficiary.0)
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .execute(&self.write)
         .await
         .map_err(foreign_key_as("funder_id", "no such funder"))?;
@@ -365,7 +364,7 @@ impl crate::Store {
         }
         let id = AllocationId::new();
         let grant = Transaction::grant(id, amount).map_err(refused)?;
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         // The same call again (a retry): the allocation it made, and no money moves.
         if let Some(previous) = claim_key(&mut tx, idem, now).await? {
@@ -498,7 +497,7 @@ impl crate::Store {
     ) -> Result<BudgetBookingRow> {
         let id = BookingId::new();
         let hold = Transaction::hold(b.allocation, id, b.amount).map_err(refused)?;
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         if let Some(previous) = claim_key(&mut tx, idem, now).await? {
             return parse_json("booking", "idempotent answer", &previous);
@@ -659,7 +658,7 @@ impl crate::Store {
         .bind(billed.0)
         .bind(b.held.0)
         .bind(billed_by.to_string())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .execute(&self.write)
         .await?;
         Ok(Some(b.held))
@@ -681,7 +680,7 @@ impl crate::Store {
         movement: &str,
         idem: Option<Idempotency<'_>>,
     ) -> Result<BudgetBookingRow> {
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         if let Some(previous) = claim_key(&mut tx, idem, now).await? {
             return parse_json("booking", "idempotent answer", &previous);
@@ -1080,7 +1079,7 @@ impl crate::Store {
         .bind(created_by.to_string())
         .bind(json(plan))
         .bind(plan.review_on.to_string())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .execute(&self.write)
         .await
         .map_err(foreign_key_as("person", "no such person"))?;

@@ -49,7 +49,7 @@ pub struct CampaignCounts {
 impl Store {
     pub async fn create_campaign(&self, c: &NewCampaign) -> Result<CampaignId> {
         let id = CampaignId::new();
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         sqlx::query(
             "INSERT INTO campaigns (id, name, kind, description, categories, state, created_by, starts_at, ends_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $7)",
@@ -93,7 +93,7 @@ impl Store {
         Ok(sqlx::query(
             "UPDATE campaigns SET state = 'closed', ends_at = $1 WHERE id = $2 AND state = 'open'",
         )
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .bind(id.to_string())
         .execute(&self.write)
         .await?

@@ -102,8 +102,7 @@ impl crate::Store {
             )
             .into());
         }
-        let revoked_at =
-            (c.state == ConsentState::Revoked).then(|| to_micros(OffsetDateTime::now_utc()));
+        let revoked_at = (c.state == ConsentState::Revoked).then(|| to_micros(self.now()));
         sqlx::query(
             "INSERT INTO budget_followers (person_id, case_manager_id, consent_ref, granted_at, revoked_at, \
              organization_id, purpose, channel, recorded_by, state, revoked_by) \
@@ -116,7 +115,7 @@ impl crate::Store {
         .bind(c.person.to_string())
         .bind(c.case_manager.to_string())
         .bind(c.reference.trim())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .bind(revoked_at)
         .bind(c.organization.to_string())
         .bind(c.purpose.as_str())
@@ -174,7 +173,7 @@ impl crate::Store {
              revoked_by = CASE WHEN revoked_by = person_id THEN revoked_by ELSE $4 END \
              WHERE person_id = $2 AND case_manager_id = $3 AND state <> 'revoked'",
         )
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .bind(person.to_string())
         .bind(case_manager.to_string())
         .bind(by.to_string())
@@ -266,7 +265,7 @@ impl crate::Store {
         .bind(organization.to_string())
         .bind(decision_ref.trim())
         .bind(by.to_string())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .execute(&self.write)
         .await
         .map_err(foreign_key_as(
@@ -286,7 +285,7 @@ impl crate::Store {
             "UPDATE programme_delegations SET revoked_at = $1 \
              WHERE programme_id = $2 AND organization_id = $3 AND revoked_at IS NULL",
         )
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .bind(programme.to_string())
         .bind(organization.to_string())
         .execute(&self.write)

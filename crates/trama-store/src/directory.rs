@@ -22,6 +22,7 @@ use trama_core::schedule::WeeklyHours;
 use trama_core::text::Analyzer;
 
 use crate::sql::{Sql, Val};
+use crate::stored_id;
 use crate::{Result, Store, StoreError, to_micros};
 
 /// How far an import has gone, for progress bars.
@@ -112,6 +113,7 @@ async fn exists(conn: &mut AnyConnection, table: &'static str, id: &Uuid) -> Res
 /// Writes a bundle inside an open transaction. `replace_links`: the services' links to
 /// locations are exactly those in the bundle (API writes), rather than added to (imports).
 pub(crate) async fn write_bundle(
+    now: OffsetDateTime,
     conn: &mut AnyConnection,
     b: &Bundle,
     english: &HashMap<Uuid, String>,
@@ -130,7 +132,6 @@ pub(crate) async fn write_bundle(
             Ok(())
         }
     };
-    let now = OffsetDateTime::now_utc();
     let total = b.len();
     let mut done = 0usize;
     let mut tick = |n: usize| {
@@ -638,7 +639,16 @@ impl Store {
         progress: &mut (dyn FnMut(ImportProgress) + Send),
     ) -> Result<Vec<String>> {
         let mut tx = self.write.begin().await?;
-        let warnings = write_bundle(&mut tx, b, &HashMap::new(), false, false, progress).await?;
+        let warnings = write_bundle(
+            self.now(),
+            &mut tx,
+            b,
+            &HashMap::new(),
+            false,
+            false,
+            progress,
+        )
+        .await?;
         tx.commit().await?;
         Ok(warnings)
     }
@@ -651,7 +661,16 @@ impl Store {
         // The service's organisation must exist already; a nested organisation is not written.
         b.organizations = Default::default();
         let mut tx = self.write.begin().await?;
-        write_bundle(&mut tx, &b, &HashMap::new(), true, true, &mut |_| {}).await?;
+        write_bundle(
+            self.now(),
+            &mut tx,
+            &b,
+            &HashMap::new(),
+            true,
+            true,
+            &mut |_| {},
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -663,7 +682,16 @@ impl Store {
             b.add_location(l.clone());
         }
         let mut tx = self.write.begin().await?;
-        write_bundle(&mut tx, &b, &HashMap::new(), false, true, &mut |_| {}).await?;
+        write_bundle(
+            self.now(),
+            &mut tx,
+            &b,
+            &HashMap::new(),
+            false,
+            true,
+            &mut |_| {},
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -675,7 +703,16 @@ impl Store {
         for (o, _) in orgs {
             b.add_organization(o.clone());
         }
-        write_bundle(&mut tx, &b, &HashMap::new(), false, true, &mut |_| {}).await?;
+        write_bundle(
+            self.now(),
+            &mut tx,
+            &b,
+            &HashMap::new(),
+            false,
+            true,
+            &mut |_| {},
+        )
+        .await?;
         for (o, kind) in orgs {
             sqlx::query("UPDATE organizations SET kind = $1 WHERE id = $2")
                 .bind(kind.clone())
@@ -697,7 +734,7 @@ impl Store {
             b.add_term(term.clone());
         }
         let mut tx = self.write.begin().await?;
-        write_bundle(&mut tx, &b, &english, false, true, &mut |_| {}).await?;
+        write_bundle(self.now(), &mut tx, &b, &english, false, true, &mut |_| {}).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -753,7 +790,7 @@ impl Store {
             .bind(id.to_string())
             .fetch_optional(&self.read)
             .await?;
-        Ok(row.map(|r| r.get::<Option<String>, _>(0).and_then(|s| s.parse().ok())))
+        row.map(|r| owner(r.get(0))).transpose()
     }
 
     /// The organisation a location belongs to.
@@ -765,7 +802,7 @@ impl Store {
             .bind(id.to_string())
             .fetch_optional(&self.read)
             .await?;
-        Ok(row.map(|r| r.get::<Option<String>, _>(0).and_then(|s| s.parse().ok())))
+        row.map(|r| owner(r.get(0))).transpose()
     }
 
     pub async fn get_location(&self, id: LocationId) -> Result<Option<Location>> {
@@ -1502,4 +1539,10 @@ fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// A stored owning organisation: none, or an id (a corrupt one is an error, never "none").
+fn owner(s: Option<String>) -> Result<Option<OrganizationId>> {
+    s.map(|s| stored_id("organization id", s).map(OrganizationId))
+        .transpose()
 }

@@ -57,7 +57,7 @@ pub struct BookingRow {
 impl Store {
     /// Creates or replaces what Trama knows about a hub; the location becomes a hub.
     pub async fn put_hub(&self, h: &HubRecord) -> Result<()> {
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         let org = sqlx::query("SELECT organization_id FROM locations WHERE id = $1")
             .bind(h.location.to_string())
@@ -141,11 +141,11 @@ impl Store {
         for s in services {
             q = q.bind(s.to_string());
         }
-        Ok(q.fetch_all(&self.read)
+        q.fetch_all(&self.read)
             .await?
             .iter()
-            .filter_map(|r| r.get::<String, _>(0).parse().ok())
-            .collect())
+            .map(|r| stored_id("service id", r.get::<String, _>(0)))
+            .collect()
     }
 
     /// Every hub, or one organisation's, by name.
@@ -248,7 +248,7 @@ impl Store {
         .bind(to_micros(end))
         .bind(by.to_string())
         .bind(purpose.to_string())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .execute(&self.write)
         .await;
         match r {

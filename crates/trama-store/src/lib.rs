@@ -148,6 +148,8 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     cache: std::sync::Arc<search_cache::SearchCache>,
+    /// What time it is for every row written (`with_clock` in tests).
+    clock: std::sync::Arc<dyn trama_core::clock::Clock>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -217,7 +219,24 @@ impl Store {
             write,
             backend,
             cache: Default::default(),
+            clock: trama_core::clock::system(),
         })
+    }
+
+    /// The same store telling time by `clock` (a test sets the time instead of sleeping).
+    pub fn with_clock(mut self, clock: std::sync::Arc<dyn trama_core::clock::Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the store tells time by (the server asks the same one).
+    pub fn clock(&self) -> std::sync::Arc<dyn trama_core::clock::Clock> {
+        self.clock.clone()
+    }
+
+    /// What time it is now, by the store's clock.
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// Brings the schema up to date (forward-only migrations, the same files on both databases).
@@ -300,6 +319,17 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
 pub(crate) fn stored_id(what: &'static str, s: String) -> Result<uuid::Uuid> {
     s.parse()
         .map_err(|_| StoreError::CorruptId { what, value: s })
+}
+
+/// A stored value of a closed set (a state, an urgency, a role): a corrupt one is an error.
+pub(crate) fn stored<T: std::str::FromStr>(what: &'static str, s: String) -> Result<T> {
+    s.parse()
+        .map_err(|_| StoreError::CorruptId { what, value: s })
+}
+
+/// An optional stored id: none, or an id (a corrupt one is an error, never "none").
+pub(crate) fn stored_opt_id(what: &'static str, s: Option<String>) -> Result<Option<uuid::Uuid>> {
+    s.map(|s| stored_id(what, s)).transpose()
 }
 
 pub(crate) fn reference(field: &str, reason: &str) -> StoreError {

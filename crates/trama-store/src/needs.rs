@@ -22,6 +22,7 @@ use crate::sql::{Sql, Val};
 use crate::{
     Result, Store, StoreError, from_micros, json, parse_json, reference, stored_id, to_micros,
 };
+use crate::{stored, stored_opt_id};
 
 /// Days since 1970-01-01, the stored form of a date.
 pub fn to_day(d: Date) -> i64 {
@@ -127,7 +128,7 @@ fn need_from_row(r: &sqlx::any::AnyRow) -> Result<NeedRow> {
         date: r.get::<Option<i64>, _>(18).map(from_day),
         until: r.get::<Option<i64>, _>(19).map(from_day),
         duration_minutes: r.get::<i64, _>(20) as u16,
-        urgency: r.get::<String, _>(21).parse().unwrap_or_default(),
+        urgency: stored("need urgency", r.get(21))?,
         languages: parse_json("need languages", &id, &r.get::<String, _>(22))?,
         skills: parse_json("need skills", &id, &r.get::<String, _>(23))?,
         people: r.get::<i64, _>(24) as u8,
@@ -252,10 +253,7 @@ fn match_from_row(r: &sqlx::any::AnyRow) -> Result<MatchRow> {
         volunteer: UserId(uuid(r.get(3))?),
         volunteer_name: r.get(4),
         requester: UserId(uuid(r.get(5))?),
-        state: r
-            .get::<String, _>(6)
-            .parse()
-            .unwrap_or(MatchState::Cancelled),
+        state: stored("match state", r.get(6))?,
         live: r.get::<i64, _>(7) != 0,
         score: r.get::<i64, _>(8).clamp(0, 100) as u8,
         distance_km: r.get(9),
@@ -367,7 +365,7 @@ async fn term_exists(conn: &mut sqlx::AnyConnection, id: TaxonomyTermId) -> Resu
 impl Store {
     pub async fn create_need(&self, rec: &NeedRecord) -> Result<NeedId> {
         let id = NeedId::new();
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let n = &rec.need;
         let mut tx = self.write.begin().await?;
         if !term_exists(&mut tx, n.category).await? {
@@ -498,11 +496,8 @@ impl Store {
         let mut agreed = Vec::new();
         let mut pending = Vec::new();
         for r in rows {
-            let v = UserId(r.get::<String, _>(0).parse().unwrap_or_default());
-            let s: MatchState = r
-                .get::<String, _>(1)
-                .parse()
-                .unwrap_or(MatchState::Cancelled);
+            let v = UserId(stored_id("match volunteer id", r.get(0))?);
+            let s: MatchState = stored("match state", r.get(1))?;
             if s.is_agreed() {
                 agreed.push(v);
             } else {
@@ -520,7 +515,7 @@ impl Store {
 
     /// Moves a need from one state to another, if it is still in `from`.
     pub async fn set_need_state(&self, id: NeedId, from: NeedState, to: NeedState) -> Result<bool> {
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         Ok(sqlx::query(
             "UPDATE needs SET state = $1, modified_at = $2 WHERE id = $3 AND state = $4",
         )
@@ -594,7 +589,7 @@ impl Store {
         area: &PublicArea,
     ) -> Result<OfferId> {
         let id = OfferId::new();
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         for (i, c) in o.categories.iter().enumerate() {
             if !term_exists(&mut tx, *c).await? {
@@ -755,7 +750,7 @@ impl Store {
             "UPDATE offers SET state = $1, modified_at = $2 WHERE id = $3 AND owner_id = $4",
         )
         .bind(state.to_string())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .bind(id.to_string())
         .bind(owner.to_string())
         .execute(&self.write)
@@ -773,17 +768,16 @@ impl Store {
         .bind(requester.to_string())
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| r.get::<String, _>(0).parse().ok().map(OfferId))
-            .collect())
+        rows.iter()
+            .map(|r| stored_id("offer id", r.get(0)).map(OfferId))
+            .collect()
     }
 
     /// Creates a match, taking a place in the need and in the offer in one transaction. A need
     /// with no place left is a conflict on `need`; an offer with no room, on `offer`.
     pub async fn create_match(&self, m: &NewMatch) -> Result<MatchRow> {
         let id = MatchId::new();
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
         if let Some(limit) = m.waiting_limit {
             // The volunteer's row, locked: their takes are counted one after the other.
@@ -971,25 +965,20 @@ impl Store {
         .bind(id.to_string())
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| MatchEventRow {
-                at: from_micros(r.get(0)),
-                actor: r
-                    .get::<Option<String>, _>(1)
-                    .and_then(|s| s.parse().ok())
-                    .map(UserId),
-                actor_name: r.get(2),
-                on_behalf_of: r
-                    .get::<Option<String>, _>(3)
-                    .and_then(|s| s.parse().ok())
-                    .map(UserId),
-                event: r.get(4),
-                from_state: r.get(5),
-                to_state: r.get(6),
-                note: r.get(7),
+        rows.iter()
+            .map(|r| {
+                Ok(MatchEventRow {
+                    at: from_micros(r.get(0)),
+                    actor: stored_opt_id("match event actor", r.get(1))?.map(UserId),
+                    actor_name: r.get(2),
+                    on_behalf_of: stored_opt_id("match event on behalf of", r.get(3))?.map(UserId),
+                    event: r.get(4),
+                    from_state: r.get(5),
+                    to_state: r.get(6),
+                    note: r.get(7),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Applies one event to a match under the lifecycle's rules. A match changed by someone else
@@ -999,7 +988,7 @@ impl Store {
         id: MatchId,
         change: &MatchChange,
     ) -> Result<MatchOutcome> {
-        let now_t = OffsetDateTime::now_utc();
+        let now_t = self.now();
         let now = to_micros(now_t);
         let row = self
             .match_row(id)
@@ -1131,7 +1120,7 @@ impl Store {
 
     /// Ends proposals nobody answered within `older_than`; their needs re-open.
     pub async fn expire_stale_proposals(&self, older_than: time::Duration) -> Result<usize> {
-        let cutoff = to_micros(OffsetDateTime::now_utc() - older_than);
+        let cutoff = to_micros(self.now() - older_than);
         let rows = sqlx::query(
             "SELECT id FROM matches WHERE live = 1 AND state IN ('proposed', \
              'accepted_by_requester', 'accepted_by_volunteer') AND modified_at < $1",
@@ -1141,7 +1130,7 @@ impl Store {
         .await?;
         let mut n = 0;
         for r in rows {
-            let id = MatchId(r.get::<String, _>(0).parse().unwrap_or_default());
+            let id = MatchId(stored_id("match id", r.get(0))?);
             let change = MatchChange {
                 event: MatchEvent::Expire,
                 actor: UserId(Uuid::nil()),

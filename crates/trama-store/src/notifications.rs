@@ -61,7 +61,7 @@ impl Store {
         )
         .bind(id.to_string())
         .bind(user.to_string())
-        .bind(to_micros(OffsetDateTime::now_utc()))
+        .bind(to_micros(self.now()))
         .bind(kind.to_string())
         .bind(subject_type.to_string())
         .bind(subject_id.to_string())
@@ -116,7 +116,7 @@ impl Store {
         user: UserId,
         id: Option<NotificationId>,
     ) -> Result<u64> {
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let q = match id {
             Some(id) => sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND id = $3 AND read_at IS NULL")
                 .bind(now)
@@ -176,7 +176,7 @@ impl Store {
     pub async fn mark_emailed(&self, id: NotificationId, state: &str) -> Result<()> {
         sqlx::query("UPDATE notifications SET email_state = $1, emailed_at = $2 WHERE id = $3")
             .bind(state.to_string())
-            .bind(to_micros(OffsetDateTime::now_utc()))
+            .bind(to_micros(self.now()))
             .bind(id.to_string())
             .execute(&self.write)
             .await?;

@@ -3,7 +3,6 @@
 //! is assembled by the server from the ordinary reads.
 
 use sqlx::Row;
-use time::OffsetDateTime;
 use trama_core::geo::Coordinates;
 use trama_core::ids::UserId;
 
@@ -41,7 +40,7 @@ impl crate::Store {
     /// unlinkable). Allocations and bookings stay, as the accounting records public money
     /// needs, under the erased account. One transaction: all or nothing.
     pub async fn erase_person(&self, person: UserId, agents: &[String]) -> Result<ErasureReport> {
-        let now = to_micros(OffsetDateTime::now_utc());
+        let now = to_micros(self.now());
         let id = person.to_string();
         let mut tx = self.write.begin().await?;
         let mut r = ErasureReport::default();
@@ -180,7 +179,7 @@ impl crate::Store {
         audit_days: i64,
         closed_needs_days: i64,
     ) -> Result<(u64, u64)> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.now();
         let audit = sqlx::query("DELETE FROM audit_log WHERE at < $1")
             .bind(to_micros(now - time::Duration::days(audit_days)))
             .execute(&self.write)

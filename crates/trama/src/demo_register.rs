@@ -102,8 +102,8 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
                 at: Some(format!("{y}-{m0:02}-28T12:00:00Z")),
                 note: None,
             };
-            let mut e =
-                flow_event(&req, reg.territory()).map_err(|e| anyhow::anyhow!("demo flow: {e}"))?;
+            let mut e = flow_event(&req, reg.territory(), state.now())
+                .map_err(|e| anyhow::anyhow!("demo flow: {e}"))?;
             e.id = format!("urn:trama:demo:{seed}:flow:{y}-{m0:02}:{i}");
             events.push(e);
         }

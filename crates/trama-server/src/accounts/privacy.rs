@@ -10,7 +10,6 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 use trama_core::auth::Principal;
 use trama_core::needs::NeedAccess;
 use trama_store::{AuditEntry, ErasureReport};
@@ -116,7 +115,7 @@ pub async fn export(state: &AppState, p: &Principal) -> ApiResult<Value> {
         json!({"organization_id": a.organization.to_string(), "consent_reference": a.consent_reference, "phone": a.phone})
     });
     Ok(json!({
-        "exported_at": rfc3339(OffsetDateTime::now_utc()),
+        "exported_at": rfc3339(state.now()),
         "about": "Everything Trama holds about you (GDPR Art. 15 and 20). Entries of the public register appear under your pseudonyms; nobody else can link them to you.",
         "account": {
             "id": me.id.to_string(),
@@ -172,7 +171,7 @@ pub(crate) async fn audit(state: &AppState, p: &Principal, action: &str) -> ApiR
     state
         .store
         .audit(&AuditEntry {
-            at: OffsetDateTime::now_utc(),
+            at: state.now(),
             actor_id: Some(p.user_id),
             action: action.into(),
             subject_type: "person".into(),

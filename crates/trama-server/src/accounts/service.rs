@@ -4,7 +4,6 @@ use crate::auth::{hash_password, random_token, sha256_hex, verify_password};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use serde::Serialize;
-use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Email, NewPassword, RoleGrant};
 use trama_core::bounded::BoundedText;
@@ -91,7 +90,7 @@ pub async fn register_user(
     // Hashed in every case, so that a taken address answers in the same time as a new one.
     let hash = hash_password(password).await?;
     let token = random_token();
-    let expires = OffsetDateTime::now_utc() + time::Duration::hours(VERIFY_HOURS);
+    let expires = state.now() + time::Duration::hours(VERIFY_HOURS);
     let outcome = state
         .store
         .sign_up(
@@ -242,8 +241,7 @@ pub async fn open_session(
     }
     let secret = random_token();
     let csrf = random_token();
-    let expires =
-        OffsetDateTime::now_utc() + time::Duration::hours(state.config.limits.session_hours);
+    let expires = state.now() + time::Duration::hours(state.config.limits.session_hours);
     state
         .store
         .create_session(&sha256_hex(&secret), user.id, &csrf, expires)

@@ -21,7 +21,6 @@ use askama::Template;
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use time::OffsetDateTime;
 use trama_core::auth::{Principal, Role};
 use trama_core::budget::access::{self, BudgetView};
 use trama_core::budget::booking::BookingForm;
@@ -141,8 +140,10 @@ pub(crate) fn with_exclusions(
     }
 }
 
-pub(crate) fn this_month() -> YearMonth {
-    let d = OffsetDateTime::now_utc().date();
+/// This month in the territory's own time (not UTC: on the night of the 31st it is still the
+/// 31st in Milan).
+pub(crate) fn this_month(state: &AppState) -> YearMonth {
+    let d = state.now_local().date();
     YearMonth::new("month", d.year() as u16, d.month() as u8).expect("a month of this era")
 }
 
@@ -1119,7 +1120,7 @@ pub async fn dashboard(
         return login_redirect(&uri);
     };
     let q = query_pairs(&uri);
-    let year = this_month().year();
+    let year = this_month(&state).year();
     let res = async {
         let from = q
             .get("dal")

@@ -5,7 +5,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::json::invalid_field;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::bounded::BoundedText;
@@ -45,7 +44,7 @@ pub(crate) async fn audit(
     state
         .store
         .audit(&AuditEntry {
-            at: OffsetDateTime::now_utc(),
+            at: state.now(),
             actor_id: Some(actor.user_id),
             action: action.into(),
             subject_type: "person".into(),
@@ -414,7 +413,7 @@ pub(crate) async fn audit_programme(
     state
         .store
         .audit(&AuditEntry {
-            at: OffsetDateTime::now_utc(),
+            at: state.now(),
             actor_id: Some(actor.user_id),
             action: action.into(),
             subject_type: "programme".into(),
@@ -1094,7 +1093,7 @@ pub async fn dashboard(
         .into_iter()
         .filter(|pr| ids.contains(&pr.funder_id))
         .collect();
-    let today = OffsetDateTime::now_utc().date();
+    let today = state.now().date();
     let d = state
         .store
         .budget_dashboard(&ids, from, to, today, within_days)

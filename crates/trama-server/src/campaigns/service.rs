@@ -11,7 +11,6 @@ use crate::json::rfc3339;
 use crate::state::AppState;
 use serde::Serialize;
 use std::collections::HashMap;
-use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::bounded::BoundedText;
@@ -69,13 +68,7 @@ pub async fn run_batch(
     let offer_refs: Vec<&OfferRow> = offers.iter().collect();
     let pairs: Vec<(&NeedRow, Vec<u32>)> = needs.iter().map(|n| (n, vec![])).collect();
     let mut vocab = Vocabulary::default();
-    let c = compile(
-        &mut vocab,
-        &pairs,
-        &offer_refs,
-        OffsetDateTime::now_utc(),
-        Points::Exact,
-    )?;
+    let c = compile(&mut vocab, &pairs, &offer_refs, state.now(), Points::Exact)?;
     let (optimal, greedy) = tokio::task::spawn_blocking(move || {
         let engine = Engine::new(c.problem);
         let graph = engine.candidate_graph(AssignOptions::default());

@@ -3,7 +3,6 @@
 use crate::error::{ApiError, ApiResult};
 use crate::json::rfc3339;
 use crate::state::AppState;
-use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::geo::Coordinates;
@@ -114,7 +113,7 @@ pub async fn save_service(
         }
         sal.service_id = Some(s.id);
     }
-    let now = OffsetDateTime::now_utc();
+    let now = state.now();
     let millis = now
         .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
         .unwrap_or(now);
@@ -137,7 +136,7 @@ pub(crate) async fn audit_service(
     id: &str,
 ) -> ApiResult<()> {
     let entry = AuditEntry {
-        at: OffsetDateTime::now_utc(),
+        at: state.now(),
         actor_id: Some(p.user_id),
         action: action.into(),
         subject_type: "service".into(),

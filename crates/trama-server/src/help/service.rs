@@ -291,7 +291,7 @@ pub(crate) async fn audit(
     state
         .store
         .audit(&AuditEntry {
-            at: OffsetDateTime::now_utc(),
+            at: state.now(),
             actor_id: Some(actor.user_id),
             action: action.into(),
             subject_type: subject_type.into(),
@@ -429,7 +429,7 @@ pub async fn audit_full_read(
         state
             .store
             .audit(&AuditEntry {
-                at: OffsetDateTime::now_utc(),
+                at: state.now(),
                 actor_id: Some(p.user_id),
                 action: "need.read".into(),
                 subject_type: "person".into(),
@@ -605,7 +605,7 @@ pub async fn suggestions_for(
         &mut vocab,
         &[(n, prev_idx)],
         &offers,
-        OffsetDateTime::now_utc(),
+        state.now(),
         Points::Coarse,
     )?;
     let index = OfferIndex::build(&c.problem.offers);
@@ -659,13 +659,7 @@ pub async fn suggestions_for_offer(
     let needs: Vec<&NeedRow> = needs.iter().filter(|n| n.requester != o.owner).collect();
     let mut vocab = Vocabulary::default();
     let pairs: Vec<(&NeedRow, Vec<u32>)> = needs.iter().map(|n| (*n, vec![])).collect();
-    let c = compile(
-        &mut vocab,
-        &pairs,
-        &[o],
-        OffsetDateTime::now_utc(),
-        Points::Coarse,
-    )?;
+    let c = compile(&mut vocab, &pairs, &[o], state.now(), Points::Coarse)?;
     let engine = Engine::new(c.problem);
     Ok(engine
         .suggest_needs(0, k)
@@ -724,7 +718,7 @@ pub async fn propose(
         state.store.offer(offer).await?.ok_or_else(|| {
             ApiError::InvalidReference(FieldError::new("offer_id", "no such offer"))
         })?;
-    let fit = fit_of(&n, &o)?;
+    let fit = fit_of(&n, &o, state.now())?;
     let on_behalf = (p.user_id != n.requester).then_some(n.requester);
     let m = state
         .store
@@ -762,15 +756,9 @@ pub async fn propose(
 }
 
 /// Whether an offer fits a need, by the engine's rules: (distance, score), or why not.
-pub(crate) fn fit_of(n: &NeedRow, o: &OfferRow) -> ApiResult<(f64, u8)> {
+pub(crate) fn fit_of(n: &NeedRow, o: &OfferRow, now: OffsetDateTime) -> ApiResult<(f64, u8)> {
     let mut vocab = Vocabulary::default();
-    let c = compile(
-        &mut vocab,
-        &[(n, vec![])],
-        &[o],
-        OffsetDateTime::now_utc(),
-        Points::Coarse,
-    )?;
+    let c = compile(&mut vocab, &[(n, vec![])], &[o], now, Points::Coarse)?;
     let (need, offer) = (&c.problem.needs[0], &c.problem.offers[0]);
     let mut offer = offer.clone();
     offer.capacity = offer.capacity.max(1); // room is checked atomically when the match is made
@@ -814,7 +802,7 @@ pub async fn accept_need(
             "you cannot answer your own need",
         )));
     }
-    let fit = fit_of(&n, &o)?;
+    let fit = fit_of(&n, &o, state.now())?;
     let m = state
         .store
         .create_match(&NewMatch {

@@ -170,7 +170,7 @@ pub async fn book_room(
                 "is not the start of a slot within the hub's opening hours",
             ))
         })?;
-    if local_to_utc(state, slot.start) < OffsetDateTime::now_utc() {
+    if local_to_utc(state, slot.start) < state.now() {
         return Err(invalid(FieldError::new("start", "is in the past")));
     }
     let purpose = r.purpose.as_str();
@@ -247,13 +247,7 @@ pub async fn shared_services(
         .await?;
     let pairs: Vec<(&NeedRow, Vec<u32>)> = rows.iter().map(|n| (n, vec![])).collect();
     let mut vocab = Vocabulary::default();
-    let c = compile(
-        &mut vocab,
-        &pairs,
-        &[],
-        OffsetDateTime::now_utc(),
-        Points::Exact,
-    )?;
+    let c = compile(&mut vocab, &pairs, &[], state.now(), Points::Exact)?;
     let groups = propose_groups(&c.problem.needs, SharingRules::default());
     Ok(groups
         .iter()

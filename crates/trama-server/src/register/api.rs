@@ -314,7 +314,7 @@ pub async fn record_flow_api(
     let p = admitted.for_write(&headers)?;
     may_record_flows(p)?;
     let req = body.map_err(ApiError::from)?.0;
-    let ev = flow_event(&req, state.register.territory())?;
+    let ev = flow_event(&req, state.register.territory(), state.now())?;
     check_attribution(&state, p, std::slice::from_ref(&ev), |_, side| {
         format!("{side}_organization")
     })
@@ -346,8 +346,8 @@ pub async fn import_flows_api(
     if !ct.starts_with("text/csv") {
         return Err(ApiError::UnsupportedMediaType("text/csv"));
     }
-    let events =
-        parse_flows_csv(&body, state.register.territory()).map_err(ApiError::InvalidBody)?;
+    let events = parse_flows_csv(&body, state.register.territory(), state.now())
+        .map_err(ApiError::InvalidBody)?;
     check_attribution(&state, p, &events, |i, side| {
         format!("line {}: {side}_organization", i + 2)
     })

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use time::OffsetDateTime;
 use tokio::sync::{Mutex, OnceCell, mpsc, oneshot};
 
 use trama_ledger::checkpoint::{Checkpoint, CheckpointSigner};
@@ -104,8 +103,8 @@ pub fn origin_of(config: &Config) -> String {
     format!("trama.invalid/{}", slug(&config.territory_name))
 }
 
-fn now_micros() -> i64 {
-    trama_store::to_micros(OffsetDateTime::now_utc())
+fn now_micros(store: &Store) -> i64 {
+    trama_store::to_micros(store.clock().now())
 }
 
 impl Register {
@@ -264,7 +263,7 @@ impl Register {
         let p = pseudonym::derive(&secret, &agent, salt.as_bytes());
         Ok(self
             .store
-            .register_link_pseudonym(&agent, &p, &salt, now_micros())
+            .register_link_pseudonym(&agent, &p, &salt, now_micros(&self.store))
             .await?)
     }
 
@@ -436,7 +435,7 @@ impl Register {
                 first_hash,
                 &new_hashes,
                 &outbox,
-                now_micros(),
+                now_micros(&self.store),
             )
             .await;
         if let Err(e) = r {
@@ -482,7 +481,7 @@ impl Register {
                     size,
                     root,
                     note,
-                    signed_at: now_micros(),
+                    signed_at: now_micros(&self.store),
                 },
             )
         };
@@ -646,7 +645,7 @@ impl Register {
             }
             let mut events = Vec::with_capacity(pending.len());
             let mut outbox = Vec::with_capacity(pending.len());
-            let now = OffsetDateTime::now_utc();
+            let now = self.store.clock().now();
             for p in &pending {
                 let mut evs = events_from_valueflows(&p.doc, &self.territory, now)?;
                 for mut e in evs.drain(..) {

@@ -247,7 +247,12 @@ pub async fn check_attribution(
 }
 
 /// Builds the event of a recorded flow.
-pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent> {
+/// `now` bounds `at` (nothing recorded in the future) and is the time of a flow given none.
+pub fn flow_event(
+    req: &FlowRequest,
+    territory: &str,
+    now: OffsetDateTime,
+) -> ApiResult<EconomicEvent> {
     let action = Action::parse(req.action.trim()).ok_or_else(|| {
         ApiError::InvalidBody(FieldError::new(
             "action",
@@ -281,7 +286,6 @@ pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent
             "a flow moves more than nothing: must be above zero",
         )));
     }
-    let now = OffsetDateTime::now_utc();
     let at = match req.at.as_deref() {
         Some(s) => parse_point_in_time(s).map_err(|_| {
             ApiError::InvalidBody(FieldError::new("at", "must be an RFC 3339 date-time"))
@@ -334,7 +338,11 @@ pub fn flow_event(req: &FlowRequest, territory: &str) -> ApiResult<EconomicEvent
 /// Reads a CSV of flows (`action,resource,quantity,unit,provider_organization,
 /// receiver_organization,at,note`, with that header). All or nothing: the first bad line is
 /// named and nothing is appended.
-pub fn parse_flows_csv(data: &[u8], territory: &str) -> Result<Vec<EconomicEvent>, FieldError> {
+pub fn parse_flows_csv(
+    data: &[u8],
+    territory: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<EconomicEvent>, FieldError> {
     // A file saved by a spreadsheet may start with a byte-order mark.
     let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
     let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(data);
@@ -377,7 +385,7 @@ pub fn parse_flows_csv(data: &[u8], territory: &str) -> Result<Vec<EconomicEvent
             at: get("at").map(str::to_string),
             note: get("note").map(str::to_string),
         };
-        let ev = flow_event(&req, territory).map_err(|e| match e {
+        let ev = flow_event(&req, territory, now).map_err(|e| match e {
             ApiError::InvalidBody(f) => {
                 FieldError::new(format!("line {line}"), format!("{}: {}", f.field, f.reason))
             }

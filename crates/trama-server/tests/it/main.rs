@@ -3,6 +3,7 @@
 mod api;
 mod authorisation;
 mod budgets;
+mod clock;
 mod hsds;
 mod logs;
 mod mail;
@@ -119,6 +120,16 @@ impl TestApp {
             url: db_url,
             _dir: dir,
         }
+    }
+
+    /// The same app telling time by `clock`: a test sets (and moves) the time instead of
+    /// sleeping.
+    pub fn with_clock(mut self, clock: std::sync::Arc<dyn trama_core::clock::Clock>) -> Self {
+        let store = self.state.store.clone().with_clock(clock);
+        let state = AppState::new(store, (*self.state.config).clone(), None).unwrap();
+        self.router = trama_server::router(state.clone());
+        self.state = state;
+        self
     }
 
     pub fn store(&self) -> &Store {

@@ -440,7 +440,7 @@ both!(
         assert!(err.contains("refused to sign"), "{err}");
         let _ = state.register.append(vec![trama_server::register::service::flow_event(
         &serde_json::from_value(json!({"action": "produce", "resource": "energy", "quantity": 1, "unit": "kWh"})).unwrap(),
-        state.register.territory()).unwrap()]).await;
+        state.register.territory(), state.now()).unwrap()]).await;
         let err = state.register.checkpoint().await.unwrap_err().to_string();
         assert!(err.contains("refused to sign"), "{err}");
     }

@@ -1381,4 +1381,21 @@ both!(a_corrupt_id_is_an_error, |app: TestApp| async move {
     app.get_auth("/api/notifications", &t)
         .await
         .assert_error(StatusCode::INTERNAL_SERVER_ERROR, "internal");
+    // A grant whose organisation is not an id must not be read as a territory-wide grant:
+    // the operator of a corrupt organisation would become an operator of everything.
+    let (op, op_t) = app.user_with_token("op@example.it", &[]).await;
+    sqlx::query(
+        "INSERT INTO role_grants (user_id, role, organization_id, created_at) VALUES ($1, 'operator', 'corrupt', 1)",
+    )
+    .bind(op.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let e = app.store().grants(op).await.unwrap_err();
+    assert!(
+        matches!(e, trama_store::StoreError::CorruptId { .. }),
+        "{e}"
+    );
+    let r = app.get_auth("/api/people", &op_t).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
 });
