@@ -7,6 +7,7 @@ use crate::accounts::service::verify_account;
 use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::web::form::Page;
 use crate::web::form::field;
 use crate::web::form::parse_form;
 use crate::web::form::query_pairs;
@@ -40,13 +41,8 @@ pub fn safe_next(s: &str) -> String {
     if ok { s.to_string() } else { "/".into() }
 }
 
-pub async fn login_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn login_form(page: Page) -> Response {
+    let Page { l, uri, .. } = page;
     let next = safe_next(
         query_pairs(&uri)
             .get("next")
@@ -124,13 +120,8 @@ pub(crate) struct SignupPage<'a> {
     error: Option<String>,
 }
 
-pub async fn signup_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn signup_form(page: Page) -> Response {
+    let Page { l, .. } = page;
     l.render(
         StatusCode::OK,
         &SignupPage {
@@ -186,13 +177,8 @@ pub async fn signup_submit(
 /// `GET /verifica?token=...`: the link mailed at sign-up confirms the address.
 /// The link in the mail opens a page with a button: opening the link alone (as a mail scanner
 /// does) confirms nothing; the person's click (a POST) does.
-pub async fn verify_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn verify_page(page: Page) -> Response {
+    let Page { l, uri, .. } = page;
     let token = query_pairs(&uri).remove("token").unwrap_or_default();
     l.render(
         StatusCode::OK,
@@ -212,12 +198,12 @@ pub(crate) struct VerifyPage<'a> {
 
 pub async fn verify_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     RawForm(raw): RawForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page {
+        l, viewer, headers, ..
+    } = page;
     let f = parse_form(&raw);
     if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
@@ -238,14 +224,10 @@ pub async fn verify_submit(
     }
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn logout(State(state): State<AppState>, page: Page, RawForm(raw): RawForm) -> Response {
+    let Page {
+        l, viewer, headers, ..
+    } = page;
     if !form_csrf_ok(&viewer, &headers, &parse_form(&raw)) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }

@@ -1,16 +1,15 @@
 //! "I miei dati" (`/io/dati`): export and erasure in the browser.
 
-use crate::auth::Viewer;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::error_page;
 use crate::web::form::field;
-use crate::web::form::signed_form;
+use crate::web::form::{Page, SignedForm};
 use crate::web::i18n::Lang;
 use askama::Template;
-use axum::extract::{RawForm, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 
 pub struct Words {
@@ -72,13 +71,8 @@ pub(crate) struct PrivacyPage<'a> {
     done: Option<(Vec<String>, Vec<String>)>,
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn page(page: Page) -> Response {
+    let Page { l, .. } = page;
     l.render(
         StatusCode::OK,
         &PrivacyPage {
@@ -92,16 +86,10 @@ pub async fn page(
 
 pub async fn erase_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let w = words(l.lang);
     match crate::accounts::privacy::erase(&state, p, field(&form, "password")).await {
         Ok(v) => {

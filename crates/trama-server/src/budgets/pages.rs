@@ -2,7 +2,7 @@
 //! plan, the funder's dashboard, the provider's bookings.
 
 use super::words::{Words, words};
-use crate::auth::{Viewer, random_token};
+use crate::auth::random_token;
 use crate::budgets::service::BookingView;
 use crate::budgets::service::DashboardView;
 use crate::budgets::service::FundingView;
@@ -16,10 +16,11 @@ use crate::web::form::field;
 use crate::web::form::login_redirect;
 use crate::web::form::query_pairs;
 use crate::web::form::signed_form;
+use crate::web::form::{Page, SignedForm};
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use trama_core::auth::{Principal, Role};
 use trama_core::budget::access::{self, BudgetView};
@@ -367,13 +368,8 @@ pub(crate) fn hours_text(h: f64, lang: Lang) -> String {
     }
 }
 
-pub async fn mine(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn mine(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -495,13 +491,16 @@ pub struct FollowerLine {
 /// The person confirms, from their page, a consent recorded at a desk.
 pub async fn confirm_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(cm): Path<String>,
     RawForm(raw): RawForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page {
+        l,
+        viewer,
+        headers,
+        uri,
+    } = page;
     let p = match signed_form(&l, &viewer, &headers, &uri, &raw) {
         Ok((p, _)) => p,
         Err(r) => return *r,
@@ -532,13 +531,16 @@ pub async fn confirm_submit(
 /// The person ends a case manager's consent from their page.
 pub async fn revoke_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(cm): Path<String>,
     RawForm(raw): RawForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page {
+        l,
+        viewer,
+        headers,
+        uri,
+    } = page;
     let p = match signed_form(&l, &viewer, &headers, &uri, &raw) {
         Ok((p, _)) => p,
         Err(r) => return *r,
@@ -617,16 +619,10 @@ pub(crate) async fn caseload_page(
 /// her organisation registered at the desk, with the reference of the signed consent.
 pub async fn follow_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let res = async {
         let email = field(&form, "email").trim();
         let chosen = field(&form, "person").trim();
@@ -678,13 +674,8 @@ pub(crate) fn desk_reference_ok(r: &str) -> bool {
     !r.trim().is_empty() && r.chars().count() <= 200
 }
 
-pub async fn caseload(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn caseload(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -754,14 +745,8 @@ pub(crate) struct PersonPage<'a> {
     notice: Option<String>,
 }
 
-pub async fn person(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn person(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -975,17 +960,11 @@ pub(crate) async fn person_page(
 /// Books one share of the proposal (or any booking the form describes).
 pub async fn book_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let amount = match field(&form, "amount").trim().parse::<i64>() {
         Ok(a) => a,
         Err(_) => {
@@ -1031,17 +1010,11 @@ pub async fn book_submit(
 /// Cancels a booking from the person's file.
 pub async fn cancel_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let back = field(&form, "back").to_string();
     let res = async {
         let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
@@ -1109,13 +1082,8 @@ pub(crate) struct DashboardPage<'a> {
     statements: Vec<(String, String)>,
 }
 
-pub async fn dashboard(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn dashboard(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -1380,13 +1348,8 @@ pub(crate) struct ProviderPage<'a> {
     notice: bool,
 }
 
-pub async fn provider(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn provider(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -1428,17 +1391,11 @@ pub async fn provider(
 /// The provider marks a booking delivered, for the amount typed (euros).
 pub async fn deliver_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let res = async {
         let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
         let amount = parse_euros(field(&form, "amount")).ok_or_else(|| {

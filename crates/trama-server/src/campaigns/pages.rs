@@ -5,11 +5,12 @@ use crate::error::ApiError;
 use crate::help::words::{Words, words};
 use crate::state::AppState;
 use crate::web::Layout;
+use crate::web::form::Page;
 use crate::web::form::error_page;
 use crate::web::form::signed_form;
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use trama_core::auth::Role;
 use trama_core::ids::CampaignId;
@@ -61,12 +62,10 @@ pub(crate) async fn campaign_render(
 
 pub async fn campaign(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page { l, viewer, .. } = page;
     campaign_render(&state, &l, &viewer, &id, None)
         .await
         .unwrap_or_else(|e| error_page(&l, e))
@@ -74,13 +73,16 @@ pub async fn campaign(
 
 pub async fn campaign_dispatch(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
     RawForm(raw): RawForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page {
+        l,
+        viewer,
+        headers,
+        uri,
+    } = page;
     let (p, _) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
         Ok(x) => x,
         Err(r) => return *r,

@@ -7,6 +7,7 @@ use crate::directory::service::save_service;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::web::form::Form;
+use crate::web::form::Page;
 use crate::web::form::field;
 use crate::web::form::login_redirect;
 use crate::web::form::not_found;
@@ -16,7 +17,7 @@ use crate::web::form::refuse;
 use crate::web::{Layout, form_csrf_ok};
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use trama_core::geo::Coordinates;
@@ -158,13 +159,8 @@ impl SearchForm {
     }
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn home(State(state): State<AppState>, page: Page) -> Result<Response, ApiError> {
+    let Page { l, .. } = page;
     let page = HomePage {
         l: &l,
         form: SearchForm {
@@ -296,13 +292,8 @@ pub(crate) fn hit_view(h: &SearchHit, n: usize, lang: crate::web::i18n::Lang) ->
     }
 }
 
-pub async fn search(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn search(State(state): State<AppState>, page: Page) -> Result<Response, ApiError> {
+    let Page { l, uri, .. } = page;
     let p = query_pairs(&uri);
     let form = SearchForm::from(&p);
     let all_places = places(&state).await?;
@@ -483,12 +474,10 @@ impl PlaceLine {
 
 pub async fn service(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page { l, viewer, uri, .. } = page;
     let Ok(sid) = ServiceId::parse("id", &id) else {
         return Ok(not_found(&l));
     };
@@ -574,12 +563,10 @@ pub(crate) struct OrganizationPage<'a> {
 
 pub async fn organization(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page { l, .. } = page;
     let Ok(oid) = OrganizationId::parse("id", &id) else {
         return Ok(not_found(&l));
     };
@@ -610,13 +597,8 @@ pub(crate) struct ManagePage<'a> {
     deleted: bool,
 }
 
-pub async fn manage(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn manage(State(state): State<AppState>, page: Page) -> Result<Response, ApiError> {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
     };
@@ -929,11 +911,9 @@ pub(crate) async fn form_page(
 
 pub async fn new_service_form(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
 ) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
     };
@@ -1014,12 +994,15 @@ pub(crate) async fn submit(
 
 pub async fn new_service_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     RawForm(raw): RawForm,
 ) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page {
+        l,
+        viewer,
+        headers,
+        uri,
+    } = page;
     if viewer.principal.is_none() {
         return Ok(login_redirect(&uri));
     }
@@ -1028,12 +1011,10 @@ pub async fn new_service_submit(
 
 pub async fn edit_service_form(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
     };
@@ -1056,13 +1037,16 @@ pub async fn edit_service_form(
 
 pub async fn edit_service_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
     RawForm(raw): RawForm,
 ) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page {
+        l,
+        viewer,
+        headers,
+        uri,
+    } = page;
     if viewer.principal.is_none() {
         return Ok(login_redirect(&uri));
     }
@@ -1074,13 +1058,16 @@ pub async fn edit_service_submit(
 
 pub async fn delete_service_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
     RawForm(raw): RawForm,
 ) -> Result<Response, ApiError> {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page {
+        l,
+        viewer,
+        headers,
+        uri,
+    } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
     };

@@ -16,6 +16,7 @@ use crate::web::form::login_redirect;
 use crate::web::form::opts;
 use crate::web::form::query_pairs;
 use crate::web::form::signed_form;
+use crate::web::form::{Page, SignedForm};
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::{Path, RawForm, State};
@@ -178,13 +179,8 @@ pub(crate) struct HomePage<'a> {
     is_admin: bool,
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn home(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, .. } = page;
     match home_inner(&state, &l, &viewer).await {
         Ok(r) => r,
         Err(e) => error_page(&l, e),
@@ -395,13 +391,8 @@ pub(crate) async fn need_form_page(
     Ok(l.render(status, &page))
 }
 
-pub async fn need_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn need_form(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -432,16 +423,10 @@ pub async fn need_form(
 
 pub async fn need_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let map: HashMap<String, String> = form.iter().cloned().collect();
     let result = async {
         let areas = area_choices(&state).await?;
@@ -535,12 +520,10 @@ pub(crate) struct NeedPage<'a> {
 
 pub async fn need_page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page { l, viewer, .. } = page;
     let r = async {
         let id = NeedId::parse("id", &id)?;
         let (n, parties, access) =
@@ -641,17 +624,11 @@ pub(crate) async fn need_action(
 
 pub async fn match_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let r = async {
         let mid = MatchId::parse("id", &id)?;
         let next_at = match field(&form, "next_at") {
@@ -795,13 +772,8 @@ pub(crate) async fn offer_form_page(
     Ok(l.render(status, &page))
 }
 
-pub async fn offer_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn offer_form(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     if viewer.principal.is_none() {
         return login_redirect(&uri);
     }
@@ -825,16 +797,10 @@ pub async fn offer_form(
 
 pub async fn offer_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, viewer, .. } = page;
+    let p = &p;
     let map: HashMap<String, String> = form.iter().cloned().collect();
     let result = async {
         let areas = area_choices(&state).await?;
@@ -908,12 +874,10 @@ pub(crate) struct OfferPage<'a> {
 
 pub async fn offer_page(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    page: Page,
     Path(id): Path<String>,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -971,13 +935,8 @@ pub(crate) struct MapPage<'a> {
     dots: Vec<(f64, f64, f64, String)>,
 }
 
-pub async fn map_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn map_page(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, uri, .. } = page;
     let r = async {
         let campaign = query_pairs(&uri)
             .get("campagna")
@@ -1098,13 +1057,8 @@ pub(crate) async fn desk_page(
     ))
 }
 
-pub async fn desk(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn desk(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -1115,16 +1069,10 @@ pub async fn desk(
 
 pub async fn desk_register(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let req = crate::help::api::PersonRequest {
         display_name: field(&form, "display_name").into(),
         consent_reference: field(&form, "consent_reference").into(),

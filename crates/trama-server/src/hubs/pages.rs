@@ -9,11 +9,11 @@ use crate::web::Layout;
 use crate::web::form::error_page;
 use crate::web::form::field;
 use crate::web::form::query_pairs;
-use crate::web::form::signed_form;
+use crate::web::form::{Page, SignedForm};
 use crate::web::i18n::Lang;
 use askama::Template;
-use axum::extract::{Path, RawForm, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use trama_core::hubs::RoomBookingForm;
 use trama_core::matching::instance::WindowSpec;
@@ -55,13 +55,8 @@ pub struct HubLine {
     pub rooms: Vec<(String, String)>,
 }
 
-pub async fn hubs(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn hubs(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, uri, .. } = page;
     let r = async {
         let w = words(l.lang);
         // The search: words in the name, address or organisation, and a function.
@@ -219,14 +214,8 @@ pub(crate) async fn room_render(
 
 /// A room's slots on a day (today unless `data` says otherwise), with a booking form for each
 /// free one.
-pub async fn room(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn room(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let q = query_pairs(&uri);
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     let date = q
@@ -244,17 +233,11 @@ pub async fn room(
 
 pub async fn room_book(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, viewer, .. } = page;
+    let p = &p;
     let asked = RoomBookingForm {
         start: field(&form, "start").to_string(),
         purpose: field(&form, "purpose").to_string(),

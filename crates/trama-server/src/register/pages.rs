@@ -9,6 +9,7 @@ use crate::register::service::contributions_of;
 use crate::register::service::statement_of;
 use crate::state::AppState;
 use crate::web::Layout;
+use crate::web::form::Page;
 use crate::web::form::error_page;
 use crate::web::form::login_redirect;
 use crate::web::form::query_pairs;
@@ -117,13 +118,8 @@ pub(crate) fn entry_line(index: u64, e: &EconomicEvent, lang: Lang) -> EntryLine
 }
 
 /// `/registro`: the public register.
-pub async fn register_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn register_page(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, .. } = page;
     let r = async {
         let w = words(l.lang);
         let checkpoint = state.register.latest_checkpoint().await?;
@@ -240,13 +236,8 @@ pub(crate) fn chart(rows: &[&FlowRow], w: &Words) -> (Vec<Bar>, Vec<(f64, String
 }
 
 /// `/registro/flussi`: flows per resource kind and month, chart and table.
-pub async fn flows_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+pub async fn flows_page(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, uri, .. } = page;
     let r = async {
         let w = words(l.lang);
         let all = compute_flows(&state).await?;

@@ -3,8 +3,11 @@
 
 use crate::auth::Viewer;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::web::{Layout, MessagePage, form_csrf_ok};
+use axum::extract::{FromRequest, FromRequestParts, RawForm, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
@@ -129,4 +132,55 @@ pub fn query_pairs(uri: &Uri) -> HashMap<String, String> {
     uri.query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default()
+}
+
+/// A page being answered: its frame (language, CSRF token, who is signed in) and the request's
+/// viewer, headers and address, taken from the request once for every page handler.
+pub struct Page {
+    pub l: Layout,
+    pub viewer: Viewer,
+    pub headers: HeaderMap,
+    pub uri: Uri,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        let l = Layout::new(state, &parts.headers, &parts.uri, &viewer);
+        Ok(Self {
+            l,
+            viewer,
+            headers: parts.headers.clone(),
+            uri: parts.uri.clone(),
+        })
+    }
+}
+
+/// A form posted by someone signed in, with the right CSRF token and the right to change
+/// things (an auditor has none): the page, the poster and the form's fields. Anyone else gets
+/// the sign-in page or a 403 page, before the handler runs.
+pub struct SignedForm {
+    pub page: Page,
+    pub p: Principal,
+    pub form: Form,
+}
+
+impl FromRequest<AppState> for SignedForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let page = Page::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let RawForm(raw) = RawForm::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (p, form) = signed_form(&page.l, &page.viewer, &page.headers, &page.uri, &raw)
+            .map(|(p, form)| (p.clone(), form))
+            .map_err(|r| *r)?;
+        Ok(Self { page, p, form })
+    }
 }
