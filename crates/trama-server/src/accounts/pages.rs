@@ -6,6 +6,7 @@ use crate::accounts::service::register_user;
 use crate::accounts::service::verify_account;
 use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
 use crate::error::ApiError;
+use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::form::Page;
 use crate::web::form::field;
@@ -17,6 +18,19 @@ use askama::Template;
 use axum::extract::{RawForm, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
+
+/// The pages of this feature, each with its policy (docs/SECURITY.md).
+pub fn routes() -> Routes {
+    use crate::web::policies as may;
+    Routes::pages()
+        .get("/accedi", login_form, may::anyone())
+        .post("/accedi", login_submit, may::anyone())
+        .get("/registrati", signup_form, may::anyone())
+        .post("/registrati", signup_submit, may::anyone())
+        .get("/verifica", verify_page, may::anyone())
+        .post("/verifica", verify_submit, may::anyone())
+        .post("/esci", logout, may::anyone())
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]

@@ -1,6 +1,7 @@
 //! "I miei dati" (`/io/dati`): export and erasure in the browser.
 
 use crate::error::ApiError;
+use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::error_page;
@@ -11,6 +12,16 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+
+/// The pages of this feature, each with its policy (docs/SECURITY.md).
+pub fn routes() -> Routes {
+    use crate::web::policies as may;
+    Routes::pages().get("/io/dati", page, may::own()).post(
+        "/io/dati/cancella",
+        erase_submit,
+        may::own(),
+    )
+}
 
 pub struct Words {
     pub title: &'static str,

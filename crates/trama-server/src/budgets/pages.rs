@@ -9,6 +9,7 @@ use crate::budgets::service::FundingView;
 use crate::budgets::service::PersonBudgetView;
 use crate::budgets::service::ProviderBookingView;
 use crate::error::ApiError;
+use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::error_page;
@@ -29,6 +30,65 @@ use trama_core::budget::programme::YearMonth;
 use trama_core::ids::{BookingId, UserId};
 use trama_core::money::Cents;
 use trama_core::taxonomy::NOMENCLATORE;
+
+/// The pages of this feature, each with its policy (docs/SECURITY.md).
+pub fn routes() -> Routes {
+    use crate::policy::Scope;
+    use crate::web::policies as may;
+    Routes::pages()
+        .get("/io/budget", mine, may::own())
+        .post("/io/budget/consensi/{cm}/revoca", revoke_submit, may::own())
+        .post(
+            "/io/budget/consensi/{cm}/conferma",
+            confirm_submit,
+            may::own(),
+        )
+        .get(
+            "/sportello/budget",
+            caseload,
+            may::signed(
+                Scope::Caseload,
+                "case managers: the names of the people they follow with consent",
+            ),
+        )
+        .post(
+            "/sportello/budget/consensi",
+            follow_submit,
+            may::signed(
+                Scope::Organisation,
+                "case managers: record a consent at their desk (it waits for the person)",
+            ),
+        )
+        .get("/sportello/budget/persone/{id}", person, may::caseload())
+        .post(
+            "/sportello/budget/persone/{id}/prenota",
+            book_submit,
+            may::caseload(),
+        )
+        .post(
+            "/sportello/budget/prenotazioni/{id}/annulla",
+            cancel_submit,
+            may::caseload(),
+        )
+        .get(
+            "/budget/cruscotto",
+            dashboard,
+            may::signed(
+                Scope::Funder,
+                "funders' admins (theirs), the territory admin and auditors; aggregates",
+            ),
+        )
+        .get(
+            "/gestione/prenotazioni",
+            provider,
+            may::signed(Scope::Organisation, "providers' admins and operators"),
+        )
+        .post(
+            "/gestione/prenotazioni/{id}/consegna",
+            deliver_submit,
+            may::signed(Scope::Organisation, "providers' admins and operators"),
+        )
+}
 
 /// An amount in euros as people read it: `€ 1.234,56` in Italian, `€1,234.56` in English.
 pub fn euro(cents: i64, lang: Lang) -> String {

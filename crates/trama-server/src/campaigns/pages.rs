@@ -3,6 +3,7 @@
 use crate::auth::Viewer;
 use crate::error::ApiError;
 use crate::help::words::{Words, words};
+use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::Page;
@@ -14,6 +15,19 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use trama_core::auth::Role;
 use trama_core::ids::CampaignId;
+
+/// The pages of this feature, each with its policy (docs/SECURITY.md).
+pub fn routes() -> Routes {
+    use crate::policy::Scope;
+    use crate::web::policies as may;
+    Routes::pages()
+        .get("/campagne/{id}", campaign, may::anyone())
+        .post(
+            "/campagne/{id}/assegna",
+            campaign_dispatch,
+            may::signed(Scope::Territory, "the territory admin"),
+        )
+}
 
 #[derive(Template)]
 #[template(path = "campaign.html")]

@@ -5,6 +5,7 @@ use crate::auth::Viewer;
 use crate::directory::service::remove_service;
 use crate::directory::service::save_service;
 use crate::error::ApiError;
+use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::form::Form;
 use crate::web::form::Page;
@@ -27,6 +28,26 @@ use trama_core::query::ServiceQuery;
 use trama_core::schedule::WeeklyHours;
 use trama_store::SearchHit;
 use uuid::Uuid;
+
+/// The pages of this feature, each with its policy (docs/SECURITY.md).
+pub fn routes() -> Routes {
+    use crate::web::policies as may;
+    Routes::pages()
+        .get("/", home, may::anyone())
+        .get("/cerca", search, may::anyone())
+        .get("/servizi/{id}", service, may::anyone())
+        .get("/organizzazioni/{id}", organization, may::anyone())
+        .get("/gestione", manage, may::org())
+        .get("/gestione/servizi/nuovo", new_service_form, may::org())
+        .post("/gestione/servizi/nuovo", new_service_submit, may::org())
+        .get("/gestione/servizi/{id}", edit_service_form, may::org())
+        .post("/gestione/servizi/{id}", edit_service_submit, may::org())
+        .post(
+            "/gestione/servizi/{id}/elimina",
+            delete_service_submit,
+            may::org(),
+        )
+}
 
 /// A category for the select boxes and the home page.
 pub struct CategoryView {

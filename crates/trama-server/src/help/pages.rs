@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use crate::help::service::MatchView;
 use crate::help::service::NeedView;
 use crate::help::words::{Words, words};
+use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::Opt;
@@ -28,6 +29,25 @@ use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId};
 use trama_core::matching::instance::WindowSpec;
 use trama_core::needs::{LANGUAGES, NeedAccess, NeedForm, OfferForm, SKILLS};
 use trama_core::taxonomy::AIUTI;
+
+/// The pages of this feature, each with its policy (docs/SECURITY.md).
+pub fn routes() -> Routes {
+    use crate::web::policies as may;
+    Routes::pages()
+        .get("/aiuto", home, may::parties())
+        .get("/aiuto/chiedi", need_form, may::own())
+        .post("/aiuto/chiedi", need_submit, may::own())
+        .get("/aiuto/offri", offer_form, may::own())
+        .post("/aiuto/offri", offer_submit, may::own())
+        .get("/aiuto/mappa", map_page, may::anyone())
+        .get("/aiuto/richieste/{id}", need_page, may::parties().audited())
+        .post("/aiuto/richieste/{id}/proponi", propose_submit, may::acts())
+        .post("/aiuto/richieste/{id}/accetta", accept_submit, may::acts())
+        .get("/aiuto/offerte/{id}", offer_page, may::own())
+        .post("/aiuto/abbinamenti/{id}", match_submit, may::acts())
+        .get("/sportello", desk, may::desk())
+        .post("/sportello/persone", desk_register, may::desk())
+}
 
 pub(crate) fn category_label(lang: Lang, code: &str) -> String {
     AIUTI

@@ -4,6 +4,7 @@ use crate::auth::Viewer;
 use crate::error::ApiError;
 use crate::help::pages::windows_text;
 use crate::help::words::{Words, words};
+use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::error_page;
@@ -17,6 +18,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use trama_core::hubs::RoomBookingForm;
 use trama_core::matching::instance::WindowSpec;
+
+/// The pages of this feature, each with its policy (docs/SECURITY.md).
+pub fn routes() -> Routes {
+    use crate::web::policies as may;
+    Routes::pages()
+        .get("/hub", hubs, may::anyone())
+        .get("/hub/sale/{id}", room, may::anyone())
+        .post("/hub/sale/{id}/prenota", room_book, may::own())
+}
 
 #[derive(Template)]
 #[template(path = "hubs.html")]

@@ -3,6 +3,7 @@
 use super::words::{Words, words};
 use crate::auth::Viewer;
 use crate::error::ApiError;
+use crate::policy::Routes;
 use crate::register::service::MyContributions;
 use crate::register::service::compute_flows;
 use crate::register::service::contributions_of;
@@ -21,6 +22,20 @@ use axum::response::{IntoResponse, Response};
 use trama_core::taxonomy::{AIUTI, SeedTerm};
 use trama_ledger::EconomicEvent;
 use trama_ledger::accounting::{FlowRow, all_credits};
+
+/// The pages of this feature, each with its policy (docs/SECURITY.md).
+pub fn routes() -> Routes {
+    use crate::web::policies as may;
+    Routes::pages()
+        .get("/registro", register_page, may::anyone())
+        .get("/registro/flussi", flows_page, may::anyone())
+        .get("/io/contributi", mine_page, may::own())
+        .get(
+            "/io/contributi/estratto.json",
+            statement_download,
+            may::own(),
+        )
+}
 
 /// A resource kind in words.
 pub(crate) fn resource_label(iri: &str, lang: Lang) -> String {

@@ -18,193 +18,68 @@ use crate::state::AppState;
 use i18n::{Lang, Msg};
 
 pub fn routes() -> Routes {
-    use crate::policy::{PUBLIC, Policy, Scope, Who};
-    let anyone = PUBLIC;
-    let parties = Policy::new(
-        Who::Anyone,
-        Scope::Parties,
-        "public facts; more to the parties (the handler decides)",
-    );
-    let signed = |scope, note| Policy::new(Who::SignedIn, scope, note);
-    let own = signed(Scope::Own, "one's own");
-    let org = signed(
-        Scope::Organisation,
-        "the admins of the organisation; the territory admin",
-    );
-    let acts = signed(Scope::Parties, "the parties of the need or match");
-    let desk = signed(
-        Scope::Organisation,
-        "operators: the people their organisation follows (full reads audited)",
-    )
-    .audited();
-    let caseload = signed(
-        Scope::Caseload,
-        "case managers: the people they follow with consent (audited)",
-    )
-    .audited();
     Routes::pages()
-        .get("/", crate::directory::pages::home, anyone)
-        .get("/cerca", crate::directory::pages::search, anyone)
-        .get("/servizi/{id}", crate::directory::pages::service, anyone)
-        .get(
-            "/organizzazioni/{id}",
-            crate::directory::pages::organization,
-            anyone,
+        .merge(crate::directory::pages::routes())
+        .merge(crate::accounts::pages::routes())
+        .merge(crate::help::pages::routes())
+        .merge(crate::hubs::pages::routes())
+        .merge(crate::campaigns::pages::routes())
+        .merge(crate::register::pages::routes())
+        .merge(crate::accounts::privacy_pages::routes())
+        .merge(crate::budgets::pages::routes())
+        .get("/static/{*path}", assets::serve, policies::anyone())
+}
+
+/// The policies the pages share (docs/SECURITY.md), named once.
+pub(crate) mod policies {
+    use crate::policy::{PUBLIC, Policy, Scope, Who};
+
+    pub fn anyone() -> Policy {
+        PUBLIC
+    }
+
+    pub fn parties() -> Policy {
+        Policy::new(
+            Who::Anyone,
+            Scope::Parties,
+            "public facts; more to the parties (the handler decides)",
         )
-        .get("/accedi", crate::accounts::pages::login_form, anyone)
-        .post("/accedi", crate::accounts::pages::login_submit, anyone)
-        .get("/registrati", crate::accounts::pages::signup_form, anyone)
-        .post("/registrati", crate::accounts::pages::signup_submit, anyone)
-        .get("/verifica", crate::accounts::pages::verify_page, anyone)
-        .post("/verifica", crate::accounts::pages::verify_submit, anyone)
-        .post("/esci", crate::accounts::pages::logout, anyone)
-        .get("/gestione", crate::directory::pages::manage, org)
-        .get(
-            "/gestione/servizi/nuovo",
-            crate::directory::pages::new_service_form,
-            org,
+    }
+
+    pub fn signed(scope: Scope, note: &'static str) -> Policy {
+        Policy::new(Who::SignedIn, scope, note)
+    }
+
+    pub fn own() -> Policy {
+        signed(Scope::Own, "one's own")
+    }
+
+    pub fn org() -> Policy {
+        signed(
+            Scope::Organisation,
+            "the admins of the organisation; the territory admin",
         )
-        .post(
-            "/gestione/servizi/nuovo",
-            crate::directory::pages::new_service_submit,
-            org,
+    }
+
+    pub fn acts() -> Policy {
+        signed(Scope::Parties, "the parties of the need or match")
+    }
+
+    pub fn desk() -> Policy {
+        signed(
+            Scope::Organisation,
+            "operators: the people their organisation follows (full reads audited)",
         )
-        .get(
-            "/gestione/servizi/{id}",
-            crate::directory::pages::edit_service_form,
-            org,
+        .audited()
+    }
+
+    pub fn caseload() -> Policy {
+        signed(
+            Scope::Caseload,
+            "case managers: the people they follow with consent (audited)",
         )
-        .post(
-            "/gestione/servizi/{id}",
-            crate::directory::pages::edit_service_submit,
-            org,
-        )
-        .post(
-            "/gestione/servizi/{id}/elimina",
-            crate::directory::pages::delete_service_submit,
-            org,
-        )
-        .get("/aiuto", crate::help::pages::home, parties)
-        .get("/aiuto/chiedi", crate::help::pages::need_form, own)
-        .post("/aiuto/chiedi", crate::help::pages::need_submit, own)
-        .get("/aiuto/offri", crate::help::pages::offer_form, own)
-        .post("/aiuto/offri", crate::help::pages::offer_submit, own)
-        .get("/aiuto/mappa", crate::help::pages::map_page, anyone)
-        .get(
-            "/aiuto/richieste/{id}",
-            crate::help::pages::need_page,
-            parties.audited(),
-        )
-        .post(
-            "/aiuto/richieste/{id}/proponi",
-            crate::help::pages::propose_submit,
-            acts,
-        )
-        .post(
-            "/aiuto/richieste/{id}/accetta",
-            crate::help::pages::accept_submit,
-            acts,
-        )
-        .get("/aiuto/offerte/{id}", crate::help::pages::offer_page, own)
-        .post(
-            "/aiuto/abbinamenti/{id}",
-            crate::help::pages::match_submit,
-            acts,
-        )
-        .get("/sportello", crate::help::pages::desk, desk)
-        .post(
-            "/sportello/persone",
-            crate::help::pages::desk_register,
-            desk,
-        )
-        .get("/hub", crate::hubs::pages::hubs, anyone)
-        .get("/hub/sale/{id}", crate::hubs::pages::room, anyone)
-        .post("/hub/sale/{id}/prenota", crate::hubs::pages::room_book, own)
-        .get("/campagne/{id}", crate::campaigns::pages::campaign, anyone)
-        .post(
-            "/campagne/{id}/assegna",
-            crate::campaigns::pages::campaign_dispatch,
-            signed(Scope::Territory, "the territory admin"),
-        )
-        .get("/registro", crate::register::pages::register_page, anyone)
-        .get(
-            "/registro/flussi",
-            crate::register::pages::flows_page,
-            anyone,
-        )
-        .get("/io/contributi", crate::register::pages::mine_page, own)
-        .get(
-            "/io/contributi/estratto.json",
-            crate::register::pages::statement_download,
-            own,
-        )
-        .get("/io/dati", crate::accounts::privacy_pages::page, own)
-        .post(
-            "/io/dati/cancella",
-            crate::accounts::privacy_pages::erase_submit,
-            own,
-        )
-        .get("/io/budget", crate::budgets::pages::mine, own)
-        .post(
-            "/io/budget/consensi/{cm}/revoca",
-            crate::budgets::pages::revoke_submit,
-            own,
-        )
-        .post(
-            "/io/budget/consensi/{cm}/conferma",
-            crate::budgets::pages::confirm_submit,
-            own,
-        )
-        .get(
-            "/sportello/budget",
-            crate::budgets::pages::caseload,
-            signed(
-                Scope::Caseload,
-                "case managers: the names of the people they follow with consent",
-            ),
-        )
-        .post(
-            "/sportello/budget/consensi",
-            crate::budgets::pages::follow_submit,
-            signed(
-                Scope::Organisation,
-                "case managers: record a consent at their desk (it waits for the person)",
-            ),
-        )
-        .get(
-            "/sportello/budget/persone/{id}",
-            crate::budgets::pages::person,
-            caseload,
-        )
-        .post(
-            "/sportello/budget/persone/{id}/prenota",
-            crate::budgets::pages::book_submit,
-            caseload,
-        )
-        .post(
-            "/sportello/budget/prenotazioni/{id}/annulla",
-            crate::budgets::pages::cancel_submit,
-            caseload,
-        )
-        .get(
-            "/budget/cruscotto",
-            crate::budgets::pages::dashboard,
-            signed(
-                Scope::Funder,
-                "funders' admins (theirs), the territory admin and auditors; aggregates",
-            ),
-        )
-        .get(
-            "/gestione/prenotazioni",
-            crate::budgets::pages::provider,
-            signed(Scope::Organisation, "providers' admins and operators"),
-        )
-        .post(
-            "/gestione/prenotazioni/{id}/consegna",
-            crate::budgets::pages::deliver_submit,
-            signed(Scope::Organisation, "providers' admins and operators"),
-        )
-        .get("/static/{*path}", assets::serve, anyone)
+        .audited()
+    }
 }
 
 /// What every page's frame needs.
