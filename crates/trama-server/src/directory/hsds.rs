@@ -117,7 +117,7 @@ pub async fn list_services(
     let q = ServiceQuery::parse(|k| p.get(k).map(String::as_str))?;
     let full = get_bool(&p, "full")?;
     let minimal = get_bool(&p, "minimal")?;
-    let result = state.store.search_services(&q, state.now_local()).await?;
+    let result = super::service::search(&state, &q).await?;
     if minimal {
         // HSDS `minimal`: the description asks for each service's id and modification time;
         // the response schema also requires name and status, so those come too.

@@ -345,10 +345,10 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
     let parsed = ServiceQuery::parse(|k| api.get(k).map(String::as_str));
     let cats = categories(&state, l.lang).await?;
     let (result, error, q) = match parsed {
-        Ok(q) => match state.store.search_services(&q, state.now_local()).await {
+        Ok(q) => match super::service::search(&state, &q).await {
             Ok(r) => (Some(r), None, Some(q)),
-            Err(trama_store::StoreError::Invalid(f)) => (None, Some(f.to_string()), None),
-            Err(e) => return Err(e.into()),
+            Err(ApiError::InvalidParameter(f)) => (None, Some(f.to_string()), None),
+            Err(e) => return Err(e),
         },
         Err(f) => (None, Some(f.to_string()), None),
     };

@@ -9,6 +9,8 @@ use trama_core::geo::Coordinates;
 use trama_core::hsds::{Service, validate_service};
 use trama_core::ids::{LocationId, ServiceId};
 use trama_store::AuditEntry;
+use trama_core::query::ServiceQuery;
+use trama_store::SearchResult;
 
 /// Checks and writes a provider's service: the organisation must be one the person administers,
 /// and so must every location it is delivered at. Shared by the API and the web form.
@@ -163,4 +165,11 @@ pub async fn remove_service(state: &AppState, p: &Principal, id: ServiceId) -> A
     state.store.delete_service(id).await?;
     audit_service(state, p, "service.delete", &id.to_string()).await?;
     Ok(())
+}
+
+/// Searches the directory: words, taxonomy, a point and radius, open now (in the territory's
+/// time), as `ServiceQuery` parsed them. The HSDS API and the search page ask this, nothing
+/// else; the store answers from its in-memory index near a point, from SQL otherwise.
+pub async fn search(state: &AppState, q: &ServiceQuery) -> ApiResult<SearchResult> {
+    Ok(state.store.search_services(q, state.now_local()).await?)
 }
