@@ -1,4 +1,5 @@
-//! A booking asked for, parsed once at the edge, and the rule of what an allocation pays for.
+//! The forms of care budgets, parsed once at the edge (a booking, a grant), and the rule of
+//! what an allocation pays for.
 //!
 //! The JSON API and the case manager's page both read a [`BookingForm`]; `parse` turns it into
 //! a [`NewBooking`] of typed values, so nothing after it parses a field again.
@@ -8,8 +9,9 @@
 use serde::Deserialize;
 
 use crate::FieldError;
+use crate::bounded::BoundedText;
 use crate::budget::programme::{ProgrammeRules, YearMonth};
-use crate::ids::{AllocationId, OrganizationId, ServiceId, optional};
+use crate::ids::{AllocationId, OrganizationId, ProgrammeId, ServiceId, optional};
 use crate::money::Cents;
 
 /// The longest category code a booking may carry (the nomenclature's codes are a few letters).
@@ -71,6 +73,73 @@ impl BookingForm {
             )?,
             service: optional("service_id", self.service_id.as_deref(), ServiceId::parse)?,
         })
+    }
+}
+
+/// An allocation a funder grants a person, as a client asks for it
+/// (`POST /api/people/{id}/allocations`).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = GrantRequest))]
+pub struct GrantForm {
+    pub programme_id: String,
+    /// Cents.
+    pub amount: i64,
+    /// The decision that grants it (determina, protocol number).
+    pub decision_reference: String,
+    /// Last month it can be spent in, YYYY-MM.
+    pub expires: String,
+    /// The code of the Municipio whose services decided it (its spending is counted there);
+    /// must be an area of kind `municipio` the territory knows.
+    pub area_code: Option<String>,
+}
+
+/// A grant with every field checked (whether the programme gives that much to one person, and
+/// in those months, is `consent::check_grant`'s question).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGrant {
+    pub programme: ProgrammeId,
+    /// Above zero.
+    pub amount: Cents,
+    pub decision_reference: BoundedText,
+    pub expires: YearMonth,
+    pub area_code: Option<String>,
+}
+
+impl GrantForm {
+    pub fn parse(&self) -> Result<NewGrant, FieldError> {
+        let programme = ProgrammeId::parse("programme_id", &self.programme_id)?;
+        if self.amount <= 0 {
+            return Err(FieldError::new("amount", "must be more than zero (cents)"));
+        }
+        Ok(NewGrant {
+            programme,
+            amount: Cents(self.amount),
+            decision_reference: BoundedText::parse(
+                "decision_reference",
+                &self.decision_reference,
+                200,
+            )?,
+            expires: YearMonth::parse("expires", &self.expires)?,
+            area_code: self
+                .area_code
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    /// The call as its idempotency key remembers it.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.programme_id,
+            self.amount,
+            self.decision_reference,
+            self.expires,
+            self.area_code.as_deref().unwrap_or("")
+        )
     }
 }
 

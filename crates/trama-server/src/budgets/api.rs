@@ -1,7 +1,7 @@
 //! Care budgets over JSON (`/api/funders`, `/api/programmes`, `/api/budget/...`): handlers and
 //! request bodies over [`super::service`].
 
-use super::service::{audit, dashboard, propose};
+use super::service::{audit, dashboard, grant, propose};
 use crate::budgets::service::AllocationView;
 use crate::budgets::service::BeneficiaryView;
 use crate::budgets::service::BookingView;
@@ -47,8 +47,7 @@ use trama_core::FieldError;
 use trama_core::auth::Role;
 use trama_core::bounded::BoundedText;
 use trama_core::budget::access::{self, BudgetAction, BudgetView};
-use trama_core::budget::booking::BookingForm;
-use trama_core::budget::consent::{self};
+use trama_core::budget::booking::{BookingForm, GrantForm};
 use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
 use trama_core::ids::{BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::ids::{ServiceId, optional};
@@ -466,150 +465,26 @@ pub async fn delegations_api(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct GrantRequest {
-    pub programme_id: String,
-    /// Cents.
-    pub amount: i64,
-    /// The decision that grants it (determina, protocol number).
-    pub decision_reference: String,
-    /// Last month it can be spent in, YYYY-MM.
-    pub expires: String,
-    /// The code of the Municipio whose services decided it (its spending is counted there);
-    /// must be an area of kind `municipio` the territory knows.
-    pub area_code: Option<String>,
-}
-
 /// Records an allocation granted to a person: the funder's own staff, or a case manager of
 /// an organisation the funder delegated the programme to who follows the person with consent;
 /// within what the programme gives one person and its months of validity. Audited under the
 /// person with the decision that grants it. Needs an `Idempotency-Key`: a retry answers what
 /// the first call made and moves nothing.
-#[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = GrantRequest, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/api/people/{id}/allocations", tag = "budgets", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = GrantForm, responses((status = 201, body = AllocationView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn grant_api(
     State(state): State<AppState>,
     admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
-    req: JsonBody<GrantRequest>,
+    req: JsonBody<GrantForm>,
 ) -> ApiResult<(StatusCode, Json<AllocationView>)> {
     let p = admitted.for_write(&headers)?;
-    if ![
-        Role::OrganizationAdmin,
-        Role::TerritoryAdmin,
-        Role::CaseManager,
-    ]
-    .iter()
-    .any(|r| p.has_role(*r))
-    {
-        return Err(forbidden(
-            "only a funder's staff, or case managers it delegated, grant allocations",
-        ));
-    }
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let key = idempotency_key(&headers)?;
-    let req = body(req)?;
-    let actor = p.user_id.to_string();
-    let request = format!(
-        "grant {person} {} {} {} {} {}",
-        req.programme_id,
-        req.amount,
-        req.decision_reference,
-        req.expires,
-        req.area_code.as_deref().unwrap_or("")
-    );
-    let idem = trama_store::Idempotency {
-        actor: &actor,
-        key: &key,
-        request: &request,
-    };
-    // The same call again (a retry): what it made the first time, and no money moves.
-    if let Some(earlier) = state.store.granted_with_key(idem).await? {
-        return Ok((StatusCode::CREATED, Json(earlier.into())));
-    }
-    let programme =
-        ProgrammeId::parse("programme_id", &req.programme_id).map_err(ApiError::InvalidBody)?;
-    let expires = YearMonth::parse("expires", &req.expires).map_err(ApiError::InvalidBody)?;
-    let terms = state.store.grant_terms(programme).await?.ok_or_else(|| {
-        ApiError::InvalidReference(FieldError::new("programme_id", "no such programme"))
-    })?;
-    if state.store.is_erased(person).await? {
-        return Err(ApiError::InvalidReference(FieldError::new(
-            "id",
-            "this person's account was erased",
-        )));
-    }
-    let facts = state.store.budget_facts(person).await?;
-    let authority = consent::GrantAuthority {
-        funder_org: terms.funder_org,
-        delegated_to: terms.delegated_to.clone(),
-    };
-    let Some(right) =
-        consent::grant_right(p, &authority, |org| access::follows_for(p, &facts, org))
-    else {
-        return Err(forbidden(
-            "granting from this programme is its funder's decision: its own staff, or the case managers of an organisation it delegated, for people they follow with consent",
-        ));
-    };
-    BoundedText::parse("decision_reference", &req.decision_reference, 200)
-        .map_err(ApiError::InvalidBody)?;
-    let already = state.store.granted_from(programme, person).await?;
-    consent::check_grant(
-        Cents(req.amount),
-        already,
-        terms.per_beneficiary,
-        expires,
-        terms.rules.valid_from,
-        terms.rules.valid_to,
-    )
-    .map_err(ApiError::InvalidBody)?;
-    let area = match req.area_code.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(code) => {
-            let known = state.store.areas("municipio").await?;
-            if !known.iter().any(|a| a.code == code) {
-                return Err(ApiError::InvalidReference(FieldError::new(
-                    "area_code",
-                    format!("no Municipio with code {code:?}"),
-                )));
-            }
-            Some(code.to_string())
-        }
-    };
-    let a = state
-        .store
-        .grant_allocation(
-            &trama_store::NewAllocation {
-                programme,
-                beneficiary: person,
-                decision_ref: &req.decision_reference,
-                amount: Cents(req.amount),
-                expires,
-                area_code: area.as_deref(),
-            },
-            Some(idem),
-        )
-        .await?;
-    let by = match right {
-        consent::GrantRight::Funder => "funder".to_string(),
-        consent::GrantRight::Delegated(org) => format!("delegated to {org}"),
-    };
-    audit(
-        &state,
-        p,
-        "budget.grant",
-        person,
-        Some(format!(
-            "{} {} cents from {} ({}), decision {}",
-            a.id,
-            req.amount,
-            programme,
-            by,
-            req.decision_reference.trim()
-        )),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(a.into())))
+    let form = body(req)?;
+    let request = format!("grant {person} {}", form.fingerprint());
+    let a = grant(&state, p, person, &form, &request, &key).await?;
+    Ok((StatusCode::CREATED, Json(a)))
 }
 
 /// My budget: every allocation, what is left, what was spent on what.

@@ -9,7 +9,7 @@ use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::bounded::BoundedText;
 use trama_core::budget::access::{self, BudgetAction, BudgetView};
-use trama_core::budget::booking::{self, NewBooking};
+use trama_core::budget::booking::{self, GrantForm, NewBooking};
 use trama_core::budget::consent::{self, Channel, ConsentState, Purpose};
 use trama_core::budget::programme::YearMonth;
 use trama_core::ids::ServiceId;
@@ -1359,4 +1359,117 @@ pub struct BeneficiaryView {
     pub held: i64,
     pub spent: i64,
     pub expires: String,
+}
+
+/// Records an allocation granted to a person: the funder's own staff, or a case manager of
+/// an organisation the funder delegated the programme to who follows the person with consent;
+/// within what the programme gives one person and its months of validity. Audited under the
+/// person with the decision that grants it. `request` and `key` make a retry answer what the
+/// first call made, moving nothing.
+pub async fn grant(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+    form: &GrantForm,
+    request: &str,
+    key: &str,
+) -> ApiResult<AllocationView> {
+    if ![
+        Role::OrganizationAdmin,
+        Role::TerritoryAdmin,
+        Role::CaseManager,
+    ]
+    .iter()
+    .any(|r| p.has_role(*r))
+    {
+        return Err(forbidden(
+            "only a funder's staff, or case managers it delegated, grant allocations",
+        ));
+    }
+    let actor = p.user_id.to_string();
+    let idem = trama_store::Idempotency {
+        actor: &actor,
+        key,
+        request,
+    };
+    // The same call again (a retry): what it made the first time, and no money moves.
+    if let Some(earlier) = state.store.granted_with_key(idem).await? {
+        return Ok(earlier.into());
+    }
+    let req = form.parse().map_err(ApiError::InvalidBody)?;
+    let (programme, expires) = (req.programme, req.expires);
+    let terms = state.store.grant_terms(programme).await?.ok_or_else(|| {
+        ApiError::InvalidReference(FieldError::new("programme_id", "no such programme"))
+    })?;
+    if state.store.is_erased(person).await? {
+        return Err(ApiError::InvalidReference(FieldError::new(
+            "id",
+            "this person's account was erased",
+        )));
+    }
+    let facts = state.store.budget_facts(person).await?;
+    let authority = consent::GrantAuthority {
+        funder_org: terms.funder_org,
+        delegated_to: terms.delegated_to.clone(),
+    };
+    let Some(right) =
+        consent::grant_right(p, &authority, |org| access::follows_for(p, &facts, org))
+    else {
+        return Err(forbidden(
+            "granting from this programme is its funder's decision: its own staff, or the case managers of an organisation it delegated, for people they follow with consent",
+        ));
+    };
+    let already = state.store.granted_from(programme, person).await?;
+    consent::check_grant(
+        req.amount,
+        already,
+        terms.per_beneficiary,
+        expires,
+        terms.rules.valid_from,
+        terms.rules.valid_to,
+    )
+    .map_err(ApiError::InvalidBody)?;
+    let area = match req.area_code.as_deref() {
+        None => None,
+        Some(code) => {
+            let known = state.store.areas("municipio").await?;
+            if !known.iter().any(|a| a.code == code) {
+                return Err(ApiError::InvalidReference(FieldError::new(
+                    "area_code",
+                    format!("no Municipio with code {code:?}"),
+                )));
+            }
+            Some(code.to_string())
+        }
+    };
+    let a = state
+        .store
+        .grant_allocation(
+            &trama_store::NewAllocation {
+                programme,
+                beneficiary: person,
+                decision_ref: &req.decision_reference,
+                amount: req.amount,
+                expires,
+                area_code: area.as_deref(),
+            },
+            Some(idem),
+        )
+        .await?;
+    let by = match right {
+        consent::GrantRight::Funder => "funder".to_string(),
+        consent::GrantRight::Delegated(org) => format!("delegated to {org}"),
+    };
+    audit(
+        state,
+        p,
+        "budget.grant",
+        person,
+        Some(format!(
+            "{} {} cents from {} ({}), decision {}",
+            a.id, req.amount, programme, by, req.decision_reference
+        )),
+    )
+    .await?;
+    Ok(a.into())
 }

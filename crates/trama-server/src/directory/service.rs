@@ -8,8 +8,8 @@ use trama_core::auth::{Principal, Role};
 use trama_core::geo::Coordinates;
 use trama_core::hsds::{Service, validate_service};
 use trama_core::ids::{LocationId, ServiceId};
-use trama_store::AuditEntry;
 use trama_core::query::ServiceQuery;
+use trama_store::AuditEntry;
 use trama_store::SearchResult;
 
 /// Checks and writes a provider's service: the organisation must be one the person administers,
