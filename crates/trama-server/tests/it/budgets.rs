@@ -11,7 +11,13 @@ use trama_core::ids::OrganizationId;
 
 use crate::{Reply, TestApp, both};
 
-async fn send_key(app: &TestApp, uri: &str, token: &str, key: Option<&str>, body: &Value) -> Reply {
+pub(crate) async fn send_key(
+    app: &TestApp,
+    uri: &str,
+    token: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> Reply {
     let mut b = Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -22,9 +28,32 @@ async fn send_key(app: &TestApp, uri: &str, token: &str, key: Option<&str>, body
         .await
 }
 
-both!(
-    every_role_against_the_budget_endpoints,
-    |app: TestApp| async move {
+/// Everything a care-budget test starts from: the roles, a municipal funder and its home-care
+/// programme, Mr. Rossi following his case manager with consent, and 1,000.00 granted to him
+/// (counted in Municipio 6). Each field is what the tests call it.
+pub(crate) struct BudgetWorld {
+    pub(crate) provider_org: OrganizationId,
+    pub(crate) other_org: OrganizationId,
+    pub(crate) admin: String,
+    pub(crate) rossi: trama_core::ids::UserId,
+    pub(crate) rossi_t: String,
+    pub(crate) cm: trama_core::ids::UserId,
+    pub(crate) cm_t: String,
+    pub(crate) other_cm_t: String,
+    pub(crate) auditor: String,
+    pub(crate) stranger: String,
+    pub(crate) provider: String,
+    pub(crate) other_provider: String,
+    pub(crate) funder: String,
+    pub(crate) programme: String,
+    pub(crate) rules: Value,
+    pub(crate) allocation: String,
+    pub(crate) person_budget: String,
+    pub(crate) consent: String,
+}
+
+impl BudgetWorld {
+    pub(crate) async fn new(app: &TestApp) -> Self {
         let provider_org = app.organisation("Cooperativa").await;
         let other_org = app.organisation("Regione Lombardia").await;
         let grant = |r: Role, o: Option<OrganizationId>| RoleGrant::new(r, o).unwrap();
@@ -57,6 +86,132 @@ both!(
             .await;
         let provider = app.org_admin("coop@example.it", provider_org).await;
         let other_provider = app.org_admin("altra@example.it", other_org).await;
+        let r = app
+            .send(
+                "POST",
+                "/api/funders",
+                Some(&admin),
+                &json!({"name": "Comune di Milano", "kind": "municipal"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let funder = r.json()["id"].as_str().unwrap().to_string();
+        let rules = json!({
+            "name": "Servizio di assistenza domiciliare", "funder_kind": "municipal",
+            "categories": ["A1"], "valid_from": "2026-01", "valid_to": "2026-12",
+            "monthly_cap": 60000, "copay_bands": [{"isee_max": null, "copay": 2000}],
+            "combinable": true
+        });
+        let r = app
+            .send(
+                "POST",
+                "/api/programmes",
+                Some(&admin),
+                &json!({"funder_id": funder, "rules": rules, "amount_per_beneficiary": 100000}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let programme = r.json()["id"].as_str().unwrap().to_string();
+        app.follow(rossi, &rossi_t, &cm_t).await;
+        app.store().put_areas(&[municipio_6()]).await.unwrap();
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/people/{rossi}/allocations"),
+                Some(&admin),
+                &json!({"programme_id": programme, "amount": 100000,
+                        "decision_reference": "Det. 2026/118", "expires": "2026-12",
+                        "area_code": "6"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let allocation = r.json()["id"].as_str().unwrap().to_string();
+        Self {
+            provider_org,
+            other_org,
+            admin,
+            rossi,
+            rossi_t,
+            cm,
+            cm_t,
+            other_cm_t,
+            auditor,
+            stranger,
+            provider,
+            other_provider,
+            funder,
+            programme,
+            rules,
+            allocation,
+            person_budget: format!("/api/people/{rossi}/budget"),
+            consent: format!("/api/people/{rossi}/budget/consent"),
+        }
+    }
+}
+
+fn municipio_6() -> trama_core::areas::Area {
+    trama_core::areas::Area {
+        kind: "municipio".into(),
+        code: "6".into(),
+        name: "Municipio 6".into(),
+        parent_code: None,
+        population: None,
+        centroid: None,
+        polygons: vec![],
+        facts: None,
+    }
+}
+
+/// Mr. Rossi's personal plan, written by his case manager with the family.
+fn rossi_plan() -> Value {
+    json!({
+        "goals": ["Restare a casa in sicurezza dopo la caduta"],
+        "items": [{"category": "A1.1", "description": "Assistenza domiciliare", "unit_cost": 2500,
+                   "per_month": 10, "from": "2026-03", "to": "2026-04"}],
+        "review_on": "2026-06-01",
+        "agreement": {"parties": ["Mario Rossi", "Anna Rossi (figlia)", "Municipio 6"],
+                      "reference": "PAI 2026/311", "signed_on": "2026-02-20"}
+    })
+}
+
+// Setting a budget up: funders and programmes are the territory admin's; a case manager sees
+// nothing and grants nothing before the person's consent; an allocation is counted in a
+// Municipio the territory knows.
+both!(
+    setting_up_a_budget_takes_the_right_roles_and_consent,
+    |app: TestApp| async move {
+        let provider_org = app.organisation("Cooperativa").await;
+        let other_org = app.organisation("Regione Lombardia").await;
+        let grant = |r: Role, o: Option<OrganizationId>| RoleGrant::new(r, o).unwrap();
+        let (_, admin) = app
+            .user_with_token(
+                "territorio@example.it",
+                &[grant(Role::TerritoryAdmin, None)],
+            )
+            .await;
+        let (rossi, rossi_t) = app
+            .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
+            .await;
+        let (_, cm_t) = app
+            .user_with_token(
+                "cm@example.it",
+                &[grant(Role::CaseManager, Some(OrganizationId::new()))],
+            )
+            .await;
+        let (_, _other_cm_t) = app
+            .user_with_token(
+                "cm2@example.it",
+                &[grant(Role::CaseManager, Some(OrganizationId::new()))],
+            )
+            .await;
+        let (_, auditor) = app
+            .user_with_token("revisore@example.it", &[grant(Role::Auditor, None)])
+            .await;
+        let (_, stranger) = app
+            .user_with_token("vicino@example.it", &[grant(Role::Volunteer, None)])
+            .await;
+        let provider = app.org_admin("coop@example.it", provider_org).await;
+        let _other_provider = app.org_admin("altra@example.it", other_org).await;
 
         // Funders and programmes: the territory admin only.
         let funder_body = json!({"name": "Comune di Milano", "kind": "municipal"});
@@ -169,126 +324,160 @@ both!(
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        let allocation = r.json()["id"].as_str().unwrap().to_string();
+        let _allocation = r.json()["id"].as_str().unwrap().to_string();
         assert_eq!(r.json()["available"], 100000);
         assert_eq!(r.json()["area_code"], "6");
+    }
+);
 
-        // The funding engine over HTTP: home care in March and April, a day centre the
-        // programme does not pay for. 20 % co-payment (no ISEE declared: the last band).
-        let plan = json!({"lines": [
-            {"category": "A1.1", "months": [{"month": "2026-03", "cost": 50000}]},
-            {"category": "A1.1", "months": [{"month": "2026-04", "cost": 70000}]},
-            {"category": "B2", "months": [{"month": "2026-03", "cost": 20000}]}
-        ]});
-        let funding = format!("/api/people/{rossi}/budget/funding");
-        for t in [&other_cm_t, &provider, &stranger] {
-            app.send("POST", &funding, Some(t), &plan)
-                .await
-                .assert_error(StatusCode::NOT_FOUND, "not_found");
-        }
-        let r = app.send("POST", &funding, Some(&cm_t), &plan).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-        let f = r.json();
-        assert_eq!(
-            [
-                &f["total_cost"],
-                &f["public_pays"],
-                &f["copay"],
-                &f["self_pay"],
-                &f["out_of_pocket"]
-            ],
-            [
-                &json!(140000),
-                &json!(96000),
-                &json!(24000),
-                &json!(20000),
-                &json!(44000)
-            ],
-            "{f}"
-        );
-        assert_eq!(f["lines"][0]["shares"][0]["programme_pays"], 40000, "{f}");
-        assert_eq!(f["lines"][0]["shares"][0]["copay_rate"], 2000, "{f}");
-        assert_eq!(
-            f["lines"][2]["not_used"][0]["reason"], "category_not_covered",
-            "{f}"
-        );
-        // The case manager leaves the programme out of April: the person pays all of it.
-        let mut over = plan.clone();
-        over["excluded"] = json!([{"line": 1, "allocation_id": allocation}]);
-        let f = app.send("POST", &funding, Some(&cm_t), &over).await.json();
-        assert_eq!(
-            (
-                f["lines"][1]["self_pay"].as_i64(),
-                f["lines"][1]["not_used"][0]["reason"].as_str()
-            ),
-            (Some(70000), Some("excluded")),
-            "{f}"
-        );
-        let mut bad = plan.clone();
-        bad["excluded"] = json!([{"line": 0, "allocation_id": uuid::Uuid::new_v4().to_string()}]);
-        app.send("POST", &funding, Some(&cm_t), &bad)
-            .await
-            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
-        app.send("POST", &funding, Some(&cm_t), &json!({"lines": []}))
-            .await
-            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
-        app.send(
-            "POST",
-            &funding,
-            Some(&cm_t),
-            &json!({"lines": [{"category": "A1", "months": [{"month": "2026-13", "cost": 1}]}]}),
-        )
-        .await
-        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
-
-        // A personal plan, written by the case manager with the family, funded from it.
-        let plan = json!({
-            "goals": ["Restare a casa in sicurezza dopo la caduta"],
-            "items": [{"category": "A1.1", "description": "Assistenza domiciliare", "unit_cost": 2500,
-                       "per_month": 10, "from": "2026-03", "to": "2026-04"}],
-            "review_on": "2026-06-01",
-            "agreement": {"parties": ["Mario Rossi", "Anna Rossi (figlia)", "Municipio 6"],
-                          "reference": "PAI 2026/311", "signed_on": "2026-02-20"}
-        });
-        let plans = format!("/api/people/{rossi}/plans");
-        app.send("POST", &plans, Some(&provider), &plan)
-            .await
-            .assert_error(StatusCode::FORBIDDEN, "forbidden");
-        let mut bad_plan = plan.clone();
-        bad_plan["goals"] = json!([]);
-        app.send("POST", &plans, Some(&cm_t), &bad_plan)
-            .await
-            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
-        let r = app.send("POST", &plans, Some(&cm_t), &plan).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        let plan_id = r.json()["id"].as_str().unwrap().to_string();
-        let listed = app.get_auth(&plans, &rossi_t).await.json();
-        assert_eq!(
-            listed[0]["plan"]["agreement"]["reference"], "PAI 2026/311",
-            "{listed}"
-        );
-        app.get_auth(&plans, &stranger)
+// The funding engine over HTTP, and a personal plan funded from the allocations.
+both!(funding_a_plan_over_http, |app: TestApp| async move {
+    let BudgetWorld {
+        rossi,
+        rossi_t,
+        cm_t,
+        other_cm_t,
+        stranger,
+        provider,
+        allocation,
+        ..
+    } = BudgetWorld::new(&app).await;
+    // The funding engine over HTTP: home care in March and April, a day centre the
+    // programme does not pay for. 20 % co-payment (no ISEE declared: the last band).
+    let plan = json!({"lines": [
+        {"category": "A1.1", "months": [{"month": "2026-03", "cost": 50000}]},
+        {"category": "A1.1", "months": [{"month": "2026-04", "cost": 70000}]},
+        {"category": "B2", "months": [{"month": "2026-03", "cost": 20000}]}
+    ]});
+    let funding = format!("/api/people/{rossi}/budget/funding");
+    for t in [&other_cm_t, &provider, &stranger] {
+        app.send("POST", &funding, Some(t), &plan)
             .await
             .assert_error(StatusCode::NOT_FOUND, "not_found");
-        let f = app
-            .send(
-                "POST",
-                &format!("{plans}/{plan_id}/funding"),
-                Some(&cm_t),
-                &json!({}),
-            )
-            .await
-            .json();
-        assert_eq!(
-            (
-                f["total_cost"].as_i64(),
-                f["public_pays"].as_i64(),
-                f["out_of_pocket"].as_i64()
-            ),
-            (Some(50000), Some(40000), Some(10000)),
-            "{f}"
-        );
+    }
+    let r = app.send("POST", &funding, Some(&cm_t), &plan).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let f = r.json();
+    assert_eq!(
+        [
+            &f["total_cost"],
+            &f["public_pays"],
+            &f["copay"],
+            &f["self_pay"],
+            &f["out_of_pocket"]
+        ],
+        [
+            &json!(140000),
+            &json!(96000),
+            &json!(24000),
+            &json!(20000),
+            &json!(44000)
+        ],
+        "{f}"
+    );
+    assert_eq!(f["lines"][0]["shares"][0]["programme_pays"], 40000, "{f}");
+    assert_eq!(f["lines"][0]["shares"][0]["copay_rate"], 2000, "{f}");
+    assert_eq!(
+        f["lines"][2]["not_used"][0]["reason"], "category_not_covered",
+        "{f}"
+    );
+    // The case manager leaves the programme out of April: the person pays all of it.
+    let mut over = plan.clone();
+    over["excluded"] = json!([{"line": 1, "allocation_id": allocation}]);
+    let f = app.send("POST", &funding, Some(&cm_t), &over).await.json();
+    assert_eq!(
+        (
+            f["lines"][1]["self_pay"].as_i64(),
+            f["lines"][1]["not_used"][0]["reason"].as_str()
+        ),
+        (Some(70000), Some("excluded")),
+        "{f}"
+    );
+    let mut bad = plan.clone();
+    bad["excluded"] = json!([{"line": 0, "allocation_id": uuid::Uuid::new_v4().to_string()}]);
+    app.send("POST", &funding, Some(&cm_t), &bad)
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+    app.send("POST", &funding, Some(&cm_t), &json!({"lines": []}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    app.send(
+        "POST",
+        &funding,
+        Some(&cm_t),
+        &json!({"lines": [{"category": "A1", "months": [{"month": "2026-13", "cost": 1}]}]}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
 
+    // A personal plan, written by the case manager with the family, funded from it.
+    let plan = rossi_plan();
+    let plans = format!("/api/people/{rossi}/plans");
+    app.send("POST", &plans, Some(&provider), &plan)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let mut bad_plan = plan.clone();
+    bad_plan["goals"] = json!([]);
+    app.send("POST", &plans, Some(&cm_t), &bad_plan)
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    let r = app.send("POST", &plans, Some(&cm_t), &plan).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let plan_id = r.json()["id"].as_str().unwrap().to_string();
+    let listed = app.get_auth(&plans, &rossi_t).await.json();
+    assert_eq!(
+        listed[0]["plan"]["agreement"]["reference"], "PAI 2026/311",
+        "{listed}"
+    );
+    app.get_auth(&plans, &stranger)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    let f = app
+        .send(
+            "POST",
+            &format!("{plans}/{plan_id}/funding"),
+            Some(&cm_t),
+            &json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            f["total_cost"].as_i64(),
+            f["public_pays"].as_i64(),
+            f["out_of_pocket"].as_i64()
+        ),
+        (Some(50000), Some(40000), Some(10000)),
+        "{f}"
+    );
+    // Each proposal is in the person's activity.
+    let activity = app.get_auth("/api/me/activity", &rossi_t).await.json();
+    let fundings = activity
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "budget.funding")
+        .count();
+    assert_eq!(
+        fundings, 3,
+        "the case manager's three funding proposals: {activity}"
+    );
+});
+
+// Who reads a budget, and that the person sees who did.
+both!(
+    budget_reads_are_audited_under_the_person,
+    |app: TestApp| async move {
+        let BudgetWorld {
+            rossi_t,
+            cm_t,
+            other_cm_t,
+            auditor,
+            stranger,
+            provider,
+            person_budget,
+            ..
+        } = BudgetWorld::new(&app).await;
         // Reads: the person, the case manager (audited), the auditor (read-only, audited);
         // another case manager, a provider, a stranger: 404.
         let mine = app.get_auth("/api/me/budget", &rossi_t).await;
@@ -325,17 +514,44 @@ both!(
             .filter(|a| a["action"] == "budget.read")
             .count();
         assert_eq!(reads, 2, "{activity}");
-        let fundings = activity
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["action"] == "budget.funding")
-            .count();
-        assert_eq!(
-            fundings, 3,
-            "the case manager's three funding proposals: {activity}"
-        );
+    }
+);
 
+// Bookings with idempotency keys, delivery and the register, cancellation; then the funder's
+// control over them, reports on individuals, and consent withdrawn.
+both!(
+    bookings_are_delivered_controlled_and_reported,
+    |app: TestApp| async move {
+        let BudgetWorld {
+            provider_org,
+            other_org,
+            admin,
+            rossi,
+            rossi_t,
+            cm,
+            cm_t,
+            other_cm_t,
+            auditor,
+            stranger,
+            provider,
+            other_provider,
+            funder,
+            programme,
+            rules,
+            allocation,
+            person_budget,
+            consent,
+            ..
+        } = BudgetWorld::new(&app).await;
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/people/{rossi}/plans"),
+                Some(&cm_t),
+                &rossi_plan(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         // Bookings: an Idempotency-Key is required; a retry answers the same booking.
         let book = json!({"allocation_id": allocation, "amount": 30000, "category": "A1.1", "month": "2026-03",
                           "provider_organization_id": provider_org.to_string()});

@@ -11,6 +11,7 @@ mod needs;
 mod register;
 mod trust;
 mod trust_lows;
+mod views;
 mod web;
 
 use axum::body::Body;
