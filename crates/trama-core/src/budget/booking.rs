@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::FieldError;
 use crate::bounded::BoundedText;
+use crate::budget::funding::PlanLine;
 use crate::budget::programme::{ProgrammeRules, YearMonth};
 use crate::ids::{AllocationId, OrganizationId, ProgrammeId, ServiceId, optional};
 use crate::money::Cents;
@@ -141,6 +142,61 @@ impl GrantForm {
             self.area_code.as_deref().unwrap_or("")
         )
     }
+}
+
+/// One month of a plan's line as a client writes it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = PlanMonthRequest))]
+pub struct PlanMonthForm {
+    /// YYYY-MM.
+    pub month: String,
+    /// Cents.
+    pub cost: i64,
+}
+
+/// One service of a plan to fund, as a client writes it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = PlanLineRequest))]
+pub struct PlanLineForm {
+    /// The taxonomy code of the service.
+    pub category: String,
+    pub months: Vec<PlanMonthForm>,
+}
+
+/// The lines of a plan to fund, checked: 1 to 50 lines of 1 to 60 months each, costs from
+/// nothing to 1,000,000.00 € in cents; errors name the line and month.
+pub fn parse_plan_lines(lines: &[PlanLineForm]) -> Result<Vec<PlanLine>, FieldError> {
+    if lines.is_empty() || lines.len() > 50 {
+        return Err(FieldError::new("lines", "a plan has 1 to 50 lines"));
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        if l.months.is_empty() || l.months.len() > 60 {
+            return Err(FieldError::new(
+                format!("lines[{i}].months"),
+                "1 to 60 months",
+            ));
+        }
+        let mut months = Vec::with_capacity(l.months.len());
+        for (k, m) in l.months.iter().enumerate() {
+            let field = format!("lines[{i}].months[{k}]");
+            let month = YearMonth::parse(&format!("{field}.month"), &m.month)?;
+            if !(0..=100_000_000).contains(&m.cost) {
+                return Err(FieldError::new(
+                    format!("{field}.cost"),
+                    "0 to 1,000,000.00 € in cents",
+                ));
+            }
+            months.push((month, Cents(m.cost)));
+        }
+        out.push(PlanLine {
+            category: l.category.trim().to_string(),
+            months,
+        });
+    }
+    Ok(out)
 }
 
 /// Whether an allocation under `rules`, expiring after `expires`, pays for `category` in

@@ -1,7 +1,9 @@
 //! Care budgets over JSON (`/api/funders`, `/api/programmes`, `/api/budget/...`): handlers and
 //! request bodies over [`super::service`].
 
-use super::service::{audit, dashboard, grant, propose};
+use super::service::{
+    create_plan, dashboard, fund_plan, grant, plans, programme_beneficiaries, propose,
+};
 use crate::budgets::service::AllocationView;
 use crate::budgets::service::BeneficiaryView;
 use crate::budgets::service::BookingView;
@@ -20,7 +22,6 @@ use crate::budgets::service::book;
 use crate::budgets::service::budget_of;
 use crate::budgets::service::cancel;
 use crate::budgets::service::deliver;
-use crate::budgets::service::directory_service;
 use crate::budgets::service::follow;
 use crate::budgets::service::forbidden;
 use crate::budgets::service::funder_staff_of;
@@ -46,11 +47,10 @@ use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
 use trama_core::auth::Role;
 use trama_core::bounded::BoundedText;
-use trama_core::budget::access::{self, BudgetAction, BudgetView};
-use trama_core::budget::booking::{BookingForm, GrantForm};
-use trama_core::budget::programme::{FunderKind, ProgrammeRules, YearMonth};
+use trama_core::budget::access::{self, BudgetView};
+use trama_core::budget::booking::{self, BookingForm, GrantForm};
+use trama_core::budget::programme::{FunderKind, ProgrammeRules};
 use trama_core::ids::{BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
-use trama_core::ids::{ServiceId, optional};
 use trama_core::money::Cents;
 use utoipa::ToSchema;
 
@@ -579,7 +579,6 @@ pub async fn funding_api(
     Path(id): Path<String>,
     req: JsonBody<FundingRequestBody>,
 ) -> ApiResult<Json<FundingView>> {
-    use trama_core::budget::funding::PlanLine;
     // A proposal moves nothing: whoever may read the budget asks for it, auditors included.
     let p = admitted.for_own_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
@@ -588,35 +587,7 @@ pub async fn funding_api(
         return Err(ApiError::not_found("budget for person", &id));
     }
     let req = body(req)?;
-    if req.lines.is_empty() || req.lines.len() > 50 {
-        return Err(invalid_field("lines", "a plan has 1 to 50 lines"));
-    }
-    let mut lines = Vec::with_capacity(req.lines.len());
-    for (i, l) in req.lines.iter().enumerate() {
-        if l.months.is_empty() || l.months.len() > 60 {
-            return Err(invalid_field(
-                &format!("lines[{i}].months"),
-                "1 to 60 months",
-            ));
-        }
-        let mut months = Vec::with_capacity(l.months.len());
-        for (k, m) in l.months.iter().enumerate() {
-            let field = format!("lines[{i}].months[{k}]");
-            let month = YearMonth::parse(&format!("{field}.month"), &m.month)
-                .map_err(ApiError::InvalidBody)?;
-            if !(0..=100_000_000).contains(&m.cost) {
-                return Err(invalid_field(
-                    &format!("{field}.cost"),
-                    "0 to 1,000,000.00 € in cents",
-                ));
-            }
-            months.push((month, Cents(m.cost)));
-        }
-        lines.push(PlanLine {
-            category: l.category.trim().to_string(),
-            months,
-        });
-    }
+    let lines = booking::parse_plan_lines(&req.lines).map_err(ApiError::InvalidBody)?;
     propose(&state, p, &facts, person, lines, req.isee, &req.excluded)
         .await
         .map(Json)
@@ -732,43 +703,13 @@ pub async fn create_plan_api(
     admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
-    req: JsonBody<serde_json::Value>,
+    req: JsonBody<trama_core::budget::plan::Plan>,
 ) -> ApiResult<(StatusCode, Json<PlanView>)> {
     let p = admitted.for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
-    if !access::may(p, &facts, BudgetAction::Book) {
-        return Err(forbidden(
-            "only the person or their case manager (with consent) writes the plan",
-        ));
-    }
-    let mut plan: trama_core::budget::plan::Plan =
-        serde_json::from_value(body(req)?).map_err(|e| invalid_field("plan", e.to_string()))?;
-    plan.validate().map_err(ApiError::InvalidBody)?;
-    for (i, item) in plan.items.iter_mut().enumerate() {
-        let field = format!("items[{i}].service_id");
-        let provider_field = format!("items[{i}].provider_organization_id");
-        let (service, provider) = directory_service(
-            &state,
-            &field,
-            optional(&field, item.service_id.as_deref(), ServiceId::parse)
-                .map_err(ApiError::InvalidBody)?,
-            optional(
-                &provider_field,
-                item.provider_organization_id.as_deref(),
-                OrganizationId::parse,
-            )
-            .map_err(ApiError::InvalidBody)?,
-        )
-        .await?;
-        item.service_id = service;
-        item.provider_organization_id = provider;
-    }
-    let row = state.store.create_plan(person, p.user_id, &plan).await?;
-    if access::must_audit(p, &facts) {
-        audit(&state, p, "budget.plan", person, Some(row.id.clone())).await?;
-    }
-    Ok((StatusCode::CREATED, Json(row.into())))
+    let plan = body(req)?;
+    let row = create_plan(&state, p, person, plan).await?;
+    Ok((StatusCode::CREATED, Json(row)))
 }
 
 /// A person's plans, newest (current) first; whoever may read the person's budget. Audited.
@@ -780,22 +721,7 @@ pub async fn plans_api(
 ) -> ApiResult<Json<Vec<PlanView>>> {
     let p = admitted.principal();
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found("budget for person", &id));
-    }
-    if access::must_audit(p, &facts) {
-        audit(&state, p, "budget.read", person, Some("plans".into())).await?;
-    }
-    Ok(Json(
-        state
-            .store
-            .plans_of(person)
-            .await?
-            .into_iter()
-            .map(PlanView::from)
-            .collect(),
-    ))
+    plans(&state, p, person).await.map(Json)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -816,29 +742,10 @@ pub async fn plan_funding_api(
 ) -> ApiResult<Json<FundingView>> {
     let p = admitted.for_own_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found("budget for person", &id));
-    }
     let req = body(req)?;
-    let plan = state
-        .store
-        .plans_of(person)
-        .await?
-        .into_iter()
-        .find(|r| r.id == plan_id)
-        .ok_or_else(|| ApiError::not_found("plan", &plan_id))?;
-    propose(
-        &state,
-        p,
-        &facts,
-        person,
-        plan.plan.funding_lines(),
-        req.isee,
-        &req.excluded,
-    )
-    .await
-    .map(Json)
+    fund_plan(&state, p, person, &plan_id, req.isee, &req.excluded)
+        .await
+        .map(Json)
 }
 
 /// The bookings the organisations one administers or operates for are to deliver.
@@ -863,55 +770,7 @@ pub async fn programme_beneficiaries_api(
 ) -> ApiResult<Json<Vec<BeneficiaryView>>> {
     let p = admitted.principal();
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let pr = state
-        .store
-        .programmes()
-        .await?
-        .into_iter()
-        .find(|x| x.id == programme)
-        .ok_or_else(|| ApiError::not_found("programme", &id))?;
-    let funder = state
-        .store
-        .funders()
-        .await?
-        .into_iter()
-        .find(|f| f.id == pr.funder_id)
-        .ok_or_else(|| ApiError::not_found("programme", &id))?;
-    if !access::may_see_funder(p, funder.organization_id) {
-        return Err(ApiError::not_found("programme", &id));
-    }
-    let allowed = p.has_role(Role::Auditor)
-        || access::funder_sees_individuals(p, funder.organization_id, pr.rules.individual_reports);
-    if !allowed {
-        return Err(forbidden(
-            "the programme's rules do not allow reports on individuals: its dashboard gives totals",
-        ));
-    }
-    let rows = state.store.programme_allocations(programme).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (a, name) in rows {
-        if a.beneficiary_id != p.user_id {
-            audit(
-                &state,
-                p,
-                "budget.read",
-                a.beneficiary_id,
-                Some(format!("programme report {programme}")),
-            )
-            .await?;
-        }
-        out.push(BeneficiaryView {
-            person_id: a.beneficiary_id.to_string(),
-            name,
-            allocation_id: a.id.to_string(),
-            decision_reference: a.decision_ref,
-            area_code: a.area_code,
-            granted: a.granted.0,
-            available: a.available.0,
-            held: a.held.0,
-            spent: a.spent.0,
-            expires: a.expires.to_string(),
-        });
-    }
-    Ok(Json(out))
+    programme_beneficiaries(&state, p, programme)
+        .await
+        .map(Json)
 }

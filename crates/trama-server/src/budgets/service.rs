@@ -9,10 +9,11 @@ use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::bounded::BoundedText;
 use trama_core::budget::access::{self, BudgetAction, BudgetView};
-use trama_core::budget::booking::{self, GrantForm, NewBooking};
+use trama_core::budget::booking::{self, GrantForm, NewBooking, PlanLineForm};
 use trama_core::budget::consent::{self, Channel, ConsentState, Purpose};
 use trama_core::budget::programme::YearMonth;
 use trama_core::ids::ServiceId;
+use trama_core::ids::optional;
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
 use trama_store::{
@@ -753,23 +754,8 @@ pub async fn cancel(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct PlanMonthRequest {
-    /// YYYY-MM.
-    pub month: String,
-    /// Cents.
-    pub cost: i64,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PlanLineRequest {
-    /// The taxonomy code of the service.
-    pub category: String,
-    pub months: Vec<PlanMonthRequest>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
 pub struct FundingRequestBody {
-    pub lines: Vec<PlanLineRequest>,
+    pub lines: Vec<PlanLineForm>,
     /// The person's ISEE in cents, if declared (otherwise the last co-payment band applies).
     pub isee: Option<i64>,
     /// The case manager's overrides: allocations not to use for a line.
@@ -1472,4 +1458,164 @@ pub async fn grant(
     )
     .await?;
     Ok(a.into())
+}
+
+/// Records a personal plan (budget di salute): the person, or their case manager with
+/// consent. The newest plan is the current one; the services it names must be in the
+/// directory.
+pub async fn create_plan(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+    mut plan: trama_core::budget::plan::Plan,
+) -> ApiResult<PlanView> {
+    let facts = state.store.budget_facts(person).await?;
+    if !access::may(p, &facts, BudgetAction::Book) {
+        return Err(forbidden(
+            "only the person or their case manager (with consent) writes the plan",
+        ));
+    }
+    plan.validate().map_err(ApiError::InvalidBody)?;
+    for (i, item) in plan.items.iter_mut().enumerate() {
+        let field = format!("items[{i}].service_id");
+        let provider_field = format!("items[{i}].provider_organization_id");
+        let (service, provider) = directory_service(
+            state,
+            &field,
+            optional(&field, item.service_id.as_deref(), ServiceId::parse)
+                .map_err(ApiError::InvalidBody)?,
+            optional(
+                &provider_field,
+                item.provider_organization_id.as_deref(),
+                OrganizationId::parse,
+            )
+            .map_err(ApiError::InvalidBody)?,
+        )
+        .await?;
+        item.service_id = service;
+        item.provider_organization_id = provider;
+    }
+    let row = state.store.create_plan(person, p.user_id, &plan).await?;
+    if access::must_audit(p, &facts) {
+        audit(state, p, "budget.plan", person, Some(row.id.clone())).await?;
+    }
+    Ok(row.into())
+}
+
+/// A person's plans, newest (current) first; whoever may read the person's budget. Audited.
+pub async fn plans(state: &AppState, p: &Principal, person: UserId) -> ApiResult<Vec<PlanView>> {
+    let facts = state.store.budget_facts(person).await?;
+    if access::budget_view(p, &facts) == BudgetView::None {
+        return Err(ApiError::not_found(
+            "budget for person",
+            &person.to_string(),
+        ));
+    }
+    if access::must_audit(p, &facts) {
+        audit(state, p, "budget.read", person, Some("plans".into())).await?;
+    }
+    Ok(state
+        .store
+        .plans_of(person)
+        .await?
+        .into_iter()
+        .map(PlanView::from)
+        .collect())
+}
+
+/// Funds a stored plan: the engine's proposal for its services, month by month, for whoever
+/// may read the person's budget (audited as a proposal).
+pub async fn fund_plan(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+    plan_id: &str,
+    isee: Option<i64>,
+    excluded: &[ExclusionRequest],
+) -> ApiResult<FundingView> {
+    let facts = state.store.budget_facts(person).await?;
+    if access::budget_view(p, &facts) == BudgetView::None {
+        return Err(ApiError::not_found(
+            "budget for person",
+            &person.to_string(),
+        ));
+    }
+    let plan = state
+        .store
+        .plans_of(person)
+        .await?
+        .into_iter()
+        .find(|r| r.id == plan_id)
+        .ok_or_else(|| ApiError::not_found("plan", plan_id))?;
+    propose(
+        state,
+        p,
+        &facts,
+        person,
+        plan.plan.funding_lines(),
+        isee,
+        excluded,
+    )
+    .await
+}
+
+/// A programme's beneficiaries by name, with their allocation's balances: only where the
+/// programme's rules allow reports on individuals, for the funder's own admins and auditors.
+/// Every person listed sees the read among who looked at their file.
+pub async fn programme_beneficiaries(
+    state: &AppState,
+    p: &Principal,
+    programme: ProgrammeId,
+) -> ApiResult<Vec<BeneficiaryView>> {
+    let pr = state
+        .store
+        .programmes()
+        .await?
+        .into_iter()
+        .find(|x| x.id == programme)
+        .ok_or_else(|| ApiError::not_found("programme", &programme.to_string()))?;
+    let funder = state
+        .store
+        .funders()
+        .await?
+        .into_iter()
+        .find(|f| f.id == pr.funder_id)
+        .ok_or_else(|| ApiError::not_found("programme", &programme.to_string()))?;
+    if !access::may_see_funder(p, funder.organization_id) {
+        return Err(ApiError::not_found("programme", &programme.to_string()));
+    }
+    let allowed = p.has_role(Role::Auditor)
+        || access::funder_sees_individuals(p, funder.organization_id, pr.rules.individual_reports);
+    if !allowed {
+        return Err(forbidden(
+            "the programme's rules do not allow reports on individuals: its dashboard gives totals",
+        ));
+    }
+    let rows = state.store.programme_allocations(programme).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (a, name) in rows {
+        if a.beneficiary_id != p.user_id {
+            audit(
+                state,
+                p,
+                "budget.read",
+                a.beneficiary_id,
+                Some(format!("programme report {programme}")),
+            )
+            .await?;
+        }
+        out.push(BeneficiaryView {
+            person_id: a.beneficiary_id.to_string(),
+            name,
+            allocation_id: a.id.to_string(),
+            decision_reference: a.decision_ref,
+            area_code: a.area_code,
+            granted: a.granted.0,
+            available: a.available.0,
+            held: a.held.0,
+            spent: a.spent.0,
+            expires: a.expires.to_string(),
+        });
+    }
+    Ok(out)
 }
