@@ -220,6 +220,31 @@ pub fn log_chain(e: &dyn std::error::Error) {
     tracing::error!(error = %msg, "request failed");
 }
 
+/// The register's failures: a bad event or proof request is the client's; an unavailable
+/// log is a 503; anything else is logged and a 500.
+impl From<crate::register::log::RegisterError> for ApiError {
+    fn from(e: crate::register::log::RegisterError) -> Self {
+        match e {
+            crate::register::log::RegisterError::Ledger(trama_ledger::LedgerError::Invalid {
+                field,
+                reason,
+            }) => ApiError::InvalidBody(FieldError::new(field, reason)),
+            crate::register::log::RegisterError::Ledger(trama_ledger::LedgerError::Proof(
+                reason,
+            )) => ApiError::InvalidParameter(FieldError::new("size", reason)),
+            crate::register::log::RegisterError::Store(s) => s.into(),
+            crate::register::log::RegisterError::Unavailable(reason) => {
+                tracing::error!(%reason, "register unavailable");
+                ApiError::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "register error");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {

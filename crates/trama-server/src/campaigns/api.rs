@@ -1,5 +1,6 @@
 //! Emergency campaigns and batch assignment over JSON (`/api/campaigns`, `/api/matching/batch`).
 
+use super::service::CampaignRequest;
 use crate::campaigns::service::BatchReport;
 use crate::campaigns::service::CampaignView;
 use crate::campaigns::service::campaign_view;
@@ -41,18 +42,6 @@ pub fn routes() -> Routes {
             batch_api,
             territory("the territory admin"),
         )
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CampaignRequest {
-    pub name: String,
-    /// heatwave, flu_season, other
-    pub kind: String,
-    #[serde(default)]
-    pub description: String,
-    /// The kinds of help its intake form offers (term ids or codes).
-    pub categories: Vec<String>,
 }
 
 #[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]

@@ -1,6 +1,5 @@
 //! Emergency campaigns and batch assignment: proposing matches for many open needs at once.
 
-use crate::campaigns::api::CampaignRequest;
 use crate::error::{ApiError, ApiResult};
 use crate::help::service::Points;
 use crate::help::service::audit;
@@ -9,7 +8,7 @@ use crate::help::service::notify_match;
 use crate::json::invalid;
 use crate::json::rfc3339;
 use crate::state::AppState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
@@ -20,6 +19,19 @@ use trama_core::matching::lifecycle::{MatchState, NeedState};
 use trama_core::matching::{AssignOptions, Engine};
 use trama_store::{NeedFilter, NeedRow, NewMatch, OfferRow};
 use uuid::Uuid;
+
+/// A campaign as the territory admin asks for it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignRequest {
+    pub name: String,
+    /// heatwave, flu_season, other
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    /// The kinds of help its intake form offers (term ids or codes).
+    pub categories: Vec<String>,
+}
 
 /// What a batch run did.
 #[derive(Debug, Clone, Serialize)]

@@ -1,6 +1,7 @@
 //! Neighbourly help over JSON (`/api/needs`, `/api/offers`, `/api/matches`, `/api/people`):
 //! handlers and request bodies over [`super::service`].
 
+use super::service::PersonRequest;
 use super::service::propose;
 use crate::auth::Viewer;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
@@ -457,18 +458,6 @@ pub async fn match_event_api(
     .await?;
     let side = side_in(&state, p, &m).await?;
     Ok(Json(match_view(&m, side)))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PersonRequest {
-    pub display_name: String,
-    /// Where the signed consent is filed.
-    pub consent_reference: String,
-    pub phone: Option<String>,
-    /// The organisation that follows the person (default: the operator's only one).
-    pub organization_id: Option<String>,
-    pub locale: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/people", tag = "assisted", request_body = serde_json::Value, description = "An operator registers a person with no e-mail or phone, with the consent reference.", responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]

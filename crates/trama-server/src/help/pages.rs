@@ -1093,7 +1093,7 @@ pub async fn desk_register(
 ) -> Response {
     let Page { l, .. } = page;
     let p = &p;
-    let req = crate::help::api::PersonRequest {
+    let req = crate::help::service::PersonRequest {
         display_name: field(&form, "display_name").into(),
         consent_reference: field(&form, "consent_reference").into(),
         phone: Some(field(&form, "phone").to_string()),

@@ -6,11 +6,10 @@
 //! written to the audit log under that person.
 
 use crate::error::{ApiError, ApiResult};
-use crate::help::api::PersonRequest;
 use crate::json::invalid;
 use crate::json::rfc3339;
 use crate::state::AppState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
@@ -26,6 +25,19 @@ use trama_core::needs::{
 };
 use trama_store::{AuditEntry, MatchChange, MatchRow, NeedRecord, NeedRow, NewMatch, OfferRow};
 use uuid::Uuid;
+
+/// A person a desk registers (assisted mode), as the operator asks.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRequest {
+    pub display_name: String,
+    /// Where the signed consent is filed.
+    pub consent_reference: String,
+    pub phone: Option<String>,
+    /// The organisation that follows the person (default: the operator's only one).
+    pub organization_id: Option<String>,
+    pub locale: Option<String>,
+}
 
 // ---------------------------------------------------------------------------------------------
 // Views

@@ -3,9 +3,9 @@
 use crate::error::{ApiError, ApiResult};
 use crate::help::service::NeedView;
 use crate::help::service::Points;
-use crate::help::service::audit;
 use crate::help::service::compile;
 use crate::help::service::need_view;
+use crate::help::service::{audit, audit_full_read};
 use crate::json::invalid;
 use crate::state::AppState;
 use serde::Serialize;
@@ -249,6 +249,17 @@ pub async fn shared_services(
     let mut vocab = Vocabulary::default();
     let c = compile(&mut vocab, &pairs, &[], state.now(), Points::Exact)?;
     let groups = propose_groups(&c.problem.needs, SharingRules::default());
+    // Every need shown is a full read of someone else's need: audited under that person, as
+    // the desk's reads are.
+    let mut shown: Vec<u32> = groups
+        .iter()
+        .flat_map(|g| g.members.iter().copied())
+        .collect();
+    shown.sort_unstable();
+    shown.dedup();
+    for m in shown {
+        audit_full_read(state, Some(p), &rows[m as usize], NeedAccess::Full).await?;
+    }
     Ok(groups
         .iter()
         .map(|g| {

@@ -4,7 +4,6 @@
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::policy::Admitted;
 use crate::policy::Routes;
-use crate::register::log::RegisterError;
 use crate::register::service::AppendedView;
 use crate::register::service::ConsistencyProofView;
 use crate::register::service::EntriesPage;
@@ -31,30 +30,8 @@ use serde::Deserialize;
 use trama_core::FieldError;
 use trama_ledger::accounting::all_credits;
 use trama_ledger::event::json_ld_context;
+use trama_ledger::merkle::Hash;
 use trama_ledger::tiles::Tile;
-use trama_ledger::{LedgerError, merkle::Hash};
-
-impl From<RegisterError> for ApiError {
-    fn from(e: RegisterError) -> Self {
-        match e {
-            RegisterError::Ledger(LedgerError::Invalid { field, reason }) => {
-                ApiError::InvalidBody(FieldError::new(field, reason))
-            }
-            RegisterError::Ledger(LedgerError::Proof(reason)) => {
-                ApiError::InvalidParameter(FieldError::new("size", reason))
-            }
-            RegisterError::Store(s) => s.into(),
-            RegisterError::Unavailable(reason) => {
-                tracing::error!(%reason, "register unavailable");
-                ApiError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "register error");
-                ApiError::Internal
-            }
-        }
-    }
-}
 
 /// Public routes, mounted at `/register`.
 pub fn public_routes() -> Routes {

@@ -718,6 +718,23 @@ both!(
             let r = app.send("POST", "/api/needs", Some(&operator), &b).await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         }
+        let need_reads = |p: &String| {
+            let id = trama_core::ids::UserId::parse("id", p).unwrap();
+            let app = &app;
+            async move {
+                app.store()
+                    .audit_about_person(id, 100)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|e| e.action == "need.read")
+                    .count()
+            }
+        };
+        let mut reads_before = Vec::new();
+        for p in &people {
+            reads_before.push(need_reads(p).await);
+        }
         let g = app
             .get_auth(
                 "/api/shared-services?hourly_rate=20&extra_percent=25",
@@ -732,6 +749,10 @@ both!(
         assert_eq!(groups[0]["total_cents"], 3000);
         assert_eq!(groups[0]["shares_cents"], json!([1000, 1000, 1000]));
         assert_eq!(groups[0]["separate_cents"], 6000);
+        // Each need shown in full is a read of that person's file, which they see.
+        for (p, before) in people.iter().zip(&reads_before) {
+            assert_eq!(need_reads(p).await, before + 1, "{p}");
+        }
         let (_, citizen) = app.user_with_token("c@example.it", &[]).await;
         app.get_auth("/api/shared-services", &citizen)
             .await
