@@ -68,6 +68,22 @@ impl fmt::Display for BoundedText {
     }
 }
 
+/// A number a client gave, if it lies in `lo..=hi`; otherwise the field and its bounds.
+pub fn within<T: PartialOrd + fmt::Display + Copy>(
+    field: &str,
+    v: T,
+    lo: T,
+    hi: T,
+) -> Result<T, FieldError> {
+    if v < lo || v > hi {
+        return Err(FieldError::new(
+            field,
+            format!("must be between {lo} and {hi}"),
+        ));
+    }
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +105,17 @@ mod tests {
         assert!(BoundedText::parse("name", "àèìòùé", 6).is_ok());
         assert_eq!(BoundedText::optional("note", " ", 6).unwrap(), None);
         assert!(BoundedText::parse("note", "una\nriga", 20).is_ok());
+    }
+
+    #[test]
+    fn numbers_are_within_their_bounds() {
+        assert_eq!(within("k", 5u32, 1, 50), Ok(5));
+        assert_eq!(within("k", 0u32, 1, 50).unwrap_err().field, "k");
+        assert!(
+            within("k", 51u32, 1, 50)
+                .unwrap_err()
+                .reason
+                .contains("1 and 50")
+        );
     }
 }

@@ -43,6 +43,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
 use trama_core::auth::Role;
+use trama_core::bounded::{BoundedText, within};
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId, UserId};
 use trama_core::matching::lifecycle::{NeedState, Side};
 use trama_core::needs::{NeedAccess, NeedForm, OfferForm, acts_for_requester, need_access};
@@ -202,13 +203,7 @@ pub async fn need_suggestions_api(
             "suggestions are for the person and the operators acting for them".into(),
         ));
     }
-    let k = q.k.unwrap_or(5);
-    if k == 0 || k > 50 {
-        return Err(ApiError::InvalidParameter(FieldError::new(
-            "k",
-            "must be between 1 and 50",
-        )));
-    }
+    let k = within("k", q.k.unwrap_or(5), 1, 50).map_err(ApiError::InvalidParameter)?;
     Ok(Json(suggestions_for(&state, p, &n, k).await?))
 }
 
@@ -366,13 +361,7 @@ pub async fn offer_suggestions_api(
     if o.owner != p.user_id {
         return Err(ApiError::Forbidden("this offer is not yours".into()));
     }
-    let k = q.k.unwrap_or(10);
-    if k == 0 || k > 50 {
-        return Err(ApiError::InvalidParameter(FieldError::new(
-            "k",
-            "must be between 1 and 50",
-        )));
-    }
+    let k = within("k", q.k.unwrap_or(10), 1, 50).map_err(ApiError::InvalidParameter)?;
     Ok(Json(suggestions_for_offer(&state, p, &o, k).await?))
 }
 
@@ -441,10 +430,8 @@ pub async fn match_event_api(
         .map(|s| parse_rfc3339("next_at", s))
         .transpose()
         .map_err(invalid)?;
-    if let Some(n) = &r.note
-        && n.chars().count() > 500
-    {
-        return Err(invalid(FieldError::new("note", "at most 500 characters")));
+    if let Some(n) = &r.note {
+        BoundedText::optional("note", n, 500).map_err(invalid)?;
     }
     let m = match_event(
         &state,

@@ -22,8 +22,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
-use trama_core::FieldError;
-use trama_core::bounded::BoundedText;
+use trama_core::bounded::{BoundedText, within};
 use trama_core::hubs::RoomBookingForm;
 use trama_core::matching::instance::WindowSpec;
 
@@ -108,12 +107,7 @@ pub async fn put_hub_api(
     }
     let functions =
         trama_core::hubs::parse_functions("functions", &r.functions).map_err(invalid)?;
-    if r.capacity == 0 || r.capacity > 100_000 {
-        return Err(invalid(FieldError::new(
-            "capacity",
-            "must be between 1 and 100000",
-        )));
-    }
+    within("capacity", r.capacity, 1, 100_000).map_err(invalid)?;
     let mut hours = Vec::new();
     for (i, w) in r.opening_hours.iter().enumerate() {
         hours.extend(w.parse(&format!("opening_hours[{i}]")).map_err(invalid)?);
@@ -167,12 +161,7 @@ pub async fn add_room_api(
     }
     let name = BoundedText::parse("name", &r.name, 120).map_err(invalid)?;
     let name = name.as_str();
-    if !(15..=480).contains(&r.slot_minutes) {
-        return Err(invalid(FieldError::new(
-            "slot_minutes",
-            "must be between 15 and 480",
-        )));
-    }
+    within("slot_minutes", r.slot_minutes, 15, 480).map_err(invalid)?;
     let rid = state
         .store
         .add_room(loc, name, r.capacity, r.slot_minutes)
