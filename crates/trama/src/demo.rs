@@ -1099,11 +1099,11 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
     };
     let person_ids: Vec<UserId> = people.iter().map(|p| p.0).collect();
     let point = |rng: &mut ChaCha8Rng| sampler.point(rng);
-    let community = crate::demo_community::load(
+    let community = crate::demo_help::load(
         store,
         seed,
         scale,
-        crate::demo_community::Inputs {
+        crate::demo_help::Inputs {
             hubs: &g.hubs,
             hub_org: g.hub_org,
             people: &person_ids,

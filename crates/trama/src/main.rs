@@ -6,7 +6,7 @@ mod budget_bench;
 mod config;
 mod demo;
 mod demo_budgets;
-mod demo_community;
+mod demo_help;
 mod demo_register;
 mod hsds_io;
 mod matching_cli;

@@ -7,7 +7,7 @@ mod clock;
 mod hsds;
 mod logs;
 mod mail;
-mod needs;
+mod help;
 mod register;
 mod trust;
 mod trust_lows;

@@ -45,8 +45,85 @@ fn leaks(v: &Value) -> bool {
     s.contains("Giambellino 58") || s.contains("45.4531") || s.contains(DESCRIPTION)
 }
 
+/// The Giambellino story's start: a hub's operator, a curious stranger, Lucia registered at
+/// the desk (no e-mail, no phone, consent on file), her need for weekly shopping posted by the
+/// operator, and four volunteers with offers (three within a kilometre, one far).
+pub(crate) struct Giambellino {
+    pub(crate) operator: String,
+    pub(crate) stranger: String,
+    pub(crate) lucia: String,
+    pub(crate) nid: String,
+    /// (token, offer id) of each volunteer; the last is the far one.
+    pub(crate) volunteers: Vec<(String, String)>,
+}
+
+impl Giambellino {
+    pub(crate) async fn new(app: &TestApp) -> Self {
+        let hub_org = OrganizationId::new();
+        let (_, operator) = app
+            .user_with_token(
+                "operatrice@hub.it",
+                &[RoleGrant::new(Role::Operator, Some(hub_org)).unwrap()],
+            )
+            .await;
+        let (_, stranger) = app.user_with_token("curioso@example.it", &[]).await;
+        let r = app
+            .send(
+                "POST",
+                "/api/people",
+                Some(&operator),
+                &json!({"display_name": "Lucia Ferri", "consent_reference": "Prot. 2026/1187"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let lucia = r.json()["id"].as_str().unwrap().to_string();
+        let r = app
+            .send(
+                "POST",
+                "/api/needs",
+                Some(&operator),
+                &need_body(Some(&lucia), None),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let nid = r.json()["id"].as_str().unwrap().to_string();
+        // Three volunteers within a kilometre, free on Tuesday mornings, speaking Italian; one far.
+        let mut volunteers = Vec::new();
+        for (i, (lat, lon)) in [
+            (45.4560, 9.1380),
+            (45.4500, 9.1450),
+            (45.4545, 9.1330),
+            (45.5000, 9.2100),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (_, t) = app
+                .user_with_token(
+                    &format!("volontario{i}@example.it"),
+                    &[RoleGrant::new(Role::Volunteer, None).unwrap()],
+                )
+                .await;
+            let r = app
+                .send("POST", "/api/offers", Some(&t), &offer_body(*lat, *lon))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+            volunteers.push((t, r.json()["id"].as_str().unwrap().to_string()));
+        }
+        Self {
+            operator,
+            stranger,
+            lucia,
+            nid,
+            volunteers,
+        }
+    }
+}
+
+// The desk registers Lucia (her consent reference required) and asks for help for her; nobody
+// else can ask in her name.
 both!(
-    assisted_need_is_matched_done_and_confirmed,
+    a_desk_registers_a_person_and_asks_for_her,
     |app: TestApp| async move {
         let hub_org = OrganizationId::new();
         let (_, operator) = app
@@ -103,30 +180,33 @@ both!(
         assert_eq!(need["access"], "full");
         assert_eq!(need["assisted"], true);
         assert_eq!(need["requester"]["name"], "Lucia Ferri");
+        // It is on the desk's list, and only there in full.
+        let desk = app
+            .get_auth("/api/needs?scope=desk", &operator)
+            .await
+            .json();
+        assert!(
+            desk.as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["id"] == nid.as_str() && n["access"] == "full"),
+            "{desk}"
+        );
+    }
+);
 
-        // Three volunteers within a kilometre, free on Tuesday mornings, speaking Italian; one far.
-        let mut volunteers = Vec::new();
-        for (i, (lat, lon)) in [
-            (45.4560, 9.1380),
-            (45.4500, 9.1450),
-            (45.4545, 9.1330),
-            (45.5000, 9.2100),
-        ]
-        .iter()
-        .enumerate()
-        {
-            let (_, t) = app
-                .user_with_token(
-                    &format!("volontario{i}@example.it"),
-                    &[RoleGrant::new(Role::Volunteer, None).unwrap()],
-                )
-                .await;
-            let r = app
-                .send("POST", "/api/offers", Some(&t), &offer_body(*lat, *lon))
-                .await;
-            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-            volunteers.push((t, r.json()["id"].as_str().unwrap().to_string()));
-        }
+// Three volunteers within reach are suggested to Lucia's side only; everyone else sees the
+// need's category, area and time, never where she lives.
+both!(
+    suggestions_go_to_her_side_and_others_see_public_facts,
+    |app: TestApp| async move {
+        let Giambellino {
+            operator,
+            stranger,
+            nid,
+            volunteers,
+            ..
+        } = Giambellino::new(&app).await;
         let s = app
             .get_auth(&format!("/api/needs/{nid}/suggestions?k=5"), &operator)
             .await;
@@ -170,7 +250,23 @@ both!(
         assert_eq!(for_offer.status, StatusCode::OK, "{}", for_offer.text());
         assert_eq!(for_offer.json().as_array().unwrap().len(), 1);
         assert!(!leaks(&for_offer.json()), "{}", for_offer.text());
+    }
+);
 
+// Marco accepts, the desk accepts for Lucia, the help is done and confirmed: the address only
+// once both agreed, hours as his contribution, in her budget and the register (pseudonymous),
+// every full read in her file's log.
+both!(
+    assisted_need_is_matched_done_and_confirmed,
+    |app: TestApp| async move {
+        let Giambellino {
+            operator,
+            stranger,
+            lucia,
+            nid,
+            volunteers,
+        } = Giambellino::new(&app).await;
+        let (marco, marco_offer) = volunteers[0].clone();
         // Marco accepts: a party now, he sees the description but not yet the address.
         let r = app
             .send(
