@@ -16,6 +16,8 @@ use utoipa::ToSchema;
 use trama_core::{CoreError, FieldError};
 use trama_store::StoreError;
 
+use crate::service_error::ServiceError;
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
     /// A query or path parameter that does not parse or is out of range.
@@ -179,33 +181,28 @@ impl From<CoreError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Invalid(f) => ApiError::InvalidParameter(f),
-            StoreError::Reference { field, reason } => {
-                ApiError::InvalidReference(FieldError::new(field, reason))
-            }
-            StoreError::Conflict { field, reason } => {
-                ApiError::Conflict(FieldError::new(field, reason))
-            }
-            StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => {
-                tracing::error!(error = %sqlx_err, "database unavailable");
-                ApiError::Unavailable
-            }
-            other => {
-                log_chain(&other);
-                ApiError::Internal
-            }
-        }
+        ServiceError::from(e).into()
     }
 }
 
-fn is_unavailable(e: &trama_store::SqlxError) -> bool {
-    matches!(
-        e,
-        trama_store::SqlxError::PoolTimedOut
-            | trama_store::SqlxError::PoolClosed
-            | trama_store::SqlxError::Io(_)
-    )
+/// A service's failure, as HTTP: each variant is the `ApiError` of the same name.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::InvalidParameter(f) => ApiError::InvalidParameter(f),
+            ServiceError::InvalidBody(f) => ApiError::InvalidBody(f),
+            ServiceError::Unauthenticated => ApiError::Unauthenticated,
+            ServiceError::BadCredentials => ApiError::BadCredentials,
+            ServiceError::Unverified => ApiError::Unverified,
+            ServiceError::Forbidden(m) => ApiError::Forbidden(m),
+            ServiceError::NotFound(m) => ApiError::NotFound(m),
+            ServiceError::Conflict(f) => ApiError::Conflict(f),
+            ServiceError::InvalidReference(f) => ApiError::InvalidReference(f),
+            ServiceError::RateLimited(s) => ApiError::RateLimited(s),
+            ServiceError::Internal => ApiError::Internal,
+            ServiceError::Unavailable => ApiError::Unavailable,
+        }
+    }
 }
 
 /// Logs an error with every cause in its chain.
@@ -220,28 +217,9 @@ pub fn log_chain(e: &dyn std::error::Error) {
     tracing::error!(error = %msg, "request failed");
 }
 
-/// The register's failures: a bad event or proof request is the client's; an unavailable
-/// log is a 503; anything else is logged and a 500.
 impl From<crate::register::log::RegisterError> for ApiError {
     fn from(e: crate::register::log::RegisterError) -> Self {
-        match e {
-            crate::register::log::RegisterError::Ledger(trama_ledger::LedgerError::Invalid {
-                field,
-                reason,
-            }) => ApiError::InvalidBody(FieldError::new(field, reason)),
-            crate::register::log::RegisterError::Ledger(trama_ledger::LedgerError::Proof(
-                reason,
-            )) => ApiError::InvalidParameter(FieldError::new("size", reason)),
-            crate::register::log::RegisterError::Store(s) => s.into(),
-            crate::register::log::RegisterError::Unavailable(reason) => {
-                tracing::error!(%reason, "register unavailable");
-                ApiError::Unavailable
-            }
-            other => {
-                tracing::error!(error = %other, "register error");
-                ApiError::Internal
-            }
-        }
+        ServiceError::from(e).into()
     }
 }
 

@@ -26,6 +26,7 @@ pub mod openapi;
 pub mod ops;
 pub mod policy;
 pub mod ratelimit;
+pub mod service_error;
 pub mod state;
 pub mod web;
 

@@ -89,7 +89,10 @@ pub async fn login_submit(
     }
     let next = safe_next(field(&f, "next"));
     let client = client_key(&headers, peer, state.config.behind_proxy);
-    match open_session(&state, field(&f, "email"), field(&f, "password"), &client).await {
+    match open_session(&state, field(&f, "email"), field(&f, "password"), &client)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok((_, secret, _)) => {
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut()
@@ -167,7 +170,10 @@ pub async fn signup_submit(
     );
     let client = client_key(&headers, peer, state.config.behind_proxy);
     // The same page for a new address and a taken one: the mail says which it was.
-    match register_user(&state, email, password, name, Some(l.lang.code()), &client).await {
+    match register_user(&state, email, password, name, Some(l.lang.code()), &client)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(()) => l.render(
             StatusCode::OK,
             &MessagePage {
@@ -222,7 +228,10 @@ pub async fn verify_submit(
     if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
-    match verify_account(&state, field(&f, "token"), field(&f, "password")).await {
+    match verify_account(&state, field(&f, "token"), field(&f, "password"))
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(()) => l.render(
             StatusCode::OK,
             &MessagePage {

@@ -91,7 +91,10 @@ pub async fn export(state: &AppState, p: &Principal) -> ApiResult<Value> {
         .iter()
         .map(audit_json)
         .collect();
-    let budget = match crate::budgets::service::read_budget(state, p, p.user_id).await {
+    let budget = match crate::budgets::service::read_budget(state, p, p.user_id)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok((b, _)) => to_json(b)?,
         Err(ApiError::NotFound(_)) => Value::Null,
         Err(e) => return Err(e),

@@ -1,7 +1,7 @@
 //! Accounts: signing up (with e-mail verification), confirming, opening sessions.
 
 use crate::auth::{hash_password, random_token, sha256_hex, verify_password};
-use crate::error::{ApiError, ApiResult};
+use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::Serialize;
 use trama_core::FieldError;
@@ -68,27 +68,29 @@ pub async fn register_user(
     display_name: &str,
     locale: Option<&str>,
     client: &str,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     state
         .signups_by_ip
         .hit(client)
-        .map_err(ApiError::RateLimited)?;
-    let email = Email::parse(email).map_err(ApiError::InvalidBody)?;
-    let password = NewPassword::parse(password).map_err(ApiError::InvalidBody)?;
+        .map_err(ServiceError::RateLimited)?;
+    let email = Email::parse(email).map_err(ServiceError::InvalidBody)?;
+    let password = NewPassword::parse(password).map_err(ServiceError::InvalidBody)?;
     let display_name =
-        BoundedText::parse("display_name", display_name, 120).map_err(ApiError::InvalidBody)?;
+        BoundedText::parse("display_name", display_name, 120).map_err(ServiceError::InvalidBody)?;
     let display_name = display_name.as_str();
     let locale = match locale.unwrap_or("it") {
         l @ ("it" | "en") => l.to_string(),
         other => {
-            return Err(ApiError::InvalidBody(FieldError::new(
+            return Err(ServiceError::InvalidBody(FieldError::new(
                 "locale",
                 format!("'{other}' is not it or en"),
             )));
         }
     };
     // Hashed in every case, so that a taken address answers in the same time as a new one.
-    let hash = hash_password(password).await?;
+    let hash = hash_password(password)
+        .await
+        .map_err(|_| ServiceError::Internal)?;
     let token = random_token();
     let expires = state.now() + time::Duration::hours(VERIFY_HOURS);
     let outcome = state
@@ -158,10 +160,10 @@ pub async fn register_user(
 /// that asked for it (the API and the page `/verifica`): that password becomes the account's.
 /// Someone who signed up for an address they do not read cannot confirm it, and the owner
 /// cannot be made to confirm someone else's password by clicking their link.
-pub async fn verify_account(state: &AppState, token: &str, password: &str) -> ApiResult<()> {
+pub async fn verify_account(state: &AppState, token: &str, password: &str) -> ServiceResult<()> {
     let token = token.trim();
     let unknown = || {
-        ApiError::InvalidBody(FieldError::new(
+        ServiceError::InvalidBody(FieldError::new(
             "token",
             format!(
                 "is unknown or expired (a link lasts {VERIFY_HOURS} hours; sign up again for a new one)"
@@ -169,7 +171,7 @@ pub async fn verify_account(state: &AppState, token: &str, password: &str) -> Ap
         ))
     };
     if token.is_empty() || token.len() > 200 {
-        return Err(ApiError::InvalidBody(FieldError::new(
+        return Err(ServiceError::InvalidBody(FieldError::new(
             "token",
             "is missing or is not a link's token",
         )));
@@ -179,7 +181,7 @@ pub async fn verify_account(state: &AppState, token: &str, password: &str) -> Ap
         return Err(unknown());
     };
     if !verify_password(chosen, password.to_string()).await {
-        return Err(ApiError::InvalidBody(FieldError::new(
+        return Err(ServiceError::InvalidBody(FieldError::new(
             "password",
             "is not the password chosen at the sign-up this link confirms (use the link of your own sign-up)",
         )));
@@ -199,22 +201,22 @@ pub async fn open_session(
     email: &str,
     password: &str,
     client: &str,
-) -> ApiResult<(UserRow, String, String)> {
+) -> ServiceResult<(UserRow, String, String)> {
     state
         .login_by_ip
         .hit(client)
-        .map_err(ApiError::RateLimited)?;
-    let email = Email::parse(email).map_err(|_| ApiError::BadCredentials)?;
+        .map_err(ServiceError::RateLimited)?;
+    let email = Email::parse(email).map_err(|_| ServiceError::BadCredentials)?;
     let account_key = email.as_str().to_string();
     let pair_key = format!("{account_key} {client}");
     state
         .login_failures
         .check(&pair_key)
-        .map_err(ApiError::RateLimited)?;
+        .map_err(ServiceError::RateLimited)?;
     state
         .login_failures_account
         .check(&account_key)
-        .map_err(ApiError::RateLimited)?;
+        .map_err(ServiceError::RateLimited)?;
     let user = state.store.user_by_email(&email).await?;
     let ok = verify_password(
         user.as_ref().and_then(|u| u.password_hash.clone()),
@@ -225,14 +227,14 @@ pub async fn open_session(
         state.login_failures.fail(&pair_key);
         state.login_failures_account.fail(&account_key);
         tracing::info!(account = %account_key, "failed login");
-        return Err(ApiError::BadCredentials);
+        return Err(ServiceError::BadCredentials);
     };
     state.login_failures.clear(&pair_key);
     // The right password, for an address not confirmed yet: said plainly (only whoever knows
     // the password learns it), and no session.
     if !user.verified {
         tracing::info!(user = %user.id, "login before the address was confirmed");
-        return Err(ApiError::Unverified);
+        return Err(ServiceError::Unverified);
     }
     // Expired sessions are never honoured; logins are a natural moment to clear them away.
     let purged = state.store.purge_sessions().await?;

@@ -186,7 +186,7 @@ pub async fn create_funder_api(
 ) -> ApiResult<(StatusCode, Json<CreatedView>)> {
     let p = admitted.for_write(&headers)?;
     if !access::may_manage_funder(p, None) {
-        return Err(forbidden("only the territory admin records funders"));
+        return Err(forbidden("only the territory admin records funders").into());
     }
     let req = body(req)?;
     let name = BoundedText::parse("name", &req.name, 200).map_err(ApiError::InvalidBody)?;
@@ -226,7 +226,7 @@ pub async fn create_programme_api(
 ) -> ApiResult<(StatusCode, Json<CreatedView>)> {
     let p = admitted.for_write(&headers)?;
     if !access::may_manage_funder(p, None) {
-        return Err(forbidden("only the territory admin records programmes"));
+        return Err(forbidden("only the territory admin records programmes").into());
     }
     let req = body(req)?;
     let funder = FunderId::parse("funder_id", &req.funder_id).map_err(ApiError::InvalidBody)?;
@@ -277,9 +277,9 @@ pub async fn follow_api(
 ) -> ApiResult<Json<ConsentView>> {
     let p = admitted.for_write(&headers)?;
     if !p.has_role(Role::CaseManager) && !p.has_role(Role::Operator) {
-        return Err(forbidden(
-            "only case managers and operators record a consent at a desk",
-        ));
+        return Err(
+            forbidden("only case managers and operators record a consent at a desk").into(),
+        );
     }
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let req = body(req)?;
@@ -506,7 +506,10 @@ pub async fn person_budget_api(
 ) -> ApiResult<Json<PersonBudgetView>> {
     let p = admitted.principal();
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    read_budget(&state, p, person).await.map(|(v, _)| Json(v))
+    read_budget(&state, p, person)
+        .await
+        .map(|(v, _)| Json(v))
+        .map_err(ApiError::from)
 }
 
 /// Books a service from an allocation: holds the amount. Needs an `Idempotency-Key`.
@@ -551,6 +554,7 @@ pub async fn deliver_api(
     deliver(&state, p, booking, Cents(req.amount), &key)
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 /// Cancels a booking: what it still holds goes back to the allocation. The person, their
@@ -565,7 +569,10 @@ pub async fn cancel_api(
     let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
     let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    cancel(&state, p, booking, &key).await.map(Json)
+    cancel(&state, p, booking, &key)
+        .await
+        .map(Json)
+        .map_err(ApiError::from)
 }
 
 /// Proposes how to fund a plan from the person's allocations: the least cost to the person
@@ -591,6 +598,7 @@ pub async fn funding_api(
     propose(&state, p, &facts, person, lines, req.isee, &req.excluded)
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[derive(Debug, Deserialize)]
@@ -614,7 +622,10 @@ pub async fn dashboard_api(
     let p = admitted.principal();
     let days = within_days(q.within_days.as_deref())?;
     let (from, to) = report_period(q.from.as_deref(), q.to.as_deref())?;
-    dashboard(&state, p, from, to, days).await.map(Json)
+    dashboard(&state, p, from, to, days)
+        .await
+        .map(Json)
+        .map_err(ApiError::from)
 }
 
 /// A funder's statement as CSV: one row per programme, area, category and month over a period
@@ -721,7 +732,10 @@ pub async fn plans_api(
 ) -> ApiResult<Json<Vec<PlanView>>> {
     let p = admitted.principal();
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    plans(&state, p, person).await.map(Json)
+    plans(&state, p, person)
+        .await
+        .map(Json)
+        .map_err(ApiError::from)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -746,6 +760,7 @@ pub async fn plan_funding_api(
     fund_plan(&state, p, person, &plan_id, req.isee, &req.excluded)
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }
 
 /// The bookings the organisations one administers or operates for are to deliver.
@@ -755,7 +770,10 @@ pub async fn provider_bookings_api(
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<ProviderBookingView>>> {
     let p = admitted.principal();
-    provider_bookings(&state, p).await.map(Json)
+    provider_bookings(&state, p)
+        .await
+        .map(Json)
+        .map_err(ApiError::from)
 }
 
 /// A programme's beneficiaries by name, with their allocation's balances: only where the
@@ -773,4 +791,5 @@ pub async fn programme_beneficiaries_api(
     programme_beneficiaries(&state, p, programme)
         .await
         .map(Json)
+        .map_err(ApiError::from)
 }

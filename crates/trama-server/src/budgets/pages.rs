@@ -580,6 +580,7 @@ pub async fn confirm_submit(
             trama_core::budget::consent::Purpose::CareBudget,
         )
         .await
+        .map_err(ApiError::from)
     }
     .await;
     match res {
@@ -607,7 +608,9 @@ pub async fn revoke_submit(
     };
     let res = async {
         let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
-        crate::budgets::service::revoke(&state, p, p.user_id, cm).await
+        crate::budgets::service::revoke(&state, p, p.user_id, cm)
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match res {
@@ -1078,7 +1081,9 @@ pub async fn cancel_submit(
     let back = field(&form, "back").to_string();
     let res = async {
         let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-        crate::budgets::service::cancel(&state, p, booking, field(&form, "key").trim()).await
+        crate::budgets::service::cancel(&state, p, booking, field(&form, "key").trim())
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match res {
@@ -1472,6 +1477,7 @@ pub async fn deliver_submit(
             field(&form, "key").trim(),
         )
         .await
+        .map_err(ApiError::from)
     }
     .await;
     match res {

@@ -1,8 +1,8 @@
 //! Care budgets: funders, programmes, allocations, consent, plans and bookings paid from a
 //! person's budget. The operations the JSON API and the pages share.
 
-use crate::error::{ApiError, ApiResult};
-use crate::json::invalid_field;
+use crate::service_error::invalid_field;
+use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
@@ -24,15 +24,15 @@ use utoipa::ToSchema;
 
 /// An amount of money in a body: a well-formed body with nothing (or less) to move is a 422
 /// naming `amount`, never a 400.
-pub(crate) fn positive_amount(cents: i64) -> ApiResult<()> {
+pub(crate) fn positive_amount(cents: i64) -> ServiceResult<()> {
     if cents <= 0 {
         return Err(invalid_field("amount", "must be more than zero (cents)"));
     }
     Ok(())
 }
 
-pub(crate) fn forbidden(what: &str) -> ApiError {
-    ApiError::Forbidden(what.into())
+pub(crate) fn forbidden(what: &str) -> ServiceError {
+    ServiceError::Forbidden(what.into())
 }
 
 pub(crate) async fn audit(
@@ -41,7 +41,7 @@ pub(crate) async fn audit(
     action: &str,
     person: UserId,
     detail: Option<String>,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     state
         .store
         .audit(&AuditEntry {
@@ -91,10 +91,10 @@ impl From<ConsentRow> for ConsentView {
     }
 }
 
-pub(crate) fn purpose_of(v: Option<&str>) -> ApiResult<Purpose> {
+pub(crate) fn purpose_of(v: Option<&str>) -> ServiceResult<Purpose> {
     match v.map(str::trim) {
         None | Some("") => Ok(Purpose::CareBudget),
-        Some(s) => Purpose::parse("purpose", s).map_err(ApiError::InvalidBody),
+        Some(s) => Purpose::parse("purpose", s).map_err(ServiceError::InvalidBody),
     }
 }
 
@@ -102,10 +102,10 @@ pub(crate) fn optional_id<T>(
     field: &str,
     v: Option<&str>,
     parse: impl Fn(&str, &str) -> Result<T, FieldError>,
-) -> ApiResult<Option<T>> {
+) -> ServiceResult<Option<T>> {
     match v.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) => parse(field, s).map(Some).map_err(ApiError::InvalidBody),
+        Some(s) => parse(field, s).map(Some).map_err(ServiceError::InvalidBody),
     }
 }
 
@@ -124,12 +124,12 @@ pub(crate) async fn principal_of(
     state: &AppState,
     p: &Principal,
     id: UserId,
-) -> ApiResult<Principal> {
+) -> ServiceResult<Principal> {
     if id == p.user_id {
         return Ok(p.clone());
     }
     let u = state.store.user(id).await?.ok_or_else(|| {
-        ApiError::InvalidReference(FieldError::new("case_manager_id", "no such person"))
+        ServiceError::InvalidReference(FieldError::new("case_manager_id", "no such person"))
     })?;
     Ok(Principal {
         user_id: id,
@@ -145,11 +145,12 @@ pub async fn follow(
     p: &Principal,
     person: UserId,
     desk: &DeskConsent,
-) -> ApiResult<ConsentRow> {
-    BoundedText::parse("consent_reference", &desk.reference, 200).map_err(ApiError::InvalidBody)?;
+) -> ServiceResult<ConsentRow> {
+    BoundedText::parse("consent_reference", &desk.reference, 200)
+        .map_err(ServiceError::InvalidBody)?;
     let cm = principal_of(state, p, desk.case_manager.unwrap_or(p.user_id)).await?;
     let Some(org) = consent::case_manager_organization(&cm, desk.organization) else {
-        return Err(ApiError::InvalidReference(FieldError::new(
+        return Err(ServiceError::InvalidReference(FieldError::new(
             "case_manager_id",
             "not a case manager (of this organisation)",
         )));
@@ -166,13 +167,15 @@ pub async fn follow(
         ));
     }
     if state.store.user(person).await?.is_none() || state.store.is_erased(person).await? {
-        return Err(ApiError::NotFound(format!("no person with id {person}")));
+        return Err(ServiceError::NotFound(format!(
+            "no person with id {person}"
+        )));
     }
     let can_sign_in = state.store.can_sign_in(person).await?;
     // Someone who cannot sign in acts only through a desk that registered them; anyone else
     // without a way to confirm (an account never completed) cannot be followed at all.
     if !can_sign_in && state.store.assisted(person).await?.is_none() {
-        return Err(ApiError::InvalidReference(FieldError::new(
+        return Err(ServiceError::InvalidReference(FieldError::new(
             "id",
             "this person can neither sign in to confirm a consent nor was registered at a desk",
         )));
@@ -271,7 +274,7 @@ pub async fn follow(
         .store
         .consent(person, cm.user_id)
         .await?
-        .ok_or(ApiError::Internal)
+        .ok_or(ServiceError::Internal)
 }
 
 pub(crate) async fn notify_person(state: &AppState, person: UserId, it: &str, en: &str) {
@@ -299,7 +302,7 @@ pub async fn give_consent(
     case_manager: UserId,
     organization: Option<OrganizationId>,
     purpose: Purpose,
-) -> ApiResult<ConsentRow> {
+) -> ServiceResult<ConsentRow> {
     if case_manager == p.user_id {
         return Err(invalid_field(
             "case_manager_id",
@@ -308,7 +311,7 @@ pub async fn give_consent(
     }
     let cm = principal_of(state, p, case_manager).await?;
     let Some(org) = consent::case_manager_organization(&cm, organization) else {
-        return Err(ApiError::InvalidReference(FieldError::new(
+        return Err(ServiceError::InvalidReference(FieldError::new(
             "case_manager_id",
             "not a case manager (of this organisation)",
         )));
@@ -347,19 +350,24 @@ pub async fn give_consent(
         .store
         .consent(p.user_id, case_manager)
         .await?
-        .ok_or(ApiError::Internal)
+        .ok_or(ServiceError::Internal)
 }
 
 /// Ends a consent: the person or the case manager (the API and the person's page). A
 /// withdrawal by the person stands until the person gives consent again.
-pub async fn revoke(state: &AppState, p: &Principal, person: UserId, cm: UserId) -> ApiResult<()> {
+pub async fn revoke(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+    cm: UserId,
+) -> ServiceResult<()> {
     if p.user_id != person && p.user_id != cm {
         return Err(forbidden(
             "only the person or the case manager ends a consent",
         ));
     }
     if !state.store.revoke_follow(person, cm, p.user_id).await? {
-        return Err(ApiError::NotFound(
+        return Err(ServiceError::NotFound(
             "no active consent for this case manager".into(),
         ));
     }
@@ -386,12 +394,12 @@ pub(crate) async fn funder_staff_of(
     state: &AppState,
     p: &Principal,
     programme: ProgrammeId,
-) -> ApiResult<trama_store::GrantTerms> {
+) -> ServiceResult<trama_store::GrantTerms> {
     let terms = state
         .store
         .grant_terms(programme)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no programme with id {programme}")))?;
+        .ok_or_else(|| ServiceError::NotFound(format!("no programme with id {programme}")))?;
     let authority = consent::GrantAuthority {
         funder_org: terms.funder_org,
         delegated_to: vec![],
@@ -410,7 +418,7 @@ pub(crate) async fn audit_programme(
     action: &str,
     programme: ProgrammeId,
     detail: String,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     state
         .store
         .audit(&AuditEntry {
@@ -532,7 +540,7 @@ pub(crate) async fn budget_of(
     state: &AppState,
     person: UserId,
     view: BudgetView,
-) -> ApiResult<PersonBudgetView> {
+) -> ServiceResult<PersonBudgetView> {
     let allocations: Vec<AllocationView> = state
         .store
         .allocations_of(person)
@@ -583,11 +591,11 @@ pub async fn read_budget(
     state: &AppState,
     p: &Principal,
     person: UserId,
-) -> ApiResult<(PersonBudgetView, trama_core::budget::access::BudgetFacts)> {
+) -> ServiceResult<(PersonBudgetView, trama_core::budget::access::BudgetFacts)> {
     let facts = state.store.budget_facts(person).await?;
     let view = access::budget_view(p, &facts);
     if view == BudgetView::None {
-        return Err(ApiError::not_found(
+        return Err(ServiceError::not_found(
             "budget for person",
             &person.to_string(),
         ));
@@ -607,9 +615,9 @@ pub async fn book(
     req: &NewBooking,
     request: &str,
     key: &str,
-) -> ApiResult<BookingView> {
+) -> ServiceResult<BookingView> {
     let unknown =
-        || ApiError::InvalidReference(FieldError::new("allocation_id", "no such allocation"));
+        || ServiceError::InvalidReference(FieldError::new("allocation_id", "no such allocation"));
     let a = state
         .store
         .allocation(req.allocation)
@@ -622,7 +630,7 @@ pub async fn book(
         return Err(unknown());
     }
     booking::may_pay(&a.rules, &a.programme, a.expires, &req.category, req.month)
-        .map_err(ApiError::InvalidBody)?;
+        .map_err(ServiceError::InvalidBody)?;
     let (service, provider) =
         directory_service(state, "service_id", req.service, req.provider).await?;
     let actor = p.user_id.to_string();
@@ -666,19 +674,19 @@ pub async fn deliver(
     booking: BookingId,
     amount: Cents,
     key: &str,
-) -> ApiResult<BookingView> {
+) -> ServiceResult<BookingView> {
     let id = booking.to_string();
     let b = state
         .store
         .budget_booking(booking)
         .await?
-        .ok_or_else(|| ApiError::not_found("booking", &id))?;
+        .ok_or_else(|| ServiceError::not_found("booking", &id))?;
     let provider = b
         .provider_id
         .as_deref()
         .and_then(|s| OrganizationId::parse("provider", s).ok());
     if !provider.is_some_and(|o| access::may_deliver(p, o)) {
-        return Err(ApiError::not_found("booking", &id));
+        return Err(ServiceError::not_found("booking", &id));
     }
     positive_amount(amount.0)?;
     let actor = p.user_id.to_string();
@@ -703,13 +711,13 @@ pub async fn deliver(
                 .record_billing_exception(booking, amount, p.user_id)
                 .await?
             {
-                Some(held) => Err(ApiError::Conflict(FieldError::new(
+                Some(held) => Err(ServiceError::Conflict(FieldError::new(
                     "amount",
                     format!(
                         "the booking holds {held}, {amount} billed: nothing was paid; the bill beyond the booking is recorded for the funder's control"
                     ),
                 ))),
-                None => Err(ApiError::Conflict(FieldError::new(field, reason))),
+                None => Err(ServiceError::Conflict(FieldError::new(field, reason))),
             }
         }
         Err(e) => Err(e.into()),
@@ -723,16 +731,16 @@ pub async fn cancel(
     p: &Principal,
     booking: BookingId,
     key: &str,
-) -> ApiResult<BookingView> {
+) -> ServiceResult<BookingView> {
     let id = booking.to_string();
     let person = state
         .store
         .budget_booking_beneficiary(booking)
         .await?
-        .ok_or_else(|| ApiError::not_found("booking", &id))?;
+        .ok_or_else(|| ServiceError::not_found("booking", &id))?;
     let facts = state.store.budget_facts(person).await?;
     if !access::may(p, &facts, BudgetAction::Book) {
-        return Err(ApiError::not_found("booking", &id));
+        return Err(ServiceError::not_found("booking", &id));
     }
     let actor = p.user_id.to_string();
     let request = format!("cancel {booking}");
@@ -823,7 +831,7 @@ pub async fn propose(
     lines: Vec<trama_core::budget::funding::PlanLine>,
     isee: Option<i64>,
     excluded_req: &[ExclusionRequest],
-) -> ApiResult<FundingView> {
+) -> ServiceResult<FundingView> {
     use trama_core::budget::funding::{self, NotUsed, Source};
     let categories: Vec<String> = lines.iter().map(|l| l.category.clone()).collect();
     let allocations = state.store.allocations_of(person).await?;
@@ -846,9 +854,9 @@ pub async fn propose(
     let mut excluded = Vec::new();
     for (k, e) in excluded_req.iter().enumerate() {
         let a = AllocationId::parse(&format!("excluded[{k}].allocation_id"), &e.allocation_id)
-            .map_err(ApiError::InvalidBody)?;
+            .map_err(ServiceError::InvalidBody)?;
         let s = allocations.iter().position(|x| x.id == a).ok_or_else(|| {
-            ApiError::InvalidReference(FieldError::new(
+            ServiceError::InvalidReference(FieldError::new(
                 format!("excluded[{k}].allocation_id"),
                 "not one of the person's allocations",
             ))
@@ -861,7 +869,7 @@ pub async fn propose(
         isee: isee.map(Cents),
         excluded,
     })
-    .map_err(ApiError::InvalidBody)?;
+    .map_err(ServiceError::InvalidBody)?;
     if access::must_audit(p, facts) {
         audit(state, p, "budget.funding", person, None).await?;
     }
@@ -1031,7 +1039,7 @@ pub struct DashboardView {
 pub async fn visible_funders(
     state: &AppState,
     p: &Principal,
-) -> ApiResult<Vec<trama_store::FunderRow>> {
+) -> ServiceResult<Vec<trama_store::FunderRow>> {
     let all = state.store.funders().await?;
     let mine: Vec<_> = all
         .into_iter()
@@ -1047,14 +1055,17 @@ pub async fn visible_funders(
 
 /// The period of a report: `from` and `to` as YYYY-MM, each optional (all months when
 /// absent).
-pub fn report_period(from: Option<&str>, to: Option<&str>) -> ApiResult<(YearMonth, YearMonth)> {
+pub fn report_period(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> ServiceResult<(YearMonth, YearMonth)> {
     let month = |field: &str, v: Option<&str>, default: &str| match v.map(str::trim) {
         None | Some("") => Ok(YearMonth::parse(field, default).expect("a valid month")),
-        Some(s) => YearMonth::parse(field, s).map_err(ApiError::InvalidParameter),
+        Some(s) => YearMonth::parse(field, s).map_err(ServiceError::InvalidParameter),
     };
     let (from, to) = (month("from", from, "2000-01")?, month("to", to, "2200-12")?);
     if from > to {
-        return Err(ApiError::InvalidParameter(FieldError::new(
+        return Err(ServiceError::InvalidParameter(FieldError::new(
             "from",
             "the period starts after it ends",
         )));
@@ -1069,7 +1080,7 @@ pub async fn dashboard(
     from: YearMonth,
     to: YearMonth,
     within_days: i64,
-) -> ApiResult<DashboardView> {
+) -> ServiceResult<DashboardView> {
     let funders = visible_funders(state, p).await?;
     let ids: Vec<FunderId> = funders.iter().map(|f| f.id).collect();
     let programmes: Vec<_> = state
@@ -1187,7 +1198,7 @@ pub async fn dashboard(
 }
 
 /// Parses `within_days` (0 to 3650, default 30).
-pub fn within_days(v: Option<&str>) -> ApiResult<i64> {
+pub fn within_days(v: Option<&str>) -> ServiceResult<i64> {
     match v {
         None => Ok(30),
         Some(s) => s
@@ -1196,7 +1207,7 @@ pub fn within_days(v: Option<&str>) -> ApiResult<i64> {
             .ok()
             .filter(|d| (0..=3650).contains(d))
             .ok_or_else(|| {
-                ApiError::InvalidParameter(FieldError::new("within_days", "0 to 3650 days"))
+                ServiceError::InvalidParameter(FieldError::new("within_days", "0 to 3650 days"))
             }),
     }
 }
@@ -1231,7 +1242,7 @@ pub(crate) async fn directory_service(
     field: &str,
     service: Option<ServiceId>,
     provider: Option<OrganizationId>,
-) -> ApiResult<(Option<String>, Option<String>)> {
+) -> ServiceResult<(Option<String>, Option<String>)> {
     let provider_field = field.replace("service_id", "provider_organization_id");
     // Money held for a provider nobody knows could never be delivered nor released by it.
     let known_field = provider_field.clone();
@@ -1240,7 +1251,7 @@ pub(crate) async fn directory_service(
         async move {
             match org {
                 Some(o) if !state.store.organization_exists(o).await? => {
-                    Err(ApiError::InvalidReference(FieldError::new(
+                    Err(ServiceError::InvalidReference(FieldError::new(
                         field,
                         "no such organisation in the directory",
                     )))
@@ -1253,12 +1264,12 @@ pub(crate) async fn directory_service(
         return Ok((None, known(provider).await?));
     };
     let found = state.store.get_service(id).await?.ok_or_else(|| {
-        ApiError::InvalidReference(FieldError::new(field, "no such service in the directory"))
+        ServiceError::InvalidReference(FieldError::new(field, "no such service in the directory"))
     })?;
     let owner = found.service.organization_id.map(OrganizationId::from);
     match (provider, owner) {
         (Some(named), Some(owner)) if named != owner => {
-            Err(ApiError::InvalidBody(FieldError::new(
+            Err(ServiceError::InvalidBody(FieldError::new(
                 provider_field,
                 "the service is provided by another organisation",
             )))
@@ -1287,7 +1298,7 @@ pub struct ProviderBookingView {
 pub async fn provider_bookings(
     state: &AppState,
     p: &Principal,
-) -> ApiResult<Vec<ProviderBookingView>> {
+) -> ServiceResult<Vec<ProviderBookingView>> {
     let orgs: Vec<OrganizationId> = p
         .grants
         .iter()
@@ -1359,7 +1370,7 @@ pub async fn grant(
     form: &GrantForm,
     request: &str,
     key: &str,
-) -> ApiResult<AllocationView> {
+) -> ServiceResult<AllocationView> {
     if ![
         Role::OrganizationAdmin,
         Role::TerritoryAdmin,
@@ -1382,13 +1393,13 @@ pub async fn grant(
     if let Some(earlier) = state.store.granted_with_key(idem).await? {
         return Ok(earlier.into());
     }
-    let req = form.parse().map_err(ApiError::InvalidBody)?;
+    let req = form.parse().map_err(ServiceError::InvalidBody)?;
     let (programme, expires) = (req.programme, req.expires);
     let terms = state.store.grant_terms(programme).await?.ok_or_else(|| {
-        ApiError::InvalidReference(FieldError::new("programme_id", "no such programme"))
+        ServiceError::InvalidReference(FieldError::new("programme_id", "no such programme"))
     })?;
     if state.store.is_erased(person).await? {
-        return Err(ApiError::InvalidReference(FieldError::new(
+        return Err(ServiceError::InvalidReference(FieldError::new(
             "id",
             "this person's account was erased",
         )));
@@ -1414,13 +1425,13 @@ pub async fn grant(
         terms.rules.valid_from,
         terms.rules.valid_to,
     )
-    .map_err(ApiError::InvalidBody)?;
+    .map_err(ServiceError::InvalidBody)?;
     let area = match req.area_code.as_deref() {
         None => None,
         Some(code) => {
             let known = state.store.areas("municipio").await?;
             if !known.iter().any(|a| a.code == code) {
-                return Err(ApiError::InvalidReference(FieldError::new(
+                return Err(ServiceError::InvalidReference(FieldError::new(
                     "area_code",
                     format!("no Municipio with code {code:?}"),
                 )));
@@ -1468,14 +1479,14 @@ pub async fn create_plan(
     p: &Principal,
     person: UserId,
     mut plan: trama_core::budget::plan::Plan,
-) -> ApiResult<PlanView> {
+) -> ServiceResult<PlanView> {
     let facts = state.store.budget_facts(person).await?;
     if !access::may(p, &facts, BudgetAction::Book) {
         return Err(forbidden(
             "only the person or their case manager (with consent) writes the plan",
         ));
     }
-    plan.validate().map_err(ApiError::InvalidBody)?;
+    plan.validate().map_err(ServiceError::InvalidBody)?;
     for (i, item) in plan.items.iter_mut().enumerate() {
         let field = format!("items[{i}].service_id");
         let provider_field = format!("items[{i}].provider_organization_id");
@@ -1483,13 +1494,13 @@ pub async fn create_plan(
             state,
             &field,
             optional(&field, item.service_id.as_deref(), ServiceId::parse)
-                .map_err(ApiError::InvalidBody)?,
+                .map_err(ServiceError::InvalidBody)?,
             optional(
                 &provider_field,
                 item.provider_organization_id.as_deref(),
                 OrganizationId::parse,
             )
-            .map_err(ApiError::InvalidBody)?,
+            .map_err(ServiceError::InvalidBody)?,
         )
         .await?;
         item.service_id = service;
@@ -1503,10 +1514,14 @@ pub async fn create_plan(
 }
 
 /// A person's plans, newest (current) first; whoever may read the person's budget. Audited.
-pub async fn plans(state: &AppState, p: &Principal, person: UserId) -> ApiResult<Vec<PlanView>> {
+pub async fn plans(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+) -> ServiceResult<Vec<PlanView>> {
     let facts = state.store.budget_facts(person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found(
+        return Err(ServiceError::not_found(
             "budget for person",
             &person.to_string(),
         ));
@@ -1532,10 +1547,10 @@ pub async fn fund_plan(
     plan_id: &str,
     isee: Option<i64>,
     excluded: &[ExclusionRequest],
-) -> ApiResult<FundingView> {
+) -> ServiceResult<FundingView> {
     let facts = state.store.budget_facts(person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found(
+        return Err(ServiceError::not_found(
             "budget for person",
             &person.to_string(),
         ));
@@ -1546,7 +1561,7 @@ pub async fn fund_plan(
         .await?
         .into_iter()
         .find(|r| r.id == plan_id)
-        .ok_or_else(|| ApiError::not_found("plan", plan_id))?;
+        .ok_or_else(|| ServiceError::not_found("plan", plan_id))?;
     propose(
         state,
         p,
@@ -1566,23 +1581,23 @@ pub async fn programme_beneficiaries(
     state: &AppState,
     p: &Principal,
     programme: ProgrammeId,
-) -> ApiResult<Vec<BeneficiaryView>> {
+) -> ServiceResult<Vec<BeneficiaryView>> {
     let pr = state
         .store
         .programmes()
         .await?
         .into_iter()
         .find(|x| x.id == programme)
-        .ok_or_else(|| ApiError::not_found("programme", &programme.to_string()))?;
+        .ok_or_else(|| ServiceError::not_found("programme", &programme.to_string()))?;
     let funder = state
         .store
         .funders()
         .await?
         .into_iter()
         .find(|f| f.id == pr.funder_id)
-        .ok_or_else(|| ApiError::not_found("programme", &programme.to_string()))?;
+        .ok_or_else(|| ServiceError::not_found("programme", &programme.to_string()))?;
     if !access::may_see_funder(p, funder.organization_id) {
-        return Err(ApiError::not_found("programme", &programme.to_string()));
+        return Err(ServiceError::not_found("programme", &programme.to_string()));
     }
     let allowed = p.has_role(Role::Auditor)
         || access::funder_sees_individuals(p, funder.organization_id, pr.rules.individual_reports);

@@ -1,12 +1,12 @@
 //! Emergency campaigns and batch assignment: proposing matches for many open needs at once.
 
-use crate::error::{ApiError, ApiResult};
 use crate::help::service::Points;
 use crate::help::service::audit;
 use crate::help::service::compile;
 use crate::help::service::notify_match;
-use crate::json::invalid;
 use crate::json::rfc3339;
+use crate::service_error::invalid;
+use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -60,9 +60,9 @@ pub async fn run_batch(
     p: &Principal,
     campaign: Option<CampaignId>,
     dry_run: bool,
-) -> ApiResult<BatchReport> {
+) -> ServiceResult<BatchReport> {
     if !p.has_role(Role::TerritoryAdmin) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only the territory admin runs the batch assignment".into(),
         ));
     }
@@ -89,7 +89,7 @@ pub async fn run_batch(
         (opt, gr)
     })
     .await
-    .map_err(|_| ApiError::Internal)?;
+    .map_err(|_| ServiceError::Internal)?;
     let mut covered_by: HashMap<String, u64> = HashMap::new();
     let mut per_need = vec![0u64; needs.len()];
     for a in &optimal.assignments {
@@ -205,9 +205,9 @@ pub async fn create_campaign(
     state: &AppState,
     p: &Principal,
     r: &CampaignRequest,
-) -> ApiResult<CampaignId> {
+) -> ServiceResult<CampaignId> {
     if !p.has_role(Role::TerritoryAdmin) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only the territory admin opens campaigns".into(),
         ));
     }

@@ -345,7 +345,10 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
     let parsed = ServiceQuery::parse(|k| api.get(k).map(String::as_str));
     let cats = categories(&state, l.lang).await?;
     let (result, error, q) = match parsed {
-        Ok(q) => match super::service::search(&state, &q).await {
+        Ok(q) => match super::service::search(&state, &q)
+            .await
+            .map_err(ApiError::from)
+        {
             Ok(r) => (Some(r), None, Some(q)),
             Err(ApiError::InvalidParameter(f)) => (None, Some(f.to_string()), None),
             Err(e) => return Err(e),
@@ -994,7 +997,10 @@ pub(crate) async fn submit(
             .await;
         }
     };
-    match save_service(state, p, service, existing).await {
+    match save_service(state, p, service, existing)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(_) => Ok(Redirect::to(&format!("/servizi/{id}?salvato=1")).into_response()),
         Err(e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_))) => {
             let field = e.field().unwrap_or("").to_string();
@@ -1098,7 +1104,7 @@ pub async fn delete_service_submit(
     let Ok(sid) = ServiceId::parse("id", &id) else {
         return Ok(not_found(&l));
     };
-    match remove_service(&state, p, sid).await {
+    match remove_service(&state, p, sid).await.map_err(ApiError::from) {
         Ok(()) => Ok(Redirect::to("/gestione?eliminato=1").into_response()),
         Err(ApiError::Forbidden(_)) => Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.forbidden_text)),
         Err(ApiError::NotFound(_)) => Ok(not_found(&l)),

@@ -1,7 +1,7 @@
 //! Writing the directory: saving and removing a service, audited.
 
-use crate::error::{ApiError, ApiResult};
 use crate::json::rfc3339;
+use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
@@ -19,25 +19,25 @@ pub async fn save_service(
     p: &Principal,
     mut s: Service,
     existing: Option<ServiceId>,
-) -> ApiResult<Service> {
-    validate_service(&s).map_err(ApiError::InvalidBody)?;
-    let org = s
-        .organization_id
-        .ok_or_else(|| ApiError::InvalidBody(FieldError::new("organization_id", "is required")))?;
+) -> ServiceResult<Service> {
+    validate_service(&s).map_err(ServiceError::InvalidBody)?;
+    let org = s.organization_id.ok_or_else(|| {
+        ServiceError::InvalidBody(FieldError::new("organization_id", "is required"))
+    })?;
     if let Some(id) = existing {
         if s.id != id.as_uuid() {
-            return Err(ApiError::InvalidBody(FieldError::new(
+            return Err(ServiceError::InvalidBody(FieldError::new(
                 "id",
                 "differs from the id in the address",
             )));
         }
         match state.store.service_organization(id).await? {
-            None => return Err(ApiError::not_found("service", &id.to_string())),
+            None => return Err(ServiceError::not_found("service", &id.to_string())),
             Some(current) => {
                 if current.is_some_and(|o| !p.can_edit_organization(o))
                     || (current.is_none() && !p.has_role(Role::TerritoryAdmin))
                 {
-                    return Err(ApiError::Forbidden(
+                    return Err(ServiceError::Forbidden(
                         "this service belongs to an organisation you do not administer".into(),
                     ));
                 }
@@ -49,18 +49,18 @@ pub async fn save_service(
         .await?
         .is_some()
     {
-        return Err(ApiError::Conflict(FieldError::new(
+        return Err(ServiceError::Conflict(FieldError::new(
             "id",
             "a service with this id exists; use PUT to change it",
         )));
     }
     if !p.can_edit_organization(org.into()) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "you can change only the services of organisations you administer".into(),
         ));
     }
     if s.organization.is_some() {
-        return Err(ApiError::InvalidBody(FieldError::new(
+        return Err(ServiceError::InvalidBody(FieldError::new(
             "organization",
             "is not written through a service; give organization_id",
         )));
@@ -74,12 +74,12 @@ pub async fn save_service(
                     &format!("service_at_locations[{i}].location.latitude"),
                     &format!("service_at_locations[{i}].location.longitude"),
                 )
-                .map_err(ApiError::InvalidBody)?;
+                .map_err(ServiceError::InvalidBody)?;
             }
             match loc.organization_id {
                 None => loc.organization_id = Some(org),
                 Some(o) if o != org => {
-                    return Err(ApiError::InvalidBody(FieldError::new(
+                    return Err(ServiceError::InvalidBody(FieldError::new(
                         format!("service_at_locations[{i}].location.organization_id"),
                         "must be the service's organization",
                     )));
@@ -92,7 +92,7 @@ pub async fn save_service(
                 .await?
                 && owner.as_uuid() != org
             {
-                return Err(ApiError::Forbidden(format!(
+                return Err(ServiceError::Forbidden(format!(
                     "location {} belongs to another organisation",
                     loc.id
                 )));
@@ -100,13 +100,13 @@ pub async fn save_service(
         } else if let Some(lid) = sal.location_id {
             match state.store.location_organization(LocationId(lid)).await? {
                 None => {
-                    return Err(ApiError::InvalidReference(FieldError::new(
+                    return Err(ServiceError::InvalidReference(FieldError::new(
                         format!("service_at_locations[{i}].location_id"),
                         format!("location {lid} does not exist"),
                     )));
                 }
                 Some(owner) if owner.map(|o| o.as_uuid()) != Some(org) => {
-                    return Err(ApiError::Forbidden(format!(
+                    return Err(ServiceError::Forbidden(format!(
                         "location {lid} belongs to another organisation"
                     )));
                 }
@@ -136,7 +136,7 @@ pub(crate) async fn audit_service(
     p: &Principal,
     action: &str,
     id: &str,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     let entry = AuditEntry {
         at: state.now(),
         actor_id: Some(p.user_id),
@@ -150,13 +150,13 @@ pub(crate) async fn audit_service(
 }
 
 /// Deletes a provider's service.
-pub async fn remove_service(state: &AppState, p: &Principal, id: ServiceId) -> ApiResult<()> {
+pub async fn remove_service(state: &AppState, p: &Principal, id: ServiceId) -> ServiceResult<()> {
     match state.store.service_organization(id).await? {
-        None => return Err(ApiError::not_found("service", &id.to_string())),
+        None => return Err(ServiceError::not_found("service", &id.to_string())),
         Some(org) => {
             if !org.is_some_and(|o| p.can_edit_organization(o)) && !p.has_role(Role::TerritoryAdmin)
             {
-                return Err(ApiError::Forbidden(
+                return Err(ServiceError::Forbidden(
                     "this service belongs to an organisation you do not administer".into(),
                 ));
             }
@@ -170,6 +170,6 @@ pub async fn remove_service(state: &AppState, p: &Principal, id: ServiceId) -> A
 /// Searches the directory: words, taxonomy, a point and radius, open now (in the territory's
 /// time), as `ServiceQuery` parsed them. The HSDS API and the search page ask this, nothing
 /// else; the store answers from its in-memory index near a point, from SQL otherwise.
-pub async fn search(state: &AppState, q: &ServiceQuery) -> ApiResult<SearchResult> {
+pub async fn search(state: &AppState, q: &ServiceQuery) -> ServiceResult<SearchResult> {
     Ok(state.store.search_services(q, state.now_local()).await?)
 }

@@ -498,7 +498,9 @@ pub async fn need_submit(
             on_behalf_of: Some(field(&form, "per").to_string()).filter(|s| !s.is_empty()),
             campaign_id: Some(field(&form, "campaign_id").to_string()).filter(|s| !s.is_empty()),
         };
-        crate::help::service::create_need(&state, p, &nf).await
+        crate::help::service::create_need(&state, p, &nf)
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match result {
@@ -860,7 +862,9 @@ pub async fn offer_submit(
             organization_id: Some(field(&form, "organization").to_string())
                 .filter(|o| !o.is_empty()),
         };
-        crate::help::service::create_offer(&state, p, &of).await
+        crate::help::service::create_offer(&state, p, &of)
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match result {
@@ -1100,7 +1104,10 @@ pub async fn desk_register(
         organization_id: None,
         locale: Some(l.lang.code().into()),
     };
-    match crate::help::service::register_person(&state, p, &req).await {
+    match crate::help::service::register_person(&state, p, &req)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(id) => Redirect::to(&format!("/aiuto/chiedi?per={id}")).into_response(),
         Err(ApiError::InvalidBody(e)) => desk_page(&state, &l, p, Some((e.field, e.reason)))
             .await

@@ -5,9 +5,9 @@
 //! `trama_core::needs::need_access` grants, and every full read of someone else's need is
 //! written to the audit log under that person.
 
-use crate::error::{ApiError, ApiResult};
-use crate::json::invalid;
 use crate::json::rfc3339;
+use crate::service_error::invalid;
+use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -299,7 +299,7 @@ pub(crate) async fn audit(
     subject_id: &str,
     on_behalf_of: Option<UserId>,
     detail: Option<String>,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     state
         .store
         .audit(&AuditEntry {
@@ -320,7 +320,7 @@ pub(crate) async fn audit(
 pub async fn area_of(
     state: &AppState,
     point: &trama_core::geo::Coordinates,
-) -> ApiResult<(PublicArea, Option<String>)> {
+) -> ServiceResult<(PublicArea, Option<String>)> {
     let nils = state.store.areas("nil").await?;
     let mut municipi = state.store.areas("municipio").await?;
     if municipi.is_empty() {
@@ -330,20 +330,24 @@ pub async fn area_of(
 }
 
 /// Posts a need, for oneself or (operators) for a person they follow.
-pub async fn create_need(state: &AppState, p: &Principal, form: &NeedForm) -> ApiResult<NeedId> {
+pub async fn create_need(
+    state: &AppState,
+    p: &Principal,
+    form: &NeedForm,
+) -> ServiceResult<NeedId> {
     let today = state.now_local().date();
     let need = form.parse(today).map_err(invalid)?;
     let (requester, organization) = match need.on_behalf_of {
         None => (p.user_id, None),
         Some(person) => {
             let assisted = state.store.assisted(person).await?.ok_or_else(|| {
-                ApiError::InvalidReference(FieldError::new(
+                ServiceError::InvalidReference(FieldError::new(
                     "on_behalf_of",
                     "no person registered by an operator with this id",
                 ))
             })?;
             if !p.operates_for(assisted.organization) {
-                return Err(ApiError::Forbidden(
+                return Err(ServiceError::Forbidden(
                     "you do not operate for the organisation that follows this person".into(),
                 ));
             }
@@ -365,7 +369,7 @@ pub async fn create_need(state: &AppState, p: &Principal, form: &NeedForm) -> Ap
             .len();
     }
     if live >= max {
-        return Err(ApiError::Conflict(FieldError::new(
+        return Err(ServiceError::Conflict(FieldError::new(
             "need",
             format!("one person may have at most {max} requests open at once"),
         )));
@@ -413,12 +417,12 @@ pub async fn load_need(
     state: &AppState,
     viewer: Option<&Principal>,
     id: NeedId,
-) -> ApiResult<(NeedRow, NeedParties, NeedAccess)> {
+) -> ServiceResult<(NeedRow, NeedParties, NeedAccess)> {
     let n = state
         .store
         .need(id)
         .await?
-        .ok_or_else(|| ApiError::not_found("need", &id.to_string()))?;
+        .ok_or_else(|| ServiceError::not_found("need", &id.to_string()))?;
     let parties = state.store.need_parties(&n).await?;
     let access = need_access(viewer, &parties);
     audit_full_read(state, viewer, &n, access).await?;
@@ -433,7 +437,7 @@ pub async fn audit_full_read(
     viewer: Option<&Principal>,
     n: &NeedRow,
     access: NeedAccess,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     if access == NeedAccess::Full
         && let Some(p) = viewer
         && p.user_id != n.requester
@@ -510,7 +514,7 @@ pub(crate) fn compile(
     offers: &[&OfferRow],
     now: OffsetDateTime,
     points: Points,
-) -> ApiResult<Compiled> {
+) -> ServiceResult<Compiled> {
     let mut problem = Problem::default();
     for o in offers {
         problem.offers.push(Offer {
@@ -527,10 +531,10 @@ pub(crate) fn compile(
             load: o.active,
             languages: vocab
                 .languages("languages", &o.languages)
-                .map_err(|_| ApiError::Internal)?,
+                .map_err(|_| ServiceError::Internal)?,
             skills: vocab
                 .skills("skills", &o.skills)
-                .map_err(|_| ApiError::Internal)?,
+                .map_err(|_| ServiceError::Internal)?,
         });
     }
     for (n, previous) in needs {
@@ -542,10 +546,10 @@ pub(crate) fn compile(
             weight: need_weight(n.urgency, n.waiting_days(now)),
             languages: vocab
                 .languages("languages", &n.languages)
-                .map_err(|_| ApiError::Internal)?,
+                .map_err(|_| ServiceError::Internal)?,
             skills: vocab
                 .skills("skills", &n.skills)
-                .map_err(|_| ApiError::Internal)?,
+                .map_err(|_| ServiceError::Internal)?,
             people: n.people.saturating_sub(n.covered).max(1),
             previous_offers: previous.clone(),
         });
@@ -559,14 +563,14 @@ pub(crate) const MAX_OFFER_RADIUS_KM: f64 = 100.0;
 /// Counts one suggestion list asked for by `p`: people may ask `matching.suggestions_per_hour`
 /// times an hour; the desk's operators and hub managers, who act for many people and whose
 /// every action is audited, are not counted.
-pub(crate) fn count_suggestion_query(state: &AppState, p: &Principal) -> ApiResult<()> {
+pub(crate) fn count_suggestion_query(state: &AppState, p: &Principal) -> ServiceResult<()> {
     if p.has_role(Role::Operator) || p.has_role(Role::HubManager) {
         return Ok(());
     }
     state
         .suggestions_by_person
         .hit(&p.user_id.to_string())
-        .map_err(ApiError::RateLimited)
+        .map_err(ServiceError::RateLimited)
 }
 
 /// The best `k` offers for a need, from the offers stored near it, ranked by the engine (on
@@ -576,7 +580,7 @@ pub async fn suggestions_for(
     p: &Principal,
     n: &NeedRow,
     k: usize,
-) -> ApiResult<Vec<Suggestion>> {
+) -> ServiceResult<Vec<Suggestion>> {
     count_suggestion_query(state, p)?;
     let reach = state
         .store
@@ -657,7 +661,7 @@ pub async fn suggestions_for_offer(
     p: &Principal,
     o: &OfferRow,
     k: usize,
-) -> ApiResult<Vec<NeedSuggestion>> {
+) -> ServiceResult<Vec<NeedSuggestion>> {
     count_suggestion_query(state, p)?;
     let needs = state
         .store
@@ -704,8 +708,12 @@ pub(crate) async fn notify_match(
 
 /// Who should hear about a match from the requester's side: the person, and whoever entered
 /// the need for them.
-pub(crate) async fn requester_side(state: &AppState, need: NeedId) -> ApiResult<Vec<UserId>> {
-    let n = state.store.need(need).await?.ok_or(ApiError::Internal)?;
+pub(crate) async fn requester_side(state: &AppState, need: NeedId) -> ServiceResult<Vec<UserId>> {
+    let n = state
+        .store
+        .need(need)
+        .await?
+        .ok_or(ServiceError::Internal)?;
     let mut v = vec![n.requester];
     if n.entered_by != n.requester {
         v.push(n.entered_by);
@@ -719,17 +727,16 @@ pub async fn propose(
     p: &Principal,
     need: NeedId,
     offer: OfferId,
-) -> ApiResult<MatchRow> {
+) -> ServiceResult<MatchRow> {
     let (n, parties, _) = load_need(state, Some(p), need).await?;
     if !acts_for_requester(p, &parties) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only the person, or an operator acting for them, may choose a volunteer".into(),
         ));
     }
-    let o =
-        state.store.offer(offer).await?.ok_or_else(|| {
-            ApiError::InvalidReference(FieldError::new("offer_id", "no such offer"))
-        })?;
+    let o = state.store.offer(offer).await?.ok_or_else(|| {
+        ServiceError::InvalidReference(FieldError::new("offer_id", "no such offer"))
+    })?;
     let fit = fit_of(&n, &o, state.now())?;
     let on_behalf = (p.user_id != n.requester).then_some(n.requester);
     let m = state
@@ -768,7 +775,7 @@ pub async fn propose(
 }
 
 /// Whether an offer fits a need, by the engine's rules: (distance, score), or why not.
-pub(crate) fn fit_of(n: &NeedRow, o: &OfferRow, now: OffsetDateTime) -> ApiResult<(f64, u8)> {
+pub(crate) fn fit_of(n: &NeedRow, o: &OfferRow, now: OffsetDateTime) -> ServiceResult<(f64, u8)> {
     let mut vocab = Vocabulary::default();
     let c = compile(&mut vocab, &[(n, vec![])], &[o], now, Points::Coarse)?;
     let (need, offer) = (&c.problem.needs[0], &c.problem.offers[0]);
@@ -779,7 +786,7 @@ pub(crate) fn fit_of(n: &NeedRow, o: &OfferRow, now: OffsetDateTime) -> ApiResul
             let pen = model::edge_penalty(need, 0, d) + model::load_penalty(&offer, 0);
             Ok((d, model::score_from_penalty(pen)))
         }
-        Err(why) => Err(ApiError::Conflict(FieldError::new(
+        Err(why) => Err(ServiceError::Conflict(FieldError::new(
             "offer_id",
             format!(
                 "this offer does not fit the need ({})",
@@ -799,17 +806,16 @@ pub async fn accept_need(
     p: &Principal,
     need: NeedId,
     offer: OfferId,
-) -> ApiResult<MatchRow> {
-    let o =
-        state.store.offer(offer).await?.ok_or_else(|| {
-            ApiError::InvalidReference(FieldError::new("offer_id", "no such offer"))
-        })?;
+) -> ServiceResult<MatchRow> {
+    let o = state.store.offer(offer).await?.ok_or_else(|| {
+        ServiceError::InvalidReference(FieldError::new("offer_id", "no such offer"))
+    })?;
     if o.owner != p.user_id {
-        return Err(ApiError::Forbidden("this offer is not yours".into()));
+        return Err(ServiceError::Forbidden("this offer is not yours".into()));
     }
     let (n, _, _) = load_need(state, Some(p), need).await?;
     if n.requester == p.user_id {
-        return Err(ApiError::Conflict(FieldError::new(
+        return Err(ServiceError::Conflict(FieldError::new(
             "need",
             "you cannot answer your own need",
         )));
@@ -852,11 +858,15 @@ pub async fn accept_need(
 }
 
 /// Which side of a match the viewer acts for.
-pub async fn side_in(state: &AppState, p: &Principal, m: &MatchRow) -> ApiResult<Option<Side>> {
+pub async fn side_in(state: &AppState, p: &Principal, m: &MatchRow) -> ServiceResult<Option<Side>> {
     if m.volunteer == p.user_id {
         return Ok(Some(Side::Volunteer));
     }
-    let n = state.store.need(m.need).await?.ok_or(ApiError::Internal)?;
+    let n = state
+        .store
+        .need(m.need)
+        .await?
+        .ok_or(ServiceError::Internal)?;
     let parties = state.store.need_parties(&n).await?;
     Ok(acts_for_requester(p, &parties).then_some(Side::Requester))
 }
@@ -870,18 +880,21 @@ pub async fn match_event(
     next_at: Option<OffsetDateTime>,
     minutes: Option<u32>,
     note: Option<String>,
-) -> ApiResult<MatchRow> {
+) -> ServiceResult<MatchRow> {
     let m = state
         .store
         .match_row(id)
         .await?
-        .ok_or_else(|| ApiError::not_found("match", &id.to_string()))?;
+        .ok_or_else(|| ServiceError::not_found("match", &id.to_string()))?;
     let side = side_in(state, p, &m)
         .await?
-        .ok_or_else(|| ApiError::Forbidden("you are not a party to this match".into()))?;
+        .ok_or_else(|| ServiceError::Forbidden("you are not a party to this match".into()))?;
     let ev = parse_event(event, side).map_err(invalid)?;
     if let Err(e) = m.state.apply(ev, m.recurring) {
-        return Err(ApiError::Conflict(FieldError::new("event", e.to_string())));
+        return Err(ServiceError::Conflict(FieldError::new(
+            "event",
+            e.to_string(),
+        )));
     }
     // A volunteer who accepts a proposal (a batch's) takes the request as one taken directly
     // would: the same cap on requests waiting for the person, the same two answers per request.
@@ -895,7 +908,7 @@ pub async fn match_event(
             .count();
         let max = state.config.matching.max_pending_accepts_per_person;
         if waiting >= max {
-            return Err(ApiError::Conflict(FieldError::new(
+            return Err(ServiceError::Conflict(FieldError::new(
                 "event",
                 format!(
                     "you have taken {waiting} requests that wait for the person's answer; accept another once one is confirmed or declined"
@@ -907,7 +920,7 @@ pub async fn match_event(
             .filter(|x| x.volunteer == p.user_id && x.need == m.need && x.id != m.id)
             .count();
         if answered >= 2 {
-            return Err(ApiError::Conflict(FieldError::new(
+            return Err(ServiceError::Conflict(FieldError::new(
                 "event",
                 "you have already answered this request twice",
             )));
@@ -977,10 +990,10 @@ pub async fn change_need_state(
     p: &Principal,
     id: NeedId,
     to: NeedState,
-) -> ApiResult<NeedRow> {
+) -> ServiceResult<NeedRow> {
     let (n, parties, _) = load_need(state, Some(p), id).await?;
     if !acts_for_requester(p, &parties) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "only the person, or an operator acting for them, may change this need".into(),
         ));
     }
@@ -991,15 +1004,15 @@ pub async fn change_need_state(
     let next = n
         .state
         .apply(event)
-        .map_err(|e| ApiError::Conflict(FieldError::new("state", e.to_string())))?;
+        .map_err(|e| ServiceError::Conflict(FieldError::new("state", e.to_string())))?;
     if to == NeedState::Cancelled && n.covered > 0 {
-        return Err(ApiError::Conflict(FieldError::new(
+        return Err(ServiceError::Conflict(FieldError::new(
             "state",
             "cancel its live matches first",
         )));
     }
     if !state.store.set_need_state(id, n.state, next).await? {
-        return Err(ApiError::Conflict(FieldError::new(
+        return Err(ServiceError::Conflict(FieldError::new(
             "state",
             "the need changed meanwhile",
         )));
@@ -1022,7 +1035,7 @@ pub async fn change_need_state(
         None,
     )
     .await?;
-    state.store.need(id).await?.ok_or(ApiError::Internal)
+    state.store.need(id).await?.ok_or(ServiceError::Internal)
 }
 
 #[derive(Debug, Serialize)]
@@ -1040,7 +1053,7 @@ pub struct AreaCountView {
 pub async fn needs_by_area(
     state: &AppState,
     campaign: Option<CampaignId>,
-) -> ApiResult<Vec<AreaCountView>> {
+) -> ServiceResult<Vec<AreaCountView>> {
     Ok(state
         .store
         .open_needs_by_area(campaign)
@@ -1057,12 +1070,16 @@ pub async fn needs_by_area(
         .collect())
 }
 
-pub async fn create_offer(state: &AppState, p: &Principal, form: &OfferForm) -> ApiResult<OfferId> {
+pub async fn create_offer(
+    state: &AppState,
+    p: &Principal,
+    form: &OfferForm,
+) -> ServiceResult<OfferId> {
     let offer = form.parse().map_err(invalid)?;
     if let Some(org) = offer.organization
         && !p.operates_for(org)
     {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "you do not work for this organisation".into(),
         ));
     }
@@ -1075,7 +1092,7 @@ pub async fn create_offer(state: &AppState, p: &Principal, form: &OfferForm) -> 
         .count();
     let max = state.config.matching.max_offers_per_person;
     if held >= max {
-        return Err(ApiError::Conflict(FieldError::new(
+        return Err(ServiceError::Conflict(FieldError::new(
             "offer",
             format!("one person may hold at most {max} offers: withdraw one first"),
         )));
@@ -1120,13 +1137,17 @@ pub async fn register_person(
     state: &AppState,
     p: &Principal,
     r: &PersonRequest,
-) -> ApiResult<UserId> {
+) -> ServiceResult<UserId> {
     let orgs = p.operator_organizations();
     let org = match r.organization_id.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => OrganizationId::parse("organization_id", s).map_err(invalid)?,
         None => match orgs.as_slice() {
             [one] => *one,
-            [] => return Err(ApiError::Forbidden("only operators register people".into())),
+            [] => {
+                return Err(ServiceError::Forbidden(
+                    "only operators register people".into(),
+                ));
+            }
             _ => {
                 return Err(invalid(FieldError::new(
                     "organization_id",
@@ -1136,7 +1157,7 @@ pub async fn register_person(
         },
     };
     if !p.operates_for(org) {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "you do not operate for this organisation".into(),
         ));
     }
@@ -1203,7 +1224,7 @@ pub struct ActivityView {
     pub detail: Option<String>,
 }
 
-pub(crate) async fn activity(state: &AppState, person: UserId) -> ApiResult<Vec<ActivityView>> {
+pub(crate) async fn activity(state: &AppState, person: UserId) -> ServiceResult<Vec<ActivityView>> {
     Ok(state
         .store
         .audit_about_person(person, 200)

@@ -259,7 +259,9 @@ pub async fn room_book(
         .unwrap_or_default()
         .to_string();
     let booked = match asked.parse() {
-        Ok(request) => crate::hubs::service::book_room(&state, p, &id, &request).await,
+        Ok(request) => crate::hubs::service::book_room(&state, p, &id, &request)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(ApiError::InvalidBody(e)),
     };
     match booked {

@@ -1,12 +1,12 @@
 //! Community hubs: their rooms, room slots and bookings, and services shared by open needs.
 
-use crate::error::{ApiError, ApiResult};
 use crate::help::service::NeedView;
 use crate::help::service::Points;
 use crate::help::service::compile;
 use crate::help::service::need_view;
 use crate::help::service::{audit, audit_full_read};
-use crate::json::invalid;
+use crate::service_error::invalid;
+use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -74,14 +74,14 @@ pub fn hub_view(h: &trama_store::HubRow) -> HubView {
 pub(crate) async fn hub_location_org(
     state: &AppState,
     id: trama_core::ids::LocationId,
-) -> ApiResult<OrganizationId> {
+) -> ServiceResult<OrganizationId> {
     let org = state
         .store
         .location_organization(id)
         .await?
-        .ok_or_else(|| ApiError::not_found("location", &id.to_string()))?;
+        .ok_or_else(|| ServiceError::not_found("location", &id.to_string()))?;
     org.ok_or_else(|| {
-        ApiError::Conflict(FieldError::new(
+        ServiceError::Conflict(FieldError::new(
             "id",
             "a hub's place must belong to an organisation",
         ))
@@ -99,18 +99,18 @@ pub struct SlotView {
 pub(crate) async fn room_and_hub(
     state: &AppState,
     id: &str,
-) -> ApiResult<(trama_store::RoomRow, trama_store::HubRow)> {
+) -> ServiceResult<(trama_store::RoomRow, trama_store::HubRow)> {
     let rid = trama_core::ids::RoomId::parse("id", id)?;
     let room = state
         .store
         .room(rid)
         .await?
-        .ok_or_else(|| ApiError::not_found("room", id))?;
+        .ok_or_else(|| ServiceError::not_found("room", id))?;
     let hub = state
         .store
         .hub(room.location)
         .await?
-        .ok_or(ApiError::Internal)?;
+        .ok_or(ServiceError::Internal)?;
     Ok((room, hub))
 }
 
@@ -123,11 +123,11 @@ pub async fn room_slots(
     state: &AppState,
     id: &str,
     date: &str,
-) -> ApiResult<(trama_store::RoomRow, trama_store::HubRow, Vec<SlotView>)> {
+) -> ServiceResult<(trama_store::RoomRow, trama_store::HubRow, Vec<SlotView>)> {
     let (room, hub) = room_and_hub(state, id).await?;
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     let day = time::Date::parse(date.trim(), &fmt).map_err(|_| {
-        ApiError::InvalidParameter(FieldError::new("date", "is not a date like 2026-12-01"))
+        ServiceError::InvalidParameter(FieldError::new("date", "is not a date like 2026-12-01"))
     })?;
     let slots = trama_core::hubs::slots_on(&hub.opening_hours, room.slot_minutes, day);
     let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
@@ -161,7 +161,7 @@ pub async fn book_room(
     p: &Principal,
     id: &str,
     r: &NewRoomBooking,
-) -> ApiResult<SlotView> {
+) -> ServiceResult<SlotView> {
     let (room, hub) = room_and_hub(state, id).await?;
     let slot = trama_core::hubs::slot_at(&hub.opening_hours, room.slot_minutes, r.start)
         .ok_or_else(|| {
@@ -219,18 +219,18 @@ pub async fn shared_services(
     p: &Principal,
     hourly_rate: Option<f64>,
     extra_percent: Option<u32>,
-) -> ApiResult<Vec<SharedGroupView>> {
+) -> ServiceResult<Vec<SharedGroupView>> {
     use trama_core::matching::shared::{SharingRules, propose_groups, shared_cost, split_cost};
     use trama_core::money::Cents;
     let orgs = p.operator_organizations();
     if orgs.is_empty() {
-        return Err(ApiError::Forbidden(
+        return Err(ServiceError::Forbidden(
             "shared services are proposed to operators".into(),
         ));
     }
     let rate = Cents::from_decimal("hourly_rate", hourly_rate.unwrap_or(22.0))?;
     if rate.0 <= 0 {
-        return Err(ApiError::InvalidParameter(FieldError::new(
+        return Err(ServiceError::InvalidParameter(FieldError::new(
             "hourly_rate",
             "must be above 0",
         )));

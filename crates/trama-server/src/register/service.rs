@@ -1,7 +1,7 @@
 //! The contribution register's operations: flows and credits, recording a flow (attributed,
 //! no free text), one's contributions and statement.
 
-use crate::error::{ApiError, ApiResult};
+use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -87,7 +87,7 @@ impl From<&FlowRow> for FlowView {
 }
 
 /// Flows computed from the whole log: per territory, resource kind, unit and month.
-pub async fn compute_flows(state: &AppState) -> ApiResult<Vec<FlowRow>> {
+pub async fn compute_flows(state: &AppState) -> ServiceResult<Vec<FlowRow>> {
     let events = state.register.all_events().await?;
     Ok(flows(events.iter()))
 }
@@ -130,14 +130,14 @@ pub struct AppendedView {
     pub events: Vec<EconomicEvent>,
 }
 
-pub(crate) fn may_record_flows(p: &Principal) -> ApiResult<()> {
+pub(crate) fn may_record_flows(p: &Principal) -> ServiceResult<()> {
     if p.has_role(Role::TerritoryAdmin)
         || p.has_role(Role::Operator)
         || p.has_role(Role::OrganizationAdmin)
     {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
+        Err(ServiceError::Forbidden(
             "recording flows needs the operator, organisation admin or territory admin role".into(),
         ))
     }
@@ -165,10 +165,10 @@ pub const RESOURCE_KINDS: [&str; 16] = [
     "time",
 ];
 
-pub(crate) fn resource_iri(r: &str) -> ApiResult<String> {
+pub(crate) fn resource_iri(r: &str) -> ServiceResult<String> {
     let r = r.trim();
     let refuse = || {
-        ApiError::InvalidBody(FieldError::new(
+        ServiceError::InvalidBody(FieldError::new(
             "resource",
             format!(
                 "one of {} (or urn:trama:resource: and one of them), or a term of the taxonomies (urn:trama:taxonomy:CODE)",
@@ -177,7 +177,7 @@ pub(crate) fn resource_iri(r: &str) -> ApiResult<String> {
         ))
     };
     if r.is_empty() {
-        return Err(ApiError::InvalidBody(FieldError::new(
+        return Err(ServiceError::InvalidBody(FieldError::new(
             "resource",
             "is required",
         )));
@@ -197,13 +197,13 @@ pub(crate) fn resource_iri(r: &str) -> ApiResult<String> {
     Err(refuse())
 }
 
-pub(crate) fn org_iri(field: &str, v: Option<&str>, territory: &str) -> ApiResult<String> {
+pub(crate) fn org_iri(field: &str, v: Option<&str>, territory: &str) -> ServiceResult<String> {
     match v {
         None | Some("") => Ok(territory.to_string()),
         Some(s) => Uuid::parse_str(s)
             .map(|u| format!("urn:trama:organization:{u}"))
             .map_err(|_| {
-                ApiError::InvalidBody(FieldError::new(field, "must be an organisation id"))
+                ServiceError::InvalidBody(FieldError::new(field, "must be an organisation id"))
             }),
     }
 }
@@ -217,26 +217,26 @@ pub async fn check_attribution(
     p: &Principal,
     events: &[EconomicEvent],
     field: impl Fn(usize, &str) -> String,
-) -> ApiResult<()> {
+) -> ServiceResult<()> {
     for (i, ev) in events.iter().enumerate() {
         for (side, iri) in [("provider", &ev.provider), ("receiver", &ev.receiver)] {
             let Some(id) = iri.strip_prefix("urn:trama:organization:") else {
                 continue;
             };
             let org = OrganizationId::parse("organization", id).map_err(|_| {
-                ApiError::InvalidBody(FieldError::new(
+                ServiceError::InvalidBody(FieldError::new(
                     field(i, side),
                     "must be an organisation id",
                 ))
             })?;
             if !state.store.organization_exists(org).await? {
-                return Err(ApiError::InvalidReference(FieldError::new(
+                return Err(ServiceError::InvalidReference(FieldError::new(
                     field(i, side),
                     "no such organisation in the directory",
                 )));
             }
             if !p.has_role(Role::TerritoryAdmin) && !p.operates_for(org) {
-                return Err(ApiError::Forbidden(format!(
+                return Err(ServiceError::Forbidden(format!(
                     "{}: you do not act for this organisation; a flow is recorded by the organisations it names",
                     field(i, side)
                 )));
@@ -252,43 +252,43 @@ pub fn flow_event(
     req: &FlowRequest,
     territory: &str,
     now: OffsetDateTime,
-) -> ApiResult<EconomicEvent> {
+) -> ServiceResult<EconomicEvent> {
     let action = Action::parse(req.action.trim()).ok_or_else(|| {
-        ApiError::InvalidBody(FieldError::new(
+        ServiceError::InvalidBody(FieldError::new(
             "action",
             format!("'{}' is not a ValueFlows action", req.action),
         ))
     })?;
     let unit = Unit::parse(req.unit.trim()).ok_or_else(|| {
-        ApiError::InvalidBody(FieldError::new(
+        ServiceError::InvalidBody(FieldError::new(
             "unit",
             "one of hour, kilogram, kilowattHour, litre, euro, one, kilometre",
         ))
     })?;
     let measure = Measure::new(req.quantity, unit).map_err(|e| match e {
         LedgerError::Invalid { reason, .. } => {
-            ApiError::InvalidBody(FieldError::new("quantity", reason))
+            ServiceError::InvalidBody(FieldError::new("quantity", reason))
         }
-        _ => ApiError::InvalidBody(FieldError::new("quantity", e.to_string())),
+        _ => ServiceError::InvalidBody(FieldError::new("quantity", e.to_string())),
     })?;
     // The register is public and nothing in it can be erased: it carries no free text, where
     // a careless word could name a person for ever (a screen for names and addresses is a
     // net with holes: an independent tester got phones, e-mails and addresses through one).
     if req.note.as_deref().is_some_and(|n| !n.trim().is_empty()) {
-        return Err(ApiError::InvalidBody(FieldError::new(
+        return Err(ServiceError::InvalidBody(FieldError::new(
             "note",
             "the register is public and nothing in it can be erased, so it carries no free text: say what flowed with action, resource, quantity and the organisations",
         )));
     }
     if req.quantity.is_nan() || req.quantity <= 0.0 {
-        return Err(ApiError::InvalidBody(FieldError::new(
+        return Err(ServiceError::InvalidBody(FieldError::new(
             "quantity",
             "a flow moves more than nothing: must be above zero",
         )));
     }
     let at = match req.at.as_deref() {
         Some(s) => parse_point_in_time(s).map_err(|_| {
-            ApiError::InvalidBody(FieldError::new("at", "must be an RFC 3339 date-time"))
+            ServiceError::InvalidBody(FieldError::new("at", "must be an RFC 3339 date-time"))
         })?,
         None => now,
     };
@@ -296,14 +296,14 @@ pub fn flow_event(
     // of clocks' disagreement allowed).
     let earliest = time::macros::datetime!(2000-01-01 0:00 UTC);
     if at < earliest || at > now + time::Duration::minutes(5) {
-        return Err(ApiError::InvalidBody(FieldError::new(
+        return Err(ServiceError::InvalidBody(FieldError::new(
             "at",
             "must be a moment that has passed, from the year 2000 on",
         )));
     }
     let (resource_quantity, effort_quantity) = if action == Action::Work {
         if unit != Unit::Hour {
-            return Err(ApiError::InvalidBody(FieldError::new(
+            return Err(ServiceError::InvalidBody(FieldError::new(
                 "unit",
                 "work is measured in hours",
             )));
@@ -386,7 +386,7 @@ pub fn parse_flows_csv(
             note: get("note").map(str::to_string),
         };
         let ev = flow_event(&req, territory, now).map_err(|e| match e {
-            ApiError::InvalidBody(f) => {
+            ServiceError::InvalidBody(f) => {
                 FieldError::new(format!("line {line}"), format!("{}: {}", f.field, f.reason))
             }
             other => FieldError::new(format!("line {line}"), other.to_string()),
@@ -422,7 +422,7 @@ pub struct MyContributions {
 }
 
 /// A person's contributions read from the register.
-pub async fn contributions_of(state: &AppState, p: &Principal) -> ApiResult<MyContributions> {
+pub async fn contributions_of(state: &AppState, p: &Principal) -> ServiceResult<MyContributions> {
     let iri = format!("urn:trama:person:{}", p.user_id);
     let Some(pseudonym) = state.register.existing_pseudonym(&iri).await? else {
         return Ok(MyContributions {
@@ -467,12 +467,12 @@ pub async fn contributions_of(state: &AppState, p: &Principal) -> ApiResult<MyCo
 }
 
 /// The statement of a person, for download.
-pub async fn statement_of(state: &AppState, p: &Principal) -> ApiResult<Statement> {
+pub async fn statement_of(state: &AppState, p: &Principal) -> ServiceResult<Statement> {
     let iri = format!("urn:trama:person:{}", p.user_id);
     let agent = state
         .register
         .existing_pseudonym(&iri)
         .await?
-        .ok_or_else(|| ApiError::NotFound("you have no entries in the register yet".into()))?;
+        .ok_or_else(|| ServiceError::NotFound("you have no entries in the register yet".into()))?;
     Ok(state.register.statement(&agent).await?)
 }

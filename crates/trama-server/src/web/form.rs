@@ -105,7 +105,8 @@ pub fn message(l: &Layout, status: StatusCode, heading: &str, text: &str) -> Res
 }
 
 /// Errors a page shows in words rather than as JSON.
-pub fn error_page(l: &Layout, e: ApiError) -> Response {
+pub fn error_page(l: &Layout, e: impl Into<ApiError>) -> Response {
+    let e: ApiError = e.into();
     let status = e.status();
     let heading = if l.lang == Lang::En {
         "Something is wrong"

@@ -68,6 +68,42 @@ fn no_route_bypasses_the_table() {
     }
 }
 
+/// The service layer knows nothing of HTTP and never reaches up: no `service.rs` uses axum,
+/// the HTTP error type, the web plumbing, or its own feature's handlers and pages
+/// (docs/ARCHITECTURE.md, "where new code goes").
+#[test]
+fn services_know_nothing_of_http() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let services: Vec<_> = files
+        .into_iter()
+        .filter(|f| f.ends_with("service.rs"))
+        .collect();
+    assert!(services.len() >= 7, "{services:?}");
+    for f in services {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for needle in [
+            "axum",
+            "ApiError",
+            "ApiResult",
+            "crate::error",
+            "crate::web",
+            "crate::policy",
+            "::api::",
+            "::pages::",
+            "super::api",
+            "super::pages",
+        ] {
+            assert!(
+                !text.contains(needle),
+                "{} mentions `{needle}`: a service takes typed inputs and returns a ServiceError",
+                f.display()
+            );
+        }
+    }
+}
+
 /// Every operation the OpenAPI document describes is in the table with the same method, and
 /// every JSON route of the table is described (but the few listed here).
 #[tokio::test]
