@@ -255,7 +255,7 @@ pub async fn logout(State(state): State<AppState>, page: Page, RawForm(raw): Raw
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
     if let Some(Via::Session { token_hash, .. }) = &viewer.via
-        && let Err(e) = state.store.delete_session(token_hash).await
+        && let Err(e) = crate::accounts::service::close_session(&state, token_hash).await
     {
         return ApiError::from(e).into_response();
     }

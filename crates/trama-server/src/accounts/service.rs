@@ -7,6 +7,7 @@ use serde::Serialize;
 use trama_core::FieldError;
 use trama_core::auth::{Email, NewPassword, RoleGrant};
 use trama_core::bounded::BoundedText;
+use trama_core::ids::UserId;
 use trama_store::{NewUser, Signup, UserRow};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -250,4 +251,28 @@ pub async fn open_session(
         .await?;
     tracing::info!(user = %user.id, "login");
     Ok((user, secret, csrf))
+}
+
+/// Ends the session whose secret hashes to `token_hash` (signing out).
+pub async fn close_session(state: &AppState, token_hash: &str) -> ServiceResult<()> {
+    Ok(state.store.delete_session(token_hash).await?)
+}
+
+/// Who read or changed a person's file, newest first: for the person themself ("who looked at
+/// my file").
+pub async fn who_looked(
+    state: &AppState,
+    person: UserId,
+    limit: i64,
+) -> ServiceResult<Vec<trama_store::AuditEntry>> {
+    Ok(state.store.audit_about_person(person, limit).await?)
+}
+
+/// One's own notifications, newest first.
+pub async fn my_notifications(
+    state: &AppState,
+    person: UserId,
+    limit: i64,
+) -> ServiceResult<Vec<trama_store::NotificationRow>> {
+    Ok(state.store.notifications(person, limit).await?)
 }

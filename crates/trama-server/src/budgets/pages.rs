@@ -445,9 +445,7 @@ pub(crate) async fn mine_page(
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
     let (v, _) = crate::budgets::service::read_budget(state, p, p.user_id).await?;
-    let followers = state
-        .store
-        .consents_of(p.user_id)
+    let followers = crate::budgets::service::my_followers(state, p.user_id)
         .await?
         .into_iter()
         .map(|c| FollowerLine {
@@ -464,7 +462,7 @@ pub(crate) async fn mine_page(
         .collect();
     let mut looks = Vec::new();
     let mut names: std::collections::HashMap<UserId, String> = Default::default();
-    for e in state.store.audit_about_person(p.user_id, 100).await? {
+    for e in crate::accounts::service::who_looked(state, p.user_id, 100).await? {
         let what = match e.action.as_str() {
             "budget.read" => w.look_read,
             "budget.provider_read" => w.look_provider,
@@ -484,11 +482,8 @@ pub(crate) async fn mine_page(
             Some(a) => match names.get(&a) {
                 Some(n) => n.clone(),
                 None => {
-                    let n = state
-                        .store
-                        .user(a)
+                    let n = crate::budgets::service::actor_name(state, a)
                         .await?
-                        .map(|u| u.display_name)
                         .unwrap_or_else(|| a.to_string());
                     names.insert(a, n.clone());
                     n
@@ -567,7 +562,7 @@ pub async fn confirm_submit(
     };
     let res = async {
         let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
-        let c = state.store.consent(p.user_id, cm).await?;
+        let c = crate::budgets::service::consent_between(&state, p.user_id, cm).await?;
         let Some(c) = c.filter(|c| c.state != trama_core::budget::consent::ConsentState::Revoked)
         else {
             return Err(ApiError::NotFound("no consent waiting for you".into()));
@@ -645,9 +640,7 @@ pub(crate) async fn caseload_page(
     if !p.has_role(Role::CaseManager) {
         return Err(ApiError::Forbidden(w.only_case_managers.into()));
     }
-    let people: Vec<(String, String, String)> = state
-        .store
-        .caseload(p.user_id)
+    let people: Vec<(String, String, String)> = crate::budgets::service::caseload(state, p.user_id)
         .await?
         .into_iter()
         .map(|(id, name, consent)| (id.to_string(), name, consent))
@@ -658,9 +651,7 @@ pub(crate) async fn caseload_page(
         .filter(|g| g.role == Role::CaseManager)
         .filter_map(|g| g.organization_id)
         .collect();
-    let desk_people = state
-        .store
-        .assisted_people(&orgs)
+    let desk_people = crate::help::service::assisted_people(state, &orgs)
         .await?
         .into_iter()
         .filter(|a| !people.iter().any(|x| x.0 == a.user.to_string()))
@@ -693,8 +684,8 @@ pub async fn follow_submit(
             UserId::parse("person", chosen).map_err(ApiError::InvalidBody)?
         } else if !email.is_empty() {
             let e = trama_core::auth::Email::parse(email).map_err(ApiError::InvalidBody)?;
-            match state.store.user_by_email(&e).await? {
-                Some(u) => u.id,
+            match crate::budgets::service::person_by_email(&state, &e).await? {
+                Some(id) => id,
                 // The same answer as for an account: the consent waits for the person, and
                 // whether an address has an account here is not for the desk to learn.
                 None => {
@@ -848,15 +839,10 @@ pub(crate) async fn person_page(
     let person = UserId::parse("id", id).map_err(ApiError::InvalidParameter)?;
     // Audited, and not found for anyone without access.
     let (v, facts) = crate::budgets::service::read_budget(state, p, person).await?;
-    let name = state
-        .store
-        .user(person)
-        .await?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
+    let name = crate::budgets::service::person_name(state, &facts).await?;
     let read_only = access::budget_view(p, &facts) != BudgetView::Full
         || !access::may(p, &facts, access::BudgetAction::Book);
-    let plan = state.store.plans_of(person).await?.into_iter().next();
+    let plan = crate::budgets::service::current_plan(state, &facts).await?;
     let (mut lines, mut rows, mut totals) = (Vec::new(), Vec::new(), None);
     let mut exclusions: Vec<(String, String)> = Vec::new();
     let base = format!("/sportello/budget/persone/{person}");

@@ -1634,3 +1634,67 @@ pub async fn programme_beneficiaries(
     }
     Ok(out)
 }
+
+/// The consent between a person and a case manager, if any: for the person's own page.
+pub async fn consent_between(
+    state: &AppState,
+    person: UserId,
+    case_manager: UserId,
+) -> ServiceResult<Option<ConsentRow>> {
+    Ok(state.store.consent(person, case_manager).await?)
+}
+
+/// The account with this e-mail, for a desk recording a consent: whether there is one is not
+/// the desk's to learn (the page answers alike either way).
+pub async fn person_by_email(
+    state: &AppState,
+    email: &trama_core::auth::Email,
+) -> ServiceResult<Option<UserId>> {
+    Ok(state.store.user_by_email(email).await?.map(|u| u.id))
+}
+
+/// A person's current plan, for a page that has already read the person's budget through
+/// [`read_budget`] (which checked and audited the access).
+pub async fn current_plan(
+    state: &AppState,
+    facts: &trama_core::budget::access::BudgetFacts,
+) -> ServiceResult<Option<trama_store::PlanRow>> {
+    Ok(state
+        .store
+        .plans_of(facts.beneficiary)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// The name of a person whose budget the caller has read through [`read_budget`].
+pub async fn person_name(
+    state: &AppState,
+    facts: &trama_core::budget::access::BudgetFacts,
+) -> ServiceResult<String> {
+    Ok(state
+        .store
+        .user(facts.beneficiary)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default())
+}
+
+/// The case managers who follow a person (active or waiting for the person's confirmation):
+/// for the person's own page.
+pub async fn my_followers(state: &AppState, person: UserId) -> ServiceResult<Vec<ConsentRow>> {
+    Ok(state.store.consents_of(person).await?)
+}
+
+/// The people a case manager follows with an active consent: (id, name, consent reference).
+pub async fn caseload(
+    state: &AppState,
+    case_manager: UserId,
+) -> ServiceResult<Vec<(UserId, String, String)>> {
+    Ok(state.store.caseload(case_manager).await?)
+}
+
+/// The name of whoever acted on a person's file, for the person's "who looked" list.
+pub async fn actor_name(state: &AppState, actor: UserId) -> ServiceResult<Option<String>> {
+    Ok(state.store.user(actor).await?.map(|u| u.display_name))
+}

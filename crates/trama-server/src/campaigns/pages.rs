@@ -50,12 +50,10 @@ pub(crate) async fn campaign_render(
     report: Option<crate::campaigns::service::BatchReport>,
 ) -> Result<Response, ApiError> {
     let cid = CampaignId::parse("id", id)?;
-    let c = state
-        .store
-        .campaign(cid)
+    let c = crate::campaigns::service::campaign(state, cid)
         .await?
         .ok_or_else(|| ApiError::not_found("campaign", id))?;
-    let counts = state.store.campaign_counts(cid).await?;
+    let counts = crate::campaigns::service::counts(state, cid).await?;
     Ok(l.render(
         StatusCode::OK,
         &CampaignPage {

@@ -254,3 +254,19 @@ pub async fn create_campaign(
     .await?;
     Ok(id)
 }
+
+/// A campaign's live counts (public).
+pub async fn counts(
+    state: &AppState,
+    id: CampaignId,
+) -> ServiceResult<trama_store::CampaignCounts> {
+    Ok(state.store.campaign_counts(id).await?)
+}
+
+/// A campaign, by id (public).
+pub async fn campaign(
+    state: &AppState,
+    id: CampaignId,
+) -> ServiceResult<Option<trama_store::CampaignRow>> {
+    Ok(state.store.campaign(id).await?)
+}

@@ -68,10 +68,7 @@ pub(crate) async fn categories(
         .into_iter()
         .next()
         .map(|s| trama_core::ids::TaxonomyId(s.taxonomy.id));
-    let (_, terms) = state
-        .store
-        .list_terms(taxonomy, None, false, None, page)
-        .await?;
+    let (_, terms) = super::service::list_terms(state, taxonomy, None, false, None, page).await?;
     let label = |t: &trama_store::TermRow| match (lang, &t.name_en) {
         (crate::web::i18n::Lang::En, Some(en)) => en.clone(),
         _ => t.term.name.clone(),
@@ -123,7 +120,7 @@ pub(crate) async fn places(state: &AppState) -> Result<Vec<PlaceView>, ApiError>
         })
         .collect();
     for kind in ["municipio", "nil"] {
-        let mut areas = state.store.areas(kind).await?;
+        let mut areas = super::service::areas(state, kind).await?;
         if kind == "nil" {
             areas.sort_by(|a, b| a.name.cmp(&b.name));
         }
@@ -368,7 +365,7 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
     };
     if let Some(r) = &result {
         let ids: Vec<_> = r.hits.iter().map(|h| h.service.id).collect();
-        let at_hubs = state.store.services_at_hubs(&ids).await?;
+        let at_hubs = super::service::services_at_hubs(&state, &ids).await?;
         for (view, hit) in hits.iter_mut().zip(&r.hits) {
             view.hub = at_hubs.contains(&hit.service.id);
         }
@@ -505,13 +502,13 @@ pub async fn service(
     let Ok(sid) = ServiceId::parse("id", &id) else {
         return Ok(not_found(&l));
     };
-    let Some(d) = state.store.get_service(sid).await? else {
+    let Some(d) = super::service::get_service(&state, sid).await? else {
         return Ok(not_found(&l));
     };
     let s = d.service;
     let mut cats = vec![];
     for tid in trama_core::hsds::attribute_term_ids(&s.attributes) {
-        if let Some(t) = state.store.get_term(TaxonomyTermId(tid)).await? {
+        if let Some(t) = super::service::get_term(&state, TaxonomyTermId(tid)).await? {
             cats.push(match (l.lang, t.name_en) {
                 (crate::web::i18n::Lang::En, Some(en)) => en,
                 _ => t.term.name,
@@ -594,7 +591,7 @@ pub async fn organization(
     let Ok(oid) = OrganizationId::parse("id", &id) else {
         return Ok(not_found(&l));
     };
-    let Some((o, _)) = state.store.get_organization(oid).await? else {
+    let Some((o, _)) = super::service::get_organization(&state, oid).await? else {
         return Ok(not_found(&l));
     };
     let places = o.locations.iter().map(PlaceLine::of).collect();
@@ -628,7 +625,7 @@ pub async fn manage(State(state): State<AppState>, page: Page) -> Result<Respons
     };
     let mut orgs = vec![];
     for oid in p.administered_organizations() {
-        if let Some((o, _)) = state.store.get_organization(oid).await? {
+        if let Some((o, _)) = super::service::get_organization(&state, oid).await? {
             orgs.push(ManagedOrg {
                 id: o.id.to_string(),
                 name: o.name.clone(),
@@ -885,7 +882,7 @@ pub(crate) async fn form_page(
     let mut orgs = vec![];
     let mut locations = vec![];
     for oid in p.administered_organizations() {
-        if let Some((o, _)) = state.store.get_organization(oid).await? {
+        if let Some((o, _)) = super::service::get_organization(state, oid).await? {
             orgs.push(Choice {
                 id: o.id.to_string(),
                 label: o.name.clone(),
@@ -973,7 +970,7 @@ pub(crate) async fn submit(
     }
     let f = ServiceForm::from_form(&form);
     let base = match existing {
-        Some(id) => match state.store.get_service(id).await? {
+        Some(id) => match super::service::get_service(state, id).await? {
             Some(d) => d.service,
             None => return Ok(not_found(l)),
         },
@@ -1048,7 +1045,7 @@ pub async fn edit_service_form(
     let Ok(sid) = ServiceId::parse("id", &id) else {
         return Ok(not_found(&l));
     };
-    let Some(d) = state.store.get_service(sid).await? else {
+    let Some(d) = super::service::get_service(&state, sid).await? else {
         return Ok(not_found(&l));
     };
     if !d

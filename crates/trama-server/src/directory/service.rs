@@ -173,3 +173,55 @@ pub async fn remove_service(state: &AppState, p: &Principal, id: ServiceId) -> S
 pub async fn search(state: &AppState, q: &ServiceQuery) -> ServiceResult<SearchResult> {
     Ok(state.store.search_services(q, state.now_local()).await?)
 }
+
+/// The areas of a kind (`municipio`, `nil`), for the pages' choices and maps.
+pub async fn areas(state: &AppState, kind: &str) -> ServiceResult<Vec<trama_core::areas::Area>> {
+    Ok(state.store.areas(kind).await?)
+}
+
+/// Which of these services are delivered at a community hub.
+pub async fn services_at_hubs(
+    state: &AppState,
+    services: &[uuid::Uuid],
+) -> ServiceResult<std::collections::HashSet<uuid::Uuid>> {
+    Ok(state.store.services_at_hubs(services).await?)
+}
+
+/// A service with its places, as the directory holds it (public).
+pub async fn get_service(
+    state: &AppState,
+    id: ServiceId,
+) -> ServiceResult<Option<trama_store::ServiceDetail>> {
+    Ok(state.store.get_service(id).await?)
+}
+
+/// A taxonomy term (public).
+pub async fn get_term(
+    state: &AppState,
+    id: trama_core::ids::TaxonomyTermId,
+) -> ServiceResult<Option<trama_store::TermRow>> {
+    Ok(state.store.get_term(id).await?)
+}
+
+/// An organisation and its kind (public).
+pub async fn get_organization(
+    state: &AppState,
+    id: trama_core::ids::OrganizationId,
+) -> ServiceResult<Option<(trama_core::hsds::Organization, Option<String>)>> {
+    Ok(state.store.get_organization(id).await?)
+}
+
+/// A taxonomy's terms, a page at a time (public).
+pub async fn list_terms(
+    state: &AppState,
+    taxonomy: Option<trama_core::ids::TaxonomyId>,
+    parent: Option<trama_core::ids::TaxonomyTermId>,
+    top_only: bool,
+    search: Option<&str>,
+    page: trama_core::hsds::PageRequest,
+) -> ServiceResult<(u64, Vec<trama_store::TermRow>)> {
+    Ok(state
+        .store
+        .list_terms(taxonomy, parent, top_only, search, page)
+        .await?)
+}

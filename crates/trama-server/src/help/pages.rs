@@ -228,21 +228,22 @@ pub(crate) async fn home_inner(
     if let Some(p) = &viewer.principal {
         page.is_operator = !p.operator_organizations().is_empty();
         page.is_admin = p.has_role(Role::TerritoryAdmin);
-        for n in state
-            .store
-            .needs(&trama_store::NeedFilter {
+        for n in super::service::needs(
+            state,
+            &trama_store::NeedFilter {
                 requester: Some(p.user_id),
                 limit: 50,
                 ..Default::default()
-            })
-            .await?
+            },
+        )
+        .await?
         {
             page.needs.push(need_line(
                 l.lang,
                 &crate::help::service::need_view(&n, NeedAccess::Full),
             ));
         }
-        for o in state.store.offers_of(p.user_id).await? {
+        for o in super::service::offers_of(state, p.user_id).await? {
             let cats: Vec<String> = o
                 .categories
                 .iter()
@@ -259,9 +260,7 @@ pub(crate) async fn home_inner(
                 format!("{} · {}", cats.join(", "), o.area_name),
             ));
         }
-        for m in state
-            .store
-            .matches_of_person(p.user_id, false)
+        for m in super::service::matches_of_person(state, p.user_id, false)
             .await?
             .iter()
             .take(50)
@@ -272,14 +271,14 @@ pub(crate) async fn home_inner(
                 &crate::help::service::match_view(m, side),
             ));
         }
-        for n in state.store.notifications(p.user_id, 5).await? {
+        for n in crate::accounts::service::my_notifications(state, p.user_id, 5).await? {
             page.notifications.push(if l.lang == Lang::En {
                 n.text_en
             } else {
                 n.text_it
             });
         }
-        let minutes = state.store.minutes_given(p.user_id).await?;
+        let minutes = super::service::minutes_given(state, p.user_id).await?;
         page.hours_given = format!("{:.1}", minutes as f64 / 60.0);
     }
     Ok(l.render(StatusCode::OK, &page))
@@ -313,9 +312,9 @@ impl NeedFormPage<'_> {
 pub(crate) async fn area_choices(
     state: &AppState,
 ) -> Result<Vec<(String, String, f64, f64)>, ApiError> {
-    let mut areas = state.store.areas("nil").await?;
+    let mut areas = crate::directory::service::areas(state, "nil").await?;
     if areas.is_empty() {
-        areas = state.store.areas("municipio").await?;
+        areas = crate::directory::service::areas(state, "municipio").await?;
     }
     if areas.is_empty() {
         areas = trama_core::areas::milano_municipi();
@@ -353,11 +352,7 @@ pub(crate) async fn need_form_page(
         label: w.myself.into(),
         selected: get("per").is_empty(),
     }];
-    for a in state
-        .store
-        .assisted_people(&p.operator_organizations())
-        .await?
-    {
+    for a in super::service::assisted_people(state, &p.operator_organizations()).await? {
         persons.push(Opt {
             selected: get("per") == a.user.to_string(),
             value: a.user.to_string(),
@@ -567,7 +562,7 @@ pub async fn need_page(
             if can_act && n.state.is_open() {
                 page.suggestions = crate::help::service::suggestions_for(&state, p, &n, 5).await?;
             }
-            for m in state.store.matches_of_need(n.id).await? {
+            for m in super::service::matches_of_need(&state, n.id).await? {
                 let side = crate::help::service::side_in(&state, p, &m).await?;
                 if side.is_some() {
                     page.matches.push(match_line(
@@ -577,9 +572,7 @@ pub async fn need_page(
                 }
             }
             if !can_act && n.state.is_open() {
-                page.my_offers = state
-                    .store
-                    .offers_of(p.user_id)
+                page.my_offers = super::service::offers_of(&state, p.user_id)
                     .await?
                     .into_iter()
                     .filter(|o| o.state == "active" && o.categories.contains(&n.category))
@@ -714,7 +707,7 @@ pub(crate) async fn offering_organizations(
     let mut out = Vec::new();
     if let Some(p) = &viewer.principal {
         for org in p.operator_organizations() {
-            if let Some((o, _)) = state.store.get_organization(org).await? {
+            if let Some((o, _)) = crate::directory::service::get_organization(state, org).await? {
                 out.push((org.to_string(), o.name));
             }
         }
@@ -907,9 +900,7 @@ pub async fn offer_page(
     };
     let r = async {
         let oid = OfferId::parse("id", &id)?;
-        let o = state
-            .store
-            .offer(oid)
+        let o = super::service::offer(&state, oid)
             .await?
             .ok_or_else(|| ApiError::not_found("offer", &id))?;
         if o.owner != p.user_id {
@@ -1023,22 +1014,21 @@ pub(crate) async fn desk_page(
             "Lo sportello è per gli operatori.".into()
         }));
     }
-    let people = state
-        .store
-        .assisted_people(&orgs)
+    let people = super::service::assisted_people(state, &orgs)
         .await?
         .into_iter()
         .map(|a| (a.user.to_string(), a.display_name, a.consent_reference))
         .collect();
     let mut needs = vec![];
-    for n in state
-        .store
-        .needs(&trama_store::NeedFilter {
+    for n in super::service::needs(
+        state,
+        &trama_store::NeedFilter {
             organizations: Some(orgs),
             limit: 100,
             ..Default::default()
-        })
-        .await?
+        },
+    )
+    .await?
     {
         // The desk sees each person's name and address: each such read is the person's to see.
         crate::help::service::audit_full_read(state, Some(p), &n, NeedAccess::Full).await?;

@@ -1241,3 +1241,49 @@ pub(crate) async fn activity(state: &AppState, person: UserId) -> ServiceResult<
         })
         .collect())
 }
+
+/// One's own offers.
+pub async fn offers_of(state: &AppState, owner: UserId) -> ServiceResult<Vec<OfferRow>> {
+    Ok(state.store.offers_of(owner).await?)
+}
+
+/// The minutes of help one has given (confirmed).
+pub async fn minutes_given(state: &AppState, person: UserId) -> ServiceResult<i64> {
+    Ok(state.store.minutes_given(person).await?)
+}
+
+/// A need's matches; each is shown only to its sides (`side_in`).
+pub async fn matches_of_need(state: &AppState, need: NeedId) -> ServiceResult<Vec<MatchRow>> {
+    Ok(state.store.matches_of_need(need).await?)
+}
+
+/// An offer, by id.
+pub async fn offer(state: &AppState, id: OfferId) -> ServiceResult<Option<OfferRow>> {
+    Ok(state.store.offer(id).await?)
+}
+
+/// The people the desk's organisations registered (assisted mode).
+pub async fn assisted_people(
+    state: &AppState,
+    organizations: &[trama_core::ids::OrganizationId],
+) -> ServiceResult<Vec<trama_store::AssistedPerson>> {
+    Ok(state.store.assisted_people(organizations).await?)
+}
+
+/// Needs by a filter (one's own, a desk's): the caller decides the access each is shown at
+/// (`need_view`) and audits full reads (`audit_full_read`).
+pub async fn needs(
+    state: &AppState,
+    filter: &trama_store::NeedFilter,
+) -> ServiceResult<Vec<NeedRow>> {
+    Ok(state.store.needs(filter).await?)
+}
+
+/// One's matches (only the live ones if `live_only`).
+pub async fn matches_of_person(
+    state: &AppState,
+    person: UserId,
+    live_only: bool,
+) -> ServiceResult<Vec<MatchRow>> {
+    Ok(state.store.matches_of_person(person, live_only).await?)
+}

@@ -82,9 +82,7 @@ pub async fn hubs(State(state): State<AppState>, page: Page) -> Response {
             .cloned()
             .unwrap_or_default();
         let needle = trama_core::text::fold_accents(&asked.to_lowercase());
-        let rows: Vec<_> = state
-            .store
-            .hubs(None)
+        let rows: Vec<_> = super::service::hubs(&state, None)
             .await?
             .into_iter()
             .filter(|h| function.is_empty() || h.functions.contains(&function))

@@ -285,3 +285,11 @@ pub async fn shared_services(
         })
         .collect())
 }
+
+/// The hubs, optionally of one organisation (public).
+pub async fn hubs(
+    state: &AppState,
+    organization: Option<trama_core::ids::OrganizationId>,
+) -> ServiceResult<Vec<trama_store::HubRow>> {
+    Ok(state.store.hubs(organization).await?)
+}

@@ -104,6 +104,32 @@ fn services_know_nothing_of_http() {
     }
 }
 
+/// Pages ask their feature's service, never the store: a page cannot check less than the API.
+#[test]
+fn pages_never_read_the_store() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let pages: Vec<_> = files
+        .into_iter()
+        .filter(|f| {
+            f.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with("pages.rs"))
+        })
+        .collect();
+    assert!(pages.len() >= 8, "{pages:?}");
+    for f in pages {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let squeezed: String = text.split_whitespace().collect();
+        assert!(
+            !squeezed.contains(".store.") && !text.contains("trama_store::Store"),
+            "{} reads the store; ask the feature's service",
+            f.display()
+        );
+    }
+}
+
 /// Every operation the OpenAPI document describes is in the table with the same method, and
 /// every JSON route of the table is described (but the few listed here).
 #[tokio::test]
