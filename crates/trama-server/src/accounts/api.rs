@@ -165,7 +165,7 @@ pub async fn login(
     let r = body(b)?;
     let client = client_key(&headers, peer, state.config.behind_proxy);
     let (user, secret, csrf) = open_session(&state, &r.email, &r.password, &client).await?;
-    let grants = state.store.grants(user.id).await?;
+    let grants = super::service::grants(&state, user.id).await?;
     let mut res = Json(LoginResponse {
         user: user_view(&user, &grants),
         csrf_token: csrf,
@@ -185,7 +185,7 @@ pub async fn logout(
 ) -> ApiResult<Response> {
     viewer.require_signed(&headers)?;
     if let Some(auth::Via::Session { token_hash, .. }) = &viewer.via {
-        state.store.delete_session(token_hash).await?;
+        super::service::close_session(&state, token_hash).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().append(
@@ -199,9 +199,7 @@ pub async fn logout(
 #[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
 pub async fn me(State(state): State<AppState>, admitted: Admitted) -> ApiResult<Json<UserView>> {
     let p = admitted.principal();
-    let u = state
-        .store
-        .user(p.user_id)
+    let u = super::service::user(&state, p.user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     Ok(Json(user_view(&u, &p.grants)))
@@ -221,10 +219,7 @@ pub async fn create_token(
     let name = BoundedText::parse("name", &r.name, 100).map_err(ApiError::InvalidBody)?;
     let name = name.as_str();
     let token = random_token();
-    let id = state
-        .store
-        .create_api_token(p.user_id, name, &sha256_hex(&token))
-        .await?;
+    let id = super::service::create_api_token(&state, p.user_id, name, &sha256_hex(&token)).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewTokenView {
@@ -242,7 +237,7 @@ pub async fn list_tokens(
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<TokenView>>> {
     let p = admitted.principal();
-    let rows = state.store.api_tokens(p.user_id).await?;
+    let rows = super::service::api_tokens(&state, p.user_id).await?;
     Ok(Json(
         rows.into_iter()
             .map(|t| TokenView {
@@ -267,7 +262,7 @@ pub async fn revoke_token(
 ) -> ApiResult<StatusCode> {
     let p = admitted.for_own_write(&headers)?;
     let tid = ApiTokenId::parse("id", &id)?;
-    if state.store.revoke_api_token(p.user_id, tid).await? {
+    if super::service::revoke_api_token(&state, p.user_id, tid).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("token", &id))

@@ -42,16 +42,12 @@ pub async fn notifications_api(
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<NotificationView>>> {
     let p = admitted.principal();
-    let locale = state
-        .store
-        .user(p.user_id)
+    let locale = super::service::user(&state, p.user_id)
         .await?
         .map(|u| u.locale)
         .unwrap_or_else(|| "it".into());
     Ok(Json(
-        state
-            .store
-            .notifications(p.user_id, 100)
+        super::service::my_notifications(&state, p.user_id, 100)
             .await?
             .into_iter()
             .map(|n| NotificationView {
@@ -88,6 +84,6 @@ pub async fn notifications_read_api(
             .map(|s| trama_core::ids::NotificationId::parse("id", s))
             .transpose()
             .map_err(invalid)?;
-    let n = state.store.mark_notifications_read(p.user_id, id).await?;
+    let n = super::service::mark_notifications_read(&state, p.user_id, id).await?;
     Ok(Json(serde_json::json!({ "marked": n })))
 }

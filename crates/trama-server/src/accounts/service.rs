@@ -276,3 +276,55 @@ pub async fn my_notifications(
 ) -> ServiceResult<Vec<trama_store::NotificationRow>> {
     Ok(state.store.notifications(person, limit).await?)
 }
+
+/// `Store::grants`, for the feature's handlers (no rule of its own).
+pub async fn grants(
+    state: &AppState,
+    user: trama_core::ids::UserId,
+) -> ServiceResult<Vec<trama_core::auth::RoleGrant>> {
+    Ok(state.store.grants(user).await?)
+}
+
+/// `Store::user`, for the feature's handlers (no rule of its own).
+pub async fn user(
+    state: &AppState,
+    id: trama_core::ids::UserId,
+) -> ServiceResult<Option<trama_store::UserRow>> {
+    Ok(state.store.user(id).await?)
+}
+
+/// `Store::create_api_token`, for the feature's handlers (no rule of its own).
+pub async fn create_api_token(
+    state: &AppState,
+    user: trama_core::ids::UserId,
+    name: &str,
+    token_hash: &str,
+) -> ServiceResult<trama_core::ids::ApiTokenId> {
+    Ok(state.store.create_api_token(user, name, token_hash).await?)
+}
+
+/// `Store::api_tokens`, for the feature's handlers (no rule of its own).
+pub async fn api_tokens(
+    state: &AppState,
+    user: trama_core::ids::UserId,
+) -> ServiceResult<Vec<trama_store::ApiTokenRow>> {
+    Ok(state.store.api_tokens(user).await?)
+}
+
+/// `Store::revoke_api_token`, for the feature's handlers (no rule of its own).
+pub async fn revoke_api_token(
+    state: &AppState,
+    user: trama_core::ids::UserId,
+    id: trama_core::ids::ApiTokenId,
+) -> ServiceResult<bool> {
+    Ok(state.store.revoke_api_token(user, id).await?)
+}
+
+/// `Store::mark_notifications_read`, for the feature's handlers (no rule of its own).
+pub async fn mark_notifications_read(
+    state: &AppState,
+    user: trama_core::ids::UserId,
+    id: Option<trama_core::ids::NotificationId>,
+) -> ServiceResult<u64> {
+    Ok(state.store.mark_notifications_read(user, id).await?)
+}

@@ -341,9 +341,7 @@ pub async fn my_consents_api(
 ) -> ApiResult<Json<Vec<ConsentView>>> {
     let p = admitted.principal();
     Ok(Json(
-        state
-            .store
-            .consents_of(p.user_id)
+        super::service::consents_of(&state, p.user_id)
             .await?
             .into_iter()
             .map(ConsentView::from)
@@ -447,9 +445,7 @@ pub async fn delegations_api(
         funder_staff_of(&state, p, programme).await?;
     }
     Ok(Json(
-        state
-            .store
-            .delegations(programme)
+        super::service::delegations(&state, programme)
             .await?
             .into_iter()
             .map(|d| DelegationView {
@@ -589,7 +585,7 @@ pub async fn funding_api(
     // A proposal moves nothing: whoever may read the budget asks for it, auditors included.
     let p = admitted.for_own_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let facts = state.store.budget_facts(person).await?;
+    let facts = super::service::budget_facts(&state, person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
         return Err(ApiError::not_found("budget for person", &id));
     }
@@ -646,14 +642,12 @@ pub async fn funder_statement_api(
     let Some(f) = visible.into_iter().find(|f| f.id == funder) else {
         return Err(ApiError::not_found("funder", &id));
     };
-    let names: std::collections::HashMap<ProgrammeId, String> = state
-        .store
-        .programmes()
+    let names: std::collections::HashMap<ProgrammeId, String> = super::service::programmes(&state)
         .await?
         .into_iter()
         .map(|pr| (pr.id, pr.name))
         .collect();
-    let totals = state.store.budget_totals(&[funder], from, to).await?;
+    let totals = super::service::budget_totals(&state, &[funder], from, to).await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| {
         tracing::error!(error = %e, "csv");

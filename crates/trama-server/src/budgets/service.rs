@@ -1698,3 +1698,42 @@ pub async fn caseload(
 pub async fn actor_name(state: &AppState, actor: UserId) -> ServiceResult<Option<String>> {
     Ok(state.store.user(actor).await?.map(|u| u.display_name))
 }
+
+/// `Store::consents_of`, for the feature's handlers (no rule of its own).
+pub async fn consents_of(
+    state: &AppState,
+    person: trama_core::ids::UserId,
+) -> ServiceResult<Vec<trama_store::ConsentRow>> {
+    Ok(state.store.consents_of(person).await?)
+}
+
+/// `Store::delegations`, for the feature's handlers (no rule of its own).
+pub async fn delegations(
+    state: &AppState,
+    programme: trama_core::ids::ProgrammeId,
+) -> ServiceResult<Vec<trama_store::DelegationRow>> {
+    Ok(state.store.delegations(programme).await?)
+}
+
+/// `Store::programmes`, for the feature's handlers (no rule of its own).
+pub async fn programmes(state: &AppState) -> ServiceResult<Vec<trama_store::ProgrammeRow>> {
+    Ok(state.store.programmes().await?)
+}
+
+/// `Store::budget_totals`, for the feature's handlers (no rule of its own).
+pub async fn budget_totals(
+    state: &AppState,
+    funders: &[trama_core::ids::FunderId],
+    from: trama_core::budget::programme::YearMonth,
+    to: trama_core::budget::programme::YearMonth,
+) -> ServiceResult<Vec<trama_core::budget::control::TotalRow>> {
+    Ok(state.store.budget_totals(funders, from, to).await?)
+}
+
+/// `Store::budget_facts`, for the feature's handlers (no rule of its own).
+pub async fn budget_facts(
+    state: &AppState,
+    person: trama_core::ids::UserId,
+) -> ServiceResult<trama_core::budget::access::BudgetFacts> {
+    Ok(state.store.budget_facts(person).await?)
+}

@@ -54,7 +54,9 @@ pub async fn create_campaign_api(
     let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let id = create_campaign(&state, p, &r).await?;
-    let c = state.store.campaign(id).await?.ok_or(ApiError::Internal)?;
+    let c = super::service::campaign(&state, id)
+        .await?
+        .ok_or(ApiError::Internal)?;
     Ok((StatusCode::CREATED, Json(campaign_view(&c, None))))
 }
 
@@ -63,9 +65,7 @@ pub async fn list_campaigns_api(
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<CampaignView>>> {
     Ok(Json(
-        state
-            .store
-            .campaigns()
+        super::service::campaigns(&state)
             .await?
             .iter()
             .map(|c| campaign_view(c, None))
@@ -80,12 +80,10 @@ pub async fn get_campaign_api(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CampaignView>> {
     let cid = CampaignId::parse("id", &id)?;
-    let c = state
-        .store
-        .campaign(cid)
+    let c = super::service::campaign(&state, cid)
         .await?
         .ok_or_else(|| ApiError::not_found("campaign", &id))?;
-    let counts = state.store.campaign_counts(cid).await?;
+    let counts = super::service::campaign_counts(&state, cid).await?;
     Ok(Json(campaign_view(&c, Some(counts))))
 }
 
@@ -108,9 +106,7 @@ pub async fn dispatch_campaign_api(
     let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let cid = CampaignId::parse("id", &id)?;
-    state
-        .store
-        .campaign(cid)
+    super::service::campaign(&state, cid)
         .await?
         .ok_or_else(|| ApiError::not_found("campaign", &id))?;
     Ok(Json(run_batch(&state, p, Some(cid), r.dry_run).await?))

@@ -270,3 +270,16 @@ pub async fn campaign(
 ) -> ServiceResult<Option<trama_store::CampaignRow>> {
     Ok(state.store.campaign(id).await?)
 }
+
+/// `Store::campaigns`, for the feature's handlers (no rule of its own).
+pub async fn campaigns(state: &AppState) -> ServiceResult<Vec<trama_store::CampaignRow>> {
+    Ok(state.store.campaigns().await?)
+}
+
+/// `Store::campaign_counts`, for the feature's handlers (no rule of its own).
+pub async fn campaign_counts(
+    state: &AppState,
+    id: trama_core::ids::CampaignId,
+) -> ServiceResult<trama_store::CampaignCounts> {
+    Ok(state.store.campaign_counts(id).await?)
+}

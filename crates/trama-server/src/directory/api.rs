@@ -66,9 +66,7 @@ pub async fn create_service(
     let p = admitted.for_write(&headers)?;
     let s = parse_service(body(b)?)?;
     let s = save_service(&state, p, s, None).await?;
-    let d = state
-        .store
-        .get_service(ServiceId(s.id))
+    let d = super::service::get_service(&state, ServiceId(s.id))
         .await?
         .ok_or(ApiError::Internal)?;
     Ok((
@@ -96,9 +94,7 @@ pub async fn update_service(
     }
     let s = parse_service(v)?;
     save_service(&state, p, s, Some(sid)).await?;
-    let d = state
-        .store
-        .get_service(sid)
+    let d = super::service::get_service(&state, sid)
         .await?
         .ok_or(ApiError::Internal)?;
     Ok(Json(serde_json::to_value(d.service).expect("serialisable")))

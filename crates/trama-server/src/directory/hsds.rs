@@ -131,7 +131,9 @@ pub async fn list_services(
     let mut items = Vec::with_capacity(result.hits.len());
     for h in &result.hits {
         let mut v = hit_json(h);
-        if full && let Some(d) = state.store.get_service(ServiceId(h.service.id)).await? {
+        if full
+            && let Some(d) = super::service::get_service(&state, ServiceId(h.service.id)).await?
+        {
             let extra = v.as_object().cloned().unwrap_or_default();
             v = serde_json::to_value(&d.service).expect("serialisable");
             if let (Value::Object(m), Some(d)) = (&mut v, extra.get("distance_km")) {
@@ -154,9 +156,7 @@ pub async fn get_service(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let sid = ServiceId::parse("id", &id)?;
-    let d = state
-        .store
-        .get_service(sid)
+    let d = super::service::get_service(&state, sid)
         .await?
         .ok_or_else(|| ApiError::not_found("service", &id))?;
     let mut v = serde_json::to_value(&d.service).expect("serialisable");
@@ -184,7 +184,7 @@ pub async fn list_organizations(
         p.get("per_page").map(String::as_str),
     )?;
     let search = p.get("search").map(|s| s.trim()).filter(|s| !s.is_empty());
-    let (total, items) = state.store.list_organizations(search, page).await?;
+    let (total, items) = super::service::list_organizations(&state, search, page).await?;
     let items = items
         .into_iter()
         .map(|o| serde_json::to_value(o).expect("serialisable"))
@@ -202,9 +202,7 @@ pub async fn get_organization(
 ) -> ApiResult<Json<Value>> {
     check_flags(&params(p)?, &["full_service"])?;
     let oid = OrganizationId::parse("id", &id)?;
-    let (o, _) = state
-        .store
-        .get_organization(oid)
+    let (o, _) = super::service::get_organization(&state, oid)
         .await?
         .ok_or_else(|| ApiError::not_found("organization", &id))?;
     Ok(Json(serde_json::to_value(o).expect("serialisable")))
@@ -229,7 +227,7 @@ pub async fn list_service_at_locations(
             "distance, open_now and funder filters are offered on /hsds/services",
         )));
     }
-    let (total, items) = state.store.list_service_at_locations(&q).await?;
+    let (total, items) = super::service::list_service_at_locations(&state, &q).await?;
     let items = items
         .into_iter()
         .map(|s| serde_json::to_value(s).expect("serialisable"))
@@ -245,9 +243,7 @@ pub async fn get_service_at_location(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let sid = ServiceAtLocationId::parse("id", &id)?;
-    let s = state
-        .store
-        .get_service_at_location(sid)
+    let s = super::service::get_service_at_location(&state, sid)
         .await?
         .ok_or_else(|| ApiError::not_found("service_at_location", &id))?;
     Ok(Json(serde_json::to_value(s).expect("serialisable")))
@@ -267,7 +263,7 @@ pub async fn list_taxonomies(
         p.get("per_page").map(String::as_str),
     )?;
     let search = p.get("search").map(|s| s.trim()).filter(|s| !s.is_empty());
-    let (total, items) = state.store.list_taxonomies(search, page).await?;
+    let (total, items) = super::service::list_taxonomies(&state, search, page).await?;
     let items = items
         .into_iter()
         .map(|t| serde_json::to_value(t).expect("serialisable"))
@@ -283,9 +279,7 @@ pub async fn get_taxonomy(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let tid = TaxonomyId::parse("id", &id)?;
-    let t = state
-        .store
-        .get_taxonomy(tid)
+    let t = super::service::get_taxonomy(&state, tid)
         .await?
         .ok_or_else(|| ApiError::not_found("taxonomy", &id))?;
     Ok(Json(serde_json::to_value(t).expect("serialisable")))
@@ -313,10 +307,9 @@ pub async fn list_taxonomy_terms(
         .map(|s| TaxonomyTermId::parse("parent_id", s))
         .transpose()?;
     let top_only = get_bool(&p, "top_only")?;
-    let (total, items) = state
-        .store
-        .list_terms(taxonomy, parent, top_only, nonempty("search"), page)
-        .await?;
+    let (total, items) =
+        super::service::list_terms(&state, taxonomy, parent, top_only, nonempty("search"), page)
+            .await?;
     let items = items
         .into_iter()
         .map(|t| serde_json::to_value(t.term).expect("serialisable"))
@@ -332,9 +325,7 @@ pub async fn get_taxonomy_term(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let tid = TaxonomyTermId::parse("id", &id)?;
-    let t = state
-        .store
-        .get_term(tid)
+    let t = super::service::get_term(&state, tid)
         .await?
         .ok_or_else(|| ApiError::not_found("taxonomy_term", &id))?;
     Ok(Json(serde_json::to_value(t.term).expect("serialisable")))

@@ -225,3 +225,45 @@ pub async fn list_terms(
         .list_terms(taxonomy, parent, top_only, search, page)
         .await?)
 }
+
+/// `Store::list_organizations`, for the feature's handlers (no rule of its own).
+pub async fn list_organizations(
+    state: &AppState,
+    search: Option<&str>,
+    page: trama_core::hsds::PageRequest,
+) -> ServiceResult<(u64, Vec<trama_core::hsds::Organization>)> {
+    Ok(state.store.list_organizations(search, page).await?)
+}
+
+/// `Store::list_service_at_locations`, for the feature's handlers (no rule of its own).
+pub async fn list_service_at_locations(
+    state: &AppState,
+    q: &trama_core::query::ServiceQuery,
+) -> ServiceResult<(u64, Vec<trama_core::hsds::ServiceAtLocation>)> {
+    Ok(state.store.list_service_at_locations(q).await?)
+}
+
+/// `Store::get_service_at_location`, for the feature's handlers (no rule of its own).
+pub async fn get_service_at_location(
+    state: &AppState,
+    id: trama_core::ids::ServiceAtLocationId,
+) -> ServiceResult<Option<trama_core::hsds::ServiceAtLocation>> {
+    Ok(state.store.get_service_at_location(id).await?)
+}
+
+/// `Store::list_taxonomies`, for the feature's handlers (no rule of its own).
+pub async fn list_taxonomies(
+    state: &AppState,
+    search: Option<&str>,
+    page: trama_core::hsds::PageRequest,
+) -> ServiceResult<(u64, Vec<trama_core::hsds::Taxonomy>)> {
+    Ok(state.store.list_taxonomies(search, page).await?)
+}
+
+/// `Store::get_taxonomy`, for the feature's handlers (no rule of its own).
+pub async fn get_taxonomy(
+    state: &AppState,
+    id: trama_core::ids::TaxonomyId,
+) -> ServiceResult<Option<trama_core::hsds::Taxonomy>> {
+    Ok(state.store.get_taxonomy(id).await?)
+}

@@ -158,10 +158,10 @@ pub async fn list_needs_api(
             )));
         }
     }
-    let rows = state.store.needs(&filter).await?;
+    let rows = super::service::needs(&state, &filter).await?;
     let mut out = Vec::with_capacity(rows.len());
     for n in &rows {
-        let parties = state.store.need_parties(n).await?;
+        let parties = super::service::need_parties(&state, n).await?;
         let access = need_access(viewer.principal.as_ref(), &parties);
         audit_full_read(&state, viewer.principal.as_ref(), n, access).await?;
         out.push(need_view(n, access));
@@ -302,7 +302,9 @@ pub async fn create_offer_api(
     let p = admitted.for_write(&headers)?;
     let form = body(b)?;
     let id = create_offer(&state, p, &form).await?;
-    let o = state.store.offer(id).await?.ok_or(ApiError::Internal)?;
+    let o = super::service::offer(&state, id)
+        .await?
+        .ok_or(ApiError::Internal)?;
     Ok((StatusCode::CREATED, Json(offer_view(&o, true))))
 }
 
@@ -313,9 +315,7 @@ pub async fn list_offers_api(
 ) -> ApiResult<Json<Vec<OfferView>>> {
     let p = admitted.principal();
     Ok(Json(
-        state
-            .store
-            .offers_of(p.user_id)
+        super::service::offers_of(&state, p.user_id)
             .await?
             .iter()
             .map(|o| offer_view(o, true))
@@ -333,9 +333,7 @@ pub async fn get_offer_api(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> ApiResult<Json<OfferView>> {
-    let o = state
-        .store
-        .offer(offer_id(&id)?)
+    let o = super::service::offer(&state, offer_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::not_found("offer", &id))?;
     let owner = viewer
@@ -353,9 +351,7 @@ pub async fn offer_suggestions_api(
     Query(q): Query<KQuery>,
 ) -> ApiResult<Json<Vec<NeedSuggestion>>> {
     let p = admitted.principal();
-    let o = state
-        .store
-        .offer(offer_id(&id)?)
+    let o = super::service::offer(&state, offer_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::not_found("offer", &id))?;
     if o.owner != p.user_id {
@@ -371,7 +367,7 @@ pub async fn list_matches_api(
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<MatchView>>> {
     let p = admitted.principal();
-    let rows = state.store.matches_of_person(p.user_id, false).await?;
+    let rows = super::service::matches_of_person(&state, p.user_id, false).await?;
     let mut out = Vec::new();
     for m in &rows {
         out.push(match_view(m, side_in(&state, p, m).await?));
@@ -390,9 +386,7 @@ pub async fn get_match_api(
     Path(id): Path<String>,
 ) -> ApiResult<Json<MatchView>> {
     let p = admitted.principal();
-    let m = state
-        .store
-        .match_row(match_id(&id)?)
+    let m = super::service::match_row(&state, match_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::not_found("match", &id))?;
     let side = side_in(&state, p, &m).await?;
@@ -457,7 +451,9 @@ pub async fn register_person_api(
     let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let id = register_person(&state, p, &r).await?;
-    let a = state.store.assisted(id).await?.ok_or(ApiError::Internal)?;
+    let a = super::service::assisted(&state, id)
+        .await?
+        .ok_or(ApiError::Internal)?;
     Ok((StatusCode::CREATED, Json(person_view(&a))))
 }
 
@@ -472,9 +468,7 @@ pub async fn list_people_api(
         return Err(ApiError::Forbidden("only operators follow people".into()));
     }
     Ok(Json(
-        state
-            .store
-            .assisted_people(&orgs)
+        super::service::assisted_people(&state, &orgs)
             .await?
             .iter()
             .map(person_view)
@@ -501,9 +495,7 @@ pub async fn person_activity_api(
 ) -> ApiResult<Json<Vec<ActivityView>>> {
     let p = admitted.principal();
     let person = UserId::parse("id", &id)?;
-    let a = state
-        .store
-        .assisted(person)
+    let a = super::service::assisted(&state, person)
         .await?
         .ok_or_else(|| ApiError::not_found("person", &id))?;
     // Not found, as for anyone not registered at a desk: who was is not for others to learn.

@@ -1287,3 +1287,27 @@ pub async fn matches_of_person(
 ) -> ServiceResult<Vec<MatchRow>> {
     Ok(state.store.matches_of_person(person, live_only).await?)
 }
+
+/// `Store::need_parties`, for the feature's handlers (no rule of its own).
+pub async fn need_parties(
+    state: &AppState,
+    need: &trama_store::NeedRow,
+) -> ServiceResult<NeedParties> {
+    Ok(state.store.need_parties(need).await?)
+}
+
+/// `Store::match_row`, for the feature's handlers (no rule of its own).
+pub async fn match_row(
+    state: &AppState,
+    id: trama_core::ids::MatchId,
+) -> ServiceResult<Option<trama_store::MatchRow>> {
+    Ok(state.store.match_row(id).await?)
+}
+
+/// `Store::assisted`, for the feature's handlers (no rule of its own).
+pub async fn assisted(
+    state: &AppState,
+    user: trama_core::ids::UserId,
+) -> ServiceResult<Option<trama_store::AssistedPerson>> {
+    Ok(state.store.assisted(user).await?)
+}

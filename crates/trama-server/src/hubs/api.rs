@@ -69,7 +69,11 @@ pub fn routes() -> Routes {
 #[utoipa::path(get, path = "/api/hubs", tag = "hubs", responses((status = 200, body = serde_json::Value)))]
 pub async fn list_hubs_api(State(state): State<AppState>) -> ApiResult<Json<Vec<HubView>>> {
     Ok(Json(
-        state.store.hubs(None).await?.iter().map(hub_view).collect(),
+        super::service::hubs(&state, None)
+            .await?
+            .iter()
+            .map(hub_view)
+            .collect(),
     ))
 }
 
@@ -125,7 +129,9 @@ pub async fn put_hub_api(
         })
         .await?;
     audit(&state, p, "hub.put", "location", &id, None, None).await?;
-    let h = state.store.hub(loc).await?.ok_or(ApiError::Internal)?;
+    let h = super::service::hub(&state, loc)
+        .await?
+        .ok_or(ApiError::Internal)?;
     Ok(Json(hub_view(&h)))
 }
 
@@ -149,9 +155,7 @@ pub async fn add_room_api(
     let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let loc = location_id(&id)?;
-    let h = state
-        .store
-        .hub(loc)
+    let h = super::service::hub(&state, loc)
         .await?
         .ok_or_else(|| ApiError::not_found("hub", &id))?;
     if !p.can_manage_hubs_of(h.organization) {

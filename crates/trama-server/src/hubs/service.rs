@@ -293,3 +293,11 @@ pub async fn hubs(
 ) -> ServiceResult<Vec<trama_store::HubRow>> {
     Ok(state.store.hubs(organization).await?)
 }
+
+/// `Store::hub`, for the feature's handlers (no rule of its own).
+pub async fn hub(
+    state: &AppState,
+    location: trama_core::ids::LocationId,
+) -> ServiceResult<Option<trama_store::HubRow>> {
+    Ok(state.store.hub(location).await?)
+}

@@ -88,7 +88,7 @@ pub async fn checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
 #[utoipa::path(get, path = "/register/checkpoints", tag = "register", responses((status = 200, body = [String])))]
 pub async fn checkpoints(State(state): State<AppState>) -> ApiResult<Json<Vec<String>>> {
     state.register.latest_checkpoint().await?;
-    let rows = state.store.register_checkpoints().await?;
+    let rows = super::service::register_checkpoints(&state).await?;
     Ok(Json(rows.into_iter().map(|r| r.note).collect()))
 }
 
@@ -371,10 +371,7 @@ pub async fn forget_me_api(
     let p = admitted.for_write(&headers)?;
     let iri = format!("urn:trama:person:{}", p.user_id);
     for purpose in crate::register::log::Purpose::ALL {
-        state
-            .store
-            .register_forget_agent(&purpose.agent(&iri))
-            .await?;
+        super::service::register_forget_agent(&state, &purpose.agent(&iri)).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

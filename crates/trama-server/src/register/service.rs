@@ -476,3 +476,15 @@ pub async fn statement_of(state: &AppState, p: &Principal) -> ServiceResult<Stat
         .ok_or_else(|| ServiceError::NotFound("you have no entries in the register yet".into()))?;
     Ok(state.register.statement(&agent).await?)
 }
+
+/// `Store::register_checkpoints`, for the feature's handlers (no rule of its own).
+pub async fn register_checkpoints(
+    state: &AppState,
+) -> ServiceResult<Vec<trama_store::CheckpointRow>> {
+    Ok(state.store.register_checkpoints().await?)
+}
+
+/// `Store::register_forget_agent`, for the feature's handlers (no rule of its own).
+pub async fn register_forget_agent(state: &AppState, agent: &str) -> ServiceResult<bool> {
+    Ok(state.store.register_forget_agent(agent).await?)
+}
