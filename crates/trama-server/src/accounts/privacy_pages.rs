@@ -102,7 +102,10 @@ pub async fn erase_submit(
     let Page { l, .. } = page;
     let p = &p;
     let w = words(l.lang);
-    match crate::accounts::privacy::erase(&state, p, field(&form, "password")).await {
+    match crate::accounts::service::erase(&state, p, field(&form, "password"))
+        .await
+        .map_err(ApiError::from)
+    {
         Ok(v) => {
             let r = &v.erased;
             let erased = vec![

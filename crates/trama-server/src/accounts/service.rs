@@ -1,13 +1,18 @@
 //! Accounts: signing up (with e-mail verification), confirming, opening sessions.
 
 use crate::auth::{hash_password, random_token, sha256_hex, verify_password};
+use crate::json::rfc3339;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::Serialize;
+use serde_json::{Value, json};
 use trama_core::FieldError;
+use trama_core::auth::Principal;
 use trama_core::auth::{Email, NewPassword, RoleGrant};
 use trama_core::bounded::BoundedText;
 use trama_core::ids::UserId;
+use trama_core::needs::NeedAccess;
+use trama_store::{AuditEntry, ErasureReport};
 use trama_store::{NewUser, Signup, UserRow};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -327,4 +332,194 @@ pub async fn mark_notifications_read(
     id: Option<trama_core::ids::NotificationId>,
 ) -> ServiceResult<u64> {
     Ok(state.store.mark_notifications_read(user, id).await?)
+}
+
+// Your data: export and erasure (GDPR Art. 15, 17, 20).
+
+pub(crate) fn to_json<T: Serialize>(v: T) -> ServiceResult<Value> {
+    serde_json::to_value(v).map_err(|_| ServiceError::Internal)
+}
+
+pub(crate) fn audit_json(e: &AuditEntry) -> Value {
+    json!({
+        "at": rfc3339(e.at),
+        "actor_id": e.actor_id.map(|a| a.to_string()),
+        "action": e.action,
+        "subject": format!("{}:{}", e.subject_type, e.subject_id.clone().unwrap_or_default()),
+        "detail": e.detail,
+    })
+}
+
+/// Everything Trama holds about `p`, as one document.
+pub async fn export(state: &AppState, p: &Principal) -> ServiceResult<Value> {
+    let me = state
+        .store
+        .user(p.user_id)
+        .await?
+        .ok_or(ServiceError::Internal)?;
+    let tokens: Vec<Value> = state
+        .store
+        .api_tokens(p.user_id)
+        .await?
+        .into_iter()
+        .map(|t| json!({"name": t.name, "created_at": rfc3339(t.created_at), "revoked": t.revoked}))
+        .collect();
+    let mut needs = Vec::new();
+    for n in state
+        .store
+        .needs(&trama_store::NeedFilter {
+            requester: Some(p.user_id),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await?
+    {
+        needs.push(to_json(crate::help::service::need_view(
+            &n,
+            NeedAccess::Full,
+        ))?);
+    }
+    let offers: Vec<Value> = state
+        .store
+        .offers_of(p.user_id)
+        .await?
+        .iter()
+        .map(|o| to_json(crate::help::service::offer_view(o, true)))
+        .collect::<Result<_, _>>()?;
+    let mut matches = Vec::new();
+    for m in state.store.matches_of_person(p.user_id, false).await? {
+        let side = crate::help::service::side_in(state, p, &m).await?;
+        matches.push(to_json(crate::help::service::match_view(&m, side))?);
+    }
+    let notifications: Vec<Value> = state
+        .store
+        .notifications(p.user_id, 10_000)
+        .await?
+        .into_iter()
+        .map(|n| json!({"at": rfc3339(n.at), "kind": n.kind, "it": n.text_it, "en": n.text_en, "read": n.read}))
+        .collect();
+    let about_me: Vec<Value> = state
+        .store
+        .audit_about_person(p.user_id, 10_000)
+        .await?
+        .iter()
+        .map(audit_json)
+        .collect();
+    let budget = match crate::budgets::service::read_budget(state, p, p.user_id).await {
+        Ok((b, _)) => to_json(b)?,
+        Err(ServiceError::NotFound(_)) => Value::Null,
+        Err(e) => return Err(e),
+    };
+    let plans: Vec<Value> = state
+        .store
+        .plans_of(p.user_id)
+        .await?
+        .into_iter()
+        .map(|pl| to_json(crate::budgets::service::PlanView::from(pl)))
+        .collect::<Result<_, _>>()?;
+    let consents: Vec<Value> = state
+        .store
+        .consents_of(p.user_id)
+        .await?
+        .into_iter()
+        .map(|c| to_json(crate::budgets::service::ConsentView::from(c)))
+        .collect::<Result<_, _>>()?;
+    let contributions = to_json(crate::register::service::contributions_of(state, p).await?)?;
+    let assisted = state.store.assisted(p.user_id).await?.map(|a| {
+        json!({"organization_id": a.organization.to_string(), "consent_reference": a.consent_reference, "phone": a.phone})
+    });
+    Ok(json!({
+        "exported_at": rfc3339(state.now()),
+        "about": "Everything Trama holds about you (GDPR Art. 15 and 20). Entries of the public register appear under your pseudonyms; nobody else can link them to you.",
+        "account": {
+            "id": me.id.to_string(),
+            "email": me.email,
+            "display_name": me.display_name,
+            "locale": me.locale,
+            "created_at": rfc3339(me.created_at),
+            "roles": p.grants.iter().map(|g| json!({"role": g.role.as_str(), "organization_id": g.organization_id.map(|o| o.to_string())})).collect::<Vec<_>>(),
+            "api_tokens": tokens,
+        },
+        "registered_at_a_desk": assisted,
+        "needs": needs,
+        "offers": offers,
+        "matches": matches,
+        "notifications": notifications,
+        "who_looked_at_my_data": about_me,
+        "care_budget": budget,
+        "plans": plans,
+        "consents": consents,
+        "contributions": contributions,
+    }))
+}
+
+/// What an erasure did, and what it kept and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureView {
+    #[schema(value_type = Object)]
+    pub erased: ErasureReport,
+    /// What was kept, and why.
+    pub kept: Vec<String>,
+}
+
+pub(crate) async fn audit_own(state: &AppState, p: &Principal, action: &str) -> ServiceResult<()> {
+    state
+        .store
+        .audit(&AuditEntry {
+            at: state.now(),
+            actor_id: Some(p.user_id),
+            action: action.into(),
+            subject_type: "person".into(),
+            subject_id: Some(p.user_id.to_string()),
+            detail: None,
+            on_behalf_of: None,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Erases `p` after checking their password (the API and the page).
+pub async fn erase(state: &AppState, p: &Principal, password: &str) -> ServiceResult<ErasureView> {
+    let me = state
+        .store
+        .user(p.user_id)
+        .await?
+        .ok_or(ServiceError::Internal)?;
+    if !crate::auth::verify_password(me.password_hash.clone(), password.to_string()).await {
+        return Err(ServiceError::BadCredentials);
+    }
+    let iri = format!("urn:trama:person:{}", p.user_id);
+    let agents: Vec<String> = crate::register::log::Purpose::ALL
+        .iter()
+        .map(|purpose| purpose.agent(&iri))
+        .collect();
+    // Money held for services not yet delivered goes back to the allocations first: nobody
+    // is to deliver to an erased person.
+    for b in state.store.budget_bookings_of(p.user_id).await? {
+        if b.state == "held" {
+            state.store.cancel_booking(b.id, None).await?;
+        }
+    }
+    let erased = state.store.erase_person(p.user_id, &agents).await?;
+    audit_own(state, p, "privacy.erase").await?;
+    let years = state.config.retention.accounting_years;
+    let mut kept = vec![format!(
+        "The register's entries about you stay, under pseudonyms nobody can link to you any more ({} links forgotten).",
+        erased.register_links_forgotten
+    )];
+    if erased.allocations_kept + erased.bookings_kept > 0 {
+        kept.push(format!(
+            "{} allocations and {} bookings of your care budget stay for {years} years, as the accounting records of public money the law requires, under your erased account: amounts, months, categories and providers, with no name or e-mail.",
+            erased.allocations_kept, erased.bookings_kept
+        ));
+    }
+    kept.push(format!(
+        "Who read your data (the audit trail) stays for {} days, so that every access stays accountable; then it is deleted.",
+        state.config.retention.audit_days
+    ));
+    kept.push(
+        "Hours of help you gave or received stay in the volunteers' records as an erased person, without your name."
+            .into(),
+    );
+    Ok(ErasureView { erased, kept })
 }

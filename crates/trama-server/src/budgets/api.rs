@@ -2,6 +2,10 @@
 //! request bodies over [`super::service`].
 
 use super::service::{
+    DelegationRequest, FunderRequest, ProgrammeRequest, create_funder, create_programme, delegate,
+    undelegate,
+};
+use super::service::{
     create_plan, dashboard, fund_plan, grant, plans, programme_beneficiaries, propose,
 };
 use crate::budgets::service::AllocationView;
@@ -17,7 +21,6 @@ use crate::budgets::service::FundingView;
 use crate::budgets::service::PersonBudgetView;
 use crate::budgets::service::PlanView;
 use crate::budgets::service::ProviderBookingView;
-use crate::budgets::service::audit_programme;
 use crate::budgets::service::book;
 use crate::budgets::service::budget_of;
 use crate::budgets::service::cancel;
@@ -46,10 +49,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
 use trama_core::auth::Role;
-use trama_core::bounded::BoundedText;
 use trama_core::budget::access::{self, BudgetView};
 use trama_core::budget::booking::{self, BookingForm, GrantForm};
-use trama_core::budget::programme::{FunderKind, ProgrammeRules};
 use trama_core::ids::{BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
 use utoipa::ToSchema;
@@ -161,16 +162,6 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
     Ok(k.to_string())
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct FunderRequest {
-    pub name: String,
-    /// national, regional, municipal, health_authority, corporate_welfare, community_fund,
-    /// family_self
-    pub kind: String,
-    /// The organisation whose admins act for the funder and see its reports.
-    pub organization_id: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedView {
     pub id: String,
@@ -185,35 +176,12 @@ pub async fn create_funder_api(
     req: JsonBody<FunderRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedView>)> {
     let p = admitted.for_write(&headers)?;
-    if !access::may_manage_funder(p, None) {
-        return Err(forbidden("only the territory admin records funders").into());
-    }
     let req = body(req)?;
-    let name = BoundedText::parse("name", &req.name, 200).map_err(ApiError::InvalidBody)?;
-    let name = name.as_str();
-    let kind = FunderKind::parse("kind", &req.kind).map_err(ApiError::InvalidBody)?;
-    let org = match req.organization_id.as_deref() {
-        Some(o) => {
-            Some(OrganizationId::parse("organization_id", o).map_err(ApiError::InvalidBody)?)
-        }
-        None => None,
-    };
-    let id = state.store.create_funder(name, kind, org).await?;
+    let id = create_funder(&state, p, &req).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedView { id: id.to_string() }),
     ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ProgrammeRequest {
-    pub funder_id: String,
-    /// The programme's rules (docs/BUDGETS.md): name, funder_kind, categories, valid_from,
-    /// valid_to (YYYY-MM), monthly_cap (cents), copay_bands, combinable, individual_reports.
-    #[schema(value_type = Object)]
-    pub rules: serde_json::Value,
-    /// What one beneficiary is granted, in cents.
-    pub amount_per_beneficiary: i64,
 }
 
 /// Records a programme with its rules (territory admin).
@@ -225,26 +193,8 @@ pub async fn create_programme_api(
     req: JsonBody<ProgrammeRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedView>)> {
     let p = admitted.for_write(&headers)?;
-    if !access::may_manage_funder(p, None) {
-        return Err(forbidden("only the territory admin records programmes").into());
-    }
     let req = body(req)?;
-    let funder = FunderId::parse("funder_id", &req.funder_id).map_err(ApiError::InvalidBody)?;
-    let rules: ProgrammeRules =
-        serde_json::from_value(req.rules).map_err(|e| invalid_field("rules", e.to_string()))?;
-    rules
-        .validate()
-        .map_err(|e| invalid_field(&format!("rules.{}", e.field), e.reason))?;
-    if req.amount_per_beneficiary <= 0 {
-        return Err(invalid_field(
-            "amount_per_beneficiary",
-            "must be more than zero",
-        ));
-    }
-    let id = state
-        .store
-        .create_programme(funder, &rules, Cents(req.amount_per_beneficiary))
-        .await?;
+    let id = create_programme(&state, p, &req).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedView { id: id.to_string() }),
@@ -364,14 +314,6 @@ pub async fn revoke_api(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct DelegationRequest {
-    /// The organisation whose case managers may grant from the programme.
-    pub organization_id: String,
-    /// The funder's decision that delegates (delibera, protocol number).
-    pub decision_reference: String,
-}
-
 /// The funder delegates the right to grant from one of its programmes to an organisation.
 #[utoipa::path(post, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), request_body = DelegationRequest, responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn delegate_api(
@@ -383,24 +325,8 @@ pub async fn delegate_api(
 ) -> ApiResult<StatusCode> {
     let p = admitted.for_write(&headers)?;
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    funder_staff_of(&state, p, programme).await?;
     let req = body(req)?;
-    let org = OrganizationId::parse("organization_id", &req.organization_id)
-        .map_err(ApiError::InvalidBody)?;
-    BoundedText::optional("decision_reference", &req.decision_reference, 200)
-        .map_err(ApiError::InvalidBody)?;
-    state
-        .store
-        .delegate_programme(programme, org, &req.decision_reference, p.user_id)
-        .await?;
-    audit_programme(
-        &state,
-        p,
-        "programme.delegate",
-        programme,
-        format!("{org} {}", req.decision_reference.trim()),
-    )
-    .await?;
+    delegate(&state, p, programme, &req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -415,20 +341,7 @@ pub async fn undelegate_api(
     let p = admitted.for_write(&headers)?;
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let org = OrganizationId::parse("organization", &org).map_err(ApiError::InvalidParameter)?;
-    funder_staff_of(&state, p, programme).await?;
-    if !state.store.revoke_delegation(programme, org).await? {
-        return Err(ApiError::NotFound(
-            "no delegation in force to this organisation".into(),
-        ));
-    }
-    audit_programme(
-        &state,
-        p,
-        "programme.undelegate",
-        programme,
-        org.to_string(),
-    )
-    .await?;
+    undelegate(&state, p, programme, org).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

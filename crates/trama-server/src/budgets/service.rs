@@ -12,6 +12,7 @@ use trama_core::budget::access::{self, BudgetAction, BudgetView};
 use trama_core::budget::booking::{self, GrantForm, NewBooking, PlanLineForm};
 use trama_core::budget::consent::{self, Channel, ConsentState, Purpose};
 use trama_core::budget::programme::YearMonth;
+use trama_core::budget::programme::{FunderKind, ProgrammeRules};
 use trama_core::ids::ServiceId;
 use trama_core::ids::optional;
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
@@ -1736,4 +1737,124 @@ pub async fn budget_facts(
     person: trama_core::ids::UserId,
 ) -> ServiceResult<trama_core::budget::access::BudgetFacts> {
     Ok(state.store.budget_facts(person).await?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FunderRequest {
+    pub name: String,
+    /// national, regional, municipal, health_authority, corporate_welfare, community_fund,
+    /// family_self
+    pub kind: String,
+    /// The organisation whose admins act for the funder and see its reports.
+    pub organization_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProgrammeRequest {
+    pub funder_id: String,
+    /// The programme's rules (docs/BUDGETS.md): name, funder_kind, categories, valid_from,
+    /// valid_to (YYYY-MM), monthly_cap (cents), copay_bands, combinable, individual_reports.
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+    /// What one beneficiary is granted, in cents.
+    pub amount_per_beneficiary: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DelegationRequest {
+    /// The organisation whose case managers may grant from the programme.
+    pub organization_id: String,
+    /// The funder's decision that delegates (delibera, protocol number).
+    pub decision_reference: String,
+}
+
+/// Records a funder (territory admin).
+pub async fn create_funder(
+    state: &AppState,
+    p: &Principal,
+    req: &FunderRequest,
+) -> ServiceResult<FunderId> {
+    if !access::may_manage_funder(p, None) {
+        return Err(forbidden("only the territory admin records funders"));
+    }
+    let name = BoundedText::parse("name", &req.name, 200).map_err(ServiceError::InvalidBody)?;
+    let name = name.as_str();
+    let kind = FunderKind::parse("kind", &req.kind).map_err(ServiceError::InvalidBody)?;
+    let org = match req.organization_id.as_deref() {
+        Some(o) => {
+            Some(OrganizationId::parse("organization_id", o).map_err(ServiceError::InvalidBody)?)
+        }
+        None => None,
+    };
+    Ok(state.store.create_funder(name, kind, org).await?)
+}
+
+/// Records a programme of a funder with its rules (territory admin).
+pub async fn create_programme(
+    state: &AppState,
+    p: &Principal,
+    req: &ProgrammeRequest,
+) -> ServiceResult<ProgrammeId> {
+    if !access::may_manage_funder(p, None) {
+        return Err(forbidden("only the territory admin records programmes"));
+    }
+    let funder = FunderId::parse("funder_id", &req.funder_id).map_err(ServiceError::InvalidBody)?;
+    let rules: ProgrammeRules = serde_json::from_value(req.rules.clone())
+        .map_err(|e| invalid_field("rules", e.to_string()))?;
+    rules
+        .validate()
+        .map_err(|e| invalid_field(&format!("rules.{}", e.field), e.reason))?;
+    if req.amount_per_beneficiary <= 0 {
+        return Err(invalid_field(
+            "amount_per_beneficiary",
+            "must be more than zero",
+        ));
+    }
+    Ok(state
+        .store
+        .create_programme(funder, &rules, Cents(req.amount_per_beneficiary))
+        .await?)
+}
+
+/// The funder's staff delegate a programme to an organisation: its case managers may then
+/// grant from it, for people they follow with consent. Audited.
+pub async fn delegate(
+    state: &AppState,
+    p: &Principal,
+    programme: ProgrammeId,
+    req: &DelegationRequest,
+) -> ServiceResult<()> {
+    funder_staff_of(state, p, programme).await?;
+    let org = OrganizationId::parse("organization_id", &req.organization_id)
+        .map_err(ServiceError::InvalidBody)?;
+    BoundedText::optional("decision_reference", &req.decision_reference, 200)
+        .map_err(ServiceError::InvalidBody)?;
+    state
+        .store
+        .delegate_programme(programme, org, &req.decision_reference, p.user_id)
+        .await?;
+    audit_programme(
+        state,
+        p,
+        "programme.delegate",
+        programme,
+        format!("{org} {}", req.decision_reference.trim()),
+    )
+    .await
+}
+
+/// The funder's staff end a delegation. Audited.
+pub async fn undelegate(
+    state: &AppState,
+    p: &Principal,
+    programme: ProgrammeId,
+    org: OrganizationId,
+) -> ServiceResult<()> {
+    funder_staff_of(state, p, programme).await?;
+    if !state.store.revoke_delegation(programme, org).await? {
+        return Err(ServiceError::NotFound(
+            "no delegation in force to this organisation".into(),
+        ));
+    }
+    audit_programme(state, p, "programme.undelegate", programme, org.to_string()).await
 }

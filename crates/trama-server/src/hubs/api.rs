@@ -1,14 +1,13 @@
 //! Community hubs, rooms and shared services over JSON (`/api/hubs`, `/api/rooms`,
 //! `/api/shared-services`).
 
-use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::help::service::audit;
+use super::service::{HubRequest, RoomRequest, add_room, put_hub};
+use crate::error::{ApiResult, ErrorEnvelope};
 use crate::hubs::service::HubView;
 use crate::hubs::service::RoomView;
 use crate::hubs::service::SharedGroupView;
 use crate::hubs::service::SlotView;
 use crate::hubs::service::book_room;
-use crate::hubs::service::hub_location_org;
 use crate::hubs::service::hub_view;
 use crate::hubs::service::room_slots;
 use crate::hubs::service::shared_services;
@@ -22,9 +21,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
-use trama_core::bounded::{BoundedText, within};
 use trama_core::hubs::RoomBookingForm;
-use trama_core::matching::instance::WindowSpec;
 
 pub fn routes() -> Routes {
     use crate::policy::{self, OPERATORS, PUBLIC, TERRITORY_ADMIN};
@@ -81,16 +78,6 @@ pub(crate) fn location_id(s: &str) -> ApiResult<trama_core::ids::LocationId> {
     Ok(trama_core::ids::LocationId::parse("id", s)?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HubRequest {
-    /// cultural_centre, library, bar, coworking, parish, social_centre
-    pub functions: Vec<String>,
-    pub capacity: u32,
-    pub opening_hours: Vec<WindowSpec>,
-    pub help_desk: String,
-}
-
 /// A hub manager sets what a place of their organisation offers as a hub (it becomes a hub).
 #[utoipa::path(put, path = "/api/hubs/{id}", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn put_hub_api(
@@ -103,45 +90,7 @@ pub async fn put_hub_api(
     let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let loc = location_id(&id)?;
-    let org = hub_location_org(&state, loc).await?;
-    if !p.can_manage_hubs_of(org) {
-        return Err(ApiError::Forbidden(
-            "only the hub managers of this organisation manage its hubs".into(),
-        ));
-    }
-    let functions =
-        trama_core::hubs::parse_functions("functions", &r.functions).map_err(invalid)?;
-    within("capacity", r.capacity, 1, 100_000).map_err(invalid)?;
-    let mut hours = Vec::new();
-    for (i, w) in r.opening_hours.iter().enumerate() {
-        hours.extend(w.parse(&format!("opening_hours[{i}]")).map_err(invalid)?);
-    }
-    let help_desk = BoundedText::optional("help_desk", &r.help_desk, 1000).map_err(invalid)?;
-    let help_desk = help_desk.as_deref().unwrap_or("");
-    state
-        .store
-        .put_hub(&trama_store::HubRecord {
-            location: loc,
-            functions,
-            capacity: r.capacity,
-            opening_hours: hours,
-            help_desk: help_desk.into(),
-        })
-        .await?;
-    audit(&state, p, "hub.put", "location", &id, None, None).await?;
-    let h = super::service::hub(&state, loc)
-        .await?
-        .ok_or(ApiError::Internal)?;
-    Ok(Json(hub_view(&h)))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoomRequest {
-    pub name: String,
-    pub capacity: u32,
-    /// Bookings are made in slots of this many minutes (15–480).
-    pub slot_minutes: u16,
+    Ok(Json(put_hub(&state, p, loc, &r).await?))
 }
 
 #[utoipa::path(post, path = "/api/hubs/{id}/rooms", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
@@ -155,29 +104,9 @@ pub async fn add_room_api(
     let p = admitted.for_write(&headers)?;
     let r = body(b)?;
     let loc = location_id(&id)?;
-    let h = super::service::hub(&state, loc)
-        .await?
-        .ok_or_else(|| ApiError::not_found("hub", &id))?;
-    if !p.can_manage_hubs_of(h.organization) {
-        return Err(ApiError::Forbidden(
-            "only the hub managers of this organisation manage its rooms".into(),
-        ));
-    }
-    let name = BoundedText::parse("name", &r.name, 120).map_err(invalid)?;
-    let name = name.as_str();
-    within("slot_minutes", r.slot_minutes, 15, 480).map_err(invalid)?;
-    let rid = state
-        .store
-        .add_room(loc, name, r.capacity, r.slot_minutes)
-        .await?;
     Ok((
         StatusCode::CREATED,
-        Json(RoomView {
-            id: rid.as_uuid(),
-            name: name.into(),
-            capacity: r.capacity,
-            slot_minutes: r.slot_minutes,
-        }),
+        Json(add_room(&state, p, loc, &r).await?),
     ))
 }
 

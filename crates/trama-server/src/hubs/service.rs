@@ -8,10 +8,11 @@ use crate::help::service::{audit, audit_full_read};
 use crate::service_error::invalid;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::Principal;
+use trama_core::bounded::{BoundedText, within};
 use trama_core::hubs::{NewRoomBooking, SLOT_TIME};
 use trama_core::ids::OrganizationId;
 use trama_core::matching::instance::{Vocabulary, WindowSpec};
@@ -300,4 +301,101 @@ pub async fn hub(
     location: trama_core::ids::LocationId,
 ) -> ServiceResult<Option<trama_store::HubRow>> {
     Ok(state.store.hub(location).await?)
+}
+
+/// What a hub manager says of a hub.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubRequest {
+    /// cultural_centre, library, bar, coworking, parish, social_centre
+    pub functions: Vec<String>,
+    pub capacity: u32,
+    pub opening_hours: Vec<WindowSpec>,
+    pub help_desk: String,
+}
+
+/// A room a hub manager adds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomRequest {
+    pub name: String,
+    pub capacity: u32,
+    /// Bookings are made in slots of this many minutes (15–480).
+    pub slot_minutes: u16,
+}
+
+/// A hub manager sets what a place of their organisation offers as a hub (it becomes one).
+pub async fn put_hub(
+    state: &AppState,
+    p: &Principal,
+    loc: trama_core::ids::LocationId,
+    r: &HubRequest,
+) -> ServiceResult<HubView> {
+    let org = hub_location_org(state, loc).await?;
+    if !p.can_manage_hubs_of(org) {
+        return Err(ServiceError::Forbidden(
+            "only the hub managers of this organisation manage its hubs".into(),
+        ));
+    }
+    let functions =
+        trama_core::hubs::parse_functions("functions", &r.functions).map_err(invalid)?;
+    within("capacity", r.capacity, 1, 100_000).map_err(invalid)?;
+    let mut hours = Vec::new();
+    for (i, w) in r.opening_hours.iter().enumerate() {
+        hours.extend(w.parse(&format!("opening_hours[{i}]")).map_err(invalid)?);
+    }
+    let help_desk = BoundedText::optional("help_desk", &r.help_desk, 1000).map_err(invalid)?;
+    let help_desk = help_desk.as_deref().unwrap_or("");
+    state
+        .store
+        .put_hub(&trama_store::HubRecord {
+            location: loc,
+            functions,
+            capacity: r.capacity,
+            opening_hours: hours,
+            help_desk: help_desk.into(),
+        })
+        .await?;
+    audit(
+        state,
+        p,
+        "hub.put",
+        "location",
+        &loc.to_string(),
+        None,
+        None,
+    )
+    .await?;
+    let h = hub(state, loc).await?.ok_or(ServiceError::Internal)?;
+    Ok(hub_view(&h))
+}
+
+/// A hub manager adds a room, booked in slots of `slot_minutes`.
+pub async fn add_room(
+    state: &AppState,
+    p: &Principal,
+    loc: trama_core::ids::LocationId,
+    r: &RoomRequest,
+) -> ServiceResult<RoomView> {
+    let h = hub(state, loc)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("hub", &loc.to_string()))?;
+    if !p.can_manage_hubs_of(h.organization) {
+        return Err(ServiceError::Forbidden(
+            "only the hub managers of this organisation manage its rooms".into(),
+        ));
+    }
+    let name = BoundedText::parse("name", &r.name, 120).map_err(invalid)?;
+    let name = name.as_str();
+    within("slot_minutes", r.slot_minutes, 15, 480).map_err(invalid)?;
+    let rid = state
+        .store
+        .add_room(loc, name, r.capacity, r.slot_minutes)
+        .await?;
+    Ok(RoomView {
+        id: rid.as_uuid(),
+        name: name.into(),
+        capacity: r.capacity,
+        slot_minutes: r.slot_minutes,
+    })
 }
