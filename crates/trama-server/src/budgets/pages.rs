@@ -16,11 +16,10 @@ use crate::web::form::error_page;
 use crate::web::form::field;
 use crate::web::form::login_redirect;
 use crate::web::form::query_pairs;
-use crate::web::form::signed_form;
 use crate::web::form::{Page, SignedForm};
 use crate::web::i18n::Lang;
 use askama::Template;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use trama_core::auth::{Principal, Role};
@@ -546,20 +545,11 @@ pub struct FollowerLine {
 /// The person confirms, from their page, a consent recorded at a desk.
 pub async fn confirm_submit(
     State(state): State<AppState>,
-    page: Page,
     Path(cm): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, .. }: SignedForm,
 ) -> Response {
-    let Page {
-        l,
-        viewer,
-        headers,
-        uri,
-    } = page;
-    let p = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok((p, _)) => p,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let res = async {
         let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
         let c = crate::budgets::service::consent_between(&state, p.user_id, cm).await?;
@@ -587,20 +577,11 @@ pub async fn confirm_submit(
 /// The person ends a case manager's consent from their page.
 pub async fn revoke_submit(
     State(state): State<AppState>,
-    page: Page,
     Path(cm): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, .. }: SignedForm,
 ) -> Response {
-    let Page {
-        l,
-        viewer,
-        headers,
-        uri,
-    } = page;
-    let p = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok((p, _)) => p,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let res = async {
         let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
         crate::budgets::service::revoke(&state, p, p.user_id, cm)

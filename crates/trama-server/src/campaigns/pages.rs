@@ -6,11 +6,10 @@ use crate::help::words::{Words, words};
 use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
-use crate::web::form::Page;
 use crate::web::form::error_page;
-use crate::web::form::signed_form;
+use crate::web::form::{Page, SignedForm};
 use askama::Template;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use trama_core::auth::Role;
@@ -85,20 +84,11 @@ pub async fn campaign(
 
 pub async fn campaign_dispatch(
     State(state): State<AppState>,
-    page: Page,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, .. }: SignedForm,
 ) -> Response {
-    let Page {
-        l,
-        viewer,
-        headers,
-        uri,
-    } = page;
-    let (p, _) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, viewer, .. } = page;
+    let p = &p;
     let r = async {
         let cid = CampaignId::parse("id", &id)?;
         let report = crate::campaigns::service::run_batch(&state, p, Some(cid), false).await?;

@@ -16,12 +16,11 @@ use crate::web::form::fields;
 use crate::web::form::login_redirect;
 use crate::web::form::opts;
 use crate::web::form::query_pairs;
-use crate::web::form::signed_form;
 use crate::web::form::{Page, SignedForm};
 use crate::web::i18n::Lang;
 use askama::Template;
-use axum::extract::{Path, RawForm, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use trama_core::auth::{Principal, Role};
@@ -588,40 +587,28 @@ pub async fn need_page(
 
 pub async fn propose_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    signed: SignedForm,
 ) -> Response {
-    need_action(state, viewer, headers, uri, id, raw, true).await
+    need_action(state, signed, id, true).await
 }
 
 pub async fn accept_submit(
     State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    signed: SignedForm,
 ) -> Response {
-    need_action(state, viewer, headers, uri, id, raw, false).await
+    need_action(state, signed, id, false).await
 }
 
 pub(crate) async fn need_action(
     state: AppState,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
+    SignedForm { page, p, form }: SignedForm,
     id: String,
-    raw: axum::body::Bytes,
     propose: bool,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
-    let (p, form) = match signed_form(&l, &viewer, &headers, &uri, &raw) {
-        Ok(x) => x,
-        Err(r) => return *r,
-    };
+    let Page { l, .. } = page;
+    let p = &p;
     let r = async {
         let need = NeedId::parse("id", &id)?;
         let offer =

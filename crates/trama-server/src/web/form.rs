@@ -69,7 +69,7 @@ pub(crate) fn login_redirect(uri: &Uri) -> Response {
 
 /// The signed-in poster of a form and its fields, or the response that refuses it (a login
 /// redirect, or 403 when the CSRF check fails).
-pub fn signed_form<'v>(
+fn signed_form<'v>(
     l: &Layout,
     viewer: &'v Viewer,
     headers: &HeaderMap,
