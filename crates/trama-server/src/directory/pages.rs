@@ -1,26 +1,25 @@
 //! The directory in the browser: search, a service's and an organisation's pages, and managing
 //! one's own services (`/cerca`, `/servizi`, `/organizzazioni`, `/gestione`).
 
-use crate::auth::Viewer;
 use crate::directory::service::remove_service;
 use crate::directory::service::save_service;
 use crate::error::ApiError;
 use crate::policy::Routes;
 use crate::state::AppState;
+use crate::web::Layout;
 use crate::web::form::Form;
-use crate::web::form::Page;
 use crate::web::form::field;
 use crate::web::form::login_redirect;
 use crate::web::form::not_found;
-use crate::web::form::parse_form;
 use crate::web::form::query_pairs;
 use crate::web::form::refuse;
-use crate::web::{Layout, form_csrf_ok};
+use crate::web::form::{Page, SignedForm};
 use askama::Template;
-use axum::extract::{Path, RawForm, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
+use trama_core::auth::Principal;
 use trama_core::geo::Coordinates;
 use trama_core::hsds::{Attribute, Funding, Phone, Schedule, Service, ServiceAtLocation};
 use trama_core::ids::{OrganizationId, ServiceId, TaxonomyTermId};
@@ -956,19 +955,11 @@ pub async fn new_service_form(
 pub(crate) async fn submit(
     state: &AppState,
     l: &Layout,
-    viewer: &Viewer,
-    headers: &HeaderMap,
-    raw: &[u8],
+    p: &Principal,
+    form: &Form,
     existing: Option<ServiceId>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = viewer.principal.as_ref() else {
-        return Err(ApiError::Unauthenticated);
-    };
-    let form = parse_form(raw);
-    if !form_csrf_ok(viewer, headers, &form) {
-        return Ok(refuse(l, StatusCode::FORBIDDEN, l.t.csrf_text));
-    }
-    let f = ServiceForm::from_form(&form);
+    let f = ServiceForm::from_form(form);
     let base = match existing {
         Some(id) => match super::service::get_service(state, id).await? {
             Some(d) => d.service,
@@ -1018,19 +1009,9 @@ pub(crate) async fn submit(
 
 pub async fn new_service_submit(
     State(state): State<AppState>,
-    page: Page,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Result<Response, ApiError> {
-    let Page {
-        l,
-        viewer,
-        headers,
-        uri,
-    } = page;
-    if viewer.principal.is_none() {
-        return Ok(login_redirect(&uri));
-    }
-    submit(&state, &l, &viewer, &headers, &raw, None).await
+    submit(&state, &page.l, &p, &form, None).await
 }
 
 pub async fn edit_service_form(
@@ -1061,43 +1042,22 @@ pub async fn edit_service_form(
 
 pub async fn edit_service_submit(
     State(state): State<AppState>,
-    page: Page,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> Result<Response, ApiError> {
-    let Page {
-        l,
-        viewer,
-        headers,
-        uri,
-    } = page;
-    if viewer.principal.is_none() {
-        return Ok(login_redirect(&uri));
-    }
     let Ok(sid) = ServiceId::parse("id", &id) else {
-        return Ok(not_found(&l));
+        return Ok(not_found(&page.l));
     };
-    submit(&state, &l, &viewer, &headers, &raw, Some(sid)).await
+    submit(&state, &page.l, &p, &form, Some(sid)).await
 }
 
 pub async fn delete_service_submit(
     State(state): State<AppState>,
-    page: Page,
     Path(id): Path<String>,
-    RawForm(raw): RawForm,
+    SignedForm { page, p, .. }: SignedForm,
 ) -> Result<Response, ApiError> {
-    let Page {
-        l,
-        viewer,
-        headers,
-        uri,
-    } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
-    if !form_csrf_ok(&viewer, &headers, &parse_form(&raw)) {
-        return Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text));
-    }
+    let Page { l, .. } = page;
+    let p = &p;
     let Ok(sid) = ServiceId::parse("id", &id) else {
         return Ok(not_found(&l));
     };
