@@ -109,14 +109,15 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
         }
     }
     // The demo volunteer's two years: weekly help, 1 to 2 hours, in three neighbourhoods.
-    let volunteer = state
-        .store
-        .user_by_email(&trama_core::auth::Email::parse("volontario@demo.trama.it")?)
-        .await?;
+    let volunteer = trama_server::accounts::service::account_by_email(
+        state,
+        &trama_core::auth::Email::parse("volontario@demo.trama.it")?,
+    )
+    .await?;
     if let Some(v) = volunteer {
         let help = trama_server::register::log::Purpose::Help;
         let giver = reg
-            .agent_iri(&format!("urn:trama:person:{}", v.id), help)
+            .agent_iri(&format!("urn:trama:person:{v}"), help)
             .await?;
         let neighbours = [
             ("51", "H1"),
@@ -156,7 +157,7 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
         }
     }
     let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-    let known = state.store.register_known_ids(&ids).await?;
+    let known = trama_server::register::service::known_ids(state, &ids).await?;
     events.retain(|e| !known.contains(&e.id));
     let flows = events.len();
     if !events.is_empty() {

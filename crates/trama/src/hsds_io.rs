@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use trama_core::hsds::Bundle;
 use trama_core::hsds::json::{bundle_from_json, bundle_to_json};
 use trama_core::hsds::tabular;
-use trama_store::Store;
+use trama_server::AppState;
+use trama_server::directory::service as directory;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
 pub enum Format {
@@ -51,7 +52,7 @@ pub fn read_bundle(path: &Path) -> Result<(Bundle, Vec<String>)> {
     Ok((b, vec![]))
 }
 
-pub async fn import(store: &Store, path: &Path) -> Result<()> {
+pub async fn import(state: &AppState, path: &Path) -> Result<()> {
     let (bundle, mut warnings) = read_bundle(path)?;
     let bar = indicatif::ProgressBar::new(bundle.len() as u64);
     bar.set_style(
@@ -60,14 +61,12 @@ pub async fn import(store: &Store, path: &Path) -> Result<()> {
             .progress_chars("=> "),
     );
     let b = bar.clone();
-    let result = store
-        .import_bundle(&bundle, &mut move |p| b.set_position(p.done as u64))
-        .await;
+    let result =
+        directory::import_bundle(state, &bundle, &mut move |p| b.set_position(p.done as u64)).await;
     bar.finish_and_clear();
     warnings.extend(
         result.map_err(|e| anyhow::anyhow!("{}: {e} (nothing was imported)", path.display()))?,
     );
-    store.optimize().await?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -85,9 +84,9 @@ pub async fn import(store: &Store, path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub async fn export(store: &Store, format: Format, out_dir: &Path) -> Result<()> {
+pub async fn export(state: &AppState, format: Format, out_dir: &Path) -> Result<()> {
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let bundle = store.export_bundle().await?;
+    let bundle = directory::export_bundle(state).await?;
     let write = |name: &str, text: String| -> Result<()> {
         let p = out_dir.join(name);
         std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))

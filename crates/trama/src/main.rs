@@ -231,6 +231,12 @@ fn init_logs(format: LogFormat) {
     }
 }
 
+/// The services over the configured database: what a subcommand works through.
+async fn open_state(cfg: &Config) -> Result<AppState> {
+    let store = open_store(cfg).await?;
+    AppState::new(store, cfg.clone(), None).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 async fn open_store(cfg: &Config) -> Result<Store> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
@@ -439,31 +445,27 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Import { path } => {
-            let store = open_store(&cfg).await?;
-            hsds_io::import(&store, &path).await?;
+            let state = open_state(&cfg).await?;
+            hsds_io::import(&state, &path).await?;
         }
         Cmd::Export { format, out_dir } => {
-            let store = open_store(&cfg).await?;
-            hsds_io::export(&store, format, &out_dir).await?;
+            let state = open_state(&cfg).await?;
+            hsds_io::export(&state, format, &out_dir).await?;
         }
         Cmd::Areas {
             cmd: AreasCmd::Import { file, kind },
         } => {
-            let store = open_store(&cfg).await?;
-            let n = areas::import_geojson(&store, &file, kind.as_deref()).await?;
+            let state = open_state(&cfg).await?;
+            let n = areas::import_geojson(&state, &file, kind.as_deref()).await?;
             eprintln!("Imported {n} areas from {}.", file.display());
         }
         Cmd::Verify { key, flows, .. } => {
-            let store = open_store(&cfg).await?;
+            let state = open_state(&cfg).await?;
             let key = match key {
                 Some(k) => register_cli::parse_key(&k)?,
-                None => {
-                    let state = AppState::new(store.clone(), cfg, None)
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    state.register.verifier().await?
-                }
+                None => state.register.verifier().await?,
             };
-            let copy = register_cli::from_store(&store).await?;
+            let copy = register_cli::from_store(&state).await?;
             register_cli::check(&copy, &key, flows)?;
         }
         Cmd::RegisterKey => {

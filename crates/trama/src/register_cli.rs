@@ -10,7 +10,7 @@ use trama_ledger::note::NoteVerifier;
 use trama_ledger::statement::{Statement, verify_statement};
 use trama_ledger::tiles::{TILE_WIDTH, Tile, parse_entry_bundle, parse_tile_hashes};
 use trama_ledger::verify::verify_log;
-use trama_store::Store;
+use trama_server::AppState;
 
 /// A copy of a log: entries, the leaf hashes it claims, and the checkpoints it holds.
 pub struct LogCopy {
@@ -30,23 +30,14 @@ pub fn parse_key(key: &str) -> Result<NoteVerifier> {
 }
 
 /// The copy held by the node's own database.
-pub async fn from_store(store: &Store) -> Result<LogCopy> {
-    let (size, hashes) = store.register_load_hashes().await?;
-    let entries = store
-        .register_entries(0, size)
-        .await?
-        .into_iter()
-        .map(String::into_bytes)
-        .collect();
+pub async fn from_store(state: &AppState) -> Result<LogCopy> {
+    let log = trama_server::register::service::log_contents(state).await?;
+    let (size, hashes) = (log.size, log.hashes);
+    let entries = log.entries.into_iter().map(String::into_bytes).collect();
     let leaves = (0..size)
         .map(|i| hashes.get(stored_hash_index(0, i) as usize).copied())
         .collect::<Option<Vec<_>>>();
-    let checkpoints = store
-        .register_checkpoints()
-        .await?
-        .into_iter()
-        .map(|c| c.note)
-        .collect();
+    let checkpoints = log.checkpoints;
     Ok(LogCopy {
         entries,
         leaves,

@@ -523,3 +523,12 @@ pub async fn erase(state: &AppState, p: &Principal, password: &str) -> ServiceRe
     );
     Ok(ErasureView { erased, kept })
 }
+
+/// The account with this e-mail address, if any (operators' tools and the demo; never an
+/// answer a stranger sees).
+pub async fn account_by_email(
+    state: &AppState,
+    email: &trama_core::auth::Email,
+) -> ServiceResult<Option<UserId>> {
+    Ok(state.store.user_by_email(email).await?.map(|u| u.id))
+}

@@ -267,3 +267,28 @@ pub async fn get_taxonomy(
 ) -> ServiceResult<Option<trama_core::hsds::Taxonomy>> {
     Ok(state.store.get_taxonomy(id).await?)
 }
+
+/// Imports an HSDS bundle in one transaction (all or nothing), then refreshes the planner's
+/// statistics; the warnings say what was kept only in the documents.
+pub async fn import_bundle(
+    state: &AppState,
+    bundle: &trama_core::hsds::Bundle,
+    progress: &mut (dyn FnMut(trama_store::ImportProgress) + Send),
+) -> ServiceResult<Vec<String>> {
+    let warnings = state.store.import_bundle(bundle, progress).await?;
+    state.store.optimize().await?;
+    Ok(warnings)
+}
+
+/// The whole directory as an HSDS bundle.
+pub async fn export_bundle(state: &AppState) -> ServiceResult<trama_core::hsds::Bundle> {
+    Ok(state.store.export_bundle().await?)
+}
+
+/// Imports a municipality's areas (replacing those with the same kind and code).
+pub async fn import_areas(
+    state: &AppState,
+    areas: &[trama_core::areas::Area],
+) -> ServiceResult<()> {
+    Ok(state.store.put_areas(areas).await?)
+}

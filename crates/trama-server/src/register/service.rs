@@ -488,3 +488,45 @@ pub async fn register_checkpoints(
 pub async fn register_forget_agent(state: &AppState, agent: &str) -> ServiceResult<bool> {
     Ok(state.store.register_forget_agent(agent).await?)
 }
+
+/// Everything the node's own database holds of the log, for an offline check (`trama
+/// verify`): the size, the stored hashes, every entry and every checkpoint note.
+pub struct LogContents {
+    pub size: u64,
+    pub hashes: Vec<trama_ledger::Hash>,
+    pub entries: Vec<String>,
+    pub checkpoints: Vec<String>,
+}
+
+pub async fn log_contents(state: &AppState) -> ServiceResult<LogContents> {
+    let (size, hashes) = state.store.register_load_hashes().await?;
+    let entries = state.store.register_entries(0, size).await?;
+    let checkpoints = state
+        .store
+        .register_checkpoints()
+        .await?
+        .into_iter()
+        .map(|c| c.note)
+        .collect();
+    Ok(LogContents {
+        size,
+        hashes,
+        entries,
+        checkpoints,
+    })
+}
+
+/// Which of these event ids the log already holds (the demo appends each event once).
+pub async fn known_ids(state: &AppState, ids: &[String]) -> ServiceResult<Vec<String>> {
+    Ok(state.store.register_known_ids(ids).await?)
+}
+
+/// What the log takes on disk: (bytes of the database's register tables, if it says).
+pub async fn disk_bytes(state: &AppState) -> ServiceResult<i64> {
+    Ok(state.store.register_disk_bytes().await?)
+}
+
+/// The logical content of the log: (entry text and lookup columns, stored hashes), in bytes.
+pub async fn text_bytes(state: &AppState) -> ServiceResult<(i64, i64)> {
+    Ok(state.store.register_text_bytes().await?)
+}
