@@ -479,7 +479,10 @@ async fn run(cli: Cli) -> Result<()> {
             verify,
         } => {
             let store = open_store(&cfg).await?;
-            register_bench::run(&store, appends, batch, verify).await?;
+            let mut bench = Config::default();
+            bench.register.batch_max = batch.max(1);
+            let state = AppState::new(store, bench, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+            register_bench::run(&state, appends, verify).await?;
         }
         Cmd::BenchBudgets { people, concurrent } => {
             let store = open_store(&cfg).await?;

@@ -8,8 +8,8 @@ use trama_ledger::merkle::{MemoryTree, leaf_hash};
 use trama_ledger::note::NoteSigner;
 use trama_ledger::verify::verify_log;
 use trama_ledger::{Checkpoint, CheckpointSigner};
-use trama_server::{AppState, Config};
-use trama_store::Store;
+use trama_server::AppState;
+use trama_server::register::service as register;
 
 fn event(i: u64) -> EconomicEvent {
     EconomicEvent {
@@ -60,16 +60,15 @@ fn openssl_sha256() -> Option<(f64, String)> {
     Some((k * 1000.0, line))
 }
 
-pub async fn run(store: &Store, appends: usize, batch: usize, verify: usize) -> Result<()> {
-    println!("backend: {}", store.backend().name());
+/// `state` is built with the benchmark's batch size (`register.batch_max`).
+pub async fn run(state: &AppState, appends: usize, verify: usize) -> Result<()> {
+    println!("backend: {}", register::backend_name(state));
     // 1. Durable appends through the register service (group commit, one transaction a batch).
-    let mut cfg = Config::default();
-    cfg.register.batch_max = batch.max(1);
-    let state = AppState::new(store.clone(), cfg, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let batch = state.config.register.batch_max;
     let reg = state.register.clone();
     reg.start().await?;
     let base = reg.size().await? + 1_000_000_000;
-    let disk_before = store.register_disk_bytes().await.unwrap_or(0);
+    let disk_before = register::disk_bytes(state).await.unwrap_or(0);
     let size_before = reg.size().await?;
     let t = Instant::now();
     let mut i = 0;
@@ -115,15 +114,15 @@ pub async fn run(store: &Store, appends: usize, batch: usize, verify: usize) -> 
         sign.elapsed().as_secs_f64() * 1000.0
     );
     let size_after = reg.size().await?;
-    let disk_after = store.register_disk_bytes().await.unwrap_or(0);
+    let disk_after = register::disk_bytes(state).await.unwrap_or(0);
     let added = (size_after - size_before).max(1);
     println!(
         "disk: {:.0} bytes per entry on {} (tables and indexes, {} entries added)",
         (disk_after - disk_before) as f64 / added as f64,
-        store.backend().name(),
+        register::backend_name(state),
         added
     );
-    let (text, hashes) = store.register_text_bytes().await?;
+    let (text, hashes) = register::text_bytes(state).await?;
     println!(
         "disk: logical content {:.0} bytes per entry (entry JSON and lookup columns) + {:.0} bytes of stored hashes",
         text as f64 / size_after as f64,
@@ -148,7 +147,7 @@ pub async fn run(store: &Store, appends: usize, batch: usize, verify: usize) -> 
         }
         println!(
             "proofs through the register service on {signed} entries ({}): inclusion p50 {:.1} µs p99 {:.1} µs; consistency p50 {:.1} µs p99 {:.1} µs",
-            store.backend().name(),
+            register::backend_name(state),
             percentile(&mut inc, 0.5),
             percentile(&mut inc, 0.99),
             percentile(&mut con, 0.5),

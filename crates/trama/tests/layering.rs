@@ -11,7 +11,6 @@ const STILL_ON_THE_STORE: &[&str] = &[
     "demo.rs",
     "demo_budgets.rs",
     "demo_help.rs",
-    "register_bench.rs",
 ];
 
 fn uses_the_store(text: &str) -> bool {

@@ -530,3 +530,8 @@ pub async fn disk_bytes(state: &AppState) -> ServiceResult<i64> {
 pub async fn text_bytes(state: &AppState) -> ServiceResult<(i64, i64)> {
     Ok(state.store.register_text_bytes().await?)
 }
+
+/// Which database holds the log (`sqlite`, `postgres`), for the benchmark's report.
+pub fn backend_name(state: &AppState) -> &'static str {
+    state.store.backend().name()
+}
