@@ -3,7 +3,7 @@
 
 use super::service::{
     DelegationRequest, FunderRequest, ProgrammeRequest, create_funder, create_programme, delegate,
-    undelegate,
+    may_read_budget, may_write_plan, undelegate,
 };
 use super::service::{
     create_plan, dashboard, fund_plan, grant, plans, programme_beneficiaries, propose,
@@ -625,6 +625,8 @@ pub async fn create_plan_api(
 ) -> ApiResult<(StatusCode, Json<PlanView>)> {
     let p = admitted.for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    // Who may write comes before what was written: a stranger learns nothing from the body.
+    may_write_plan(&state, p, person).await?;
     let plan = body(req)?;
     let row = create_plan(&state, p, person, plan).await?;
     Ok((StatusCode::CREATED, Json(row)))
@@ -663,6 +665,7 @@ pub async fn plan_funding_api(
 ) -> ApiResult<Json<FundingView>> {
     let p = admitted.for_own_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    may_read_budget(&state, p, person).await?;
     let req = body(req)?;
     fund_plan(&state, p, person, &plan_id, req.isee, &req.excluded)
         .await

@@ -1475,6 +1475,31 @@ pub async fn grant(
 /// Records a personal plan (budget di salute): the person, or their case manager with
 /// consent. The newest plan is the current one; the services it names must be in the
 /// directory.
+/// Whether `p` may write `person`'s plan (the person, or their case manager with consent),
+/// asked before the plan is even read.
+pub async fn may_write_plan(state: &AppState, p: &Principal, person: UserId) -> ServiceResult<()> {
+    let facts = state.store.budget_facts(person).await?;
+    if !access::may(p, &facts, BudgetAction::Book) {
+        return Err(forbidden(
+            "only the person or their case manager (with consent) writes the plan",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `p` may read `person`'s budget (otherwise: not found, as if there were none),
+/// asked before a request about it is even read.
+pub async fn may_read_budget(state: &AppState, p: &Principal, person: UserId) -> ServiceResult<()> {
+    let facts = state.store.budget_facts(person).await?;
+    if access::budget_view(p, &facts) == BudgetView::None {
+        return Err(ServiceError::not_found(
+            "budget for person",
+            &person.to_string(),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create_plan(
     state: &AppState,
     p: &Principal,

@@ -424,6 +424,20 @@ both!(funding_a_plan_over_http, |app: TestApp| async move {
     let r = app.send("POST", &plans, Some(&cm_t), &plan).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let plan_id = r.json()["id"].as_str().unwrap().to_string();
+    // Who may comes before what was sent: someone without access learns nothing from a body.
+    let raw = |uri: String, token: &str| {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from("{not json"))
+            .unwrap()
+    };
+    app.request(raw(plans.clone(), &provider))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.request(raw(format!("{plans}/{plan_id}/funding"), &provider))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
     let listed = app.get_auth(&plans, &rossi_t).await.json();
     assert_eq!(
         listed[0]["plan"]["agreement"]["reference"], "PAI 2026/311",
