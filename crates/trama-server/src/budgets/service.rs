@@ -1574,6 +1574,12 @@ pub async fn fund_plan(
     isee: Option<i64>,
     excluded: &[ExclusionRequest],
 ) -> ServiceResult<FundingView> {
+    let plan = uuid::Uuid::parse_str(plan_id.trim()).map_err(|_| {
+        ServiceError::InvalidParameter(FieldError::new(
+            "plan",
+            format!("'{plan_id}' is not a UUID"),
+        ))
+    })?;
     let facts = state.store.budget_facts(person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
         return Err(ServiceError::not_found(
@@ -1586,8 +1592,8 @@ pub async fn fund_plan(
         .plans_of(person)
         .await?
         .into_iter()
-        .find(|r| r.id == plan_id)
-        .ok_or_else(|| ServiceError::not_found("plan", plan_id))?;
+        .find(|r| r.id == plan.to_string())
+        .ok_or_else(|| ServiceError::not_found("plan", &plan.to_string()))?;
     propose(
         state,
         p,
@@ -1852,7 +1858,7 @@ pub async fn delegate(
     funder_staff_of(state, p, programme).await?;
     let org = OrganizationId::parse("organization_id", &req.organization_id)
         .map_err(ServiceError::InvalidBody)?;
-    BoundedText::optional("decision_reference", &req.decision_reference, 200)
+    BoundedText::parse("decision_reference", &req.decision_reference, 200)
         .map_err(ServiceError::InvalidBody)?;
     state
         .store

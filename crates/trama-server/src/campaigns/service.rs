@@ -227,9 +227,16 @@ pub async fn create_campaign(
     }
     let mut categories = Vec::new();
     for (i, c) in r.categories.iter().enumerate() {
-        categories.push(
-            trama_core::needs::parse_category(&format!("categories[{i}]"), c).map_err(invalid)?,
-        );
+        let field = format!("categories[{i}]");
+        let term = trama_core::needs::parse_category(&field, c).map_err(invalid)?;
+        // A code of the right shape is not a kind of help until the taxonomy has it.
+        if state.store.get_term(term).await?.is_none() {
+            return Err(ServiceError::InvalidReference(FieldError::new(
+                field,
+                format!("no kind of help '{c}'"),
+            )));
+        }
+        categories.push(term);
     }
     let id = state
         .store

@@ -230,8 +230,13 @@ pub(crate) use crate::web::form::login_redirect;
 
 pub fn not_found_page(req: &Request) -> Response {
     let headers = req.headers();
-    let lang = cookie(headers, LANG_COOKIE)
-        .and_then(Lang::parse)
+    let asked = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    });
+    let lang = asked
+        .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::parse))
         .or_else(|| {
             headers
                 .get(header::ACCEPT_LANGUAGE)

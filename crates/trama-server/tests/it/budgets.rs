@@ -438,6 +438,15 @@ both!(funding_a_plan_over_http, |app: TestApp| async move {
     app.request(raw(format!("{plans}/{plan_id}/funding"), &provider))
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
+    // A plan is named by its id; anything else is the caller's mistake.
+    app.send(
+        "POST",
+        &format!("{plans}/bad/funding"),
+        Some(&cm_t),
+        &json!({}),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
     let listed = app.get_auth(&plans, &rossi_t).await.json();
     assert_eq!(
         listed[0]["plan"]["agreement"]["reference"], "PAI 2026/311",

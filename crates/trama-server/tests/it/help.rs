@@ -604,6 +604,17 @@ both!(
         )
         .await
         .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        // A code of the right shape that the taxonomy does not have is no kind of help.
+        let v = app
+            .send(
+                "POST",
+                "/api/campaigns",
+                Some(&admin),
+                &json!({"name": "x", "kind": "heatwave", "categories": ["ZZZ"]}),
+            )
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+        assert_eq!(v["error"]["field"], "categories[0]", "{v}");
         // Three urgent needs, two volunteers with room for one each.
         for _ in 0..3 {
             let r = app

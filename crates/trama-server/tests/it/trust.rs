@@ -492,6 +492,14 @@ both!(
                 .await
                 .assert_error(StatusCode::FORBIDDEN, "forbidden");
         }
+        // A delegation names the decision that makes it.
+        let mut undecided = deleg.clone();
+        undecided["decision_reference"] = json!(" ");
+        let v = app
+            .send("POST", &delegations, Some(&hr), &undecided)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(v["error"]["field"], "decision_reference", "{v}");
         let r = app.send("POST", &delegations, Some(&hr), &deleg).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
         let listed = app.get_auth(&delegations, &hr).await.json();

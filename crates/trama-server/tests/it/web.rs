@@ -175,6 +175,14 @@ both!(pages_render_in_both_languages, |app: TestApp| async move {
     let missing = app.get("/nessuna-pagina").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.text().contains("Pagina non trovata"));
+    // The language asked for in the address holds on a missing page too.
+    let missing = app.get("/nessuna-pagina?lang=en").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.text().contains(r#"<html lang="en""#),
+        "{}",
+        missing.text()
+    );
 });
 
 both!(forms_need_their_csrf_token, |app: TestApp| async move {
