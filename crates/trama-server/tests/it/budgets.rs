@@ -28,10 +28,9 @@ pub(crate) async fn send_key(
         .await
 }
 
-/// Everything a care-budget test starts from: the roles, a municipal funder and its home-care
-/// programme, Mr. Rossi following his case manager with consent, and 1,000.00 granted to him
-/// (counted in Municipio 6). Each field is what the tests call it.
-pub(crate) struct BudgetWorld {
+/// The people of a care-budget test: the territory admin, Mr. Rossi, his case manager and
+/// another, an auditor, a stranger, a provider's admin and another organisation's.
+pub(crate) struct Cast {
     pub(crate) provider_org: OrganizationId,
     pub(crate) other_org: OrganizationId,
     pub(crate) admin: String,
@@ -44,15 +43,9 @@ pub(crate) struct BudgetWorld {
     pub(crate) stranger: String,
     pub(crate) provider: String,
     pub(crate) other_provider: String,
-    pub(crate) funder: String,
-    pub(crate) programme: String,
-    pub(crate) rules: Value,
-    pub(crate) allocation: String,
-    pub(crate) person_budget: String,
-    pub(crate) consent: String,
 }
 
-impl BudgetWorld {
+impl Cast {
     pub(crate) async fn new(app: &TestApp) -> Self {
         let provider_org = app.organisation("Cooperativa").await;
         let other_org = app.organisation("Regione Lombardia").await;
@@ -86,6 +79,63 @@ impl BudgetWorld {
             .await;
         let provider = app.org_admin("coop@example.it", provider_org).await;
         let other_provider = app.org_admin("altra@example.it", other_org).await;
+        Self {
+            provider_org,
+            other_org,
+            admin,
+            rossi,
+            rossi_t,
+            cm,
+            cm_t,
+            other_cm_t,
+            auditor,
+            stranger,
+            provider,
+            other_provider,
+        }
+    }
+}
+
+/// Everything a care-budget test starts from: the roles, a municipal funder and its home-care
+/// programme, Mr. Rossi following his case manager with consent, and 1,000.00 granted to him
+/// (counted in Municipio 6). Each field is what the tests call it.
+pub(crate) struct BudgetWorld {
+    pub(crate) provider_org: OrganizationId,
+    pub(crate) other_org: OrganizationId,
+    pub(crate) admin: String,
+    pub(crate) rossi: trama_core::ids::UserId,
+    pub(crate) rossi_t: String,
+    pub(crate) cm: trama_core::ids::UserId,
+    pub(crate) cm_t: String,
+    pub(crate) other_cm_t: String,
+    pub(crate) auditor: String,
+    pub(crate) stranger: String,
+    pub(crate) provider: String,
+    pub(crate) other_provider: String,
+    pub(crate) funder: String,
+    pub(crate) programme: String,
+    pub(crate) rules: Value,
+    pub(crate) allocation: String,
+    pub(crate) person_budget: String,
+    pub(crate) consent: String,
+}
+
+impl BudgetWorld {
+    pub(crate) async fn new(app: &TestApp) -> Self {
+        let Cast {
+            provider_org,
+            other_org,
+            admin,
+            rossi,
+            rossi_t,
+            cm,
+            cm_t,
+            other_cm_t,
+            auditor,
+            stranger,
+            provider,
+            other_provider,
+        } = Cast::new(app).await;
         let r = app
             .send(
                 "POST",
@@ -180,38 +230,16 @@ fn rossi_plan() -> Value {
 both!(
     setting_up_a_budget_takes_the_right_roles_and_consent,
     |app: TestApp| async move {
-        let provider_org = app.organisation("Cooperativa").await;
-        let other_org = app.organisation("Regione Lombardia").await;
-        let grant = |r: Role, o: Option<OrganizationId>| RoleGrant::new(r, o).unwrap();
-        let (_, admin) = app
-            .user_with_token(
-                "territorio@example.it",
-                &[grant(Role::TerritoryAdmin, None)],
-            )
-            .await;
-        let (rossi, rossi_t) = app
-            .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
-            .await;
-        let (_, cm_t) = app
-            .user_with_token(
-                "cm@example.it",
-                &[grant(Role::CaseManager, Some(OrganizationId::new()))],
-            )
-            .await;
-        let (_, _other_cm_t) = app
-            .user_with_token(
-                "cm2@example.it",
-                &[grant(Role::CaseManager, Some(OrganizationId::new()))],
-            )
-            .await;
-        let (_, auditor) = app
-            .user_with_token("revisore@example.it", &[grant(Role::Auditor, None)])
-            .await;
-        let (_, stranger) = app
-            .user_with_token("vicino@example.it", &[grant(Role::Volunteer, None)])
-            .await;
-        let provider = app.org_admin("coop@example.it", provider_org).await;
-        let _other_provider = app.org_admin("altra@example.it", other_org).await;
+        let Cast {
+            admin,
+            rossi,
+            rossi_t,
+            cm_t,
+            auditor,
+            stranger,
+            provider,
+            ..
+        } = Cast::new(&app).await;
 
         // Funders and programmes: the territory admin only.
         let funder_body = json!({"name": "Comune di Milano", "kind": "municipal"});
