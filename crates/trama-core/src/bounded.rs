@@ -68,6 +68,22 @@ impl fmt::Display for BoundedText {
     }
 }
 
+/// A whole number typed into a form field (surrounding spaces ignored).
+pub fn number<T: std::str::FromStr>(field: &str, s: &str) -> Result<T, FieldError> {
+    s.trim()
+        .parse()
+        .map_err(|_| FieldError::new(field, format!("'{}' is not a number", s.trim())))
+}
+
+/// A decimal typed into a form field, with a comma or a point (`1,5` as Italians write it).
+pub fn decimal(field: &str, s: &str) -> Result<f64, FieldError> {
+    let v: f64 = number(field, &s.trim().replace(',', "."))?;
+    if !v.is_finite() {
+        return Err(FieldError::new(field, "is not a number"));
+    }
+    Ok(v)
+}
+
 /// A number a client gave, if it lies in `lo..=hi`; otherwise the field and its bounds.
 pub fn within<T: PartialOrd + fmt::Display + Copy>(
     field: &str,
@@ -105,6 +121,16 @@ mod tests {
         assert!(BoundedText::parse("name", "àèìòùé", 6).is_ok());
         assert_eq!(BoundedText::optional("note", " ", 6).unwrap(), None);
         assert!(BoundedText::parse("note", "una\nriga", 20).is_ok());
+    }
+
+    #[test]
+    fn form_numbers_are_read_the_italian_way_too() {
+        assert_eq!(number::<u16>("people", " 3 "), Ok(3));
+        assert_eq!(number::<u16>("people", "tre").unwrap_err().field, "people");
+        assert_eq!(decimal("radius_km", "1,5"), Ok(1.5));
+        assert_eq!(decimal("radius_km", "2.25"), Ok(2.25));
+        assert!(decimal("radius_km", "inf").is_err());
+        assert!(decimal("radius_km", "").is_err());
     }
 
     #[test]

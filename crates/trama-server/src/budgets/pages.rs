@@ -995,14 +995,9 @@ pub async fn book_submit(
 ) -> Response {
     let Page { l, .. } = page;
     let p = &p;
-    let amount = match field(&form, "amount").trim().parse::<i64>() {
+    let amount = match trama_core::bounded::number::<i64>("amount", field(&form, "amount")) {
         Ok(a) => a,
-        Err(_) => {
-            return error_page(
-                &l,
-                ApiError::InvalidBody(trama_core::FieldError::new("amount", "not an amount")),
-            );
-        }
+        Err(e) => return error_page(&l, ApiError::InvalidBody(e)),
     };
     let provider = field(&form, "provider").trim();
     let asked = BookingForm {

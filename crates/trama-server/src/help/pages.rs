@@ -475,20 +475,18 @@ pub async fn need_submit(
             recurring: weekly,
             date: (!weekly).then(|| field(&form, "date").to_string()),
             until: None,
-            duration_minutes: field(&form, "duration").parse().map_err(|_| {
-                ApiError::InvalidBody(trama_core::FieldError::new(
-                    "duration_minutes",
-                    "is not a number of minutes",
-                ))
-            })?,
+            duration_minutes: trama_core::bounded::number(
+                "duration_minutes",
+                field(&form, "duration"),
+            )
+            .map_err(ApiError::InvalidBody)?,
             urgency: field(&form, "urgency")
                 .parse()
                 .map_err(ApiError::InvalidBody)?,
             languages: vec![field(&form, "language").to_string()],
             skills: fields(&form, "skill"),
-            people: field(&form, "people").parse().map_err(|_| {
-                ApiError::InvalidBody(trama_core::FieldError::new("people", "is not a number"))
-            })?,
+            people: trama_core::bounded::number("people", field(&form, "people"))
+                .map_err(ApiError::InvalidBody)?,
             on_behalf_of: Some(field(&form, "per").to_string()).filter(|s| !s.is_empty()),
             campaign_id: Some(field(&form, "campaign_id").to_string()).filter(|s| !s.is_empty()),
         };
@@ -817,12 +815,7 @@ pub async fn offer_submit(
                 ))
             })?;
         let num = |k: &str, f: &str| {
-            field(&form, k)
-                .replace(',', ".")
-                .parse::<f64>()
-                .map_err(|_| {
-                    ApiError::InvalidBody(trama_core::FieldError::new(f, "is not a number"))
-                })
+            trama_core::bounded::decimal(f, field(&form, k)).map_err(ApiError::InvalidBody)
         };
         let of = OfferForm {
             categories: fields(&form, "category"),
