@@ -665,7 +665,7 @@ pub async fn follow_submit(
             UserId::parse("person", chosen).map_err(ApiError::InvalidBody)?
         } else if !email.is_empty() {
             let e = trama_core::auth::Email::parse(email).map_err(ApiError::InvalidBody)?;
-            match crate::budgets::service::person_by_email(&state, &e).await? {
+            match crate::accounts::service::account_by_email(&state, &e).await? {
                 Some(id) => id,
                 // The same answer as for an account: the consent waits for the person, and
                 // whether an address has an account here is not for the desk to learn.

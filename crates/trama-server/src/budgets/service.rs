@@ -1676,15 +1676,6 @@ pub async fn consent_between(
     Ok(state.store.consent(person, case_manager).await?)
 }
 
-/// The account with this e-mail, for a desk recording a consent: whether there is one is not
-/// the desk's to learn (the page answers alike either way).
-pub async fn person_by_email(
-    state: &AppState,
-    email: &trama_core::auth::Email,
-) -> ServiceResult<Option<UserId>> {
-    Ok(state.store.user_by_email(email).await?.map(|u| u.id))
-}
-
 /// A person's current plan, for a page that has already read the person's budget through
 /// [`read_budget`] (which checked and audited the access).
 pub async fn current_plan(
