@@ -100,18 +100,7 @@ impl Cast {
 /// programme, Mr. Rossi following his case manager with consent, and 1,000.00 granted to him
 /// (counted in Municipio 6). Each field is what the tests call it.
 pub(crate) struct BudgetWorld {
-    pub(crate) provider_org: OrganizationId,
-    pub(crate) other_org: OrganizationId,
-    pub(crate) admin: String,
-    pub(crate) rossi: trama_core::ids::UserId,
-    pub(crate) rossi_t: String,
-    pub(crate) cm: trama_core::ids::UserId,
-    pub(crate) cm_t: String,
-    pub(crate) other_cm_t: String,
-    pub(crate) auditor: String,
-    pub(crate) stranger: String,
-    pub(crate) provider: String,
-    pub(crate) other_provider: String,
+    pub(crate) cast: Cast,
     pub(crate) funder: String,
     pub(crate) programme: String,
     pub(crate) rules: Value,
@@ -122,20 +111,8 @@ pub(crate) struct BudgetWorld {
 
 impl BudgetWorld {
     pub(crate) async fn new(app: &TestApp) -> Self {
-        let Cast {
-            provider_org,
-            other_org,
-            admin,
-            rossi,
-            rossi_t,
-            cm,
-            cm_t,
-            other_cm_t,
-            auditor,
-            stranger,
-            provider,
-            other_provider,
-        } = Cast::new(app).await;
+        let cast = Cast::new(app).await;
+        let (admin, rossi, rossi_t, cm_t) = (&cast.admin, cast.rossi, &cast.rossi_t, &cast.cm_t);
         let r = app
             .send(
                 "POST",
@@ -177,18 +154,7 @@ impl BudgetWorld {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let allocation = r.json()["id"].as_str().unwrap().to_string();
         Self {
-            provider_org,
-            other_org,
-            admin,
-            rossi,
-            rossi_t,
-            cm,
-            cm_t,
-            other_cm_t,
-            auditor,
-            stranger,
-            provider,
-            other_provider,
+            cast,
             funder,
             programme,
             rules,
@@ -361,12 +327,16 @@ both!(
 // The funding engine over HTTP, and a personal plan funded from the allocations.
 both!(funding_a_plan_over_http, |app: TestApp| async move {
     let BudgetWorld {
-        rossi,
-        rossi_t,
-        cm_t,
-        other_cm_t,
-        stranger,
-        provider,
+        cast:
+            Cast {
+                rossi,
+                rossi_t,
+                cm_t,
+                other_cm_t,
+                stranger,
+                provider,
+                ..
+            },
         allocation,
         ..
     } = BudgetWorld::new(&app).await;
@@ -520,12 +490,16 @@ both!(
     budget_reads_are_audited_under_the_person,
     |app: TestApp| async move {
         let BudgetWorld {
-            rossi_t,
-            cm_t,
-            other_cm_t,
-            auditor,
-            stranger,
-            provider,
+            cast:
+                Cast {
+                    rossi_t,
+                    cm_t,
+                    other_cm_t,
+                    auditor,
+                    stranger,
+                    provider,
+                    ..
+                },
             person_budget,
             ..
         } = BudgetWorld::new(&app).await;
@@ -574,18 +548,22 @@ both!(
     bookings_are_delivered_controlled_and_reported,
     |app: TestApp| async move {
         let BudgetWorld {
-            provider_org,
-            other_org,
-            admin,
-            rossi,
-            rossi_t,
-            cm,
-            cm_t,
-            other_cm_t,
-            auditor,
-            stranger,
-            provider,
-            other_provider,
+            cast:
+                Cast {
+                    provider_org,
+                    other_org,
+                    admin,
+                    rossi,
+                    rossi_t,
+                    cm,
+                    cm_t,
+                    other_cm_t,
+                    auditor,
+                    stranger,
+                    provider,
+                    other_provider,
+                    ..
+                },
             funder,
             programme,
             rules,

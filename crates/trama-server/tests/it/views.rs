@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::budgets::BudgetWorld;
+use crate::budgets::{BudgetWorld, Cast};
 use crate::{TestApp, both};
 
 /// The value with every UUID and every RFC 3339 time replaced by a placeholder.
@@ -93,11 +93,15 @@ both!(help_views_are_stable, |app: TestApp| async move {
 
 both!(budget_views_are_stable, |app: TestApp| async move {
     let BudgetWorld {
-        rossi_t,
-        provider_org,
+        cast:
+            Cast {
+                rossi_t,
+                provider_org,
+                cm_t,
+                ..
+            },
         allocation,
         person_budget,
-        cm_t,
         ..
     } = BudgetWorld::new(&app).await;
     let r = crate::budgets::send_key(
