@@ -117,7 +117,7 @@ impl BudgetWorld {
             .send(
                 "POST",
                 "/api/funders",
-                Some(&admin),
+                Some(admin),
                 &json!({"name": "Comune di Milano", "kind": "municipal"}),
             )
             .await;
@@ -133,19 +133,19 @@ impl BudgetWorld {
             .send(
                 "POST",
                 "/api/programmes",
-                Some(&admin),
+                Some(admin),
                 &json!({"funder_id": funder, "rules": rules, "amount_per_beneficiary": 100000}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let programme = r.json()["id"].as_str().unwrap().to_string();
-        app.follow(rossi, &rossi_t, &cm_t).await;
+        app.follow(rossi, rossi_t, cm_t).await;
         app.store().put_areas(&[municipio_6()]).await.unwrap();
         let r = app
             .send(
                 "POST",
                 &format!("/api/people/{rossi}/allocations"),
-                Some(&admin),
+                Some(admin),
                 &json!({"programme_id": programme, "amount": 100000,
                         "decision_reference": "Det. 2026/118", "expires": "2026-12",
                         "area_code": "6"}),
