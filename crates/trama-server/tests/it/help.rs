@@ -45,6 +45,33 @@ fn leaks(v: &Value) -> bool {
     s.contains("Giambellino 58") || s.contains("45.4531") || s.contains(DESCRIPTION)
 }
 
+/// A hub's operator and a curious stranger: (operator's token, stranger's token).
+async fn desk(app: &TestApp) -> (String, String) {
+    let hub_org = OrganizationId::new();
+    let (_, operator) = app
+        .user_with_token(
+            "operatrice@hub.it",
+            &[RoleGrant::new(Role::Operator, Some(hub_org)).unwrap()],
+        )
+        .await;
+    let (_, stranger) = app.user_with_token("curioso@example.it", &[]).await;
+    (operator, stranger)
+}
+
+/// The operator registers Lucia, who has no e-mail or phone, with her consent on file.
+async fn register_lucia(app: &TestApp, operator: &str) -> String {
+    let r = app
+        .send(
+            "POST",
+            "/api/people",
+            Some(operator),
+            &json!({"display_name": "Lucia Ferri", "consent_reference": "Prot. 2026/1187"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
 /// The Giambellino story's start: a hub's operator, a curious stranger, Lucia registered at
 /// the desk (no e-mail, no phone, consent on file), her need for weekly shopping posted by the
 /// operator, and four volunteers with offers (three within a kilometre, one far).
@@ -59,24 +86,8 @@ pub(crate) struct Giambellino {
 
 impl Giambellino {
     pub(crate) async fn new(app: &TestApp) -> Self {
-        let hub_org = OrganizationId::new();
-        let (_, operator) = app
-            .user_with_token(
-                "operatrice@hub.it",
-                &[RoleGrant::new(Role::Operator, Some(hub_org)).unwrap()],
-            )
-            .await;
-        let (_, stranger) = app.user_with_token("curioso@example.it", &[]).await;
-        let r = app
-            .send(
-                "POST",
-                "/api/people",
-                Some(&operator),
-                &json!({"display_name": "Lucia Ferri", "consent_reference": "Prot. 2026/1187"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        let lucia = r.json()["id"].as_str().unwrap().to_string();
+        let (operator, stranger) = desk(app).await;
+        let lucia = register_lucia(app, &operator).await;
         let r = app
             .send(
                 "POST",
@@ -125,26 +136,10 @@ impl Giambellino {
 both!(
     a_desk_registers_a_person_and_asks_for_her,
     |app: TestApp| async move {
-        let hub_org = OrganizationId::new();
-        let (_, operator) = app
-            .user_with_token(
-                "operatrice@hub.it",
-                &[RoleGrant::new(Role::Operator, Some(hub_org)).unwrap()],
-            )
-            .await;
-        let (_, stranger) = app.user_with_token("curioso@example.it", &[]).await;
+        let (operator, stranger) = desk(&app).await;
 
         // The operator registers Lucia, who has no e-mail or phone, with her consent on file.
-        let r = app
-            .send(
-                "POST",
-                "/api/people",
-                Some(&operator),
-                &json!({"display_name": "Lucia Ferri", "consent_reference": "Prot. 2026/1187"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        let lucia = r.json()["id"].as_str().unwrap().to_string();
+        let lucia = register_lucia(&app, &operator).await;
         // Without a consent reference: refused, naming the field.
         let v = app
             .send(
