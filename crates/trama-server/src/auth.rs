@@ -157,15 +157,7 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 async fn principal_of(state: &AppState, user: UserId) -> ApiResult<Option<Principal>> {
-    let Some(u) = state.store.user(user).await? else {
-        return Ok(None);
-    };
-    let grants = state.store.grants(user).await?;
-    Ok(Some(Principal {
-        user_id: u.id,
-        display_name: u.display_name,
-        grants,
-    }))
+    Ok(crate::accounts::service::principal(state, user).await?)
 }
 
 impl FromRequestParts<AppState> for Viewer {

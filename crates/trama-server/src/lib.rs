@@ -28,6 +28,7 @@ pub mod policy;
 pub mod ratelimit;
 pub mod service_error;
 pub mod state;
+pub mod territory;
 pub mod web;
 
 use axum::Router;

@@ -22,7 +22,10 @@ use trama_core::hsds::{
 };
 use trama_core::ids::{LocationId, OrganizationId, UserId};
 use trama_core::taxonomy::term_id;
-use trama_store::{NewUser, Store};
+use trama_server::AppState;
+use trama_server::accounts::service::{self as accounts, NewUser};
+use trama_server::directory::service as directory;
+use trama_server::territory;
 
 pub const DEFAULT_SEED: u64 = 2026;
 pub const DEMO_PASSWORD: &str = "trama-demo-2026";
@@ -992,10 +995,10 @@ fn weekly_all_day() -> Vec<Schedule> {
     }]
 }
 
-/// Builds the demo into the store (unless it is there already) and says what was loaded.
-pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<String> {
+/// Builds the demo into the territory (unless it is there already) and says what was loaded.
+pub async fn load(state: &AppState, seed: u64, scale: f64, reset: bool) -> Result<String> {
     let key = format!("seed={seed} scale={scale}");
-    if let Some(done) = store.setting(SETTING).await? {
+    if let Some(done) = territory::setting(state, SETTING).await? {
         if done == key && !reset {
             return Ok(format!(
                 "The demo territory ({key}) is already in this database; --reset rebuilds it."
@@ -1007,10 +1010,9 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
         );
     }
     if reset {
-        store.wipe().await?;
-        store.seed_taxonomies().await?;
+        territory::wipe(state).await?;
     } else {
-        let counts = store.directory_counts().await?;
+        let counts = territory::directory_counts(state).await?;
         anyhow::ensure!(
             counts
                 .iter()
@@ -1022,8 +1024,8 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
     }
     let started = Instant::now();
     let (nil, municipi, source) = milan_areas()?;
-    store.put_areas(&municipi).await?;
-    store.put_areas(&nil).await?;
+    directory::import_areas(state, &municipi).await?;
+    directory::import_areas(state, &nil).await?;
     let sampler = Sampler { nil, municipi };
     let g = generate(seed, scale, &sampler);
 
@@ -1035,12 +1037,13 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
     );
     bar.set_message("directory");
     let b = bar.clone();
-    store
-        .import_bundle(&g.bundle, &mut move |p| b.set_position(p.done as u64))
-        .await?;
+    directory::import_bundle(state, &g.bundle, &mut move |p| {
+        b.set_position(p.done as u64)
+    })
+    .await?;
     bar.finish_and_clear();
-    store.put_organizations(&g.kinds).await?;
-    store.mark_hubs(&g.hubs).await?;
+    directory::import_organization_kinds(state, &g.kinds).await?;
+    directory::mark_hubs(state, &g.hubs).await?;
 
     // People: 20,000 at scale 1, none of whom can log in, and one login per role.
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
@@ -1055,39 +1058,35 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
             (UserId(uid(&mut rng)), format!("{first} {last}"), email)
         })
         .collect();
-    store.create_people(&people).await?;
+    accounts::create_people(state, &people).await?;
     let password = NewPassword::parse(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let hash = trama_server::auth::hash_password(password)
         .await
         .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?;
     let mut login_ids: Vec<(Role, UserId)> = Vec::new();
     for (email, name, role) in DEMO_LOGINS {
-        let id = store
-            .create_user(&NewUser {
-                email: Some(Email::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?),
-                display_name: (*name).into(),
-                password_hash: Some(hash.clone()),
-                locale: "it".into(),
-            })
-            .await?;
         let org = match role {
             Role::OrganizationAdmin => Some(g.provider),
             Role::Operator | Role::HubManager => Some(g.hub_org),
             Role::CaseManager => Some(g.municipio6),
             _ => None,
         };
-        store
-            .grant_role(
-                id,
-                &RoleGrant::new(*role, org).map_err(|e| anyhow::anyhow!("{e}"))?,
-            )
-            .await?;
+        let mut roles = vec![RoleGrant::new(*role, org).map_err(|e| anyhow::anyhow!("{e}"))?];
         // Everyone may also ask for help as a citizen, except the auditor, who changes nothing.
         if !matches!(role, Role::Citizen | Role::Auditor) {
-            store
-                .grant_role(id, &RoleGrant::new(Role::Citizen, None).expect("unscoped"))
-                .await?;
+            roles.push(RoleGrant::new(Role::Citizen, None).expect("unscoped"));
         }
+        let id = accounts::create_account(
+            state,
+            &NewUser {
+                email: Some(Email::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?),
+                display_name: (*name).into(),
+                password_hash: Some(hash.clone()),
+                locale: "it".into(),
+            },
+            &roles,
+        )
+        .await?;
         login_ids.push((*role, id));
     }
     let login = |r: Role| {
@@ -1100,7 +1099,7 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
     let person_ids: Vec<UserId> = people.iter().map(|p| p.0).collect();
     let point = |rng: &mut ChaCha8Rng| sampler.point(rng);
     let community = crate::demo_help::load(
-        store,
+        state,
         seed,
         scale,
         crate::demo_help::Inputs {
@@ -1110,29 +1109,23 @@ pub async fn load(store: &Store, seed: u64, scale: f64, reset: bool) -> Result<S
             volunteer: login(Role::Volunteer),
             operator: login(Role::Operator),
             territory_admin: login(Role::TerritoryAdmin),
-            nil: &sampler.nil,
-            municipi: &sampler.municipi,
             point: &point,
         },
     )
     .await?;
     // Needs posted by people of a Municipio go to its operators: Municipio 6's social services.
-    store
-        .set_setting("route.municipio.6", &g.municipio6.to_string())
-        .await?;
-    store.optimize().await?;
+    territory::set_setting(state, "route.municipio.6", &g.municipio6.to_string()).await?;
+    territory::optimize(state).await?;
     let elapsed = started.elapsed().as_secs_f64();
-    store.set_setting(SETTING, &key).await?;
-    store
-        .set_setting("demo.load_seconds", &format!("{elapsed:.2}"))
-        .await?;
-    let counts = store.directory_counts().await?;
+    territory::set_setting(state, SETTING, &key).await?;
+    territory::set_setting(state, "demo.load_seconds", &format!("{elapsed:.2}")).await?;
+    let counts = territory::directory_counts(state).await?;
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     Ok(format!(
         "Demo territory of Milan ({key}) built in {elapsed:.1} s from {source}: {}, {} people; \
          {} hubs with rooms, {} offers of help, {} needs, {} completed matches.",
         summary.join(", "),
-        store.count_users().await?,
+        accounts::count_accounts(state).await?,
         community.hubs,
         community.offers,
         community.needs,

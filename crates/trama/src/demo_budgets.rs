@@ -7,20 +7,29 @@
 //! daughter's company welfare credits and a plan. One beneficiary's home care is paid by two
 //! programmes in the same month, so the dashboard has something to warn about.
 //!
-//! Everything goes through the same store calls as the API (grants, holds, deliveries with
-//! their postings and register events). Loaded once: a territory that has funders is left as
-//! it is.
+//! Everything goes through the services the API and the pages call, each step by the person
+//! whose job it is (the funders' staff, the case manager, the cooperative, Mr. Rossi), so the
+//! demo obeys every rule a user does. Loaded once: a territory that has funders is left as it
+//! is.
 
 use anyhow::{Context, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use trama_core::auth::{Email, Role};
+use trama_core::auth::{Email, Principal, Role, RoleGrant};
+use trama_core::budget::booking::{GrantForm, NewBooking};
+use trama_core::budget::consent::Purpose;
 use trama_core::budget::plan::{Agreement, Plan, PlanItem};
 use trama_core::budget::programme::{BasisPoints, FunderKind, IseeBand, ProgrammeRules, YearMonth};
-use trama_core::ids::{OrganizationId, ProgrammeId, UserId};
+use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
-use trama_store::{NewBudgetBooking, NewUser, Store};
+use trama_server::AppState;
+use trama_server::accounts::service as accounts;
+use trama_server::accounts::service::NewUser;
+use trama_server::budgets::service as budgets;
+use trama_server::directory::service as directory;
+use trama_server::help::service as help;
+use trama_server::service_error::ServiceError;
 
 fn month(s: &str) -> YearMonth {
     YearMonth::parse("month", s).expect("a valid demo month")
@@ -70,23 +79,119 @@ const LAST: &[&str] = &[
     "Longoni",
 ];
 
-async fn person(store: &Store, name: &str) -> Result<UserId> {
-    Ok(store
-        .create_user(&NewUser {
-            email: None,
-            display_name: name.into(),
-            password_hash: None,
-            locale: "it".into(),
-        })
-        .await?)
+/// The demo's actors: who does what, each with their own roles, through the services.
+struct Actors<'a> {
+    state: &'a AppState,
+    /// The territory admin: staff of the funders without an organisation of their own.
+    admin: Principal,
+    /// The Comune's social services director (no login): the Comune's own staff.
+    comune_staff: Principal,
+    case_manager: Principal,
+    operator: Principal,
+    provider: Principal,
+    keys: std::cell::Cell<u64>,
 }
 
-async fn demo_user(store: &Store, email: &str) -> Result<UserId> {
-    Ok(store
-        .user_by_email(&Email::parse(email)?)
+impl Actors<'_> {
+    /// A fresh idempotency key: each of the demo's calls is a new one.
+    fn key(&self) -> String {
+        self.keys.set(self.keys.get() + 1);
+        format!("demo-{}", self.keys.get())
+    }
+
+    /// A person registered at the hub's desk (no login), whom the case manager follows with
+    /// the consent signed there.
+    async fn person(&self, name: &str, reference: &str) -> Result<UserId> {
+        let id = help::register_person(
+            self.state,
+            &self.operator,
+            &help::PersonRequest {
+                display_name: name.into(),
+                consent_reference: reference.into(),
+                phone: None,
+                organization_id: None,
+                locale: Some("it".into()),
+            },
+        )
+        .await?;
+        budgets::follow(
+            self.state,
+            &self.case_manager,
+            id,
+            &budgets::DeskConsent {
+                case_manager: None,
+                organization: None,
+                purpose: Purpose::CareBudget,
+                reference: reference.into(),
+            },
+        )
+        .await?;
+        Ok(id)
+    }
+
+    async fn grant(
+        &self,
+        by: &Principal,
+        programme: ProgrammeId,
+        person: UserId,
+        amount: i64,
+        decision: &str,
+        area: Option<String>,
+    ) -> Result<budgets::AllocationView> {
+        let form = GrantForm {
+            programme_id: programme.to_string(),
+            amount,
+            decision_reference: decision.into(),
+            expires: "2026-12".into(),
+            area_code: area,
+        };
+        let request = format!("grant {person} {programme} {amount}");
+        Ok(budgets::grant(self.state, by, person, &form, &request, &self.key()).await?)
+    }
+
+    async fn book(
+        &self,
+        allocation: &budgets::AllocationView,
+        provider: Option<OrganizationId>,
+        category: &str,
+        month: YearMonth,
+        amount: i64,
+    ) -> Result<BookingId, ServiceError> {
+        let req = NewBooking {
+            allocation: AllocationId::parse("allocation_id", &allocation.id)
+                .map_err(ServiceError::InvalidBody)?,
+            amount: Cents(amount),
+            category: category.into(),
+            month,
+            provider,
+            service: None,
+        };
+        let request = format!("book {} {month} {amount}", allocation.id);
+        let b = budgets::book(self.state, &self.case_manager, &req, &request, &self.key()).await?;
+        BookingId::parse("booking_id", &b.id).map_err(ServiceError::InvalidBody)
+    }
+
+    /// The provider bills what it delivered: a bill beyond the booking is refused and kept.
+    async fn deliver(&self, booking: BookingId, amount: i64) -> Result<(), ServiceError> {
+        budgets::deliver(
+            self.state,
+            &self.provider,
+            booking,
+            Cents(amount),
+            &self.key(),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+async fn demo_user(state: &AppState, email: &str) -> Result<Principal> {
+    let id = accounts::account_by_email(state, &Email::parse(email)?)
         .await?
-        .with_context(|| format!("the demo user {email} is missing"))?
-        .id)
+        .with_context(|| format!("the demo user {email} is missing"))?;
+    accounts::principal(state, id)
+        .await?
+        .with_context(|| format!("the demo user {email} is missing"))
 }
 
 /// The months from December 2025 to November 2026: the demo's year of bookings.
@@ -99,24 +204,43 @@ fn year() -> Vec<YearMonth> {
     v
 }
 
-pub async fn load(store: &Store, seed: u64) -> Result<String> {
-    if !store.funders().await?.is_empty() {
+pub async fn load(state: &AppState, seed: u64) -> Result<String> {
+    let admin = demo_user(state, "territorio@demo.trama.it").await?;
+    if !budgets::visible_funders(state, &admin).await?.is_empty() {
         return Ok("Care budgets: already loaded.".into());
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6275_6467_6574);
-    let cooperative: Option<OrganizationId> = store
-        .grants(demo_user(store, "fornitore@demo.trama.it").await?)
-        .await?
-        .into_iter()
+    let provider = demo_user(state, "fornitore@demo.trama.it").await?;
+    let cooperative: Option<OrganizationId> = provider
+        .grants
+        .iter()
         .find(|g| g.role == Role::OrganizationAdmin)
         .and_then(|g| g.organization_id);
-    let provider_user = demo_user(store, "fornitore@demo.trama.it").await?;
-    let case_manager = demo_user(store, "casemanager@demo.trama.it").await?;
-    let municipality_org = store
-        .grants(case_manager)
-        .await?
-        .into_iter()
-        .find_map(|g| g.organization_id);
+    let case_manager = demo_user(state, "casemanager@demo.trama.it").await?;
+    let municipality_org = case_manager.grants.iter().find_map(|g| g.organization_id);
+    // The Comune's own staff: its social services' director, who cannot sign in.
+    let director = accounts::create_account(
+        state,
+        &NewUser {
+            email: None,
+            display_name: "Dirigente Servizi Sociali – Comune di Milano".into(),
+            password_hash: None,
+            locale: "it".into(),
+        },
+        &[RoleGrant::new(Role::OrganizationAdmin, municipality_org)?],
+    )
+    .await?;
+    let a = Actors {
+        state,
+        comune_staff: accounts::principal(state, director)
+            .await?
+            .context("the director")?,
+        case_manager,
+        operator: demo_user(state, "operatore@demo.trama.it").await?,
+        provider,
+        admin,
+        keys: std::cell::Cell::new(0),
+    };
 
     let isee = vec![
         IseeBand {
@@ -132,151 +256,164 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
             copay: bp(5_000),
         },
     ];
-    let comune = store
-        .create_funder("Comune di Milano", FunderKind::Municipal, municipality_org)
-        .await?;
-    let regione = store
-        .create_funder("Regione Lombardia", FunderKind::Regional, None)
-        .await?;
-    let inps = store
-        .create_funder("INPS", FunderKind::National, None)
-        .await?;
-    let ats = store
-        .create_funder(
-            "ATS Città Metropolitana di Milano",
+    let funder = |name: &str, kind: FunderKind, org: Option<OrganizationId>| {
+        let req = budgets::FunderRequest {
+            name: name.into(),
+            kind: kind.as_str().into(),
+            organization_id: org.map(|o| o.to_string()),
+        };
+        let admin = &a.admin;
+        async move { budgets::create_funder(state, admin, &req).await }
+    };
+    let programme = |funder: FunderId, rules: ProgrammeRules, per_beneficiary: i64| {
+        let req = budgets::ProgrammeRequest {
+            funder_id: funder.to_string(),
+            rules: serde_json::to_value(&rules).expect("rules are JSON"),
+            amount_per_beneficiary: per_beneficiary,
+        };
+        let admin = &a.admin;
+        async move { budgets::create_programme(state, admin, &req).await }
+    };
+    let comune = funder("Comune di Milano", FunderKind::Municipal, municipality_org).await?;
+    let regione = funder("Regione Lombardia", FunderKind::Regional, None).await?;
+    let inps = funder("INPS", FunderKind::National, None).await?;
+    let ats = funder(
+        "ATS Città Metropolitana di Milano",
+        FunderKind::HealthAuthority,
+        None,
+    )
+    .await?;
+    let azienda = funder(
+        "Brambilla Meccanica S.p.A. – piano welfare",
+        FunderKind::CorporateWelfare,
+        None,
+    )
+    .await?;
+    let fondazione = funder(
+        "Fondazione di Comunità Milano",
+        FunderKind::CommunityFund,
+        None,
+    )
+    .await?;
+    let sad = programme(
+        comune,
+        rules(
+            "SAD – assistenza domiciliare comunale",
+            FunderKind::Municipal,
+            &["C1", "C4"],
+            Some(60_000),
+            isee,
+            true,
+        ),
+        360_000,
+    )
+    .await?;
+    let fna = programme(
+        regione,
+        rules(
+            "FNA – Misura B2 non autosufficienza",
+            FunderKind::Regional,
+            &["C1", "D1"],
+            Some(40_000),
+            vec![],
+            false,
+        ),
+        240_000,
+    )
+    .await?;
+    let hcp = programme(
+        inps,
+        rules(
+            "Home Care Premium",
+            FunderKind::National,
+            &["C1", "C2", "C3"],
+            Some(30_000),
+            vec![],
+            true,
+        ),
+        180_000,
+    )
+    .await?;
+    let adi = programme(
+        ats,
+        rules(
+            "ADI – assistenza domiciliare integrata",
             FunderKind::HealthAuthority,
+            &["C2"],
             None,
-        )
-        .await?;
-    let azienda = store
-        .create_funder(
-            "Brambilla Meccanica S.p.A. – piano welfare",
+            vec![],
+            true,
+        ),
+        300_000,
+    )
+    .await?;
+    let welfare = programme(
+        azienda,
+        rules(
+            "Crediti welfare per i familiari",
             FunderKind::CorporateWelfare,
+            &["C", "D"],
             None,
-        )
-        .await?;
-    let fondazione = store
-        .create_funder(
-            "Fondazione di Comunità Milano",
+            vec![],
+            true,
+        ),
+        100_000,
+    )
+    .await?;
+    let _community = programme(
+        fondazione,
+        rules(
+            "Fondo anziani soli",
             FunderKind::CommunityFund,
-            None,
-        )
-        .await?;
-    let sad = store
-        .create_programme(
-            comune,
-            &rules(
-                "SAD – assistenza domiciliare comunale",
-                FunderKind::Municipal,
-                &["C1", "C4"],
-                Some(60_000),
-                isee,
-                true,
-            ),
-            Cents(360_000),
-        )
-        .await?;
-    let fna = store
-        .create_programme(
-            regione,
-            &rules(
-                "FNA – Misura B2 non autosufficienza",
-                FunderKind::Regional,
-                &["C1", "D1"],
-                Some(40_000),
-                vec![],
-                false,
-            ),
-            Cents(240_000),
-        )
-        .await?;
-    let hcp = store
-        .create_programme(
-            inps,
-            &rules(
-                "Home Care Premium",
-                FunderKind::National,
-                &["C1", "C2", "C3"],
-                Some(30_000),
-                vec![],
-                true,
-            ),
-            Cents(180_000),
-        )
-        .await?;
-    let adi = store
-        .create_programme(
-            ats,
-            &rules(
-                "ADI – assistenza domiciliare integrata",
-                FunderKind::HealthAuthority,
-                &["C2"],
-                None,
-                vec![],
-                true,
-            ),
-            Cents(300_000),
-        )
-        .await?;
-    let welfare = store
-        .create_programme(
-            azienda,
-            &rules(
-                "Crediti welfare per i familiari",
-                FunderKind::CorporateWelfare,
-                &["C", "D"],
-                None,
-                vec![],
-                true,
-            ),
-            Cents(100_000),
-        )
-        .await?;
-    let _community = store
-        .create_programme(
-            fondazione,
-            &rules(
-                "Fondo anziani soli",
-                FunderKind::CommunityFund,
-                &["C3", "C4", "C5"],
-                Some(10_000),
-                vec![],
-                true,
-            ),
-            Cents(50_000),
-        )
-        .await?;
+            &["C3", "C4", "C5"],
+            Some(10_000),
+            vec![],
+            true,
+        ),
+        50_000,
+    )
+    .await?;
 
-    // Mr. Rossi, with the case manager's caseload and his consent, his allocations and plan.
-    // Mr. Rossi can sign in (beneficiario@demo.trama.it) to see his budget.
-    let rossi = demo_user(store, "beneficiario@demo.trama.it").await?;
+    // The Comune lets its social services' case managers grant home care (SAD) to the people
+    // they follow, within the programme's rules: its director's decision.
     if let Some(org) = municipality_org {
-        store
-            .record_consent(&trama_store::ConsentRecord {
-                person: rossi,
-                case_manager,
-                organization: org,
-                purpose: trama_core::budget::consent::Purpose::CareBudget,
-                channel: trama_core::budget::consent::Channel::Desk,
-                reference: "Prot. 2026/4411".into(),
-                recorded_by: case_manager,
-                state: trama_core::budget::consent::ConsentState::Active,
-            })
-            .await?;
-        // The Comune lets its social services' case managers grant home care (SAD) to the
-        // people they follow, within the programme's rules.
-        store
-            .delegate_programme(
-                sad,
-                org,
-                "Delibera G.C. 2026/1187",
-                demo_user(store, "territorio@demo.trama.it").await?,
-            )
-            .await?;
+        budgets::delegate(
+            state,
+            &a.comune_staff,
+            sad,
+            &budgets::DelegationRequest {
+                organization_id: org.to_string(),
+                decision_reference: "Delibera G.C. 2026/1187".into(),
+            },
+        )
+        .await?;
     }
+
+    // Mr. Rossi (beneficiario@demo.trama.it): the case manager records at her desk the consent
+    // he signed, and he confirms it when he signs in.
+    let rossi = demo_user(state, "beneficiario@demo.trama.it").await?;
+    budgets::follow(
+        state,
+        &a.case_manager,
+        rossi.user_id,
+        &budgets::DeskConsent {
+            case_manager: None,
+            organization: None,
+            purpose: Purpose::CareBudget,
+            reference: "Prot. 2026/4411".into(),
+        },
+    )
+    .await?;
+    budgets::give_consent(
+        state,
+        &rossi,
+        a.case_manager.user_id,
+        municipality_org,
+        Purpose::CareBudget,
+    )
+    .await?;
     // The Municipio whose services decided an allocation, when the territory has Municipi.
-    let municipi: Vec<String> = store
-        .areas("municipio")
+    let municipi: Vec<String> = directory::areas(state, "municipio")
         .await?
         .into_iter()
         .map(|a| a.code)
@@ -285,126 +422,95 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         (!municipi.is_empty()).then(|| municipi[n % municipi.len()].clone())
     };
     let rossi_area = municipi.iter().find(|c| c.as_str() == "6").cloned();
-    let grant = |p: ProgrammeId,
-                 person: UserId,
-                 amount: i64,
-                 decision: String,
-                 expires: &str,
-                 area: Option<String>| {
-        let expires = month(expires);
-        async move {
-            store
-                .grant_allocation(
-                    &trama_store::NewAllocation {
-                        programme: p,
-                        beneficiary: person,
-                        decision_ref: &decision,
-                        amount: Cents(amount),
-                        expires,
-                        area_code: area.as_deref(),
-                    },
-                    None,
-                )
-                .await
-        }
-    };
-    let rossi_sad = grant(
-        sad,
-        rossi,
-        360_000,
-        "Det. Municipio 6 n. 118/2026".into(),
-        "2026-12",
-        rossi_area.clone(),
-    )
-    .await?;
-    grant(
+    let rossi_id = rossi.user_id;
+    let rossi_sad = a
+        .grant(
+            &a.case_manager,
+            sad,
+            rossi_id,
+            360_000,
+            "Det. Municipio 6 n. 118/2026",
+            rossi_area.clone(),
+        )
+        .await?;
+    a.grant(
+        &a.admin,
         fna,
-        rossi,
+        rossi_id,
         240_000,
-        "DGR Lombardia XII/1669, dom. 2026/311".into(),
-        "2026-12",
+        "DGR Lombardia XII/1669, dom. 2026/311",
         rossi_area.clone(),
     )
     .await?;
-    grant(
+    a.grant(
+        &a.admin,
         welfare,
-        rossi,
+        rossi_id,
         100_000,
-        "Piano welfare 2026, figlia Anna Rossi".into(),
-        "2026-12",
+        "Piano welfare 2026, figlia Anna Rossi",
         rossi_area.clone(),
     )
     .await?;
-    store
-        .create_plan(
-            rossi,
-            case_manager,
-            &Plan {
-                goals: vec![
-                    "Restare a casa in sicurezza dopo la caduta".into(),
-                    "Riprendere a uscire una volta a settimana".into(),
+    budgets::create_plan(
+        state,
+        &a.case_manager,
+        rossi_id,
+        Plan {
+            goals: vec![
+                "Restare a casa in sicurezza dopo la caduta".into(),
+                "Riprendere a uscire una volta a settimana".into(),
+            ],
+            items: vec![
+                PlanItem {
+                    category: "C1".into(),
+                    description: "Assistenza domiciliare, tre volte a settimana".into(),
+                    service_id: None,
+                    provider_organization_id: cooperative.map(|o| o.to_string()),
+                    unit_cost: Cents(2_200),
+                    per_month: 13,
+                    from: month("2026-11"),
+                    to: month("2027-02"),
+                },
+                PlanItem {
+                    category: "C4".into(),
+                    description: "Pasti a domicilio, cinque giorni".into(),
+                    service_id: None,
+                    provider_organization_id: None,
+                    unit_cost: Cents(700),
+                    per_month: 22,
+                    from: month("2026-11"),
+                    to: month("2027-02"),
+                },
+                PlanItem {
+                    category: "D1".into(),
+                    description: "Centro diurno il venerdì".into(),
+                    service_id: None,
+                    provider_organization_id: None,
+                    unit_cost: Cents(3_800),
+                    per_month: 4,
+                    from: month("2026-11"),
+                    to: month("2027-02"),
+                },
+            ],
+            review_on: time::macros::date!(2027 - 03 - 01),
+            agreement: Some(Agreement {
+                parties: vec![
+                    "Mario Rossi".into(),
+                    "Anna Rossi (figlia)".into(),
+                    "Municipio 6 – servizio sociale".into(),
+                    "Cooperativa Sociale Il Melograno".into(),
                 ],
-                items: vec![
-                    PlanItem {
-                        category: "C1".into(),
-                        description: "Assistenza domiciliare, tre volte a settimana".into(),
-                        service_id: None,
-                        provider_organization_id: cooperative.map(|o| o.to_string()),
-                        unit_cost: Cents(2_200),
-                        per_month: 13,
-                        from: month("2026-11"),
-                        to: month("2027-02"),
-                    },
-                    PlanItem {
-                        category: "C4".into(),
-                        description: "Pasti a domicilio, cinque giorni".into(),
-                        service_id: None,
-                        provider_organization_id: None,
-                        unit_cost: Cents(700),
-                        per_month: 22,
-                        from: month("2026-11"),
-                        to: month("2027-02"),
-                    },
-                    PlanItem {
-                        category: "D1".into(),
-                        description: "Centro diurno il venerdì".into(),
-                        service_id: None,
-                        provider_organization_id: None,
-                        unit_cost: Cents(3_800),
-                        per_month: 4,
-                        from: month("2026-11"),
-                        to: month("2027-02"),
-                    },
-                ],
-                review_on: time::macros::date!(2027 - 03 - 01),
-                agreement: Some(Agreement {
-                    parties: vec![
-                        "Mario Rossi".into(),
-                        "Anna Rossi (figlia)".into(),
-                        "Municipio 6 – servizio sociale".into(),
-                        "Cooperativa Sociale Il Melograno".into(),
-                    ],
-                    reference: "PAI 2026/311".into(),
-                    signed_on: time::macros::date!(2026 - 10 - 28),
-                }),
-            },
-        )
-        .await?;
+                reference: "PAI 2026/311".into(),
+                signed_on: time::macros::date!(2026 - 10 - 28),
+            }),
+        },
+    )
+    .await?;
     // November's home care, booked and delivered.
-    let b = store
-        .hold_booking(
-            &NewBudgetBooking {
-                allocation: rossi_sad.id,
-                provider_id: cooperative.map(|o| o.to_string()),
-                service_id: None,
-                category: "C1".into(),
-                month: month("2026-11"),
-                amount: Cents(28_600),
-            },
-            None,
-        )
+    let b = a
+        .book(&rossi_sad, cooperative, "C1", month("2026-11"), 28_600)
         .await?;
-    store.deliver_booking(b.id, Cents(28_600), None).await?;
+    a.deliver(b, 28_600).await?;
 
     // A year of home care, meals and day centre for forty beneficiaries.
     let mut bookings = 0;
@@ -415,7 +521,7 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
             FIRST[rng.random_range(0..FIRST.len())],
             LAST[rng.random_range(0..LAST.len())]
         );
-        let who = person(store, &name).await?;
+        let who = a.person(&name, &format!("Prot. 2026/{}", 5000 + i)).await?;
         people += 1;
         let (programme, category, monthly, total) = match i % 4 {
             0 => (sad, "C1", rng.random_range(150..=280) * 100, 360_000),
@@ -423,50 +529,50 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
             2 => (hcp, "C1", rng.random_range(100..=250) * 100, 180_000),
             _ => (adi, "C2", rng.random_range(180..=300) * 100, 300_000),
         };
+        // The Comune's SAD is granted by the case manager it delegated; the other funders
+        // grant themselves (their staff: here the territory admin).
+        let by = if programme == sad {
+            &a.case_manager
+        } else {
+            &a.admin
+        };
         // Some allocations end in December with money left: the dashboard warns of them.
-        let a = grant(
-            programme,
-            who,
-            total,
-            format!("Decreto demo {}/2026", 200 + i),
-            "2026-12",
-            area(i),
-        )
-        .await?;
+        let alloc = a
+            .grant(
+                by,
+                programme,
+                who,
+                total,
+                &format!("Decreto demo {}/2026", 200 + i),
+                area(i),
+            )
+            .await?;
         for m in year() {
-            let amount = monthly.min(a.rules.monthly_cap.map_or(i64::MAX, |c| c.0));
-            let b = store
-                .hold_booking(
-                    &NewBudgetBooking {
-                        allocation: a.id,
-                        provider_id: cooperative.map(|o| o.to_string()),
-                        service_id: None,
-                        category: category.into(),
-                        month: m,
-                        amount: Cents(amount),
-                    },
-                    None,
-                )
-                .await;
-            let Ok(b) = b else { break };
+            let amount = monthly.min(alloc.monthly_cap.unwrap_or(i64::MAX));
+            // The year's last months may find the allocation spent: the booking is refused.
+            let Ok(b) = a.book(&alloc, cooperative, category, m, amount).await else {
+                break;
+            };
             // The cooperative bills one open month for more than was booked: refused, and
             // kept for the dashboard's control.
             if i == 1 && m == month("2026-11") {
-                store
-                    .record_billing_exception(b.id, Cents(amount * 6 / 5), provider_user)
-                    .await?;
+                let refused = a.deliver(b, amount * 6 / 5).await;
+                anyhow::ensure!(
+                    matches!(refused, Err(ServiceError::Conflict(_))),
+                    "a bill beyond the booking was not refused: {refused:?}"
+                );
             }
-            // Most months are delivered in full; a few less (a missed visit); November is
-            // still open.
+            // Most months are delivered in full; a few less (a missed visit), and the rest
+            // is released; November is still open.
             if m != month("2026-11") {
                 let delivered = if rng.random_range(0..10) == 0 {
                     amount * 3 / 4
                 } else {
                     amount
                 };
-                store.deliver_booking(b.id, Cents(delivered), None).await?;
+                a.deliver(b, delivered).await?;
                 if delivered < amount {
-                    store.cancel_booking(b.id, None).await?;
+                    budgets::cancel(state, &a.case_manager, b, &a.key()).await?;
                 }
             }
             bookings += 1;
@@ -474,33 +580,17 @@ pub async fn load(store: &Store, seed: u64) -> Result<String> {
         // The first beneficiary's home care in October is also booked from the regional
         // fund: the same need paid twice, for the dashboard to flag.
         if i == 0 {
-            let twice = grant(
-                fna,
-                who,
-                240_000,
-                "DGR demo 2026/9".into(),
-                "2026-12",
-                area(i),
-            )
-            .await?;
-            let b = store
-                .hold_booking(
-                    &NewBudgetBooking {
-                        allocation: twice.id,
-                        provider_id: cooperative.map(|o| o.to_string()),
-                        service_id: None,
-                        category: "C1".into(),
-                        month: month("2026-10"),
-                        amount: Cents(20_000),
-                    },
-                    None,
-                )
+            let twice = a
+                .grant(&a.admin, fna, who, 240_000, "DGR demo 2026/9", area(i))
                 .await?;
-            store.deliver_booking(b.id, Cents(20_000), None).await?;
+            let b = a
+                .book(&twice, cooperative, "C1", month("2026-10"), 20_000)
+                .await?;
+            a.deliver(b, 20_000).await?;
             bookings += 1;
         }
     }
-    let (unbalanced, drift) = store.budget_book_problems().await?;
+    let (unbalanced, drift) = budgets::book_problems(state).await?;
     anyhow::ensure!(
         unbalanced == 0 && drift == 0,
         "the demo's book does not balance ({unbalanced} transactions, {drift} allocations)"

@@ -7,20 +7,23 @@
 //! a kilometre, free then and speaking Italian, are there to be suggested, the demo volunteer
 //! (Luca Bianchi) among them.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
-use trama_core::areas::Area;
+use trama_core::auth::Principal;
 use trama_core::geo::Coordinates;
-use trama_core::ids::{LocationId, OrganizationId, UserId};
-use trama_core::matching::lifecycle::{MatchEvent, MatchState, Side};
-use trama_core::matching::model::{Urgency, WeekWindow};
-use trama_core::needs::{NewNeed, NewOffer, public_area};
-use trama_core::taxonomy::term_id;
-use trama_store::{HubRecord, MatchChange, NeedRecord, NewCampaign, NewMatch, Store};
+use trama_core::ids::{LocationId, OfferId, OrganizationId, UserId};
+use trama_core::matching::instance::WindowSpec;
+use trama_core::matching::model::Urgency;
+use trama_core::needs::{NeedForm, OfferForm};
+use trama_server::AppState;
+use trama_server::accounts::service as accounts;
+use trama_server::campaigns::service as campaigns;
+use trama_server::help::service as help;
+use trama_server::hubs::service as hubs;
 
 /// Giambellino, by the Casa di quartiere where the story happens.
 pub const GIAMBELLINO: (f64, f64) = (45.4531, 9.1402);
@@ -76,11 +79,23 @@ const OFFER_TEXT: [&str; 6] = [
     "Mi piace cucinare e fare compagnia.",
 ];
 
-fn window(rng: &mut ChaCha8Rng) -> WeekWindow {
+/// A weekly window as people write it: day, from, to (minutes from midnight).
+fn spec(day: u8, from: u16, to: u16) -> WindowSpec {
+    let clock = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+    WindowSpec {
+        day: DAYS[usize::from(day)].into(),
+        from: clock(from),
+        to: clock(to),
+    }
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn window(rng: &mut ChaCha8Rng) -> (u8, WindowSpec) {
     let day = rng.random_range(0..7u8);
     let from = rng.random_range(8..18u16);
     let len = rng.random_range(2..5u16);
-    WeekWindow::on_day("w", day, from * 60, ((from + len).min(22)) * 60).expect("valid window")
+    (day, spec(day, from * 60, ((from + len).min(22)) * 60))
 }
 
 /// What the community part of the demo loaded.
@@ -98,17 +113,28 @@ pub struct Inputs<'a> {
     pub volunteer: UserId,
     pub operator: UserId,
     pub territory_admin: UserId,
-    pub nil: &'a [Area],
-    pub municipi: &'a [Area],
     pub point: &'a dyn Fn(&mut ChaCha8Rng) -> Coordinates,
 }
 
-pub async fn load(store: &Store, seed: u64, scale: f64, i: Inputs<'_>) -> Result<CommunityReport> {
+/// Who a person is, to act as them.
+async fn as_person(state: &AppState, id: UserId) -> Result<Principal> {
+    accounts::principal(state, id)
+        .await?
+        .with_context(|| format!("no person {id}"))
+}
+
+pub async fn load(
+    state: &AppState,
+    seed: u64,
+    scale: f64,
+    i: Inputs<'_>,
+) -> Result<CommunityReport> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc0_ffee);
     let n = |x: f64| ((x * scale).round() as usize).max(1);
-    let area = |c: &Coordinates| public_area(c, i.nil, i.municipi);
+    let admin = as_person(state, i.territory_admin).await?;
+    let operator = as_person(state, i.operator).await?;
 
-    // Hubs: functions, hours, help desk, rooms.
+    // Hubs: functions, hours, help desk, rooms, set by the territory admin.
     let functions = [
         "social_centre",
         "library",
@@ -126,33 +152,49 @@ pub async fn load(store: &Store, seed: u64, scale: f64, i: Inputs<'_>) -> Result
         }
         let mut hours = Vec::new();
         for day in 0..6u8 {
-            hours.push(WeekWindow::on_day("h", day, 9 * 60, 13 * 60)?);
+            hours.push(spec(day, 9 * 60, 13 * 60));
             if day < 5 {
-                hours.push(WeekWindow::on_day("h", day, 14 * 60 + 30, 19 * 60)?);
+                hours.push(spec(day, 14 * 60 + 30, 19 * 60));
             }
         }
-        store
-            .put_hub(&HubRecord {
-                location: *h,
+        hubs::put_hub(
+            state,
+            &admin,
+            *h,
+            &hubs::HubRequest {
                 functions: f,
                 capacity: rng.random_range(20..120),
                 opening_hours: hours,
                 help_desk: "Sportello di aiuto: martedì e giovedì 9:30–12:30, senza appuntamento. \
                             Si aiuta a chiedere e offrire aiuto, anche a chi non ha lo smartphone."
                     .into(),
-            })
-            .await?;
-        store
-            .add_room(*h, "Sala riunioni", rng.random_range(8..30), 60)
-            .await?;
+            },
+        )
+        .await?;
+        let room = |name: &str, capacity: u32, slot_minutes: u16| hubs::RoomRequest {
+            name: name.into(),
+            capacity,
+            slot_minutes,
+        };
+        hubs::add_room(
+            state,
+            &admin,
+            *h,
+            &room("Sala riunioni", rng.random_range(8..30), 60),
+        )
+        .await?;
         if rng.random_bool(0.5) {
-            store
-                .add_room(*h, "Sala grande", rng.random_range(30..80), 120)
-                .await?;
+            hubs::add_room(
+                state,
+                &admin,
+                *h,
+                &room("Sala grande", rng.random_range(30..80), 120),
+            )
+            .await?;
         }
     }
 
-    // Offers by people of the territory.
+    // Offers by people of the territory, each made by its owner.
     let offers_n = n(600.0);
     let mut offers = Vec::with_capacity(offers_n + 3);
     let story_offers = [
@@ -161,31 +203,29 @@ pub async fn load(store: &Store, seed: u64, scale: f64, i: Inputs<'_>) -> Result
         (i.people[2 % i.people.len()], (45.4547, 9.1335)),
     ];
     for (owner, at) in story_offers {
-        let p = Coordinates::new(at.0, at.1)?;
-        let offer = NewOffer {
-            categories: vec![term_id("H1"), term_id("H2"), term_id("H11")],
+        let offer = OfferForm {
+            categories: vec!["H1".into(), "H2".into(), "H11".into()],
             description: "Abito al Giambellino, il martedì mattina sono libero.".into(),
-            point: p,
+            lat: at.0,
+            lon: at.1,
             radius_km: 1.0,
-            availability: vec![
-                WeekWindow::on_day("a", 1, 8 * 60 + 30, 13 * 60)?,
-                window(&mut rng),
-            ],
+            availability: vec![spec(1, 8 * 60 + 30, 13 * 60), window(&mut rng).1],
             hours_per_week: 4.0,
             capacity: 2,
             languages: vec!["it".into(), "en".into()],
             skills: vec![],
-            organization: None,
+            organization_id: None,
         };
-        offers.push(store.create_offer(owner, &offer, &area(&p).0).await?);
+        let who = as_person(state, owner).await?;
+        offers.push(help::create_offer(state, &who, &offer).await?);
     }
     let langs = ["it", "en", "es", "ar", "ro", "zh"];
     let skills = ["driving", "first_aid", "digital", "diy", "cooking"];
     for k in 0..offers_n {
         let owner = i.people[(k * 7 + 11) % i.people.len()];
         let p = (i.point)(&mut rng);
-        let mut cats: Vec<_> = (0..rng.random_range(1..=3))
-            .map(|_| term_id(HELP.choose(&mut rng).expect("help").0))
+        let mut cats: Vec<String> = (0..rng.random_range(1..=3))
+            .map(|_| HELP.choose(&mut rng).expect("help").0.to_string())
             .collect();
         cats.sort();
         cats.dedup();
@@ -194,15 +234,16 @@ pub async fn load(store: &Store, seed: u64, scale: f64, i: Inputs<'_>) -> Result
             l.push(langs.choose(&mut rng).expect("langs").to_string());
         }
         l.dedup();
-        let offer = NewOffer {
+        let offer = OfferForm {
             categories: cats,
             description: OFFER_TEXT.choose(&mut rng).expect("texts").to_string(),
-            point: p,
+            lat: p.lat(),
+            lon: p.lon(),
             radius_km: *[0.5, 1.0, 1.0, 1.5, 2.0, 3.0]
                 .choose(&mut rng)
                 .expect("radii"),
             availability: (0..rng.random_range(1..=3))
-                .map(|_| window(&mut rng))
+                .map(|_| window(&mut rng).1)
                 .collect(),
             hours_per_week: rng.random_range(2..=8) as f64,
             capacity: rng.random_range(1..=3),
@@ -212,66 +253,77 @@ pub async fn load(store: &Store, seed: u64, scale: f64, i: Inputs<'_>) -> Result
                 .filter(|_| rng.random_bool(0.15))
                 .map(|s| s.to_string())
                 .collect(),
-            organization: None,
+            organization_id: None,
         };
-        offers.push(store.create_offer(owner, &offer, &area(&p).0).await?);
+        let who = as_person(state, owner).await?;
+        offers.push(help::create_offer(state, &who, &offer).await?);
     }
 
-    // Lucia Ferri, registered at the Giambellino hub, and her Tuesday shopping.
-    let lucia = store
-        .register_assisted(
-            "Lucia Ferri",
-            "it",
-            i.operator,
-            i.hub_org,
-            "Prot. 2026/1187 (modulo firmato in sede)",
-            Some("02 4879 1187"),
-        )
-        .await?;
+    // Lucia Ferri, registered at the Giambellino hub by its operator, and her Tuesday
+    // shopping, entered for her.
+    let lucia = help::register_person(
+        state,
+        &operator,
+        &help::PersonRequest {
+            display_name: "Lucia Ferri".into(),
+            consent_reference: "Prot. 2026/1187 (modulo firmato in sede)".into(),
+            phone: Some("02 4879 1187".into()),
+            organization_id: Some(i.hub_org.to_string()),
+            locale: Some("it".into()),
+        },
+    )
+    .await?;
+    let need = |category: &str, description: &str, address: String, at: Coordinates| NeedForm {
+        category: category.into(),
+        description: description.into(),
+        address,
+        lat: at.lat(),
+        lon: at.lon(),
+        windows: vec![],
+        recurring: true,
+        date: None,
+        until: None,
+        duration_minutes: 60,
+        urgency: Urgency::Normal,
+        languages: vec!["it".into()],
+        skills: vec![],
+        people: 1,
+        on_behalf_of: None,
+        campaign_id: None,
+    };
     let g = Coordinates::new(GIAMBELLINO.0, GIAMBELLINO.1)?;
-    let (a, muni) = area(&g);
-    store
-        .create_need(&NeedRecord {
-            need: NewNeed {
-                category: term_id("H1"),
-                description: "Fare la spesa il martedì mattina: pane, frutta, latte, le medicine in farmacia.".into(),
-                address: "Via Giambellino 58, scala B, 2° piano (citofono Ferri)".into(),
-                point: g,
-                windows: vec![WeekWindow::on_day("w", 1, 9 * 60, 12 * 60)?],
-                recurring: true,
-                date: None,
-                until: None,
-                duration_minutes: 90,
-                urgency: Urgency::Normal,
-                languages: vec!["it".into()],
-                skills: vec![],
-                people: 1,
-                on_behalf_of: Some(lucia),
-                campaign: None,
-            },
-            requester: lucia,
-            entered_by: i.operator,
-            organization: Some(i.hub_org),
-            area: a,
-            municipio: muni,
-        })
-        .await?;
+    help::create_need(
+        state,
+        &operator,
+        &NeedForm {
+            windows: vec![spec(1, 9 * 60, 12 * 60)],
+            duration_minutes: 90,
+            on_behalf_of: Some(lucia.to_string()),
+            ..need(
+                "H1",
+                "Fare la spesa il martedì mattina: pane, frutta, latte, le medicine in farmacia.",
+                "Via Giambellino 58, scala B, 2° piano (citofono Ferri)".into(),
+                g,
+            )
+        },
+    )
+    .await?;
 
-    // Open needs across the city.
+    // Open needs across the city, each asked by the person who needs the help.
     let needs_n = n(400.0);
-    let today = OffsetDateTime::now_utc().date();
+    let today = state.now_local().date();
     let mut needs = Vec::with_capacity(needs_n);
     for k in 0..needs_n {
-        let requester = i.people[(k * 13 + 5) % i.people.len()];
+        let requester = as_person(state, i.people[(k * 13 + 5) % i.people.len()]).await?;
         let p = (i.point)(&mut rng);
         let (code, text) = *HELP.choose(&mut rng).expect("help");
         let recurring = rng.random_bool(0.6);
-        let w = window(&mut rng);
+        let (day, w) = window(&mut rng);
         let date = (!recurring).then(|| {
-            let ahead = (w.day() as i64 - today.weekday().number_days_from_monday() as i64)
+            let ahead = (i64::from(day) - i64::from(today.weekday().number_days_from_monday()))
                 .rem_euclid(7)
                 + 7;
-            today + Duration::days(ahead)
+            (today + Duration::days(ahead)).to_string()
         });
         let urgency = match rng.random_range(0..100) {
             0..=14 => Urgency::Low,
@@ -279,140 +331,115 @@ pub async fn load(store: &Store, seed: u64, scale: f64, i: Inputs<'_>) -> Result
             70..=91 => Urgency::High,
             _ => Urgency::Critical,
         };
-        let (a, muni) = area(&p);
-        let id = store
-            .create_need(&NeedRecord {
-                need: NewNeed {
-                    category: term_id(code),
-                    description: text.into(),
-                    address: format!(
-                        "Via {} {}",
-                        [
-                            "Padova",
-                            "Lorenteggio",
-                            "Novara",
-                            "Ripamonti",
-                            "Mecenate",
-                            "Imbonati"
-                        ]
-                        .choose(&mut rng)
-                        .expect("streets"),
-                        rng.random_range(1..200)
-                    ),
-                    point: p,
-                    windows: vec![w],
-                    recurring,
-                    date,
-                    until: None,
-                    duration_minutes: *[60, 60, 90, 120].choose(&mut rng).expect("durations"),
-                    urgency,
-                    languages: vec!["it".into()],
-                    skills: vec![],
-                    people: 1,
-                    on_behalf_of: None,
-                    campaign: None,
-                },
-                requester,
-                entered_by: requester,
-                organization: None,
-                area: a,
-                municipio: muni,
-            })
-            .await?;
-        needs.push((id, requester, code));
+        let address = format!(
+            "Via {} {}",
+            [
+                "Padova",
+                "Lorenteggio",
+                "Novara",
+                "Ripamonti",
+                "Mecenate",
+                "Imbonati"
+            ]
+            .choose(&mut rng)
+            .expect("streets"),
+            rng.random_range(1..200)
+        );
+        let id = help::create_need(
+            state,
+            &requester,
+            &NeedForm {
+                windows: vec![w],
+                recurring,
+                date,
+                duration_minutes: *[60, 60, 90, 120].choose(&mut rng).expect("durations"),
+                urgency,
+                ..need(code, text, address, p)
+            },
+        )
+        .await?;
+        needs.push((id, requester));
     }
 
-    // A history: some needs were matched and the help confirmed (contributions to show).
+    // A history: some people chose a volunteer among their suggestions, who accepted, came
+    // and was thanked (contributions to show).
     let completed_n = n(120.0).min(needs.len());
     let mut completed = 0;
-    for (k, (need, requester, _)) in needs.iter().take(completed_n).enumerate() {
-        let offer = offers[k % offers.len()];
-        let Ok(m) = store
-            .create_match(&NewMatch {
-                need: *need,
-                offer,
-                state: MatchState::Proposed,
-                score: rng.random_range(55..95),
-                distance_km: rng.random_range(0.1..1.5),
-                origin: "batch".into(),
-                actor: Some(i.territory_admin),
-                on_behalf_of: None,
-                waiting_limit: None,
-            })
-            .await
-        else {
+    for (k, (need, requester)) in needs.iter().take(completed_n).enumerate() {
+        let (row, _, _) = help::load_need(state, Some(requester), *need).await?;
+        let suggested = help::suggestions_for(state, requester, &row, 3).await?;
+        let Some(s) = suggested.first() else {
             continue;
         };
-        let ch = |event, actor| MatchChange {
-            event,
-            actor,
-            on_behalf_of: None,
-            next_at: Some(OffsetDateTime::now_utc() - Duration::days(rng_days(k))),
-            minutes: None,
-            note: None,
-            scope: "Milano".into(),
-        };
-        let v = m.volunteer;
-        for (event, actor) in [
-            (MatchEvent::Accept(Side::Volunteer), v),
-            (MatchEvent::Accept(Side::Requester), *requester),
-            (MatchEvent::Schedule, v),
-            (MatchEvent::Done(Side::Volunteer), v),
-            (MatchEvent::Done(Side::Requester), *requester),
+        let m = help::propose(state, requester, *need, OfferId(s.offer_id)).await?;
+        let volunteer = as_person(state, m.volunteer).await?;
+        let when = state.now() - Duration::days(rng_days(k));
+        for (who, event, next_at) in [
+            (&volunteer, "accept", None),
+            (&volunteer, "schedule", Some(when)),
+            (&volunteer, "done", None),
+            (requester, "done", None),
         ] {
-            store.apply_match_event(m.id, &ch(event, actor)).await?;
+            help::match_event(state, who, m.id, event, next_at, None, None).await?;
         }
         completed += 1;
     }
 
-    // A heatwave campaign with urgent needs entered by phone operators.
-    let campaign = store
-        .create_campaign(&NewCampaign {
+    // A heatwave campaign: elderly people living alone, called by the hub's operators, who
+    // register them and enter their urgent needs.
+    let campaign = campaigns::create_campaign(
+        state,
+        &admin,
+        &campaigns::CampaignRequest {
             name: "Ondata di calore – luglio".into(),
             kind: "heatwave".into(),
             description:
                 "Telefonate, spesa e acqua per le persone anziane sole durante l'ondata di calore."
                     .into(),
-            categories: vec![term_id("H1"), term_id("H2"), term_id("H7")],
-            created_by: i.territory_admin,
-            ends_at: None,
-        })
-        .await?;
+            categories: vec!["H1".into(), "H2".into(), "H7".into()],
+        },
+    )
+    .await?;
     for k in 0..n(40.0) {
-        let requester = i.people[(k * 17 + 3) % i.people.len()];
+        let name = format!(
+            "{} {}",
+            ELDERLY_FIRST[k % ELDERLY_FIRST.len()],
+            ELDERLY_LAST[(k * 7) % ELDERLY_LAST.len()]
+        );
+        let person = help::register_person(
+            state,
+            &operator,
+            &help::PersonRequest {
+                display_name: name,
+                consent_reference: format!("Campagna caldo, telefonata n. {}", 101 + k),
+                phone: None,
+                organization_id: Some(i.hub_org.to_string()),
+                locale: Some("it".into()),
+            },
+        )
+        .await?;
         let p = (i.point)(&mut rng);
-        let (a, muni) = area(&p);
-        store
-            .create_need(&NeedRecord {
-                need: NewNeed {
-                    category: term_id(["H1", "H2", "H7"][k % 3]),
-                    description: "Campagna caldo: persona anziana sola, da chiamare e aiutare."
-                        .into(),
-                    address: format!("Via Padova {}", 1 + k),
-                    point: p,
-                    windows: vec![WeekWindow::on_day("w", (k % 7) as u8, 9 * 60, 12 * 60)?],
-                    recurring: true,
-                    date: None,
-                    until: None,
-                    duration_minutes: 60,
-                    urgency: if k % 3 == 0 {
-                        Urgency::Critical
-                    } else {
-                        Urgency::High
-                    },
-                    languages: vec!["it".into()],
-                    skills: vec![],
-                    people: 1,
-                    on_behalf_of: None,
-                    campaign: Some(campaign),
+        help::create_need(
+            state,
+            &operator,
+            &NeedForm {
+                windows: vec![spec((k % 7) as u8, 9 * 60, 12 * 60)],
+                urgency: if k % 3 == 0 {
+                    Urgency::Critical
+                } else {
+                    Urgency::High
                 },
-                requester,
-                entered_by: i.operator,
-                organization: Some(i.hub_org),
-                area: a,
-                municipio: muni,
-            })
-            .await?;
+                on_behalf_of: Some(person.to_string()),
+                campaign_id: Some(campaign.to_string()),
+                ..need(
+                    ["H1", "H2", "H7"][k % 3],
+                    "Campagna caldo: persona anziana sola, da chiamare e aiutare.",
+                    format!("Via Padova {}", 1 + k),
+                    p,
+                )
+            },
+        )
+        .await?;
     }
     Ok(CommunityReport {
         hubs: i.hubs.len(),
@@ -421,6 +448,13 @@ pub async fn load(store: &Store, seed: u64, scale: f64, i: Inputs<'_>) -> Result
         completed,
     })
 }
+
+const ELDERLY_FIRST: [&str; 8] = [
+    "Ernesto", "Iolanda", "Gino", "Elvira", "Osvaldo", "Rina", "Cesare", "Luisa",
+];
+const ELDERLY_LAST: [&str; 7] = [
+    "Bassi", "Crippa", "Mariani", "Sironi", "Vergani", "Zanetti", "Arosio",
+];
 
 fn rng_days(k: usize) -> i64 {
     (k as i64 * 3) % 300 + 1

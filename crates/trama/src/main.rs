@@ -431,12 +431,12 @@ async fn run(cli: Cli) -> Result<()> {
                 "--scale must be above 0 and at most 200"
             );
             let store = open_store(&cfg).await?;
-            let started = Instant::now();
-            let report = demo::load(&store, seed, scale, reset).await?;
-            eprintln!("{report}");
             let state = AppState::new(store.clone(), cfg.clone(), None)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            eprintln!("{}", demo_budgets::load(&store, seed).await?);
+            let started = Instant::now();
+            let report = demo::load(&state, seed, scale, reset).await?;
+            eprintln!("{report}");
+            eprintln!("{}", demo_budgets::load(&state, seed).await?);
             eprintln!("{}", demo_register::load(&state, seed).await?);
             eprintln!("Demo ready in {:.1} s.", started.elapsed().as_secs_f64());
             if !no_serve {
@@ -485,8 +485,8 @@ async fn run(cli: Cli) -> Result<()> {
             register_bench::run(&state, appends, verify).await?;
         }
         Cmd::BenchBudgets { people, concurrent } => {
-            let store = open_store(&cfg).await?;
-            budget_bench::run(&store, people, concurrent).await?;
+            let state = open_state(&cfg).await?;
+            budget_bench::run(&state, people, concurrent).await?;
         }
         Cmd::Routes { .. }
         | Cmd::Match { .. }

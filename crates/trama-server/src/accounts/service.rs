@@ -12,8 +12,9 @@ use trama_core::auth::{Email, NewPassword, RoleGrant};
 use trama_core::bounded::BoundedText;
 use trama_core::ids::UserId;
 use trama_core::needs::NeedAccess;
+pub use trama_store::NewUser;
 use trama_store::{AuditEntry, ErasureReport};
-use trama_store::{NewUser, Signup, UserRow};
+use trama_store::{Signup, UserRow};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -531,4 +532,45 @@ pub async fn account_by_email(
     email: &trama_core::auth::Email,
 ) -> ServiceResult<Option<UserId>> {
     Ok(state.store.user_by_email(email).await?.map(|u| u.id))
+}
+
+/// Who `user` is and what they may do (their roles): the session's principal, and the one the
+/// demo's people act with. None for an unknown id.
+pub async fn principal(state: &AppState, user: UserId) -> ServiceResult<Option<Principal>> {
+    let Some(u) = state.store.user(user).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Principal {
+        user_id: u.id,
+        display_name: u.display_name,
+        grants: state.store.grants(user).await?,
+    }))
+}
+
+/// Creates an account with its roles as the territory's installer does (`trama demo`): no
+/// sign-up, no mail; `password_hash` none for a person who cannot sign in.
+pub async fn create_account(
+    state: &AppState,
+    user: &NewUser,
+    roles: &[RoleGrant],
+) -> ServiceResult<UserId> {
+    let id = state.store.create_user(user).await?;
+    for r in roles {
+        state.store.grant_role(id, r).await?;
+    }
+    Ok(id)
+}
+
+/// Creates many people who cannot sign in (id, name, optional address) in one go: the demo's
+/// population.
+pub async fn create_people(
+    state: &AppState,
+    people: &[(UserId, String, Option<String>)],
+) -> ServiceResult<()> {
+    Ok(state.store.create_people(people).await?)
+}
+
+/// How many accounts there are (people who cannot sign in included).
+pub async fn count_accounts(state: &AppState) -> ServiceResult<i64> {
+    Ok(state.store.count_users().await?)
 }

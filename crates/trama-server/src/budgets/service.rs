@@ -129,14 +129,11 @@ pub(crate) async fn principal_of(
     if id == p.user_id {
         return Ok(p.clone());
     }
-    let u = state.store.user(id).await?.ok_or_else(|| {
-        ServiceError::InvalidReference(FieldError::new("case_manager_id", "no such person"))
-    })?;
-    Ok(Principal {
-        user_id: id,
-        display_name: u.display_name,
-        grants: state.store.grants(id).await?,
-    })
+    crate::accounts::service::principal(state, id)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::InvalidReference(FieldError::new("case_manager_id", "no such person"))
+        })
 }
 
 /// Records the consent a person signed at a desk (the API and the workspace page). Audited
@@ -1879,4 +1876,18 @@ pub async fn undelegate(
         ));
     }
     audit_programme(state, p, "programme.undelegate", programme, org.to_string()).await
+}
+
+/// Whether the double-entry book balances: (transactions whose postings do not sum to zero,
+/// allocations whose balances differ from their postings); (0, 0) when it does.
+pub async fn book_problems(state: &AppState) -> ServiceResult<(i64, i64)> {
+    Ok(state.store.budget_book_problems().await?)
+}
+
+/// Every booking's facts (funder, programme, person, category, month, held, spent), for the
+/// pure control rules; the benchmark checks the database's dashboard against them.
+pub async fn spend_facts(
+    state: &AppState,
+) -> ServiceResult<Vec<trama_core::budget::control::SpendFact>> {
+    Ok(state.store.spend_facts().await?)
 }

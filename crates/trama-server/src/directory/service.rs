@@ -292,3 +292,17 @@ pub async fn import_areas(
 ) -> ServiceResult<()> {
     Ok(state.store.put_areas(areas).await?)
 }
+
+/// Writes organisations with Trama's kind of each (municipal, social_cooperative, ...): an
+/// import's second half, after the HSDS bundle.
+pub async fn import_organization_kinds(
+    state: &AppState,
+    orgs: &[(trama_core::hsds::Organization, Option<String>)],
+) -> ServiceResult<()> {
+    Ok(state.store.put_organizations(orgs).await?)
+}
+
+/// Marks locations as the territory's community hubs.
+pub async fn mark_hubs(state: &AppState, ids: &[trama_core::ids::LocationId]) -> ServiceResult<()> {
+    Ok(state.store.mark_hubs(ids).await?)
+}
