@@ -296,7 +296,7 @@ try {
   }
   const cm = await signedIn("casemanager@demo.trama.it", "/sportello/budget", false);
   check((await cm.textContent("#caseload")).includes("Mario Rossi"), "the case manager's caseload lists Mr. Rossi");
-  await Promise.all([cm.waitForEvent("load"), cm.click("#caseload a")]);
+  await Promise.all([cm.waitForEvent("load"), cm.click("#caseload a:has-text('Mario Rossi')")]);
   const fileUrl = cm.url();
   check((await cm.textContent("h1")).includes("Mario Rossi"), "his file opens");
   check((await cm.$$("#allocations tbody tr")).length === 3, "with his three allocations");

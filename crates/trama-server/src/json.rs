@@ -2,18 +2,27 @@
 //! time.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use time::OffsetDateTime;
 use trama_core::FieldError;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 
-/// A JSON body, or why it could not be read (turned into the envelope by [`body`]).
-pub type JsonBody<T> = Result<Json<T>, JsonRejection>;
+/// A JSON body read as `T`; one that cannot be is the envelope naming what is wrong (the
+/// handler does not run).
+#[derive(Debug)]
+pub struct Body<T>(pub T);
 
-/// The body, or the envelope naming what is wrong with it.
-pub fn body<T>(b: JsonBody<T>) -> ApiResult<T> {
-    Ok(b.map_err(ApiError::from)?.0)
+impl<T, S> axum::extract::FromRequest<S> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(v) = Json::<T>::from_request(req, state).await?;
+        Ok(Body(v))
+    }
 }
 
 /// A field of the body that does not hold.

@@ -361,6 +361,41 @@ impl<S: Send + Sync> FromRequestParts<S> for Admitted {
     }
 }
 
+/// The admitted person acting on a JSON write: [`Admitted`] with the session's CSRF token
+/// checked and auditors refused, before the body is read (so a forged or an auditor's request
+/// is 403 whatever it carries).
+#[derive(Debug, Clone)]
+pub struct Writer(pub trama_core::auth::Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Writer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let admitted = Admitted::from_request_parts(parts, state).await?;
+        Ok(Writer(admitted.for_write(&parts.headers)?.clone()))
+    }
+}
+
+/// The admitted person on a post that changes only their own session or tokens or computes an
+/// answer: [`Admitted`] with the CSRF token checked (auditors may), before the body is read.
+#[derive(Debug, Clone)]
+pub struct OwnWriter(pub trama_core::auth::Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for OwnWriter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let admitted = Admitted::from_request_parts(parts, state).await?;
+        Ok(OwnWriter(admitted.for_own_write(&parts.headers)?.clone()))
+    }
+}
+
 /// The matrix of docs/SECURITY.md: each route, and for each role (and the anonymous) what
 /// the router lets through and what the rules narrow it to.
 pub fn markdown(entries: &[Entry]) -> String {

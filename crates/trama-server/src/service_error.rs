@@ -128,3 +128,25 @@ impl From<RegisterError> for ServiceError {
         }
     }
 }
+
+/// Services that are the store's own answer, with no rule of their own: for a feature's
+/// handlers and pages, which never read the store. Each line
+/// `pub fn name(args) -> T;` (or `-> T = store_method;` where the store names it otherwise)
+/// becomes `pub async fn name(state: &AppState, args) -> ServiceResult<T>`.
+macro_rules! store_calls {
+    () => {};
+    ($(#[$meta:meta])* $vis:vis fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty = $store:ident ; $($rest:tt)*) => {
+        $(#[$meta])*
+        $vis async fn $name(
+            state: &$crate::state::AppState,
+            $($arg: $ty),*
+        ) -> $crate::service_error::ServiceResult<$ret> {
+            Ok(state.store.$store($($arg),*).await?)
+        }
+        $crate::service_error::store_calls!($($rest)*);
+    };
+    ($(#[$meta:meta])* $vis:vis fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty ; $($rest:tt)*) => {
+        $crate::service_error::store_calls!($(#[$meta])* $vis fn $name($($arg: $ty),*) -> $ret = $name; $($rest)*);
+    };
+}
+pub(crate) use store_calls;

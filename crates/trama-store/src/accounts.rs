@@ -3,6 +3,7 @@
 //! Secrets never reach this crate in clear except to be compared by hash: passwords arrive as
 //! Argon2id PHC strings, session and API tokens as SHA-256 hex digests.
 
+use crate::sql::ReadRows;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -381,11 +382,10 @@ impl Store {
         sql.bind_text(org.to_string()).push(" AND role IN ");
         sql.bind_list(roles.iter().map(|r| r.as_str().to_string()));
         sql.build()
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| Ok(UserId::parse("user_id", &r.get::<String, _>(0))?))
-            .collect()
+            .rows(&self.read, |r| {
+                Ok(UserId::parse("user_id", &r.get::<String, _>(0))?)
+            })
+            .await
     }
 
     pub async fn grants(&self, user: UserId) -> Result<Vec<RoleGrant>> {
@@ -558,30 +558,28 @@ impl Store {
 
     /// The audit entries about one subject, newest first.
     pub async fn audit_of(&self, subject_type: &str, subject_id: &str) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT at, actor_id, action, subject_type, subject_id, detail, on_behalf_of FROM audit_log \
              WHERE subject_type = $1 AND subject_id = $2 ORDER BY at DESC, id DESC",
         )
         .bind(subject_type.to_string())
         .bind(subject_id.to_string())
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(audit_from_row).collect()
+        .rows(&self.read, audit_from_row)
+        .await
     }
 
     /// What others did for this person (assisted mode) or with their file, newest first: the
     /// person's own view of the audit log.
     pub async fn audit_about_person(&self, person: UserId, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT at, actor_id, action, subject_type, subject_id, detail, on_behalf_of FROM audit_log \
              WHERE (on_behalf_of = $1 OR (subject_type = 'person' AND subject_id = $1)) \
              AND (actor_id IS NULL OR actor_id <> $1) ORDER BY at DESC, id DESC LIMIT $2",
         )
         .bind(person.to_string())
         .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(audit_from_row).collect()
+        .rows(&self.read, audit_from_row)
+        .await
     }
 }
 

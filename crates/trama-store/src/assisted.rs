@@ -1,6 +1,7 @@
 //! People registered by an operator at a desk (assisted mode): no e-mail or phone of their
 //! own, an account nobody can sign in to, the consent on file.
 
+use crate::sql::ReadRows;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -68,11 +69,8 @@ impl Store {
              a.phone, a.created_at FROM assisted_people a JOIN users u ON u.id = a.user_id WHERE a.user_id = $1",
         )
         .bind(user.to_string())
-        .fetch_optional(&self.read)
-        .await?
-        .as_ref()
-        .map(assisted_from_row)
-        .transpose()
+        .one(&self.read, assisted_from_row)
+        .await
     }
 
     /// People followed by these organisations, by name.

@@ -3,6 +3,7 @@
 //! could raise an alert are read one by one (people paid by two programmes in one month, people
 //! with a plan). The alert rules themselves stay in `trama_core::budget::control`.
 
+use crate::sql::ReadRows;
 use std::fmt::Write as _;
 
 use sqlx::Row;
@@ -80,11 +81,8 @@ impl Store {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {FACT_COLUMNS} {FROM_BOOKINGS} ORDER BY b.month, b.id"
         )))
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(fact)
-        .collect()
+        .rows(&self.read, fact)
+        .await
     }
 
     /// What these funders' programmes held and spent in the months `from..=to`, by funder,

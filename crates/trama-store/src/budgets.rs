@@ -4,6 +4,7 @@
 //! postings (`... WHERE available >= amount`), so concurrent bookings against one allocation
 //! can never overspend it, on either database.
 
+use crate::sql::ReadRows;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use trama_core::budget::Transaction;
@@ -456,13 +457,12 @@ impl crate::Store {
     }
 
     pub async fn allocation(&self, id: AllocationId) -> Result<Option<AllocationRow>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "{ALLOCATION_SELECT} WHERE a.id = $1"
         )))
         .bind(id.to_string())
-        .fetch_optional(&self.read)
-        .await?;
-        r.as_ref().map(allocation_row).transpose()
+        .one(&self.read, allocation_row)
+        .await
     }
 
     /// A beneficiary's allocations, those expiring first first.
@@ -471,21 +471,17 @@ impl crate::Store {
             "{ALLOCATION_SELECT} WHERE a.beneficiary_id = $1 ORDER BY a.expires, a.id"
         )))
         .bind(beneficiary.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(allocation_row)
-        .collect()
+        .rows(&self.read, allocation_row)
+        .await
     }
 
     pub async fn budget_booking(&self, id: BookingId) -> Result<Option<BudgetBookingRow>> {
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "{BOOKING_SELECT} WHERE id = $1"
         )))
         .bind(id.to_string())
-        .fetch_optional(&self.read)
-        .await?;
-        r.as_ref().map(booking_row).transpose()
+        .one(&self.read, booking_row)
+        .await
     }
 
     /// Books a service: holds its amount on the allocation. Refused (a conflict on `amount`)
@@ -813,17 +809,14 @@ impl crate::Store {
              WHERE f.case_manager_id = $1 AND f.state = 'active' ORDER BY u.display_name, f.person_id",
         )
         .bind(case_manager.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(&self.read, |r| {
             Ok((
                 UserId::parse("person_id", &r.get::<String, _>(0))?,
                 r.get(1),
                 r.get(2),
             ))
         })
-        .collect()
+        .await
     }
 
     /// The case managers who follow a person with an active consent: (case manager, name,
@@ -835,17 +828,14 @@ impl crate::Store {
              WHERE f.person_id = $1 AND f.state = 'active' ORDER BY u.display_name",
         )
         .bind(person.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(&self.read, |r| {
             Ok((
                 UserId::parse("case_manager_id", &r.get::<String, _>(0))?,
                 r.get(1),
                 r.get(2),
             ))
         })
-        .collect()
+        .await
     }
 
     /// The facts that decide who may see a person's budget: the case managers who follow
@@ -888,11 +878,8 @@ impl crate::Store {
              ORDER BY b.created_at DESC, b.id",
         )
         .bind(person.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(booking_row)
-        .collect()
+        .rows(&self.read, booking_row)
+        .await
     }
 
     /// Whose budget a booking is paid from.
@@ -925,17 +912,14 @@ impl crate::Store {
              GROUP BY c.provider_id, u.display_name ORDER BY 3 DESC, 1",
         )
         .bind(person.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(&self.read, |r| {
             Ok(HelpReceived {
                 volunteer: UserId::parse("provider_id", &r.get::<String, _>(0))?,
                 name: r.get(1),
                 minutes: r.get(2),
             })
         })
-        .collect()
+        .await
     }
 }
 
@@ -960,10 +944,7 @@ pub struct ProgrammeRow {
 impl crate::Store {
     pub async fn funders(&self) -> Result<Vec<FunderRow>> {
         sqlx::query("SELECT id, name, kind, organization_id FROM funders ORDER BY name, id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| {
+            .rows(&self.read, |r| {
                 Ok(FunderRow {
                     id: FunderId::parse("id", &r.get::<String, _>(0))?,
                     name: r.get(1),
@@ -973,7 +954,7 @@ impl crate::Store {
                         .and_then(|o| OrganizationId::parse("organization_id", &o).ok()),
                 })
             })
-            .collect()
+            .await
     }
 
     /// A programme's allocations with their beneficiaries' names, for the reports on
@@ -987,19 +968,17 @@ impl crate::Store {
              JOIN allocations a ON a.beneficiary_id = u.id WHERE a.programme_id = $1",
         )
         .bind(programme.to_string())
-        .fetch_all(&self.read)
+        .rows(&self.read, |r| {
+            Ok((r.get::<String, _>(0), r.get::<String, _>(1)))
+        })
         .await?
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        .into_iter()
         .collect();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "{ALLOCATION_SELECT} WHERE a.programme_id = $1 ORDER BY a.created_at, a.id"
         )))
         .bind(programme.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(&self.read, |r| {
             let a = allocation_row(r)?;
             let name = names
                 .get(&a.beneficiary_id.to_string())
@@ -1007,15 +986,12 @@ impl crate::Store {
                 .unwrap_or_default();
             Ok((a, name))
         })
-        .collect()
+        .await
     }
 
     pub async fn programmes(&self) -> Result<Vec<ProgrammeRow>> {
         sqlx::query("SELECT id, funder_id, name, rules FROM programmes ORDER BY name, id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(|r| {
+            .rows(&self.read, |r| {
                 let id: String = r.get(0);
                 Ok(ProgrammeRow {
                     id: ProgrammeId::parse("id", &id)?,
@@ -1024,7 +1000,7 @@ impl crate::Store {
                     rules: parse_json("programme rules", &id, &r.get::<String, _>(3))?,
                 })
             })
-            .collect()
+            .await
     }
 
     /// Every allocation with what is left and when it expires.
@@ -1035,10 +1011,7 @@ impl crate::Store {
             "SELECT a.id, a.programme_id, p.funder_id, a.available, a.expires FROM allocations a \
              JOIN programmes p ON p.id = a.programme_id ORDER BY a.expires, a.id",
         )
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(&self.read, |r| {
             Ok(trama_core::budget::control::AllocationFact {
                 allocation: AllocationId::parse("id", &r.get::<String, _>(0))?,
                 programme: ProgrammeId::parse("programme_id", &r.get::<String, _>(1))?,
@@ -1047,7 +1020,7 @@ impl crate::Store {
                 expires: YearMonth::parse("expires", &r.get::<String, _>(4))?,
             })
         })
-        .collect()
+        .await
     }
 }
 
@@ -1098,10 +1071,7 @@ impl crate::Store {
              ORDER BY created_at DESC, id DESC",
         )
         .bind(person.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(&self.read, |r| {
             let id: String = r.get(0);
             Ok(PlanRow {
                 person_id: UserId::parse("person_id", &r.get::<String, _>(1))?,
@@ -1110,7 +1080,7 @@ impl crate::Store {
                 id,
             })
         })
-        .collect()
+        .await
     }
 
     /// The current (newest) plan of every person who has one.
@@ -1160,17 +1130,14 @@ impl crate::Store {
              WHERE b.provider_id = $1 ORDER BY b.month DESC, b.created_at DESC, b.id LIMIT 1000",
         )
         .bind(provider.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(&self.read, |r| {
             Ok(ProviderBookingRow {
                 booking: booking_row(r)?,
                 person_name: r.get(10),
                 person: UserId::parse("beneficiary_id", &r.get::<String, _>(11))?,
             })
         })
-        .collect()
+        .await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Emergency campaigns: the needs they gather and their live counts.
 
+use crate::sql::ReadRows;
 use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -68,13 +69,12 @@ impl Store {
     }
 
     pub async fn campaigns(&self) -> Result<Vec<CampaignRow>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT id, name, kind, description, categories, state, starts_at, ends_at FROM campaigns \
              ORDER BY starts_at DESC, id",
         )
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(campaign_from_row).collect()
+        .rows(&self.read, campaign_from_row)
+        .await
     }
 
     pub async fn campaign(&self, id: CampaignId) -> Result<Option<CampaignRow>> {
@@ -82,11 +82,8 @@ impl Store {
             "SELECT id, name, kind, description, categories, state, starts_at, ends_at FROM campaigns WHERE id = $1",
         )
         .bind(id.to_string())
-        .fetch_optional(&self.read)
-        .await?
-        .as_ref()
-        .map(campaign_from_row)
-        .transpose()
+        .one(&self.read, campaign_from_row)
+        .await
     }
 
     pub async fn close_campaign(&self, id: CampaignId) -> Result<bool> {

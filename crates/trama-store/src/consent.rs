@@ -2,6 +2,7 @@
 //! the funders' delegations of the right to grant from a programme. The rules that decide
 //! them are in `trama_core::budget::consent`; here they are stored.
 
+use crate::sql::ReadRows;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -139,11 +140,8 @@ impl crate::Store {
         )))
         .bind(person.to_string())
         .bind(case_manager.to_string())
-        .fetch_optional(&self.read)
-        .await?
-        .as_ref()
-        .map(consent_row)
-        .transpose()
+        .one(&self.read, consent_row)
+        .await
     }
 
     /// Every consent about a person that is in force or waits for them, by case manager's name.
@@ -153,11 +151,8 @@ impl crate::Store {
              ORDER BY u.display_name, f.case_manager_id"
         )))
         .bind(person.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(consent_row)
-        .collect()
+        .rows(&self.read, consent_row)
+        .await
     }
 
     /// Withdraws a consent in force or waiting, by `by`; a withdrawal by the person is never
@@ -301,10 +296,7 @@ impl crate::Store {
              WHERE programme_id = $1 AND revoked_at IS NULL ORDER BY created_at, organization_id",
         )
         .bind(programme.to_string())
-        .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(&self.read, |r| {
             Ok(DelegationRow {
                 organization: OrganizationId::parse("organization_id", &r.get::<String, _>(0))?,
                 decision_ref: r.get(1),
@@ -312,7 +304,7 @@ impl crate::Store {
                 created_at: crate::from_micros(r.get(3)),
             })
         })
-        .collect()
+        .await
     }
 
     /// Whether an organisation exists.

@@ -4,6 +4,7 @@
 //! search tables (`service_terms`, `service_funders`, `service_words`, `service_points`) are
 //! derived from the documents and rewritten in the same transaction as the service they index.
 
+use crate::sql::ReadRows;
 use sqlx::{AnyConnection, Row};
 use std::collections::{HashMap, HashSet};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -939,13 +940,7 @@ impl Store {
                 .bind(Val::I64(q.page.per_page as i64))
                 .push(" OFFSET ")
                 .bind(Val::I64(q.page.offset() as i64));
-            let ids: Vec<String> = sql
-                .build()
-                .fetch_all(&self.read)
-                .await?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+            let ids: Vec<String> = sql.build().rows(&self.read, |r| Ok(r.get(0))).await?;
             let hits = self.hits_for(&ids, &HashMap::new(), now_local).await?;
             return Ok(SearchResult { total, hits });
         }

@@ -1,6 +1,7 @@
 //! Community hubs (the places where neighbours meet, with their functions and opening
 //! hours) and their rooms, booked by slots.
 
+use crate::sql::ReadRows;
 use sqlx::Row;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -222,11 +223,8 @@ impl Store {
             "SELECT id, location_id, name, capacity, slot_minutes FROM hub_rooms WHERE id = $1",
         )
         .bind(id.to_string())
-        .fetch_optional(&self.read)
-        .await?
-        .as_ref()
-        .map(room_from_row)
-        .transpose()
+        .one(&self.read, room_from_row)
+        .await
     }
 
     /// Books one slot. A slot already taken is a conflict (the primary key decides, so two

@@ -5,6 +5,7 @@
 //! (`UPDATE needs SET covered = covered + 1 WHERE covered < people`), so two volunteers who
 //! accept the last place of a need at the same moment cannot both get it, on either database.
 
+use crate::sql::ReadRows;
 use sqlx::Row;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -430,11 +431,10 @@ impl Store {
 
     pub async fn need(&self, id: NeedId) -> Result<Option<NeedRow>> {
         let sql = format!("SELECT {NEED_COLUMNS} FROM {NEED_FROM} WHERE n.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(need_from_row).transpose()
+            .one(&self.read, need_from_row)
+            .await
     }
 
     pub async fn needs(&self, f: &NeedFilter) -> Result<Vec<NeedRow>> {
@@ -478,12 +478,7 @@ impl Store {
         }
         sql.push(" ORDER BY n.created_at DESC, n.id LIMIT ")
             .bind(Val::I64(if f.limit > 0 { f.limit } else { 200 }));
-        sql.build()
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(need_from_row)
-            .collect()
+        sql.build().rows(&self.read, need_from_row).await
     }
 
     /// Who is involved in a need, for [`trama_core::needs::need_access`].
@@ -637,11 +632,8 @@ impl Store {
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(offer_from_row)
-            .transpose()
+            .one(&self.read, offer_from_row)
+            .await
     }
 
     pub async fn offers_of(&self, owner: UserId) -> Result<Vec<OfferRow>> {
@@ -651,11 +643,8 @@ impl Store {
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(owner.to_string())
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(offer_from_row)
-            .collect()
+            .rows(&self.read, offer_from_row)
+            .await
     }
 
     /// Active offers of `category` with room left whose home lies within the box.
@@ -676,11 +665,8 @@ impl Store {
             .bind(bbox.max_lat)
             .bind(bbox.min_lon)
             .bind(bbox.max_lon)
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(offer_from_row)
-            .collect()
+            .rows(&self.read, offer_from_row)
+            .await
     }
 
     /// The largest radius among active offers (how far a need must look), 0 when none.
@@ -701,11 +687,8 @@ impl Store {
              WHERE o.state = 'active' AND o.active < o.capacity ORDER BY o.id"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(offer_from_row)
-            .collect()
+            .rows(&self.read, offer_from_row)
+            .await
     }
 
     /// Open needs of these categories whose point lies within the box.
@@ -736,12 +719,7 @@ impl Store {
             .bind(Val::F64(bbox.min_lon))
             .push(" AND ")
             .bind(Val::F64(bbox.max_lon));
-        sql.build()
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(need_from_row)
-            .collect()
+        sql.build().rows(&self.read, need_from_row).await
     }
 
     /// Pauses, resumes or withdraws an offer of `owner`.
@@ -915,11 +893,8 @@ impl Store {
         let sql = format!("SELECT {MATCH_COLUMNS} FROM {MATCH_FROM} WHERE m.id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(match_from_row)
-            .transpose()
+            .one(&self.read, match_from_row)
+            .await
     }
 
     /// Matches of a need.
@@ -929,11 +904,8 @@ impl Store {
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(need.to_string())
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(match_from_row)
-            .collect()
+            .rows(&self.read, match_from_row)
+            .await
     }
 
     /// Matches where the person is the volunteer or the requester, newest first.
@@ -949,11 +921,8 @@ impl Store {
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(person.to_string())
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(match_from_row)
-            .collect()
+            .rows(&self.read, match_from_row)
+            .await
     }
 
     pub async fn match_history(&self, id: MatchId) -> Result<Vec<MatchEventRow>> {

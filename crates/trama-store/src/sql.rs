@@ -69,3 +69,43 @@ impl Sql {
         q
     }
 }
+
+/// Reading a query's rows as the store's types: each row goes through the function that
+/// reads that type (a corrupt row is an error, never a panic or a default).
+pub(crate) trait ReadRows {
+    /// Every row.
+    async fn rows<T>(
+        self,
+        pool: &sqlx::AnyPool,
+        read: impl Fn(&sqlx::any::AnyRow) -> crate::Result<T>,
+    ) -> crate::Result<Vec<T>>;
+
+    /// The one row, if there is one.
+    async fn one<T>(
+        self,
+        pool: &sqlx::AnyPool,
+        read: impl Fn(&sqlx::any::AnyRow) -> crate::Result<T>,
+    ) -> crate::Result<Option<T>>;
+}
+
+impl<'q> ReadRows for Query<'q, Any, AnyArguments> {
+    async fn rows<T>(
+        self,
+        pool: &sqlx::AnyPool,
+        read: impl Fn(&sqlx::any::AnyRow) -> crate::Result<T>,
+    ) -> crate::Result<Vec<T>> {
+        self.fetch_all(pool).await?.iter().map(read).collect()
+    }
+
+    async fn one<T>(
+        self,
+        pool: &sqlx::AnyPool,
+        read: impl Fn(&sqlx::any::AnyRow) -> crate::Result<T>,
+    ) -> crate::Result<Option<T>> {
+        self.fetch_optional(pool)
+            .await?
+            .as_ref()
+            .map(read)
+            .transpose()
+    }
+}

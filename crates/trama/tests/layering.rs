@@ -32,5 +32,7 @@ fn the_cli_goes_through_the_services() {
 fn the_check_sees_a_store_call() {
     assert!(uses_the_store("let x = state\n    .store\n    .user(id)"));
     assert!(uses_the_store("use trama_store::NewUser;"));
-    assert!(!uses_the_store("trama_server::accounts::service::create_account(state)"));
+    assert!(!uses_the_store(
+        "trama_server::accounts::service::create_account(state)"
+    ));
 }

@@ -11,9 +11,9 @@ use crate::auth::{
     self, ClientAddr, SESSION_COOKIE, Viewer, client_key, random_token, set_cookie, sha256_hex,
 };
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::json::JsonBody;
-use crate::json::body;
+use crate::json::Body;
 use crate::json::rfc3339;
+use crate::policy::OwnWriter;
 use crate::policy::{self, Admitted, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
@@ -116,10 +116,9 @@ pub async fn signup(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
-    b: JsonBody<SignupRequest>,
+    Body(r): Body<SignupRequest>,
 ) -> ApiResult<(StatusCode, Json<SignupAccepted>)> {
     let client = client_key(&headers, peer, state.config.behind_proxy);
-    let r = body(b)?;
     register_user(
         &state,
         &r.email,
@@ -146,9 +145,8 @@ pub async fn signup(
     responses((status = 204), (status = 422, body = ErrorEnvelope)))]
 pub async fn verify(
     State(state): State<AppState>,
-    b: JsonBody<VerifyRequest>,
+    Body(r): Body<VerifyRequest>,
 ) -> ApiResult<StatusCode> {
-    let r = body(b)?;
     verify_account(&state, &r.token, &r.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -160,9 +158,8 @@ pub async fn login(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
-    b: JsonBody<LoginRequest>,
+    Body(r): Body<LoginRequest>,
 ) -> ApiResult<Response> {
-    let r = body(b)?;
     let client = client_key(&headers, peer, state.config.behind_proxy);
     let (user, secret, csrf) = open_session(&state, &r.email, &r.password, &client).await?;
     let grants = super::service::grants(&state, user.id).await?;
@@ -210,12 +207,9 @@ pub async fn me(State(state): State<AppState>, admitted: Admitted) -> ApiResult<
     responses((status = 201, body = NewTokenView), (status = 401, body = ErrorEnvelope)))]
 pub async fn create_token(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    b: JsonBody<TokenRequest>,
+    OwnWriter(ref p): OwnWriter,
+    Body(r): Body<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
-    let p = admitted.for_own_write(&headers)?;
-    let r = body(b)?;
     let name = BoundedText::parse("name", &r.name, 100).map_err(ApiError::InvalidBody)?;
     let name = name.as_str();
     let token = random_token();
@@ -256,11 +250,9 @@ pub async fn list_tokens(
     responses((status = 204), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    OwnWriter(ref p): OwnWriter,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let p = admitted.for_own_write(&headers)?;
     let tid = ApiTokenId::parse("id", &id)?;
     if super::service::revoke_api_token(&state, p.user_id, tid).await? {
         Ok(StatusCode::NO_CONTENT)

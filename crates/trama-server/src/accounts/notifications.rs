@@ -1,16 +1,15 @@
 //! One's notifications over JSON (`/api/notifications`).
 
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::json::JsonBody;
-use crate::json::body;
+use crate::json::Body;
 use crate::json::invalid;
 use crate::json::rfc3339;
 use crate::policy::Admitted;
+use crate::policy::Writer;
 use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -73,12 +72,9 @@ pub struct ReadRequest {
 #[utoipa::path(post, path = "/api/notifications/read", tag = "needs", request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn notifications_read_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    b: JsonBody<ReadRequest>,
+    Writer(ref p): Writer,
+    Body(r): Body<ReadRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
     let id =
         r.id.as_deref()
             .map(|s| trama_core::ids::NotificationId::parse("id", s))

@@ -2,12 +2,13 @@
 //! `super::service::{export, erase}`.
 
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::policy::Writer;
 use crate::policy::{Admitted, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -45,11 +46,9 @@ pub struct EraseRequest {
 #[utoipa::path(delete, path = "/api/me", tag = "accounts", request_body = EraseRequest, responses((status = 200, body = ErasureView), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn erase_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     req: Result<Json<EraseRequest>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<ErasureView>)> {
-    let p = admitted.for_write(&headers)?;
     let req = req.map_err(ApiError::from)?.0;
     Ok((StatusCode::OK, Json(erase(&state, p, &req.password).await?)))
 }

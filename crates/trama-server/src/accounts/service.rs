@@ -2,6 +2,7 @@
 
 use crate::auth::{hash_password, random_token, sha256_hex, verify_password};
 use crate::json::rfc3339;
+use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::Serialize;
@@ -259,82 +260,6 @@ pub async fn open_session(
     Ok((user, secret, csrf))
 }
 
-/// Ends the session whose secret hashes to `token_hash` (signing out).
-pub async fn close_session(state: &AppState, token_hash: &str) -> ServiceResult<()> {
-    Ok(state.store.delete_session(token_hash).await?)
-}
-
-/// Who read or changed a person's file, newest first: for the person themself ("who looked at
-/// my file").
-pub async fn who_looked(
-    state: &AppState,
-    person: UserId,
-    limit: i64,
-) -> ServiceResult<Vec<trama_store::AuditEntry>> {
-    Ok(state.store.audit_about_person(person, limit).await?)
-}
-
-/// One's own notifications, newest first.
-pub async fn my_notifications(
-    state: &AppState,
-    person: UserId,
-    limit: i64,
-) -> ServiceResult<Vec<trama_store::NotificationRow>> {
-    Ok(state.store.notifications(person, limit).await?)
-}
-
-/// `Store::grants`, for the feature's handlers (no rule of its own).
-pub async fn grants(
-    state: &AppState,
-    user: trama_core::ids::UserId,
-) -> ServiceResult<Vec<trama_core::auth::RoleGrant>> {
-    Ok(state.store.grants(user).await?)
-}
-
-/// `Store::user`, for the feature's handlers (no rule of its own).
-pub async fn user(
-    state: &AppState,
-    id: trama_core::ids::UserId,
-) -> ServiceResult<Option<trama_store::UserRow>> {
-    Ok(state.store.user(id).await?)
-}
-
-/// `Store::create_api_token`, for the feature's handlers (no rule of its own).
-pub async fn create_api_token(
-    state: &AppState,
-    user: trama_core::ids::UserId,
-    name: &str,
-    token_hash: &str,
-) -> ServiceResult<trama_core::ids::ApiTokenId> {
-    Ok(state.store.create_api_token(user, name, token_hash).await?)
-}
-
-/// `Store::api_tokens`, for the feature's handlers (no rule of its own).
-pub async fn api_tokens(
-    state: &AppState,
-    user: trama_core::ids::UserId,
-) -> ServiceResult<Vec<trama_store::ApiTokenRow>> {
-    Ok(state.store.api_tokens(user).await?)
-}
-
-/// `Store::revoke_api_token`, for the feature's handlers (no rule of its own).
-pub async fn revoke_api_token(
-    state: &AppState,
-    user: trama_core::ids::UserId,
-    id: trama_core::ids::ApiTokenId,
-) -> ServiceResult<bool> {
-    Ok(state.store.revoke_api_token(user, id).await?)
-}
-
-/// `Store::mark_notifications_read`, for the feature's handlers (no rule of its own).
-pub async fn mark_notifications_read(
-    state: &AppState,
-    user: trama_core::ids::UserId,
-    id: Option<trama_core::ids::NotificationId>,
-) -> ServiceResult<u64> {
-    Ok(state.store.mark_notifications_read(user, id).await?)
-}
-
 // Your data: export and erasure (GDPR Art. 15, 17, 20).
 
 pub(crate) fn to_json<T: Serialize>(v: T) -> ServiceResult<Value> {
@@ -570,7 +495,33 @@ pub async fn create_people(
     Ok(state.store.create_people(people).await?)
 }
 
-/// How many accounts there are (people who cannot sign in included).
-pub async fn count_accounts(state: &AppState) -> ServiceResult<i64> {
-    Ok(state.store.count_users().await?)
+store_calls! {
+    /// Ends the session whose secret hashes to `token_hash` (signing out).
+    pub fn close_session(token_hash: &str) -> () = delete_session;
+    /// Who read or changed a person's file, newest first: for the person themself ("who looked at
+    /// my file").
+    pub fn who_looked(
+        person: UserId,
+        limit: i64,
+    ) -> Vec<trama_store::AuditEntry> = audit_about_person;
+    /// One's own notifications, newest first.
+    pub fn my_notifications(
+        person: UserId,
+        limit: i64,
+    ) -> Vec<trama_store::NotificationRow> = notifications;
+    pub fn grants(user: trama_core::ids::UserId) -> Vec<trama_core::auth::RoleGrant>;
+    pub fn user(id: trama_core::ids::UserId) -> Option<trama_store::UserRow>;
+    pub fn create_api_token(
+        user: trama_core::ids::UserId,
+        name: &str,
+        token_hash: &str,
+    ) -> trama_core::ids::ApiTokenId;
+    pub fn api_tokens(user: trama_core::ids::UserId) -> Vec<trama_store::ApiTokenRow>;
+    pub fn revoke_api_token(user: trama_core::ids::UserId, id: trama_core::ids::ApiTokenId) -> bool;
+    pub fn mark_notifications_read(
+        user: trama_core::ids::UserId,
+        id: Option<trama_core::ids::NotificationId>,
+    ) -> u64;
+    /// How many accounts there are (people who cannot sign in included).
+    pub fn count_accounts() -> i64 = count_users;
 }

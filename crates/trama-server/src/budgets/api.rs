@@ -38,10 +38,10 @@ use crate::budgets::service::revoke;
 use crate::budgets::service::visible_funders;
 use crate::budgets::service::within_days;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::json::JsonBody;
-use crate::json::body;
+use crate::json::Body;
 use crate::json::invalid_field;
 use crate::policy::{Admitted, Policy, Routes, Scope, Who};
+use crate::policy::{OwnWriter, Writer};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -171,12 +171,9 @@ pub struct CreatedView {
 #[utoipa::path(post, path = "/api/funders", tag = "budgets", request_body = FunderRequest, responses((status = 201, body = CreatedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn create_funder_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    req: JsonBody<FunderRequest>,
+    Writer(ref p): Writer,
+    Body(req): Body<FunderRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedView>)> {
-    let p = admitted.for_write(&headers)?;
-    let req = body(req)?;
     let id = create_funder(&state, p, &req).await?;
     Ok((
         StatusCode::CREATED,
@@ -188,12 +185,9 @@ pub async fn create_funder_api(
 #[utoipa::path(post, path = "/api/programmes", tag = "budgets", request_body = ProgrammeRequest, responses((status = 201, body = CreatedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn create_programme_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    req: JsonBody<ProgrammeRequest>,
+    Writer(ref p): Writer,
+    Body(req): Body<ProgrammeRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedView>)> {
-    let p = admitted.for_write(&headers)?;
-    let req = body(req)?;
     let id = create_programme(&state, p, &req).await?;
     Ok((
         StatusCode::CREATED,
@@ -220,19 +214,17 @@ pub struct ConsentRequest {
 #[utoipa::path(post, path = "/api/people/{id}/budget/consent", tag = "budgets", params(("id" = String, Path)), request_body = ConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn follow_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    req: JsonBody<ConsentRequest>,
+    req: Result<Body<ConsentRequest>, ApiError>,
 ) -> ApiResult<Json<ConsentView>> {
-    let p = admitted.for_write(&headers)?;
     if !p.has_role(Role::CaseManager) && !p.has_role(Role::Operator) {
         return Err(
             forbidden("only case managers and operators record a consent at a desk").into(),
         );
     }
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let req = body(req)?;
+    let Body(req) = req?;
     let desk = DeskConsent {
         case_manager: optional_id(
             "case_manager_id",
@@ -264,12 +256,9 @@ pub struct GiveConsentRequest {
 #[utoipa::path(post, path = "/api/me/budget/consents", tag = "budgets", request_body = GiveConsentRequest, responses((status = 200, body = ConsentView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn give_consent_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    req: JsonBody<GiveConsentRequest>,
+    Writer(ref p): Writer,
+    Body(req): Body<GiveConsentRequest>,
 ) -> ApiResult<Json<ConsentView>> {
-    let p = admitted.for_write(&headers)?;
-    let req = body(req)?;
     let cm =
         UserId::parse("case_manager_id", &req.case_manager_id).map_err(ApiError::InvalidBody)?;
     let org = optional_id(
@@ -303,11 +292,9 @@ pub async fn my_consents_api(
 #[utoipa::path(delete, path = "/api/people/{id}/budget/consent/{case_manager}", tag = "budgets", params(("id" = String, Path), ("case_manager" = String, Path)), responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn revoke_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path((id, cm)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let p = admitted.for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
     revoke(&state, p, person, cm).await?;
@@ -318,14 +305,12 @@ pub async fn revoke_api(
 #[utoipa::path(post, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), request_body = DelegationRequest, responses((status = 204), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn delegate_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    req: JsonBody<DelegationRequest>,
+    req: Result<Body<DelegationRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
-    let p = admitted.for_write(&headers)?;
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let req = body(req)?;
+    let Body(req) = req?;
     delegate(&state, p, programme, &req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -334,11 +319,9 @@ pub async fn delegate_api(
 #[utoipa::path(delete, path = "/api/programmes/{id}/delegations/{organization}", tag = "budgets", params(("id" = String, Path), ("organization" = String, Path)), responses((status = 204), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn undelegate_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path((id, org)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let p = admitted.for_write(&headers)?;
     let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let org = OrganizationId::parse("organization", &org).map_err(ApiError::InvalidParameter)?;
     undelegate(&state, p, programme, org).await?;
@@ -385,12 +368,12 @@ pub async fn grant_api(
     admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
-    req: JsonBody<GrantForm>,
+    form: Result<Body<GrantForm>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<AllocationView>)> {
     let p = admitted.for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let key = idempotency_key(&headers)?;
-    let form = body(req)?;
+    let Body(form) = form?;
     let request = format!("grant {person} {}", form.fingerprint());
     let a = grant(&state, p, person, &form, &request, &key).await?;
     Ok((StatusCode::CREATED, Json(a)))
@@ -427,11 +410,11 @@ pub async fn book_api(
     State(state): State<AppState>,
     admitted: Admitted,
     headers: HeaderMap,
-    raw: JsonBody<serde_json::Value>,
+    raw: Result<Body<serde_json::Value>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<BookingView>)> {
     let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
-    let raw = body(raw)?;
+    let Body(raw) = raw?;
     let form: BookingForm =
         serde_json::from_value(raw.clone()).map_err(|e| invalid_field("body", e.to_string()))?;
     let req = form.parse().map_err(ApiError::InvalidBody)?;
@@ -454,12 +437,12 @@ pub async fn deliver_api(
     admitted: Admitted,
     headers: HeaderMap,
     Path(id): Path<String>,
-    req: JsonBody<DeliveryRequest>,
+    req: Result<Body<DeliveryRequest>, ApiError>,
 ) -> ApiResult<Json<BookingView>> {
     let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
     let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let req = body(req)?;
+    let Body(req) = req?;
     deliver(&state, p, booking, Cents(req.amount), &key)
         .await
         .map(Json)
@@ -490,19 +473,17 @@ pub async fn cancel_api(
 #[utoipa::path(post, path = "/api/people/{id}/budget/funding", tag = "budgets", params(("id" = String, Path)), request_body = FundingRequestBody, responses((status = 200, body = FundingView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn funding_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    OwnWriter(ref p): OwnWriter,
     Path(id): Path<String>,
-    req: JsonBody<FundingRequestBody>,
+    req: Result<Body<FundingRequestBody>, ApiError>,
 ) -> ApiResult<Json<FundingView>> {
     // A proposal moves nothing: whoever may read the budget asks for it, auditors included.
-    let p = admitted.for_own_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let facts = super::service::budget_facts(&state, person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
         return Err(ApiError::not_found("budget for person", &id));
     }
-    let req = body(req)?;
+    let Body(req) = req?;
     let lines = booking::parse_plan_lines(&req.lines).map_err(ApiError::InvalidBody)?;
     propose(&state, p, &facts, person, lines, req.isee, &req.excluded)
         .await
@@ -618,16 +599,14 @@ pub async fn funder_statement_api(
 #[utoipa::path(post, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), request_body = Object, responses((status = 201, body = PlanView), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_plan_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    req: JsonBody<trama_core::budget::plan::Plan>,
+    plan: Result<Body<trama_core::budget::plan::Plan>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<PlanView>)> {
-    let p = admitted.for_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     // Who may write comes before what was written: a stranger learns nothing from the body.
     may_write_plan(&state, p, person).await?;
-    let plan = body(req)?;
+    let Body(plan) = plan?;
     let row = create_plan(&state, p, person, plan).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
@@ -658,15 +637,13 @@ pub struct PlanFundingRequest {
 #[utoipa::path(post, path = "/api/people/{id}/plans/{plan}/funding", tag = "budgets", params(("id" = String, Path), ("plan" = String, Path)), request_body = PlanFundingRequest, responses((status = 200, body = FundingView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn plan_funding_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    OwnWriter(ref p): OwnWriter,
     Path((id, plan_id)): Path<(String, String)>,
-    req: JsonBody<PlanFundingRequest>,
+    req: Result<Body<PlanFundingRequest>, ApiError>,
 ) -> ApiResult<Json<FundingView>> {
-    let p = admitted.for_own_write(&headers)?;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     may_read_budget(&state, p, person).await?;
-    let req = body(req)?;
+    let Body(req) = req?;
     fund_plan(&state, p, person, &plan_id, req.isee, &req.excluded)
         .await
         .map(Json)

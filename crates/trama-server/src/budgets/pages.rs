@@ -444,7 +444,7 @@ pub(crate) async fn mine_page(
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
     let (v, _) = crate::budgets::service::read_budget(state, p, p.user_id).await?;
-    let followers = crate::budgets::service::my_followers(state, p.user_id)
+    let followers = crate::budgets::service::consents_of(state, p.user_id)
         .await?
         .into_iter()
         .map(|c| FollowerLine {

@@ -2,6 +2,7 @@
 //! person's budget. The operations the JSON API and the pages share.
 
 use crate::service_error::invalid_field;
+use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
@@ -1664,15 +1665,6 @@ pub async fn programme_beneficiaries(
     Ok(out)
 }
 
-/// The consent between a person and a case manager, if any: for the person's own page.
-pub async fn consent_between(
-    state: &AppState,
-    person: UserId,
-    case_manager: UserId,
-) -> ServiceResult<Option<ConsentRow>> {
-    Ok(state.store.consent(person, case_manager).await?)
-}
-
 /// A person's current plan, for a page that has already read the person's budget through
 /// [`read_budget`] (which checked and audited the access).
 pub async fn current_plan(
@@ -1700,62 +1692,9 @@ pub async fn person_name(
         .unwrap_or_default())
 }
 
-/// The case managers who follow a person (active or waiting for the person's confirmation):
-/// for the person's own page.
-pub async fn my_followers(state: &AppState, person: UserId) -> ServiceResult<Vec<ConsentRow>> {
-    Ok(state.store.consents_of(person).await?)
-}
-
-/// The people a case manager follows with an active consent: (id, name, consent reference).
-pub async fn caseload(
-    state: &AppState,
-    case_manager: UserId,
-) -> ServiceResult<Vec<(UserId, String, String)>> {
-    Ok(state.store.caseload(case_manager).await?)
-}
-
 /// The name of whoever acted on a person's file, for the person's "who looked" list.
 pub async fn actor_name(state: &AppState, actor: UserId) -> ServiceResult<Option<String>> {
     Ok(state.store.user(actor).await?.map(|u| u.display_name))
-}
-
-/// `Store::consents_of`, for the feature's handlers (no rule of its own).
-pub async fn consents_of(
-    state: &AppState,
-    person: trama_core::ids::UserId,
-) -> ServiceResult<Vec<trama_store::ConsentRow>> {
-    Ok(state.store.consents_of(person).await?)
-}
-
-/// `Store::delegations`, for the feature's handlers (no rule of its own).
-pub async fn delegations(
-    state: &AppState,
-    programme: trama_core::ids::ProgrammeId,
-) -> ServiceResult<Vec<trama_store::DelegationRow>> {
-    Ok(state.store.delegations(programme).await?)
-}
-
-/// `Store::programmes`, for the feature's handlers (no rule of its own).
-pub async fn programmes(state: &AppState) -> ServiceResult<Vec<trama_store::ProgrammeRow>> {
-    Ok(state.store.programmes().await?)
-}
-
-/// `Store::budget_totals`, for the feature's handlers (no rule of its own).
-pub async fn budget_totals(
-    state: &AppState,
-    funders: &[trama_core::ids::FunderId],
-    from: trama_core::budget::programme::YearMonth,
-    to: trama_core::budget::programme::YearMonth,
-) -> ServiceResult<Vec<trama_core::budget::control::TotalRow>> {
-    Ok(state.store.budget_totals(funders, from, to).await?)
-}
-
-/// `Store::budget_facts`, for the feature's handlers (no rule of its own).
-pub async fn budget_facts(
-    state: &AppState,
-    person: trama_core::ids::UserId,
-) -> ServiceResult<trama_core::budget::access::BudgetFacts> {
-    Ok(state.store.budget_facts(person).await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1878,16 +1817,25 @@ pub async fn undelegate(
     audit_programme(state, p, "programme.undelegate", programme, org.to_string()).await
 }
 
-/// Whether the double-entry book balances: (transactions whose postings do not sum to zero,
-/// allocations whose balances differ from their postings); (0, 0) when it does.
-pub async fn book_problems(state: &AppState) -> ServiceResult<(i64, i64)> {
-    Ok(state.store.budget_book_problems().await?)
-}
-
-/// Every booking's facts (funder, programme, person, category, month, held, spent), for the
-/// pure control rules; the benchmark checks the database's dashboard against them.
-pub async fn spend_facts(
-    state: &AppState,
-) -> ServiceResult<Vec<trama_core::budget::control::SpendFact>> {
-    Ok(state.store.spend_facts().await?)
+store_calls! {
+    /// The consent between a person and a case manager, if any: for the person's own page.
+    pub fn consent_between(person: UserId, case_manager: UserId) -> Option<ConsentRow> = consent;
+    /// The people a case manager follows with an active consent: (id, name, consent reference).
+    pub fn caseload(case_manager: UserId) -> Vec<(UserId, String, String)>;
+    /// The case managers who follow a person (active or waiting for the person's confirmation).
+    pub fn consents_of(person: UserId) -> Vec<ConsentRow>;
+    pub fn delegations(programme: trama_core::ids::ProgrammeId) -> Vec<trama_store::DelegationRow>;
+    pub fn programmes() -> Vec<trama_store::ProgrammeRow>;
+    pub fn budget_totals(
+        funders: &[FunderId],
+        from: YearMonth,
+        to: YearMonth,
+    ) -> Vec<trama_core::budget::control::TotalRow>;
+    pub fn budget_facts(person: trama_core::ids::UserId) -> trama_core::budget::access::BudgetFacts;
+    /// Whether the double-entry book balances: (transactions whose postings do not sum to zero,
+    /// allocations whose balances differ from their postings); (0, 0) when it does.
+    pub fn book_problems() -> (i64, i64) = budget_book_problems;
+    /// Every booking's facts (funder, programme, person, category, month, held, spent), for the
+    /// pure control rules; the benchmark checks the database's dashboard against them.
+    pub fn spend_facts() -> Vec<trama_core::budget::control::SpendFact>;
 }

@@ -7,14 +7,13 @@ use crate::campaigns::service::campaign_view;
 use crate::campaigns::service::create_campaign;
 use crate::campaigns::service::run_batch;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::json::JsonBody;
-use crate::json::body;
-use crate::policy::Admitted;
+use crate::json::Body;
+use crate::policy::Writer;
 use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use trama_core::ids::CampaignId;
 
@@ -47,12 +46,9 @@ pub fn routes() -> Routes {
 #[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_campaign_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    b: JsonBody<CampaignRequest>,
+    Writer(ref p): Writer,
+    Body(r): Body<CampaignRequest>,
 ) -> ApiResult<(StatusCode, Json<CampaignView>)> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
     let id = create_campaign(&state, p, &r).await?;
     let c = super::service::campaign(&state, id)
         .await?
@@ -98,13 +94,10 @@ pub struct BatchRequest {
 #[utoipa::path(post, path = "/api/campaigns/{id}/dispatch", tag = "campaigns", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn dispatch_campaign_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    b: JsonBody<BatchRequest>,
+    Body(r): Body<BatchRequest>,
 ) -> ApiResult<Json<BatchReport>> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
     let cid = CampaignId::parse("id", &id)?;
     super::service::campaign(&state, cid)
         .await?
@@ -115,11 +108,8 @@ pub async fn dispatch_campaign_api(
 #[utoipa::path(post, path = "/api/matching/batch", tag = "campaigns", request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn batch_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    b: JsonBody<BatchRequest>,
+    Writer(ref p): Writer,
+    Body(r): Body<BatchRequest>,
 ) -> ApiResult<Json<BatchReport>> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
     Ok(Json(run_batch(&state, p, None, r.dry_run).await?))
 }

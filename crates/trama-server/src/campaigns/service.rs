@@ -6,6 +6,7 @@ use crate::help::service::compile;
 use crate::help::service::notify_match;
 use crate::json::rfc3339;
 use crate::service_error::invalid;
+use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
@@ -262,31 +263,11 @@ pub async fn create_campaign(
     Ok(id)
 }
 
-/// A campaign's live counts (public).
-pub async fn counts(
-    state: &AppState,
-    id: CampaignId,
-) -> ServiceResult<trama_store::CampaignCounts> {
-    Ok(state.store.campaign_counts(id).await?)
-}
-
-/// A campaign, by id (public).
-pub async fn campaign(
-    state: &AppState,
-    id: CampaignId,
-) -> ServiceResult<Option<trama_store::CampaignRow>> {
-    Ok(state.store.campaign(id).await?)
-}
-
-/// `Store::campaigns`, for the feature's handlers (no rule of its own).
-pub async fn campaigns(state: &AppState) -> ServiceResult<Vec<trama_store::CampaignRow>> {
-    Ok(state.store.campaigns().await?)
-}
-
-/// `Store::campaign_counts`, for the feature's handlers (no rule of its own).
-pub async fn campaign_counts(
-    state: &AppState,
-    id: trama_core::ids::CampaignId,
-) -> ServiceResult<trama_store::CampaignCounts> {
-    Ok(state.store.campaign_counts(id).await?)
+store_calls! {
+    /// A campaign's live counts (public).
+    pub fn counts(id: CampaignId) -> trama_store::CampaignCounts = campaign_counts;
+    /// A campaign, by id (public).
+    pub fn campaign(id: CampaignId) -> Option<trama_store::CampaignRow>;
+    pub fn campaigns() -> Vec<trama_store::CampaignRow>;
+    pub fn campaign_counts(id: trama_core::ids::CampaignId) -> trama_store::CampaignCounts;
 }

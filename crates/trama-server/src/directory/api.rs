@@ -3,13 +3,13 @@
 use crate::directory::service::remove_service;
 use crate::directory::service::save_service;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::json::JsonBody;
-use crate::json::body;
-use crate::policy::{self, Admitted, Policy, Routes, Scope, Who};
+use crate::json::Body;
+use crate::policy::Writer;
+use crate::policy::{self, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde_json::Value;
 use trama_core::FieldError;
 use trama_core::hsds::Service;
@@ -59,12 +59,10 @@ pub(crate) fn parse_service(mut v: Value) -> ApiResult<Service> {
     responses((status = 201, description = "The stored service, fully nested"), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_service(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    b: JsonBody<Value>,
+    Writer(ref p): Writer,
+    Body(v): Body<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let p = admitted.for_write(&headers)?;
-    let s = parse_service(body(b)?)?;
+    let s = parse_service(v)?;
     let s = save_service(&state, p, s, None).await?;
     let d = super::service::get_service(&state, ServiceId(s.id))
         .await?
@@ -80,14 +78,12 @@ pub async fn create_service(
     responses((status = 200, description = "The stored service, fully nested"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn update_service(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    b: JsonBody<Value>,
+    v: Result<Body<Value>, ApiError>,
 ) -> ApiResult<Json<Value>> {
-    let p = admitted.for_write(&headers)?;
     let sid = ServiceId::parse("id", &id)?;
-    let mut v = body(b)?;
+    let Body(mut v) = v?;
     if let Value::Object(m) = &mut v {
         m.entry("id")
             .or_insert_with(|| Value::String(sid.to_string()));
@@ -105,11 +101,9 @@ pub async fn update_service(
     responses((status = 204), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delete_service(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let p = admitted.for_write(&headers)?;
     remove_service(&state, p, ServiceId::parse("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,7 @@
 //! Writing the directory: saving and removing a service, audited.
 
 use crate::json::rfc3339;
+use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use trama_core::FieldError;
@@ -174,43 +175,6 @@ pub async fn search(state: &AppState, q: &ServiceQuery) -> ServiceResult<SearchR
     Ok(state.store.search_services(q, state.now_local()).await?)
 }
 
-/// The areas of a kind (`municipio`, `nil`), for the pages' choices and maps.
-pub async fn areas(state: &AppState, kind: &str) -> ServiceResult<Vec<trama_core::areas::Area>> {
-    Ok(state.store.areas(kind).await?)
-}
-
-/// Which of these services are delivered at a community hub.
-pub async fn services_at_hubs(
-    state: &AppState,
-    services: &[uuid::Uuid],
-) -> ServiceResult<std::collections::HashSet<uuid::Uuid>> {
-    Ok(state.store.services_at_hubs(services).await?)
-}
-
-/// A service with its places, as the directory holds it (public).
-pub async fn get_service(
-    state: &AppState,
-    id: ServiceId,
-) -> ServiceResult<Option<trama_store::ServiceDetail>> {
-    Ok(state.store.get_service(id).await?)
-}
-
-/// A taxonomy term (public).
-pub async fn get_term(
-    state: &AppState,
-    id: trama_core::ids::TaxonomyTermId,
-) -> ServiceResult<Option<trama_store::TermRow>> {
-    Ok(state.store.get_term(id).await?)
-}
-
-/// An organisation and its kind (public).
-pub async fn get_organization(
-    state: &AppState,
-    id: trama_core::ids::OrganizationId,
-) -> ServiceResult<Option<(trama_core::hsds::Organization, Option<String>)>> {
-    Ok(state.store.get_organization(id).await?)
-}
-
 /// A taxonomy's terms, a page at a time (public).
 pub async fn list_terms(
     state: &AppState,
@@ -226,48 +190,6 @@ pub async fn list_terms(
         .await?)
 }
 
-/// `Store::list_organizations`, for the feature's handlers (no rule of its own).
-pub async fn list_organizations(
-    state: &AppState,
-    search: Option<&str>,
-    page: trama_core::hsds::PageRequest,
-) -> ServiceResult<(u64, Vec<trama_core::hsds::Organization>)> {
-    Ok(state.store.list_organizations(search, page).await?)
-}
-
-/// `Store::list_service_at_locations`, for the feature's handlers (no rule of its own).
-pub async fn list_service_at_locations(
-    state: &AppState,
-    q: &trama_core::query::ServiceQuery,
-) -> ServiceResult<(u64, Vec<trama_core::hsds::ServiceAtLocation>)> {
-    Ok(state.store.list_service_at_locations(q).await?)
-}
-
-/// `Store::get_service_at_location`, for the feature's handlers (no rule of its own).
-pub async fn get_service_at_location(
-    state: &AppState,
-    id: trama_core::ids::ServiceAtLocationId,
-) -> ServiceResult<Option<trama_core::hsds::ServiceAtLocation>> {
-    Ok(state.store.get_service_at_location(id).await?)
-}
-
-/// `Store::list_taxonomies`, for the feature's handlers (no rule of its own).
-pub async fn list_taxonomies(
-    state: &AppState,
-    search: Option<&str>,
-    page: trama_core::hsds::PageRequest,
-) -> ServiceResult<(u64, Vec<trama_core::hsds::Taxonomy>)> {
-    Ok(state.store.list_taxonomies(search, page).await?)
-}
-
-/// `Store::get_taxonomy`, for the feature's handlers (no rule of its own).
-pub async fn get_taxonomy(
-    state: &AppState,
-    id: trama_core::ids::TaxonomyId,
-) -> ServiceResult<Option<trama_core::hsds::Taxonomy>> {
-    Ok(state.store.get_taxonomy(id).await?)
-}
-
 /// Imports an HSDS bundle in one transaction (all or nothing), then refreshes the planner's
 /// statistics; the warnings say what was kept only in the documents.
 pub async fn import_bundle(
@@ -280,19 +202,6 @@ pub async fn import_bundle(
     Ok(warnings)
 }
 
-/// The whole directory as an HSDS bundle.
-pub async fn export_bundle(state: &AppState) -> ServiceResult<trama_core::hsds::Bundle> {
-    Ok(state.store.export_bundle().await?)
-}
-
-/// Imports a municipality's areas (replacing those with the same kind and code).
-pub async fn import_areas(
-    state: &AppState,
-    areas: &[trama_core::areas::Area],
-) -> ServiceResult<()> {
-    Ok(state.store.put_areas(areas).await?)
-}
-
 /// Writes organisations with Trama's kind of each (municipal, social_cooperative, ...): an
 /// import's second half, after the HSDS bundle.
 pub async fn import_organization_kinds(
@@ -302,7 +211,38 @@ pub async fn import_organization_kinds(
     Ok(state.store.put_organizations(orgs).await?)
 }
 
-/// Marks locations as the territory's community hubs.
-pub async fn mark_hubs(state: &AppState, ids: &[trama_core::ids::LocationId]) -> ServiceResult<()> {
-    Ok(state.store.mark_hubs(ids).await?)
+store_calls! {
+    /// The areas of a kind (`municipio`, `nil`), for the pages' choices and maps.
+    pub fn areas(kind: &str) -> Vec<trama_core::areas::Area>;
+    /// Which of these services are delivered at a community hub.
+    pub fn services_at_hubs(services: &[uuid::Uuid]) -> std::collections::HashSet<uuid::Uuid>;
+    /// A service with its places, as the directory holds it (public).
+    pub fn get_service(id: ServiceId) -> Option<trama_store::ServiceDetail>;
+    /// A taxonomy term (public).
+    pub fn get_term(id: trama_core::ids::TaxonomyTermId) -> Option<trama_store::TermRow>;
+    /// An organisation and its kind (public).
+    pub fn get_organization(
+        id: trama_core::ids::OrganizationId,
+    ) -> Option<(trama_core::hsds::Organization, Option<String>)>;
+    pub fn list_organizations(
+        search: Option<&str>,
+        page: trama_core::hsds::PageRequest,
+    ) -> (u64, Vec<trama_core::hsds::Organization>);
+    pub fn list_service_at_locations(
+        q: &trama_core::query::ServiceQuery,
+    ) -> (u64, Vec<trama_core::hsds::ServiceAtLocation>);
+    pub fn get_service_at_location(
+        id: trama_core::ids::ServiceAtLocationId,
+    ) -> Option<trama_core::hsds::ServiceAtLocation>;
+    pub fn list_taxonomies(
+        search: Option<&str>,
+        page: trama_core::hsds::PageRequest,
+    ) -> (u64, Vec<trama_core::hsds::Taxonomy>);
+    pub fn get_taxonomy(id: trama_core::ids::TaxonomyId) -> Option<trama_core::hsds::Taxonomy>;
+    /// The whole directory as an HSDS bundle.
+    pub fn export_bundle() -> trama_core::hsds::Bundle;
+    /// Imports a municipality's areas (replacing those with the same kind and code).
+    pub fn import_areas(areas: &[trama_core::areas::Area]) -> () = put_areas;
+    /// Marks locations as the territory's community hubs.
+    pub fn mark_hubs(ids: &[trama_core::ids::LocationId]) -> ();
 }

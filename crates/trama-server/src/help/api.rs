@@ -31,15 +31,15 @@ use crate::help::service::register_person;
 use crate::help::service::side_in;
 use crate::help::service::suggestions_for;
 use crate::help::service::suggestions_for_offer;
-use crate::json::JsonBody;
-use crate::json::body;
+use crate::json::Body;
 use crate::json::invalid;
 use crate::policy::Admitted;
+use crate::policy::Writer;
 use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
 use trama_core::auth::Role;
@@ -104,12 +104,9 @@ pub struct Created {
 #[utoipa::path(post, path = "/api/needs", tag = "needs", request_body = serde_json::Value, description = "Posts a need (NeedForm, see docs/API.md). Operators pass on_behalf_of for a person they follow.", responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_need_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    b: JsonBody<NeedForm>,
+    Writer(ref p): Writer,
+    Body(form): Body<NeedForm>,
 ) -> ApiResult<(StatusCode, Json<NeedView>)> {
-    let p = admitted.for_write(&headers)?;
-    let form = body(b)?;
     let id = create_need(&state, p, &form).await?;
     let (n, _, access) = load_need(&state, Some(p), id).await?;
     Ok((StatusCode::CREATED, Json(need_view(&n, access))))
@@ -216,13 +213,10 @@ pub struct OfferChoice {
 #[utoipa::path(post, path = "/api/needs/{id}/propose", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn propose_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    b: JsonBody<OfferChoice>,
+    Body(c): Body<OfferChoice>,
 ) -> ApiResult<(StatusCode, Json<MatchView>)> {
-    let p = admitted.for_write(&headers)?;
-    let c = body(b)?;
     let offer = OfferId::parse("offer_id", &c.offer_id).map_err(invalid)?;
     let m = propose(&state, p, need_id(&id)?, offer).await?;
     Ok((
@@ -234,13 +228,10 @@ pub async fn propose_api(
 #[utoipa::path(post, path = "/api/needs/{id}/accept", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn accept_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    b: JsonBody<OfferChoice>,
+    Body(c): Body<OfferChoice>,
 ) -> ApiResult<(StatusCode, Json<MatchView>)> {
-    let p = admitted.for_write(&headers)?;
-    let c = body(b)?;
     let offer = OfferId::parse("offer_id", &c.offer_id).map_err(invalid)?;
     let m = accept_need(&state, p, need_id(&id)?, offer).await?;
     Ok((
@@ -252,11 +243,9 @@ pub async fn accept_api(
 #[utoipa::path(post, path = "/api/needs/{id}/cancel", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn cancel_need_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
 ) -> ApiResult<Json<NeedView>> {
-    let p = admitted.for_write(&headers)?;
     let n = change_need_state(&state, p, need_id(&id)?, NeedState::Cancelled).await?;
     Ok(Json(need_view(&n, NeedAccess::Full)))
 }
@@ -264,11 +253,9 @@ pub async fn cancel_need_api(
 #[utoipa::path(post, path = "/api/needs/{id}/reopen", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reopen_need_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
 ) -> ApiResult<Json<NeedView>> {
-    let p = admitted.for_write(&headers)?;
     let n = change_need_state(&state, p, need_id(&id)?, NeedState::Open).await?;
     Ok(Json(need_view(&n, NeedAccess::Full)))
 }
@@ -295,12 +282,9 @@ pub async fn needs_by_area_api(
 #[utoipa::path(post, path = "/api/offers", tag = "needs", request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_offer_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    b: JsonBody<OfferForm>,
+    Writer(ref p): Writer,
+    Body(form): Body<OfferForm>,
 ) -> ApiResult<(StatusCode, Json<OfferView>)> {
-    let p = admitted.for_write(&headers)?;
-    let form = body(b)?;
     let id = create_offer(&state, p, &form).await?;
     let o = super::service::offer(&state, id)
         .await?
@@ -411,13 +395,10 @@ pub struct EventRequest {
 #[utoipa::path(post, path = "/api/matches/{id}/events", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, description = "accept, decline, schedule (next_at), done (minutes), cancel, no_show.", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn match_event_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    b: JsonBody<EventRequest>,
+    Body(r): Body<EventRequest>,
 ) -> ApiResult<Json<MatchView>> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
     let next_at = r
         .next_at
         .as_deref()
@@ -444,12 +425,9 @@ pub async fn match_event_api(
 #[utoipa::path(post, path = "/api/people", tag = "assisted", request_body = serde_json::Value, description = "An operator registers a person with no e-mail or phone, with the consent reference.", responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn register_person_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
-    b: JsonBody<PersonRequest>,
+    Writer(ref p): Writer,
+    Body(r): Body<PersonRequest>,
 ) -> ApiResult<(StatusCode, Json<PersonView>)> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
     let id = register_person(&state, p, &r).await?;
     let a = super::service::assisted(&state, id)
         .await?

@@ -7,6 +7,7 @@
 
 use crate::json::rfc3339;
 use crate::service_error::invalid;
+use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
@@ -1242,72 +1243,25 @@ pub(crate) async fn activity(state: &AppState, person: UserId) -> ServiceResult<
         .collect())
 }
 
-/// One's own offers.
-pub async fn offers_of(state: &AppState, owner: UserId) -> ServiceResult<Vec<OfferRow>> {
-    Ok(state.store.offers_of(owner).await?)
-}
-
-/// The minutes of help one has given (confirmed).
-pub async fn minutes_given(state: &AppState, person: UserId) -> ServiceResult<i64> {
-    Ok(state.store.minutes_given(person).await?)
-}
-
-/// A need's matches; each is shown only to its sides (`side_in`).
-pub async fn matches_of_need(state: &AppState, need: NeedId) -> ServiceResult<Vec<MatchRow>> {
-    Ok(state.store.matches_of_need(need).await?)
-}
-
-/// An offer, by id.
-pub async fn offer(state: &AppState, id: OfferId) -> ServiceResult<Option<OfferRow>> {
-    Ok(state.store.offer(id).await?)
-}
-
-/// The people the desk's organisations registered (assisted mode).
-pub async fn assisted_people(
-    state: &AppState,
-    organizations: &[trama_core::ids::OrganizationId],
-) -> ServiceResult<Vec<trama_store::AssistedPerson>> {
-    Ok(state.store.assisted_people(organizations).await?)
-}
-
-/// Needs by a filter (one's own, a desk's): the caller decides the access each is shown at
-/// (`need_view`) and audits full reads (`audit_full_read`).
-pub async fn needs(
-    state: &AppState,
-    filter: &trama_store::NeedFilter,
-) -> ServiceResult<Vec<NeedRow>> {
-    Ok(state.store.needs(filter).await?)
-}
-
-/// One's matches (only the live ones if `live_only`).
-pub async fn matches_of_person(
-    state: &AppState,
-    person: UserId,
-    live_only: bool,
-) -> ServiceResult<Vec<MatchRow>> {
-    Ok(state.store.matches_of_person(person, live_only).await?)
-}
-
-/// `Store::need_parties`, for the feature's handlers (no rule of its own).
-pub async fn need_parties(
-    state: &AppState,
-    need: &trama_store::NeedRow,
-) -> ServiceResult<NeedParties> {
-    Ok(state.store.need_parties(need).await?)
-}
-
-/// `Store::match_row`, for the feature's handlers (no rule of its own).
-pub async fn match_row(
-    state: &AppState,
-    id: trama_core::ids::MatchId,
-) -> ServiceResult<Option<trama_store::MatchRow>> {
-    Ok(state.store.match_row(id).await?)
-}
-
-/// `Store::assisted`, for the feature's handlers (no rule of its own).
-pub async fn assisted(
-    state: &AppState,
-    user: trama_core::ids::UserId,
-) -> ServiceResult<Option<trama_store::AssistedPerson>> {
-    Ok(state.store.assisted(user).await?)
+store_calls! {
+    /// One's own offers.
+    pub fn offers_of(owner: UserId) -> Vec<OfferRow>;
+    /// The minutes of help one has given (confirmed).
+    pub fn minutes_given(person: UserId) -> i64;
+    /// A need's matches; each is shown only to its sides (`side_in`).
+    pub fn matches_of_need(need: NeedId) -> Vec<MatchRow>;
+    /// An offer, by id.
+    pub fn offer(id: OfferId) -> Option<OfferRow>;
+    /// The people the desk's organisations registered (assisted mode).
+    pub fn assisted_people(
+        organizations: &[trama_core::ids::OrganizationId],
+    ) -> Vec<trama_store::AssistedPerson>;
+    /// Needs by a filter (one's own, a desk's): the caller decides the access each is shown at
+    /// (`need_view`) and audits full reads (`audit_full_read`).
+    pub fn needs(filter: &trama_store::NeedFilter) -> Vec<NeedRow>;
+    /// One's matches (only the live ones if `live_only`).
+    pub fn matches_of_person(person: UserId, live_only: bool) -> Vec<MatchRow>;
+    pub fn need_parties(need: &trama_store::NeedRow) -> NeedParties;
+    pub fn match_row(id: trama_core::ids::MatchId) -> Option<trama_store::MatchRow>;
+    pub fn assisted(user: trama_core::ids::UserId) -> Option<trama_store::AssistedPerson>;
 }

@@ -11,15 +11,15 @@ use crate::hubs::service::book_room;
 use crate::hubs::service::hub_view;
 use crate::hubs::service::room_slots;
 use crate::hubs::service::shared_services;
-use crate::json::JsonBody;
-use crate::json::body;
+use crate::json::Body;
 use crate::json::invalid;
 use crate::policy::Admitted;
+use crate::policy::Writer;
 use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use trama_core::hubs::RoomBookingForm;
 
@@ -82,13 +82,10 @@ pub(crate) fn location_id(s: &str) -> ApiResult<trama_core::ids::LocationId> {
 #[utoipa::path(put, path = "/api/hubs/{id}", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn put_hub_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    b: JsonBody<HubRequest>,
+    Body(r): Body<HubRequest>,
 ) -> ApiResult<Json<HubView>> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
     let loc = location_id(&id)?;
     Ok(Json(put_hub(&state, p, loc, &r).await?))
 }
@@ -96,13 +93,10 @@ pub async fn put_hub_api(
 #[utoipa::path(post, path = "/api/hubs/{id}/rooms", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn add_room_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    b: JsonBody<RoomRequest>,
+    Body(r): Body<RoomRequest>,
 ) -> ApiResult<(StatusCode, Json<RoomView>)> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?;
     let loc = location_id(&id)?;
     Ok((
         StatusCode::CREATED,
@@ -131,13 +125,11 @@ pub async fn room_slots_api(
 #[utoipa::path(post, path = "/api/rooms/{id}/bookings", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn book_room_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     Path(id): Path<String>,
-    b: JsonBody<RoomBookingForm>,
+    Body(form): Body<RoomBookingForm>,
 ) -> ApiResult<(StatusCode, Json<SlotView>)> {
-    let p = admitted.for_write(&headers)?;
-    let r = body(b)?.parse().map_err(invalid)?;
+    let r = form.parse().map_err(invalid)?;
     Ok((
         StatusCode::CREATED,
         Json(book_room(&state, p, &id, &r).await?),

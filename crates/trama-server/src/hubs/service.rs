@@ -6,6 +6,7 @@ use crate::help::service::compile;
 use crate::help::service::need_view;
 use crate::help::service::{audit, audit_full_read};
 use crate::service_error::invalid;
+use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
@@ -287,22 +288,6 @@ pub async fn shared_services(
         .collect())
 }
 
-/// The hubs, optionally of one organisation (public).
-pub async fn hubs(
-    state: &AppState,
-    organization: Option<trama_core::ids::OrganizationId>,
-) -> ServiceResult<Vec<trama_store::HubRow>> {
-    Ok(state.store.hubs(organization).await?)
-}
-
-/// `Store::hub`, for the feature's handlers (no rule of its own).
-pub async fn hub(
-    state: &AppState,
-    location: trama_core::ids::LocationId,
-) -> ServiceResult<Option<trama_store::HubRow>> {
-    Ok(state.store.hub(location).await?)
-}
-
 /// What a hub manager says of a hub.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -398,4 +383,10 @@ pub async fn add_room(
         capacity: r.capacity,
         slot_minutes: r.slot_minutes,
     })
+}
+
+store_calls! {
+    /// The hubs, optionally of one organisation (public).
+    pub fn hubs(organization: Option<trama_core::ids::OrganizationId>) -> Vec<trama_store::HubRow>;
+    pub fn hub(location: trama_core::ids::LocationId) -> Option<trama_store::HubRow>;
 }

@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::policy::Admitted;
 use crate::policy::Routes;
+use crate::policy::Writer;
 use crate::register::service::AppendedView;
 use crate::register::service::ConsistencyProofView;
 use crate::register::service::EntriesPage;
@@ -284,11 +285,9 @@ pub async fn credits_api(State(state): State<AppState>) -> ApiResult<Json<Territ
 #[utoipa::path(post, path = "/api/register/flows", tag = "register", request_body = FlowRequest, responses((status = 201, body = AppendedView), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn record_flow_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
     body: Result<Json<FlowRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<AppendedView>)> {
-    let p = admitted.for_write(&headers)?;
     may_record_flows(p)?;
     let req = body.map_err(ApiError::from)?.0;
     let ev = flow_event(&req, state.register.territory(), state.now())?;
@@ -365,10 +364,8 @@ pub async fn my_statement_api(
 #[utoipa::path(delete, path = "/api/me/pseudonym", tag = "register", responses((status = 204), (status = 401, body = ErrorEnvelope)))]
 pub async fn forget_me_api(
     State(state): State<AppState>,
-    admitted: Admitted,
-    headers: HeaderMap,
+    Writer(ref p): Writer,
 ) -> ApiResult<StatusCode> {
-    let p = admitted.for_write(&headers)?;
     let iri = format!("urn:trama:person:{}", p.user_id);
     for purpose in crate::register::log::Purpose::ALL {
         super::service::register_forget_agent(&state, &purpose.agent(&iri)).await?;

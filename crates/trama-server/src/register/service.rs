@@ -1,6 +1,7 @@
 //! The contribution register's operations: flows and credits, recording a flow (attributed,
 //! no free text), one's contributions and statement.
 
+use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
@@ -477,18 +478,6 @@ pub async fn statement_of(state: &AppState, p: &Principal) -> ServiceResult<Stat
     Ok(state.register.statement(&agent).await?)
 }
 
-/// `Store::register_checkpoints`, for the feature's handlers (no rule of its own).
-pub async fn register_checkpoints(
-    state: &AppState,
-) -> ServiceResult<Vec<trama_store::CheckpointRow>> {
-    Ok(state.store.register_checkpoints().await?)
-}
-
-/// `Store::register_forget_agent`, for the feature's handlers (no rule of its own).
-pub async fn register_forget_agent(state: &AppState, agent: &str) -> ServiceResult<bool> {
-    Ok(state.store.register_forget_agent(agent).await?)
-}
-
 /// Everything the node's own database holds of the log, for an offline check (`trama
 /// verify`): the size, the stored hashes, every entry and every checkpoint note.
 pub struct LogContents {
@@ -516,22 +505,18 @@ pub async fn log_contents(state: &AppState) -> ServiceResult<LogContents> {
     })
 }
 
-/// Which of these event ids the log already holds (the demo appends each event once).
-pub async fn known_ids(state: &AppState, ids: &[String]) -> ServiceResult<Vec<String>> {
-    Ok(state.store.register_known_ids(ids).await?)
-}
-
-/// What the log takes on disk: (bytes of the database's register tables, if it says).
-pub async fn disk_bytes(state: &AppState) -> ServiceResult<i64> {
-    Ok(state.store.register_disk_bytes().await?)
-}
-
-/// The logical content of the log: (entry text and lookup columns, stored hashes), in bytes.
-pub async fn text_bytes(state: &AppState) -> ServiceResult<(i64, i64)> {
-    Ok(state.store.register_text_bytes().await?)
-}
-
 /// Which database holds the log (`sqlite`, `postgres`), for the benchmark's report.
 pub fn backend_name(state: &AppState) -> &'static str {
     state.store.backend().name()
+}
+
+store_calls! {
+    pub fn register_checkpoints() -> Vec<trama_store::CheckpointRow>;
+    pub fn register_forget_agent(agent: &str) -> bool;
+    /// Which of these event ids the log already holds (the demo appends each event once).
+    pub fn known_ids(ids: &[String]) -> Vec<String> = register_known_ids;
+    /// What the log takes on disk: (bytes of the database's register tables, if it says).
+    pub fn disk_bytes() -> i64 = register_disk_bytes;
+    /// The logical content of the log: (entry text and lookup columns, stored hashes), in bytes.
+    pub fn text_bytes() -> (i64, i64) = register_text_bytes;
 }
