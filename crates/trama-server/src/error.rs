@@ -164,26 +164,17 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<FieldError> for ApiError {
-    fn from(e: FieldError) -> Self {
-        ApiError::InvalidParameter(e)
-    }
-}
-
-impl From<CoreError> for ApiError {
-    fn from(e: CoreError) -> Self {
-        match e {
-            CoreError::Invalid(f) => ApiError::InvalidBody(f),
-            CoreError::Forbidden(m) => ApiError::Forbidden(m),
+/// A parameter, a domain or a store error reads as the service's error does (one mapping).
+macro_rules! through_service_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for ApiError {
+            fn from(e: $t) -> Self {
+                ServiceError::from(e).into()
+            }
         }
-    }
+    )*};
 }
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ServiceError::from(e).into()
-    }
-}
+through_service_error!(FieldError, CoreError, StoreError);
 
 /// A service's failure, as HTTP: each variant is the `ApiError` of the same name.
 impl From<ServiceError> for ApiError {

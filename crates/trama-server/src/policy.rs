@@ -367,32 +367,44 @@ impl<S: Send + Sync> FromRequestParts<S> for Admitted {
 #[derive(Debug, Clone)]
 pub struct Writer(pub trama_core::auth::Principal);
 
+/// The admitted person on a post that changes only their own session or tokens or computes an
+/// answer: [`Admitted`] with the CSRF token checked (auditors may), before the body is read.
+#[derive(Debug, Clone)]
+pub struct OwnWriter(pub trama_core::auth::Principal);
+
+/// The admitted person, checked by `check` against the request's headers.
+async fn admitted_for(
+    parts: &mut axum::http::request::Parts,
+    check: for<'a> fn(
+        &'a Admitted,
+        &axum::http::HeaderMap,
+    ) -> crate::error::ApiResult<&'a trama_core::auth::Principal>,
+) -> Result<trama_core::auth::Principal, ApiError> {
+    let admitted = Admitted::from_request_parts(parts, &()).await?;
+    Ok(check(&admitted, &parts.headers)?.clone())
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Writer {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &S,
+        _: &S,
     ) -> Result<Self, Self::Rejection> {
-        let admitted = Admitted::from_request_parts(parts, state).await?;
-        Ok(Writer(admitted.for_write(&parts.headers)?.clone()))
+        admitted_for(parts, Admitted::for_write).await.map(Writer)
     }
 }
-
-/// The admitted person on a post that changes only their own session or tokens or computes an
-/// answer: [`Admitted`] with the CSRF token checked (auditors may), before the body is read.
-#[derive(Debug, Clone)]
-pub struct OwnWriter(pub trama_core::auth::Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for OwnWriter {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &S,
+        _: &S,
     ) -> Result<Self, Self::Rejection> {
-        let admitted = Admitted::from_request_parts(parts, state).await?;
-        Ok(OwnWriter(admitted.for_own_write(&parts.headers)?.clone()))
+        admitted_for(parts, Admitted::for_own_write)
+            .await
+            .map(OwnWriter)
     }
 }
 

@@ -388,20 +388,36 @@ pub struct ErasureView {
     pub kept: Vec<String>,
 }
 
-pub(crate) async fn audit_own(state: &AppState, p: &Principal, action: &str) -> ServiceResult<()> {
+/// One line of the audit log, the only writer of it: `actor` did `action` to the subject
+/// (`subject_type`, `subject_id`), perhaps for someone (`on_behalf_of`), with a detail.
+pub(crate) async fn audit(
+    state: &AppState,
+    actor: &Principal,
+    action: &str,
+    subject_type: &str,
+    subject_id: &str,
+    on_behalf_of: Option<UserId>,
+    detail: Option<String>,
+) -> ServiceResult<()> {
     state
         .store
         .audit(&AuditEntry {
             at: state.now(),
-            actor_id: Some(p.user_id),
+            actor_id: Some(actor.user_id),
             action: action.into(),
-            subject_type: "person".into(),
-            subject_id: Some(p.user_id.to_string()),
-            detail: None,
-            on_behalf_of: None,
+            subject_type: subject_type.into(),
+            subject_id: Some(subject_id.into()),
+            detail,
+            on_behalf_of,
         })
         .await?;
     Ok(())
+}
+
+/// What a person did to their own account (export, erasure).
+pub(crate) async fn audit_own(state: &AppState, p: &Principal, action: &str) -> ServiceResult<()> {
+    let me = p.user_id.to_string();
+    audit(state, p, action, "person", &me, None, None).await
 }
 
 /// Erases `p` after checking their password (the API and the page).

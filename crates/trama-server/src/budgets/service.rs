@@ -19,8 +19,7 @@ use trama_core::ids::optional;
 use trama_core::ids::{AllocationId, BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
 use trama_store::{
-    AllocationRow, AuditEntry, BudgetBookingRow, ConsentRecord, ConsentRow, Idempotency,
-    NewBudgetBooking,
+    AllocationRow, BudgetBookingRow, ConsentRecord, ConsentRow, Idempotency, NewBudgetBooking,
 };
 use utoipa::ToSchema;
 
@@ -44,19 +43,8 @@ pub(crate) async fn audit(
     person: UserId,
     detail: Option<String>,
 ) -> ServiceResult<()> {
-    state
-        .store
-        .audit(&AuditEntry {
-            at: state.now(),
-            actor_id: Some(actor.user_id),
-            action: action.into(),
-            subject_type: "person".into(),
-            subject_id: Some(person.to_string()),
-            detail,
-            on_behalf_of: None,
-        })
-        .await?;
-    Ok(())
+    let id = person.to_string();
+    crate::accounts::service::audit(state, actor, action, "person", &id, None, detail).await
 }
 
 /// Where a consent stands after a call.
@@ -418,19 +406,9 @@ pub(crate) async fn audit_programme(
     programme: ProgrammeId,
     detail: String,
 ) -> ServiceResult<()> {
-    state
-        .store
-        .audit(&AuditEntry {
-            at: state.now(),
-            actor_id: Some(actor.user_id),
-            action: action.into(),
-            subject_type: "programme".into(),
-            subject_id: Some(programme.to_string()),
-            detail: Some(detail),
-            on_behalf_of: None,
-        })
-        .await?;
-    Ok(())
+    let id = programme.to_string();
+    crate::accounts::service::audit(state, actor, action, "programme", &id, None, Some(detail))
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,7 +10,6 @@ use trama_core::geo::Coordinates;
 use trama_core::hsds::{Service, validate_service};
 use trama_core::ids::{LocationId, ServiceId};
 use trama_core::query::ServiceQuery;
-use trama_store::AuditEntry;
 use trama_store::SearchResult;
 
 /// Checks and writes a provider's service: the organisation must be one the person administers,
@@ -138,16 +137,7 @@ pub(crate) async fn audit_service(
     action: &str,
     id: &str,
 ) -> ServiceResult<()> {
-    let entry = AuditEntry {
-        at: state.now(),
-        actor_id: Some(p.user_id),
-        action: action.into(),
-        subject_type: "service".into(),
-        subject_id: Some(id.into()),
-        detail: None,
-        on_behalf_of: None,
-    };
-    Ok(state.store.audit(&entry).await?)
+    crate::accounts::service::audit(state, p, action, "service", id, None, None).await
 }
 
 /// Deletes a provider's service.

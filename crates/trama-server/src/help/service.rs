@@ -24,7 +24,7 @@ use trama_core::needs::{
     NeedAccess, NeedForm, NeedParties, OfferForm, PublicArea, acts_for_requester, need_access,
     public_area,
 };
-use trama_store::{AuditEntry, MatchChange, MatchRow, NeedRecord, NeedRow, NewMatch, OfferRow};
+use trama_store::{MatchChange, MatchRow, NeedRecord, NeedRow, NewMatch, OfferRow};
 use uuid::Uuid;
 
 /// A person a desk registers (assisted mode), as the operator asks.
@@ -292,29 +292,7 @@ pub fn match_view(m: &MatchRow, side: Option<Side>) -> MatchView {
 // ---------------------------------------------------------------------------------------------
 // The service layer, shared with the web pages.
 
-pub(crate) async fn audit(
-    state: &AppState,
-    actor: &Principal,
-    action: &str,
-    subject_type: &str,
-    subject_id: &str,
-    on_behalf_of: Option<UserId>,
-    detail: Option<String>,
-) -> ServiceResult<()> {
-    state
-        .store
-        .audit(&AuditEntry {
-            at: state.now(),
-            actor_id: Some(actor.user_id),
-            action: action.into(),
-            subject_type: subject_type.into(),
-            subject_id: Some(subject_id.into()),
-            detail,
-            on_behalf_of,
-        })
-        .await?;
-    Ok(())
-}
+pub(crate) use crate::accounts::service::audit;
 
 /// The public area and Municipio of a point, from the areas the territory imported (NIL and
 /// Municipi), else the carried table of Milan's Municipi.
@@ -443,18 +421,9 @@ pub async fn audit_full_read(
         && let Some(p) = viewer
         && p.user_id != n.requester
     {
-        state
-            .store
-            .audit(&AuditEntry {
-                at: state.now(),
-                actor_id: Some(p.user_id),
-                action: "need.read".into(),
-                subject_type: "person".into(),
-                subject_id: Some(n.requester.to_string()),
-                detail: Some(format!("need {}", n.id)),
-                on_behalf_of: None,
-            })
-            .await?;
+        let person = n.requester.to_string();
+        let detail = Some(format!("need {}", n.id));
+        audit(state, p, "need.read", "person", &person, None, detail).await?;
     }
     Ok(())
 }

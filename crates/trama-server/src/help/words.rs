@@ -171,15 +171,7 @@ pub const IT: Words = Words {
     notifications: "Notifiche",
     shared: "Servizi condivisi proposti",
     shared_cost: "Costo di una visita condivisa e quote (euro)",
-    days: [
-        "lunedì",
-        "martedì",
-        "mercoledì",
-        "giovedì",
-        "venerdì",
-        "sabato",
-        "domenica",
-    ],
+    days: crate::web::i18n::DAYS_IT,
     urgencies: ["bassa", "normale", "alta", "critica"],
 };
 
@@ -265,15 +257,7 @@ pub const EN: Words = Words {
     notifications: "Notifications",
     shared: "Proposed shared services",
     shared_cost: "Cost of one shared visit and the shares (euro)",
-    days: [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ],
+    days: crate::web::i18n::DAYS_EN,
     urgencies: ["low", "normal", "high", "critical"],
 };
 

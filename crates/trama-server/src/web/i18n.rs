@@ -166,6 +166,26 @@ pub struct Msg {
     pub footer: &'static str,
 }
 
+/// The days of the week, Monday first, as a label or a choice shows them.
+pub const DAYS_IT: [&str; 7] = [
+    "Lunedì",
+    "Martedì",
+    "Mercoledì",
+    "Giovedì",
+    "Venerdì",
+    "Sabato",
+    "Domenica",
+];
+pub const DAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 pub static IT: Msg = Msg {
     tagline: "Servizi, aiuto e risorse del territorio, vicino a te",
     skip_to_content: "Vai al contenuto",
@@ -264,15 +284,7 @@ pub static IT: Msg = Msg {
     verify_failed_text: "Il link non è valido o è scaduto (vale 48 ore), oppure la password non è quella scelta registrandoti. Registrati di nuovo con lo stesso indirizzo per ricevere un nuovo link.",
     unverified_text: "Prima conferma il tuo indirizzo: apri il link che ti abbiamo mandato per e-mail.",
     back_home: "Torna alla pagina iniziale",
-    days: [
-        "Lunedì",
-        "Martedì",
-        "Mercoledì",
-        "Giovedì",
-        "Venerdì",
-        "Sabato",
-        "Domenica",
-    ],
+    days: DAYS_IT,
     status_names: ["attivo", "non attivo", "cessato", "temporaneamente chiuso"],
     language_switch: "Language",
     footer: "Trama: piattaforma aperta per territori contributivi. Dati del servizio nel formato Open Referral HSDS 3.0.",
@@ -376,15 +388,7 @@ pub static EN: Msg = Msg {
     verify_failed_text: "The link is not valid or has expired (it lasts 48 hours), or the password is not the one you chose when signing up. Sign up again with the same address to get a new link.",
     unverified_text: "Confirm your address first: open the link we sent you by e-mail.",
     back_home: "Back to the home page",
-    days: [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ],
+    days: DAYS_EN,
     status_names: ["active", "inactive", "defunct", "temporarily closed"],
     language_switch: "Lingua",
     footer: "Trama: an open platform for contributory territories. Service data in the Open Referral HSDS 3.0 format.",

@@ -97,6 +97,20 @@ pub struct Layout {
     set_lang: bool,
 }
 
+/// The page's language: asked in the address (`?lang=`), else chosen before (the cookie),
+/// else the browser's, else Italian.
+fn negotiated_lang(asked: Option<Lang>, headers: &HeaderMap) -> Lang {
+    asked
+        .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::parse))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(Lang::from_accept_language)
+        })
+        .unwrap_or(Lang::It)
+}
+
 impl Layout {
     pub fn new(state: &AppState, headers: &HeaderMap, uri: &Uri, viewer: &Viewer) -> Self {
         let query: Vec<(String, String)> = uri
@@ -107,15 +121,7 @@ impl Layout {
             .iter()
             .find(|(k, _)| k == "lang")
             .and_then(|(_, v)| Lang::parse(v));
-        let lang = from_query
-            .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::parse))
-            .or_else(|| {
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(Lang::from_accept_language)
-            })
-            .unwrap_or(Lang::It);
+        let lang = negotiated_lang(from_query, headers);
         // Signed in: the forms carry the session's own token (drawn at login, kept in the
         // session's row). Anonymous: the double-submit cookie's value.
         let (csrf, set_csrf) = match (&viewer.via, cookie(headers, CSRF_COOKIE)) {
@@ -235,15 +241,7 @@ pub fn not_found_page(req: &Request) -> Response {
             .find(|(k, _)| k == "lang")
             .and_then(|(_, v)| Lang::parse(&v))
     });
-    let lang = asked
-        .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::parse))
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .map(Lang::from_accept_language)
-        })
-        .unwrap_or(Lang::It);
+    let lang = negotiated_lang(asked, headers);
     let l = Layout {
         lang,
         t: lang.msg(),
