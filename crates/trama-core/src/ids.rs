@@ -9,6 +9,11 @@ use uuid::Uuid;
 
 use crate::FieldError;
 
+/// What every id type can do: be read from text given for a field (a path, a form).
+pub trait Id: Sized {
+    fn parse_id(field: &str, s: &str) -> Result<Self, FieldError>;
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -29,6 +34,12 @@ macro_rules! id_type {
             }
             pub fn as_uuid(&self) -> Uuid {
                 self.0
+            }
+        }
+
+        impl Id for $name {
+            fn parse_id(field: &str, s: &str) -> Result<Self, FieldError> {
+                Self::parse(field, s)
             }
         }
 
@@ -147,3 +158,7 @@ pub fn optional<T>(
         None => Ok(None),
     }
 }
+id_type!(
+    /// A person's care plan (budget di salute).
+    PlanId
+);

@@ -25,6 +25,65 @@ where
     }
 }
 
+/// The `{id}` of a route's path read as its id type: one that is not an id is 400
+/// `invalid_parameter` naming `id`, before the handler runs. For routes with one path segment
+/// to fill.
+#[derive(Debug)]
+pub struct PathId<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for PathId<T>
+where
+    T: trama_core::ids::Id,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(s) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::InvalidParameter(FieldError::new("id", e.body_text())))?;
+        T::parse_id("id", &s)
+            .map(PathId)
+            .map_err(ApiError::InvalidParameter)
+    }
+}
+
+/// The two ids of a route's path (`/people/{id}/budget/consent/{case_manager}`), each read as
+/// its type and named by its segment when it is not an id.
+#[derive(Debug)]
+pub struct PathIds<A, B>(pub A, pub B);
+
+impl<A, B, S> axum::extract::FromRequestParts<S> for PathIds<A, B>
+where
+    A: trama_core::ids::Id,
+    B: trama_core::ids::Id,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(segments) =
+            axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::InvalidParameter(FieldError::new("id", e.body_text())))?;
+        let [(a_name, a), (b_name, b)] = segments.as_slice() else {
+            tracing::error!(path = %parts.uri.path(), "PathIds on a route without two segments");
+            return Err(ApiError::Internal);
+        };
+        Ok(PathIds(
+            A::parse_id(a_name, a).map_err(ApiError::InvalidParameter)?,
+            B::parse_id(b_name, b).map_err(ApiError::InvalidParameter)?,
+        ))
+    }
+}
+
 /// A field of the body that does not hold.
 pub fn invalid(e: FieldError) -> ApiError {
     ApiError::InvalidBody(e)

@@ -49,6 +49,22 @@ pub struct NewBooking {
 }
 
 impl BookingForm {
+    /// The call as its idempotency key remembers it (a retry is the same call).
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "book {} {} {} {} {} {}",
+            self.allocation_id.trim(),
+            self.amount,
+            self.category.trim(),
+            self.month.trim(),
+            self.provider_organization_id
+                .as_deref()
+                .unwrap_or("")
+                .trim(),
+            self.service_id.as_deref().unwrap_or("").trim()
+        )
+    }
+
     /// Checks every field: an amount above zero (cents), a category, a month, ids that are ids.
     pub fn parse(&self) -> Result<NewBooking, FieldError> {
         if self.amount <= 0 {

@@ -12,16 +12,16 @@ use crate::auth::{
 };
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::json::Body;
+use crate::json::PathId;
 use crate::json::rfc3339;
 use crate::policy::OwnWriter;
 use crate::policy::{self, Admitted, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use trama_core::bounded::BoundedText;
 use trama_core::ids::ApiTokenId;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -210,15 +210,13 @@ pub async fn create_token(
     OwnWriter(ref p): OwnWriter,
     Body(r): Body<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
-    let name = BoundedText::parse("name", &r.name, 100).map_err(ApiError::InvalidBody)?;
-    let name = name.as_str();
     let token = random_token();
-    let id = super::service::create_api_token(&state, p.user_id, name, &sha256_hex(&token)).await?;
+    let id = super::service::create_api_token(&state, p, &r.name, &sha256_hex(&token)).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewTokenView {
             id: id.as_uuid(),
-            name: name.into(),
+            name: r.name.trim().into(),
             token,
         }),
     ))
@@ -251,12 +249,11 @@ pub async fn list_tokens(
 pub async fn revoke_token(
     State(state): State<AppState>,
     OwnWriter(ref p): OwnWriter,
-    Path(id): Path<String>,
+    PathId(tid): PathId<ApiTokenId>,
 ) -> ApiResult<StatusCode> {
-    let tid = ApiTokenId::parse("id", &id)?;
     if super::service::revoke_api_token(&state, p.user_id, tid).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found("token", &id))
+        Err(ApiError::not_found("token", &tid.to_string()))
     }
 }

@@ -388,6 +388,21 @@ pub struct ErasureView {
     pub kept: Vec<String>,
 }
 
+/// Creates an API token named by its owner (1 to 100 characters); the token itself is kept
+/// only as its hash.
+pub async fn create_api_token(
+    state: &AppState,
+    p: &Principal,
+    name: &str,
+    token_hash: &str,
+) -> ServiceResult<trama_core::ids::ApiTokenId> {
+    let name = BoundedText::parse("name", name, 100).map_err(ServiceError::InvalidBody)?;
+    Ok(state
+        .store
+        .create_api_token(p.user_id, name.as_str(), token_hash)
+        .await?)
+}
+
 /// One line of the audit log, the only writer of it: `actor` did `action` to the subject
 /// (`subject_type`, `subject_id`), perhaps for someone (`on_behalf_of`), with a detail.
 pub(crate) async fn audit(
@@ -527,11 +542,6 @@ store_calls! {
     ) -> Vec<trama_store::NotificationRow> = notifications;
     pub fn grants(user: trama_core::ids::UserId) -> Vec<trama_core::auth::RoleGrant>;
     pub fn user(id: trama_core::ids::UserId) -> Option<trama_store::UserRow>;
-    pub fn create_api_token(
-        user: trama_core::ids::UserId,
-        name: &str,
-        token_hash: &str,
-    ) -> trama_core::ids::ApiTokenId;
     pub fn api_tokens(user: trama_core::ids::UserId) -> Vec<trama_store::ApiTokenRow>;
     pub fn revoke_api_token(user: trama_core::ids::UserId, id: trama_core::ids::ApiTokenId) -> bool;
     pub fn mark_notifications_read(

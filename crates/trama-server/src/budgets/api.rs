@@ -39,12 +39,12 @@ use crate::budgets::service::visible_funders;
 use crate::budgets::service::within_days;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::json::Body;
-use crate::json::invalid_field;
+use crate::json::{PathId, PathIds};
 use crate::policy::{Admitted, Policy, Routes, Scope, Who};
 use crate::policy::{OwnWriter, Writer};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
@@ -215,7 +215,7 @@ pub struct ConsentRequest {
 pub async fn follow_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    id: Result<PathId<UserId>, ApiError>,
     req: Result<Body<ConsentRequest>, ApiError>,
 ) -> ApiResult<Json<ConsentView>> {
     if !p.has_role(Role::CaseManager) && !p.has_role(Role::Operator) {
@@ -223,7 +223,7 @@ pub async fn follow_api(
             forbidden("only case managers and operators record a consent at a desk").into(),
         );
     }
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let PathId(person) = id?;
     let Body(req) = req?;
     let desk = DeskConsent {
         case_manager: optional_id(
@@ -293,10 +293,8 @@ pub async fn my_consents_api(
 pub async fn revoke_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path((id, cm)): Path<(String, String)>,
+    PathIds(person, cm): PathIds<UserId, UserId>,
 ) -> ApiResult<StatusCode> {
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
     revoke(&state, p, person, cm).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -306,10 +304,9 @@ pub async fn revoke_api(
 pub async fn delegate_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(programme): PathId<ProgrammeId>,
     req: Result<Body<DelegationRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
-    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let Body(req) = req?;
     delegate(&state, p, programme, &req).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -320,10 +317,8 @@ pub async fn delegate_api(
 pub async fn undelegate_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path((id, org)): Path<(String, String)>,
+    PathIds(programme, org): PathIds<ProgrammeId, OrganizationId>,
 ) -> ApiResult<StatusCode> {
-    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let org = OrganizationId::parse("organization", &org).map_err(ApiError::InvalidParameter)?;
     undelegate(&state, p, programme, org).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -333,10 +328,9 @@ pub async fn undelegate_api(
 pub async fn delegations_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(programme): PathId<ProgrammeId>,
 ) -> ApiResult<Json<Vec<DelegationView>>> {
     let p = admitted.principal();
-    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     if !p.has_role(Role::Auditor) {
         funder_staff_of(&state, p, programme).await?;
     }
@@ -367,11 +361,11 @@ pub async fn grant_api(
     State(state): State<AppState>,
     admitted: Admitted,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<PathId<UserId>, ApiError>,
     form: Result<Body<GrantForm>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<AllocationView>)> {
     let p = admitted.for_write(&headers)?;
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let PathId(person) = id?;
     let key = idempotency_key(&headers)?;
     let Body(form) = form?;
     let request = format!("grant {person} {}", form.fingerprint());
@@ -394,10 +388,9 @@ pub async fn my_budget_api(
 pub async fn person_budget_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(person): PathId<UserId>,
 ) -> ApiResult<Json<PersonBudgetView>> {
     let p = admitted.principal();
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     read_budget(&state, p, person)
         .await
         .map(|(v, _)| Json(v))
@@ -410,16 +403,13 @@ pub async fn book_api(
     State(state): State<AppState>,
     admitted: Admitted,
     headers: HeaderMap,
-    raw: Result<Body<serde_json::Value>, ApiError>,
+    form: Result<Body<BookingForm>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<BookingView>)> {
     let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
-    let Body(raw) = raw?;
-    let form: BookingForm =
-        serde_json::from_value(raw.clone()).map_err(|e| invalid_field("body", e.to_string()))?;
+    let Body(form) = form?;
     let req = form.parse().map_err(ApiError::InvalidBody)?;
-    let request = serde_json::to_string(&raw).unwrap_or_default();
-    let b = book(&state, p, &req, &request, &key).await?;
+    let b = book(&state, p, &req, &form.fingerprint(), &key).await?;
     Ok((StatusCode::CREATED, Json(b)))
 }
 
@@ -436,12 +426,12 @@ pub async fn deliver_api(
     State(state): State<AppState>,
     admitted: Admitted,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<PathId<BookingId>, ApiError>,
     req: Result<Body<DeliveryRequest>, ApiError>,
 ) -> ApiResult<Json<BookingView>> {
     let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
-    let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let PathId(booking) = id?;
     let Body(req) = req?;
     deliver(&state, p, booking, Cents(req.amount), &key)
         .await
@@ -456,11 +446,11 @@ pub async fn cancel_api(
     State(state): State<AppState>,
     admitted: Admitted,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<PathId<BookingId>, ApiError>,
 ) -> ApiResult<Json<BookingView>> {
     let p = admitted.for_write(&headers)?;
     let key = idempotency_key(&headers)?;
-    let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let PathId(booking) = id?;
     cancel(&state, p, booking, &key)
         .await
         .map(Json)
@@ -474,14 +464,16 @@ pub async fn cancel_api(
 pub async fn funding_api(
     State(state): State<AppState>,
     OwnWriter(ref p): OwnWriter,
-    Path(id): Path<String>,
+    PathId(person): PathId<UserId>,
     req: Result<Body<FundingRequestBody>, ApiError>,
 ) -> ApiResult<Json<FundingView>> {
     // A proposal moves nothing: whoever may read the budget asks for it, auditors included.
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let facts = super::service::budget_facts(&state, person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found("budget for person", &id));
+        return Err(ApiError::not_found(
+            "budget for person",
+            &person.to_string(),
+        ));
     }
     let Body(req) = req?;
     let lines = booking::parse_plan_lines(&req.lines).map_err(ApiError::InvalidBody)?;
@@ -525,16 +517,15 @@ pub async fn dashboard_api(
 pub async fn funder_statement_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(funder): PathId<FunderId>,
     axum::extract::Query(q): axum::extract::Query<DashboardQuery>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let p = admitted.principal();
-    let funder = FunderId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     let (from, to) = report_period(q.from.as_deref(), q.to.as_deref())?;
     let visible = visible_funders(&state, p).await.unwrap_or_default();
     let Some(f) = visible.into_iter().find(|f| f.id == funder) else {
-        return Err(ApiError::not_found("funder", &id));
+        return Err(ApiError::not_found("funder", &funder.to_string()));
     };
     let names: std::collections::HashMap<ProgrammeId, String> = super::service::programmes(&state)
         .await?
@@ -600,10 +591,9 @@ pub async fn funder_statement_api(
 pub async fn create_plan_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(person): PathId<UserId>,
     plan: Result<Body<trama_core::budget::plan::Plan>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<PlanView>)> {
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     // Who may write comes before what was written: a stranger learns nothing from the body.
     may_write_plan(&state, p, person).await?;
     let Body(plan) = plan?;
@@ -616,10 +606,9 @@ pub async fn create_plan_api(
 pub async fn plans_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(person): PathId<UserId>,
 ) -> ApiResult<Json<Vec<PlanView>>> {
     let p = admitted.principal();
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     plans(&state, p, person)
         .await
         .map(Json)
@@ -638,13 +627,12 @@ pub struct PlanFundingRequest {
 pub async fn plan_funding_api(
     State(state): State<AppState>,
     OwnWriter(ref p): OwnWriter,
-    Path((id, plan_id)): Path<(String, String)>,
+    PathIds(person, plan): PathIds<UserId, trama_core::ids::PlanId>,
     req: Result<Body<PlanFundingRequest>, ApiError>,
 ) -> ApiResult<Json<FundingView>> {
-    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     may_read_budget(&state, p, person).await?;
     let Body(req) = req?;
-    fund_plan(&state, p, person, &plan_id, req.isee, &req.excluded)
+    fund_plan(&state, p, person, plan, req.isee, &req.excluded)
         .await
         .map(Json)
         .map_err(ApiError::from)
@@ -671,10 +659,9 @@ pub async fn provider_bookings_api(
 pub async fn programme_beneficiaries_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(programme): PathId<ProgrammeId>,
 ) -> ApiResult<Json<Vec<BeneficiaryView>>> {
     let p = admitted.principal();
-    let programme = ProgrammeId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     programme_beneficiaries(&state, p, programme)
         .await
         .map(Json)

@@ -1008,10 +1008,7 @@ pub async fn book_submit(
         provider_organization_id: (!provider.is_empty()).then(|| provider.to_string()),
         service_id: None,
     };
-    let request = format!(
-        "web book {} {} {} {} {}",
-        asked.allocation_id, asked.category, asked.month, asked.amount, provider
-    );
+    let request = asked.fingerprint();
     let req = match asked.parse() {
         Ok(r) => r,
         Err(e) => return error_page(&l, ApiError::InvalidBody(e)),

@@ -1546,16 +1546,10 @@ pub async fn fund_plan(
     state: &AppState,
     p: &Principal,
     person: UserId,
-    plan_id: &str,
+    plan: trama_core::ids::PlanId,
     isee: Option<i64>,
     excluded: &[ExclusionRequest],
 ) -> ServiceResult<FundingView> {
-    let plan = uuid::Uuid::parse_str(plan_id.trim()).map_err(|_| {
-        ServiceError::InvalidParameter(FieldError::new(
-            "plan",
-            format!("'{plan_id}' is not a UUID"),
-        ))
-    })?;
     let facts = state.store.budget_facts(person).await?;
     if access::budget_view(p, &facts) == BudgetView::None {
         return Err(ServiceError::not_found(

@@ -8,11 +8,12 @@ use crate::campaigns::service::create_campaign;
 use crate::campaigns::service::run_batch;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::json::Body;
+use crate::json::PathId;
 use crate::policy::Writer;
 use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use trama_core::ids::CampaignId;
@@ -73,12 +74,11 @@ pub async fn list_campaigns_api(
 #[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_campaign_api(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(cid): PathId<CampaignId>,
 ) -> ApiResult<Json<CampaignView>> {
-    let cid = CampaignId::parse("id", &id)?;
     let c = super::service::campaign(&state, cid)
         .await?
-        .ok_or_else(|| ApiError::not_found("campaign", &id))?;
+        .ok_or_else(|| ApiError::not_found("campaign", &cid.to_string()))?;
     let counts = super::service::campaign_counts(&state, cid).await?;
     Ok(Json(campaign_view(&c, Some(counts))))
 }
@@ -95,13 +95,12 @@ pub struct BatchRequest {
 pub async fn dispatch_campaign_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(cid): PathId<CampaignId>,
     Body(r): Body<BatchRequest>,
 ) -> ApiResult<Json<BatchReport>> {
-    let cid = CampaignId::parse("id", &id)?;
     super::service::campaign(&state, cid)
         .await?
-        .ok_or_else(|| ApiError::not_found("campaign", &id))?;
+        .ok_or_else(|| ApiError::not_found("campaign", &cid.to_string()))?;
     Ok(Json(run_batch(&state, p, Some(cid), r.dry_run).await?))
 }
 

@@ -4,11 +4,12 @@ use crate::directory::service::remove_service;
 use crate::directory::service::save_service;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::json::Body;
+use crate::json::PathId;
 use crate::policy::Writer;
 use crate::policy::{self, Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::Value;
 use trama_core::FieldError;
@@ -79,10 +80,9 @@ pub async fn create_service(
 pub async fn update_service(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(sid): PathId<ServiceId>,
     v: Result<Body<Value>, ApiError>,
 ) -> ApiResult<Json<Value>> {
-    let sid = ServiceId::parse("id", &id)?;
     let Body(mut v) = v?;
     if let Value::Object(m) = &mut v {
         m.entry("id")
@@ -102,8 +102,8 @@ pub async fn update_service(
 pub async fn delete_service(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(sid): PathId<ServiceId>,
 ) -> ApiResult<StatusCode> {
-    remove_service(&state, p, ServiceId::parse("id", &id)?).await?;
+    remove_service(&state, p, sid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -32,13 +32,14 @@ use crate::help::service::side_in;
 use crate::help::service::suggestions_for;
 use crate::help::service::suggestions_for_offer;
 use crate::json::Body;
+use crate::json::PathId;
 use crate::json::invalid;
 use crate::policy::Admitted;
 use crate::policy::Writer;
 use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
@@ -166,17 +167,13 @@ pub async fn list_needs_api(
     Ok(Json(out))
 }
 
-pub(crate) fn need_id(s: &str) -> ApiResult<NeedId> {
-    Ok(NeedId::parse("id", s)?)
-}
-
 #[utoipa::path(get, path = "/api/needs/{id}", tag = "needs", params(("id" = String, Path)), description = "A need at the viewer's access level (public, party, full).", responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_need_api(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<String>,
+    PathId(need): PathId<NeedId>,
 ) -> ApiResult<Json<NeedView>> {
-    let (n, _, access) = load_need(&state, viewer.principal.as_ref(), need_id(&id)?).await?;
+    let (n, _, access) = load_need(&state, viewer.principal.as_ref(), need).await?;
     Ok(Json(need_view(&n, access)))
 }
 
@@ -190,11 +187,11 @@ pub struct KQuery {
 pub async fn need_suggestions_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(need): PathId<NeedId>,
     Query(q): Query<KQuery>,
 ) -> ApiResult<Json<Vec<Suggestion>>> {
     let p = admitted.principal();
-    let (n, parties, _) = load_need(&state, Some(p), need_id(&id)?).await?;
+    let (n, parties, _) = load_need(&state, Some(p), need).await?;
     if !acts_for_requester(p, &parties) {
         return Err(ApiError::Forbidden(
             "suggestions are for the person and the operators acting for them".into(),
@@ -207,18 +204,17 @@ pub async fn need_suggestions_api(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OfferChoice {
-    pub offer_id: String,
+    pub offer_id: OfferId,
 }
 
 #[utoipa::path(post, path = "/api/needs/{id}/propose", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 201, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn propose_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(need): PathId<NeedId>,
     Body(c): Body<OfferChoice>,
 ) -> ApiResult<(StatusCode, Json<MatchView>)> {
-    let offer = OfferId::parse("offer_id", &c.offer_id).map_err(invalid)?;
-    let m = propose(&state, p, need_id(&id)?, offer).await?;
+    let m = propose(&state, p, need, c.offer_id).await?;
     Ok((
         StatusCode::CREATED,
         Json(match_view(&m, Some(Side::Requester))),
@@ -229,11 +225,10 @@ pub async fn propose_api(
 pub async fn accept_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(need): PathId<NeedId>,
     Body(c): Body<OfferChoice>,
 ) -> ApiResult<(StatusCode, Json<MatchView>)> {
-    let offer = OfferId::parse("offer_id", &c.offer_id).map_err(invalid)?;
-    let m = accept_need(&state, p, need_id(&id)?, offer).await?;
+    let m = accept_need(&state, p, need, c.offer_id).await?;
     Ok((
         StatusCode::CREATED,
         Json(match_view(&m, Some(Side::Volunteer))),
@@ -244,9 +239,9 @@ pub async fn accept_api(
 pub async fn cancel_need_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(need): PathId<NeedId>,
 ) -> ApiResult<Json<NeedView>> {
-    let n = change_need_state(&state, p, need_id(&id)?, NeedState::Cancelled).await?;
+    let n = change_need_state(&state, p, need, NeedState::Cancelled).await?;
     Ok(Json(need_view(&n, NeedAccess::Full)))
 }
 
@@ -254,9 +249,9 @@ pub async fn cancel_need_api(
 pub async fn reopen_need_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(need): PathId<NeedId>,
 ) -> ApiResult<Json<NeedView>> {
-    let n = change_need_state(&state, p, need_id(&id)?, NeedState::Open).await?;
+    let n = change_need_state(&state, p, need, NeedState::Open).await?;
     Ok(Json(need_view(&n, NeedAccess::Full)))
 }
 
@@ -307,19 +302,15 @@ pub async fn list_offers_api(
     ))
 }
 
-pub(crate) fn offer_id(s: &str) -> ApiResult<OfferId> {
-    Ok(OfferId::parse("id", s)?)
-}
-
 #[utoipa::path(get, path = "/api/offers/{id}", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_offer_api(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<String>,
+    PathId(offer_id_): PathId<OfferId>,
 ) -> ApiResult<Json<OfferView>> {
-    let o = super::service::offer(&state, offer_id(&id)?)
+    let o = super::service::offer(&state, offer_id_)
         .await?
-        .ok_or_else(|| ApiError::not_found("offer", &id))?;
+        .ok_or_else(|| ApiError::not_found("offer", &offer_id_.to_string()))?;
     let owner = viewer
         .principal
         .as_ref()
@@ -331,13 +322,13 @@ pub async fn get_offer_api(
 pub async fn offer_suggestions_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(offer_id_): PathId<OfferId>,
     Query(q): Query<KQuery>,
 ) -> ApiResult<Json<Vec<NeedSuggestion>>> {
     let p = admitted.principal();
-    let o = super::service::offer(&state, offer_id(&id)?)
+    let o = super::service::offer(&state, offer_id_)
         .await?
-        .ok_or_else(|| ApiError::not_found("offer", &id))?;
+        .ok_or_else(|| ApiError::not_found("offer", &offer_id_.to_string()))?;
     if o.owner != p.user_id {
         return Err(ApiError::Forbidden("this offer is not yours".into()));
     }
@@ -359,23 +350,19 @@ pub async fn list_matches_api(
     Ok(Json(out))
 }
 
-pub(crate) fn match_id(s: &str) -> ApiResult<MatchId> {
-    Ok(MatchId::parse("id", s)?)
-}
-
 #[utoipa::path(get, path = "/api/matches/{id}", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_match_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(match_id_): PathId<MatchId>,
 ) -> ApiResult<Json<MatchView>> {
     let p = admitted.principal();
-    let m = super::service::match_row(&state, match_id(&id)?)
+    let m = super::service::match_row(&state, match_id_)
         .await?
-        .ok_or_else(|| ApiError::not_found("match", &id))?;
+        .ok_or_else(|| ApiError::not_found("match", &match_id_.to_string()))?;
     let side = side_in(&state, p, &m).await?;
     if side.is_none() && !p.has_role(Role::Auditor) {
-        return Err(ApiError::not_found("match", &id));
+        return Err(ApiError::not_found("match", &match_id_.to_string()));
     }
     Ok(Json(match_view(&m, side)))
 }
@@ -396,7 +383,7 @@ pub struct EventRequest {
 pub async fn match_event_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(match_id_): PathId<MatchId>,
     Body(r): Body<EventRequest>,
 ) -> ApiResult<Json<MatchView>> {
     let next_at = r
@@ -408,16 +395,7 @@ pub async fn match_event_api(
     if let Some(n) = &r.note {
         BoundedText::optional("note", n, 500).map_err(invalid)?;
     }
-    let m = match_event(
-        &state,
-        p,
-        match_id(&id)?,
-        &r.event,
-        next_at,
-        r.minutes,
-        r.note,
-    )
-    .await?;
+    let m = match_event(&state, p, match_id_, &r.event, next_at, r.minutes, r.note).await?;
     let side = side_in(&state, p, &m).await?;
     Ok(Json(match_view(&m, side)))
 }
@@ -469,16 +447,15 @@ pub async fn my_activity_api(
 pub async fn person_activity_api(
     State(state): State<AppState>,
     admitted: Admitted,
-    Path(id): Path<String>,
+    PathId(person): PathId<UserId>,
 ) -> ApiResult<Json<Vec<ActivityView>>> {
     let p = admitted.principal();
-    let person = UserId::parse("id", &id)?;
     let a = super::service::assisted(&state, person)
         .await?
-        .ok_or_else(|| ApiError::not_found("person", &id))?;
+        .ok_or_else(|| ApiError::not_found("person", &person.to_string()))?;
     // Not found, as for anyone not registered at a desk: who was is not for others to learn.
     if !p.operates_for(a.organization) {
-        return Err(ApiError::not_found("person", &id));
+        return Err(ApiError::not_found("person", &person.to_string()));
     }
     Ok(Json(activity(&state, person).await?))
 }

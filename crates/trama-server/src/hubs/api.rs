@@ -12,6 +12,7 @@ use crate::hubs::service::hub_view;
 use crate::hubs::service::room_slots;
 use crate::hubs::service::shared_services;
 use crate::json::Body;
+use crate::json::PathId;
 use crate::json::invalid;
 use crate::policy::Admitted;
 use crate::policy::Writer;
@@ -74,19 +75,14 @@ pub async fn list_hubs_api(State(state): State<AppState>) -> ApiResult<Json<Vec<
     ))
 }
 
-pub(crate) fn location_id(s: &str) -> ApiResult<trama_core::ids::LocationId> {
-    Ok(trama_core::ids::LocationId::parse("id", s)?)
-}
-
 /// A hub manager sets what a place of their organisation offers as a hub (it becomes a hub).
 #[utoipa::path(put, path = "/api/hubs/{id}", tag = "hubs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn put_hub_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(loc): PathId<trama_core::ids::LocationId>,
     Body(r): Body<HubRequest>,
 ) -> ApiResult<Json<HubView>> {
-    let loc = location_id(&id)?;
     Ok(Json(put_hub(&state, p, loc, &r).await?))
 }
 
@@ -94,10 +90,9 @@ pub async fn put_hub_api(
 pub async fn add_room_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(loc): PathId<trama_core::ids::LocationId>,
     Body(r): Body<RoomRequest>,
 ) -> ApiResult<(StatusCode, Json<RoomView>)> {
-    let loc = location_id(&id)?;
     Ok((
         StatusCode::CREATED,
         Json(add_room(&state, p, loc, &r).await?),
