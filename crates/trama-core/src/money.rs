@@ -13,6 +13,45 @@ use crate::FieldError;
 pub struct Cents(pub i64);
 
 impl Cents {
+    /// Euros as people type them in a form (`120`, `120,50`, `120.50`, `€ 1.200,00`), in
+    /// cents; anything else is an error naming `field`.
+    pub fn parse_euros(field: &str, s: &str) -> Result<Self, FieldError> {
+        let not_euros = || FieldError::new(field, "an amount in euros, such as 120,50");
+        let s: String = s
+            .trim()
+            .trim_start_matches('€')
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if s.is_empty() {
+            return Err(not_euros());
+        }
+        // The last separator followed by one or two digits is the decimal one; others group.
+        let (int, dec) = match s.rfind([',', '.']) {
+            Some(i) if s.len() - i - 1 <= 2 => (&s[..i], &s[i + 1..]),
+            _ => (s.as_str(), ""),
+        };
+        let int: String = int.chars().filter(|c| *c != '.' && *c != ',').collect();
+        if int.is_empty() && dec.is_empty()
+            || !int.chars().all(|c| c.is_ascii_digit())
+            || !dec.chars().all(|c| c.is_ascii_digit())
+            || int.len() > 10
+        {
+            return Err(not_euros());
+        }
+        let units: i64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| not_euros())?
+        };
+        let cents: i64 = match dec.len() {
+            0 => 0,
+            1 => dec.parse::<i64>().map_err(|_| not_euros())? * 10,
+            _ => dec.parse().map_err(|_| not_euros())?,
+        };
+        Ok(Cents(units * 100 + cents))
+    }
+
     /// Converts a decimal amount as HSDS carries it (`cost_option.amount`, a JSON number) into
     /// cents, refusing amounts that are not a whole number of cents or are out of range.
     pub fn from_decimal(field: &str, amount: f64) -> Result<Self, FieldError> {
@@ -58,5 +97,29 @@ mod tests {
         assert!(Cents::from_decimal("amount", f64::NAN).is_err());
         assert_eq!(Cents(-705).to_string(), "-7.05");
         assert_eq!(Cents(1250).to_decimal(), 12.5);
+    }
+}
+
+#[cfg(test)]
+mod euro_tests {
+    use super::Cents;
+
+    #[test]
+    fn euros_are_read_as_people_type_them() {
+        for (s, c) in [
+            ("120", 12_000),
+            ("120,5", 12_050),
+            ("120,50", 12_050),
+            ("120.50", 12_050),
+            ("€ 1.200,00", 120_000),
+            ("1,200.00", 120_000),
+            ("1.200", 120_000),
+            (",5", 50),
+        ] {
+            assert_eq!(Cents::parse_euros("amount", s), Ok(Cents(c)), "{s}");
+        }
+        for s in ["", "abc", "12a", "€", "1,2,3x", "99999999999"] {
+            assert!(Cents::parse_euros("amount", s).is_err(), "{s}");
+        }
     }
 }

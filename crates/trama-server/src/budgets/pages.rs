@@ -114,40 +114,6 @@ pub fn euro(cents: i64, lang: Lang) -> String {
     }
 }
 
-/// Euros typed in a form (`120`, `120,50`, `120.50`, `€ 1.200,00`) in cents; `None` when it is
-/// not an amount.
-pub fn parse_euros(s: &str) -> Option<i64> {
-    let s: String = s
-        .trim()
-        .trim_start_matches('€')
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    if s.is_empty() {
-        return None;
-    }
-    // The last separator followed by one or two digits is the decimal one; others group.
-    let (int, dec) = match s.rfind([',', '.']) {
-        Some(i) if s.len() - i - 1 <= 2 => (&s[..i], &s[i + 1..]),
-        _ => (s.as_str(), ""),
-    };
-    let int: String = int.chars().filter(|c| *c != '.' && *c != ',').collect();
-    if int.is_empty() && dec.is_empty()
-        || !int.chars().all(|c| c.is_ascii_digit())
-        || !dec.chars().all(|c| c.is_ascii_digit())
-        || int.len() > 10
-    {
-        return None;
-    }
-    let units: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let cents: i64 = match dec.len() {
-        0 => 0,
-        1 => dec.parse::<i64>().ok()? * 10,
-        _ => dec.parse().ok()?,
-    };
-    Some(units * 100 + cents)
-}
-
 /// A category of the nomenclature in words: `C1 · Assistenza domiciliare (SAD)`.
 pub fn category_label(code: &str, lang: Lang) -> String {
     let top = code.split('.').take(1).collect::<String>();
@@ -670,7 +636,10 @@ pub async fn follow_submit(
                 // The same answer as for an account: the consent waits for the person, and
                 // whether an address has an account here is not for the desk to learn.
                 None => {
-                    if desk_reference_ok(field(&form, "consent_reference")) {
+                    let reference = field(&form, "consent_reference");
+                    if trama_core::bounded::BoundedText::parse("consent_reference", reference, 200)
+                        .is_ok()
+                    {
                         return Ok(None);
                     }
                     return Err(ApiError::InvalidBody(trama_core::FieldError::new(
@@ -703,10 +672,6 @@ pub async fn follow_submit(
         Ok(_) => Redirect::to("/sportello/budget?in_attesa=1").into_response(),
         Err(e) => error_page(&l, e),
     }
-}
-
-pub(crate) fn desk_reference_ok(r: &str) -> bool {
-    !r.trim().is_empty() && r.chars().count() <= 200
 }
 
 pub async fn caseload(State(state): State<AppState>, page: Page) -> Response {
@@ -1422,21 +1387,11 @@ pub async fn deliver_submit(
     let p = &p;
     let res = async {
         let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-        let amount = parse_euros(field(&form, "amount")).ok_or_else(|| {
-            ApiError::InvalidBody(trama_core::FieldError::new(
-                "amount",
-                "an amount in euros, such as 120,50",
-            ))
-        })?;
-        crate::budgets::service::deliver(
-            &state,
-            p,
-            booking,
-            Cents(amount),
-            field(&form, "key").trim(),
-        )
-        .await
-        .map_err(ApiError::from)
+        let amount =
+            Cents::parse_euros("amount", field(&form, "amount")).map_err(ApiError::InvalidBody)?;
+        crate::budgets::service::deliver(&state, p, booking, amount, field(&form, "key").trim())
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match res {
@@ -1454,23 +1409,11 @@ mod tests {
         assert_eq!(euro(123_456, Lang::It), "€\u{a0}1.234,56");
         assert_eq!(euro(123_456, Lang::En), "€1,234.56");
         assert_eq!(euro(5, Lang::It), "€\u{a0}0,05");
-        assert_eq!(parse_euros(&euro(123_456, Lang::It)), Some(123_456));
+        assert_eq!(
+            Cents::parse_euros("amount", &euro(123_456, Lang::It)),
+            Ok(Cents(123_456))
+        );
         assert_eq!(euro(-100_000_000, Lang::En), "-€1,000,000.00");
-        for (s, c) in [
-            ("120", 12_000),
-            ("120,5", 12_050),
-            ("120,50", 12_050),
-            ("120.50", 12_050),
-            ("€ 1.200,00", 120_000),
-            ("1,200.00", 120_000),
-            ("1.200", 120_000),
-            (",5", 50),
-        ] {
-            assert_eq!(parse_euros(s), Some(c), "{s}");
-        }
-        for s in ["", "abc", "12a", "€", "1,2,3x", "99999999999"] {
-            assert_eq!(parse_euros(s), None, "{s}");
-        }
     }
 
     #[test]

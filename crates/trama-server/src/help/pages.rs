@@ -445,8 +445,8 @@ pub async fn need_submit(
     let result = async {
         let areas = area_choices(&state).await?;
         let (lat, lon) = match (
-            field(&form, "lat").parse::<f64>(),
-            field(&form, "lon").parse::<f64>(),
+            trama_core::bounded::decimal("lat", field(&form, "lat")),
+            trama_core::bounded::decimal("lon", field(&form, "lon")),
         ) {
             (Ok(a), Ok(b)) => (a, b),
             _ => areas
