@@ -4,9 +4,10 @@
 //! Trama's additions on `/services`: `lat`, `lon`, `radius_km` (sorted by distance, with
 //! `distance_km` in each item), `open_now`, `funder`. Every item also carries `open_now`.
 
+use crate::json::PathId;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -24,6 +25,24 @@ type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
 fn params(p: Params) -> ApiResult<HashMap<String, String>> {
     Ok(p.map_err(ApiError::from)?.0)
+}
+
+/// A list's `page` and `per_page`, and its `search` (blank is none).
+fn page_and_search(p: &HashMap<String, String>) -> ApiResult<(PageRequest, Option<&str>)> {
+    let page = PageRequest::parse(
+        p.get("page").map(String::as_str),
+        p.get("per_page").map(String::as_str),
+    )?;
+    let search = p.get("search").map(|s| s.trim()).filter(|s| !s.is_empty());
+    Ok((page, search))
+}
+
+/// HSDS objects as the JSON they are served as.
+fn values<T: serde::Serialize>(items: Vec<T>) -> Vec<Value> {
+    items
+        .into_iter()
+        .map(|x| serde_json::to_value(x).expect("serialisable"))
+        .collect()
 }
 
 pub fn routes() -> Routes {
@@ -153,12 +172,11 @@ pub async fn list_services(
     responses((status = 200, description = "The service"), (status = 404, body = crate::error::ErrorEnvelope)))]
 pub async fn get_service(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(sid): PathId<ServiceId>,
 ) -> ApiResult<Json<Value>> {
-    let sid = ServiceId::parse("id", &id)?;
     let d = super::service::get_service(&state, sid)
         .await?
-        .ok_or_else(|| ApiError::not_found("service", &id))?;
+        .ok_or_else(|| ApiError::not_found("service", &sid.to_string()))?;
     let mut v = serde_json::to_value(&d.service).expect("serialisable");
     if let Value::Object(m) = &mut v {
         m.insert(
@@ -179,17 +197,9 @@ pub async fn list_organizations(
 ) -> ApiResult<Json<Page<Value>>> {
     let p = params(p)?;
     check_flags(&p, &["full", "full_service"])?;
-    let page = PageRequest::parse(
-        p.get("page").map(String::as_str),
-        p.get("per_page").map(String::as_str),
-    )?;
-    let search = p.get("search").map(|s| s.trim()).filter(|s| !s.is_empty());
+    let (page, search) = page_and_search(&p)?;
     let (total, items) = super::service::list_organizations(&state, search, page).await?;
-    let items = items
-        .into_iter()
-        .map(|o| serde_json::to_value(o).expect("serialisable"))
-        .collect();
-    Ok(Json(Page::new(items, total, page)))
+    Ok(Json(Page::new(values(items), total, page)))
 }
 
 /// `GET /hsds/organizations/{id}`: with its locations and services.
@@ -197,14 +207,13 @@ pub async fn list_organizations(
     responses((status = 200, description = "The organization"), (status = 404, body = crate::error::ErrorEnvelope)))]
 pub async fn get_organization(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(oid): PathId<OrganizationId>,
     p: Params,
 ) -> ApiResult<Json<Value>> {
     check_flags(&params(p)?, &["full_service"])?;
-    let oid = OrganizationId::parse("id", &id)?;
     let (o, _) = super::service::get_organization(&state, oid)
         .await?
-        .ok_or_else(|| ApiError::not_found("organization", &id))?;
+        .ok_or_else(|| ApiError::not_found("organization", &oid.to_string()))?;
     Ok(Json(serde_json::to_value(o).expect("serialisable")))
 }
 
@@ -228,11 +237,7 @@ pub async fn list_service_at_locations(
         )));
     }
     let (total, items) = super::service::list_service_at_locations(&state, &q).await?;
-    let items = items
-        .into_iter()
-        .map(|s| serde_json::to_value(s).expect("serialisable"))
-        .collect();
-    Ok(Json(Page::new(items, total, q.page)))
+    Ok(Json(Page::new(values(items), total, q.page)))
 }
 
 /// `GET /hsds/service_at_locations/{id}`.
@@ -240,12 +245,11 @@ pub async fn list_service_at_locations(
     responses((status = 200, description = "The service at location"), (status = 404, body = crate::error::ErrorEnvelope)))]
 pub async fn get_service_at_location(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(sid): PathId<ServiceAtLocationId>,
 ) -> ApiResult<Json<Value>> {
-    let sid = ServiceAtLocationId::parse("id", &id)?;
     let s = super::service::get_service_at_location(&state, sid)
         .await?
-        .ok_or_else(|| ApiError::not_found("service_at_location", &id))?;
+        .ok_or_else(|| ApiError::not_found("service_at_location", &sid.to_string()))?;
     Ok(Json(serde_json::to_value(s).expect("serialisable")))
 }
 
@@ -258,17 +262,9 @@ pub async fn list_taxonomies(
     p: Params,
 ) -> ApiResult<Json<Page<Value>>> {
     let p = params(p)?;
-    let page = PageRequest::parse(
-        p.get("page").map(String::as_str),
-        p.get("per_page").map(String::as_str),
-    )?;
-    let search = p.get("search").map(|s| s.trim()).filter(|s| !s.is_empty());
+    let (page, search) = page_and_search(&p)?;
     let (total, items) = super::service::list_taxonomies(&state, search, page).await?;
-    let items = items
-        .into_iter()
-        .map(|t| serde_json::to_value(t).expect("serialisable"))
-        .collect();
-    Ok(Json(Page::new(items, total, page)))
+    Ok(Json(Page::new(values(items), total, page)))
 }
 
 /// `GET /hsds/taxonomies/{id}`.
@@ -276,12 +272,11 @@ pub async fn list_taxonomies(
     responses((status = 200, description = "The taxonomy"), (status = 404, body = crate::error::ErrorEnvelope)))]
 pub async fn get_taxonomy(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(tid): PathId<TaxonomyId>,
 ) -> ApiResult<Json<Value>> {
-    let tid = TaxonomyId::parse("id", &id)?;
     let t = super::service::get_taxonomy(&state, tid)
         .await?
-        .ok_or_else(|| ApiError::not_found("taxonomy", &id))?;
+        .ok_or_else(|| ApiError::not_found("taxonomy", &tid.to_string()))?;
     Ok(Json(serde_json::to_value(t).expect("serialisable")))
 }
 
@@ -322,11 +317,10 @@ pub async fn list_taxonomy_terms(
     responses((status = 200, description = "The taxonomy term"), (status = 404, body = crate::error::ErrorEnvelope)))]
 pub async fn get_taxonomy_term(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(tid): PathId<TaxonomyTermId>,
 ) -> ApiResult<Json<Value>> {
-    let tid = TaxonomyTermId::parse("id", &id)?;
     let t = super::service::get_term(&state, tid)
         .await?
-        .ok_or_else(|| ApiError::not_found("taxonomy_term", &id))?;
+        .ok_or_else(|| ApiError::not_found("taxonomy_term", &tid.to_string()))?;
     Ok(Json(serde_json::to_value(t.term).expect("serialisable")))
 }
