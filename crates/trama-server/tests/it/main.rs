@@ -353,3 +353,46 @@ macro_rules! both {
         }
     };
 }
+
+/// A role grant for a test's people (scoped to an organisation, or not).
+pub fn grant(r: Role, o: Option<OrganizationId>) -> RoleGrant {
+    RoleGrant::new(r, o).unwrap()
+}
+
+/// The value of the cookie `name` a reply sets, if it sets it.
+pub fn set_cookie(r: &Reply, name: &str) -> Option<String> {
+    r.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .and_then(|c| c.split(';').next())
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v.to_string())
+}
+
+/// Posts an HTML form with these cookies, as a browser does.
+pub async fn post_form(app: &TestApp, uri: &str, cookies: &str, fields: &[(&str, &str)]) -> Reply {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    app.request(
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookies)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+/// Gets a page with these cookies.
+pub async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> Reply {
+    app.request(
+        Request::get(uri)
+            .header(header::COOKIE, cookies)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}

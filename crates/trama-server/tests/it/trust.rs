@@ -5,14 +5,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use trama_core::auth::{Role, RoleGrant};
+use trama_core::auth::Role;
 use trama_core::ids::{OrganizationId, UserId};
 
-use crate::{Reply, TestApp, both};
-
-fn grant(r: Role, o: Option<OrganizationId>) -> RoleGrant {
-    RoleGrant::new(r, o).unwrap()
-}
+use crate::{Reply, TestApp, both, grant};
 
 fn need_at(lat: f64, lon: f64) -> Value {
     json!({
@@ -1111,24 +1107,9 @@ both!(
 both!(
     one_volunteer_cannot_empty_the_board,
     |app: TestApp| async move {
-        let (_, eve) = app.user_with_token("eve@example.it", &[]).await;
-        let mut offer = offer_at(45.4631, 9.1862);
-        offer["capacity"] = json!(50);
-        offer["hours_per_week"] = json!(60);
-        let offer = created_id(app.send("POST", "/api/offers", Some(&eve), &offer).await).await;
+        let (eve, offer) = roomy_volunteer(&app).await;
         let mut codes = Vec::new();
-        for i in 0..5 {
-            let (_, t) = app.user_with_token(&format!("n{i}@example.it"), &[]).await;
-            let need = created_id(
-                app.send(
-                    "POST",
-                    "/api/needs",
-                    Some(&t),
-                    &need_at(45.4631 + i as f64 * 0.0005, 9.1862),
-                )
-                .await,
-            )
-            .await;
+        for (need, _) in people_asking(&app, 5, 0.0005).await {
             let r = app
                 .send(
                     "POST",
@@ -1283,26 +1264,8 @@ both!(
 both!(
     the_cap_on_taken_requests_holds_in_parallel,
     |app: TestApp| async move {
-        let (_, eve) = app.user_with_token("eve@example.it", &[]).await;
-        let mut offer = offer_at(45.4631, 9.1862);
-        offer["capacity"] = json!(50);
-        offer["hours_per_week"] = json!(60);
-        let offer = created_id(app.send("POST", "/api/offers", Some(&eve), &offer).await).await;
-        let mut needs = Vec::new();
-        for i in 0..10 {
-            let (_, t) = app.user_with_token(&format!("n{i}@example.it"), &[]).await;
-            let need = created_id(
-                app.send(
-                    "POST",
-                    "/api/needs",
-                    Some(&t),
-                    &need_at(45.4631 + i as f64 * 0.0003, 9.1862),
-                )
-                .await,
-            )
-            .await;
-            needs.push((need, t));
-        }
+        let (eve, offer) = roomy_volunteer(&app).await;
+        let needs = people_asking(&app, 10, 0.0003).await;
         let mut tasks = tokio::task::JoinSet::new();
         for (i, (n, _)) in needs.iter().enumerate() {
             let router = app.router.clone();
@@ -1407,3 +1370,26 @@ both!(a_corrupt_id_is_an_error, |app: TestApp| async move {
     let r = app.get_auth("/api/people", &op_t).await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
 });
+
+/// Eve, with an offer roomy enough (50 places, 60 hours a week) that only the caps stop her.
+async fn roomy_volunteer(app: &TestApp) -> (String, String) {
+    let (_, eve) = app.user_with_token("eve@example.it", &[]).await;
+    let mut offer = offer_at(45.4631, 9.1862);
+    offer["capacity"] = json!(50);
+    offer["hours_per_week"] = json!(60);
+    let offer = created_id(app.send("POST", "/api/offers", Some(&eve), &offer).await).await;
+    (eve, offer)
+}
+
+/// `n` people, each asking for help a little further north (`step` degrees apart): their
+/// needs' ids and their tokens.
+async fn people_asking(app: &TestApp, n: usize, step: f64) -> Vec<(String, String)> {
+    let mut needs = Vec::new();
+    for i in 0..n {
+        let (_, t) = app.user_with_token(&format!("n{i}@example.it"), &[]).await;
+        let at = need_at(45.4631 + i as f64 * step, 9.1862);
+        let need = created_id(app.send("POST", "/api/needs", Some(&t), &at).await).await;
+        needs.push((need, t));
+    }
+    needs
+}

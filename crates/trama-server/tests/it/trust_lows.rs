@@ -5,14 +5,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
-use trama_core::auth::{Role, RoleGrant};
+use trama_core::auth::Role;
 use trama_core::ids::OrganizationId;
 
-use crate::{Reply, TestApp, both};
-
-fn grant(r: Role, o: Option<OrganizationId>) -> RoleGrant {
-    RoleGrant::new(r, o).unwrap()
-}
+use crate::{Reply, TestApp, both, get_with, grant, post_form, set_cookie};
 
 /// Rebuilds the app with other settings over the same database.
 fn reconfigure(app: &mut TestApp, f: impl FnOnce(&mut trama_server::Config)) {
@@ -21,41 +17,6 @@ fn reconfigure(app: &mut TestApp, f: impl FnOnce(&mut trama_server::Config)) {
     let state = trama_server::AppState::new(app.state.store.clone(), config, None).unwrap();
     app.router = trama_server::router(state.clone());
     app.state = state;
-}
-
-fn set_cookie(r: &Reply, name: &str) -> Option<String> {
-    r.headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .and_then(|c| c.split(';').next())
-        .and_then(|c| c.split_once('='))
-        .map(|(_, v)| v.to_string())
-}
-
-async fn post_form(app: &TestApp, uri: &str, cookies: &str, fields: &[(&str, &str)]) -> Reply {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    app.request(
-        Request::post(uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, cookies)
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
-}
-
-async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> Reply {
-    app.request(
-        Request::get(uri)
-            .header(header::COOKIE, cookies)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
 }
 
 fn signup_body(email: &str, password: &str) -> Value {

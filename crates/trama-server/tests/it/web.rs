@@ -9,48 +9,7 @@ use trama_core::ids::OrganizationId;
 use uuid::Uuid;
 
 use crate::hsds::{provider, service_body};
-use crate::{Reply, TestApp, both};
-
-fn set_cookie(r: &Reply, name: &str) -> Option<String> {
-    r.headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(|c| {
-            c.split(';')
-                .next()
-                .unwrap()
-                .split_once('=')
-                .unwrap()
-                .1
-                .to_string()
-        })
-}
-
-async fn post_form(app: &TestApp, uri: &str, cookies: &str, fields: &[(&str, &str)]) -> Reply {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    app.request(
-        Request::post(uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, cookies)
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
-}
-
-async fn get_with(app: &TestApp, uri: &str, cookies: &str) -> Reply {
-    app.request(
-        Request::get(uri)
-            .header(header::COOKIE, cookies)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
+use crate::{TestApp, both, get_with, post_form, set_cookie};
 
 /// The form token a page's forms carry.
 pub(crate) fn form_token(html: &str) -> String {
