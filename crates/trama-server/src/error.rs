@@ -223,10 +223,18 @@ impl From<JsonRejection> for ApiError {
                 let detail = text.trim_start_matches(
                     "Failed to deserialize the JSON body into the target type: ",
                 );
+                // At the top level serde names no path: "missing field `amount` at line 1
+                // column 9" names the field in its words.
                 let field = detail
                     .split(':')
                     .next()
                     .filter(|p| !p.contains(' '))
+                    .or_else(|| {
+                        (detail.starts_with("missing field")
+                            || detail.starts_with("duplicate field"))
+                        .then(|| named_field(detail))
+                        .flatten()
+                    })
                     .unwrap_or("body")
                     .to_string();
                 // The envelope names the field once: "a: unknown field", not "a: a: ...".

@@ -22,6 +22,7 @@ const MAX_CATEGORY: usize = 40;
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = BookingRequest))]
+#[serde(deny_unknown_fields)]
 pub struct BookingForm {
     pub allocation_id: String,
     /// Cents.
@@ -48,23 +49,24 @@ pub struct NewBooking {
     pub service: Option<ServiceId>,
 }
 
-impl BookingForm {
-    /// The call as its idempotency key remembers it (a retry is the same call).
+impl NewBooking {
+    /// The call as its idempotency key remembers it: the checked values, so a retry written
+    /// differently (spaces, letter case in an id) is the same call.
     pub fn fingerprint(&self) -> String {
+        let opt = |v: Option<String>| v.unwrap_or_default();
         format!(
             "book {} {} {} {} {} {}",
-            self.allocation_id.trim(),
-            self.amount,
-            self.category.trim(),
-            self.month.trim(),
-            self.provider_organization_id
-                .as_deref()
-                .unwrap_or("")
-                .trim(),
-            self.service_id.as_deref().unwrap_or("").trim()
+            self.allocation,
+            self.amount.0,
+            self.category,
+            self.month,
+            opt(self.provider.map(|o| o.to_string())),
+            opt(self.service.map(|o| o.to_string()))
         )
     }
+}
 
+impl BookingForm {
     /// Checks every field: an amount above zero (cents), a category, a month, ids that are ids.
     pub fn parse(&self) -> Result<NewBooking, FieldError> {
         if self.amount <= 0 {
@@ -98,6 +100,7 @@ impl BookingForm {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = GrantRequest))]
+#[serde(deny_unknown_fields)]
 pub struct GrantForm {
     pub programme_id: String,
     /// Cents.
@@ -164,6 +167,7 @@ impl GrantForm {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = PlanMonthRequest))]
+#[serde(deny_unknown_fields)]
 pub struct PlanMonthForm {
     /// YYYY-MM.
     pub month: String,
@@ -175,6 +179,7 @@ pub struct PlanMonthForm {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = PlanLineRequest))]
+#[serde(deny_unknown_fields)]
 pub struct PlanLineForm {
     /// The taxonomy code of the service.
     pub category: String,

@@ -49,7 +49,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
 use trama_core::auth::Role;
-use trama_core::budget::access::{self, BudgetView};
+use trama_core::budget::access::BudgetView;
 use trama_core::budget::booking::{self, BookingForm, GrantForm};
 use trama_core::ids::{BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
@@ -156,7 +156,7 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
     if k.is_empty() || k.len() > 200 {
         return Err(ApiError::InvalidParameter(FieldError::new(
             "Idempotency-Key",
-            "a call that moves money needs an Idempotency-Key header (1 to 200 characters)",
+            "a call that moves money needs an Idempotency-Key header (1 to 200 visible ASCII characters)",
         )));
     }
     Ok(k.to_string())
@@ -196,6 +196,7 @@ pub async fn create_programme_api(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ConsentRequest {
     /// The protocol number of the form the person signed.
     pub consent_reference: String,
@@ -243,6 +244,7 @@ pub async fn follow_api(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GiveConsentRequest {
     /// The case manager the person lets follow them.
     pub case_manager_id: String,
@@ -307,6 +309,8 @@ pub async fn delegate_api(
     PathId(programme): PathId<ProgrammeId>,
     req: Result<Body<DelegationRequest>, ApiError>,
 ) -> ApiResult<StatusCode> {
+    // Only the funder's staff learn what is wrong with a delegation they send.
+    super::service::funder_staff_of(&state, p, programme).await?;
     let Body(req) = req?;
     delegate(&state, p, programme, &req).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -409,11 +413,12 @@ pub async fn book_api(
     let key = idempotency_key(&headers)?;
     let Body(form) = form?;
     let req = form.parse().map_err(ApiError::InvalidBody)?;
-    let b = book(&state, p, &req, &form.fingerprint(), &key).await?;
+    let b = book(&state, p, &req, &req.fingerprint(), &key).await?;
     Ok((StatusCode::CREATED, Json(b)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeliveryRequest {
     /// Cents delivered, at most what the booking still holds.
     pub amount: i64,
@@ -430,8 +435,10 @@ pub async fn deliver_api(
     req: Result<Body<DeliveryRequest>, ApiError>,
 ) -> ApiResult<Json<BookingView>> {
     let p = admitted.for_write(&headers)?;
-    let key = idempotency_key(&headers)?;
+    // Who may bill comes before what was sent: a stranger learns nothing from a body.
     let PathId(booking) = id?;
+    super::service::deliverable(&state, p, booking).await?;
+    let key = idempotency_key(&headers)?;
     let Body(req) = req?;
     deliver(&state, p, booking, Cents(req.amount), &key)
         .await
@@ -449,8 +456,9 @@ pub async fn cancel_api(
     id: Result<PathId<BookingId>, ApiError>,
 ) -> ApiResult<Json<BookingView>> {
     let p = admitted.for_write(&headers)?;
-    let key = idempotency_key(&headers)?;
     let PathId(booking) = id?;
+    super::service::cancellable(&state, p, booking).await?;
+    let key = idempotency_key(&headers)?;
     cancel(&state, p, booking, &key)
         .await
         .map(Json)
@@ -468,13 +476,7 @@ pub async fn funding_api(
     req: Result<Body<FundingRequestBody>, ApiError>,
 ) -> ApiResult<Json<FundingView>> {
     // A proposal moves nothing: whoever may read the budget asks for it, auditors included.
-    let facts = super::service::budget_facts(&state, person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ApiError::not_found(
-            "budget for person",
-            &person.to_string(),
-        ));
-    }
+    let facts = super::service::readable_budget(&state, p, person).await?;
     let Body(req) = req?;
     let lines = booking::parse_plan_lines(&req.lines).map_err(ApiError::InvalidBody)?;
     propose(&state, p, &facts, person, lines, req.isee, &req.excluded)
@@ -616,6 +618,7 @@ pub async fn plans_api(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PlanFundingRequest {
     pub isee: Option<i64>,
     #[serde(default)]

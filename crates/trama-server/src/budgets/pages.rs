@@ -973,7 +973,6 @@ pub async fn book_submit(
         provider_organization_id: (!provider.is_empty()).then(|| provider.to_string()),
         service_id: None,
     };
-    let request = asked.fingerprint();
     let req = match asked.parse() {
         Ok(r) => r,
         Err(e) => return error_page(&l, ApiError::InvalidBody(e)),
@@ -988,7 +987,7 @@ pub async fn book_submit(
             )),
         );
     }
-    match crate::budgets::service::book(&state, p, &req, &request, &key).await {
+    match crate::budgets::service::book(&state, p, &req, &req.fingerprint(), &key).await {
         Ok(_) => Redirect::to(&format!("/sportello/budget/persone/{id}?fatto=1")).into_response(),
         Err(e) => error_page(&l, e),
     }

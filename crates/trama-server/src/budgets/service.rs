@@ -377,7 +377,7 @@ pub struct DelegationView {
 }
 
 /// The funder's staff for a programme, or 403/422.
-pub(crate) async fn funder_staff_of(
+pub async fn funder_staff_of(
     state: &AppState,
     p: &Principal,
     programme: ProgrammeId,
@@ -561,6 +561,26 @@ pub(crate) async fn budget_of(
     })
 }
 
+/// The facts `p`'s access to `person`'s budget is decided on, when `p` may read it at all;
+/// not found otherwise, as for a person who does not exist (an auditor reads every budget,
+/// never one of nobody).
+pub async fn readable_budget(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+) -> ServiceResult<trama_core::budget::access::BudgetFacts> {
+    let facts = state.store.budget_facts(person).await?;
+    if access::budget_view(p, &facts) == BudgetView::None
+        || state.store.user(person).await?.is_none()
+    {
+        return Err(ServiceError::not_found(
+            "budget for person",
+            &person.to_string(),
+        ));
+    }
+    Ok(facts)
+}
+
 /// Reads a person's budget for `p`: their own, or as their case manager with consent or an
 /// auditor (audited: the person sees it among who looked at their file). Not found for anyone
 /// else, not even whether the person has a budget. With the access facts it was decided on.
@@ -569,14 +589,8 @@ pub async fn read_budget(
     p: &Principal,
     person: UserId,
 ) -> ServiceResult<(PersonBudgetView, trama_core::budget::access::BudgetFacts)> {
-    let facts = state.store.budget_facts(person).await?;
+    let facts = readable_budget(state, p, person).await?;
     let view = access::budget_view(p, &facts);
-    if view == BudgetView::None {
-        return Err(ServiceError::not_found(
-            "budget for person",
-            &person.to_string(),
-        ));
-    }
     if access::must_audit(p, &facts) {
         audit(state, p, "budget.read", person, None).await?;
     }
@@ -642,16 +656,9 @@ pub async fn book(
     Ok(b.into())
 }
 
-/// Marks `amount` of a booking delivered, for its provider's admins and operators (the API
-/// and the provider's page). A bill beyond what the booking holds is refused (409), nothing
-/// moves, and the bill is kept as a billing exception on the funder's dashboard.
-pub async fn deliver(
-    state: &AppState,
-    p: &Principal,
-    booking: BookingId,
-    amount: Cents,
-    key: &str,
-) -> ServiceResult<BookingView> {
+/// Whether `p` may bill this booking (an admin or operator of the organisation that
+/// delivers it); not found for anyone else, as for a booking that does not exist.
+pub async fn deliverable(state: &AppState, p: &Principal, booking: BookingId) -> ServiceResult<()> {
     let id = booking.to_string();
     let b = state
         .store
@@ -665,6 +672,40 @@ pub async fn deliver(
     if !provider.is_some_and(|o| access::may_deliver(p, o)) {
         return Err(ServiceError::not_found("booking", &id));
     }
+    Ok(())
+}
+
+/// Whose booking this is, when `p` may cancel it (the person, or their case manager with
+/// consent); not found for anyone else, as for a booking that does not exist.
+pub async fn cancellable(
+    state: &AppState,
+    p: &Principal,
+    booking: BookingId,
+) -> ServiceResult<UserId> {
+    let id = booking.to_string();
+    let person = state
+        .store
+        .budget_booking_beneficiary(booking)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("booking", &id))?;
+    let facts = state.store.budget_facts(person).await?;
+    if !access::may(p, &facts, BudgetAction::Book) {
+        return Err(ServiceError::not_found("booking", &id));
+    }
+    Ok(person)
+}
+
+/// Marks `amount` of a booking delivered, for its provider's admins and operators (the API
+/// and the provider's page). A bill beyond what the booking holds is refused (409), nothing
+/// moves, and the bill is kept as a billing exception on the funder's dashboard.
+pub async fn deliver(
+    state: &AppState,
+    p: &Principal,
+    booking: BookingId,
+    amount: Cents,
+    key: &str,
+) -> ServiceResult<BookingView> {
+    deliverable(state, p, booking).await?;
     positive_amount(amount.0)?;
     let actor = p.user_id.to_string();
     let request = format!("deliver {booking} {amount}");
@@ -710,15 +751,7 @@ pub async fn cancel(
     key: &str,
 ) -> ServiceResult<BookingView> {
     let id = booking.to_string();
-    let person = state
-        .store
-        .budget_booking_beneficiary(booking)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("booking", &id))?;
-    let facts = state.store.budget_facts(person).await?;
-    if !access::may(p, &facts, BudgetAction::Book) {
-        return Err(ServiceError::not_found("booking", &id));
-    }
+    let person = cancellable(state, p, booking).await?;
     let actor = p.user_id.to_string();
     let request = format!("cancel {booking}");
     let b = state
@@ -739,6 +772,7 @@ pub async fn cancel(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FundingRequestBody {
     pub lines: Vec<PlanLineForm>,
     /// The person's ISEE in cents, if declared (otherwise the last co-payment band applies).
@@ -749,6 +783,7 @@ pub struct FundingRequestBody {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ExclusionRequest {
     pub line: usize,
     pub allocation_id: String,
@@ -810,6 +845,9 @@ pub async fn propose(
     excluded_req: &[ExclusionRequest],
 ) -> ServiceResult<FundingView> {
     use trama_core::budget::funding::{self, NotUsed, Source};
+    if isee.is_some_and(|v| v < 0) {
+        return Err(invalid_field("isee", "an ISEE is never below zero (cents)"));
+    }
     let categories: Vec<String> = lines.iter().map(|l| l.category.clone()).collect();
     let allocations = state.store.allocations_of(person).await?;
     let bookings = state.store.budget_bookings_of(person).await?;
@@ -1466,14 +1504,7 @@ pub async fn may_write_plan(state: &AppState, p: &Principal, person: UserId) -> 
 /// Whether `p` may read `person`'s budget (otherwise: not found, as if there were none),
 /// asked before a request about it is even read.
 pub async fn may_read_budget(state: &AppState, p: &Principal, person: UserId) -> ServiceResult<()> {
-    let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ServiceError::not_found(
-            "budget for person",
-            &person.to_string(),
-        ));
-    }
-    Ok(())
+    readable_budget(state, p, person).await.map(|_| ())
 }
 
 pub async fn create_plan(
@@ -1521,13 +1552,7 @@ pub async fn plans(
     p: &Principal,
     person: UserId,
 ) -> ServiceResult<Vec<PlanView>> {
-    let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ServiceError::not_found(
-            "budget for person",
-            &person.to_string(),
-        ));
-    }
+    let facts = readable_budget(state, p, person).await?;
     if access::must_audit(p, &facts) {
         audit(state, p, "budget.read", person, Some("plans".into())).await?;
     }
@@ -1550,13 +1575,7 @@ pub async fn fund_plan(
     isee: Option<i64>,
     excluded: &[ExclusionRequest],
 ) -> ServiceResult<FundingView> {
-    let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None {
-        return Err(ServiceError::not_found(
-            "budget for person",
-            &person.to_string(),
-        ));
-    }
+    let facts = readable_budget(state, p, person).await?;
     let plan = state
         .store
         .plans_of(person)
@@ -1670,6 +1689,7 @@ pub async fn actor_name(state: &AppState, actor: UserId) -> ServiceResult<Option
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FunderRequest {
     pub name: String,
     /// national, regional, municipal, health_authority, corporate_welfare, community_fund,
@@ -1680,6 +1700,7 @@ pub struct FunderRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProgrammeRequest {
     pub funder_id: String,
     /// The programme's rules (docs/BUDGETS.md): name, funder_kind, categories, valid_from,
@@ -1691,6 +1712,7 @@ pub struct ProgrammeRequest {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DelegationRequest {
     /// The organisation whose case managers may grant from the programme.
     pub organization_id: String,

@@ -19,10 +19,11 @@ use crate::policy::Writer;
 use crate::policy::{Policy, Routes, Scope, Who};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use trama_core::hubs::RoomBookingForm;
+use trama_core::ids::RoomId;
 
 pub fn routes() -> Routes {
     use crate::policy::{self, OPERATORS, PUBLIC, TERRITORY_ADMIN};
@@ -110,10 +111,10 @@ pub struct DateQuery {
 #[utoipa::path(get, path = "/api/rooms/{id}/slots", tag = "hubs", params(("id" = String, Path), ("date" = String, Query)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn room_slots_api(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathId(room): PathId<RoomId>,
     Query(q): Query<DateQuery>,
 ) -> ApiResult<Json<Vec<SlotView>>> {
-    Ok(Json(room_slots(&state, &id, &q.date).await?.2))
+    Ok(Json(room_slots(&state, room, &q.date).await?.2))
 }
 
 /// Books one slot of a room (signed in). A slot taken meanwhile is 409.
@@ -121,13 +122,13 @@ pub async fn room_slots_api(
 pub async fn book_room_api(
     State(state): State<AppState>,
     Writer(ref p): Writer,
-    Path(id): Path<String>,
+    PathId(room): PathId<RoomId>,
     Body(form): Body<RoomBookingForm>,
 ) -> ApiResult<(StatusCode, Json<SlotView>)> {
     let r = form.parse().map_err(invalid)?;
     Ok((
         StatusCode::CREATED,
-        Json(book_room(&state, p, &id, &r).await?),
+        Json(book_room(&state, p, room, &r).await?),
     ))
 }
 

@@ -190,7 +190,8 @@ pub(crate) async fn room_render(
     status: StatusCode,
     notice: Option<(&'static str, String)>,
 ) -> Result<Response, ApiError> {
-    let (room, hub, slots) = crate::hubs::service::room_slots(state, id, date).await?;
+    let rid = trama_core::ids::RoomId::parse("id", id)?;
+    let (room, hub, slots) = crate::hubs::service::room_slots(state, rid, date).await?;
     let page = RoomPage {
         l,
         w: words(l.lang),
@@ -256,11 +257,12 @@ pub async fn room_book(
         .next()
         .unwrap_or_default()
         .to_string();
-    let booked = match asked.parse() {
-        Ok(request) => crate::hubs::service::book_room(&state, p, &id, &request)
+    let booked = match (asked.parse(), trama_core::ids::RoomId::parse("id", &id)) {
+        (Ok(request), Ok(rid)) => crate::hubs::service::book_room(&state, p, rid, &request)
             .await
             .map_err(ApiError::from),
-        Err(e) => Err(ApiError::InvalidBody(e)),
+        (Err(e), _) => Err(ApiError::InvalidBody(e)),
+        (_, Err(e)) => Err(ApiError::InvalidParameter(e)),
     };
     match booked {
         Ok(_) => Redirect::to(&format!("/hub/sale/{id}?data={date}&prenotato=1")).into_response(),

@@ -100,14 +100,13 @@ pub struct SlotView {
 
 pub(crate) async fn room_and_hub(
     state: &AppState,
-    id: &str,
+    rid: trama_core::ids::RoomId,
 ) -> ServiceResult<(trama_store::RoomRow, trama_store::HubRow)> {
-    let rid = trama_core::ids::RoomId::parse("id", id)?;
     let room = state
         .store
         .room(rid)
         .await?
-        .ok_or_else(|| ServiceError::not_found("room", id))?;
+        .ok_or_else(|| ServiceError::not_found("room", &rid.to_string()))?;
     let hub = state
         .store
         .hub(room.location)
@@ -123,7 +122,7 @@ pub(crate) fn local_to_utc(state: &AppState, t: time::PrimitiveDateTime) -> Offs
 /// A room, its hub and its slots on a day (`YYYY-MM-DD`, local time), each free or taken.
 pub async fn room_slots(
     state: &AppState,
-    id: &str,
+    id: trama_core::ids::RoomId,
     date: &str,
 ) -> ServiceResult<(trama_store::RoomRow, trama_store::HubRow, Vec<SlotView>)> {
     let (room, hub) = room_and_hub(state, id).await?;
@@ -161,7 +160,7 @@ pub async fn room_slots(
 pub async fn book_room(
     state: &AppState,
     p: &Principal,
-    id: &str,
+    id: trama_core::ids::RoomId,
     r: &NewRoomBooking,
 ) -> ServiceResult<SlotView> {
     let (room, hub) = room_and_hub(state, id).await?;
@@ -191,7 +190,7 @@ pub async fn book_room(
         p,
         "room.book",
         "room",
-        id,
+        &id.to_string(),
         None,
         Some(r.start.format(SLOT_TIME).expect("formattable")),
     )

@@ -1136,3 +1136,118 @@ both!(
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
     }
 );
+
+/// A POST with a raw body and an optional key, by bearer token.
+async fn post_raw(app: &TestApp, uri: &str, token: &str, key: Option<&str>, body: &str) -> Reply {
+    let mut b = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if let Some(k) = key {
+        b = b.header("Idempotency-Key", k);
+    }
+    app.request(b.body(Body::from(body.to_string())).unwrap())
+        .await
+}
+
+// The fifth round (an independent tester on the restructured handlers): who may act comes
+// before what was sent on deliveries, cancellations and delegations; a budget of nobody is
+// not found, even for an auditor; a negative ISEE, an unknown or a missing field is named; a
+// retry written differently is the same booking.
+both!(
+    who_may_comes_before_what_was_sent_on_money_routes,
+    |app: TestApp| async move {
+        let w = BudgetWorld::new(&app).await;
+        let c = &w.cast;
+        let book = json!({"allocation_id": w.allocation, "amount": 1000, "category": "A1",
+                          "month": "2026-03", "provider_organization_id": c.provider_org.to_string()});
+        let r = send_key(&app, "/api/budget/bookings", &c.rossi_t, Some("k-1"), &book).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let booking = r.json()["id"].as_str().unwrap().to_string();
+        // The same booking retried with the provider's id in capitals: the same call.
+        let mut shouted = book.clone();
+        shouted["provider_organization_id"] = json!(c.provider_org.to_string().to_uppercase());
+        let again = send_key(
+            &app,
+            "/api/budget/bookings",
+            &c.rossi_t,
+            Some("k-1"),
+            &shouted,
+        )
+        .await;
+        assert_eq!(again.json()["id"], json!(booking), "{}", again.text());
+
+        // Someone who may not bill a booking learns nothing from what they send.
+        let delivery = format!("/api/budget/bookings/{booking}/delivery");
+        for (key, body) in [
+            (Some("d-1"), "{bad"),
+            (Some("d-2"), r#"{"amount":"ten"}"#),
+            (None, r#"{"amount":1}"#),
+        ] {
+            post_raw(&app, &delivery, &c.other_provider, key, body)
+                .await
+                .assert_error(StatusCode::NOT_FOUND, "not_found");
+        }
+        // The provider is told what is wrong.
+        post_raw(&app, &delivery, &c.provider, Some("d-3"), "{bad")
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "malformed_json");
+        // Cancelling: a stranger without a key is not told about the key.
+        post_raw(
+            &app,
+            &format!("/api/budget/bookings/{booking}/cancel"),
+            &c.stranger,
+            None,
+            "",
+        )
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+        // Delegating: only the funder's staff learn what is wrong with a delegation.
+        let delegations = format!("/api/programmes/{}/delegations", w.programme);
+        post_raw(&app, &delegations, &c.provider, None, "{bad")
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        post_raw(&app, &delegations, &c.admin, None, "{bad")
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "malformed_json");
+
+        // Nobody's budget is not found, even for the auditor, who reads every budget.
+        let nobody = trama_core::ids::UserId::new();
+        app.get_auth(&format!("/api/people/{nobody}/budget"), &c.auditor)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        let funding = format!("/api/people/{}/budget/funding", c.rossi);
+        let line = json!([{"category": "A1", "months": [{"month": "2026-03", "cost": 1000}]}]);
+        let r = app
+            .send(
+                "POST",
+                &funding,
+                Some(&c.cm_t),
+                &json!({"lines": line, "isee": -1}),
+            )
+            .await;
+        assert_eq!(r.json()["error"]["field"], "isee", "{}", r.text());
+        let r = app
+            .send(
+                "POST",
+                &funding,
+                Some(&c.cm_t),
+                &json!({"lines": line, "isee_cents": 1}),
+            )
+            .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert!(r.text().contains("isee_cents"), "{}", r.text());
+        // A missing field is named.
+        let mut no_amount = book.clone();
+        no_amount.as_object_mut().unwrap().remove("amount");
+        let r = send_key(
+            &app,
+            "/api/budget/bookings",
+            &c.rossi_t,
+            Some("k-2"),
+            &no_amount,
+        )
+        .await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(r.json()["error"]["field"], "amount", "{}", r.text());
+    }
+);
