@@ -26,8 +26,8 @@ where
 }
 
 /// The `{id}` of a route's path read as its id type: one that is not an id is 400
-/// `invalid_parameter` naming `id`, before the handler runs. For routes with one path segment
-/// to fill.
+/// `invalid_parameter` naming the segment, before the handler runs. For routes with one path
+/// segment to fill.
 #[derive(Debug)]
 pub struct PathId<T>(pub T);
 
@@ -40,16 +40,26 @@ where
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &S,
+        _: &S,
     ) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(s) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| ApiError::InvalidParameter(FieldError::new("id", e.body_text())))?;
-        T::parse_id("id", &s)
+        let [(name, s)] = segments(parts).await?.try_into().map_err(|_| {
+            tracing::error!(path = %parts.uri.path(), "PathId on a route without one segment");
+            ApiError::Internal
+        })?;
+        T::parse_id(&name, &s)
             .map(PathId)
             .map_err(ApiError::InvalidParameter)
     }
+}
+
+/// The path's segments by name, in the route's order.
+async fn segments(
+    parts: &mut axum::http::request::Parts,
+) -> Result<Vec<(String, String)>, ApiError> {
+    <axum::extract::Path<Vec<(String, String)>> as axum::extract::FromRequestParts<()>>::from_request_parts(parts, &())
+        .await
+        .map(|p| p.0)
+        .map_err(|e| ApiError::InvalidParameter(FieldError::new("id", e.body_text())))
 }
 
 /// The two ids of a route's path (`/people/{id}/budget/consent/{case_manager}`), each read as
@@ -67,12 +77,9 @@ where
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &S,
+        _: &S,
     ) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(segments) =
-            axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| ApiError::InvalidParameter(FieldError::new("id", e.body_text())))?;
+        let segments = segments(parts).await?;
         let [(a_name, a), (b_name, b)] = segments.as_slice() else {
             tracing::error!(path = %parts.uri.path(), "PathIds on a route without two segments");
             return Err(ApiError::Internal);

@@ -18,14 +18,7 @@ pub(crate) async fn send_key(
     key: Option<&str>,
     body: &Value,
 ) -> Reply {
-    let mut b = Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if let Some(k) = key {
-        b = b.header("Idempotency-Key", k);
-    }
-    app.request(b.body(Body::from(body.to_string())).unwrap())
-        .await
+    post_raw(app, uri, token, key, &body.to_string()).await
 }
 
 /// The people of a care-budget test: the territory admin, Mr. Rossi, his case manager and
