@@ -91,6 +91,32 @@ where
     }
 }
 
+/// A route that takes no query parameters: any is 400 `invalid_parameter` naming it (a typo
+/// in a filter is told, not silently ignored).
+#[derive(Debug)]
+pub struct NoQuery;
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NoQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let first = parts
+            .uri
+            .query()
+            .and_then(|q| form_urlencoded::parse(q.as_bytes()).next());
+        match first {
+            None => Ok(NoQuery),
+            Some((k, _)) => Err(ApiError::InvalidParameter(FieldError::new(
+                k.as_ref(),
+                "this route takes no query parameters",
+            ))),
+        }
+    }
+}
+
 /// A field of the body that does not hold.
 pub fn invalid(e: FieldError) -> ApiError {
     ApiError::InvalidBody(e)

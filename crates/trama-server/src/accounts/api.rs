@@ -194,7 +194,11 @@ pub async fn logout(
 
 /// The signed-in user and their roles.
 #[utoipa::path(get, path = "/api/me", tag = "accounts", responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
-pub async fn me(State(state): State<AppState>, admitted: Admitted) -> ApiResult<Json<UserView>> {
+pub async fn me(
+    State(state): State<AppState>,
+    _: crate::json::NoQuery,
+    admitted: Admitted,
+) -> ApiResult<Json<UserView>> {
     let p = admitted.principal();
     let u = super::service::user(&state, p.user_id)
         .await?
@@ -226,6 +230,7 @@ pub async fn create_token(
 #[utoipa::path(get, path = "/api/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<TokenView>>> {
     let p = admitted.principal();

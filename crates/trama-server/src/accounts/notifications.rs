@@ -38,6 +38,7 @@ pub struct NotificationView {
 #[utoipa::path(get, path = "/api/notifications", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn notifications_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<NotificationView>>> {
     let p = admitted.principal();

@@ -27,6 +27,7 @@ pub fn routes() -> Routes {
 pub async fn export_api(
     State(state): State<AppState>,
     admitted: Admitted,
+    _: crate::json::NoQuery,
 ) -> ApiResult<Json<Value>> {
     let p = admitted.principal();
     let doc = export(&state, p).await?;

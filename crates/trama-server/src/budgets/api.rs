@@ -278,6 +278,7 @@ pub async fn give_consent_api(
 #[utoipa::path(get, path = "/api/me/budget/consents", tag = "budgets", responses((status = 200, body = Vec<ConsentView>), (status = 401, body = ErrorEnvelope)))]
 pub async fn my_consents_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<ConsentView>>> {
     let p = admitted.principal();
@@ -331,6 +332,7 @@ pub async fn undelegate_api(
 #[utoipa::path(get, path = "/api/programmes/{id}/delegations", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = Vec<DelegationView>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn delegations_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
     PathId(programme): PathId<ProgrammeId>,
 ) -> ApiResult<Json<Vec<DelegationView>>> {
@@ -381,6 +383,7 @@ pub async fn grant_api(
 #[utoipa::path(get, path = "/api/me/budget", tag = "budgets", responses((status = 200, body = PersonBudgetView), (status = 401, body = ErrorEnvelope)))]
 pub async fn my_budget_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<PersonBudgetView>> {
     let p = admitted.principal();
@@ -391,6 +394,7 @@ pub async fn my_budget_api(
 #[utoipa::path(get, path = "/api/people/{id}/budget", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = PersonBudgetView), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn person_budget_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
     PathId(person): PathId<UserId>,
 ) -> ApiResult<Json<PersonBudgetView>> {
@@ -486,6 +490,7 @@ pub async fn funding_api(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DashboardQuery {
     pub within_days: Option<String>,
     pub from: Option<String>,
@@ -607,6 +612,7 @@ pub async fn create_plan_api(
 #[utoipa::path(get, path = "/api/people/{id}/plans", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = [PlanView]), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn plans_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
     PathId(person): PathId<UserId>,
 ) -> ApiResult<Json<Vec<PlanView>>> {
@@ -645,6 +651,7 @@ pub async fn plan_funding_api(
 #[utoipa::path(get, path = "/api/budget/provider-bookings", tag = "budgets", responses((status = 200, body = [ProviderBookingView]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn provider_bookings_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<ProviderBookingView>>> {
     let p = admitted.principal();
@@ -661,6 +668,7 @@ pub async fn provider_bookings_api(
 #[utoipa::path(get, path = "/api/programmes/{id}/beneficiaries", tag = "budgets", params(("id" = String, Path)), responses((status = 200, body = [BeneficiaryView]), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn programme_beneficiaries_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
     PathId(programme): PathId<ProgrammeId>,
 ) -> ApiResult<Json<Vec<BeneficiaryView>>> {

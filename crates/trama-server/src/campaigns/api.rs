@@ -60,6 +60,7 @@ pub async fn create_campaign_api(
 #[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", responses((status = 200, body = serde_json::Value)))]
 pub async fn list_campaigns_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
 ) -> ApiResult<Json<Vec<CampaignView>>> {
     Ok(Json(
         super::service::campaigns(&state)
@@ -74,6 +75,7 @@ pub async fn list_campaigns_api(
 #[utoipa::path(get, path = "/api/campaigns/{id}", tag = "campaigns", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_campaign_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     PathId(cid): PathId<CampaignId>,
 ) -> ApiResult<Json<CampaignView>> {
     let c = super::service::campaign(&state, cid)

@@ -170,6 +170,7 @@ pub async fn list_needs_api(
 #[utoipa::path(get, path = "/api/needs/{id}", tag = "needs", params(("id" = String, Path)), description = "A need at the viewer's access level (public, party, full).", responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_need_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     viewer: Viewer,
     PathId(need): PathId<NeedId>,
 ) -> ApiResult<Json<NeedView>> {
@@ -290,6 +291,7 @@ pub async fn create_offer_api(
 #[utoipa::path(get, path = "/api/offers", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn list_offers_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<OfferView>>> {
     let p = admitted.principal();
@@ -305,6 +307,7 @@ pub async fn list_offers_api(
 #[utoipa::path(get, path = "/api/offers/{id}", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_offer_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     viewer: Viewer,
     PathId(offer_id_): PathId<OfferId>,
 ) -> ApiResult<Json<OfferView>> {
@@ -339,6 +342,7 @@ pub async fn offer_suggestions_api(
 #[utoipa::path(get, path = "/api/matches", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn list_matches_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<MatchView>>> {
     let p = admitted.principal();
@@ -353,6 +357,7 @@ pub async fn list_matches_api(
 #[utoipa::path(get, path = "/api/matches/{id}", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_match_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
     PathId(match_id_): PathId<MatchId>,
 ) -> ApiResult<Json<MatchView>> {
@@ -416,6 +421,7 @@ pub async fn register_person_api(
 #[utoipa::path(get, path = "/api/people", tag = "assisted", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn list_people_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<PersonView>>> {
     let p = admitted.principal();
@@ -436,6 +442,7 @@ pub async fn list_people_api(
 #[utoipa::path(get, path = "/api/me/activity", tag = "assisted", description = "What others did for me or read of my file.", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]
 pub async fn my_activity_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<Vec<ActivityView>>> {
     let p = admitted.principal();
@@ -446,6 +453,7 @@ pub async fn my_activity_api(
 #[utoipa::path(get, path = "/api/people/{id}/activity", tag = "assisted", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn person_activity_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
     PathId(person): PathId<UserId>,
 ) -> ApiResult<Json<Vec<ActivityView>>> {

@@ -66,7 +66,10 @@ pub fn routes() -> Routes {
 
 /// Community hubs (public: they are public places).
 #[utoipa::path(get, path = "/api/hubs", tag = "hubs", responses((status = 200, body = serde_json::Value)))]
-pub async fn list_hubs_api(State(state): State<AppState>) -> ApiResult<Json<Vec<HubView>>> {
+pub async fn list_hubs_api(
+    State(state): State<AppState>,
+    _: crate::json::NoQuery,
+) -> ApiResult<Json<Vec<HubView>>> {
     Ok(Json(
         super::service::hubs(&state, None)
             .await?

@@ -336,6 +336,7 @@ pub async fn import_flows_api(
 #[utoipa::path(get, path = "/api/me/contributions", tag = "register", responses((status = 200, body = MyContributions), (status = 401, body = ErrorEnvelope)))]
 pub async fn my_contributions_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Json<MyContributions>> {
     let p = admitted.principal();
@@ -347,6 +348,7 @@ pub async fn my_contributions_api(
 #[utoipa::path(get, path = "/api/me/statement", tag = "register", responses((status = 200, body = Object), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn my_statement_api(
     State(state): State<AppState>,
+    _: crate::json::NoQuery,
     admitted: Admitted,
 ) -> ApiResult<Response> {
     let p = admitted.principal();

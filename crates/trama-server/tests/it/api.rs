@@ -490,3 +490,40 @@ async fn health_and_readiness() {
         .await
         .assert_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
 }
+
+// A typo in a filter is told, not ignored: routes without query parameters refuse any, and
+// the dashboard refuses those it does not know (400 naming the parameter).
+both!(
+    unknown_query_parameters_are_refused,
+    |app: TestApp| async move {
+        let (_, admin) = app
+            .user_with_token(
+                "territorio@example.it",
+                &[crate::grant(trama_core::auth::Role::TerritoryAdmin, None)],
+            )
+            .await;
+        for uri in [
+            "/api/hubs?organisation=x",
+            "/api/campaigns?kind=heatwave",
+            "/api/me/export?format=csv",
+            "/api/budget/dashboard?within=30",
+        ] {
+            let r = app.get_auth(uri, &admin).await;
+            let v = r.assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+            let name = uri.split(['?', '=']).nth(1).unwrap();
+            assert!(v.to_string().contains(name), "{uri}: {v}");
+        }
+        for uri in [
+            "/api/hubs",
+            "/api/campaigns",
+            "/api/me/export",
+            "/api/budget/dashboard?within_days=30",
+        ] {
+            assert_eq!(
+                app.get_auth(uri, &admin).await.status,
+                StatusCode::OK,
+                "{uri}"
+            );
+        }
+    }
+);
