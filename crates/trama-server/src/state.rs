@@ -28,6 +28,37 @@ pub struct AppState {
     pub register: Arc<crate::register::log::Register>,
     /// What time it is: the store's clock, so a test that sets it sets it for everything.
     pub clock: Arc<dyn trama_core::clock::Clock>,
+    /// The territory's areas as points are placed in them (every need and offer).
+    pub areas: Arc<AreaCache>,
+}
+
+/// The territory's NIL and Municipi, kept for placing points: read from the store at most once
+/// a minute, and again at once after an import through the services (an import by another
+/// process is seen within the minute).
+#[derive(Debug, Default)]
+pub struct AreaCache(std::sync::Mutex<Option<(std::time::Instant, Arc<TerritoryAreas>)>>);
+
+/// NIL and Municipi.
+pub type TerritoryAreas = (Vec<trama_core::areas::Area>, Vec<trama_core::areas::Area>);
+
+impl AreaCache {
+    const FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+    pub fn get(&self) -> Option<Arc<TerritoryAreas>> {
+        let held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.as_ref()
+            .filter(|(at, _)| at.elapsed() < Self::FRESH)
+            .map(|(_, a)| a.clone())
+    }
+
+    pub fn put(&self, areas: Arc<TerritoryAreas>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), areas));
+    }
+
+    pub fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 impl AppState {
@@ -67,6 +98,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             metrics,
+            areas: Arc::new(AreaCache::default()),
         })
     }
 

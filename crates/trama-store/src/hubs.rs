@@ -151,25 +151,38 @@ impl Store {
 
     /// Every hub, or one organisation's, by name.
     pub async fn hubs(&self, organization: Option<OrganizationId>) -> Result<Vec<HubRow>> {
+        self.hubs_where(organization.map(|o| ("h.organization_id", o.to_string())))
+            .await
+    }
+
+    /// The hubs, all or those whose `column` is the value (one query for the hubs, one for
+    /// their rooms).
+    async fn hubs_where(&self, filter: Option<(&'static str, String)>) -> Result<Vec<HubRow>> {
         let mut sql = String::from(
             "SELECT h.location_id, h.organization_id, o.name, l.name, l.latitude, l.longitude, \
              h.functions, h.capacity, h.opening_hours, h.help_desk, l.doc FROM hubs h \
              JOIN locations l ON l.id = h.location_id JOIN organizations o ON o.id = h.organization_id",
         );
-        if organization.is_some() {
-            sql.push_str(" WHERE h.organization_id = $1");
+        let mut rooms_sql =
+            String::from("SELECT id, location_id, name, capacity, slot_minutes FROM hub_rooms");
+        if let Some((column, _)) = &filter {
+            sql.push_str(&format!(" WHERE {column} = $1"));
+            if *column == "h.location_id" {
+                rooms_sql.push_str(" WHERE location_id = $1");
+            }
         }
         sql.push_str(" ORDER BY l.name, h.location_id");
+        rooms_sql.push_str(" ORDER BY name, id");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        if let Some(o) = organization {
-            q = q.bind(o.to_string());
+        let mut rq = sqlx::query(sqlx::AssertSqlSafe(rooms_sql));
+        if let Some((column, value)) = filter {
+            q = q.bind(value.clone());
+            if column == "h.location_id" {
+                rq = rq.bind(value);
+            }
         }
         let rows = q.fetch_all(&self.read).await?;
-        let rooms = sqlx::query(
-            "SELECT id, location_id, name, capacity, slot_minutes FROM hub_rooms ORDER BY name, id",
-        )
-        .fetch_all(&self.read)
-        .await?;
+        let rooms = rq.fetch_all(&self.read).await?;
         let rooms: Vec<RoomRow> = rooms.iter().map(room_from_row).collect::<Result<_>>()?;
         rows.iter()
             .map(|r| {
@@ -212,10 +225,10 @@ impl Store {
 
     pub async fn hub(&self, location: LocationId) -> Result<Option<HubRow>> {
         Ok(self
-            .hubs(None)
+            .hubs_where(Some(("h.location_id", location.to_string())))
             .await?
             .into_iter()
-            .find(|h| h.location == location))
+            .next())
     }
 
     pub async fn room(&self, id: RoomId) -> Result<Option<RoomRow>> {

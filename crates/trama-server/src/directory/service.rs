@@ -201,6 +201,17 @@ pub async fn import_organization_kinds(
     Ok(state.store.put_organizations(orgs).await?)
 }
 
+/// Imports a municipality's areas (replacing those with the same kind and code); needs and
+/// offers are placed in them from now on.
+pub async fn import_areas(
+    state: &AppState,
+    areas: &[trama_core::areas::Area],
+) -> ServiceResult<()> {
+    state.store.put_areas(areas).await?;
+    state.areas.clear();
+    Ok(())
+}
+
 store_calls! {
     /// The areas of a kind (`municipio`, `nil`), for the pages' choices and maps.
     pub fn areas(kind: &str) -> Vec<trama_core::areas::Area>;
@@ -231,8 +242,6 @@ store_calls! {
     pub fn get_taxonomy(id: trama_core::ids::TaxonomyId) -> Option<trama_core::hsds::Taxonomy>;
     /// The whole directory as an HSDS bundle.
     pub fn export_bundle() -> trama_core::hsds::Bundle;
-    /// Imports a municipality's areas (replacing those with the same kind and code).
-    pub fn import_areas(areas: &[trama_core::areas::Area]) -> () = put_areas;
     /// Marks locations as the territory's community hubs.
     pub fn mark_hubs(ids: &[trama_core::ids::LocationId]) -> ();
 }

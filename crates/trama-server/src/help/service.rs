@@ -300,12 +300,20 @@ pub async fn area_of(
     state: &AppState,
     point: &trama_core::geo::Coordinates,
 ) -> ServiceResult<(PublicArea, Option<String>)> {
-    let nils = state.store.areas("nil").await?;
-    let mut municipi = state.store.areas("municipio").await?;
-    if municipi.is_empty() {
-        municipi = trama_core::areas::milano_municipi();
-    }
-    Ok(public_area(point, &nils, &municipi))
+    let areas = match state.areas.get() {
+        Some(a) => a,
+        None => {
+            let nils = state.store.areas("nil").await?;
+            let mut municipi = state.store.areas("municipio").await?;
+            if municipi.is_empty() {
+                municipi = trama_core::areas::milano_municipi();
+            }
+            let a = std::sync::Arc::new((nils, municipi));
+            state.areas.put(a.clone());
+            a
+        }
+    };
+    Ok(public_area(point, &areas.0, &areas.1))
 }
 
 /// Posts a need, for oneself or (operators) for a person they follow.
