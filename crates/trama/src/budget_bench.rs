@@ -138,7 +138,8 @@ impl Bench {
         let key = Uuid::now_v7().to_string();
         let b = budgets::book(&self.state, person, &req, &key, &key).await?;
         let b = BookingId::parse("booking_id", &b.id)?;
-        budgets::deliver(&self.state, &self.provider, b, Cents(amount), &key).await?;
+        let right = budgets::deliverable(&self.state, &self.provider, b).await?;
+        budgets::deliver(&self.state, &self.provider, right, Cents(amount), &key).await?;
         Ok(())
     }
 }

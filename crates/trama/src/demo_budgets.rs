@@ -173,10 +173,11 @@ impl Actors<'_> {
 
     /// The provider bills what it delivered: a bill beyond the booking is refused and kept.
     async fn deliver(&self, booking: BookingId, amount: i64) -> Result<(), ServiceError> {
+        let right = budgets::deliverable(self.state, &self.provider, booking).await?;
         budgets::deliver(
             self.state,
             &self.provider,
-            booking,
+            right,
             Cents(amount),
             &self.key(),
         )
@@ -572,7 +573,8 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
                 };
                 a.deliver(b, delivered).await?;
                 if delivered < amount {
-                    budgets::cancel(state, &a.case_manager, b, &a.key()).await?;
+                    let right = budgets::cancellable(state, &a.case_manager, b).await?;
+                    budgets::cancel(state, &a.case_manager, right, &a.key()).await?;
                 }
             }
             bookings += 1;

@@ -441,10 +441,10 @@ pub async fn deliver_api(
     let p = admitted.for_write(&headers)?;
     // Who may bill comes before what was sent: a stranger learns nothing from a body.
     let PathId(booking) = id?;
-    super::service::deliverable(&state, p, booking).await?;
+    let right = super::service::deliverable(&state, p, booking).await?;
     let key = idempotency_key(&headers)?;
     let Body(req) = req?;
-    deliver(&state, p, booking, Cents(req.amount), &key)
+    deliver(&state, p, right, Cents(req.amount), &key)
         .await
         .map(Json)
         .map_err(ApiError::from)
@@ -461,9 +461,9 @@ pub async fn cancel_api(
 ) -> ApiResult<Json<BookingView>> {
     let p = admitted.for_write(&headers)?;
     let PathId(booking) = id?;
-    super::service::cancellable(&state, p, booking).await?;
+    let right = super::service::cancellable(&state, p, booking).await?;
     let key = idempotency_key(&headers)?;
-    cancel(&state, p, booking, &key)
+    cancel(&state, p, right, &key)
         .await
         .map(Json)
         .map_err(ApiError::from)

@@ -1004,7 +1004,8 @@ pub async fn cancel_submit(
     let back = field(&form, "back").to_string();
     let res = async {
         let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-        crate::budgets::service::cancel(&state, p, booking, field(&form, "key").trim())
+        let right = crate::budgets::service::cancellable(&state, p, booking).await?;
+        crate::budgets::service::cancel(&state, p, right, field(&form, "key").trim())
             .await
             .map_err(ApiError::from)
     }
@@ -1386,9 +1387,11 @@ pub async fn deliver_submit(
     let p = &p;
     let res = async {
         let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+        // Who may bill comes before what was typed.
+        let right = crate::budgets::service::deliverable(&state, p, booking).await?;
         let amount =
             Cents::parse_euros("amount", field(&form, "amount")).map_err(ApiError::InvalidBody)?;
-        crate::budgets::service::deliver(&state, p, booking, amount, field(&form, "key").trim())
+        crate::budgets::service::deliver(&state, p, right, amount, field(&form, "key").trim())
             .await
             .map_err(ApiError::from)
     }

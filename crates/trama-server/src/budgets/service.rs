@@ -656,9 +656,29 @@ pub async fn book(
     Ok(b.into())
 }
 
+/// The right to bill a booking, which only [`deliverable`] makes: a handler asks for it before
+/// it reads what was sent, and [`deliver`] takes it, so the check is made once.
+#[derive(Debug)]
+pub struct Deliverable {
+    booking: BookingId,
+    by: UserId,
+}
+
+/// The right to cancel a booking, which only [`cancellable`] makes (see [`Deliverable`]).
+#[derive(Debug)]
+pub struct Cancellable {
+    booking: BookingId,
+    by: UserId,
+    person: UserId,
+}
+
 /// Whether `p` may bill this booking (an admin or operator of the organisation that
 /// delivers it); not found for anyone else, as for a booking that does not exist.
-pub async fn deliverable(state: &AppState, p: &Principal, booking: BookingId) -> ServiceResult<()> {
+pub async fn deliverable(
+    state: &AppState,
+    p: &Principal,
+    booking: BookingId,
+) -> ServiceResult<Deliverable> {
     let id = booking.to_string();
     let b = state
         .store
@@ -672,7 +692,10 @@ pub async fn deliverable(state: &AppState, p: &Principal, booking: BookingId) ->
     if !provider.is_some_and(|o| access::may_deliver(p, o)) {
         return Err(ServiceError::not_found("booking", &id));
     }
-    Ok(())
+    Ok(Deliverable {
+        booking,
+        by: p.user_id,
+    })
 }
 
 /// Whose booking this is, when `p` may cancel it (the person, or their case manager with
@@ -681,7 +704,7 @@ pub async fn cancellable(
     state: &AppState,
     p: &Principal,
     booking: BookingId,
-) -> ServiceResult<UserId> {
+) -> ServiceResult<Cancellable> {
     let id = booking.to_string();
     let person = state
         .store
@@ -692,7 +715,11 @@ pub async fn cancellable(
     if !access::may(p, &facts, BudgetAction::Book) {
         return Err(ServiceError::not_found("booking", &id));
     }
-    Ok(person)
+    Ok(Cancellable {
+        booking,
+        by: p.user_id,
+        person,
+    })
 }
 
 /// Marks `amount` of a booking delivered, for its provider's admins and operators (the API
@@ -701,11 +728,14 @@ pub async fn cancellable(
 pub async fn deliver(
     state: &AppState,
     p: &Principal,
-    booking: BookingId,
+    right: Deliverable,
     amount: Cents,
     key: &str,
 ) -> ServiceResult<BookingView> {
-    deliverable(state, p, booking).await?;
+    if right.by != p.user_id {
+        return Err(ServiceError::Internal);
+    }
+    let booking = right.booking;
     positive_amount(amount.0)?;
     let actor = p.user_id.to_string();
     let request = format!("deliver {booking} {amount}");
@@ -747,11 +777,14 @@ pub async fn deliver(
 pub async fn cancel(
     state: &AppState,
     p: &Principal,
-    booking: BookingId,
+    right: Cancellable,
     key: &str,
 ) -> ServiceResult<BookingView> {
+    if right.by != p.user_id {
+        return Err(ServiceError::Internal);
+    }
+    let (booking, person) = (right.booking, right.person);
     let id = booking.to_string();
-    let person = cancellable(state, p, booking).await?;
     let actor = p.user_id.to_string();
     let request = format!("cancel {booking}");
     let b = state
