@@ -570,8 +570,11 @@ pub async fn readable_budget(
     person: UserId,
 ) -> ServiceResult<trama_core::budget::access::BudgetFacts> {
     let facts = state.store.budget_facts(person).await?;
-    if access::budget_view(p, &facts) == BudgetView::None
-        || state.store.user(person).await?.is_none()
+    let view = access::budget_view(p, &facts);
+    // The person and a case manager with consent read someone who exists; only a read-only
+    // reader (an auditor) may ask for anyone, so only then is the person looked for.
+    if view == BudgetView::None
+        || (view == BudgetView::ReadOnly && state.store.user(person).await?.is_none())
     {
         return Err(ServiceError::not_found(
             "budget for person",
