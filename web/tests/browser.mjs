@@ -207,7 +207,7 @@ try {
   // The form posts and comes back to the same page: wait for the new load, not the URL (the
   // URL already matches, so waiting for it would read the old page).
   await Promise.all([op.waitForEvent("load"), rows[0].$eval("button", (b) => b.click())]);
-  check((await op.textContent("main")).includes("accepted_by_requester"), `a match is proposed to ${chosen}`);
+  check((await op.textContent("main")).includes("In attesa della risposta del volontario"), `a match is proposed to ${chosen}, and its state is in words`);
 
   console.log("a stranger sees only the kind of help, the area and the time");
   const anon = await (await browser.newContext({ locale: "it-IT", bypassCSP: true })).newPage();

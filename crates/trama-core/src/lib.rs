@@ -20,5 +20,6 @@ pub mod schedule;
 pub mod spreadsheet;
 pub mod taxonomy;
 pub mod text;
+pub mod workplaces;
 
 pub use error::{CoreError, FieldError};

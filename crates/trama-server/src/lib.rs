@@ -192,8 +192,14 @@ async fn fallback(req: Request) -> Response {
     }
 }
 
-async fn method_not_allowed() -> Response {
-    ApiError::MethodNotAllowed.into_response()
+/// A method the address does not take: the JSON envelope for API clients, a page for people
+/// (a form's address opened by hand, a bookmark of a result).
+async fn method_not_allowed(req: Request) -> Response {
+    if wants_json(&req) {
+        ApiError::MethodNotAllowed.into_response()
+    } else {
+        web::method_not_allowed_page(&req).into_response()
+    }
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.

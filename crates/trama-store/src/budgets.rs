@@ -869,6 +869,22 @@ impl crate::Store {
         })
     }
 
+    /// Whether the person has a care budget to look at: an allocation, or a case manager who
+    /// follows them for one (a consent, even one waiting for the person's confirmation).
+    pub async fn has_budget(&self, person: UserId) -> Result<bool> {
+        let id = person.to_string();
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM allocations WHERE beneficiary_id = $1) \
+             + (SELECT COUNT(*) FROM budget_followers WHERE person_id = $2 \
+                AND state <> 'revoked')",
+        )
+        .bind(&id)
+        .bind(&id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
+    }
+
     /// The bookings paid from a person's allocations, newest first.
     pub async fn budget_bookings_of(&self, person: UserId) -> Result<Vec<BudgetBookingRow>> {
         sqlx::query(

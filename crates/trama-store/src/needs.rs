@@ -967,6 +967,9 @@ impl Store {
         let after = before.apply(change.event, row.recurring).map_err(|e| {
             StoreError::Invalid(trama_core::FieldError::new("event", e.to_string()))
         })?;
+        trama_core::matching::lifecycle::check_timing(change.event, row.next_at, now_t).map_err(
+            |e| StoreError::Invalid(trama_core::FieldError::new("event", e.to_string())),
+        )?;
         let mut tx = self.write.begin().await?;
         let mut sql = Sql::new("UPDATE matches SET state = ");
         sql.bind(Val::Text(after.as_str().into()))

@@ -146,7 +146,7 @@ impl PageRequest {
 pub const SERVICE_STATUSES: &[&str] = &["active", "inactive", "defunct", "temporarily closed"];
 
 /// Checks the rules of a service document that serde cannot: the status codelist, non-empty
-/// name, ages. Names the field at fault.
+/// name, the e-mail's shape, ages. Names the field at fault.
 pub fn validate_service(s: &Service) -> Result<(), FieldError> {
     if s.name.trim().is_empty() {
         return Err(FieldError::new("name", "must not be empty"));
@@ -163,6 +163,10 @@ pub fn validate_service(s: &Service) -> Result<(), FieldError> {
                 SERVICE_STATUSES.join(", ")
             ),
         ));
+    }
+    if let Some(e) = &s.email {
+        crate::auth::Email::parse(e)
+            .map_err(|_| FieldError::new("email", format!("'{e}' is not an e-mail address")))?;
     }
     for (field, v) in [
         ("minimum_age", s.minimum_age),
@@ -194,6 +198,20 @@ pub fn validate_service(s: &Service) -> Result<(), FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_email_must_be_one() {
+        let mut s = Service {
+            name: "Pasti a domicilio".into(),
+            status: "active".into(),
+            ..Default::default()
+        };
+        assert!(validate_service(&s).is_ok());
+        s.email = Some("info@melograno.it".into());
+        assert!(validate_service(&s).is_ok());
+        s.email = Some("not-an-email".into());
+        assert_eq!(validate_service(&s).unwrap_err().field, "email");
+    }
 
     #[test]
     fn paging_rules() {

@@ -221,6 +221,33 @@ impl MatchState {
     }
 }
 
+/// Whether the event may happen now, for a match whose appointment is at `scheduled_at`: the
+/// help is confirmed as given, or a no-show reported, only once the appointment has begun
+/// (hours given tomorrow are not in the register today).
+pub fn check_timing(
+    event: MatchEvent,
+    scheduled_at: Option<time::OffsetDateTime>,
+    now: time::OffsetDateTime,
+) -> Result<(), TooEarly> {
+    match (event, scheduled_at) {
+        (MatchEvent::Done(_) | MatchEvent::NoShow(_), Some(at)) if now < at => Err(TooEarly {
+            event: event.name(),
+            at: at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|_| at.to_string()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// An event that may happen only once the appointment has begun.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {event} before the appointment at {at}")]
+pub struct TooEarly {
+    pub event: String,
+    pub at: String,
+}
+
 /// The state of a need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -288,6 +315,30 @@ impl NeedState {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn help_is_confirmed_only_once_the_appointment_has_begun() {
+        let at = time::macros::datetime!(2026-12-08 08:30 UTC);
+        let before = at - time::Duration::minutes(1);
+        for e in [
+            MatchEvent::Done(Side::Volunteer),
+            MatchEvent::Done(Side::Requester),
+            MatchEvent::NoShow(Side::Requester),
+        ] {
+            let err = check_timing(e, Some(at), before).unwrap_err();
+            assert!(err.to_string().contains("2026-12-08T08:30:00Z"), "{err}");
+            assert_eq!(check_timing(e, Some(at), at), Ok(()));
+        }
+        // Cancelling ahead is what cancelling is for; an unscheduled match has no time yet.
+        assert_eq!(
+            check_timing(MatchEvent::Cancel(Side::Requester), Some(at), before),
+            Ok(())
+        );
+        assert_eq!(
+            check_timing(MatchEvent::Done(Side::Volunteer), None, before),
+            Ok(())
+        );
+    }
 
     fn event() -> impl Strategy<Value = MatchEvent> {
         let side = prop_oneof![Just(Side::Requester), Just(Side::Volunteer)];

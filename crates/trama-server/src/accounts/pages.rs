@@ -4,6 +4,7 @@ use crate::accounts::api::session_cookie;
 use crate::accounts::service::open_session;
 use crate::accounts::service::register_user;
 use crate::accounts::service::verify_account;
+use crate::accounts::service::workplaces;
 use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
 use crate::error::ApiError;
 use crate::policy::Routes;
@@ -18,6 +19,7 @@ use askama::Template;
 use axum::extract::{RawForm, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use trama_core::workplaces::Workplace;
 
 /// The pages of this feature, each with its policy (docs/SECURITY.md).
 pub fn routes() -> Routes {
@@ -30,6 +32,23 @@ pub fn routes() -> Routes {
         .get("/verifica", verify_page, may::anyone())
         .post("/verifica", verify_submit, may::anyone())
         .post("/esci", logout, may::anyone())
+        .get("/io", my_home, may::own())
+}
+
+/// `/io`: one's home, the first of the places one's roles open (the case manager's caseload,
+/// the operator's desk, the volunteer's help…); signing in lands here.
+pub async fn my_home(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
+    let Some(p) = viewer.principal.as_ref() else {
+        return crate::web::login_redirect(&uri);
+    };
+    match workplaces(&state, p).await {
+        Ok(places) => {
+            let home = places.first().copied().unwrap_or(Workplace::MyData);
+            Redirect::to(crate::web::menu::href(home)).into_response()
+        }
+        Err(e) => crate::web::form::error_page(&l, e),
+    }
 }
 
 #[derive(Template)]
@@ -61,7 +80,7 @@ pub async fn login_form(page: Page) -> Response {
         query_pairs(&uri)
             .get("next")
             .map(String::as_str)
-            .unwrap_or("/gestione"),
+            .unwrap_or("/io"),
     );
     l.render(
         StatusCode::OK,
@@ -82,12 +101,17 @@ pub async fn login_submit(
     uri: Uri,
     RawForm(raw): RawForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    // Someone signing in or up has no places yet: the page's menu is the public one.
+    let l = Layout::new(&state, &headers, &uri, &viewer, &[]);
     let f = parse_form(&raw);
     if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
-    let next = safe_next(field(&f, "next"));
+    // No page asked for: the person's home.
+    let next = match field(&f, "next") {
+        "" => "/io".to_string(),
+        asked => safe_next(asked),
+    };
     let client = client_key(&headers, peer, state.config.behind_proxy);
     match open_session(&state, field(&f, "email"), field(&f, "password"), &client)
         .await
@@ -158,7 +182,8 @@ pub async fn signup_submit(
     uri: Uri,
     RawForm(raw): RawForm,
 ) -> Response {
-    let l = Layout::new(&state, &headers, &uri, &viewer);
+    // Someone signing in or up has no places yet: the page's menu is the public one.
+    let l = Layout::new(&state, &headers, &uri, &viewer, &[]);
     let f = parse_form(&raw);
     if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);

@@ -13,6 +13,7 @@ use trama_core::auth::{Email, NewPassword, RoleGrant};
 use trama_core::bounded::BoundedText;
 use trama_core::ids::UserId;
 use trama_core::needs::NeedAccess;
+use trama_core::workplaces::{Situation, Workplace};
 pub use trama_store::NewUser;
 use trama_store::{AuditEntry, ErasureReport};
 use trama_store::{Signup, UserRow};
@@ -501,6 +502,23 @@ pub async fn principal(state: &AppState, user: UserId) -> ServiceResult<Option<P
         display_name: u.display_name,
         grants: state.store.grants(user).await?,
     }))
+}
+
+/// The places of the web UI `p`'s roles open, home first (`trama_core::workplaces`), with
+/// what the roles alone do not tell read from the store.
+pub async fn workplaces(state: &AppState, p: &Principal) -> ServiceResult<Vec<Workplace>> {
+    let funder_staff = p.has_role(trama_core::auth::Role::OrganizationAdmin)
+        && state
+            .store
+            .funders()
+            .await?
+            .iter()
+            .any(|f| trama_core::budget::access::may_manage_funder(p, f.organization_id));
+    let situation = Situation {
+        has_budget: state.store.has_budget(p.user_id).await?,
+        funder_staff,
+    };
+    Ok(trama_core::workplaces::workplaces(p, situation))
 }
 
 /// Creates an account with its roles as the territory's installer does (`trama demo`): no

@@ -277,11 +277,9 @@ pub struct LookLine {
     pub what: &'static str,
 }
 
-#[derive(Template)]
-#[template(path = "budget_mine.html")]
-pub(crate) struct MinePage<'a> {
-    l: &'a Layout,
-    w: &'static Words,
+/// What a person's budget comes to, as the allocations partial shows it: the totals, each
+/// allocation (table and chart) and the help received and given in time.
+pub(crate) struct BudgetFigures {
     granted: String,
     available: String,
     held: String,
@@ -289,11 +287,42 @@ pub(crate) struct MinePage<'a> {
     allocations: Vec<AllocationLine>,
     bars: Vec<Bar>,
     chart_h: usize,
-    bookings: Vec<BookingLine>,
     hours_received: String,
     hours_given: String,
     credits: String,
     volunteers: Vec<(String, String)>,
+}
+
+impl BudgetFigures {
+    fn of(v: &PersonBudgetView, w: &'static Words, lang: Lang) -> Self {
+        let bars = allocation_bars(v, w, lang);
+        Self {
+            granted: euro(v.granted, lang),
+            available: euro(v.available, lang),
+            held: euro(v.held, lang),
+            spent: euro(v.spent, lang),
+            allocations: allocation_lines(v, lang),
+            chart_h: chart_height(bars.len()),
+            bars,
+            hours_received: hours_text(v.hours_received, lang),
+            hours_given: hours_text(v.hours_given, lang),
+            credits: hours_text(v.hours_given - v.hours_received, lang),
+            volunteers: v
+                .volunteers
+                .iter()
+                .map(|h| (h.name.clone(), hours_text(h.hours, lang)))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "budget_mine.html")]
+pub(crate) struct MinePage<'a> {
+    l: &'a Layout,
+    w: &'static Words,
+    fig: BudgetFigures,
+    bookings: Vec<BookingLine>,
     followers: Vec<FollowerLine>,
     looks: Vec<LookLine>,
     workspace: bool,
@@ -467,29 +496,14 @@ pub(crate) async fn mine_page(
             what,
         });
     }
-    let bars = allocation_bars(&v, w, l.lang);
     let links = links(p);
     Ok(l.render(
         StatusCode::OK,
         &MinePage {
             l,
             w,
-            granted: euro(v.granted, l.lang),
-            available: euro(v.available, l.lang),
-            held: euro(v.held, l.lang),
-            spent: euro(v.spent, l.lang),
-            allocations: allocation_lines(&v, l.lang),
-            chart_h: chart_height(bars.len()),
-            bars,
+            fig: BudgetFigures::of(&v, w, l.lang),
             bookings: booking_lines(&v, w, l.lang),
-            hours_received: hours_text(v.hours_received, l.lang),
-            hours_given: hours_text(v.hours_given, l.lang),
-            credits: hours_text(v.hours_given - v.hours_received, l.lang),
-            volunteers: v
-                .volunteers
-                .iter()
-                .map(|h| (h.name.clone(), hours_text(h.hours, l.lang)))
-                .collect(),
             followers,
             looks,
             workspace: links.workspace,
@@ -719,18 +733,8 @@ pub(crate) struct PersonPage<'a> {
     person_id: String,
     name: String,
     read_only: bool,
-    granted: String,
-    available: String,
-    held: String,
-    spent: String,
-    allocations: Vec<AllocationLine>,
-    bars: Vec<Bar>,
-    chart_h: usize,
+    fig: BudgetFigures,
     bookings: Vec<BookingLine>,
-    hours_received: String,
-    hours_given: String,
-    credits: String,
-    volunteers: Vec<(String, String)>,
     plan_goals: Vec<String>,
     plan_review: String,
     plan_agreement: String,
@@ -912,7 +916,6 @@ pub(crate) async fn person_page(
         }
         rows.sort_by(|a, b| (&a.month, &a.category).cmp(&(&b.month, &b.category)));
     }
-    let bars = allocation_bars(&v, w, l.lang);
     Ok(l.render(
         StatusCode::OK,
         &PersonPage {
@@ -921,22 +924,8 @@ pub(crate) async fn person_page(
             person_id: person.to_string(),
             name,
             read_only,
-            granted: euro(v.granted, l.lang),
-            available: euro(v.available, l.lang),
-            held: euro(v.held, l.lang),
-            spent: euro(v.spent, l.lang),
-            allocations: allocation_lines(&v, l.lang),
-            chart_h: chart_height(bars.len()),
-            bars,
+            fig: BudgetFigures::of(&v, w, l.lang),
             bookings: booking_lines(&v, w, l.lang),
-            hours_received: hours_text(v.hours_received, l.lang),
-            hours_given: hours_text(v.hours_given, l.lang),
-            credits: hours_text(v.hours_given - v.hours_received, l.lang),
-            volunteers: v
-                .volunteers
-                .iter()
-                .map(|h| (h.name.clone(), hours_text(h.hours, l.lang)))
-                .collect(),
             has_plan: plan.is_some(),
             plan_goals: goals,
             plan_review: review,

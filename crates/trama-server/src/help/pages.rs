@@ -27,6 +27,7 @@ use trama_core::auth::{Principal, Role};
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId};
 use trama_core::matching::instance::WindowSpec;
 use trama_core::needs::{LANGUAGES, NeedAccess, NeedForm, OfferForm, SKILLS};
+use trama_core::schedule::TimeZone;
 use trama_core::taxonomy::AIUTI;
 
 /// The pages of this feature, each with its policy (docs/SECURITY.md).
@@ -122,7 +123,7 @@ pub(crate) fn need_line(lang: Lang, v: &NeedView) -> NeedLine {
         category,
         area: v.area.name.clone(),
         when: format!("{when} ({} min)", v.duration_minutes),
-        state: v.state.clone(),
+        state: need_state_label(lang, &v.state),
         description: v.description.clone(),
         address: v.address.clone(),
         requester: v.requester.as_ref().map(|r| r.name.clone()),
@@ -164,14 +165,63 @@ pub(crate) fn event_label(lang: Lang, e: &str) -> String {
     }
 }
 
-pub(crate) fn match_line(lang: Lang, m: &MatchView) -> MatchLine {
+/// A need's state in words.
+pub(crate) fn need_state_label(lang: Lang, state: &str) -> String {
+    let (it, en) = match state {
+        "open" => ("In cerca di aiuto", "Looking for help"),
+        "matched" => ("Aiuto trovato", "Help found"),
+        "fulfilled" => ("Completata", "Done"),
+        "cancelled" => ("Annullata", "Cancelled"),
+        "expired" => ("Scaduta", "Expired"),
+        other => (other, other),
+    };
+    if lang == Lang::En { en } else { it }.to_string()
+}
+
+/// A match's state in words.
+pub(crate) fn match_state_label(lang: Lang, state: &str) -> String {
+    let (it, en) = match state {
+        "proposed" => ("Proposta in attesa", "Proposed, waiting"),
+        "accepted_by_requester" => (
+            "In attesa della risposta del volontario",
+            "Waiting for the volunteer's answer",
+        ),
+        "accepted_by_volunteer" => (
+            "In attesa della risposta di chi ha chiesto",
+            "Waiting for the requester's answer",
+        ),
+        "accepted" => ("Accettata: da fissare la data", "Accepted: date to be set"),
+        "scheduled" => ("Appuntamento fissato", "Appointment set"),
+        "done_by_requester" => (
+            "Fatto secondo chi ha chiesto: manca il volontario",
+            "Done for the requester: waiting for the volunteer",
+        ),
+        "done_by_volunteer" => (
+            "Fatto secondo il volontario: manca chi ha chiesto",
+            "Done for the volunteer: waiting for the requester",
+        ),
+        "confirmed" => ("Aiuto dato e confermato", "Help given and confirmed"),
+        "declined" => ("Rifiutata", "Declined"),
+        "cancelled" => ("Annullata", "Cancelled"),
+        "no_show" => ("Nessuno si è presentato", "Nobody came"),
+        "expired" => ("Scaduta senza risposta", "Expired unanswered"),
+        other => (other, other),
+    };
+    if lang == Lang::En { en } else { it }.to_string()
+}
+
+pub(crate) fn match_line(lang: Lang, tz: &TimeZone, m: &MatchView) -> MatchLine {
     MatchLine {
         id: m.id.to_string(),
         need_id: m.need_id.to_string(),
         volunteer: m.volunteer.name.clone(),
-        state: m.state.clone(),
+        state: match_state_label(lang, &m.state),
         area: m.area_name.clone(),
-        next_at: m.next_at.clone().unwrap_or_default(),
+        next_at: m
+            .next_at
+            .as_deref()
+            .map(|t| crate::web::i18n::moment(lang, tz, t))
+            .unwrap_or_default(),
         score: m.score,
         events: m
             .allowed_events
@@ -267,6 +317,7 @@ pub(crate) async fn home_inner(
             let side = crate::help::service::side_in(state, p, m).await?;
             page.matches.push(match_line(
                 l.lang,
+                &state.time_zone,
                 &crate::help::service::match_view(m, side),
             ));
         }
@@ -336,6 +387,28 @@ pub(crate) async fn area_choices(
     Ok(out)
 }
 
+/// The days of the week to choose from, in the page's words.
+fn day_opts(w: &Words, selected: &str) -> Vec<Opt> {
+    opts(
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .zip(w.days)
+            .map(|(d, label)| (d.to_string(), label.to_string())),
+        selected,
+    )
+}
+
+/// Choices named in both languages (code, Italian, English), labelled in the page's.
+fn bilingual_opts(list: &[(&str, &str, &str)], lang: Lang, selected: &str) -> Vec<Opt> {
+    opts(
+        list.iter().map(|(c, it, en)| {
+            let label = if lang == Lang::En { en } else { it };
+            (c.to_string(), label.to_string())
+        }),
+        selected,
+    )
+}
+
 pub(crate) async fn need_form_page(
     state: &AppState,
     l: &Layout,
@@ -366,13 +439,7 @@ pub(crate) async fn need_form_page(
             areas.iter().map(|a| (a.0.clone(), a.1.clone())),
             &get("area"),
         ),
-        days: opts(
-            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.to_string(), w.days[i].to_string())),
-            &get("day"),
-        ),
+        days: day_opts(w, &get("day")),
         urgencies: opts(
             ["low", "normal", "high", "critical"]
                 .iter()
@@ -380,29 +447,12 @@ pub(crate) async fn need_form_page(
                 .map(|(i, u)| (u.to_string(), w.urgencies[i].to_string())),
             &get("urgency"),
         ),
-        languages: opts(
-            LANGUAGES.iter().map(|(c, it, en)| {
-                (
-                    c.to_string(),
-                    if l.lang == Lang::En {
-                        en.to_string()
-                    } else {
-                        it.to_string()
-                    },
-                )
-            }),
-            &get("language"),
-        ),
+        languages: bilingual_opts(LANGUAGES, l.lang, &get("language")),
         persons,
         f,
         error: error.clone(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(l.render(status, &page))
+    Ok(l.render_form(&error, &page))
 }
 
 pub async fn need_form(State(state): State<AppState>, page: Page) -> Response {
@@ -564,6 +614,7 @@ pub async fn need_page(
                 if side.is_some() {
                     page.matches.push(match_line(
                         l.lang,
+                        &state.time_zone,
                         &crate::help::service::match_view(&m, side),
                     ));
                 }
@@ -727,49 +778,14 @@ pub(crate) async fn offer_form_page(
             areas.iter().map(|a| (a.0.clone(), a.1.clone())),
             &get("area"),
         ),
-        days: opts(
-            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.to_string(), w.days[i].to_string())),
-            &get("day"),
-        ),
-        languages: opts(
-            LANGUAGES.iter().map(|(c, it, en)| {
-                (
-                    c.to_string(),
-                    if l.lang == Lang::En {
-                        en.to_string()
-                    } else {
-                        it.to_string()
-                    },
-                )
-            }),
-            &get("language"),
-        ),
-        skills: opts(
-            SKILLS.iter().map(|(c, it, en)| {
-                (
-                    c.to_string(),
-                    if l.lang == Lang::En {
-                        en.to_string()
-                    } else {
-                        it.to_string()
-                    },
-                )
-            }),
-            "",
-        ),
+        days: day_opts(w, &get("day")),
+        languages: bilingual_opts(LANGUAGES, l.lang, &get("language")),
+        skills: bilingual_opts(SKILLS, l.lang, ""),
         organizations,
         f,
         error: error.clone(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(l.render(status, &page))
+    Ok(l.render_form(&error, &page))
 }
 
 pub async fn offer_form(State(state): State<AppState>, page: Page) -> Response {

@@ -874,6 +874,8 @@ pub async fn match_event(
             e.to_string(),
         )));
     }
+    trama_core::matching::lifecycle::check_timing(ev, m.next_at, state.now())
+        .map_err(|e| ServiceError::Conflict(FieldError::new("event", e.to_string())))?;
     // A volunteer who accepts a proposal (a batch's) takes the request as one taken directly
     // would: the same cap on requests waiting for the person, the same two answers per request.
     if ev == MatchEvent::Accept(Side::Volunteer) && m.state == MatchState::Proposed {

@@ -175,7 +175,8 @@ pub(crate) struct RoomPage<'a> {
     hub_name: String,
     date: String,
     /// (time in words, start to send, free).
-    slots: Vec<(String, String, bool)>,
+    /// Each slot: its hours, its start, bookable, begun already.
+    slots: Vec<(String, String, bool, bool)>,
     signed_in: bool,
     /// (css class, message).
     notice: Option<(&'static str, String)>,
@@ -212,6 +213,7 @@ pub(crate) async fn room_render(
                     format!("{}–{}", hours(&s.start), hours(&s.end)),
                     s.start,
                     s.free,
+                    s.past,
                 )
             })
             .collect(),

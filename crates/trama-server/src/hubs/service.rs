@@ -95,7 +95,10 @@ pub struct SlotView {
     /// Local time of the territory.
     pub start: String,
     pub end: String,
+    /// Bookable: not taken and not begun yet.
     pub free: bool,
+    /// Begun or over already (a slot of today earlier than now, or of a past day).
+    pub past: bool,
 }
 
 pub(crate) async fn room_and_hub(
@@ -143,14 +146,18 @@ pub async fn room_slots(
         )
         .await?;
     let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let now = state.now();
     let views = slots
         .iter()
-        .map(|s| SlotView {
-            start: s.start.format(&hm).expect("formattable"),
-            end: s.end.format(&hm).expect("formattable"),
-            free: !booked
-                .iter()
-                .any(|b| b.start == local_to_utc(state, s.start)),
+        .map(|s| {
+            let start = local_to_utc(state, s.start);
+            let past = start <= now;
+            SlotView {
+                start: s.start.format(&hm).expect("formattable"),
+                end: s.end.format(&hm).expect("formattable"),
+                free: !past && !booked.iter().any(|b| b.start == start),
+                past,
+            }
         })
         .collect();
     Ok((room, hub, views))
@@ -199,6 +206,7 @@ pub async fn book_room(
         start: slot.start.format(SLOT_TIME).expect("formattable"),
         end: slot.end.format(SLOT_TIME).expect("formattable"),
         free: false,
+        past: false,
     })
 }
 

@@ -1,7 +1,6 @@
 //! The contribution register in the browser: the public log, the flows, one's contributions.
 
 use super::words::{Words, words};
-use crate::auth::Viewer;
 use crate::error::ApiError;
 use crate::policy::Routes;
 use crate::register::service::MyContributions;
@@ -17,7 +16,7 @@ use crate::web::form::query_pairs;
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use trama_core::taxonomy::{AIUTI, SeedTerm};
 use trama_ledger::EconomicEvent;
@@ -357,16 +356,11 @@ pub(crate) fn sums(items: impl Iterator<Item = (String, f64)>) -> Vec<(String, S
 }
 
 /// `/io/contributi`: my contributions.
-pub async fn mine_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
+pub async fn mine_page(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
-    let l = Layout::new(&state, &headers, &uri, &viewer);
     let r = async {
         let w = words(l.lang);
         let mine = contributions_of(&state, p).await?;
@@ -427,12 +421,8 @@ pub async fn mine_page(
 }
 
 /// `/io/contributi/estratto.json`: the statement, for download.
-pub async fn statement_download(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Response {
+pub async fn statement_download(State(state): State<AppState>, page: Page) -> Response {
+    let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
@@ -445,9 +435,6 @@ pub async fn statement_download(
             );
             res
         }
-        Err(e) => {
-            let l = Layout::new(&state, &headers, &uri, &viewer);
-            error_page(&l, e)
-        }
+        Err(e) => error_page(&l, e),
     }
 }

@@ -9,11 +9,18 @@ include!(concat!(env!("OUT_DIR"), "/leaflet_assets.rs"));
 
 const TRAMA_CSS: &[u8] = include_bytes!("../../static/trama.css");
 const MAP_JS: &[u8] = include_bytes!("../../static/map.js");
+const FAVICON: &[u8] = include_bytes!("../../static/favicon.svg");
+
+/// `/favicon.ico`, which browsers ask for whatever the page says: the same icon.
+pub async fn favicon() -> Response {
+    serve(Path("favicon.svg".to_string())).await
+}
 
 pub async fn serve(Path(path): Path<String>) -> Response {
     let (body, ctype): (&'static [u8], &str) = match path.as_str() {
         "trama.css" => (TRAMA_CSS, "text/css; charset=utf-8"),
         "map.js" => (MAP_JS, "text/javascript; charset=utf-8"),
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
         other => match LEAFLET.iter().find(|(name, _)| *name == other) {
             Some((name, bytes)) => {
                 let ctype = if name.ends_with(".js") {

@@ -149,7 +149,11 @@ impl FromRequestParts<AppState> for Page {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let viewer = Viewer::from_request_parts(parts, state).await?;
-        let l = Layout::new(state, &parts.headers, &parts.uri, &viewer);
+        let places = match &viewer.principal {
+            Some(p) => crate::accounts::service::workplaces(state, p).await?,
+            None => Vec::new(),
+        };
+        let l = Layout::new(state, &parts.headers, &parts.uri, &viewer, &places);
         Ok(Self {
             l,
             viewer,

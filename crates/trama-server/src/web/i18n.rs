@@ -69,7 +69,6 @@ pub struct Msg {
     pub nav_login: &'static str,
     pub nav_signup: &'static str,
     pub nav_logout: &'static str,
-    pub nav_manage: &'static str,
     pub search_heading: &'static str,
     pub search_label: &'static str,
     pub search_placeholder: &'static str,
@@ -147,6 +146,8 @@ pub struct Msg {
     pub error_heading: &'static str,
     pub not_found_heading: &'static str,
     pub not_found_text: &'static str,
+    pub wrong_method_heading: &'static str,
+    pub wrong_method_text: &'static str,
     pub forbidden_text: &'static str,
     pub csrf_text: &'static str,
     pub auditor_text: &'static str,
@@ -186,6 +187,64 @@ pub const DAYS_EN: [&str; 7] = [
     "Sunday",
 ];
 
+const MONTHS_IT: [&str; 12] = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A moment as people read it: in the territory's time, in words ("martedì 8 dicembre 2026,
+/// 09:30"; "Tuesday 8 December 2026, 09:30"). An instant that does not parse is shown as it is.
+pub fn moment(lang: Lang, tz: &trama_core::schedule::TimeZone, rfc3339: &str) -> String {
+    let Ok(utc) =
+        time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+    else {
+        return rfc3339.to_string();
+    };
+    let t = tz.local(utc);
+    let day = t.weekday().number_days_from_monday() as usize;
+    let month = t.month() as usize - 1;
+    let (days, months) = match lang {
+        Lang::It => (DAYS_IT, MONTHS_IT),
+        Lang::En => (DAYS_EN, MONTHS_EN),
+    };
+    let weekday = match lang {
+        Lang::It => days[day].to_lowercase(),
+        Lang::En => days[day].to_string(),
+    };
+    format!(
+        "{weekday} {} {} {}, {:02}:{:02}",
+        t.day(),
+        months[month],
+        t.year(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 pub static IT: Msg = Msg {
     tagline: "Servizi, aiuto e risorse del territorio, vicino a te",
     skip_to_content: "Vai al contenuto",
@@ -193,7 +252,6 @@ pub static IT: Msg = Msg {
     nav_login: "Accedi",
     nav_signup: "Registrati",
     nav_logout: "Esci",
-    nav_manage: "I miei servizi",
     search_heading: "Trova un servizio",
     search_label: "Cosa cerchi",
     search_placeholder: "es. assistenza domiciliare, mensa, doposcuola",
@@ -271,6 +329,9 @@ pub static IT: Msg = Msg {
     error_heading: "Correggi questi campi",
     not_found_heading: "Pagina non trovata",
     not_found_text: "La pagina che cerchi non esiste o è stata spostata.",
+    wrong_method_heading: "Questa pagina non si apre così",
+    wrong_method_text: "Questo indirizzo riceve i dati di un modulo e non si apre da solo. \
+                        Torna alla pagina del modulo, o alla pagina iniziale.",
     forbidden_text: "Non hai i permessi per questa azione.",
     csrf_text: "Il modulo è scaduto o non è stato inviato da questo sito. Ricarica la pagina e riprova.",
     auditor_text: "Chi fa la revisione consulta e non modifica nulla.",
@@ -297,7 +358,6 @@ pub static EN: Msg = Msg {
     nav_login: "Log in",
     nav_signup: "Register",
     nav_logout: "Log out",
-    nav_manage: "My services",
     search_heading: "Find a service",
     search_label: "What are you looking for",
     search_placeholder: "e.g. home care, canteen, after-school",
@@ -375,6 +435,9 @@ pub static EN: Msg = Msg {
     error_heading: "Please correct these fields",
     not_found_heading: "Page not found",
     not_found_text: "The page you are looking for does not exist or has moved.",
+    wrong_method_heading: "This page does not open this way",
+    wrong_method_text: "This address receives a form's data and does not open on its own. \
+                        Go back to the form's page, or to the home page.",
     forbidden_text: "You are not allowed to do this.",
     csrf_text: "The form has expired or was not sent from this site. Reload the page and try again.",
     auditor_text: "An auditor reads and changes nothing.",
@@ -410,5 +473,20 @@ mod tests {
         );
         assert_eq!(Lang::from_accept_language("de"), Lang::It);
         assert_eq!(Lang::from_accept_language(""), Lang::It);
+    }
+
+    #[test]
+    fn a_moment_reads_in_the_territorys_time_and_words() {
+        let rome = trama_core::schedule::TimeZone::EuropeRome;
+        // 08:30 UTC in December is 09:30 in Milan; in July, 10:30.
+        assert_eq!(
+            moment(Lang::It, &rome, "2026-12-08T08:30:00Z"),
+            "martedì 8 dicembre 2026, 09:30"
+        );
+        assert_eq!(
+            moment(Lang::En, &rome, "2026-07-08T08:30:00Z"),
+            "Wednesday 8 July 2026, 10:30"
+        );
+        assert_eq!(moment(Lang::It, &rome, "domani"), "domani");
     }
 }

@@ -5,6 +5,7 @@
 mod assets;
 pub mod form;
 pub mod i18n;
+pub mod menu;
 
 use askama::Template;
 use axum::extract::Request;
@@ -28,6 +29,7 @@ pub fn routes() -> Routes {
         .merge(crate::accounts::privacy_pages::routes())
         .merge(crate::budgets::pages::routes())
         .get("/static/{*path}", assets::serve, policies::anyone())
+        .get("/favicon.ico", assets::favicon, policies::anyone())
 }
 
 /// The policies the pages share (docs/SECURITY.md), named once.
@@ -88,7 +90,8 @@ pub struct Layout {
     pub t: &'static Msg,
     pub territory: String,
     pub user_name: Option<String>,
-    pub can_manage: bool,
+    /// The menu: public places and those the reader's roles open.
+    pub menu: Vec<menu::MenuLink>,
     pub csrf: String,
     /// The current address with the other language chosen.
     pub switch_url: String,
@@ -112,7 +115,15 @@ fn negotiated_lang(asked: Option<Lang>, headers: &HeaderMap) -> Lang {
 }
 
 impl Layout {
-    pub fn new(state: &AppState, headers: &HeaderMap, uri: &Uri, viewer: &Viewer) -> Self {
+    /// The frame of a page for a reader whose roles open `places` (see
+    /// `accounts::service::workplaces`; none for someone not signed in).
+    pub fn new(
+        state: &AppState,
+        headers: &HeaderMap,
+        uri: &Uri,
+        viewer: &Viewer,
+        places: &[trama_core::workplaces::Workplace],
+    ) -> Self {
         let query: Vec<(String, String)> = uri
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
@@ -141,10 +152,7 @@ impl Layout {
             t: lang.msg(),
             territory: state.config.territory_name.clone(),
             user_name: p.map(|p| p.display_name.clone()),
-            can_manage: p.is_some_and(|p| {
-                p.administered_organizations().next().is_some()
-                    || p.has_role(trama_core::auth::Role::TerritoryAdmin)
-            }),
+            menu: menu::menu(places, lang, uri.path(), p.is_some()),
             csrf,
             switch_url: format!("{}?{qs}", uri.path()),
             switch_name: lang.other().name(),
@@ -154,6 +162,17 @@ impl Layout {
     }
 
     /// Renders a template into a response, with the cookies this layout needs set.
+    /// A form page: 200 when first shown, 422 when shown again with what was typed and the
+    /// problem found in it.
+    pub fn render_form<E>(&self, error: &Option<E>, t: &impl Template) -> Response {
+        let status = if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        self.render(status, t)
+    }
+
     pub fn render(&self, status: StatusCode, t: &impl Template) -> Response {
         let html = match t.render() {
             Ok(h) => h,
@@ -235,6 +254,25 @@ use crate::policy::Routes;
 pub(crate) use crate::web::form::login_redirect;
 
 pub fn not_found_page(req: &Request) -> Response {
+    bare_message(req, StatusCode::NOT_FOUND, |t| {
+        (t.not_found_heading, t.not_found_text)
+    })
+}
+
+/// The HTML 405 page: an address opened with a method it does not take (`GET` of a form's
+/// target).
+pub fn method_not_allowed_page(req: &Request) -> Response {
+    bare_message(req, StatusCode::METHOD_NOT_ALLOWED, |t| {
+        (t.wrong_method_heading, t.wrong_method_text)
+    })
+}
+
+/// A page in words for a request no handler took (no session read, no cookie set).
+fn bare_message(
+    req: &Request,
+    status: StatusCode,
+    words: impl Fn(&'static Msg) -> (&'static str, &'static str),
+) -> Response {
     let headers = req.headers();
     let asked = req.uri().query().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
@@ -247,19 +285,20 @@ pub fn not_found_page(req: &Request) -> Response {
         t: lang.msg(),
         territory: String::new(),
         user_name: None,
-        can_manage: false,
+        menu: menu::menu(&[], lang, req.uri().path(), false),
         csrf: String::new(),
         switch_url: format!("{}?lang={}", req.uri().path(), lang.other().code()),
         switch_name: lang.other().name(),
         set_csrf: false,
         set_lang: false,
     };
+    let (heading, text) = words(l.t);
     l.render(
-        StatusCode::NOT_FOUND,
+        status,
         &MessagePage {
             l: &l,
-            heading: l.t.not_found_heading,
-            text: l.t.not_found_text,
+            heading,
+            text,
         },
     )
 }

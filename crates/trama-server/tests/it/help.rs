@@ -344,11 +344,12 @@ both!(
         .await
         .assert_error(StatusCode::FORBIDDEN, "forbidden");
 
+        // Yesterday's appointment: the help is confirmed once it was due.
+        let yesterday = (time::OffsetDateTime::now_utc() - time::Duration::days(1))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
         for (who, ev) in [
-            (
-                &marco,
-                json!({"event": "schedule", "next_at": "2030-12-03T09:30:00+01:00"}),
-            ),
+            (&marco, json!({"event": "schedule", "next_at": yesterday})),
             (&marco, json!({"event": "done"})),
             (&operator, json!({"event": "done"})),
         ] {

@@ -5,6 +5,7 @@ mod authorisation;
 mod budgets;
 mod clock;
 mod help;
+mod homes;
 mod hsds;
 mod logs;
 mod mail;

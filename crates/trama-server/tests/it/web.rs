@@ -288,6 +288,30 @@ both!(
         let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &fields).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad.text().contains("closes_at"), "{}", bad.text());
+        // Closing before opening, and an e-mail that is not one: refused, never saved.
+        fields[10] = ("closes", "08:00");
+        let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &fields).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.text().contains("must come after opening"),
+            "{}",
+            bad.text()
+        );
+        fields[10] = ("closes", "14:30");
+        let mut with_email = fields.clone();
+        with_email.push(("email", "not-an-email"));
+        let bad = post_form(
+            &app,
+            &format!("/gestione/servizi/{id}"),
+            &cookies,
+            &with_email,
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text().contains("not-an-email"), "{}", bad.text());
+        let v = app.get(&format!("/hsds/services/{id}")).await.json();
+        assert_eq!(v["schedules"][0]["closes_at"], "14:30");
+        assert!(v["email"].is_null(), "{v}");
 
         // Another organisation's admin may not touch it.
         let other = Organization {

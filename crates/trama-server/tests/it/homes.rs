@@ -1,0 +1,168 @@
+//! Every role's home (issue 14): signing in lands where the person works, and the menu of
+//! every page reaches their places and only those.
+
+use axum::http::{StatusCode, header};
+use trama_core::auth::Role;
+
+use crate::{TestApp, both, grant, post_form, set_cookie};
+
+/// The menu's links of a page (the `<nav>`'s list).
+fn menu(html: &str) -> Vec<String> {
+    let nav = &html[html.find("<nav").expect("a menu")..];
+    let nav = &nav[..nav.find("</nav>").expect("the menu's end")];
+    nav.split("<a href=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').expect("a quoted address")].to_string())
+        .collect()
+}
+
+both!(each_role_lands_where_it_works, |app: TestApp| async move {
+    let org = app.organisation("Comune").await;
+    let cases = [
+        (Role::Citizen, "/aiuto"),
+        (Role::Volunteer, "/aiuto"),
+        (Role::Operator, "/sportello"),
+        (Role::CaseManager, "/sportello/budget"),
+        (Role::HubManager, "/hub"),
+        (Role::OrganizationAdmin, "/gestione"),
+        (Role::TerritoryAdmin, "/budget/cruscotto"),
+        (Role::Auditor, "/registro"),
+    ];
+    for (role, home) in cases {
+        let email = format!("{}@example.it", role.as_str());
+        let (_, token) = app
+            .user_with_token(&email, &[grant(role, role.is_scoped().then_some(org))])
+            .await;
+        let r = app.get_auth("/io", &token).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{role:?}: {}", r.text());
+        assert_eq!(r.headers[header::LOCATION], home, "{role:?}");
+        // The home answers, and its menu names it, marked as the page shown.
+        let page = app.get_auth(home, &token).await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "{role:?} at {home}: {}",
+            page.text()
+        );
+        let links = menu(&page.text());
+        assert!(links.contains(&home.to_string()), "{role:?}: {links:?}");
+        assert!(
+            page.text()
+                .contains(&format!("<a href=\"{home}\" aria-current=\"page\">")),
+            "{role:?}"
+        );
+        // Nobody here has a care budget: nobody is offered an empty one.
+        assert!(
+            !links.contains(&"/io/budget".to_string()),
+            "{role:?}: {links:?}"
+        );
+        // Every place in the menu opens for the person (no 403 behind a link).
+        for link in &links {
+            let r = app.get_auth(link, &token).await;
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{role:?} follows {link}: {}",
+                r.text()
+            );
+        }
+    }
+    // An auditor changes nothing: no help to ask or offer in her menu.
+    let (_, auditor) = app
+        .user_with_token("auditor2@example.it", &[grant(Role::Auditor, None)])
+        .await;
+    let links = menu(&app.get_auth("/registro", &auditor).await.text());
+    assert!(!links.contains(&"/io/contributi".to_string()), "{links:?}");
+});
+
+both!(
+    my_budget_is_offered_to_whoever_has_one,
+    |app: TestApp| async move {
+        let comune = app.organisation("Comune").await;
+        let (rossi, rossi_t) = app
+            .user_with_token("rossi@example.it", &[grant(Role::Citizen, None)])
+            .await;
+        let (_, cm_t) = app
+            .user_with_token("cm@example.it", &[grant(Role::CaseManager, Some(comune))])
+            .await;
+        let before = menu(&app.get_auth("/aiuto", &rossi_t).await.text());
+        assert!(!before.contains(&"/io/budget".to_string()), "{before:?}");
+        app.follow(rossi, &rossi_t, &cm_t).await;
+        let after = menu(&app.get_auth("/aiuto", &rossi_t).await.text());
+        assert!(after.contains(&"/io/budget".to_string()), "{after:?}");
+        // Someone with a care budget lands on it.
+        let r = app.get_auth("/io", &rossi_t).await;
+        assert_eq!(r.headers[header::LOCATION], "/io/budget");
+    }
+);
+
+both!(signing_in_lands_at_home, |app: TestApp| async move {
+    let org = app.organisation("Comune").await;
+    app.user_with_token("op@example.it", &[grant(Role::Operator, Some(org))])
+        .await;
+    let csrf = "c".repeat(43);
+    let cookie = format!("trama_csrf={csrf}");
+    // The sign-in form, asked for with no page to return to, returns to one's home…
+    let form = crate::get_with(&app, "/accedi", &cookie).await;
+    assert!(
+        form.text().contains(r#"name="next" value="/io""#),
+        "{}",
+        form.text()
+    );
+    let fields = [
+        ("email", "op@example.it"),
+        ("password", "password-for-tests"),
+        ("csrf", csrf.as_str()),
+    ];
+    // …and so does a post that names none.
+    let r = post_form(&app, "/accedi", &cookie, &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(r.headers[header::LOCATION], "/io");
+    let session = set_cookie(&r, "trama_session").expect("a session");
+    let r = crate::get_with(&app, "/io", &format!("trama_session={session}")).await;
+    assert_eq!(r.headers[header::LOCATION], "/sportello");
+    // Someone not signed in is asked to sign in first.
+    let r = app.get("/io").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/accedi"),
+        "{:?}",
+        r.headers
+    );
+});
+
+both!(
+    a_funders_admin_is_offered_its_spending,
+    |app: TestApp| async move {
+        let company = app.organisation("Brambilla Meccanica").await;
+        let hr = app.org_admin("hr@brambilla.it", company).await;
+        let (_, ta) = app
+            .user_with_token("ta@example.it", &[grant(Role::TerritoryAdmin, None)])
+            .await;
+        let links = menu(&app.get_auth("/gestione", &hr).await.text());
+        assert!(
+            !links.contains(&"/budget/cruscotto".to_string()),
+            "{links:?}"
+        );
+        let r = app
+        .send(
+            "POST",
+            "/api/funders",
+            Some(&ta),
+            &serde_json::json!({"name": "Welfare aziendale Brambilla", "kind": "corporate_welfare",
+                                "organization_id": company.to_string()}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let links = menu(&app.get_auth("/gestione", &hr).await.text());
+        assert!(
+            links.contains(&"/budget/cruscotto".to_string()),
+            "{links:?}"
+        );
+        let r = app.get_auth("/budget/cruscotto", &hr).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+);
