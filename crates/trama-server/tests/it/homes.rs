@@ -166,3 +166,31 @@ both!(
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     }
 );
+
+both!(
+    a_forms_address_opened_by_hand_says_so_in_words,
+    |app: TestApp| async move {
+        // `/sportello/persone` only receives the desk's form.
+        let r = app.get("/sportello/persone").await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(
+            r.text().contains("Questa pagina non si apre così"),
+            "{}",
+            r.text()
+        );
+        let r = app.get("/sportello/persone?lang=en").await;
+        assert!(
+            r.text().contains("This page does not open this way"),
+            "{}",
+            r.text()
+        );
+        // An API client still gets the envelope.
+        app.send("PUT", "/api/needs", None, &serde_json::json!({}))
+            .await
+            .assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+        // Browsers ask for the icon whatever the page says.
+        let r = app.get("/favicon.ico").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers[header::CONTENT_TYPE], "image/svg+xml");
+    }
+);
