@@ -53,6 +53,12 @@ async function axe(page, name) {
   check(bad.length === 0, `${name}: axe-core finds no serious or critical violation`);
 }
 
+// Leaflet starts after the page (its script is deferred) and draws the areas on its first
+// view: wait for them, for a while, before a screenshot or a count.
+async function leafletAreas(page) {
+  await page.waitForSelector("#map .leaflet-overlay-pane path", { timeout: 10000 }).catch(() => {});
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
 }
@@ -112,7 +118,10 @@ try {
   const badges = await page.$$eval(".hit .badge", (els) => els.map((e) => e.textContent.trim()));
   check(badges.length === distances.length && badges.every((b) => b === "Aperto ora" || b === "Chiuso ora"), "every result says whether it is open now");
   check((await page.$$("#map svg .pt, #map .leaflet-marker-icon")).length > 0, "the map shows the results");
+  await leafletAreas(page);
   await shot(page, "02-results");
+  const resultAreas = await page.locator("#map .leaflet-overlay-pane path").count();
+  check(resultAreas > 0, `the results' map draws the territory's areas, without tiles (${resultAreas})`);
   await axe(page, "results");
 
   console.log("open the provider's service");
@@ -121,7 +130,10 @@ try {
   await Promise.all([page.waitForURL(/\/servizi\//), link.click()]);
   const serviceUrl = page.url();
   check((await page.textContent(".provider")).includes("Il Melograno"), "the service page names its provider");
+  await leafletAreas(page);
   await shot(page, "03-service");
+  const serviceAreas = await page.locator("#map .leaflet-overlay-pane path").count();
+  check(serviceAreas > 0, `the service's map shows its place among the territory's areas (${serviceAreas})`);
   await axe(page, "service");
 
   console.log("log in as the demo provider");
@@ -173,6 +185,8 @@ try {
   check(Number(await p2.textContent(".count")) > 0, "search works without JavaScript");
   check((await p2.$$("#map svg")).length === 1, "the server-drawn map shows without JavaScript");
   await shot(p2, "08-no-javascript");
+  const drawn = await p2.locator("#map svg path.area").count();
+  check(drawn > 0, `without JavaScript the map is drawn by the server, areas included (${drawn})`);
 
   console.log("not found");
   const r = await page.goto(base + "/non-esiste");

@@ -3,6 +3,7 @@
 
 pub mod areas;
 pub mod auth;
+pub mod basemap;
 pub mod bounded;
 pub mod budget;
 pub mod clock;

@@ -462,11 +462,16 @@ pub fn public_area(
         (i as f64 + 0.5) * COARSE_CELL_DEG,
         (j as f64 + 0.5) * COARSE_CELL_DEG,
     );
+    // A cell is named by the Municipio it routes to, as people name places; coordinates only
+    // where the territory has no areas at all.
+    let name = municipio
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| format!("≈ {lat:.3}, {lon:.3}"));
     (
         PublicArea {
             kind: "cell".into(),
             code: format!("cell:{i}:{j}"),
-            name: format!("~1 km² around {lat:.3}, {lon:.3}"),
+            name,
         },
         code,
     )
@@ -690,6 +695,8 @@ mod tests {
         let (a, muni) = public_area(&p, &[], &crate::areas::milano_municipi());
         assert_eq!(a.kind, "cell");
         assert!(muni.is_some());
+        // Named as people name places: by its Municipio, not by coordinates.
+        assert!(a.name.starts_with("Municipio"), "{}", a.name);
         let (a2, _) = public_area(&Coordinates::new(45.4539, 9.1449).unwrap(), &[], &[]);
         assert_eq!(
             a.code, a2.code,

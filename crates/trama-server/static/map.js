@@ -1,5 +1,7 @@
 // Progressive enhancement: when Leaflet is loaded, the server-drawn SVG map becomes a Leaflet
-// map with the same numbered points. Without scripts, or without Leaflet, the SVG stays.
+// map with the same numbered points over the same areas of the territory (its base map, so the
+// map reads offline); tiles go on top only where the territory configured them. Without
+// scripts, or without Leaflet, the SVG stays.
 (function () {
   "use strict";
   function start() {
@@ -10,13 +12,36 @@
     var points = data.points || [];
     if (!points.length && !data.centre) return;
     var svg = el.querySelector("svg");
-    var map = L.map(el, { scrollWheelZoom: false });
     var tiles = el.getAttribute("data-tiles");
+    var hasAreas = data.areas && data.areas.features && data.areas.features.length;
+    var areas = hasAreas
+      ? L.geoJSON(data.areas, {
+          interactive: false,
+          style: function () {
+            return { color: "#8d98a8", weight: 1, fillColor: "#f7f4ec", fillOpacity: tiles ? 0.25 : 1 };
+          },
+        })
+      : null;
+    var bounds = points.map(function (p) { return [p.lat, p.lon]; });
+    if (data.centre) bounds.push(data.centre);
+    // The view comes first: layers with names on them need one.
+    var map = L.map(el, { scrollWheelZoom: false });
+    if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24] });
+    else if (areas) map.fitBounds(areas.getBounds());
+    else map.setView(bounds[0], 15);
     if (tiles) {
-      // If the tiles cannot load (no internet), the points still show on a plain background.
+      // If the tiles cannot load (no internet), the areas and points still show.
       L.tileLayer(tiles, { attribution: el.getAttribute("data-attribution") || "", maxZoom: 19 }).addTo(map);
     }
-    var bounds = [];
+    if (areas) {
+      areas.addTo(map);
+      areas.eachLayer(function (layer) {
+        var f = layer.feature;
+        if (f && f.properties && f.properties.name) {
+          layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "area-label" });
+        }
+      });
+    }
     points.forEach(function (p) {
       var icon = L.divIcon({ className: "", html: '<span class="marker">' + p.n + "</span>", iconSize: [28, 28] });
       var m = L.marker([p.lat, p.lon], { icon: icon, title: p.name, alt: p.name }).addTo(map);
@@ -26,14 +51,10 @@
         a.textContent = p.name;
         m.bindPopup(a);
       }
-      bounds.push([p.lat, p.lon]);
     });
     if (data.centre) {
       L.circleMarker(data.centre, { radius: 7, color: "#1b1f24", fillColor: "#f0a500", fillOpacity: 1 }).addTo(map);
-      bounds.push(data.centre);
     }
-    if (bounds.length > 1) map.fitBounds(bounds, { padding: [24, 24] });
-    else map.setView(bounds[0], 15);
     if (svg) svg.remove();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -14,13 +14,13 @@ use crate::web::form::not_found;
 use crate::web::form::query_pairs;
 use crate::web::form::refuse;
 use crate::web::form::{Page, SignedForm};
+use crate::web::map::{MapPoint, MapView, map_view};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use trama_core::auth::Principal;
-use trama_core::geo::Coordinates;
 use trama_core::hsds::{Attribute, Funding, Phone, Schedule, Service, ServiceAtLocation};
 use trama_core::ids::{OrganizationId, ServiceId, TaxonomyTermId};
 use trama_core::query::ServiceQuery;
@@ -216,65 +216,6 @@ pub(crate) fn km(d: f64, lang: crate::web::i18n::Lang) -> String {
     }
 }
 
-/// The map drawn on the server: points on a plain SVG, with the searched place.
-pub struct SvgMap {
-    pub points: Vec<(f64, f64, usize, String)>,
-    pub centre: Option<(f64, f64)>,
-}
-
-pub(crate) fn svg_map(hits: &[HitView], centre: Option<Coordinates>) -> SvgMap {
-    let mut pts: Vec<(f64, f64)> = hits.iter().filter_map(|h| Some((h.lat?, h.lon?))).collect();
-    if let Some(c) = centre {
-        pts.push((c.lat(), c.lon()));
-    }
-    if pts.is_empty() {
-        return SvgMap {
-            points: vec![],
-            centre: None,
-        };
-    }
-    let (mut min_lat, mut max_lat, mut min_lon, mut max_lon) =
-        (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for (la, lo) in &pts {
-        min_lat = min_lat.min(*la);
-        max_lat = max_lat.max(*la);
-        min_lon = min_lon.min(*lo);
-        max_lon = max_lon.max(*lo);
-    }
-    let pad_lat = ((max_lat - min_lat) * 0.1).max(0.002);
-    let pad_lon = ((max_lon - min_lon) * 0.1).max(0.003);
-    let (min_lat, max_lat, min_lon, max_lon) = (
-        min_lat - pad_lat,
-        max_lat + pad_lat,
-        min_lon - pad_lon,
-        max_lon + pad_lon,
-    );
-    let xy = |la: f64, lo: f64| {
-        (
-            (lo - min_lon) / (max_lon - min_lon) * 600.0,
-            (max_lat - la) / (max_lat - min_lat) * 400.0,
-        )
-    };
-    SvgMap {
-        points: hits
-            .iter()
-            .filter_map(|h| {
-                let (x, y) = xy(h.lat?, h.lon?);
-                Some((
-                    (x * 10.0).round() / 10.0,
-                    (y * 10.0).round() / 10.0,
-                    h.n,
-                    h.name.clone(),
-                ))
-            })
-            .collect(),
-        centre: centre.map(|c| {
-            let (x, y) = xy(c.lat(), c.lon());
-            ((x * 10.0).round() / 10.0, (y * 10.0).round() / 10.0)
-        }),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "search.html")]
 pub(crate) struct SearchPage<'a> {
@@ -285,8 +226,7 @@ pub(crate) struct SearchPage<'a> {
     error: Option<String>,
     total: u64,
     hits: Vec<HitView>,
-    map: SvgMap,
-    map_json: String,
+    map: MapView,
     tile_url: String,
     attribution: String,
     page: u64,
@@ -370,12 +310,19 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
         }
     }
     let centre_c = q.as_ref().and_then(|q| q.near.as_ref().map(|n| n.point));
-    let map_json = serde_json::to_string(&serde_json::json!({
-        "centre": centre_c.map(|c| [c.lat(), c.lon()]),
-        "points": hits.iter().filter_map(|h| Some(serde_json::json!({"lat": h.lat?, "lon": h.lon?, "name": h.name, "n": h.n, "url": format!("/servizi/{}", h.id)}))).collect::<Vec<_>>(),
-        "default": [state.config.map.center_lat, state.config.map.center_lon, state.config.map.zoom],
-    }))
-    .expect("serialisable");
+    let points: Vec<MapPoint> = hits
+        .iter()
+        .filter_map(|h| {
+            Some(MapPoint {
+                lat: h.lat?,
+                lon: h.lon?,
+                n: h.n,
+                name: h.name.clone(),
+                url: Some(format!("/servizi/{}", h.id)),
+            })
+        })
+        .collect();
+    let map = map_view(&state, &points, centre_c, 1.0).await?;
     let per_page = 10u64;
     let page = q.as_ref().map(|q| q.page.page as u64).unwrap_or(1);
     let pages = total.div_ceil(per_page).max(1);
@@ -401,14 +348,13 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
     };
     let page_view = SearchPage {
         l: &l,
-        map: svg_map(&hits, centre_c),
+        map,
         form,
         places: all_places,
         categories: cats,
         error,
         total,
         hits,
-        map_json,
         tile_url: state.config.map.tile_url.clone(),
         attribution: state.config.map.attribution.clone(),
         page,
@@ -466,11 +412,37 @@ pub(crate) struct ServicePage<'a> {
     open_now: bool,
     hours: Vec<DayHours>,
     categories: Vec<String>,
+    /// The languages spoken, by name in the page's language.
+    languages: Vec<String>,
     places: Vec<PlaceLine>,
     costs: Vec<String>,
     can_edit: bool,
     saved: bool,
-    map_json: String,
+    map: MapView,
+    tile_url: String,
+    attribution: String,
+}
+
+/// A language a service speaks, by its name in `lang` when Trama knows the code (ISO 639-1),
+/// else as the record names it.
+fn language_name(g: &trama_core::hsds::Language, lang: crate::web::i18n::Lang) -> Option<String> {
+    let code = g.code.as_deref().map(str::to_lowercase);
+    let known = code.as_deref().and_then(|c| {
+        trama_core::needs::LANGUAGES
+            .iter()
+            .find(|(k, _, _)| *k == c)
+            .map(|(_, it, en)| {
+                if lang == crate::web::i18n::Lang::En {
+                    *en
+                } else {
+                    *it
+                }
+            })
+    });
+    known
+        .map(str::to_string)
+        .or_else(|| g.name.clone())
+        .or(code)
 }
 
 pub struct PlaceLine {
@@ -520,11 +492,20 @@ pub async fn service(
         .filter_map(|sal| sal.location.as_deref())
         .map(PlaceLine::of)
         .collect();
-    let points: Vec<serde_json::Value> = s
+    let points: Vec<MapPoint> = s
         .service_at_locations
         .iter()
         .filter_map(|sal| sal.location.as_deref())
-        .filter_map(|loc| Some(serde_json::json!({"lat": loc.latitude?, "lon": loc.longitude?, "name": loc.name, "n": 1})))
+        .enumerate()
+        .filter_map(|(i, loc)| {
+            Some(MapPoint {
+                lat: loc.latitude?,
+                lon: loc.longitude?,
+                n: i + 1,
+                name: loc.name.clone().unwrap_or_else(|| s.name.clone()),
+                url: None,
+            })
+        })
         .collect();
     let costs = s
         .cost_options
@@ -556,18 +537,25 @@ pub async fn service(
         s.organization_id
             .is_some_and(|o| p.can_edit_organization(OrganizationId(o)))
     });
-    let map_json = serde_json::json!({"points": points, "default": [state.config.map.center_lat, state.config.map.center_lon, state.config.map.zoom]}).to_string();
+    let map = map_view(&state, &points, None, 1.5).await?;
     let page = ServicePage {
         l: &l,
         status: status_label(&s.status, l.lang),
         open_now: d.weekly_hours.is_open_at(state.now_local()),
         hours: hours_view(&d.weekly_hours, l.lang),
         categories: cats,
+        languages: s
+            .languages
+            .iter()
+            .filter_map(|g| language_name(g, l.lang))
+            .collect(),
         places,
         costs,
         can_edit,
         saved: query_pairs(&uri).contains_key("salvato"),
-        map_json,
+        map,
+        tile_url: state.config.map.tile_url.clone(),
+        attribution: state.config.map.attribution.clone(),
         s,
     };
     Ok(l.render(StatusCode::OK, &page))

@@ -300,19 +300,7 @@ pub async fn area_of(
     state: &AppState,
     point: &trama_core::geo::Coordinates,
 ) -> ServiceResult<(PublicArea, Option<String>)> {
-    let areas = match state.areas.get() {
-        Some(a) => a,
-        None => {
-            let nils = state.store.areas("nil").await?;
-            let mut municipi = state.store.areas("municipio").await?;
-            if municipi.is_empty() {
-                municipi = trama_core::areas::milano_municipi();
-            }
-            let a = std::sync::Arc::new((nils, municipi));
-            state.areas.put(a.clone());
-            a
-        }
-    };
+    let areas = crate::territory::areas(state).await?;
     Ok(public_area(point, &areas.0, &areas.1))
 }
 

@@ -5,6 +5,7 @@
 mod assets;
 pub mod form;
 pub mod i18n;
+pub mod map;
 pub mod menu;
 
 use askama::Template;

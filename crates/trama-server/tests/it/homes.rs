@@ -194,3 +194,70 @@ both!(
         assert_eq!(r.headers[header::CONTENT_TYPE], "image/svg+xml");
     }
 );
+
+// What a person reads is in words: languages by name, one result as one.
+both!(a_service_page_speaks_in_words, |app: TestApp| async move {
+    let (org, token, locs) = crate::hsds::provider(&app).await;
+    let mut body = crate::hsds::service_body(&org, "Sportello badanti Lorenteggio", "C1", locs[0]);
+    body["languages"] = serde_json::json!([{"code": "ar"}, {"code": "it"}]);
+    let r = app.send("POST", "/api/services", Some(&token), &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let page = app.get(&format!("/servizi/{id}")).await.text();
+    assert!(page.contains(r#"<span class="tag">arabo</span>"#), "{page}");
+    assert!(!page.contains(r#"<span class="tag">ar</span>"#), "{page}");
+    let page = app.get(&format!("/servizi/{id}?lang=en")).await.text();
+    assert!(
+        page.contains(r#"<span class="tag">Arabic</span>"#),
+        "{page}"
+    );
+    let page = app.get("/cerca?q=badanti+lorenteggio").await.text();
+    assert!(page.contains("1</span> servizio trovato"), "{page}");
+});
+
+// The territory's own areas are the base map: a page's map reads without internet tiles.
+both!(maps_draw_the_territorys_areas, |app: TestApp| async move {
+    use trama_core::areas::{Area, Polygon};
+    let (org, token, locs) = crate::hsds::provider(&app).await;
+    let body = crate::hsds::service_body(&org, "Custodia sociale Duomo", "C1", locs[0]);
+    let r = app.send("POST", "/api/services", Some(&token), &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    // Without areas of its own, the territory is named by the Municipi Trama carries.
+    let page = app.get("/cerca?q=custodia").await.text();
+    assert!(page.contains(r#"class="area-name">Municipio 1"#), "{page}");
+    // With its neighbourhoods imported, they are drawn, named, and handed to Leaflet.
+    let duomo = Area {
+        kind: "nil".into(),
+        code: "1".into(),
+        name: "Duomo".into(),
+        parent_code: Some("1".into()),
+        population: None,
+        centroid: None,
+        polygons: vec![Polygon(vec![vec![
+            [9.18, 45.46],
+            [9.20, 45.46],
+            [9.20, 45.47],
+            [9.18, 45.47],
+            [9.18, 45.46],
+        ]])],
+        facts: None,
+    };
+    app.store().put_areas(&[duomo]).await.unwrap();
+    app.state.areas.clear();
+    for uri in [
+        format!("/servizi/{id}"),
+        "/cerca?q=custodia&luogo=p0".into(),
+    ] {
+        let page = app.get(&uri).await.text();
+        assert!(
+            page.contains(r#"class="area"><title>Duomo</title>"#),
+            "{uri}: {page}"
+        );
+        assert!(page.contains("FeatureCollection"), "{uri}");
+        assert!(
+            page.contains(r#"<g class="pt">"#),
+            "{uri}: the place is on it"
+        );
+    }
+});
