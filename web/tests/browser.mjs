@@ -371,6 +371,58 @@ try {
       await axe(js, path);
     }
   }
+
+  console.log("every role's home: signing in lands where the person works; at 375 px, in Italian and English, with and without JavaScript");
+  // Machine words an Italian page must not show: status codes and raw timestamps.
+  const rawWords = /\b(open|matched|accepted_by_requester|accepted_by_volunteer|done_by_volunteer|done_by_requester|scheduled|confirmed|no_show)\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+  const narrow = async (storageState, path, javaScriptEnabled) => {
+    const c = await browser.newContext({ storageState, javaScriptEnabled, viewport: { width: 375, height: 800 }, locale: "it-IT" });
+    const p = await c.newPage();
+    await p.goto(base + path);
+    const over = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    return { c, p, over };
+  };
+  for (const [who, home] of [
+    ["cittadino", "/aiuto"], ["volontario", "/aiuto"], ["operatore", "/sportello"],
+    ["casemanager", "/sportello/budget"], ["hub", "/hub"], ["fornitore", "/gestione"],
+    ["territorio", "/budget/cruscotto"], ["revisore", "/registro"], ["beneficiario", "/io/budget"],
+  ]) {
+    const ctx = await browser.newContext({ locale: "it-IT", bypassCSP: true });
+    const pg = await ctx.newPage();
+    await pg.goto(base + "/accedi");
+    await pg.fill("#email", `${who}@demo.trama.it`);
+    await pg.fill("#password", "trama-demo-2026");
+    await Promise.all([pg.waitForURL((u) => u.pathname === home, { timeout: 20000 }).catch(() => {}), pg.click("form.narrow button[type=submit]")]);
+    check(new URL(pg.url()).pathname === home, `${who} signs in and lands on ${home} (${new URL(pg.url()).pathname})`);
+    check((await pg.$(`nav a[href='${home}'][aria-current=page]`)) !== null, `${who}'s menu reaches the home and marks it`);
+    await axe(pg, `${who}'s home`);
+    await shot(pg, `home-${who}`);
+    const state = await ctx.storageState();
+    for (const lang of ["it", "en"]) {
+      for (const js of [true, false]) {
+        const { c, p, over } = await narrow(state, `${home}?lang=${lang}`, js);
+        check(over <= 0, `${who}'s home at 375 px, ${lang}, ${js ? "with" : "without"} JavaScript, does not scroll sideways (${over} px)`);
+        if (lang === "it") {
+          const found = ((await p.textContent("main")) || "").match(rawWords);
+          check(!found, `${who}'s home shows no machine word or raw timestamp (${found ? found[0] : "none"})`);
+        }
+        if (lang === "it" && !js) await shot(p, `home-${who}-375`);
+        await c.close();
+      }
+    }
+    await ctx.close();
+  }
+  for (const path of ["/", "/cerca?q=assistenza+domiciliare&luogo=p0"]) {
+    const { c, over } = await narrow(undefined, path, true);
+    check(over <= 0, `${path} at 375 px does not scroll sideways (${over} px)`);
+    await c.close();
+  }
+  {
+    const { c, p, over } = await narrow(await cm.context().storageState(), new URL(fileUrl).pathname, false);
+    check(over <= 0, `a person's file at 375 px does not scroll sideways (${over} px)`);
+    await shot(p, "14b-budget-file-375");
+    await c.close();
+  }
 } catch (e) {
   failures++;
   console.error(e);
