@@ -279,6 +279,9 @@ try {
   const given = parseFloat((await reg.textContent("#hours-given")).replace(",", "."));
   check(given >= 100, `the volunteer sees his hours given (${given})`);
   await shot(reg, "13-my-contributions");
+  await reg.goto(base + "/aiuto");
+  const onHelp = parseFloat((await reg.textContent("#hours-given")).replace(",", "."));
+  check(onHelp === given, `the help page gives the same hours as his contributions (${onHelp} and ${given})`);
   const st = await reg.request.get(base + "/io/contributi/estratto.json");
   check(st.ok() && (await st.json()).format === "trama-statement/v1", "and downloads his statement");
   await reg.goto(base + "/io/contributi?lang=en");

@@ -110,6 +110,26 @@ impl Store {
         )
     }
 
+    /// Marks as read the user's notifications about one thing (a match she has just acted on).
+    pub async fn mark_subject_read(
+        &self,
+        user: UserId,
+        subject_type: &str,
+        subject_id: &str,
+    ) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND subject_type = $3 \
+             AND subject_id = $4 AND read_at IS NULL",
+        )
+        .bind(to_micros(self.now()))
+        .bind(user.to_string())
+        .bind(subject_type)
+        .bind(subject_id)
+        .execute(&self.write)
+        .await?
+        .rows_affected())
+    }
+
     /// Marks one (or, with `None`, every) notification of the user as read.
     pub async fn mark_notifications_read(
         &self,

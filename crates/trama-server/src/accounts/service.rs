@@ -566,6 +566,12 @@ store_calls! {
         user: trama_core::ids::UserId,
         id: Option<trama_core::ids::NotificationId>,
     ) -> u64;
+    /// Marks one's notifications about one thing as read (once one has acted on it).
+    pub fn mark_subject_read(
+        user: trama_core::ids::UserId,
+        subject_type: &str,
+        subject_id: &str,
+    ) -> u64;
     /// How many accounts there are (people who cannot sign in included).
     pub fn count_accounts() -> i64 = count_users;
 }

@@ -45,6 +45,7 @@ pub fn routes() -> Routes {
         .post("/aiuto/richieste/{id}/accetta", accept_submit, may::acts())
         .get("/aiuto/offerte/{id}", offer_page, may::own())
         .post("/aiuto/abbinamenti/{id}", match_submit, may::acts())
+        .post("/aiuto/notifiche/{id}", notification_open, may::own())
         .get("/sportello", desk, may::desk())
         .post("/sportello/persone", desk_register, may::desk())
 }
@@ -242,7 +243,8 @@ pub(crate) struct HomePage<'a> {
     needs: Vec<NeedLine>,
     offers: Vec<(String, String)>,
     matches: Vec<MatchLine>,
-    notifications: Vec<String>,
+    /// Unread notifications: id and text.
+    notifications: Vec<(String, String)>,
     hours_given: String,
     is_operator: bool,
     is_admin: bool,
@@ -321,15 +323,24 @@ pub(crate) async fn home_inner(
                 &crate::help::service::match_view(m, side),
             ));
         }
-        for n in crate::accounts::service::my_notifications(state, p.user_id, 5).await? {
-            page.notifications.push(if l.lang == Lang::En {
+        // What is still to be seen, each leading to what it is about.
+        for n in crate::accounts::service::my_notifications(state, p.user_id, 20)
+            .await?
+            .into_iter()
+            .filter(|n| !n.read)
+            .take(5)
+        {
+            let text = if l.lang == Lang::En {
                 n.text_en
             } else {
                 n.text_it
-            });
+            };
+            page.notifications.push((n.id.to_string(), text));
         }
-        let minutes = super::service::minutes_given(state, p.user_id).await?;
-        page.hours_given = format!("{:.1}", minutes as f64 / 60.0);
+        // The same figure as "I miei contributi": the hours the register holds for the
+        // person (help confirmed here and the history brought in), not only this app's.
+        let mine = crate::register::service::contributions_of(state, p).await?;
+        page.hours_given = crate::register::pages::number(mine.hours_given);
     }
     Ok(l.render(StatusCode::OK, &page))
 }
@@ -671,6 +682,21 @@ pub(crate) async fn need_action(
     }
     .await;
     r.unwrap_or_else(|e| error_page(&l, e))
+}
+
+/// Opens a notification: marks it read and goes where it leads (the request it is about).
+pub async fn notification_open(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { page, p, .. }: SignedForm,
+) -> Response {
+    let r = async {
+        let nid = trama_core::ids::NotificationId::parse("id", &id)?;
+        let to = crate::help::service::notification_target(&state, &p, nid).await?;
+        Ok::<_, ApiError>(axum::response::Redirect::to(&to).into_response())
+    }
+    .await;
+    r.unwrap_or_else(|e| error_page(&page.l, e))
 }
 
 pub async fn match_submit(

@@ -15,7 +15,9 @@ use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::bounded::BoundedText;
-use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId, OrganizationId, UserId};
+use trama_core::ids::{
+    CampaignId, MatchId, NeedId, NotificationId, OfferId, OrganizationId, UserId,
+};
 use trama_core::matching::instance::{Vocabulary, WindowSpec};
 use trama_core::matching::lifecycle::{MatchEvent, MatchState, NeedState, Side};
 use trama_core::matching::model::{self, Need, Offer, Problem, need_weight};
@@ -920,6 +922,8 @@ pub async fn match_event(
         Some(format!("{} -> {}", out.before, out.after)),
     )
     .await?;
+    // What she was told about this match is acted on: it leaves her notifications.
+    crate::accounts::service::mark_subject_read(state, p.user_id, "match", &id.to_string()).await?;
     let others = match side {
         Side::Volunteer => requester_side(state, m.need).await?,
         Side::Requester => vec![m.volunteer],
@@ -948,6 +952,35 @@ pub async fn match_event(
     };
     notify_match(state, &out.row, &others, it, en).await;
     Ok(out.row)
+}
+
+/// Where a notification about `subject` leads: the request a match is about, the request or
+/// the offer itself; one's help page for anything else.
+pub async fn notification_target(
+    state: &AppState,
+    p: &Principal,
+    id: NotificationId,
+) -> ServiceResult<String> {
+    let n = crate::accounts::service::my_notifications(state, p.user_id, 500)
+        .await?
+        .into_iter()
+        .find(|n| n.id == id)
+        .ok_or_else(|| ServiceError::not_found("notification", &id.to_string()))?;
+    crate::accounts::service::mark_notifications_read(state, p.user_id, Some(id)).await?;
+    let target = match n.subject_type.as_str() {
+        "match" => match MatchId::parse("subject_id", &n.subject_id) {
+            Ok(m) => state
+                .store
+                .match_row(m)
+                .await?
+                .map(|m| format!("/aiuto/richieste/{}", m.need)),
+            Err(_) => None,
+        },
+        "need" => Some(format!("/aiuto/richieste/{}", n.subject_id)),
+        "offer" => Some(format!("/aiuto/offerte/{}", n.subject_id)),
+        _ => None,
+    };
+    Ok(target.unwrap_or_else(|| "/aiuto".into()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1213,8 +1246,6 @@ pub(crate) async fn activity(state: &AppState, person: UserId) -> ServiceResult<
 store_calls! {
     /// One's own offers.
     pub fn offers_of(owner: UserId) -> Vec<OfferRow>;
-    /// The minutes of help one has given (confirmed).
-    pub fn minutes_given(person: UserId) -> i64;
     /// A need's matches; each is shown only to its sides (`side_in`).
     pub fn matches_of_need(need: NeedId) -> Vec<MatchRow>;
     /// An offer, by id.

@@ -8,15 +8,15 @@ use trama_core::clock::FixedClock;
 use crate::{TestApp, both};
 
 /// Anna's weekly shopping, proposed to Eve's offer: the match waits for Eve's answer.
-struct Proposal {
-    anna: String,
-    eve: String,
-    need_id: String,
-    match_id: String,
+pub(crate) struct Proposal {
+    pub(crate) anna: String,
+    pub(crate) eve: String,
+    pub(crate) need_id: String,
+    pub(crate) match_id: String,
 }
 
 impl Proposal {
-    async fn new(app: &TestApp) -> Self {
+    pub(crate) async fn new(app: &TestApp) -> Self {
         let (_, anna) = app.user_with_token("anna@example.it", &[]).await;
         let (_, eve) = app.user_with_token("eve@example.it", &[]).await;
         let need = json!({

@@ -261,3 +261,76 @@ both!(maps_draw_the_territorys_areas, |app: TestApp| async move {
         );
     }
 });
+
+// A notification leads to what it is about, and goes once seen or acted on.
+both!(
+    a_notification_leads_somewhere_and_goes,
+    |app: TestApp| async move {
+        use axum::body::Body;
+        use axum::http::Request;
+        let crate::clock::Proposal {
+            anna,
+            eve,
+            need_id,
+            match_id,
+        } = crate::clock::Proposal::new(&app).await;
+        let link = |html: &str| {
+            let key = "action=\"/aiuto/notifiche/";
+            html.find(key).map(|at| {
+                let rest = &html[at + key.len()..];
+                rest[..rest.find('"').unwrap()].to_string()
+            })
+        };
+        // Eve was asked: her help page says so, with a way to open it.
+        let id = link(&app.get_auth("/aiuto", &eve).await.text()).expect("Eve's notification");
+        let open = |who: &str| {
+            let csrf = "c".repeat(43);
+            Request::post(format!("/aiuto/notifiche/{id}"))
+                .header(header::AUTHORIZATION, format!("Bearer {who}"))
+                .header(header::COOKIE, format!("trama_csrf={csrf}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!("csrf={csrf}")))
+                .unwrap()
+        };
+        // Someone else's notification is nobody else's to open.
+        let r = app.request(open(&anna)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+        let r = app.request(open(&eve)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert_eq!(
+            r.headers[header::LOCATION],
+            format!("/aiuto/richieste/{need_id}").as_str()
+        );
+        assert_eq!(
+            link(&app.get_auth("/aiuto", &eve).await.text()),
+            None,
+            "seen"
+        );
+        // Eve accepts: Anna is told; once Anna acts on the match, that is gone too.
+        let events = format!("/api/matches/{match_id}/events");
+        let r = app
+            .send(
+                "POST",
+                &events,
+                Some(&eve),
+                &serde_json::json!({"event": "accept"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(link(&app.get_auth("/aiuto", &anna).await.text()).is_some());
+        let r = app
+            .send(
+                "POST",
+                &events,
+                Some(&anna),
+                &serde_json::json!({"event": "schedule", "next_at": "2030-12-03T09:00:00+01:00"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(
+            link(&app.get_auth("/aiuto", &anna).await.text()),
+            None,
+            "acted on"
+        );
+    }
+);
