@@ -326,6 +326,15 @@ try {
   check((await cm.textContent("[role=status]")).includes("Fatto"), "the booking is confirmed");
   check((await cm.$$("#bookings tbody tr")).length === before + 1, "and listed among his bookings");
   check((await cm.$("#to-book form:has(input[name=category][value='C1'])")) === null, "and is not offered again");
+  // Every month booked shows, in the plan, the programme it was booked from.
+  const mismatched = await cm.evaluate(() => {
+    const booked = [...document.querySelectorAll("#bookings tbody tr")].map((r) => [...r.cells].slice(0, 3).map((c) => c.textContent.trim()).join("|"));
+    return [...document.querySelectorAll("#to-book tbody tr")]
+      .filter((r) => !r.querySelector("form"))
+      .map((r) => [r.cells[0].textContent.trim(), r.cells[1].textContent.trim(), r.cells[2].childNodes[0].textContent.trim()].join("|"))
+      .filter((row) => !booked.includes(row));
+  });
+  check(mismatched.length === 0, `the plan's booked months name the programme they were booked from (${mismatched.join("; ") || "all"})`);
 
   const coop = await signedIn("fornitore@demo.trama.it", "/gestione/prenotazioni", false);
   const rossiRow = await coop.$("#provider-bookings tbody tr:has-text('Mario Rossi'):has(form)");

@@ -890,17 +890,24 @@ pub(crate) async fn person_page(
                 }
                 // Booked already, from whichever allocation: the service of that month is
                 // not to be booked twice.
-                let booked = v.bookings.iter().any(|b| {
+                let booking = v.bookings.iter().find(|b| {
                     b.month == s.month && b.category == line.category && b.state != "cancelled"
                 });
+                // A booked month shows what was booked (its programme and amount), not what
+                // the proposal, computed again on what is left, would take now.
+                let (programme, pays) = match booking {
+                    Some(b) => (programme_of(&b.allocation_id), b.amount),
+                    None => (programme_of(&s.allocation_id), s.programme_pays),
+                };
+                let booked = booking.is_some();
                 rows.push(ProposalRow {
                     category: category_label(&line.category, l.lang),
                     category_code: line.category.clone(),
                     month: s.month.clone(),
-                    programme: programme_of(&s.allocation_id),
+                    programme,
                     allocation_id: s.allocation_id.clone(),
                     programme_pays: s.programme_pays,
-                    programme_pays_text: euro(s.programme_pays, l.lang),
+                    programme_pays_text: euro(pays, l.lang),
                     copay: euro(s.copay, l.lang),
                     provider: provider.clone(),
                     booked,
