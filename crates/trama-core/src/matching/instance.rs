@@ -324,13 +324,22 @@ impl Instance {
         Ok(Problem { needs, offers })
     }
 
-    /// Reads an instance, naming the line and column of a JSON error.
+    /// Reads an instance, naming the field at fault (`offers[0].capacity`) and the line and
+    /// column; a JSON syntax error, where no field is at fault yet, by its line and column.
     pub fn from_json(text: &str) -> Result<Self, FieldError> {
-        serde_json::from_str(text).map_err(|e| {
-            FieldError::new(
-                format!("line {}, column {}", e.line(), e.column()),
-                e.to_string(),
-            )
+        let mut de = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let at = format!("line {}, column {}", inner.line(), inner.column());
+            // serde_json's message ends with its own "at line L column C".
+            let msg = inner.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            if path.is_empty() || path == "." {
+                FieldError::new(at, msg)
+            } else {
+                FieldError::new(path, format!("{msg} ({at})"))
+            }
         })
     }
 }
@@ -443,7 +452,20 @@ mod tests {
         let err = Instance::from_json(text).unwrap().to_problem().unwrap_err();
         assert_eq!(err.field, "offers[0].radius_km");
         let err = Instance::from_json(r#"{"needs":[{"id":"n"}]"#).unwrap_err();
+        assert_eq!(err.field, "needs[0]", "{err}");
+        assert!(err.reason.contains("missing field `lat`"), "{err}");
+        // A syntax error: where it is (and in which field, once inside one).
+        let err = Instance::from_json("{\"needs\": [").unwrap_err();
+        assert!(err.to_string().contains("line 1, column 11"), "{err}");
+        let err = Instance::from_json("").unwrap_err();
         assert!(err.field.starts_with("line 1"), "{err}");
+        // A value of the wrong kind names its field, and still where it is.
+        let text = r#"{"needs":[],"offers":[{"id":"o","lat":45.4,"lon":9.1,"radius_km":1,"categories":["A"],"hours_per_week":2,"capacity":-1}]}"#;
+        let err = Instance::from_json(text).unwrap_err();
+        assert_eq!(err.field, "offers[0].capacity", "{err}");
+        assert!(err.reason.contains("line 1, column"), "{err}");
+        let text = r#"{"needs":[{"id":"n","lat":"NaN","lon":9.1,"category":"A"}],"offers":[]}"#;
+        assert_eq!(Instance::from_json(text).unwrap_err().field, "needs[0].lat");
         let text = r#"{"needs":[{"id":"n","lat":45.4,"lon":9.1,"category":"A","windows":[{"day":"tue","from":"25:00","to":"12:00"}]}],"offers":[]}"#;
         let err = Instance::from_json(text).unwrap().to_problem().unwrap_err();
         assert_eq!(err.field, "needs[0].windows[0].from");

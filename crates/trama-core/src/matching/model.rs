@@ -82,13 +82,47 @@ impl WeekWindow {
     }
 }
 
-/// The longest stretch two sets of windows share.
+/// The longest stretch two sets of windows share, in minutes. Shared pieces that touch are one
+/// stretch: a window past midnight is stored as two (Monday 22:00–24:00 and Tuesday 00:00–02:00)
+/// and still shares four hours with another that runs past midnight, and Sunday night runs on
+/// into Monday morning.
 pub fn longest_overlap(a: &[WeekWindow], b: &[WeekWindow]) -> u16 {
-    let mut best = 0;
-    for x in a {
-        for y in b {
-            best = best.max(x.overlap(y));
+    let mut pieces: Vec<(u16, u16)> = a
+        .iter()
+        .flat_map(|x| {
+            b.iter().filter_map(move |y| {
+                let (s, e) = (x.start.max(y.start), x.end.min(y.end));
+                (e > s).then_some((s, e))
+            })
+        })
+        .collect();
+    longest_stretch(&mut pieces)
+}
+
+/// The longest stretch a set of windows covers, in minutes (touching windows joined, the week
+/// wrapping round).
+pub fn longest_window(windows: &[WeekWindow]) -> u16 {
+    let mut pieces: Vec<(u16, u16)> = windows.iter().map(|w| (w.start, w.end)).collect();
+    longest_stretch(&mut pieces)
+}
+
+fn longest_stretch(pieces: &mut [(u16, u16)]) -> u16 {
+    pieces.sort_unstable();
+    let mut merged: Vec<(u16, u16)> = Vec::new();
+    for &(s, e) in pieces.iter() {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
         }
+    }
+    let mut best = merged.iter().map(|(s, e)| e - s).max().unwrap_or(0);
+    // Sunday night into Monday morning.
+    if merged.len() > 1
+        && let (Some(first), Some(last)) = (merged.first(), merged.last())
+        && first.0 == 0
+        && last.1 == MINUTES_PER_WEEK
+    {
+        best = best.max((last.1 - last.0) + (first.1 - first.0));
     }
     best
 }
@@ -297,10 +331,33 @@ impl<'a> OfferTerms<'a> {
     }
 }
 
+/// Whether one occurrence fits in the time both sides have: no windows on a side means "any
+/// time", and the other side alone must then hold a stretch as long as the occurrence.
 fn time_fits(windows: &[WeekWindow], duration_min: u16, availability: &[WeekWindow]) -> bool {
+    let needed = duration_min.max(1);
+    // Pieces join only across midnight: without a window starting at a day's start, the
+    // longest single piece is the answer, found without allocating (the engine's hot path).
+    let joins = |ws: &[WeekWindow]| ws.iter().any(|w| w.start % (24 * 60) == 0);
     match (windows.is_empty(), availability.is_empty()) {
-        (true, _) | (_, true) => true,
-        _ => longest_overlap(windows, availability) >= duration_min.max(1),
+        (true, true) => true,
+        (true, false) => {
+            availability.iter().any(|w| w.minutes() >= needed)
+                || (joins(availability) && longest_window(availability) >= needed)
+        }
+        (false, true) => {
+            windows.iter().any(|w| w.minutes() >= needed)
+                || (joins(windows) && longest_window(windows) >= needed)
+        }
+        (false, false) => {
+            let simple = windows
+                .iter()
+                .flat_map(|x| availability.iter().map(move |y| x.overlap(y)))
+                .max()
+                .unwrap_or(0);
+            simple >= needed
+                || ((joins(windows) || joins(availability))
+                    && longest_overlap(windows, availability) >= needed)
+        }
     }
 }
 
@@ -408,6 +465,36 @@ mod tests {
         let mut x = o.clone();
         x.capacity = 0;
         assert_eq!(feasibility(&n, &x), Err(Unfit::Full));
+    }
+
+    #[test]
+    fn a_window_past_midnight_is_one_stretch() {
+        // Need: Monday 22:00–02:00 for three hours; offer: Monday 21:00–03:00.
+        let need = WeekWindow::split_overnight("w", 0, 22 * 60, 2 * 60).unwrap();
+        let offer = WeekWindow::split_overnight("a", 0, 21 * 60, 3 * 60).unwrap();
+        assert_eq!(longest_overlap(&need, &offer), 240);
+        assert!(time_fits(&need, 180, &offer));
+        // Sunday 23:00–01:00 against the same hours: two hours across the week's end.
+        let sunday = WeekWindow::split_overnight("w", 6, 23 * 60, 60).unwrap();
+        assert_eq!(longest_overlap(&sunday, &sunday), 120);
+        // Two stretches that do not touch are not one.
+        let a = [
+            WeekWindow::on_day("w", 0, 9 * 60, 10 * 60).unwrap(),
+            WeekWindow::on_day("w", 0, 11 * 60, 12 * 60).unwrap(),
+        ];
+        assert_eq!(longest_window(&a), 60);
+    }
+
+    #[test]
+    fn any_time_still_needs_a_stretch_long_enough_on_the_other_side() {
+        let one_hour = [WeekWindow::on_day("a", 1, 9 * 60, 10 * 60).unwrap()];
+        assert!(
+            !time_fits(&[], 120, &one_hour),
+            "a two-hour need, an hour free"
+        );
+        assert!(time_fits(&[], 60, &one_hour));
+        assert!(!time_fits(&one_hour, 120, &[]));
+        assert!(time_fits(&[], 600, &[]));
     }
 
     #[test]
