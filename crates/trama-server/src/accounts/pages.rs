@@ -129,15 +129,9 @@ pub async fn login_submit(
         }
         Err(e) => {
             let status = e.status();
-            let msg = match (&e, l.lang) {
-                (ApiError::BadCredentials, crate::web::i18n::Lang::It) => {
-                    "Email o password non corretti.".to_string()
-                }
-                (ApiError::RateLimited(s), crate::web::i18n::Lang::It) => {
-                    format!("Troppi tentativi: riprova tra {s} secondi.")
-                }
-                (ApiError::Unverified, _) => l.t.unverified_text.to_string(),
-                _ => e.to_string(),
+            let msg = match &e {
+                ApiError::Unverified => l.t.unverified_text.to_string(),
+                _ => crate::web::say::api_error(l.lang, &e),
             };
             l.render(
                 status,
@@ -213,7 +207,7 @@ pub async fn signup_submit(
                 l: &l,
                 email: email.into(),
                 name: name.into(),
-                error: Some(e.to_string()),
+                error: Some(crate::web::say::api_error(l.lang, &e)),
             },
         ),
     }

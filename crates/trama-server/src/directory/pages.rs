@@ -286,10 +286,12 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
             .map_err(ApiError::from)
         {
             Ok(r) => (Some(r), None, Some(q)),
-            Err(ApiError::InvalidParameter(f)) => (None, Some(f.to_string()), None),
+            Err(ApiError::InvalidParameter(f)) => {
+                (None, Some(crate::web::say::field_error(l.lang, &f)), None)
+            }
             Err(e) => return Err(e),
         },
-        Err(f) => (None, Some(f.to_string()), None),
+        Err(f) => (None, Some(crate::web::say::field_error(l.lang, &f)), None),
     };
     let (total, mut hits) = match &result {
         Some(r) => (
@@ -984,7 +986,7 @@ pub(crate) async fn submit(
                 p,
                 FormTarget::for_service(existing),
                 f,
-                Some((e.field.clone(), e.to_string())),
+                Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
             )
             .await;
         }
@@ -1002,7 +1004,7 @@ pub(crate) async fn submit(
                 p,
                 FormTarget::for_service(existing),
                 f,
-                Some((field, e.to_string())),
+                Some((field, crate::web::say::api_error(l.lang, &e))),
             )
             .await
         }

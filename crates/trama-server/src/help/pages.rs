@@ -569,7 +569,7 @@ pub async fn need_submit(
                 &l,
                 p,
                 map,
-                Some((e.field.clone(), e.reason.clone())),
+                Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
             )
             .await
             {
@@ -893,7 +893,7 @@ pub async fn offer_submit(
             &l,
             &viewer,
             map,
-            Some((e.field.clone(), e.reason.clone())),
+            Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
         )
         .await
         .unwrap_or_else(|e| error_page(&l, e)),
@@ -1121,9 +1121,14 @@ pub async fn desk_register(
         .map_err(ApiError::from)
     {
         Ok(id) => Redirect::to(&format!("/aiuto/chiedi?per={id}")).into_response(),
-        Err(ApiError::InvalidBody(e)) => desk_page(&state, &l, p, Some((e.field, e.reason)))
-            .await
-            .unwrap_or_else(|e| error_page(&l, e)),
+        Err(ApiError::InvalidBody(e)) => desk_page(
+            &state,
+            &l,
+            p,
+            Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
+        )
+        .await
+        .unwrap_or_else(|e| error_page(&l, e)),
         Err(e) => error_page(&l, e),
     }
 }

@@ -113,7 +113,7 @@ pub fn error_page(l: &Layout, e: impl Into<ApiError>) -> Response {
     } else {
         "Qualcosa non va"
     };
-    message(l, status, heading, &e.to_string())
+    message(l, status, heading, &crate::web::say::api_error(l.lang, &e))
 }
 
 pub type Form = Vec<(String, String)>;

@@ -7,6 +7,7 @@ pub mod form;
 pub mod i18n;
 pub mod map;
 pub mod menu;
+pub mod say;
 
 use askama::Template;
 use axum::extract::Request;

@@ -105,7 +105,13 @@ both!(pages_render_in_both_languages, |app: TestApp| async move {
     assert!(html.contains("<svg"), "the server-drawn map");
     let r = app.get("/cerca?luogo=p0&raggio=abc").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.text().contains("radius_km"), "the error names the field");
+    assert!(
+        r.text().contains("Distanza:"),
+        "the error names the field, in words: {}",
+        r.text()
+    );
+    let r = app.get("/cerca?luogo=p0&raggio=abc&lang=en").await;
+    assert!(r.text().contains("Distance:"), "{}", r.text());
 
     let page = app.get(&format!("/servizi/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -293,7 +299,8 @@ both!(
         let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &fields).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            bad.text().contains("must come after opening"),
+            bad.text()
+                .contains("Chiusura: l&#39;orario di chiusura (08:00) deve venire dopo quello di apertura (12:00)"),
             "{}",
             bad.text()
         );

@@ -1,0 +1,263 @@
+//! What went wrong, in the reader's language. The rules speak English (`FieldError`: a field
+//! and a reason, the API's envelope); a page says it in Italian: the field by its label and the
+//! reason in words. A reason this table does not know is shown as the rules wrote it, never
+//! lost.
+
+use trama_core::FieldError;
+
+use crate::error::ApiError;
+use crate::web::i18n::Lang;
+
+/// The label of a field as the forms show it (`windows[0].from` → "Dalle").
+pub fn field_label(lang: Lang, field: &str) -> String {
+    // The last part of a path names the field (`services[2].name` → `name`).
+    let last = field.rsplit('.').next().unwrap_or(field);
+    let last = last.split('[').next().unwrap_or(last);
+    let (it, en) = match last {
+        "name" => ("Nome", "Name"),
+        "display_name" => ("Nome", "Name"),
+        "email" => ("Email", "E-mail"),
+        "password" => ("Password", "Password"),
+        "description" => ("Descrizione", "Description"),
+        "address" => ("Indirizzo", "Address"),
+        "category" | "categories" => ("Categoria", "Category"),
+        "date" => ("Data", "Date"),
+        "until" => ("Fino al", "Until"),
+        "start" => ("Inizio", "Start"),
+        "from" => ("Dalle", "From"),
+        "to" => ("Alle", "To"),
+        "day" => ("Giorno", "Day"),
+        "windows" | "availability" => ("Orari", "Times"),
+        "duration" | "duration_minutes" => ("Durata", "Duration"),
+        "people" => ("Persone", "People"),
+        "capacity" => ("Posti", "Places"),
+        "radius" | "radius_km" => ("Distanza", "Distance"),
+        "hours" | "hours_per_week" => ("Ore alla settimana", "Hours a week"),
+        "phone" => ("Telefono", "Phone"),
+        "opens" | "opens_at" => ("Apertura", "Opening"),
+        "closes" | "closes_at" => ("Chiusura", "Closing"),
+        "location" => ("Luogo", "Place"),
+        "organization" | "organization_id" => ("Organizzazione", "Organisation"),
+        "amount" => ("Importo", "Amount"),
+        "month" => ("Mese", "Month"),
+        "purpose" => ("Motivo", "Purpose"),
+        "consent_reference" => ("Protocollo del consenso", "Consent reference"),
+        "token" => ("Collegamento", "Link"),
+        "event" => ("Azione", "Action"),
+        "status" => ("Stato", "Status"),
+        "language" | "languages" => ("Lingua", "Language"),
+        "urgency" => ("Urgenza", "Urgency"),
+        "area" => ("Zona", "Area"),
+        _ => return field.to_string(),
+    };
+    if lang == Lang::En { en } else { it }.to_string()
+}
+
+/// The reason in the reader's language (English as written).
+pub fn reason(lang: Lang, reason: &str) -> String {
+    if lang == Lang::En {
+        return reason.to_string();
+    }
+    let exact = match reason {
+        "must not be empty" => Some("non può essere vuoto"),
+        "is required" => Some("è obbligatorio"),
+        "is missing" => Some("manca"),
+        "is in the past" => Some("è già passato"),
+        "is already registered" => Some("è già registrata: accedi, o recupera la password"),
+        "is not an e-mail address" => Some("non è un indirizzo e-mail"),
+        "contains control characters" => Some("contiene caratteri non ammessi"),
+        "must be more than zero" | "must be more than zero (cents)" => {
+            Some("deve essere maggiore di zero")
+        }
+        "is not a number" => Some("non è un numero"),
+        "is not a phone number" => Some("non è un numero di telefono"),
+        "choose a category" | "a category is required" => Some("scegli una categoria"),
+        "choose a place" => Some("scegli un luogo"),
+        "choose an organisation" => Some("scegli un'organizzazione"),
+        "a one-off need needs a date" => Some("una richiesta non ripetuta ha bisogno di una data"),
+        "a weekly need needs at least one time window" => {
+            Some("una richiesta settimanale ha bisogno di almeno un orario")
+        }
+        "a hub has at least one function" => Some("un hub ha almeno una funzione"),
+        "the window is empty" => Some("l'orario è vuoto"),
+        "is missing or is not a link's token" => {
+            Some("manca, o non è il collegamento che ti abbiamo mandato")
+        }
+        "is one of the passwords everybody tries first; choose another (a few words of your own make a good one)" => {
+            Some(
+                "è una delle password che tutti provano per prime: scegline un'altra (qualche parola tua va bene)",
+            )
+        }
+        _ => None,
+    };
+    if let Some(it) = exact {
+        return it.to_string();
+    }
+    // Reasons with a value in them.
+    let patterns: [(&str, &str, &str); 9] = [
+        (
+            "is longer than ",
+            " characters",
+            "è più lungo di {} caratteri",
+        ),
+        (
+            "must be at least ",
+            " characters",
+            "deve avere almeno {} caratteri",
+        ),
+        (
+            "must be at most ",
+            " characters",
+            "può avere al massimo {} caratteri",
+        ),
+        (
+            "must be 1 to ",
+            " characters",
+            "deve avere da 1 a {} caratteri",
+        ),
+        ("must be between ", "", "deve essere tra {}"),
+        ("is not a date like ", "", "non è una data (come {})"),
+        ("is not a time like ", "", "non è un orario (come {})"),
+        (
+            "cannot confirm as done",
+            "",
+            "si può confermare solo dopo l'appuntamento",
+        ),
+        ("closing time ", "", "l'orario di chiusura {}"),
+    ];
+    for (head, tail, it) in patterns {
+        if let Some(rest) = reason.strip_prefix(head)
+            && let Some(value) = rest.strip_suffix(tail)
+        {
+            let value = match head {
+                "must be between " => value.replacen(" and ", " e ", 1),
+                "closing time " => value.replacen(
+                    " must come after opening time ",
+                    " deve venire dopo quello di apertura ",
+                    1,
+                ),
+                "cannot confirm as done" => return it.to_string(),
+                _ => value.to_string(),
+            };
+            return it.replacen("{}", &value, 1);
+        }
+    }
+    if let Some(value) = reason
+        .strip_prefix('\'')
+        .and_then(|r| r.strip_suffix("' is not an e-mail address"))
+    {
+        return format!("«{value}» non è un indirizzo e-mail");
+    }
+    reason.to_string()
+}
+
+/// A field error as one line: "Email: è già registrata…".
+pub fn field_error(lang: Lang, e: &FieldError) -> String {
+    format!(
+        "{}: {}",
+        field_label(lang, &e.field),
+        reason(lang, &e.reason)
+    )
+}
+
+/// Any error of a request as a page says it.
+pub fn api_error(lang: Lang, e: &ApiError) -> String {
+    if let Some(f) = field_of(e) {
+        return field_error(lang, f);
+    }
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    match e {
+        ApiError::Unauthenticated => "Accedi prima di continuare.".into(),
+        ApiError::BadCredentials => "Email o password non corretti.".into(),
+        ApiError::Unverified => {
+            "Conferma prima il tuo indirizzo email: segui il collegamento che ti abbiamo mandato."
+                .into()
+        }
+        ApiError::Forbidden(_) => "Non hai il permesso di farlo.".into(),
+        ApiError::CsrfFailed => {
+            "Il modulo è scaduto o non è stato inviato da questa pagina: ricaricala e riprova."
+                .into()
+        }
+        ApiError::NotFound(_) => "Quello che cerchi non c'è (o non puoi vederlo).".into(),
+        ApiError::RateLimited(s) => format!("Troppi tentativi: riprova tra {s} secondi."),
+        ApiError::PayloadTooLarge | ApiError::UriTooLong => {
+            "Quello che hai inviato è troppo lungo.".into()
+        }
+        ApiError::MethodNotAllowed => "Questa pagina non si apre così.".into(),
+        ApiError::Unavailable => {
+            "Il servizio non è raggiungibile in questo momento: riprova tra poco.".into()
+        }
+        ApiError::Internal => "Qualcosa non ha funzionato da parte nostra: riprova.".into(),
+        other => other.to_string(),
+    }
+}
+
+fn field_of(e: &ApiError) -> Option<&FieldError> {
+    match e {
+        ApiError::InvalidParameter(f)
+        | ApiError::InvalidBody(f)
+        | ApiError::Conflict(f)
+        | ApiError::InvalidReference(f) => Some(f),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_read_in_italian() {
+        let it = |f: &str, r: &str| field_error(Lang::It, &FieldError::new(f, r));
+        assert_eq!(
+            it("name", "must not be empty"),
+            "Nome: non può essere vuoto"
+        );
+        assert_eq!(
+            it("email", "is already registered"),
+            "Email: è già registrata: accedi, o recupera la password"
+        );
+        assert_eq!(it("start", "is in the past"), "Inizio: è già passato");
+        assert_eq!(
+            it("windows[0].from", "is not a time like 09:00"),
+            "Dalle: non è un orario (come 09:00)"
+        );
+        assert_eq!(
+            it("people", "must be between 1 and 10"),
+            "Persone: deve essere tra 1 e 10"
+        );
+        assert_eq!(
+            it("description", "is longer than 2000 characters"),
+            "Descrizione: è più lungo di 2000 caratteri"
+        );
+        assert_eq!(
+            it("email", "'x@' is not an e-mail address"),
+            "Email: «x@» non è un indirizzo e-mail"
+        );
+        assert_eq!(
+            it(
+                "closes",
+                "closing time (08:00) must come after opening time (12:00)"
+            ),
+            "Chiusura: l'orario di chiusura (08:00) deve venire dopo quello di apertura (12:00)"
+        );
+        // What the table does not know stays as the rules wrote it.
+        assert_eq!(it("x_y", "is odd"), "x_y: is odd");
+        // English is as written, with the field's label.
+        assert_eq!(
+            field_error(Lang::En, &FieldError::new("name", "must not be empty")),
+            "Name: must not be empty"
+        );
+    }
+
+    #[test]
+    fn other_errors_read_in_italian() {
+        assert_eq!(
+            api_error(Lang::It, &ApiError::Forbidden("only admins".into())),
+            "Non hai il permesso di farlo."
+        );
+        assert!(api_error(Lang::It, &ApiError::RateLimited(30)).contains("30 secondi"));
+    }
+}
