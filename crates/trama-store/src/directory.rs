@@ -615,16 +615,27 @@ fn push_service_filters(
         sql.bind_text(f.clone()).push(")");
     }
     if let Some(text) = &q.search {
-        let groups = analyzer.query_groups(text);
-        if groups.is_empty() {
+        // The words typed, or what the services call them (`text::SYNONYMS`): for one of the
+        // alternatives, every word's group.
+        let alternatives = analyzer.alternative_groups(text);
+        if alternatives.is_empty() {
             // Only stop words: nothing can match.
             sql.push(" AND 1 = 0");
-        }
-        for g in groups {
-            sql.push(" AND ")
-                .push(id)
-                .push(" IN (SELECT service_id FROM service_words WHERE term IN ");
-            sql.bind_list(g);
+        } else {
+            sql.push(" AND (");
+            for (i, groups) in alternatives.into_iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { " OR (" });
+                for (k, g) in groups.into_iter().enumerate() {
+                    if k > 0 {
+                        sql.push(" AND ");
+                    }
+                    sql.push(id)
+                        .push(" IN (SELECT service_id FROM service_words WHERE term IN ");
+                    sql.bind_list(g);
+                    sql.push(")");
+                }
+                sql.push(")");
+            }
             sql.push(")");
         }
     }
@@ -927,6 +938,46 @@ impl Store {
             Some(t) => self.term_subtree(t).await?,
             None => vec![],
         };
+
+        // Words without a point: every match, ranked by how well its name answers the words
+        // (`Analyzer::name_score`), then paged.
+        if q.near.is_none()
+            && let Some(text) = &q.search
+        {
+            let alternatives = analyzer.query_alternatives(text);
+            let mut sql =
+                Sql::new("SELECT s.id, s.name, s.weekly_hours FROM services s WHERE 1 = 1");
+            push_service_filters(&mut sql, q, &term_ids, &analyzer, Rows::Services, false);
+            let rows = sql.build().fetch_all(&self.read).await?;
+            let mut ranked: Vec<(f64, String, String)> = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let id: String = r.get(0);
+                let name: String = r.get(1);
+                if q.open_now {
+                    let hours: WeeklyHours =
+                        parse_doc("service hours", &id, &r.get::<String, _>(2))?;
+                    if !hours.is_open_at(now_local) {
+                        continue;
+                    }
+                }
+                ranked.push((analyzer.name_score(&name, &alternatives), name, id));
+            }
+            ranked.sort_by(|a, b| {
+                b.0.total_cmp(&a.0)
+                    .then_with(|| a.1.cmp(&b.1))
+                    .then_with(|| a.2.cmp(&b.2))
+            });
+            let total = ranked.len() as u64;
+            q.page.check_within(total)?;
+            let ids: Vec<String> = ranked
+                .into_iter()
+                .skip(q.page.offset() as usize)
+                .take(q.page.per_page as usize)
+                .map(|(_, _, id)| id)
+                .collect();
+            let hits = self.hits_for(&ids, &HashMap::new(), now_local).await?;
+            return Ok(SearchResult { total, hits });
+        }
 
         // Without a point or "open now", SQL counts and pages.
         if q.near.is_none() && !q.open_now {

@@ -266,11 +266,11 @@ impl Kind {
     fn terms(self) -> &'static [&'static str] {
         match self {
             Kind::Municipal => &[
-                "A1", "A2", "A4", "C1", "C6", "F1", "F2", "F3", "F4", "D4", "D5",
+                "A1", "A2", "A4", "C1", "C6", "F1", "F2", "F3", "F4", "D4", "D5", "C3",
             ],
             Kind::Health => &["C2", "D1", "D2", "E1", "A4", "A2"],
             Kind::Coop => &[
-                "C1", "C1", "C4", "C5", "C7", "D1", "D2", "D3", "E2", "E4", "B4", "B5",
+                "C1", "C1", "C4", "C5", "C7", "D1", "D2", "D3", "E2", "E4", "B4", "B5", "C3",
             ],
             Kind::Association => &["B1", "B2", "B3", "B5", "B6", "D3", "A3", "E3", "C5"],
             Kind::Company => &["F2", "C1", "D4", "B6"],

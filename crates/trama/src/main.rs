@@ -13,6 +13,7 @@ mod matching_cli;
 mod postgis_bench;
 mod register_bench;
 mod register_cli;
+mod search_bench;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -183,6 +184,9 @@ enum Cmd {
         #[arg(long, default_value_t = 32)]
         concurrent: usize,
     },
+    /// Measure the directory search on the judged set of queries (`crates/trama/data/
+    /// search-judgements.tsv`): precision at 5 over the territory in the database.
+    BenchSearch,
     /// Print who may call each route (the authorisation table of docs/SECURITY.md): JSON, or
     /// the matrix of roles and routes in Markdown.
     Routes {
@@ -487,6 +491,10 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::BenchBudgets { people, concurrent } => {
             let state = open_state(&cfg).await?;
             budget_bench::run(&state, people, concurrent).await?;
+        }
+        Cmd::BenchSearch => {
+            let state = open_state(&cfg).await?;
+            search_bench::run(&state).await?;
         }
         Cmd::Routes { .. }
         | Cmd::Match { .. }
