@@ -120,6 +120,7 @@ try {
   check((await page.$$("#map svg .pt, #map .leaflet-marker-icon")).length > 0, "the map shows the results");
   await leafletAreas(page);
   await shot(page, "02-results");
+  check(!(await page.locator("#my-position").isHidden()), "with scripts, the search offers \"use my position\"");
   const resultAreas = await page.locator("#map .leaflet-overlay-pane path").count();
   check(resultAreas > 0, `the results' map draws the territory's areas, without tiles (${resultAreas})`);
   await axe(page, "results");
@@ -185,6 +186,8 @@ try {
   check(Number(await p2.textContent(".count")) > 0, "search works without JavaScript");
   check((await p2.$$("#map svg")).length === 1, "the server-drawn map shows without JavaScript");
   await shot(p2, "08-no-javascript");
+  await p2.goto(base + "/cerca?q=assistenza+domiciliare&indirizzo=" + encodeURIComponent("Via Giambellino, 40"));
+  check((await p2.locator(".hit .distance").count()) > 0, "an address typed (the demo's gazetteer) gives results with their distance, without JavaScript");
   const drawn = await p2.locator("#map svg path.area").count();
   check(drawn > 0, `without JavaScript the map is drawn by the server, areas included (${drawn})`);
 

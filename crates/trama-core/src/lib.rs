@@ -16,6 +16,7 @@ pub mod ids;
 pub mod matching;
 pub mod money;
 pub mod needs;
+pub mod places;
 pub mod query;
 pub mod schedule;
 pub mod spreadsheet;

@@ -60,3 +60,22 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
+
+// "Use my position": with scripts and a browser that knows where it is, the search form takes
+// its coordinates instead of a place of the list. Without them the button stays hidden.
+(function () {
+  "use strict";
+  var b = document.getElementById("my-position");
+  if (!b || !navigator.geolocation) return;
+  b.hidden = false;
+  b.addEventListener("click", function () {
+    var f = b.form;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      f.elements.lat.value = pos.coords.latitude.toFixed(5);
+      f.elements.lon.value = pos.coords.longitude.toFixed(5);
+      f.elements.luogo.value = "";
+      f.elements.indirizzo.value = "";
+      f.submit();
+    });
+  });
+})();

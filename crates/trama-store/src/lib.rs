@@ -19,6 +19,7 @@ mod directory;
 mod hubs;
 mod needs;
 mod notifications;
+mod places;
 mod privacy;
 mod register;
 mod search_cache;
@@ -39,6 +40,7 @@ pub use needs::{
     NeedFilter, NeedRecord, NeedRow, NewMatch, OfferRow, from_day, to_day,
 };
 pub use notifications::{NotificationRow, PendingEmail};
+pub use places::PlaceRow;
 pub use privacy::{ERASED_NAME, ErasureReport};
 pub use register::{CheckpointRow, NewEntry, PendingContribution};
 pub use sqlx::Error as SqlxError;
@@ -363,6 +365,7 @@ impl Store {
         let mut tx = self.write.begin().await?;
         for sql in [
             "DELETE FROM idempotency_keys",
+            "DELETE FROM places",
             "DELETE FROM budget_plans",
             "DELETE FROM budget_followers",
             "DELETE FROM budget_postings",

@@ -1,4 +1,5 @@
-//! `trama areas import`: a municipality's areas from its own open data (GeoJSON polygons).
+//! `trama areas import` and `trama places import`: a municipality's areas (GeoJSON polygons)
+//! and its address gazetteer (CSV), from its own open data.
 
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -14,4 +15,14 @@ pub async fn import_geojson(state: &AppState, file: &Path, kind: Option<&str>) -
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     trama_server::directory::service::import_areas(state, &areas).await?;
     Ok(areas.len())
+}
+
+/// `trama places import`: an address gazetteer from CSV (street, number, lat, lon). All or
+/// nothing; a bad row is named by file and line.
+pub async fn import_places(state: &AppState, file: &Path) -> Result<u64> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let places = trama_core::places::parse_gazetteer(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    Ok(trama_server::directory::service::import_places(state, &places).await?)
 }

@@ -72,6 +72,69 @@ confirm its address is among them.";
 /// The demo provider's organisation, and the place of its home-care service by Piazza Duomo.
 pub const PROVIDER_NAME: &str = "Cooperativa Sociale Il Melograno";
 
+/// The demo's address gazetteer: Milan streets from one end to the other (approximate, as
+/// (lat, lon)); house numbers 1 to 180 are spread along each, odd and even on either side.
+/// A street and its two ends, each (lat, lon).
+type StreetEnds = (&'static str, (f64, f64), (f64, f64));
+
+const STREET_ENDS: &[StreetEnds] = &[
+    ("Via Torino", (45.4635, 9.1885), (45.4570, 9.1800)),
+    ("Corso Buenos Aires", (45.4745, 9.2045), (45.4855, 9.2150)),
+    ("Via Padova", (45.4875, 9.2200), (45.5080, 9.2480)),
+    ("Viale Monza", (45.4870, 9.2160), (45.5150, 9.2290)),
+    ("Via Lorenteggio", (45.4560, 9.1500), (45.4460, 9.1150)),
+    ("Via Giambellino", (45.4540, 9.1540), (45.4490, 9.1250)),
+    ("Corso Lodi", (45.4520, 9.2030), (45.4390, 9.2200)),
+    ("Via Ripamonti", (45.4500, 9.1980), (45.4200, 9.2050)),
+    ("Viale Certosa", (45.4880, 9.1540), (45.5010, 9.1360)),
+    ("Via Novara", (45.4700, 9.1250), (45.4730, 9.0900)),
+    ("Via dei Missaglia", (45.4330, 9.1870), (45.4100, 9.1890)),
+    (
+        "Corso di Porta Romana",
+        (45.4600, 9.1920),
+        (45.4540, 9.2010),
+    ),
+    ("Via Mecenate", (45.4450, 9.2300), (45.4400, 9.2550)),
+    ("Viale Forlanini", (45.4610, 9.2400), (45.4600, 9.2700)),
+    ("Via Palmanova", (45.4960, 9.2300), (45.5080, 9.2550)),
+    ("Via Imbonati", (45.4980, 9.1830), (45.5150, 9.1760)),
+    ("Via Farini", (45.4870, 9.1870), (45.4950, 9.1800)),
+    ("Corso Sempione", (45.4760, 9.1710), (45.4870, 9.1560)),
+    ("Via Washington", (45.4680, 9.1540), (45.4580, 9.1560)),
+    ("Viale Famagosta", (45.4400, 9.1550), (45.4340, 9.1700)),
+    (
+        "Via Anselmo da Baggio",
+        (45.4650, 9.0900),
+        (45.4560, 9.0850),
+    ),
+    ("Via Gallarate", (45.4930, 9.1440), (45.5120, 9.1150)),
+    ("Via Console Marcello", (45.4990, 9.1420), (45.5080, 9.1350)),
+    ("Via Ornato", (45.5150, 9.1950), (45.5250, 9.2000)),
+    ("Via Valassina", (45.4990, 9.1870), (45.5060, 9.1920)),
+];
+
+/// Every house number of [`STREET_ENDS`], for `places import` as a territory's open data would
+/// give them.
+pub fn gazetteer() -> Vec<trama_core::places::Address> {
+    let mut out = Vec::new();
+    for (street, a, b) in STREET_ENDS {
+        for n in 1..=180u32 {
+            let t = f64::from(n - 1) / 179.0;
+            // Odd numbers on one side, even on the other, some ten metres apart.
+            let side = if n % 2 == 0 { 0.0001 } else { -0.0001 };
+            let lat = a.0 + (b.0 - a.0) * t + side;
+            let lon = a.1 + (b.1 - a.1) * t;
+            out.push(trama_core::places::Address {
+                street: (*street).to_string(),
+                number: n.to_string(),
+                point: Coordinates::new((lat * 1e6).round() / 1e6, (lon * 1e6).round() / 1e6)
+                    .expect("in Milan"),
+            });
+        }
+    }
+    out
+}
+
 const STREETS: &[&str] = &[
     "Via Torino",
     "Corso Buenos Aires",
@@ -1026,6 +1089,7 @@ pub async fn load(state: &AppState, seed: u64, scale: f64, reset: bool) -> Resul
     let (nil, municipi, source) = milan_areas()?;
     directory::import_areas(state, &municipi).await?;
     directory::import_areas(state, &nil).await?;
+    directory::import_places(state, &gazetteer()).await?;
     let sampler = Sampler { nil, municipi };
     let g = generate(seed, scale, &sampler);
 

@@ -98,6 +98,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AreasCmd,
     },
+    /// The address gazetteer (streets and house numbers with coordinates).
+    Places {
+        #[command(subcommand)]
+        cmd: PlacesCmd,
+    },
     /// Solve a batch assignment instance offline (docs/MATCHING.md) and print the assignment
     /// and its objective as JSON. `-` reads the instance from stdin.
     Match {
@@ -221,6 +226,13 @@ enum AreasCmd {
         #[arg(long)]
         kind: Option<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum PlacesCmd {
+    /// Import an address gazetteer from CSV: a header with `street`, `number`, `lat`, `lon`
+    /// (the territory's open data of house numbers), then one address a row. All or nothing.
+    Import { file: PathBuf },
 }
 
 fn init_logs(format: LogFormat) {
@@ -462,6 +474,13 @@ async fn run(cli: Cli) -> Result<()> {
             let state = open_state(&cfg).await?;
             let n = areas::import_geojson(&state, &file, kind.as_deref()).await?;
             eprintln!("Imported {n} areas from {}.", file.display());
+        }
+        Cmd::Places {
+            cmd: PlacesCmd::Import { file },
+        } => {
+            let state = open_state(&cfg).await?;
+            let n = areas::import_places(&state, &file).await?;
+            eprintln!("Imported {n} addresses from {}.", file.display());
         }
         Cmd::Verify { key, flows, .. } => {
             let state = open_state(&cfg).await?;

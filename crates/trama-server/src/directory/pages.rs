@@ -155,6 +155,11 @@ pub struct SearchForm {
     pub category: String,
     pub open_now: bool,
     pub funder: String,
+    /// An address or a neighbourhood typed instead of a place of the list.
+    pub address: String,
+    /// The browser's position ("use my position"), when given.
+    pub lat: String,
+    pub lon: String,
 }
 
 impl SearchForm {
@@ -172,6 +177,9 @@ impl SearchForm {
                 .get("aperto")
                 .is_some_and(|v| v == "1" || v == "on" || v == "true"),
             funder: p.get("finanziatore").cloned().unwrap_or_default(),
+            address: p.get("indirizzo").cloned().unwrap_or_default(),
+            lat: p.get("lat").cloned().unwrap_or_default(),
+            lon: p.get("lon").cloned().unwrap_or_default(),
         }
     }
 }
@@ -255,13 +263,27 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
     let form = SearchForm::from(&p);
     let all_places = places(&state).await?;
     // The page's own parameter names, in the user's words, become the API's.
-    let centre = match all_places.iter().find(|pl| pl.key == form.place) {
+    // Where from: an address or a neighbourhood typed, else a place of the list, else the
+    // browser's position.
+    let mut unknown_address = None;
+    let typed = if form.address.trim().is_empty() {
+        None
+    } else {
+        match super::service::resolve_place(&state, &form.address).await? {
+            Some((_, c)) => Some((c.lat().to_string(), c.lon().to_string())),
+            None => {
+                unknown_address = Some(trama_core::FieldError::new("address", l.t.address_unknown));
+                None
+            }
+        }
+    };
+    let centre = typed.or_else(|| match all_places.iter().find(|pl| pl.key == form.place) {
         Some(pl) => Some((pl.lat.to_string(), pl.lon.to_string())),
         None => match (p.get("lat"), p.get("lon")) {
             (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => Some((a.clone(), b.clone())),
             _ => None,
         },
-    };
+    });
     let mut api: HashMap<&str, String> = HashMap::new();
     api.insert("search", form.q.clone());
     api.insert("taxonomy_term_id", form.category.clone());
@@ -292,6 +314,10 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
             Err(e) => return Err(e),
         },
         Err(f) => (None, Some(crate::web::say::field_error(l.lang, &f)), None),
+    };
+    let (result, error, q) = match unknown_address {
+        Some(f) => (None, Some(crate::web::say::field_error(l.lang, &f)), None),
+        None => (result, error, q),
     };
     let (total, mut hits) = match &result {
         Some(r) => (

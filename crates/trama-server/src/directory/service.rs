@@ -212,7 +212,57 @@ pub async fn import_areas(
     Ok(())
 }
 
+/// Imports an address gazetteer (`trama places import`, the demo's): all of it or none.
+pub async fn import_places(
+    state: &AppState,
+    places: &[trama_core::places::Address],
+) -> ServiceResult<u64> {
+    Ok(state.store.put_places(places).await?)
+}
+
+/// Where a typed place is: a neighbourhood or Municipio by its name, else an address of the
+/// gazetteer ("Via Torino 43", or the street as a whole). With its name as the page shows it.
+pub async fn resolve_place(
+    state: &AppState,
+    typed: &str,
+) -> ServiceResult<Option<(String, trama_core::geo::Coordinates)>> {
+    let wanted = trama_core::places::street_key(typed);
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    let areas = crate::territory::areas(state).await?;
+    let by_name = |exact: bool| {
+        areas.0.iter().chain(areas.1.iter()).find_map(|a| {
+            let name = trama_core::places::street_key(&a.name);
+            let hit = if exact {
+                name == wanted
+            } else {
+                wanted.chars().count() >= 4 && name.contains(&wanted)
+            };
+            let c = a
+                .centroid
+                .or_else(|| a.polygons.first().and_then(|p| p.centroid()))?;
+            hit.then(|| (a.name.clone(), c))
+        })
+    };
+    if let Some(found) = by_name(true) {
+        return Ok(Some(found));
+    }
+    let (street, number) = trama_core::places::parse_typed(typed);
+    if let Some(p) = state.store.find_place(&street, number.as_deref()).await? {
+        let label = if p.number.is_empty() {
+            p.street
+        } else {
+            format!("{} {}", p.street, p.number)
+        };
+        return Ok(Some((label, p.point)));
+    }
+    Ok(by_name(false))
+}
+
 store_calls! {
+    /// How many addresses the gazetteer holds.
+    pub fn count_places() -> i64;
     /// The areas of a kind (`municipio`, `nil`), for the pages' choices and maps.
     pub fn areas(kind: &str) -> Vec<trama_core::areas::Area>;
     /// Which of these services are delivered at a community hub.

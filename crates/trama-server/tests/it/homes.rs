@@ -334,3 +334,48 @@ both!(
         );
     }
 );
+
+// "Near" is any address of the territory's gazetteer, or a neighbourhood by its name.
+both!(near_an_address_typed, |app: TestApp| async move {
+    let (org, token, locs) = crate::hsds::provider(&app).await;
+    let body = crate::hsds::service_body(&org, "Custodia sociale Duomo", "C1", locs[0]);
+    let r = app.send("POST", "/api/services", Some(&token), &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let gazetteer = trama_core::places::parse_gazetteer(
+        "street,number,lat,lon\nVia Torino,43,45.4612,9.1860\nVia Torino,45,45.4611,9.1859\n\
+         Viale Monza,100,45.5000,9.2240\n",
+    )
+    .unwrap();
+    trama_server::directory::service::import_places(&app.state, &gazetteer)
+        .await
+        .unwrap();
+    // Typed as people type it: the service half a kilometre away is found, with its distance.
+    let page = app
+        .get("/cerca?q=custodia&indirizzo=via+torino%2C+43")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(
+        page.text().contains("Custodia sociale Duomo"),
+        "{}",
+        page.text()
+    );
+    assert!(page.text().contains("0,5 km"), "{}", page.text());
+    // Far away (Viale Monza, 5 km), within 2 km: nothing.
+    let page = app
+        .get("/cerca?q=custodia&indirizzo=V.le+Monza+100")
+        .await
+        .text();
+    assert!(!page.contains("Custodia sociale Duomo"), "{page}");
+    // A Municipio by its name (the carried table: no gazetteer needed).
+    let page = app
+        .get("/cerca?q=custodia&indirizzo=centro+storico&raggio=5")
+        .await
+        .text();
+    assert!(page.contains("Custodia sociale Duomo"), "{page}");
+    // Unknown: said in words, naming the field.
+    let r = app
+        .get("/cerca?q=custodia&indirizzo=Via+Inesistente+1")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("non lo troviamo"), "{}", r.text());
+});
