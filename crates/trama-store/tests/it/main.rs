@@ -99,6 +99,10 @@ fn shipped_migrations_never_change() {
             7,
             "f7f4feb9340a5da3aa568c96767db453ae0dbcb537c6ca802a6f0ccb8c8230fa29b892cb569bb46811b03c94b33a20e5",
         ),
+        (
+            8,
+            "ba6f6c6b5fa0ca92959b683da8a3d5db25a33d8c36a2356e0b0139d72db0b84d26f780bb3bd7cfcedc7163fdfebf5885",
+        ),
     ];
     let carried = trama_store::migration_checksums();
     for (version, checksum) in SHIPPED {
