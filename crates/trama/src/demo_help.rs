@@ -1,6 +1,7 @@
 //! The living part of the demo territory: hubs with rooms and help desks, people registered at
 //! hubs by operators, open needs, offers of help, a history of completed matches (so there are
-//! contributions to show), and a heatwave campaign. Deterministic from the seed.
+//! contributions to show), and a seasonal campaign (heat in summer, cold and flu in winter).
+//! Deterministic from the seed and the demo's today.
 //!
 //! The Giambellino story of issue 3 is in it: Lucia Ferri, who has no smartphone, asks through
 //! the hub operator for someone to do her shopping on Tuesday mornings; three volunteers within
@@ -385,17 +386,47 @@ pub async fn load(
         completed += 1;
     }
 
-    // A heatwave campaign: elderly people living alone, called by the hub's operators, who
-    // register them and enter their urgent needs.
+    // A seasonal campaign around the demo's today: a heatwave in summer, cold and flu in
+    // winter; elderly people living alone, called by the hub's operators, who register them
+    // and enter their urgent needs.
+    const MESI: [&str; 12] = [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ];
+    let month = state.now_local().month() as usize;
+    let summer = (6..=9).contains(&month);
+    let (title, kind, description, short) = if summer {
+        (
+            "Ondata di calore",
+            "heatwave",
+            "Telefonate, spesa e acqua per le persone anziane sole durante l'ondata di calore.",
+            "caldo",
+        )
+    } else {
+        (
+            "Freddo e influenza",
+            "flu_season",
+            "Telefonate, spesa e farmaci per le persone anziane sole nei giorni di freddo e di influenza.",
+            "freddo",
+        )
+    };
     let campaign = campaigns::create_campaign(
         state,
         &admin,
         &campaigns::CampaignRequest {
-            name: "Ondata di calore – luglio".into(),
-            kind: "heatwave".into(),
-            description:
-                "Telefonate, spesa e acqua per le persone anziane sole durante l'ondata di calore."
-                    .into(),
+            name: format!("{title} – {} {}", MESI[month - 1], state.now_local().year()),
+            kind: kind.into(),
+            description: description.into(),
             categories: vec!["H1".into(), "H2".into(), "H7".into()],
         },
     )
@@ -411,7 +442,7 @@ pub async fn load(
             &operator,
             &help::PersonRequest {
                 display_name: name,
-                consent_reference: format!("Campagna caldo, telefonata n. {}", 101 + k),
+                consent_reference: format!("Campagna {short}, telefonata n. {}", 101 + k),
                 phone: None,
                 organization_id: Some(i.hub_org.to_string()),
                 locale: Some("it".into()),
@@ -433,7 +464,7 @@ pub async fn load(
                 campaign_id: Some(campaign.to_string()),
                 ..need(
                     ["H1", "H2", "H7"][k % 3],
-                    "Campagna caldo: persona anziana sola, da chiamare e aiutare.",
+                    &format!("Campagna {short}: persona anziana sola, da chiamare e aiutare."),
                     format!("Via Padova {}", 1 + k),
                     p,
                 )

@@ -361,7 +361,10 @@ both!(near_an_address_typed, |app: TestApp| async move {
     );
     assert!(page.text().contains("0,5 km"), "{}", page.text());
     // The street alone: its middle.
-    let page = app.get("/cerca?q=custodia&indirizzo=VIA+TORINO").await.text();
+    let page = app
+        .get("/cerca?q=custodia&indirizzo=VIA+TORINO")
+        .await
+        .text();
     assert!(page.contains("Custodia sociale Duomo"), "{page}");
     // Far away (Viale Monza, 5 km), within 2 km: nothing.
     let page = app
