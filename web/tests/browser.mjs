@@ -425,6 +425,13 @@ try {
         await c.close();
       }
     }
+    // Forms and long identifiers fit a phone too.
+    const more = { cittadino: ["/aiuto/chiedi", "/aiuto/offri"], volontario: ["/io/contributi"] }[who] || [];
+    for (const path of more) {
+      const { c, over } = await narrow(state, path, false);
+      check(over <= 0, `${path} as ${who} at 375 px does not scroll sideways (${over} px)`);
+      await c.close();
+    }
     await ctx.close();
   }
   for (const path of ["/", "/cerca?q=assistenza+domiciliare&luogo=p0"]) {

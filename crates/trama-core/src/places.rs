@@ -68,22 +68,46 @@ pub fn street_key(s: &str) -> String {
     joined
 }
 
+/// A name compared loosely (places and neighbourhoods by name): the street key without the
+/// little words ("Piazza del Duomo" and "piazza duomo" meet).
+pub fn loose_key(s: &str) -> String {
+    crate::text::Analyzer::words(&street_key(s)).join(" ")
+}
+
 /// What someone typed, as a street key and a house number when there is one ("Via Torino 43",
-/// "via torino, 43" → ("via torino", "43")).
+/// "via torino, 43", "Via Torino 43, Milano", "Viale Monza 100 20127" → the street and the
+/// number; the city and the postcode are left out).
 pub fn parse_typed(s: &str) -> (String, Option<String>) {
-    let trimmed = s.trim();
-    // The number is the last token when it starts with a digit.
-    let cut = trimmed
-        .rfind([' ', ','])
-        .map(|i| (&trimmed[..i], trimmed[i + 1..].trim()));
-    match cut {
-        Some((street, number))
-            if number.chars().next().is_some_and(|c| c.is_ascii_digit())
-                && !street.trim().is_empty() =>
-        {
-            (street_key(street), Some(number.to_uppercase()))
+    let parts: Vec<&str> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let Some(first) = parts.first() else {
+        return (String::new(), None);
+    };
+    let mut words: Vec<&str> = first.split_whitespace().collect();
+    // A postcode (five digits) at the end is not a house number.
+    if words.len() > 2
+        && words
+            .last()
+            .is_some_and(|w| w.len() == 5 && w.chars().all(|c| c.is_ascii_digit()))
+    {
+        words.pop();
+    }
+    let is_number = |w: &str| w.chars().next().is_some_and(|c| c.is_ascii_digit());
+    match words.last() {
+        Some(last) if words.len() > 1 && is_number(last) => (
+            street_key(&words[..words.len() - 1].join(" ")),
+            Some(last.to_uppercase()),
+        ),
+        _ => {
+            let number = parts.get(1).filter(|p| is_number(p) && p.len() < 5);
+            (
+                street_key(&words.join(" ")),
+                number.map(|n| n.to_uppercase()),
+            )
         }
-        _ => (street_key(trimmed), None),
     }
 }
 
@@ -153,6 +177,12 @@ mod tests {
     }
 
     #[test]
+    fn names_meet_without_their_little_words() {
+        assert_eq!(loose_key("Piazza del Duomo"), loose_key("piazza duomo"));
+        assert_eq!(loose_key("Città Studi"), "citta studi");
+    }
+
+    #[test]
     fn a_typed_address_splits_into_street_and_number() {
         assert_eq!(
             parse_typed("Via Torino 43"),
@@ -163,6 +193,14 @@ mod tests {
             ("via torino".into(), Some("12/A".into()))
         );
         assert_eq!(parse_typed("Corso Como"), ("corso como".into(), None));
+        assert_eq!(
+            parse_typed("Via Torino 43, Milano"),
+            ("via torino".into(), Some("43".into()))
+        );
+        assert_eq!(
+            parse_typed("Viale Monza 100 20127"),
+            ("viale monza".into(), Some("100".into()))
+        );
         assert_eq!(
             parse_typed("Via XX Settembre"),
             ("via xx settembre".into(), None)

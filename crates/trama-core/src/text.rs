@@ -14,7 +14,7 @@ const STOP_WORDS: &[&str] = &[
     "a", "ad", "al", "alla", "alle", "agli", "ai", "all", "con", "da", "dal", "dalla", "dei",
     "degli", "del", "della", "delle", "di", "e", "ed", "gli", "i", "il", "in", "la", "le", "lo",
     "nel", "nella", "nelle", "per", "su", "sul", "sulla", "tra", "fra", "un", "una", "uno", "che",
-    "o", "non", "si", "chi", "come", // English
+    "o", "non", "si", "chi", "come", "dove", "cerco", "mi", "serve", // English
     "an", "and", "are", "as", "at", "be", "by", "for", "from", "is", "it", "of", "on", "or", "the",
     "to", "with", "who", "this", "that",
 ];
@@ -108,6 +108,11 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
             "aiuto a domicilio",
         ],
     ),
+    (
+        "assistente familiare",
+        &["assistenza domiciliare", "aiuto a domicilio"],
+    ),
+    ("colf", &["assistenza domiciliare", "aiuto a domicilio"]),
     ("telesoccorso", &["teleassistenza"]),
     ("teleassistenza", &["telesoccorso"]),
     ("a casa", &["domiciliare", "domicilio"]),
@@ -119,6 +124,8 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
     ("pacco alimentare", &["pacchi alimentari"]),
     ("posto letto notte", &["dormitorio", "accoglienza notturna"]),
     ("posto letto", &["dormitorio", "accoglienza notturna"]),
+    ("dormire stanotte", &["dormitorio", "accoglienza notturna"]),
+    ("dormire", &["dormitorio", "accoglienza notturna"]),
     (
         "senzatetto",
         &["dormitorio", "accoglienza notturna", "mensa sociale"],

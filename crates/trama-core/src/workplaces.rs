@@ -60,10 +60,11 @@ pub fn workplaces(p: &Principal, s: Situation) -> Vec<Workplace> {
     }
     if p.has_role(Role::HubManager) {
         add(W::Hub);
+        // A hub's desk registers and helps the people who come in.
+        add(W::Desk);
     }
     if p.has_role(Role::TerritoryAdmin) {
         add(W::Dashboard);
-        add(W::Organisation);
         add(W::Hub);
         add(W::Register);
     }

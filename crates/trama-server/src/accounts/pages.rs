@@ -60,7 +60,7 @@ pub(crate) struct LoginPage<'a> {
     next: String,
 }
 
-/// Where to go after signing in: a path on this site, or `/`. Browsers drop tabs and
+/// Where to go after signing in: a path on this site, or one's home (`/io`). Browsers drop tabs and
 /// newlines from a `Location` and read `\` as `/`, so `/\t/evil.example` would leave the site:
 /// only visible ASCII is kept, never two leading slashes or a backslash, and the whole must
 /// be a valid path and query.
@@ -71,7 +71,8 @@ pub fn safe_next(s: &str) -> String {
         && s.chars().all(|c| c.is_ascii_graphic())
         && !s.contains('\\')
         && s.parse::<axum::http::uri::PathAndQuery>().is_ok();
-    if ok { s.to_string() } else { "/".into() }
+    // Anywhere else: one's home.
+    if ok { s.to_string() } else { "/io".into() }
 }
 
 pub async fn login_form(page: Page) -> Response {

@@ -234,13 +234,14 @@ pub(crate) struct Links {
     provider: bool,
 }
 
-pub(crate) fn links(p: &Principal) -> Links {
+/// The budget pages one may reach from one's own: those of one's workplaces, so a link never
+/// leads to a refusal (an organisation's admin reaches the dashboard only for a funder).
+pub(crate) fn links(places: &[trama_core::workplaces::Workplace]) -> Links {
+    use trama_core::workplaces::Workplace as W;
     Links {
-        workspace: p.has_role(Role::CaseManager),
-        dashboard: p.has_role(Role::TerritoryAdmin)
-            || p.has_role(Role::Auditor)
-            || p.has_role(Role::OrganizationAdmin),
-        provider: p.has_role(Role::OrganizationAdmin) || p.has_role(Role::Operator),
+        workspace: places.contains(&W::Caseload),
+        dashboard: places.contains(&W::Dashboard),
+        provider: places.contains(&W::Bookings),
     }
 }
 
@@ -496,7 +497,7 @@ pub(crate) async fn mine_page(
             what,
         });
     }
-    let links = links(p);
+    let links = links(&crate::accounts::service::workplaces(state, p).await?);
     Ok(l.render(
         StatusCode::OK,
         &MinePage {

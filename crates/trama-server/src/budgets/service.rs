@@ -201,7 +201,7 @@ pub async fn follow(
     let (it, en) = if next == ConsentState::Active {
         (
             format!(
-                "Allo sportello è stato registrato il tuo consenso (prot. {}) perché {} segua il tuo budget di cura. Se non l'hai dato, ritiralo da «Il mio budget».",
+                "Allo sportello è stato registrato il tuo consenso ({}) perché {} segua il tuo budget di cura. Se non l'hai dato, ritiralo da «Il mio budget».",
                 desk.reference.trim(),
                 cm.display_name
             ),
@@ -214,7 +214,7 @@ pub async fn follow(
     } else {
         (
             format!(
-                "Uno sportello ha registrato il tuo consenso (prot. {}) perché {} segua il tuo budget di cura: vale solo quando lo confermi in «Il mio budget».",
+                "Uno sportello ha registrato il tuo consenso ({}) perché {} segua il tuo budget di cura: vale solo quando lo confermi in «Il mio budget».",
                 desk.reference.trim(),
                 cm.display_name
             ),
@@ -236,7 +236,7 @@ pub async fn follow(
         for u in staff.into_iter().filter(|u| *u != p.user_id) {
             let (it, en) = (
                 format!(
-                    "È stato registrato il consenso di {} (prot. {}) perché {} ne segua il budget di cura. Se la persona non l'ha dato, avvisate il servizio.",
+                    "È stato registrato il consenso di {} ({}) perché {} ne segua il budget di cura. Se la persona non l'ha dato, avvisate il servizio.",
                     a.display_name,
                     desk.reference.trim(),
                     cm.display_name

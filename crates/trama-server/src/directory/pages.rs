@@ -237,6 +237,8 @@ pub(crate) struct SearchPage<'a> {
     map: MapView,
     tile_url: String,
     attribution: String,
+    /// The place searched from, by its name.
+    near: Option<String>,
     page: u64,
     pages: u64,
     prev_url: Option<String>,
@@ -264,26 +266,37 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
     let all_places = places(&state).await?;
     // The page's own parameter names, in the user's words, become the API's.
     // Where from: an address or a neighbourhood typed, else a place of the list, else the
-    // browser's position.
-    let mut unknown_address = None;
+    // browser's position; with the name the page shows for it.
+    let mut unknown_place = None;
     let typed = if form.address.trim().is_empty() {
         None
     } else {
         match super::service::resolve_place(&state, &form.address).await? {
-            Some((_, c)) => Some((c.lat().to_string(), c.lon().to_string())),
+            Some((name, c)) => Some((name, c.lat().to_string(), c.lon().to_string())),
             None => {
-                unknown_address = Some(trama_core::FieldError::new("address", l.t.address_unknown));
+                unknown_place = Some(trama_core::FieldError::new("address", l.t.address_unknown));
                 None
             }
         }
     };
-    let centre = typed.or_else(|| match all_places.iter().find(|pl| pl.key == form.place) {
-        Some(pl) => Some((pl.lat.to_string(), pl.lon.to_string())),
+    let listed = all_places.iter().find(|pl| pl.key == form.place);
+    if listed.is_none() && !form.place.is_empty() && unknown_place.is_none() {
+        unknown_place = Some(trama_core::FieldError::new(
+            "place",
+            "is not one of the places listed",
+        ));
+    }
+    let from = typed.or_else(|| match listed {
+        Some(pl) => Some((pl.label.clone(), pl.lat.to_string(), pl.lon.to_string())),
         None => match (p.get("lat"), p.get("lon")) {
-            (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => Some((a.clone(), b.clone())),
+            (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => {
+                Some((l.t.my_position_name.to_string(), a.clone(), b.clone()))
+            }
             _ => None,
         },
     });
+    let near = from.as_ref().map(|(name, _, _)| name.clone());
+    let centre = from.map(|(_, lat, lon)| (lat, lon));
     let mut api: HashMap<&str, String> = HashMap::new();
     api.insert("search", form.q.clone());
     api.insert("taxonomy_term_id", form.category.clone());
@@ -315,7 +328,7 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
         },
         Err(f) => (None, Some(crate::web::say::field_error(l.lang, &f)), None),
     };
-    let (result, error, q) = match unknown_address {
+    let (result, error, q) = match unknown_place {
         Some(f) => (None, Some(crate::web::say::field_error(l.lang, &f)), None),
         None => (result, error, q),
     };
@@ -383,6 +396,7 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
         error,
         total,
         hits,
+        near,
         tile_url: state.config.map.tile_url.clone(),
         attribution: state.config.map.attribution.clone(),
         page,
@@ -681,6 +695,9 @@ pub struct ServiceForm {
     pub days: Vec<bool>,
     pub opens: String,
     pub closes: String,
+    /// A day the form does not offer, when one was sent (a tampered form): refused, never
+    /// read as "no days".
+    pub bad_day: Option<String>,
 }
 
 pub(crate) const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
@@ -728,6 +745,7 @@ impl ServiceForm {
             closes: sched
                 .and_then(|x| x.closes_at.clone())
                 .unwrap_or_else(|| "17:00".into()),
+            bad_day: None,
         }
     }
 
@@ -748,6 +766,10 @@ impl ServiceForm {
                 .collect(),
             opens: field(f, "opens").into(),
             closes: field(f, "closes").into(),
+            bad_day: f
+                .iter()
+                .find(|(k, v)| k == "days" && !DAY_CODES.contains(&v.as_str()))
+                .map(|(_, v)| v.clone()),
         }
     }
 
@@ -800,6 +822,12 @@ impl ServiceForm {
                 number: phone.into(),
                 ..Default::default()
             });
+        }
+        if let Some(d) = &self.bad_day {
+            return Err(FieldError::new(
+                "days",
+                format!("'{d}' is not a day (MO..SU)"),
+            ));
         }
         let days: Vec<&str> = DAY_CODES
             .iter()

@@ -226,14 +226,14 @@ pub async fn resolve_place(
     state: &AppState,
     typed: &str,
 ) -> ServiceResult<Option<(String, trama_core::geo::Coordinates)>> {
-    let wanted = trama_core::places::street_key(typed);
+    let wanted = trama_core::places::loose_key(typed);
     if wanted.is_empty() {
         return Ok(None);
     }
     let areas = crate::territory::areas(state).await?;
     let by_name = |exact: bool| {
         areas.0.iter().chain(areas.1.iter()).find_map(|a| {
-            let name = trama_core::places::street_key(&a.name);
+            let name = trama_core::places::loose_key(&a.name);
             let hit = if exact {
                 name == wanted
             } else {
@@ -247,6 +247,15 @@ pub async fn resolve_place(
     };
     if let Some(found) = by_name(true) {
         return Ok(Some(found));
+    }
+    // The landmarks the territory lists (Piazza del Duomo…), by their name.
+    for (name, lat, lon) in &state.config.map.places {
+        let key = trama_core::places::loose_key(name);
+        if (key == wanted || (wanted.chars().count() >= 4 && key.contains(&wanted)))
+            && let Ok(c) = trama_core::geo::Coordinates::new(*lat, *lon)
+        {
+            return Ok(Some((name.clone(), c)));
+        }
     }
     let (street, number) = trama_core::places::parse_typed(typed);
     if let Some(p) = state.store.find_place(&street, number.as_deref()).await? {

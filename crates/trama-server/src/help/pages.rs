@@ -248,6 +248,8 @@ pub(crate) struct HomePage<'a> {
     hours_given: String,
     is_operator: bool,
     is_admin: bool,
+    /// An auditor reads and changes nothing: no asking or offering.
+    may_act: bool,
 }
 
 pub async fn home(State(state): State<AppState>, page: Page) -> Response {
@@ -275,6 +277,10 @@ pub(crate) async fn home_inner(
         hours_given: String::new(),
         is_operator: false,
         is_admin: false,
+        may_act: viewer
+            .principal
+            .as_ref()
+            .is_none_or(|p| !p.is_auditor_only()),
     };
     if let Some(p) = &viewer.principal {
         page.is_operator = !p.operator_organizations().is_empty();

@@ -977,6 +977,13 @@ pub async fn notification_target(
             Err(_) => None,
         },
         "need" => Some(format!("/aiuto/richieste/{}", n.subject_id)),
+        // A consent: the person confirms it in their budget; a case manager opens the file;
+        // the desk that recorded it, its own page.
+        "person" if n.subject_id == p.user_id.to_string() => Some("/io/budget".into()),
+        "person" if p.has_role(trama_core::auth::Role::CaseManager) => {
+            Some(format!("/sportello/budget/persone/{}", n.subject_id))
+        }
+        "person" => Some("/sportello".into()),
         "offer" => Some(format!("/aiuto/offerte/{}", n.subject_id)),
         _ => None,
     };

@@ -54,7 +54,7 @@ pub(crate) fn refuse(l: &Layout, status: StatusCode, text: &str) -> Response {
         status,
         &MessagePage {
             l,
-            heading: l.t.error_heading,
+            heading: l.t.refused_heading,
             text,
         },
     )
@@ -76,15 +76,18 @@ fn signed_form<'v>(
     uri: &Uri,
     raw: &[u8],
 ) -> Result<(&'v Principal, Form), Box<Response>> {
+    // Not signed in: sign in, then home. A form's own address does not open by itself (it
+    // would be a 405 after signing in), so it is not where to return.
+    let _ = uri;
     let Some(p) = viewer.principal.as_ref() else {
-        return Err(Box::new(login_redirect(uri)));
+        return Err(Box::new(Redirect::to("/accedi?next=%2Fio").into_response()));
     };
     let form = parse_form(raw);
     if !form_csrf_ok(viewer, headers, &form) {
         return Err(Box::new(message(
             l,
             StatusCode::FORBIDDEN,
-            l.t.error_heading,
+            l.t.refused_heading,
             l.t.csrf_text,
         )));
     }
@@ -93,7 +96,7 @@ fn signed_form<'v>(
         return Err(Box::new(message(
             l,
             StatusCode::FORBIDDEN,
-            l.t.error_heading,
+            l.t.refused_heading,
             l.t.auditor_text,
         )));
     }

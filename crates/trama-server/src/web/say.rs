@@ -48,6 +48,16 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "language" | "languages" => ("Lingua", "Language"),
         "urgency" => ("Urgenza", "Urgency"),
         "area" => ("Zona", "Area"),
+        "lat" | "latitude" => ("Latitudine", "Latitude"),
+        "lon" | "longitude" => ("Longitudine", "Longitude"),
+        "page" => ("Pagina", "Page"),
+        "per_page" => ("Risultati per pagina", "Results per page"),
+        "taxonomy_term_id" | "taxonomy_id" => ("Categoria", "Category"),
+        "funder" | "funder_id" => ("Finanziatore", "Funder"),
+        "search" | "q" => ("Cosa cerchi", "What you are looking for"),
+        "id" => ("Identificativo", "Identifier"),
+        "place" => ("Vicino a", "Near"),
+        "days" => ("Giorni", "Days"),
         _ => return field.to_string(),
     };
     if lang == Lang::En { en } else { it }.to_string()
@@ -142,11 +152,57 @@ pub fn reason(lang: Lang, reason: &str) -> String {
             return it.replacen("{}", &value, 1);
         }
     }
-    if let Some(value) = reason
-        .strip_prefix('\'')
-        .and_then(|r| r.strip_suffix("' is not an e-mail address"))
+    // A value quoted, then what it is not: "'abc' is not a number".
+    if let Some(rest) = reason.strip_prefix('\'')
+        && let Some((value, what)) = rest.split_once("' is not ")
     {
-        return format!("«{value}» non è un indirizzo e-mail");
+        let it = match what {
+            "an e-mail address" => Some("un indirizzo e-mail".to_string()),
+            "a number" => Some("un numero".to_string()),
+            "a whole number" => Some("un numero intero".to_string()),
+            "a UUID" => Some("un identificativo valido".to_string()),
+            "a day (MO..SU)" => Some("un giorno della settimana".to_string()),
+            w if w.starts_with("a time of day like ") => Some(format!(
+                "un orario (come {})",
+                w.trim_start_matches("a time of day like ")
+            )),
+            w if w.starts_with("a date like ") => Some(format!(
+                "una data (come {})",
+                w.trim_start_matches("a date like ")
+            )),
+            w if w.starts_with("one of: ") => Some(format!(
+                "tra i valori ammessi ({})",
+                w.trim_start_matches("one of: ")
+            )),
+            _ => None,
+        };
+        if let Some(it) = it {
+            return format!("«{value}» non è {it}");
+        }
+    }
+    if reason == "is not one of the places listed" {
+        return "non è tra i luoghi dell'elenco".into();
+    }
+    if reason == "needs lat and lon" {
+        return "servono sia la latitudine sia la longitudine".into();
+    }
+    if reason.contains(" is outside [") {
+        return "è fuori dall'intervallo ammesso".into();
+    }
+    if reason.contains("must be a number of kilometres above 0 and at most ") {
+        let max = reason.rsplit(' ').next().unwrap_or("100");
+        return format!("deve essere un numero di chilometri oltre 0 e fino a {max}");
+    }
+    if let Some(rest) = reason.strip_prefix("page ")
+        && let Some((n, last)) = rest.split_once(" is past the last page (")
+    {
+        return format!(
+            "la pagina {n} non c'è: le pagine sono {}",
+            last.trim_end_matches(')')
+        );
+    }
+    if reason.contains("is out of range: pages count from 1 to ") {
+        return "le pagine si contano da 1".into();
     }
     reason.to_string()
 }
@@ -242,6 +298,26 @@ mod tests {
                 "closing time (08:00) must come after opening time (12:00)"
             ),
             "Chiusura: l'orario di chiusura (08:00) deve venire dopo quello di apertura (12:00)"
+        );
+        assert_eq!(
+            it("lat", "'NaN' is not a number"),
+            "Latitudine: «NaN» non è un numero"
+        );
+        assert_eq!(
+            it("page", "page 999 is past the last page (21)"),
+            "Pagina: la pagina 999 non c'è: le pagine sono 21"
+        );
+        assert_eq!(
+            it("taxonomy_term_id", "'xyz' is not a UUID"),
+            "Categoria: «xyz» non è un identificativo valido"
+        );
+        assert_eq!(
+            it("opens", "'25:00' is not a time of day like 09:30"),
+            "Apertura: «25:00» non è un orario (come 09:30)"
+        );
+        assert_eq!(
+            it("lat", "latitude 91 is outside [-90, 90]"),
+            "Latitudine: è fuori dall'intervallo ammesso"
         );
         // What the table does not know stays as the rules wrote it.
         assert_eq!(it("x_y", "is odd"), "x_y: is odd");

@@ -88,8 +88,25 @@ both!(
         let before = menu(&app.get_auth("/aiuto", &rossi_t).await.text());
         assert!(!before.contains(&"/io/budget".to_string()), "{before:?}");
         app.follow(rossi, &rossi_t, &cm_t).await;
-        let after = menu(&app.get_auth("/aiuto", &rossi_t).await.text());
+        let help = app.get_auth("/aiuto", &rossi_t).await.text();
+        let after = menu(&help);
         assert!(after.contains(&"/io/budget".to_string()), "{after:?}");
+        // The desk's notice of the consent leads to his budget, where consents are confirmed.
+        let key = "action=\"/aiuto/notifiche/";
+        let at = help.find(key).expect("the consent's notification") + key.len();
+        let id = &help[at..at + help[at..].find('"').unwrap()];
+        let csrf = "c".repeat(43);
+        let r = app
+            .request(
+                axum::http::Request::post(format!("/aiuto/notifiche/{id}"))
+                    .header(header::AUTHORIZATION, format!("Bearer {rossi_t}"))
+                    .header(header::COOKIE, format!("trama_csrf={csrf}"))
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(axum::body::Body::from(format!("csrf={csrf}")))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.headers[header::LOCATION], "/io/budget");
         // Someone with a care budget lands on it.
         let r = app.get_auth("/io", &rossi_t).await;
         assert_eq!(r.headers[header::LOCATION], "/io/budget");
@@ -378,6 +395,24 @@ both!(near_an_address_typed, |app: TestApp| async move {
         .await
         .text();
     assert!(page.contains("Custodia sociale Duomo"), "{page}");
+    // A landmark of the list, typed loosely.
+    let page = app
+        .get("/cerca?q=custodia&indirizzo=piazza+duomo")
+        .await
+        .text();
+    assert!(page.contains("Custodia sociale Duomo"), "{page}");
+    assert!(
+        page.contains(r#"id="near">Vicino a: Piazza del Duomo"#),
+        "{page}"
+    );
+    // A place that is not in the list is said, not ignored.
+    let r = app.get("/cerca?q=custodia&luogo=municipio:99").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().contains("Vicino a: non è tra i luoghi"),
+        "{}",
+        r.text()
+    );
     // Unknown: said in words, naming the field.
     let r = app
         .get("/cerca?q=custodia&indirizzo=Via+Inesistente+1")
