@@ -184,21 +184,33 @@ async fn envelope_rejections(req: Request, next: axum::middleware::Next) -> Resp
     }
 }
 
-async fn fallback(req: Request) -> Response {
+async fn fallback(page: Result<web::form::Page, ApiError>, req: Request) -> Response {
     if wants_json(&req) {
         ApiError::NotFound(format!("no such endpoint: {}", req.uri().path())).into_response()
     } else {
-        web::not_found_page(&req).into_response()
+        match page {
+            // The page's own frame: the territory's name, the reader's menu.
+            Ok(page) => web::form::not_found(&page.l),
+            Err(_) => web::not_found_page(&req).into_response(),
+        }
     }
 }
 
 /// A method the address does not take: the JSON envelope for API clients, a page for people
 /// (a form's address opened by hand, a bookmark of a result).
-async fn method_not_allowed(req: Request) -> Response {
+async fn method_not_allowed(page: Result<web::form::Page, ApiError>, req: Request) -> Response {
     if wants_json(&req) {
         ApiError::MethodNotAllowed.into_response()
     } else {
-        web::method_not_allowed_page(&req).into_response()
+        match page {
+            Ok(page) => web::form::message(
+                &page.l,
+                StatusCode::METHOD_NOT_ALLOWED,
+                page.l.t.wrong_method_heading,
+                page.l.t.wrong_method_text,
+            ),
+            Err(_) => web::method_not_allowed_page(&req).into_response(),
+        }
     }
 }
 

@@ -201,6 +201,25 @@ both!(
             "{}",
             r.text()
         );
+        // With the territory's name and, for someone signed in, their menu.
+        assert!(
+            r.text()
+                .contains("<title>This page does not open this way · Milano</title>"),
+            "{}",
+            r.text()
+        );
+        let (_, op) = app
+            .user_with_token(
+                "op405@example.it",
+                &[grant(
+                    Role::Operator,
+                    Some(app.organisation("Comune").await),
+                )],
+            )
+            .await;
+        let missing = app.get_auth("/non-esiste", &op).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(menu(&missing.text()).contains(&"/sportello".to_string()));
         // An API client still gets the envelope.
         app.send("PUT", "/api/needs", None, &serde_json::json!({}))
             .await
