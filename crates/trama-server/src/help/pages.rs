@@ -346,7 +346,7 @@ pub(crate) async fn home_inner(
         // The same figure as "I miei contributi": the hours the register holds for the
         // person (help confirmed here and the history brought in), not only this app's.
         let mine = crate::register::service::contributions_of(state, p).await?;
-        page.hours_given = crate::register::pages::number(mine.hours_given);
+        page.hours_given = crate::register::pages::number(mine.hours_given, l.lang);
     }
     Ok(l.render(StatusCode::OK, &page))
 }

@@ -78,11 +78,17 @@ pub(crate) fn action_label(a: &str, lang: Lang) -> &'static str {
         .unwrap_or("altro")
 }
 
-pub(crate) fn number(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 {
+/// A quantity as the page's language writes it ("152,50" in Italian, "152.50" in English).
+pub(crate) fn number(x: f64, lang: Lang) -> String {
+    let s = if (x - x.round()).abs() < 1e-9 {
         format!("{x:.0}")
     } else {
         format!("{x:.2}")
+    };
+    if lang == Lang::It {
+        s.replace('.', ",")
+    } else {
+        s
     }
 }
 
@@ -120,7 +126,7 @@ pub(crate) fn entry_line(index: u64, e: &EconomicEvent, lang: Lang) -> EntryLine
             .map(|r| resource_label(r, lang))
             .unwrap_or_default(),
         quantity: q
-            .map(|m| format!("{} {}", number(m.value), m.unit.symbol()))
+            .map(|m| format!("{} {}", number(m.value, lang), m.unit.symbol()))
             .unwrap_or_default(),
         when: e.has_point_in_time.get(..10).unwrap_or("").to_string(),
         area: e
@@ -160,7 +166,7 @@ pub async fn register_page(State(state): State<AppState>, page: Page) -> Respons
                 key,
                 url: format!("{}/register", base.trim_end_matches('/')),
                 size,
-                hours: number(total.hours_given),
+                hours: number(total.hours_given, l.lang),
                 people: by.values().filter(|c| c.hours_given > 0.0).count() as u64,
                 latest,
             },
@@ -206,7 +212,11 @@ pub(crate) struct FlowLine {
     balance: String,
 }
 
-pub(crate) fn chart(rows: &[&FlowRow], w: &Words) -> (Vec<Bar>, Vec<(f64, String)>, f64) {
+pub(crate) fn chart(
+    rows: &[&FlowRow],
+    w: &Words,
+    lang: Lang,
+) -> (Vec<Bar>, Vec<(f64, String)>, f64) {
     let max = rows
         .iter()
         .flat_map(|r| [r.inflow, r.outflow, r.transferred, r.activity])
@@ -236,7 +246,7 @@ pub(crate) fn chart(rows: &[&FlowRow], w: &Words) -> (Vec<Bar>, Vec<(f64, String
                 y: top + height - h,
                 h,
                 class,
-                label: format!("{} {}: {}", r.period, name, number(v)),
+                label: format!("{} {}: {}", r.period, name, number(v, lang)),
             });
         }
         // "2026-03" as "03/26", short enough for twelve months side by side.
@@ -278,7 +288,7 @@ pub async fn flows_page(State(state): State<AppState>, page: Page) -> Response {
                 .collect(),
             None => Vec::new(),
         };
-        let (bars, months, max) = chart(&selected, w);
+        let (bars, months, max) = chart(&selected, w, l.lang);
         let unit = selected
             .first()
             .map(|r| r.unit.symbol().to_string())
@@ -289,11 +299,11 @@ pub async fn flows_page(State(state): State<AppState>, page: Page) -> Response {
                 resource: resource_label(&r.resource, l.lang),
                 unit: r.unit.symbol().to_string(),
                 period: r.period.clone(),
-                inflow: number(r.inflow),
-                outflow: number(r.outflow),
-                transferred: number(r.transferred),
-                activity: number(r.activity),
-                balance: number(r.balance()),
+                inflow: number(r.inflow, l.lang),
+                outflow: number(r.outflow, l.lang),
+                transferred: number(r.transferred, l.lang),
+                activity: number(r.activity, l.lang),
+                balance: number(r.balance(), l.lang),
             })
             .collect();
         Ok::<_, ApiError>(
@@ -320,7 +330,7 @@ pub async fn flows_page(State(state): State<AppState>, page: Page) -> Response {
                     unit,
                     bars,
                     months,
-                    max_label: number(max),
+                    max_label: number(max, l.lang),
                     rows,
                 },
             ),
@@ -345,14 +355,17 @@ pub(crate) struct MinePage<'a> {
     lines: Vec<(String, String, String, String, String)>,
 }
 
-pub(crate) fn sums(items: impl Iterator<Item = (String, f64)>) -> Vec<(String, String)> {
+pub(crate) fn sums(
+    items: impl Iterator<Item = (String, f64)>,
+    lang: Lang,
+) -> Vec<(String, String)> {
     let mut m: std::collections::BTreeMap<String, f64> = Default::default();
     for (k, v) in items {
         *m.entry(k).or_default() += v;
     }
     let mut v: Vec<_> = m.into_iter().collect();
     v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
-    v.into_iter().map(|(k, h)| (k, number(h))).collect()
+    v.into_iter().map(|(k, h)| (k, number(h, lang))).collect()
 }
 
 /// `/io/contributi`: my contributions.
@@ -369,16 +382,20 @@ pub async fn mine_page(State(state): State<AppState>, page: Page) -> Response {
             given_items
                 .clone()
                 .map(|e| (e.area.clone().unwrap_or_else(|| "—".into()), e.hours)),
+            l.lang,
         );
-        let by_kind = sums(given_items.map(|e| {
-            (
-                e.resource
-                    .as_deref()
-                    .map(|r| resource_label(r, l.lang))
-                    .unwrap_or_default(),
-                e.hours,
-            )
-        }));
+        let by_kind = sums(
+            given_items.map(|e| {
+                (
+                    e.resource
+                        .as_deref()
+                        .map(|r| resource_label(r, l.lang))
+                        .unwrap_or_default(),
+                    e.hours,
+                )
+            }),
+            l.lang,
+        );
         let lines = mine
             .entries
             .iter()
@@ -390,7 +407,7 @@ pub async fn mine_page(State(state): State<AppState>, page: Page) -> Response {
                         .as_deref()
                         .map(|r| resource_label(r, l.lang))
                         .unwrap_or_default(),
-                    number(e.hours),
+                    number(e.hours, l.lang),
                     e.area.clone().unwrap_or_default(),
                     if e.direction == "given" {
                         w.given
@@ -406,9 +423,9 @@ pub async fn mine_page(State(state): State<AppState>, page: Page) -> Response {
             &MinePage {
                 l: &l,
                 w,
-                given: number(mine.hours_given),
-                received: number(mine.hours_received),
-                balance: number(mine.balance),
+                given: number(mine.hours_given, l.lang),
+                received: number(mine.hours_received, l.lang),
+                balance: number(mine.balance, l.lang),
                 by_area,
                 by_kind,
                 lines,
