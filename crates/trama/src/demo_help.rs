@@ -389,20 +389,6 @@ pub async fn load(
     // A seasonal campaign around the demo's today: a heatwave in summer, cold and flu in
     // winter; elderly people living alone, called by the hub's operators, who register them
     // and enter their urgent needs.
-    const MESI: [&str; 12] = [
-        "gennaio",
-        "febbraio",
-        "marzo",
-        "aprile",
-        "maggio",
-        "giugno",
-        "luglio",
-        "agosto",
-        "settembre",
-        "ottobre",
-        "novembre",
-        "dicembre",
-    ];
     let month = state.now_local().month() as usize;
     let summer = (6..=9).contains(&month);
     let (title, kind, description, short) = if summer {
@@ -424,7 +410,11 @@ pub async fn load(
         state,
         &admin,
         &campaigns::CampaignRequest {
-            name: format!("{title} – {} {}", MESI[month - 1], state.now_local().year()),
+            name: format!(
+                "{title} – {} {}",
+                trama_server::web::i18n::MONTHS_IT[month - 1],
+                state.now_local().year()
+            ),
             kind: kind.into(),
             description: description.into(),
             categories: vec!["H1".into(), "H2".into(), "H7".into()],

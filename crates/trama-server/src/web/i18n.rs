@@ -195,7 +195,8 @@ pub const DAYS_EN: [&str; 7] = [
     "Sunday",
 ];
 
-const MONTHS_IT: [&str; 12] = [
+/// The months, January first, as a date in words writes them.
+pub const MONTHS_IT: [&str; 12] = [
     "gennaio",
     "febbraio",
     "marzo",
@@ -209,7 +210,7 @@ const MONTHS_IT: [&str; 12] = [
     "novembre",
     "dicembre",
 ];
-const MONTHS_EN: [&str; 12] = [
+pub const MONTHS_EN: [&str; 12] = [
     "January",
     "February",
     "March",
