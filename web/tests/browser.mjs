@@ -121,6 +121,9 @@ try {
   await leafletAreas(page);
   await shot(page, "02-results");
   check(!(await page.locator("#my-position").isHidden()), "with scripts, the search offers \"use my position\"");
+  await page.click("#my-position");
+  await page.waitForSelector("#my-position-note", { state: "visible", timeout: 5000 }).catch(() => {});
+  check(await page.isVisible("#my-position-note"), "a position the browser refuses to give is said, next to the button");
   const resultAreas = await page.locator("#map .leaflet-overlay-pane path").count();
   check(resultAreas > 0, `the results' map draws the territory's areas, without tiles (${resultAreas})`);
   await axe(page, "results");

@@ -76,6 +76,10 @@
       f.elements.luogo.value = "";
       f.elements.indirizzo.value = "";
       f.submit();
+    }, function () {
+      // Refused or unknown: say so next to the button, and the other ways remain.
+      var note = document.getElementById("my-position-note");
+      if (note) note.hidden = false;
     });
   });
 })();
