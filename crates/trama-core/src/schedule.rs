@@ -29,7 +29,8 @@ pub struct WeeklyInterval {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WeeklyHours(pub Vec<WeeklyInterval>);
 
-const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+/// The days of a weekly schedule, Monday first, as RFC 5545 (`BYDAY`) writes them.
+pub const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
 /// Parses `HH:MM` or `HH:MM:SS` (HSDS `opens_at`/`closes_at`) into minutes since midnight.
 /// `24:00` is accepted as the end of the day.

@@ -82,20 +82,26 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(NotificationRow {
-                    id: NotificationId(stored_id("notification", r.get(0))?),
-                    at: from_micros(r.get(1)),
-                    kind: r.get(2),
-                    subject_type: r.get(3),
-                    subject_id: r.get(4),
-                    text_it: r.get(5),
-                    text_en: r.get(6),
-                    read: r.get::<Option<i64>, _>(7).is_some(),
-                })
-            })
-            .collect()
+        rows.iter().map(notification_row).collect()
+    }
+
+    /// One of the user's notifications, by id (none for someone else's).
+    pub async fn notification(
+        &self,
+        user: UserId,
+        id: NotificationId,
+    ) -> Result<Option<NotificationRow>> {
+        sqlx::query(
+            "SELECT id, at, kind, subject_type, subject_id, text_it, text_en, read_at FROM notifications \
+             WHERE user_id = $1 AND id = $2",
+        )
+        .bind(user.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(notification_row)
+        .transpose()
     }
 
     pub async fn unread_notifications(&self, user: UserId) -> Result<i64> {
@@ -202,4 +208,17 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+fn notification_row(r: &sqlx::any::AnyRow) -> Result<NotificationRow> {
+    Ok(NotificationRow {
+        id: NotificationId(stored_id("notification", r.get(0))?),
+        at: from_micros(r.get(1)),
+        kind: r.get(2),
+        subject_type: r.get(3),
+        subject_id: r.get(4),
+        text_it: r.get(5),
+        text_en: r.get(6),
+        read: r.get::<Option<i64>, _>(7).is_some(),
+    })
 }

@@ -4,7 +4,6 @@ use crate::accounts::api::session_cookie;
 use crate::accounts::service::open_session;
 use crate::accounts::service::register_user;
 use crate::accounts::service::verify_account;
-use crate::accounts::service::workplaces;
 use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
 use crate::error::ApiError;
 use crate::policy::Routes;
@@ -37,18 +36,13 @@ pub fn routes() -> Routes {
 
 /// `/io`: one's home, the first of the places one's roles open (the case manager's caseload,
 /// the operator's desk, the volunteer's help…); signing in lands here.
-pub async fn my_home(State(state): State<AppState>, page: Page) -> Response {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return crate::web::login_redirect(&uri);
-    };
-    match workplaces(&state, p).await {
-        Ok(places) => {
-            let home = places.first().copied().unwrap_or(Workplace::MyData);
-            Redirect::to(crate::web::menu::href(home)).into_response()
-        }
-        Err(e) => crate::web::form::error_page(&l, e),
+pub async fn my_home(page: Page) -> Response {
+    if page.viewer.principal.is_none() {
+        return crate::web::login_redirect(&page.uri);
     }
+    // The Page read the person's workplaces for the menu already.
+    let home = page.places.first().copied().unwrap_or(Workplace::MyData);
+    Redirect::to(crate::web::menu::href(home)).into_response()
 }
 
 #[derive(Template)]

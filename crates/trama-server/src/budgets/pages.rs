@@ -424,11 +424,17 @@ pub(crate) fn hours_text(h: f64, lang: Lang) -> String {
 }
 
 pub async fn mine(State(state): State<AppState>, page: Page) -> Response {
-    let Page { l, viewer, uri, .. } = page;
+    let Page {
+        l,
+        viewer,
+        uri,
+        places,
+        ..
+    } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return login_redirect(&uri);
     };
-    mine_page(&state, &l, p)
+    mine_page(&state, &l, p, &places)
         .await
         .unwrap_or_else(|e| error_page(&l, e))
 }
@@ -437,6 +443,7 @@ pub(crate) async fn mine_page(
     state: &AppState,
     l: &Layout,
     p: &Principal,
+    places: &[trama_core::workplaces::Workplace],
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
     let (v, _) = crate::budgets::service::read_budget(state, p, p.user_id).await?;
@@ -497,7 +504,7 @@ pub(crate) async fn mine_page(
             what,
         });
     }
-    let links = links(&crate::accounts::service::workplaces(state, p).await?);
+    let links = links(places);
     Ok(l.render(
         StatusCode::OK,
         &MinePage {

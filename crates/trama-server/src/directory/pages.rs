@@ -700,7 +700,8 @@ pub struct ServiceForm {
     pub bad_day: Option<String>,
 }
 
-pub(crate) const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+/// The days a service form offers: the schedule's own codes.
+pub(crate) const DAY_CODES: [&str; 7] = trama_core::schedule::DAYS;
 
 impl ServiceForm {
     fn from_service(s: &Service) -> Self {

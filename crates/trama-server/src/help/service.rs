@@ -961,10 +961,10 @@ pub async fn notification_target(
     p: &Principal,
     id: NotificationId,
 ) -> ServiceResult<String> {
-    let n = crate::accounts::service::my_notifications(state, p.user_id, 500)
+    let n = state
+        .store
+        .notification(p.user_id, id)
         .await?
-        .into_iter()
-        .find(|n| n.id == id)
         .ok_or_else(|| ServiceError::not_found("notification", &id.to_string()))?;
     crate::accounts::service::mark_notifications_read(state, p.user_id, Some(id)).await?;
     let target = match n.subject_type.as_str() {

@@ -73,12 +73,10 @@ fn signed_form<'v>(
     l: &Layout,
     viewer: &'v Viewer,
     headers: &HeaderMap,
-    uri: &Uri,
     raw: &[u8],
 ) -> Result<(&'v Principal, Form), Box<Response>> {
     // Not signed in: sign in, then home. A form's own address does not open by itself (it
     // would be a 405 after signing in), so it is not where to return.
-    let _ = uri;
     let Some(p) = viewer.principal.as_ref() else {
         return Err(Box::new(Redirect::to("/accedi?next=%2Fio").into_response()));
     };
@@ -145,6 +143,8 @@ pub struct Page {
     pub viewer: Viewer,
     pub headers: HeaderMap,
     pub uri: Uri,
+    /// The reader's workplaces (read once for the menu; none when not signed in).
+    pub places: Vec<trama_core::workplaces::Workplace>,
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -162,6 +162,7 @@ impl FromRequestParts<AppState> for Page {
             viewer,
             headers: parts.headers.clone(),
             uri: parts.uri.clone(),
+            places,
         })
     }
 }
@@ -186,7 +187,7 @@ impl FromRequest<AppState> for SignedForm {
         let RawForm(raw) = RawForm::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let (p, form) = signed_form(&page.l, &page.viewer, &page.headers, &page.uri, &raw)
+        let (p, form) = signed_form(&page.l, &page.viewer, &page.headers, &raw)
             .map(|(p, form)| (p.clone(), form))
             .map_err(|r| *r)?;
         Ok(Self { page, p, form })
