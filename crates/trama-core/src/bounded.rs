@@ -68,6 +68,34 @@ impl fmt::Display for BoundedText {
     }
 }
 
+/// A telephone number as people write it (`02 8845 1234`, `+39 333-123.4567`, `(02) 1234`):
+/// digits and the usual separators, at least five digits, at most 30 characters. Blank is
+/// `None`; the number is kept as written (trimmed).
+pub fn phone(field: &str, s: &str) -> Result<Option<String>, FieldError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    if t.len() > 30
+        || digits < 5
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-/().".contains(c))
+    {
+        return Err(FieldError::new(field, "is not a phone number"));
+    }
+    Ok(Some(t.to_string()))
+}
+
+/// One of the interface's languages, by code (`it` unless given).
+pub fn locale<'a>(field: &str, given: Option<&'a str>) -> Result<&'a str, FieldError> {
+    match given.map(str::trim).unwrap_or("it") {
+        l @ ("it" | "en") => Ok(l),
+        other => Err(FieldError::new(field, format!("'{other}' is not it or en"))),
+    }
+}
+
 /// A whole number typed into a form field (surrounding spaces ignored).
 pub fn number<T: std::str::FromStr>(field: &str, s: &str) -> Result<T, FieldError> {
     s.trim()
@@ -103,6 +131,25 @@ pub fn within<T: PartialOrd + fmt::Display + Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phone_is_digits_and_separators() {
+        assert_eq!(
+            phone("p", " 02 8845 1234 ").unwrap().as_deref(),
+            Some("02 8845 1234")
+        );
+        assert_eq!(
+            phone("p", "+39 (333) 123-45.67").unwrap().as_deref(),
+            Some("+39 (333) 123-45.67")
+        );
+        assert_eq!(phone("p", "  ").unwrap(), None);
+        for bad in ["abc", "12", "02 8845 1234 int. 5", &"1".repeat(31)] {
+            assert_eq!(phone("p", bad).unwrap_err().field, "p", "{bad:?}");
+        }
+        assert_eq!(locale("l", None).unwrap(), "it");
+        assert_eq!(locale("l", Some("en")).unwrap(), "en");
+        assert!(locale("l", Some("fr")).is_err());
+    }
 
     #[test]
     fn bounded_text_is_trimmed_bounded_and_plain() {

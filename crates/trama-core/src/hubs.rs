@@ -133,13 +133,11 @@ pub struct NewRoomBooking {
 }
 
 /// The local time of a room slot as forms and answers write it.
-pub const SLOT_TIME: &[time::format_description::BorrowedFormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+pub use crate::moment::LOCAL_MINUTE as SLOT_TIME;
 
 impl RoomBookingForm {
     pub fn parse(&self) -> Result<NewRoomBooking, FieldError> {
-        let start = PrimitiveDateTime::parse(self.start.trim(), SLOT_TIME)
-            .map_err(|_| FieldError::new("start", "is not a time like 2026-12-01T09:00"))?;
+        let start = crate::moment::parse_local_minute("start", &self.start)?;
         let purpose = crate::bounded::BoundedText::parse("purpose", &self.purpose, 200)?;
         Ok(NewRoomBooking { start, purpose })
     }

@@ -152,11 +152,7 @@ fn parse_windows(field: &str, specs: &[WindowSpec]) -> Result<Vec<WeekWindow>, F
     Ok(out)
 }
 
-fn parse_date(field: &str, s: &str) -> Result<Date, FieldError> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s.trim(), &fmt)
-        .map_err(|_| FieldError::new(field, format!("'{s}' is not a date like 2026-12-01")))
-}
+use crate::moment::parse_date;
 
 fn weekday_index(d: Weekday) -> u8 {
     d.number_days_from_monday()

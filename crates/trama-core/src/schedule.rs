@@ -52,6 +52,30 @@ pub fn parse_clock(field: &str, s: &str) -> Result<u16, FieldError> {
     Ok(h * 60 + m)
 }
 
+/// One daytime interval typed into a form (a service's hours, the same each day it opens):
+/// both times parse and closing comes after opening. A weekly schedule in HSDS may also run
+/// past midnight ([`WeeklyHours::from_schedules`] reads `closes_at` before `opens_at` as
+/// overnight); a form offers only the daytime case, so that a slip of the hand (17:00–09:00)
+/// is caught instead of being read as sixteen hours overnight.
+pub fn daytime_interval(
+    (opens_field, opens): (&str, &str),
+    (closes_field, closes): (&str, &str),
+) -> Result<(u16, u16), FieldError> {
+    let from = parse_clock(opens_field, opens)?;
+    let to = parse_clock(closes_field, closes)?;
+    if to <= from {
+        return Err(FieldError::new(
+            closes_field,
+            format!(
+                "closing time ({}) must come after opening time ({})",
+                closes.trim(),
+                opens.trim()
+            ),
+        ));
+    }
+    Ok((from, to))
+}
+
 fn days_since_epoch(d: Date) -> i32 {
     d.to_julian_day() - 2_440_588
 }
@@ -216,6 +240,12 @@ impl TimeZone {
     pub fn local(&self, utc: OffsetDateTime) -> time::PrimitiveDateTime {
         let l = utc.to_offset(self.offset_at(utc));
         time::PrimitiveDateTime::new(l.date(), l.time())
+    }
+
+    /// The instant a local time of the territory stands for (the offset taken at that moment;
+    /// in the hour a summer-time change repeats or skips, the offset before the change).
+    pub fn to_utc(&self, local: time::PrimitiveDateTime) -> OffsetDateTime {
+        local.assume_offset(self.offset_at(local.assume_utc()))
     }
 }
 

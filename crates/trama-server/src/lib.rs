@@ -88,6 +88,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::form::render_page_errors,
+        ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         // Every answer, JSON and files included, is read as the type it says it is.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -4,7 +4,7 @@ use sqlx::Row;
 use trama_core::areas::{Area, Polygon};
 use trama_core::geo::Coordinates;
 
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError, parse_json};
 
 impl Store {
     /// Writes areas (replacing those of the same kind and code), in one transaction.
@@ -43,31 +43,41 @@ impl Store {
         .bind(kind.to_string())
         .fetch_all(&self.read)
         .await?;
-        let mut out: Vec<Area> = rows
-            .iter()
-            .map(|r| {
-                let centroid = match (r.get::<Option<f64>, _>(5), r.get::<Option<f64>, _>(6)) {
-                    (Some(lat), Some(lon)) => Coordinates::new(lat, lon).ok(),
-                    _ => None,
-                };
-                let polygons: Vec<Polygon> = r
-                    .get::<Option<String>, _>(7)
-                    .and_then(|g| serde_json::from_str(&g).ok())
-                    .unwrap_or_default();
-                Area {
-                    kind: r.get(0),
-                    code: r.get(1),
-                    name: r.get(2),
-                    parent_code: r.get(3),
-                    population: r.get(4),
-                    centroid,
-                    polygons,
-                    facts: r
-                        .get::<Option<String>, _>(8)
-                        .and_then(|f| serde_json::from_str(&f).ok()),
-                }
-            })
-            .collect();
+        // A stored area was checked when written: a centroid, geometry or facts that no longer
+        // read is a corrupt row, named, never an area without its shape.
+        let mut out: Vec<Area> =
+            rows.iter()
+                .map(|r| {
+                    let code: String = r.get(1);
+                    let centroid = match (r.get::<Option<f64>, _>(5), r.get::<Option<f64>, _>(6)) {
+                        (Some(lat), Some(lon)) => Some(Coordinates::new(lat, lon).map_err(
+                            |_| StoreError::CorruptId {
+                                what: "area centroid",
+                                value: format!("{code}: {lat}, {lon}"),
+                            },
+                        )?),
+                        _ => None,
+                    };
+                    let polygons: Vec<Polygon> = match r.get::<Option<String>, _>(7) {
+                        Some(g) => parse_json("area geometry", &code, &g)?,
+                        None => vec![],
+                    };
+                    let facts = match r.get::<Option<String>, _>(8) {
+                        Some(f) => Some(parse_json("area facts", &code, &f)?),
+                        None => None,
+                    };
+                    Ok(Area {
+                        kind: r.get(0),
+                        code,
+                        name: r.get(2),
+                        parent_code: r.get(3),
+                        population: r.get(4),
+                        centroid,
+                        polygons,
+                        facts,
+                    })
+                })
+                .collect::<Result<_>>()?;
         out.sort_by(|a, b| {
             natural(&a.code)
                 .cmp(&natural(&b.code))

@@ -73,8 +73,8 @@ pub struct NewBudgetBooking {
 pub struct NewAllocation<'a> {
     pub programme: ProgrammeId,
     pub beneficiary: UserId,
-    /// The decision that grants it (determina, protocol number).
-    pub decision_ref: &'a str,
+    /// The decision that grants it (determina, protocol number), checked by core.
+    pub decision_ref: &'a trama_core::bounded::BoundedText,
     pub amount: Cents,
     /// Last month it can be spent in.
     pub expires: YearMonth,
@@ -180,6 +180,7 @@ fn refused(e: trama_core::budget::BudgetError) -> StoreError {
     use trama_core::budget::BudgetError;
     let reason = match e {
         BudgetError::NotPositive(_) => "must be more than zero".to_string(),
+        BudgetError::TooLarge(_) => "must be at most 10,000,000,000.00".to_string(),
         other => other.to_string(),
     };
     StoreError::Invalid(trama_core::FieldError::new("amount", reason))
@@ -349,20 +350,6 @@ impl crate::Store {
             expires,
             area_code,
         } = *new;
-        if amount.0 <= 0 || amount.0 > 1_000_000_000_000 {
-            return Err(trama_core::FieldError::new(
-                "amount",
-                "must be more than zero and at most 10,000,000,000.00",
-            )
-            .into());
-        }
-        if decision_ref.trim().is_empty() {
-            return Err(trama_core::FieldError::new(
-                "decision_ref",
-                "the decision that grants it is required",
-            )
-            .into());
-        }
         let id = AllocationId::new();
         let grant = Transaction::grant(id, amount).map_err(refused)?;
         let now = to_micros(self.now());
@@ -414,7 +401,7 @@ impl crate::Store {
         .bind(id.to_string())
         .bind(programme.to_string())
         .bind(beneficiary.to_string())
-        .bind(decision_ref.trim())
+        .bind(decision_ref.as_str())
         .bind(amount.0)
         .bind(expires.to_string())
         .bind(now)
@@ -537,7 +524,7 @@ impl crate::Store {
             &owner.get::<String, _>(1),
             &owner.get::<String, _>(4),
         )?;
-        if let Some(cap) = rules.monthly_cap {
+        if rules.monthly_cap.is_some() {
             let used: i64 = sqlx::query(
                 "SELECT CAST(COALESCE(SUM(held + spent), 0) AS BIGINT) FROM budget_bookings \
                  WHERE allocation_id = $1 AND month = $2",
@@ -547,17 +534,9 @@ impl crate::Store {
             .fetch_one(&mut *tx)
             .await?
             .get(0);
-            if used + b.amount.0 > cap.0 {
-                return Err(conflict(
-                    "amount",
-                    format!(
-                        "the programme pays at most {cap} a month; {} is already booked in {}, {} asked",
-                        Cents(used),
-                        b.month,
-                        b.amount
-                    ),
-                ));
-            }
+            rules
+                .check_monthly_cap(b.month, Cents(used), b.amount)
+                .map_err(|e| conflict(&e.field, e.reason))?;
         }
         sqlx::query(
             "INSERT INTO budget_bookings (id, allocation_id, provider_id, service_id, category, month, amount, held, spent, state, created_at, modified_at, \
@@ -605,9 +584,7 @@ impl crate::Store {
         amount: Cents,
         idem: Option<Idempotency<'_>>,
     ) -> Result<BudgetBookingRow> {
-        if amount.0 <= 0 {
-            return Err(trama_core::FieldError::new("amount", "must be more than zero").into());
-        }
+        trama_core::budget::book::check_amount(amount).map_err(refused)?;
         self.move_hold(id, Some(amount), "spend", idem).await
     }
 
@@ -1206,7 +1183,8 @@ mod tests {
                 &crate::NewAllocation {
                     programme: p,
                     beneficiary: who,
-                    decision_ref: "Det.",
+                    decision_ref: &trama_core::bounded::BoundedText::parse("d", "Det.", 10)
+                        .expect("a reference"),
                     amount: Cents(10_000),
                     expires: month("2026-12"),
                     area_code: None,

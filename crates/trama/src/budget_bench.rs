@@ -8,6 +8,7 @@
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Instant;
+use trama_core::budget::booking::IdempotencyKey;
 use uuid::Uuid;
 
 use trama_core::auth::{Principal, Role, RoleGrant};
@@ -113,8 +114,9 @@ impl Bench {
             expires: expires.into(),
             area_code: area,
         };
-        let key = Uuid::now_v7().to_string();
-        let a = budgets::grant(&self.state, &self.admin, person, &form, &key, &key).await?;
+        let request = Uuid::now_v7().to_string();
+        let key = IdempotencyKey::parse("key", &request)?;
+        let a = budgets::grant(&self.state, &self.admin, person, &form, &request, &key).await?;
         Ok(AllocationId::parse("allocation_id", &a.id)?)
     }
 
@@ -135,8 +137,9 @@ impl Bench {
             provider: Some(self.cooperative),
             service: None,
         };
-        let key = Uuid::now_v7().to_string();
-        let b = budgets::book(&self.state, person, &req, &key, &key).await?;
+        let request = Uuid::now_v7().to_string();
+        let key = IdempotencyKey::parse("key", &request)?;
+        let b = budgets::book(&self.state, person, &req, &request, &key).await?;
         let b = BookingId::parse("booking_id", &b.id)?;
         let right = budgets::deliverable(&self.state, &self.provider, b).await?;
         budgets::deliver(&self.state, &self.provider, right, Cents(amount), &key).await?;

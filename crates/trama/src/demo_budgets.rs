@@ -15,6 +15,8 @@
 use anyhow::{Context, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use trama_core::budget::booking::IdempotencyKey;
+use trama_core::budget::consent::ConsentReference;
 
 use trama_core::auth::{Email, Principal, Role, RoleGrant};
 use trama_core::budget::booking::{GrantForm, NewBooking};
@@ -94,9 +96,10 @@ struct Actors<'a> {
 
 impl Actors<'_> {
     /// A fresh idempotency key: each of the demo's calls is a new one.
-    fn key(&self) -> String {
+    fn key(&self) -> IdempotencyKey {
         self.keys.set(self.keys.get() + 1);
-        format!("demo-{}", self.keys.get())
+        IdempotencyKey::parse("key", &format!("demo-{}", self.keys.get()))
+            .expect("demo-N is a short ASCII key")
     }
 
     /// A person registered at the hub's desk (no login), whom the case manager follows with
@@ -122,7 +125,7 @@ impl Actors<'_> {
                 case_manager: None,
                 organization: None,
                 purpose: Purpose::CareBudget,
-                reference: reference.into(),
+                reference: ConsentReference::parse(reference)?,
             },
         )
         .await?;
@@ -401,7 +404,7 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
             case_manager: None,
             organization: None,
             purpose: Purpose::CareBudget,
-            reference: "Prot. 2026/4411".into(),
+            reference: ConsentReference::parse("Prot. 2026/4411")?,
         },
     )
     .await?;

@@ -134,6 +134,28 @@ pub fn may_manage_funder(viewer: &Principal, funder_org: Option<OrganizationId>)
         })
 }
 
+/// Whether `viewer` reads the list of people a programme pays for, by name: auditors always,
+/// the funder's own staff where the programme's rules allow reports on individuals.
+pub fn may_read_individuals(
+    viewer: &Principal,
+    funder_org: Option<OrganizationId>,
+    individual_reports: bool,
+) -> bool {
+    viewer.has_role(Role::Auditor)
+        || funder_sees_individuals(viewer, funder_org, individual_reports)
+}
+
+/// Whether `viewer` may open the spending dashboard when they see no funder's figures: the
+/// territory admin and auditors (they see the territory's whole, even when it has no funder).
+pub fn reads_dashboard_without_funder(viewer: &Principal) -> bool {
+    viewer.has_role(Role::TerritoryAdmin) || viewer.has_role(Role::Auditor)
+}
+
+/// Whether `viewer` keeps a caseload (the people they follow with consent): case managers.
+pub fn keeps_caseload(viewer: &Principal) -> bool {
+    viewer.has_role(Role::CaseManager)
+}
+
 /// Whether a funder's view may name individuals for a programme: only where the programme's
 /// rules say so (`individual_reports`), and never for the territory admin acting as such.
 pub fn funder_sees_individuals(

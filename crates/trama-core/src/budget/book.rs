@@ -177,6 +177,8 @@ impl Transaction {
 pub enum BudgetError {
     #[error("amount: {0} is not a positive amount")]
     NotPositive(Cents),
+    #[error("amount: {0} is more than one transaction moves")]
+    TooLarge(Cents),
     #[error("allocation {0} is not in the book")]
     UnknownAllocation(AllocationId),
     #[error("allocation {0} is already granted")]
@@ -221,11 +223,39 @@ pub struct Book {
     journal: Vec<Transaction>,
 }
 
-fn positive(amount: Cents) -> Result<(), BudgetError> {
+/// The most one transaction moves: ten billion euros, beyond any care budget, far from an
+/// overflow of the sums the store keeps.
+pub const MAX_MOVED: Cents = Cents(1_000_000_000_000);
+
+/// The rule of every amount the book moves: more than zero, at most [`MAX_MOVED`]. Every
+/// transaction is checked with it; the store checks an amount with it before it touches a
+/// row.
+pub fn check_amount(amount: Cents) -> Result<(), BudgetError> {
     if amount.0 <= 0 {
         return Err(BudgetError::NotPositive(amount));
     }
+    if amount > MAX_MOVED {
+        return Err(BudgetError::TooLarge(amount));
+    }
     Ok(())
+}
+
+/// An amount a client gave, in cents, under [`check_amount`]'s rule, as a field error.
+pub fn amount(field: &str, cents: i64) -> Result<Cents, crate::FieldError> {
+    check_amount(Cents(cents)).map_err(|e| {
+        crate::FieldError::new(
+            field,
+            match e {
+                BudgetError::TooLarge(_) => "must be at most 10,000,000,000.00 (in cents)",
+                _ => "must be more than zero (cents)",
+            },
+        )
+    })?;
+    Ok(Cents(cents))
+}
+
+fn positive(amount: Cents) -> Result<(), BudgetError> {
+    check_amount(amount)
 }
 
 impl Book {

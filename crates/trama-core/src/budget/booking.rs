@@ -18,6 +18,32 @@ use crate::money::Cents;
 /// The longest category code a booking may carry (the nomenclature's codes are a few letters).
 const MAX_CATEGORY: usize = 40;
 
+/// The key a client sends with every call that moves money (the `Idempotency-Key` header, a
+/// form's hidden field): a retry with the same key and the same request answers the first
+/// answer again, the same key with another request is refused. 1 to 200 visible ASCII
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub const MAX: usize = 200;
+
+    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+        let k = s.trim();
+        if k.is_empty() || k.len() > Self::MAX || !k.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(FieldError::new(
+                field,
+                "a call that moves money needs a key of 1 to 200 visible ASCII characters (on a page: reload it)",
+            ));
+        }
+        Ok(Self(k.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A booking as a client asks for it (`POST /api/budget/bookings`, the caseload page).
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -69,9 +95,7 @@ impl NewBooking {
 impl BookingForm {
     /// Checks every field: an amount above zero (cents), a category, a month, ids that are ids.
     pub fn parse(&self) -> Result<NewBooking, FieldError> {
-        if self.amount <= 0 {
-            return Err(FieldError::new("amount", "must be more than zero (cents)"));
-        }
+        let amount = crate::budget::book::amount("amount", self.amount)?;
         let allocation = AllocationId::parse("allocation_id", &self.allocation_id)?;
         let category = self.category.trim();
         if category.is_empty() || category.chars().count() > MAX_CATEGORY {
@@ -82,7 +106,7 @@ impl BookingForm {
         }
         Ok(NewBooking {
             allocation,
-            amount: Cents(self.amount),
+            amount,
             category: category.to_string(),
             month: YearMonth::parse("month", &self.month)?,
             provider: optional(
@@ -129,12 +153,9 @@ pub struct NewGrant {
 impl GrantForm {
     pub fn parse(&self) -> Result<NewGrant, FieldError> {
         let programme = ProgrammeId::parse("programme_id", &self.programme_id)?;
-        if self.amount <= 0 {
-            return Err(FieldError::new("amount", "must be more than zero (cents)"));
-        }
         Ok(NewGrant {
             programme,
-            amount: Cents(self.amount),
+            amount: crate::budget::book::amount("amount", self.amount)?,
             decision_reference: BoundedText::parse(
                 "decision_reference",
                 &self.decision_reference,
@@ -251,6 +272,21 @@ pub fn may_pay(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_idempotency_key_is_short_visible_ascii() {
+        assert_eq!(
+            IdempotencyKey::parse("k", " abc-123 ").unwrap().as_str(),
+            "abc-123"
+        );
+        for bad in ["", "   ", "chiave con spazi", "perché", &"x".repeat(201)] {
+            assert_eq!(
+                IdempotencyKey::parse("k", bad).unwrap_err().field,
+                "k",
+                "{bad:?}"
+            );
+        }
+    }
     use crate::budget::programme::{BasisPoints, FunderKind, IseeBand};
 
     fn form() -> BookingForm {

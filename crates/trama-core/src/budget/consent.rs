@@ -103,6 +103,23 @@ impl ConsentState {
     }
 }
 
+/// The protocol number (or any reference) of the consent form a person signed at a desk: the
+/// only trace of a paper act in the system, so it is required. 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentReference(crate::bounded::BoundedText);
+
+impl ConsentReference {
+    pub const MAX: usize = 200;
+
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        crate::bounded::BoundedText::parse("consent_reference", s, Self::MAX).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
 /// Whether `viewer` may record, at a desk, a consent given to `organization`: its case
 /// managers and operators.
 pub fn may_record_at_desk(viewer: &Principal, organization: OrganizationId) -> bool {
@@ -110,6 +127,35 @@ pub fn may_record_at_desk(viewer: &Principal, organization: OrganizationId) -> b
         g.organization_id == Some(organization)
             && matches!(g.role, Role::CaseManager | Role::Operator)
     })
+}
+
+/// Whether `viewer` records consents at a desk for any organisation (case managers and
+/// operators); which organisation is [`may_record_at_desk`]'s question.
+pub fn records_consents_at_desks(viewer: &Principal) -> bool {
+    viewer
+        .grants
+        .iter()
+        .any(|g| matches!(g.role, Role::CaseManager | Role::Operator))
+}
+
+/// Whether `viewer` may ask to grant an allocation at all: a funder's staff (organisation
+/// admins, the territory admin) or a case manager its funder may have delegated to; whether
+/// this one may grant from this programme is [`grant_right`]'s question.
+pub fn may_ask_to_grant(viewer: &Principal) -> bool {
+    [
+        Role::OrganizationAdmin,
+        Role::TerritoryAdmin,
+        Role::CaseManager,
+    ]
+    .iter()
+    .any(|r| viewer.has_role(*r))
+}
+
+/// Whether `viewer` reads a programme's delegations: auditors, and the funder's own staff
+/// (whose right is [`grant_right`] = [`GrantRight::Funder`]).
+pub fn may_read_delegations(viewer: &Principal, authority: &GrantAuthority) -> bool {
+    viewer.has_role(Role::Auditor)
+        || grant_right(viewer, authority, |_| false) == Some(GrantRight::Funder)
 }
 
 /// The organisation a case manager follows people for: the one her case manager role is
@@ -198,9 +244,7 @@ pub fn check_grant(
     valid_from: YearMonth,
     valid_to: YearMonth,
 ) -> Result<(), FieldError> {
-    if amount.0 <= 0 {
-        return Err(FieldError::new("amount", "must be more than zero"));
-    }
+    crate::budget::book::amount("amount", amount.0)?;
     let left = per_beneficiary.0.saturating_sub(already_granted.0).max(0);
     if amount.0 > left {
         return Err(FieldError::new(

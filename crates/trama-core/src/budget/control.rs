@@ -164,6 +164,14 @@ pub fn last_day(m: YearMonth) -> Date {
 }
 
 /// Allocations with money left whose last day is within `days` of `today` (and not past).
+/// The window of "money expiring unused" a reader asks for, in days: 30 unless given, 0 to 3650.
+pub fn expiry_window(field: &str, given: Option<&str>) -> Result<i64, crate::FieldError> {
+    match given {
+        None => Ok(30),
+        Some(s) => crate::bounded::within(field, crate::bounded::number(field, s)?, 0, 3650),
+    }
+}
+
 pub fn expiring_unused(allocs: &[AllocationFact], today: Date, days: i64) -> Vec<Expiring> {
     let mut v: Vec<Expiring> = allocs
         .iter()

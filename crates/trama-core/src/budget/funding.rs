@@ -60,6 +60,35 @@ pub struct FundingRequest {
     pub excluded: Vec<(usize, usize)>,
 }
 
+/// A declared ISEE in cents: never below zero (undeclared is `None`).
+pub fn parse_isee(field: &str, cents: Option<i64>) -> Result<Option<Cents>, FieldError> {
+    match cents {
+        Some(v) if v < 0 => Err(FieldError::new(
+            field,
+            "an ISEE is never below zero (cents)",
+        )),
+        v => Ok(v.map(Cents)),
+    }
+}
+
+/// One of the case manager's overrides as a link carries it, `LINE:ALLOCATION` (the plan's
+/// line number from 0, the allocation's id): that allocation is not to pay for that line.
+pub fn parse_exclusion(
+    field: &str,
+    s: &str,
+) -> Result<(usize, crate::ids::AllocationId), FieldError> {
+    let bad = || {
+        FieldError::new(
+            field,
+            format!("'{s}' is not a line and an allocation like 0:0190…"),
+        )
+    };
+    let (line, allocation) = s.trim().split_once(':').ok_or_else(bad)?;
+    let line = line.parse().map_err(|_| bad())?;
+    let allocation = crate::ids::AllocationId::parse(field, allocation).map_err(|_| bad())?;
+    Ok((line, allocation))
+}
+
 /// What one source pays for one line in one month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Share {

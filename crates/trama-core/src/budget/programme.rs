@@ -235,6 +235,29 @@ pub struct ProgrammeRules {
 
 impl ProgrammeRules {
     /// Checks the rules are coherent.
+    /// The rule of the monthly cap: what is already booked in `month` (`used`, counted by
+    /// the store where the money moves, under the allocation's lock) and `amount` stay within
+    /// [`ProgrammeRules::monthly_cap`]. No cap, no limit.
+    pub fn check_monthly_cap(
+        &self,
+        month: YearMonth,
+        used: Cents,
+        amount: Cents,
+    ) -> Result<(), FieldError> {
+        let Some(cap) = self.monthly_cap else {
+            return Ok(());
+        };
+        if used.0.saturating_add(amount.0) > cap.0 {
+            return Err(FieldError::new(
+                "amount",
+                format!(
+                    "the programme pays at most {cap} a month; {used} is already booked in {month}, {amount} asked"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn validate(&self) -> Result<(), FieldError> {
         if self.name.trim().is_empty() {
             return Err(FieldError::new("name", "a programme needs a name"));

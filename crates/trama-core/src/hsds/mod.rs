@@ -1,11 +1,13 @@
 //! The Open Referral HSDS 3.0 model and the API's paging envelope.
 
 mod bundle;
+mod form;
 pub mod json;
 mod model;
 pub mod tabular;
 
 pub use bundle::{Bundle, Collection, attribute_term_ids};
+pub use form::ServiceForm;
 
 pub use model::*;
 

@@ -115,6 +115,35 @@ pub enum MatchEvent {
     Expire,
 }
 
+/// Every event a side might send, with its name in the API.
+pub const EVENT_NAMES: [&str; 7] = [
+    "accept", "decline", "schedule", "done", "cancel", "no_show", "expire",
+];
+
+/// The event `side` sends under its API name (`expire` is the clock's, never a side's).
+pub fn parse_event(name: &str, side: Side) -> Result<MatchEvent, FieldError> {
+    Ok(match name {
+        "accept" => MatchEvent::Accept(side),
+        "decline" => MatchEvent::Decline(side),
+        "schedule" => MatchEvent::Schedule,
+        "done" => MatchEvent::Done(side),
+        "cancel" => MatchEvent::Cancel(side),
+        "no_show" => MatchEvent::NoShow(side),
+        other => {
+            return Err(FieldError::new(
+                "event",
+                format!("'{other}' is not one of accept, decline, schedule, done, cancel, no_show"),
+            ));
+        }
+    })
+}
+
+/// Whether `viewer` may read a match: the parties (`side`, the side they act for, if any)
+/// and auditors; for anyone else the match does not exist.
+pub fn may_read_match(viewer: &crate::auth::Principal, side: Option<Side>) -> bool {
+    side.is_some() || viewer.has_role(crate::auth::Role::Auditor)
+}
+
 /// Why a change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot {event} a match that is {state}")]

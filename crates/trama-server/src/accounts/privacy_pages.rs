@@ -4,9 +4,9 @@ use crate::error::ApiError;
 use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
-use crate::web::form::error_page;
 use crate::web::form::field;
 use crate::web::form::{Page, SignedForm};
+use crate::web::form::{PageError, PageResult};
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::State;
@@ -98,47 +98,49 @@ pub async fn page(page: Page) -> Response {
 pub async fn erase_submit(
     State(state): State<AppState>,
     SignedForm { page, p, form }: SignedForm,
-) -> Response {
+) -> PageResult {
     let Page { l, .. } = page;
     let p = &p;
     let w = words(l.lang);
-    match crate::accounts::service::erase(&state, p, field(&form, "password"))
-        .await
-        .map_err(ApiError::from)
-    {
-        Ok(v) => {
-            let r = &v.erased;
-            let erased = vec![
-                format!("account: name, e-mail, password, {} roles", r.roles_deleted),
-                format!(
-                    "{} needs wiped, {} offers withdrawn",
-                    r.needs_wiped, r.offers_wiped
-                ),
-                format!("{} plans, {} consents", r.plans_deleted, r.consents_deleted),
-                format!(
-                    "{} sessions, {} tokens, {} notifications",
-                    r.sessions_deleted, r.tokens_deleted, r.notifications_deleted
-                ),
-            ];
-            l.render(
-                StatusCode::OK,
+    Ok(
+        match crate::accounts::service::erase(&state, p, field(&form, "password"))
+            .await
+            .map_err(ApiError::from)
+        {
+            Ok(v) => {
+                let r = &v.erased;
+                let erased = vec![
+                    format!("account: name, e-mail, password, {} roles", r.roles_deleted),
+                    format!(
+                        "{} needs wiped, {} offers withdrawn",
+                        r.needs_wiped, r.offers_wiped
+                    ),
+                    format!("{} plans, {} consents", r.plans_deleted, r.consents_deleted),
+                    format!(
+                        "{} sessions, {} tokens, {} notifications",
+                        r.sessions_deleted, r.tokens_deleted, r.notifications_deleted
+                    ),
+                ];
+                l.render(
+                    StatusCode::OK,
+                    &PrivacyPage {
+                        l: &l,
+                        w,
+                        error: None,
+                        done: Some((erased, v.kept)),
+                    },
+                )
+            }
+            Err(ApiError::BadCredentials) => l.render(
+                StatusCode::UNAUTHORIZED,
                 &PrivacyPage {
                     l: &l,
                     w,
-                    error: None,
-                    done: Some((erased, v.kept)),
+                    error: Some(w.wrong_password.into()),
+                    done: None,
                 },
-            )
-        }
-        Err(ApiError::BadCredentials) => l.render(
-            StatusCode::UNAUTHORIZED,
-            &PrivacyPage {
-                l: &l,
-                w,
-                error: Some(w.wrong_password.into()),
-                done: None,
-            },
-        ),
-        Err(e) => error_page(&l, e),
-    }
+            ),
+            Err(e) => return Err(PageError::from(e)),
+        },
+    )
 }

@@ -27,7 +27,6 @@ use crate::budgets::service::cancel;
 use crate::budgets::service::deliver;
 use crate::budgets::service::follow;
 use crate::budgets::service::forbidden;
-use crate::budgets::service::funder_staff_of;
 use crate::budgets::service::give_consent;
 use crate::budgets::service::optional_id;
 use crate::budgets::service::provider_bookings;
@@ -47,10 +46,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use trama_core::FieldError;
 use trama_core::auth::Role;
 use trama_core::budget::access::BudgetView;
+use trama_core::budget::booking::IdempotencyKey;
 use trama_core::budget::booking::{self, BookingForm, GrantForm};
+use trama_core::budget::consent::ConsentReference;
 use trama_core::ids::{BookingId, FunderId, OrganizationId, ProgrammeId, UserId};
 use trama_core::money::Cents;
 use utoipa::ToSchema;
@@ -147,19 +147,12 @@ pub fn routes() -> Routes {
 }
 
 /// The `Idempotency-Key` header, required on every call that moves money.
-pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<IdempotencyKey> {
     let k = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
-        .map(str::trim)
         .unwrap_or("");
-    if k.is_empty() || k.len() > 200 {
-        return Err(ApiError::InvalidParameter(FieldError::new(
-            "Idempotency-Key",
-            "a call that moves money needs an Idempotency-Key header (1 to 200 visible ASCII characters)",
-        )));
-    }
-    Ok(k.to_string())
+    IdempotencyKey::parse("Idempotency-Key", k).map_err(ApiError::InvalidParameter)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -219,7 +212,7 @@ pub async fn follow_api(
     id: Result<PathId<UserId>, ApiError>,
     req: Result<Body<ConsentRequest>, ApiError>,
 ) -> ApiResult<Json<ConsentView>> {
-    if !p.has_role(Role::CaseManager) && !p.has_role(Role::Operator) {
+    if !trama_core::budget::consent::records_consents_at_desks(p) {
         return Err(
             forbidden("only case managers and operators record a consent at a desk").into(),
         );
@@ -238,7 +231,8 @@ pub async fn follow_api(
             OrganizationId::parse,
         )?,
         purpose: purpose_of(req.purpose.as_deref())?,
-        reference: req.consent_reference,
+        reference: ConsentReference::parse(&req.consent_reference)
+            .map_err(ApiError::InvalidBody)?,
     };
     Ok(Json(follow(&state, p, person, &desk).await?.into()))
 }
@@ -337,11 +331,8 @@ pub async fn delegations_api(
     PathId(programme): PathId<ProgrammeId>,
 ) -> ApiResult<Json<Vec<DelegationView>>> {
     let p = admitted.principal();
-    if !p.has_role(Role::Auditor) {
-        funder_staff_of(&state, p, programme).await?;
-    }
     Ok(Json(
-        super::service::delegations(&state, programme)
+        super::service::programme_delegations(&state, p, programme)
             .await?
             .into_iter()
             .map(|d| DelegationView {

@@ -12,11 +12,11 @@ use crate::error::ApiError;
 use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
-use crate::web::form::error_page;
 use crate::web::form::field;
 use crate::web::form::login_redirect;
 use crate::web::form::query_pairs;
 use crate::web::form::{Page, SignedForm};
+use crate::web::form::{PageError, PageResult};
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use trama_core::auth::{Principal, Role};
 use trama_core::budget::access::{self, BudgetView};
 use trama_core::budget::booking::BookingForm;
+use trama_core::budget::booking::IdempotencyKey;
 use trama_core::budget::programme::YearMonth;
 use trama_core::ids::{BookingId, UserId};
 use trama_core::money::Cents;
@@ -423,7 +424,7 @@ pub(crate) fn hours_text(h: f64, lang: Lang) -> String {
     }
 }
 
-pub async fn mine(State(state): State<AppState>, page: Page) -> Response {
+pub async fn mine(State(state): State<AppState>, page: Page) -> PageResult {
     let Page {
         l,
         viewer,
@@ -432,11 +433,11 @@ pub async fn mine(State(state): State<AppState>, page: Page) -> Response {
         ..
     } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
     mine_page(&state, &l, p, &places)
         .await
-        .unwrap_or_else(|e| error_page(&l, e))
+        .map_err(PageError::from)
 }
 
 pub(crate) async fn mine_page(
@@ -534,53 +535,36 @@ pub struct FollowerLine {
 pub async fn confirm_submit(
     State(state): State<AppState>,
     Path(cm): Path<String>,
-    SignedForm { page, p, .. }: SignedForm,
-) -> Response {
-    let Page { l, .. } = page;
+    SignedForm { p, .. }: SignedForm,
+) -> PageResult {
     let p = &p;
-    let res = async {
-        let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
-        let c = crate::budgets::service::consent_between(&state, p.user_id, cm).await?;
-        let Some(c) = c.filter(|c| c.state != trama_core::budget::consent::ConsentState::Revoked)
-        else {
-            return Err(ApiError::NotFound("no consent waiting for you".into()));
-        };
-        crate::budgets::service::give_consent(
-            &state,
-            p,
-            cm,
-            c.organization,
-            trama_core::budget::consent::Purpose::CareBudget,
-        )
-        .await
-        .map_err(ApiError::from)
-    }
-    .await;
-    match res {
-        Ok(_) => Redirect::to("/io/budget").into_response(),
-        Err(e) => error_page(&l, e),
-    }
+    let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
+    let c = crate::budgets::service::consent_between(&state, p.user_id, cm).await?;
+    let Some(c) = c.filter(|c| c.state != trama_core::budget::consent::ConsentState::Revoked)
+    else {
+        return Err(ApiError::NotFound("no consent waiting for you".into()).into());
+    };
+    crate::budgets::service::give_consent(
+        &state,
+        p,
+        cm,
+        c.organization,
+        trama_core::budget::consent::Purpose::CareBudget,
+    )
+    .await?;
+    Ok(Redirect::to("/io/budget").into_response())
 }
 
 /// The person ends a case manager's consent from their page.
 pub async fn revoke_submit(
     State(state): State<AppState>,
     Path(cm): Path<String>,
-    SignedForm { page, p, .. }: SignedForm,
-) -> Response {
-    let Page { l, .. } = page;
+    SignedForm { p, .. }: SignedForm,
+) -> PageResult {
     let p = &p;
-    let res = async {
-        let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
-        crate::budgets::service::revoke(&state, p, p.user_id, cm)
-            .await
-            .map_err(ApiError::from)
-    }
-    .await;
-    match res {
-        Ok(()) => Redirect::to("/io/budget").into_response(),
-        Err(e) => error_page(&l, e),
-    }
+    let cm = UserId::parse("case_manager", &cm).map_err(ApiError::InvalidParameter)?;
+    crate::budgets::service::revoke(&state, p, p.user_id, cm).await?;
+    Ok(Redirect::to("/io/budget").into_response())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -606,7 +590,7 @@ pub(crate) async fn caseload_page(
     pending: bool,
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
-    if !p.has_role(Role::CaseManager) {
+    if !trama_core::budget::access::keeps_caseload(p) {
         return Err(ApiError::Forbidden(w.only_case_managers.into()));
     }
     let people: Vec<(String, String, String)> = crate::budgets::service::caseload(state, p.user_id)
@@ -642,11 +626,15 @@ pub(crate) async fn caseload_page(
 /// her organisation registered at the desk, with the reference of the signed consent.
 pub async fn follow_submit(
     State(state): State<AppState>,
-    SignedForm { page, p, form }: SignedForm,
-) -> Response {
-    let Page { l, .. } = page;
+    SignedForm { p, form, .. }: SignedForm,
+) -> PageResult {
     let p = &p;
     let res = async {
+        // The signed form's reference first: a desk without it learns nothing, not even
+        // whether the e-mail has an account.
+        let reference =
+            trama_core::budget::consent::ConsentReference::parse(field(&form, "consent_reference"))
+                .map_err(ApiError::InvalidBody)?;
         let email = field(&form, "email").trim();
         let chosen = field(&form, "person").trim();
         let person = if !chosen.is_empty() {
@@ -657,18 +645,7 @@ pub async fn follow_submit(
                 Some(id) => id,
                 // The same answer as for an account: the consent waits for the person, and
                 // whether an address has an account here is not for the desk to learn.
-                None => {
-                    let reference = field(&form, "consent_reference");
-                    if trama_core::bounded::BoundedText::parse("consent_reference", reference, 200)
-                        .is_ok()
-                    {
-                        return Ok(None);
-                    }
-                    return Err(ApiError::InvalidBody(trama_core::FieldError::new(
-                        "consent_reference",
-                        "the protocol number of the form the person signed is required",
-                    )));
-                }
+                None => return Ok(None),
             }
         } else {
             return Err(ApiError::InvalidBody(trama_core::FieldError::new(
@@ -680,31 +657,31 @@ pub async fn follow_submit(
             case_manager: None,
             organization: None,
             purpose: trama_core::budget::consent::Purpose::CareBudget,
-            reference: field(&form, "consent_reference").to_string(),
+            reference,
         };
         let c = crate::budgets::service::follow(&state, p, person, &desk).await?;
         Ok(Some((person, c.state)))
     }
     .await;
-    match res {
+    Ok(match res {
         Ok(Some((person, trama_core::budget::consent::ConsentState::Active))) => {
             Redirect::to(&format!("/sportello/budget/persone/{person}")).into_response()
         }
         // Waits for the person to confirm it: the caseload says so.
         Ok(_) => Redirect::to("/sportello/budget?in_attesa=1").into_response(),
-        Err(e) => error_page(&l, e),
-    }
+        Err(e) => return Err(PageError::from(e)),
+    })
 }
 
-pub async fn caseload(State(state): State<AppState>, page: Page) -> Response {
+pub async fn caseload(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
     let pending = uri.query().is_some_and(|q| q.contains("in_attesa=1"));
     caseload_page(&state, &l, p, pending)
         .await
-        .unwrap_or_else(|e| error_page(&l, e))
+        .map_err(PageError::from)
 }
 
 /// A share of the funding proposal the case manager can book in one click.
@@ -757,14 +734,24 @@ pub(crate) struct PersonPage<'a> {
     notice: Option<String>,
 }
 
-pub async fn person(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+/// The idempotency key a money-moving form carries in its hidden `key` field.
+fn form_key(form: &crate::web::form::Form) -> Result<IdempotencyKey, ApiError> {
+    IdempotencyKey::parse("key", field(form, "key")).map_err(ApiError::InvalidBody)
+}
+
+pub async fn person(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
     let notice = query_pairs(&uri).get("fatto").map(|_| ());
-    // The case manager's overrides: `escludi=LINE:ALLOCATION`, repeated.
-    let excluded: Vec<(usize, String)> = uri
+    // The case manager's overrides: `escludi=LINE:ALLOCATION`, repeated (a malformed one is
+    // refused, never dropped: the totals would silently include what she excluded).
+    let excluded: Result<Vec<(usize, String)>, _> = uri
         .query()
         .map(|q| {
             form_urlencoded::parse(q.as_bytes())
@@ -774,15 +761,19 @@ pub async fn person(State(state): State<AppState>, page: Page, Path(id): Path<St
         .unwrap_or_default()
         .into_iter()
         .filter(|(k, _)| k == "escludi")
-        .filter_map(|(_, v)| {
-            let (line, a) = v.split_once(':')?;
-            Some((line.parse().ok()?, a.to_string()))
-        })
         .take(50)
+        .map(|(_, v)| {
+            trama_core::budget::funding::parse_exclusion("escludi", &v)
+                .map(|(line, a)| (line, a.to_string()))
+        })
         .collect();
+    let excluded = match excluded {
+        Ok(x) => x,
+        Err(e) => return Err(PageError::from(ApiError::InvalidParameter(e))),
+    };
     person_page(&state, &l, p, &id, notice, &excluded)
         .await
-        .unwrap_or_else(|e| error_page(&l, e))
+        .map_err(PageError::from)
 }
 
 pub(crate) async fn person_page(
@@ -960,13 +951,12 @@ pub(crate) async fn person_page(
 pub async fn book_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    SignedForm { page, p, form }: SignedForm,
-) -> Response {
-    let Page { l, .. } = page;
+    SignedForm { p, form, .. }: SignedForm,
+) -> PageResult {
     let p = &p;
     let amount = match trama_core::bounded::number::<i64>("amount", field(&form, "amount")) {
         Ok(a) => a,
-        Err(e) => return error_page(&l, ApiError::InvalidBody(e)),
+        Err(e) => return Err(PageError::from(ApiError::InvalidBody(e))),
     };
     let provider = field(&form, "provider").trim();
     let asked = BookingForm {
@@ -979,49 +969,46 @@ pub async fn book_submit(
     };
     let req = match asked.parse() {
         Ok(r) => r,
-        Err(e) => return error_page(&l, ApiError::InvalidBody(e)),
+        Err(e) => return Err(PageError::from(ApiError::InvalidBody(e))),
     };
-    let key = field(&form, "key").trim().to_string();
-    if key.len() < 16 {
-        return error_page(
-            &l,
-            ApiError::InvalidBody(trama_core::FieldError::new(
-                "key",
-                "the form has no idempotency key: reload the page",
-            )),
-        );
-    }
-    match crate::budgets::service::book(&state, p, &req, &req.fingerprint(), &key).await {
-        Ok(_) => Redirect::to(&format!("/sportello/budget/persone/{id}?fatto=1")).into_response(),
-        Err(e) => error_page(&l, e),
-    }
+    let key = match form_key(&form) {
+        Ok(k) => k,
+        Err(e) => return Err(PageError::from(e)),
+    };
+    Ok(
+        match crate::budgets::service::book(&state, p, &req, &req.fingerprint(), &key).await {
+            Ok(_) => {
+                Redirect::to(&format!("/sportello/budget/persone/{id}?fatto=1")).into_response()
+            }
+            Err(e) => return Err(PageError::from(e)),
+        },
+    )
 }
 
 /// Cancels a booking from the person's file.
 pub async fn cancel_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    SignedForm { page, p, form }: SignedForm,
-) -> Response {
-    let Page { l, .. } = page;
+    SignedForm { p, form, .. }: SignedForm,
+) -> PageResult {
     let p = &p;
     let back = field(&form, "back").to_string();
     let res = async {
         let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
         let right = crate::budgets::service::cancellable(&state, p, booking).await?;
-        crate::budgets::service::cancel(&state, p, right, field(&form, "key").trim())
+        crate::budgets::service::cancel(&state, p, right, &form_key(&form)?)
             .await
             .map_err(ApiError::from)
     }
     .await;
-    match res {
+    Ok(match res {
         // Back to a page of ours only.
         Ok(_) if back.starts_with("/sportello/budget/persone/") || back == "/io/budget" => {
             Redirect::to(&format!("{back}?fatto=1")).into_response()
         }
         Ok(_) => Redirect::to("/io/budget").into_response(),
-        Err(e) => error_page(&l, e),
-    }
+        Err(e) => return Err(PageError::from(e)),
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1075,10 +1062,10 @@ pub(crate) struct DashboardPage<'a> {
     statements: Vec<(String, String)>,
 }
 
-pub async fn dashboard(State(state): State<AppState>, page: Page) -> Response {
+pub async fn dashboard(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
     let q = query_pairs(&uri);
     let year = this_month(&state).year();
@@ -1094,7 +1081,7 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> Response {
         Ok::<_, ApiError>(dashboard_page(&l, d))
     }
     .await;
-    res.unwrap_or_else(|e| error_page(&l, e))
+    res.map_err(PageError::from)
 }
 
 /// Held, spent and bookings of the dashboard's totals, summed by a key.
@@ -1341,69 +1328,62 @@ pub(crate) struct ProviderPage<'a> {
     notice: bool,
 }
 
-pub async fn provider(State(state): State<AppState>, page: Page) -> Response {
+pub async fn provider(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
     let w = words(l.lang);
     let notice = query_pairs(&uri).contains_key("fatto");
-    match crate::budgets::service::provider_bookings(&state, p).await {
-        Ok(list) => l.render(
-            StatusCode::OK,
-            &ProviderPage {
-                l: &l,
-                w,
-                lines: list
-                    .into_iter()
-                    .map(|b: ProviderBookingView| ProviderLine {
-                        open: b.state == "held" && b.held > 0,
-                        id: b.id,
-                        person: b.person_name,
-                        category: category_label(&b.category, l.lang),
-                        month: b.month,
-                        amount: euro(b.amount, l.lang),
-                        held: euro(b.held, l.lang),
-                        held_plain: format!("{}", Cents(b.held)),
-                        spent: euro(b.spent, l.lang),
-                        state: match b.state.as_str() {
-                            "held" => w.state_held,
-                            "delivered" => w.state_delivered,
-                            _ => w.state_cancelled,
-                        },
-                    })
-                    .collect(),
-                key: random_token(),
-                notice,
-            },
-        ),
-        Err(e) => error_page(&l, e),
-    }
+    Ok(
+        match crate::budgets::service::provider_bookings(&state, p).await {
+            Ok(list) => l.render(
+                StatusCode::OK,
+                &ProviderPage {
+                    l: &l,
+                    w,
+                    lines: list
+                        .into_iter()
+                        .map(|b: ProviderBookingView| ProviderLine {
+                            open: b.state == "held" && b.held > 0,
+                            id: b.id,
+                            person: b.person_name,
+                            category: category_label(&b.category, l.lang),
+                            month: b.month,
+                            amount: euro(b.amount, l.lang),
+                            held: euro(b.held, l.lang),
+                            held_plain: format!("{}", Cents(b.held)),
+                            spent: euro(b.spent, l.lang),
+                            state: match b.state.as_str() {
+                                "held" => w.state_held,
+                                "delivered" => w.state_delivered,
+                                _ => w.state_cancelled,
+                            },
+                        })
+                        .collect(),
+                    key: random_token(),
+                    notice,
+                },
+            ),
+            Err(e) => return Err(PageError::from(e)),
+        },
+    )
 }
 
 /// The provider marks a booking delivered, for the amount typed (euros).
 pub async fn deliver_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    SignedForm { page, p, form }: SignedForm,
-) -> Response {
-    let Page { l, .. } = page;
+    SignedForm { p, form, .. }: SignedForm,
+) -> PageResult {
     let p = &p;
-    let res = async {
-        let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-        // Who may bill comes before what was typed.
-        let right = crate::budgets::service::deliverable(&state, p, booking).await?;
-        let amount =
-            Cents::parse_euros("amount", field(&form, "amount")).map_err(ApiError::InvalidBody)?;
-        crate::budgets::service::deliver(&state, p, right, amount, field(&form, "key").trim())
-            .await
-            .map_err(ApiError::from)
-    }
-    .await;
-    match res {
-        Ok(_) => Redirect::to("/gestione/prenotazioni?fatto=1").into_response(),
-        Err(e) => error_page(&l, e),
-    }
+    let booking = BookingId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    // Who may bill comes before what was typed.
+    let right = crate::budgets::service::deliverable(&state, p, booking).await?;
+    let amount =
+        Cents::parse_euros("amount", field(&form, "amount")).map_err(ApiError::InvalidBody)?;
+    crate::budgets::service::deliver(&state, p, right, amount, &form_key(&form)?).await?;
+    Ok(Redirect::to("/gestione/prenotazioni?fatto=1").into_response())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::bounded::BoundedText;
 use trama_core::budget::access::{self, BudgetAction, BudgetView};
+use trama_core::budget::booking::IdempotencyKey;
 use trama_core::budget::booking::{self, GrantForm, NewBooking, PlanLineForm};
 use trama_core::budget::consent::{self, Channel, ConsentState, Purpose};
 use trama_core::budget::programme::YearMonth;
@@ -26,9 +27,7 @@ use utoipa::ToSchema;
 /// An amount of money in a body: a well-formed body with nothing (or less) to move is a 422
 /// naming `amount`, never a 400.
 pub(crate) fn positive_amount(cents: i64) -> ServiceResult<()> {
-    if cents <= 0 {
-        return Err(invalid_field("amount", "must be more than zero (cents)"));
-    }
+    trama_core::budget::book::amount("amount", cents).map_err(ServiceError::InvalidBody)?;
     Ok(())
 }
 
@@ -106,7 +105,7 @@ pub struct DeskConsent {
     /// Default: the case manager's organisation.
     pub organization: Option<OrganizationId>,
     pub purpose: Purpose,
-    pub reference: String,
+    pub reference: consent::ConsentReference,
 }
 
 /// The case manager's principal (roles), when she is not the caller.
@@ -133,8 +132,6 @@ pub async fn follow(
     person: UserId,
     desk: &DeskConsent,
 ) -> ServiceResult<ConsentRow> {
-    BoundedText::parse("consent_reference", &desk.reference, 200)
-        .map_err(ServiceError::InvalidBody)?;
     let cm = principal_of(state, p, desk.case_manager.unwrap_or(p.user_id)).await?;
     let Some(org) = consent::case_manager_organization(&cm, desk.organization) else {
         return Err(ServiceError::InvalidReference(FieldError::new(
@@ -176,7 +173,7 @@ pub async fn follow(
             organization: org,
             purpose: desk.purpose,
             channel: Channel::Desk,
-            reference: desk.reference.trim().to_string(),
+            reference: desk.reference.as_str().to_string(),
             recorded_by: p.user_id,
             state: next,
         })
@@ -192,7 +189,7 @@ pub async fn follow(
         person,
         Some(format!(
             "{} for {} ({})",
-            desk.reference.trim(),
+            desk.reference.as_str(),
             cm.display_name,
             desk.purpose.as_str()
         )),
@@ -202,12 +199,12 @@ pub async fn follow(
         (
             format!(
                 "Allo sportello è stato registrato il tuo consenso ({}) perché {} segua il tuo budget di cura. Se non l'hai dato, ritiralo da «Il mio budget».",
-                desk.reference.trim(),
+                desk.reference.as_str(),
                 cm.display_name
             ),
             format!(
                 "Your consent (ref. {}) for {} to follow your care budget was recorded at a desk. If you did not give it, withdraw it from \"My budget\".",
-                desk.reference.trim(),
+                desk.reference.as_str(),
                 cm.display_name
             ),
         )
@@ -215,12 +212,12 @@ pub async fn follow(
         (
             format!(
                 "Uno sportello ha registrato il tuo consenso ({}) perché {} segua il tuo budget di cura: vale solo quando lo confermi in «Il mio budget».",
-                desk.reference.trim(),
+                desk.reference.as_str(),
                 cm.display_name
             ),
             format!(
                 "A desk recorded your consent (ref. {}) for {} to follow your care budget: it counts only once you confirm it in \"My budget\".",
-                desk.reference.trim(),
+                desk.reference.as_str(),
                 cm.display_name
             ),
         )
@@ -238,13 +235,13 @@ pub async fn follow(
                 format!(
                     "È stato registrato il consenso di {} ({}) perché {} ne segua il budget di cura. Se la persona non l'ha dato, avvisate il servizio.",
                     a.display_name,
-                    desk.reference.trim(),
+                    desk.reference.as_str(),
                     cm.display_name
                 ),
                 format!(
                     "The consent of {} (ref. {}) for {} to follow their care budget was recorded. If the person did not give it, tell the service.",
                     a.display_name,
-                    desk.reference.trim(),
+                    desk.reference.as_str(),
                     cm.display_name
                 ),
             );
@@ -397,6 +394,30 @@ pub async fn funder_staff_of(
         ));
     }
     Ok(terms)
+}
+
+/// The delegations of a programme in force, for whom core lets read them
+/// ([`consent::may_read_delegations`]); an unknown programme is not found.
+pub async fn programme_delegations(
+    state: &AppState,
+    p: &Principal,
+    programme: ProgrammeId,
+) -> ServiceResult<Vec<trama_store::DelegationRow>> {
+    let terms = state
+        .store
+        .grant_terms(programme)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("no programme with id {programme}")))?;
+    let authority = consent::GrantAuthority {
+        funder_org: terms.funder_org,
+        delegated_to: vec![],
+    };
+    if !consent::may_read_delegations(p, &authority) {
+        return Err(forbidden(
+            "a programme's delegations are read by the funder's own staff and auditors",
+        ));
+    }
+    Ok(state.store.delegations(programme).await?)
 }
 
 pub(crate) async fn audit_programme(
@@ -608,7 +629,7 @@ pub async fn book(
     p: &Principal,
     req: &NewBooking,
     request: &str,
-    key: &str,
+    key: &IdempotencyKey,
 ) -> ServiceResult<BookingView> {
     let unknown =
         || ServiceError::InvalidReference(FieldError::new("allocation_id", "no such allocation"));
@@ -641,7 +662,7 @@ pub async fn book(
             },
             Some(Idempotency {
                 actor: &actor,
-                key,
+                key: key.as_str(),
                 request,
             }),
         )
@@ -733,7 +754,7 @@ pub async fn deliver(
     p: &Principal,
     right: Deliverable,
     amount: Cents,
-    key: &str,
+    key: &IdempotencyKey,
 ) -> ServiceResult<BookingView> {
     if right.by != p.user_id {
         return Err(ServiceError::Internal);
@@ -749,7 +770,7 @@ pub async fn deliver(
             amount,
             Some(Idempotency {
                 actor: &actor,
-                key,
+                key: key.as_str(),
                 request: &request,
             }),
         )
@@ -781,7 +802,7 @@ pub async fn cancel(
     state: &AppState,
     p: &Principal,
     right: Cancellable,
-    key: &str,
+    key: &IdempotencyKey,
 ) -> ServiceResult<BookingView> {
     if right.by != p.user_id {
         return Err(ServiceError::Internal);
@@ -796,7 +817,7 @@ pub async fn cancel(
             booking,
             Some(Idempotency {
                 actor: &actor,
-                key,
+                key: key.as_str(),
                 request: &request,
             }),
         )
@@ -881,9 +902,7 @@ pub async fn propose(
     excluded_req: &[ExclusionRequest],
 ) -> ServiceResult<FundingView> {
     use trama_core::budget::funding::{self, NotUsed, Source};
-    if isee.is_some_and(|v| v < 0) {
-        return Err(invalid_field("isee", "an ISEE is never below zero (cents)"));
-    }
+    let isee = funding::parse_isee("isee", isee).map_err(ServiceError::InvalidBody)?;
     let categories: Vec<String> = lines.iter().map(|l| l.category.clone()).collect();
     let allocations = state.store.allocations_of(person).await?;
     let bookings = state.store.budget_bookings_of(person).await?;
@@ -917,7 +936,7 @@ pub async fn propose(
     let f = funding::fund(&funding::FundingRequest {
         lines,
         sources,
-        isee: isee.map(Cents),
+        isee,
         excluded,
     })
     .map_err(ServiceError::InvalidBody)?;
@@ -1096,7 +1115,7 @@ pub async fn visible_funders(
         .into_iter()
         .filter(|f| access::may_see_funder(p, f.organization_id))
         .collect();
-    if mine.is_empty() && !(p.has_role(Role::TerritoryAdmin) || p.has_role(Role::Auditor)) {
+    if mine.is_empty() && !access::reads_dashboard_without_funder(p) {
         return Err(forbidden(
             "the spending dashboard is for funders, the territory admin and auditors",
         ));
@@ -1249,18 +1268,10 @@ pub async fn dashboard(
 }
 
 /// Parses `within_days` (0 to 3650, default 30).
+/// The dashboard's expiry window (core's rule), a bad one being the caller's mistake.
 pub fn within_days(v: Option<&str>) -> ServiceResult<i64> {
-    match v {
-        None => Ok(30),
-        Some(s) => s
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|d| (0..=3650).contains(d))
-            .ok_or_else(|| {
-                ServiceError::InvalidParameter(FieldError::new("within_days", "0 to 3650 days"))
-            }),
-    }
+    trama_core::budget::control::expiry_window("within_days", v)
+        .map_err(ServiceError::InvalidParameter)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1420,16 +1431,9 @@ pub async fn grant(
     person: UserId,
     form: &GrantForm,
     request: &str,
-    key: &str,
+    key: &IdempotencyKey,
 ) -> ServiceResult<AllocationView> {
-    if ![
-        Role::OrganizationAdmin,
-        Role::TerritoryAdmin,
-        Role::CaseManager,
-    ]
-    .iter()
-    .any(|r| p.has_role(*r))
-    {
+    if !consent::may_ask_to_grant(p) {
         return Err(forbidden(
             "only a funder's staff, or case managers it delegated, grant allocations",
         ));
@@ -1437,7 +1441,7 @@ pub async fn grant(
     let actor = p.user_id.to_string();
     let idem = trama_store::Idempotency {
         actor: &actor,
-        key,
+        key: key.as_str(),
         request,
     };
     // The same call again (a retry): what it made the first time, and no money moves.
@@ -1656,9 +1660,7 @@ pub async fn programme_beneficiaries(
     if !access::may_see_funder(p, funder.organization_id) {
         return Err(ServiceError::not_found("programme", &programme.to_string()));
     }
-    let allowed = p.has_role(Role::Auditor)
-        || access::funder_sees_individuals(p, funder.organization_id, pr.rules.individual_reports);
-    if !allowed {
+    if !access::may_read_individuals(p, funder.organization_id, pr.rules.individual_reports) {
         return Err(forbidden(
             "the programme's rules do not allow reports on individuals: its dashboard gives totals",
         ));
@@ -1792,12 +1794,8 @@ pub async fn create_programme(
     rules
         .validate()
         .map_err(|e| invalid_field(&format!("rules.{}", e.field), e.reason))?;
-    if req.amount_per_beneficiary <= 0 {
-        return Err(invalid_field(
-            "amount_per_beneficiary",
-            "must be more than zero",
-        ));
-    }
+    trama_core::budget::book::amount("amount_per_beneficiary", req.amount_per_beneficiary)
+        .map_err(ServiceError::InvalidBody)?;
     Ok(state
         .store
         .create_programme(funder, &rules, Cents(req.amount_per_beneficiary))

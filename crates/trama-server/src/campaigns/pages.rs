@@ -6,8 +6,8 @@ use crate::help::words::{Words, words};
 use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
-use crate::web::form::error_page;
 use crate::web::form::{Page, SignedForm};
+use crate::web::form::{PageError, PageResult};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -75,25 +75,21 @@ pub async fn campaign(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<String>,
-) -> Response {
+) -> PageResult {
     let Page { l, viewer, .. } = page;
     campaign_render(&state, &l, &viewer, &id, None)
         .await
-        .unwrap_or_else(|e| error_page(&l, e))
+        .map_err(PageError::from)
 }
 
 pub async fn campaign_dispatch(
     State(state): State<AppState>,
     Path(id): Path<String>,
     SignedForm { page, p, .. }: SignedForm,
-) -> Response {
+) -> PageResult {
     let Page { l, viewer, .. } = page;
     let p = &p;
-    let r = async {
-        let cid = CampaignId::parse("id", &id)?;
-        let report = crate::campaigns::service::run_batch(&state, p, Some(cid), false).await?;
-        campaign_render(&state, &l, &viewer, &id, Some(report)).await
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    let cid = CampaignId::parse("id", &id)?;
+    let report = crate::campaigns::service::run_batch(&state, p, Some(cid), false).await?;
+    Ok(campaign_render(&state, &l, &viewer, &id, Some(report)).await?)
 }

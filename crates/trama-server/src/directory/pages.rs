@@ -21,9 +21,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use trama_core::auth::Principal;
-use trama_core::hsds::{Attribute, Funding, Phone, Schedule, Service, ServiceAtLocation};
+use trama_core::hsds::{Service, ServiceForm};
 use trama_core::ids::{OrganizationId, ServiceId, TaxonomyTermId};
 use trama_core::query::ServiceQuery;
+use trama_core::schedule::DAYS;
 use trama_core::schedule::WeeklyHours;
 use trama_store::SearchHit;
 use uuid::Uuid;
@@ -680,209 +681,25 @@ pub async fn manage(State(state): State<AppState>, page: Page) -> Result<Respons
     ))
 }
 
-/// The service form's values.
-#[derive(Default, Clone)]
-pub struct ServiceForm {
-    pub organization_id: String,
-    pub name: String,
-    pub description: String,
-    pub status: String,
-    pub category: String,
-    pub funder: String,
-    pub phone: String,
-    pub email: String,
-    pub location: String,
-    pub days: Vec<bool>,
-    pub opens: String,
-    pub closes: String,
-    /// A day the form does not offer, when one was sent (a tampered form): refused, never
-    /// read as "no days".
-    pub bad_day: Option<String>,
-}
-
-/// The days a service form offers: the schedule's own codes.
-pub(crate) const DAY_CODES: [&str; 7] = trama_core::schedule::DAYS;
-
-impl ServiceForm {
-    fn from_service(s: &Service) -> Self {
-        let sched = s.schedules.first();
-        let days = sched.and_then(|x| x.byday.clone()).unwrap_or_default();
-        Self {
-            organization_id: s.organization_id.map(|u| u.to_string()).unwrap_or_default(),
-            name: s.name.clone(),
-            description: s.description.clone().unwrap_or_default(),
-            status: s.status.clone(),
-            category: s
-                .attributes
-                .iter()
-                .find(|a| a.link_type.as_deref() != Some("audience"))
-                .and_then(|a| a.taxonomy_term_id)
-                .map(|u| u.to_string())
-                .unwrap_or_default(),
-            funder: s
-                .funding
-                .first()
-                .and_then(|f| f.source.clone())
-                .unwrap_or_default(),
-            phone: s
-                .phones
-                .first()
-                .map(|p| p.number.clone())
-                .unwrap_or_default(),
-            email: s.email.clone().unwrap_or_default(),
-            location: s
-                .service_at_locations
-                .first()
-                .and_then(|x| x.location_id)
-                .map(|u| u.to_string())
-                .unwrap_or_default(),
-            days: DAY_CODES
-                .iter()
-                .map(|d| days.split(',').any(|x| x.trim() == *d))
-                .collect(),
-            opens: sched
-                .and_then(|x| x.opens_at.clone())
-                .unwrap_or_else(|| "09:00".into()),
-            closes: sched
-                .and_then(|x| x.closes_at.clone())
-                .unwrap_or_else(|| "17:00".into()),
-            bad_day: None,
-        }
-    }
-
-    fn from_form(f: &Form) -> Self {
-        Self {
-            organization_id: field(f, "organization_id").into(),
-            name: field(f, "name").into(),
-            description: field(f, "description").into(),
-            status: field(f, "status").into(),
-            category: field(f, "category").into(),
-            funder: field(f, "funder").into(),
-            phone: field(f, "phone").into(),
-            email: field(f, "email").into(),
-            location: field(f, "location").into(),
-            days: DAY_CODES
-                .iter()
-                .map(|d| f.iter().any(|(k, v)| k == "days" && v == d))
-                .collect(),
-            opens: field(f, "opens").into(),
-            closes: field(f, "closes").into(),
-            bad_day: f
-                .iter()
-                .find(|(k, v)| k == "days" && !DAY_CODES.contains(&v.as_str()))
-                .map(|(_, v)| v.clone()),
-        }
-    }
-
-    /// Applies the form to a service document, keeping everything the form does not show.
-    fn apply(&self, mut s: Service) -> Result<Service, trama_core::FieldError> {
-        use trama_core::FieldError;
-        s.organization_id = Some(
-            Uuid::parse_str(&self.organization_id)
-                .map_err(|_| FieldError::new("organization_id", "choose an organisation"))?,
-        );
-        s.name = self.name.trim().to_string();
-        s.description = Some(self.description.trim().to_string()).filter(|d| !d.is_empty());
-        s.status = self.status.clone();
-        s.email = Some(self.email.trim().to_string()).filter(|d| !d.is_empty());
-        let category = Uuid::parse_str(&self.category)
-            .map_err(|_| FieldError::new("category", "choose a category"))?;
-        s.attributes
-            .retain(|a| a.link_type.as_deref() == Some("audience"));
-        s.attributes.insert(
-            0,
-            Attribute {
-                id: Uuid::now_v7(),
-                link_id: Some(s.id),
-                taxonomy_term_id: Some(category),
-                link_type: Some("category".into()),
-                link_entity: Some("service".into()),
-                ..Default::default()
-            },
-        );
-        let funder = self.funder.trim();
-        s.funding = if funder.is_empty() {
-            vec![]
-        } else {
-            vec![Funding {
-                id: s.funding.first().map(|f| f.id).unwrap_or_else(Uuid::now_v7),
-                service_id: Some(s.id),
-                source: Some(funder.into()),
-                ..Default::default()
-            }]
-        };
-        let phone = self.phone.trim();
-        if phone.is_empty() {
-            s.phones.clear();
-        } else if let Some(p) = s.phones.first_mut() {
-            p.number = phone.into();
-        } else {
-            s.phones.push(Phone {
-                id: Uuid::now_v7(),
-                service_id: Some(s.id),
-                number: phone.into(),
-                ..Default::default()
-            });
-        }
-        if let Some(d) = &self.bad_day {
-            return Err(FieldError::new(
-                "days",
-                format!("'{d}' is not a day (MO..SU)"),
-            ));
-        }
-        let days: Vec<&str> = DAY_CODES
+/// The service form's values as the browser sent them (parsed and applied by core).
+fn service_form_from(f: &Form) -> ServiceForm {
+    ServiceForm {
+        organization_id: field(f, "organization_id").into(),
+        name: field(f, "name").into(),
+        description: field(f, "description").into(),
+        status: field(f, "status").into(),
+        category: field(f, "category").into(),
+        funder: field(f, "funder").into(),
+        phone: field(f, "phone").into(),
+        email: field(f, "email").into(),
+        location: field(f, "location").into(),
+        days: f
             .iter()
-            .zip(&self.days)
-            .filter(|(_, on)| **on)
-            .map(|(d, _)| *d)
-            .collect();
-        // One interval a day, the same each day: opening comes before closing (a service open
-        // past midnight is entered through the API, as two schedules or one overnight).
-        // (A time that is not one is named by the service's own check, as `closes_at`.)
-        let clock = |t: &str| trama_core::schedule::parse_clock("", t).ok();
-        if let (Some(opens), Some(closes)) = (clock(&self.opens), clock(&self.closes))
-            && !days.is_empty()
-            && closes <= opens
-        {
-            return Err(FieldError::new(
-                "closes",
-                format!(
-                    "closing time ({}) must come after opening time ({})",
-                    self.closes, self.opens
-                ),
-            ));
-        }
-        s.schedules = if days.is_empty() {
-            vec![]
-        } else {
-            vec![Schedule {
-                id: Uuid::now_v7(),
-                service_id: Some(s.id),
-                freq: Some("WEEKLY".into()),
-                byday: Some(days.join(",")),
-                opens_at: Some(self.opens.clone()),
-                closes_at: Some(self.closes.clone()),
-                ..Default::default()
-            }]
-        };
-        let loc = Uuid::parse_str(&self.location)
-            .map_err(|_| FieldError::new("location", "choose a place"))?;
-        let keep = s
-            .service_at_locations
-            .iter()
-            .find(|x| x.location_id == Some(loc))
-            .cloned();
-        s.service_at_locations = vec![keep.unwrap_or(ServiceAtLocation {
-            id: Uuid::now_v7(),
-            service_id: Some(s.id),
-            location_id: Some(loc),
-            ..Default::default()
-        })];
-        for sal in &mut s.service_at_locations {
-            sal.location = None;
-        }
-        s.organization = None;
-        Ok(s)
+            .filter(|(k, _)| k == "days")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        opens: field(f, "opens").into(),
+        closes: field(f, "closes").into(),
     }
 }
 
@@ -985,7 +802,7 @@ pub(crate) async fn form_page(
         statuses,
         error,
         delete_url,
-        day_codes: DAY_CODES,
+        day_codes: DAYS,
     };
     Ok(l.render(status, &page))
 }
@@ -998,18 +815,7 @@ pub async fn new_service_form(
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
     };
-    let mut f = ServiceForm {
-        status: "active".into(),
-        opens: "09:00".into(),
-        closes: "17:00".into(),
-        days: vec![true, true, true, true, true, false, false],
-        ..Default::default()
-    };
-    f.organization_id = p
-        .administered_organizations()
-        .next()
-        .map(|o| o.to_string())
-        .unwrap_or_default();
+    let f = ServiceForm::new_service(p.administered_organizations().next().map(|o| o.0));
     form_page(&state, &l, p, FormTarget::for_service(None), f, None).await
 }
 
@@ -1020,7 +826,7 @@ pub(crate) async fn submit(
     form: &Form,
     existing: Option<ServiceId>,
 ) -> Result<Response, ApiError> {
-    let f = ServiceForm::from_form(form);
+    let f = service_form_from(form);
     let base = match existing {
         Some(id) => match super::service::get_service(state, id).await? {
             Some(d) => d.service,

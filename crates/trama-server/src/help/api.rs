@@ -25,7 +25,6 @@ use crate::help::service::match_view;
 use crate::help::service::need_view;
 use crate::help::service::needs_by_area;
 use crate::help::service::offer_view;
-use crate::help::service::parse_rfc3339;
 use crate::help::service::person_view;
 use crate::help::service::register_person;
 use crate::help::service::side_in;
@@ -43,10 +42,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
-use trama_core::auth::Role;
 use trama_core::bounded::{BoundedText, within};
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId, UserId};
 use trama_core::matching::lifecycle::{NeedState, Side};
+use trama_core::moment::parse_rfc3339;
 use trama_core::needs::{NeedAccess, NeedForm, OfferForm, acts_for_requester, need_access};
 use trama_store::NeedFilter;
 use uuid::Uuid;
@@ -366,7 +365,7 @@ pub async fn get_match_api(
         .await?
         .ok_or_else(|| ApiError::not_found("match", &match_id_.to_string()))?;
     let side = side_in(&state, p, &m).await?;
-    if side.is_none() && !p.has_role(Role::Auditor) {
+    if !trama_core::matching::lifecycle::may_read_match(p, side) {
         return Err(ApiError::not_found("match", &match_id_.to_string()));
     }
     Ok(Json(match_view(&m, side)))

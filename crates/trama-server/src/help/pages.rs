@@ -10,13 +10,13 @@ use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::Opt;
-use crate::web::form::error_page;
 use crate::web::form::field;
 use crate::web::form::fields;
 use crate::web::form::login_redirect;
 use crate::web::form::opts;
 use crate::web::form::query_pairs;
 use crate::web::form::{Page, SignedForm};
+use crate::web::form::{PageError, PageResult};
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -252,12 +252,9 @@ pub(crate) struct HomePage<'a> {
     may_act: bool,
 }
 
-pub async fn home(State(state): State<AppState>, page: Page) -> Response {
+pub async fn home(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, .. } = page;
-    match home_inner(&state, &l, &viewer).await {
-        Ok(r) => r,
-        Err(e) => error_page(&l, e),
-    }
+    Ok(home_inner(&state, &l, &viewer).await?)
 }
 
 pub(crate) async fn home_inner(
@@ -472,10 +469,10 @@ pub(crate) async fn need_form_page(
     Ok(l.render_form(&error, &page))
 }
 
-pub async fn need_form(State(state): State<AppState>, page: Page) -> Response {
+pub async fn need_form(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
     let mut f: HashMap<String, String> = HashMap::new();
     f.insert("category".into(), "H1".into());
@@ -496,16 +493,13 @@ pub async fn need_form(State(state): State<AppState>, page: Page) -> Response {
         f.insert("campaign_id".into(), c.clone());
         f.insert("urgency".into(), "high".into());
     }
-    match need_form_page(&state, &l, p, f, None).await {
-        Ok(r) => r,
-        Err(e) => error_page(&l, e),
-    }
+    Ok(need_form_page(&state, &l, p, f, None).await?)
 }
 
 pub async fn need_submit(
     State(state): State<AppState>,
     SignedForm { page, p, form }: SignedForm,
-) -> Response {
+) -> PageResult {
     let Page { l, .. } = page;
     let p = &p;
     let map: HashMap<String, String> = form.iter().cloned().collect();
@@ -562,7 +556,7 @@ pub async fn need_submit(
             .map_err(ApiError::from)
     }
     .await;
-    match result {
+    Ok(match result {
         Ok(id) => Redirect::to(&format!("/aiuto/richieste/{id}")).into_response(),
         Err(
             ApiError::InvalidBody(e)
@@ -570,21 +564,17 @@ pub async fn need_submit(
             | ApiError::InvalidReference(e)
             | ApiError::Conflict(e),
         ) => {
-            match need_form_page(
+            need_form_page(
                 &state,
                 &l,
                 p,
                 map,
                 Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
             )
-            .await
-            {
-                Ok(r) => r,
-                Err(e) => error_page(&l, e),
-            }
+            .await?
         }
-        Err(e) => error_page(&l, e),
-    }
+        Err(e) => return Err(PageError::from(e)),
+    })
 }
 
 #[derive(Template)]
@@ -603,59 +593,55 @@ pub async fn need_page(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<String>,
-) -> Response {
+) -> PageResult {
     let Page { l, viewer, .. } = page;
-    let r = async {
-        let id = NeedId::parse("id", &id)?;
-        let (n, parties, access) =
-            crate::help::service::load_need(&state, viewer.principal.as_ref(), id).await?;
-        let can_act = viewer
-            .principal
-            .as_ref()
-            .is_some_and(|p| trama_core::needs::acts_for_requester(p, &parties));
-        let mut page = NeedPage {
-            l: &l,
-            w: words(l.lang),
-            n: need_line(l.lang, &crate::help::service::need_view(&n, access)),
-            can_act,
-            suggestions: vec![],
-            matches: vec![],
-            my_offers: vec![],
-        };
-        if let Some(p) = &viewer.principal {
-            if can_act && n.state.is_open() {
-                page.suggestions = crate::help::service::suggestions_for(&state, p, &n, 5).await?;
-            }
-            for m in super::service::matches_of_need(&state, n.id).await? {
-                let side = crate::help::service::side_in(&state, p, &m).await?;
-                if side.is_some() {
-                    page.matches.push(match_line(
-                        l.lang,
-                        &state.time_zone,
-                        &crate::help::service::match_view(&m, side),
-                    ));
-                }
-            }
-            if !can_act && n.state.is_open() {
-                page.my_offers = super::service::offers_of(&state, p.user_id)
-                    .await?
-                    .into_iter()
-                    .filter(|o| o.state == "active" && o.categories.contains(&n.category))
-                    .map(|o| (o.id.to_string(), o.area_name))
-                    .collect();
+    let id = NeedId::parse("id", &id)?;
+    let (n, parties, access) =
+        crate::help::service::load_need(&state, viewer.principal.as_ref(), id).await?;
+    let can_act = viewer
+        .principal
+        .as_ref()
+        .is_some_and(|p| trama_core::needs::acts_for_requester(p, &parties));
+    let mut page = NeedPage {
+        l: &l,
+        w: words(l.lang),
+        n: need_line(l.lang, &crate::help::service::need_view(&n, access)),
+        can_act,
+        suggestions: vec![],
+        matches: vec![],
+        my_offers: vec![],
+    };
+    if let Some(p) = &viewer.principal {
+        if can_act && n.state.is_open() {
+            page.suggestions = crate::help::service::suggestions_for(&state, p, &n, 5).await?;
+        }
+        for m in super::service::matches_of_need(&state, n.id).await? {
+            let side = crate::help::service::side_in(&state, p, &m).await?;
+            if side.is_some() {
+                page.matches.push(match_line(
+                    l.lang,
+                    &state.time_zone,
+                    &crate::help::service::match_view(&m, side),
+                ));
             }
         }
-        Ok::<_, ApiError>(l.render(StatusCode::OK, &page))
+        if !can_act && n.state.is_open() {
+            page.my_offers = super::service::offers_of(&state, p.user_id)
+                .await?
+                .into_iter()
+                .filter(|o| o.state == "active" && o.categories.contains(&n.category))
+                .map(|o| (o.id.to_string(), o.area_name))
+                .collect();
+        }
     }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    Ok(l.render(StatusCode::OK, &page))
 }
 
 pub async fn propose_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
     signed: SignedForm,
-) -> Response {
+) -> PageResult {
     need_action(state, signed, id, true).await
 }
 
@@ -663,86 +649,64 @@ pub async fn accept_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
     signed: SignedForm,
-) -> Response {
+) -> PageResult {
     need_action(state, signed, id, false).await
 }
 
 pub(crate) async fn need_action(
     state: AppState,
-    SignedForm { page, p, form }: SignedForm,
+    SignedForm { p, form, .. }: SignedForm,
     id: String,
     propose: bool,
-) -> Response {
-    let Page { l, .. } = page;
+) -> PageResult {
     let p = &p;
-    let r = async {
-        let need = NeedId::parse("id", &id)?;
-        let offer =
-            OfferId::parse("offer_id", field(&form, "offer_id")).map_err(ApiError::InvalidBody)?;
-        if propose {
-            crate::help::service::propose(&state, p, need, offer).await?;
-        } else {
-            crate::help::service::accept_need(&state, p, need, offer).await?;
-        }
-        Ok::<_, ApiError>(Redirect::to(&format!("/aiuto/richieste/{need}")).into_response())
+    let need = NeedId::parse("id", &id)?;
+    let offer =
+        OfferId::parse("offer_id", field(&form, "offer_id")).map_err(ApiError::InvalidBody)?;
+    if propose {
+        crate::help::service::propose(&state, p, need, offer).await?;
+    } else {
+        crate::help::service::accept_need(&state, p, need, offer).await?;
     }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    Ok(Redirect::to(&format!("/aiuto/richieste/{need}")).into_response())
 }
 
 /// Opens a notification: marks it read and goes where it leads (the request it is about).
 pub async fn notification_open(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    SignedForm { page, p, .. }: SignedForm,
-) -> Response {
-    let r = async {
-        let nid = trama_core::ids::NotificationId::parse("id", &id)?;
-        let to = crate::help::service::notification_target(&state, &p, nid).await?;
-        Ok::<_, ApiError>(axum::response::Redirect::to(&to).into_response())
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&page.l, e))
+    SignedForm { p, .. }: SignedForm,
+) -> PageResult {
+    let nid = trama_core::ids::NotificationId::parse("id", &id)?;
+    let to = crate::help::service::notification_target(&state, &p, nid).await?;
+    Ok(axum::response::Redirect::to(&to).into_response())
 }
 
 pub async fn match_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    SignedForm { page, p, form }: SignedForm,
-) -> Response {
-    let Page { l, .. } = page;
+    SignedForm { p, form, .. }: SignedForm,
+) -> PageResult {
     let p = &p;
-    let r = async {
-        let mid = MatchId::parse("id", &id)?;
-        let next_at = match field(&form, "next_at") {
-            "" => None,
-            s => {
-                // A datetime-local field: local time of the territory.
-                let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-                let local = time::PrimitiveDateTime::parse(s, &fmt).map_err(|_| {
-                    ApiError::InvalidBody(trama_core::FieldError::new(
-                        "next_at",
-                        "is not a date and time",
-                    ))
-                })?;
-                let utc_guess = local.assume_utc();
-                Some(local.assume_offset(state.time_zone.offset_at(utc_guess)))
-            }
-        };
-        let m = crate::help::service::match_event(
-            &state,
-            p,
-            mid,
-            field(&form, "event"),
-            next_at,
-            None,
-            None,
-        )
-        .await?;
-        Ok::<_, ApiError>(Redirect::to(&format!("/aiuto/richieste/{}", m.need)).into_response())
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    let mid = MatchId::parse("id", &id)?;
+    // A datetime-local field: local time of the territory.
+    let next_at = match field(&form, "next_at") {
+        "" => None,
+        s => Some(state.time_zone.to_utc(
+            trama_core::moment::parse_local_minute("next_at", s).map_err(ApiError::InvalidBody)?,
+        )),
+    };
+    let m = crate::help::service::match_event(
+        &state,
+        p,
+        mid,
+        field(&form, "event"),
+        next_at,
+        None,
+        None,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/aiuto/richieste/{}", m.need)).into_response())
 }
 
 #[derive(Template)]
@@ -820,10 +784,10 @@ pub(crate) async fn offer_form_page(
     Ok(l.render_form(&error, &page))
 }
 
-pub async fn offer_form(State(state): State<AppState>, page: Page) -> Response {
+pub async fn offer_form(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     if viewer.principal.is_none() {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     }
     let f: HashMap<String, String> = [
         ("category", "H1"),
@@ -840,13 +804,13 @@ pub async fn offer_form(State(state): State<AppState>, page: Page) -> Response {
     .collect();
     offer_form_page(&state, &l, &viewer, f, None)
         .await
-        .unwrap_or_else(|e| error_page(&l, e))
+        .map_err(PageError::from)
 }
 
 pub async fn offer_submit(
     State(state): State<AppState>,
     SignedForm { page, p, form }: SignedForm,
-) -> Response {
+) -> PageResult {
     let Page { l, viewer, .. } = page;
     let p = &p;
     let map: HashMap<String, String> = form.iter().cloned().collect();
@@ -888,23 +852,24 @@ pub async fn offer_submit(
             .map_err(ApiError::from)
     }
     .await;
-    match result {
+    Ok(match result {
         Ok(id) => Redirect::to(&format!("/aiuto/offerte/{id}")).into_response(),
         Err(
             ApiError::InvalidBody(e)
             | ApiError::InvalidParameter(e)
             | ApiError::InvalidReference(e),
-        ) => offer_form_page(
-            &state,
-            &l,
-            &viewer,
-            map,
-            Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
-        )
-        .await
-        .unwrap_or_else(|e| error_page(&l, e)),
-        Err(e) => error_page(&l, e),
-    }
+        ) => {
+            offer_form_page(
+                &state,
+                &l,
+                &viewer,
+                map,
+                Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
+            )
+            .await?
+        }
+        Err(e) => return Err(PageError::from(e)),
+    })
 }
 
 #[derive(Template)]
@@ -921,52 +886,48 @@ pub async fn offer_page(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<String>,
-) -> Response {
+) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
-    let r = async {
-        let oid = OfferId::parse("id", &id)?;
-        let o = super::service::offer(&state, oid)
-            .await?
-            .ok_or_else(|| ApiError::not_found("offer", &id))?;
-        if o.owner != p.user_id {
-            return Err(ApiError::Forbidden("this offer is not yours".into()));
-        }
-        let w = words(l.lang);
-        let sugg = crate::help::service::suggestions_for_offer(&state, p, &o, 10).await?;
-        let page = OfferPage {
-            l: &l,
-            w,
-            id: o.id.to_string(),
-            summary: format!(
-                "{} · {} km · {}",
-                o.area_name,
-                o.radius_km,
-                windows_text(
-                    w,
-                    &o.availability
-                        .iter()
-                        .map(WindowSpec::of)
-                        .collect::<Vec<_>>()
-                )
-            ),
-            suggestions: sugg
-                .iter()
-                .map(|s| {
-                    (
-                        need_line(l.lang, &s.need),
-                        format!("{:.1} km", s.distance_km),
-                        s.score,
-                    )
-                })
-                .collect(),
-        };
-        Ok(l.render(StatusCode::OK, &page))
+    let oid = OfferId::parse("id", &id)?;
+    let o = super::service::offer(&state, oid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("offer", &id))?;
+    if o.owner != p.user_id {
+        return Err(ApiError::Forbidden("this offer is not yours".into()).into());
     }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    let w = words(l.lang);
+    let sugg = crate::help::service::suggestions_for_offer(&state, p, &o, 10).await?;
+    let page = OfferPage {
+        l: &l,
+        w,
+        id: o.id.to_string(),
+        summary: format!(
+            "{} · {} km · {}",
+            o.area_name,
+            o.radius_km,
+            windows_text(
+                w,
+                &o.availability
+                    .iter()
+                    .map(WindowSpec::of)
+                    .collect::<Vec<_>>()
+            )
+        ),
+        suggestions: sugg
+            .iter()
+            .map(|s| {
+                (
+                    need_line(l.lang, &s.need),
+                    format!("{:.1} km", s.distance_km),
+                    s.score,
+                )
+            })
+            .collect(),
+    };
+    Ok(l.render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]
@@ -978,42 +939,38 @@ pub(crate) struct MapPage<'a> {
     dots: Vec<(f64, f64, f64, String)>,
 }
 
-pub async fn map_page(State(state): State<AppState>, page: Page) -> Response {
+pub async fn map_page(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, uri, .. } = page;
-    let r = async {
-        let campaign = query_pairs(&uri)
-            .get("campagna")
-            .map(|s| CampaignId::parse("campagna", s))
-            .transpose()?;
-        let rows = crate::help::service::needs_by_area(&state, campaign).await?;
-        // An SVG of the city: one circle per area with enough needs, sized by the count.
-        let (min_lat, max_lat, min_lon, max_lon) = (45.38, 45.54, 9.04, 9.28);
-        let dots = rows
-            .iter()
-            .filter_map(|r| {
-                let [lat, lon] = r.center?;
-                let x = (lon - min_lon) / (max_lon - min_lon) * 600.0;
-                let y = (max_lat - lat) / (max_lat - min_lat) * 400.0;
-                Some((
-                    x,
-                    y,
-                    4.0 + (r.open as f64).sqrt() * 3.0,
-                    format!("{}: {}", r.name, r.open),
-                ))
-            })
-            .collect();
-        Ok::<_, ApiError>(l.render(
-            StatusCode::OK,
-            &MapPage {
-                l: &l,
-                w: words(l.lang),
-                rows,
-                dots,
-            },
-        ))
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    let campaign = query_pairs(&uri)
+        .get("campagna")
+        .map(|s| CampaignId::parse("campagna", s))
+        .transpose()?;
+    let rows = crate::help::service::needs_by_area(&state, campaign).await?;
+    // An SVG of the city: one circle per area with enough needs, sized by the count.
+    let (min_lat, max_lat, min_lon, max_lon) = (45.38, 45.54, 9.04, 9.28);
+    let dots = rows
+        .iter()
+        .filter_map(|r| {
+            let [lat, lon] = r.center?;
+            let x = (lon - min_lon) / (max_lon - min_lon) * 600.0;
+            let y = (max_lat - lat) / (max_lat - min_lat) * 400.0;
+            Some((
+                x,
+                y,
+                4.0 + (r.open as f64).sqrt() * 3.0,
+                format!("{}: {}", r.name, r.open),
+            ))
+        })
+        .collect();
+    Ok(l.render(
+        StatusCode::OK,
+        &MapPage {
+            l: &l,
+            w: words(l.lang),
+            rows,
+            dots,
+        },
+    ))
 }
 
 #[derive(Template)]
@@ -1099,20 +1056,20 @@ pub(crate) async fn desk_page(
     ))
 }
 
-pub async fn desk(State(state): State<AppState>, page: Page) -> Response {
+pub async fn desk(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
     desk_page(&state, &l, p, None)
         .await
-        .unwrap_or_else(|e| error_page(&l, e))
+        .map_err(PageError::from)
 }
 
 pub async fn desk_register(
     State(state): State<AppState>,
     SignedForm { page, p, form }: SignedForm,
-) -> Response {
+) -> PageResult {
     let Page { l, .. } = page;
     let p = &p;
     let req = crate::help::service::PersonRequest {
@@ -1122,19 +1079,22 @@ pub async fn desk_register(
         organization_id: None,
         locale: Some(l.lang.code().into()),
     };
-    match crate::help::service::register_person(&state, p, &req)
-        .await
-        .map_err(ApiError::from)
-    {
-        Ok(id) => Redirect::to(&format!("/aiuto/chiedi?per={id}")).into_response(),
-        Err(ApiError::InvalidBody(e)) => desk_page(
-            &state,
-            &l,
-            p,
-            Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
-        )
-        .await
-        .unwrap_or_else(|e| error_page(&l, e)),
-        Err(e) => error_page(&l, e),
-    }
+    Ok(
+        match crate::help::service::register_person(&state, p, &req)
+            .await
+            .map_err(ApiError::from)
+        {
+            Ok(id) => Redirect::to(&format!("/aiuto/chiedi?per={id}")).into_response(),
+            Err(ApiError::InvalidBody(e)) => {
+                desk_page(
+                    &state,
+                    &l,
+                    p,
+                    Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
+                )
+                .await?
+            }
+            Err(e) => return Err(PageError::from(e)),
+        },
+    )
 }

@@ -108,8 +108,7 @@ pub struct PersonRef {
 }
 
 pub(crate) fn day(d: time::Date) -> String {
-    d.format(time::macros::format_description!("[year]-[month]-[day]"))
-        .expect("formattable")
+    trama_core::moment::format_date(d)
 }
 
 /// The view of a need at a given access level.
@@ -231,27 +230,7 @@ pub struct MatchView {
     pub allowed_events: Vec<String>,
 }
 
-/// Every event a side might send, with its name in the API.
-pub const EVENT_NAMES: [&str; 7] = [
-    "accept", "decline", "schedule", "done", "cancel", "no_show", "expire",
-];
-
-pub fn parse_event(name: &str, side: Side) -> Result<MatchEvent, FieldError> {
-    Ok(match name {
-        "accept" => MatchEvent::Accept(side),
-        "decline" => MatchEvent::Decline(side),
-        "schedule" => MatchEvent::Schedule,
-        "done" => MatchEvent::Done(side),
-        "cancel" => MatchEvent::Cancel(side),
-        "no_show" => MatchEvent::NoShow(side),
-        other => {
-            return Err(FieldError::new(
-                "event",
-                format!("'{other}' is not one of accept, decline, schedule, done, cancel, no_show"),
-            ));
-        }
-    })
-}
+pub use trama_core::matching::lifecycle::{EVENT_NAMES, parse_event};
 
 pub fn match_view(m: &MatchRow, side: Option<Side>) -> MatchView {
     let allowed = side
@@ -1120,15 +1099,6 @@ pub async fn create_offer(
     Ok(id)
 }
 
-pub fn parse_rfc3339(field: &str, s: &str) -> Result<OffsetDateTime, FieldError> {
-    OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).map_err(|_| {
-        FieldError::new(
-            field,
-            format!("'{s}' is not a date and time like 2026-12-01T09:30:00+01:00"),
-        )
-    })
-}
-
 #[derive(Debug, Serialize)]
 pub struct PersonView {
     pub id: Uuid,
@@ -1171,27 +1141,13 @@ pub async fn register_person(
     }
     let name = BoundedText::parse("display_name", &r.display_name, 120).map_err(invalid)?;
     let name = name.as_str();
-    let consent =
-        BoundedText::parse("consent_reference", &r.consent_reference, 200).map_err(invalid)?;
+    let consent = trama_core::budget::consent::ConsentReference::parse(&r.consent_reference)
+        .map_err(invalid)?;
     let consent = consent.as_str();
-    let phone = r.phone.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if let Some(ph) = phone
-        && (ph.len() > 30
-            || !ph
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-/().".contains(c)))
-    {
-        return Err(invalid(FieldError::new("phone", "is not a phone number")));
-    }
-    let locale = match r.locale.as_deref().unwrap_or("it") {
-        l @ ("it" | "en") => l,
-        other => {
-            return Err(invalid(FieldError::new(
-                "locale",
-                format!("'{other}' is not it or en"),
-            )));
-        }
-    };
+    let phone =
+        trama_core::bounded::phone("phone", r.phone.as_deref().unwrap_or("")).map_err(invalid)?;
+    let phone = phone.as_deref();
+    let locale = trama_core::bounded::locale("locale", r.locale.as_deref()).map_err(invalid)?;
     let id = state
         .store
         .register_assisted(name, locale, p.user_id, org, consent, phone)

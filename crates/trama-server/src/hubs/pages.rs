@@ -7,10 +7,10 @@ use crate::help::words::{Words, words};
 use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
-use crate::web::form::error_page;
 use crate::web::form::field;
 use crate::web::form::query_pairs;
 use crate::web::form::{Page, SignedForm};
+use crate::web::form::{PageError, PageResult};
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -65,103 +65,97 @@ pub struct HubLine {
     pub rooms: Vec<(String, String)>,
 }
 
-pub async fn hubs(State(state): State<AppState>, page: Page) -> Response {
+pub async fn hubs(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, uri, .. } = page;
-    let r = async {
-        let w = words(l.lang);
-        // The search: words in the name, address or organisation, and a function.
-        let p = query_pairs(&uri);
-        let asked = p.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
-        let function = p
-            .get("funzione")
-            .filter(|f| {
-                trama_core::hubs::HUB_FUNCTIONS
-                    .iter()
-                    .any(|x| x.0 == f.as_str())
-            })
-            .cloned()
-            .unwrap_or_default();
-        let needle = trama_core::text::fold_accents(&asked.to_lowercase());
-        let rows: Vec<_> = super::service::hubs(&state, None)
-            .await?
-            .into_iter()
-            .filter(|h| function.is_empty() || h.functions.contains(&function))
-            .filter(|h| {
-                needle.is_empty()
-                    || [
-                        h.name.as_str(),
-                        h.organization_name.as_str(),
-                        h.address.as_deref().unwrap_or(""),
-                    ]
-                    .iter()
-                    .any(|t| trama_core::text::fold_accents(&t.to_lowercase()).contains(&needle))
-            })
-            .collect();
-        let dots = rows
-            .iter()
-            .filter_map(|h| {
-                let p = h.point?;
-                let (x, y) = to_svg(p.lat(), p.lon())?;
-                Some((x, y, h.name.clone()))
-            })
-            .collect();
-        let hubs = rows
-            .iter()
-            .map(|h| {
-                let fns: Vec<String> = h
-                    .functions
-                    .iter()
-                    .map(|f| {
-                        trama_core::hubs::HUB_FUNCTIONS
-                            .iter()
-                            .find(|x| x.0 == f)
-                            .map(|x| if l.lang == Lang::En { x.2 } else { x.1 })
-                            .unwrap_or(f)
-                            .to_string()
-                    })
-                    .collect();
-                HubLine {
-                    name: h.name.clone(),
-                    organization: h.organization_name.clone(),
-                    address: h.address.clone().unwrap_or_default(),
-                    functions: fns.join(", "),
-                    opening: windows_text(
-                        w,
-                        &h.opening_hours
-                            .iter()
-                            .take(2)
-                            .map(WindowSpec::of)
-                            .collect::<Vec<_>>(),
-                    ),
-                    help_desk: h.help_desk.clone(),
-                    rooms: h
-                        .rooms
+    let w = words(l.lang);
+    // The search: words in the name, address or organisation, and a function.
+    let p = query_pairs(&uri);
+    let asked = p.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let function = p
+        .get("funzione")
+        .filter(|f| {
+            trama_core::hubs::HUB_FUNCTIONS
+                .iter()
+                .any(|x| x.0 == f.as_str())
+        })
+        .cloned()
+        .unwrap_or_default();
+    let needle = trama_core::text::fold_accents(&asked.to_lowercase());
+    let rows: Vec<_> = super::service::hubs(&state, None)
+        .await?
+        .into_iter()
+        .filter(|h| function.is_empty() || h.functions.contains(&function))
+        .filter(|h| {
+            needle.is_empty()
+                || [
+                    h.name.as_str(),
+                    h.organization_name.as_str(),
+                    h.address.as_deref().unwrap_or(""),
+                ]
+                .iter()
+                .any(|t| trama_core::text::fold_accents(&t.to_lowercase()).contains(&needle))
+        })
+        .collect();
+    let dots = rows
+        .iter()
+        .filter_map(|h| {
+            let p = h.point?;
+            let (x, y) = to_svg(p.lat(), p.lon())?;
+            Some((x, y, h.name.clone()))
+        })
+        .collect();
+    let hubs = rows
+        .iter()
+        .map(|h| {
+            let fns: Vec<String> = h
+                .functions
+                .iter()
+                .map(|f| {
+                    trama_core::hubs::HUB_FUNCTIONS
                         .iter()
-                        .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.capacity)))
-                        .collect(),
-                }
-            })
-            .collect();
-        Ok::<_, ApiError>(
-            l.render(
-                StatusCode::OK,
-                &HubsPage {
-                    l: &l,
+                        .find(|x| x.0 == f)
+                        .map(|x| if l.lang == Lang::En { x.2 } else { x.1 })
+                        .unwrap_or(f)
+                        .to_string()
+                })
+                .collect();
+            HubLine {
+                name: h.name.clone(),
+                organization: h.organization_name.clone(),
+                address: h.address.clone().unwrap_or_default(),
+                functions: fns.join(", "),
+                opening: windows_text(
                     w,
-                    words: asked,
-                    function,
-                    function_choices: trama_core::hubs::HUB_FUNCTIONS
+                    &h.opening_hours
                         .iter()
-                        .map(|x| (x.0, if l.lang == Lang::En { x.2 } else { x.1 }))
-                        .collect(),
-                    hubs,
-                    dots,
-                },
-            ),
-        )
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+                        .take(2)
+                        .map(WindowSpec::of)
+                        .collect::<Vec<_>>(),
+                ),
+                help_desk: h.help_desk.clone(),
+                rooms: h
+                    .rooms
+                    .iter()
+                    .map(|r| (r.id.to_string(), format!("{} ({})", r.name, r.capacity)))
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(l.render(
+        StatusCode::OK,
+        &HubsPage {
+            l: &l,
+            w,
+            words: asked,
+            function,
+            function_choices: trama_core::hubs::HUB_FUNCTIONS
+                .iter()
+                .map(|x| (x.0, if l.lang == Lang::En { x.2 } else { x.1 }))
+                .collect(),
+            hubs,
+            dots,
+        },
+    ))
 }
 
 #[derive(Template)]
@@ -225,28 +219,27 @@ pub(crate) async fn room_render(
 
 /// A room's slots on a day (today unless `data` says otherwise), with a booking form for each
 /// free one.
-pub async fn room(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+pub async fn room(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let q = query_pairs(&uri);
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
     let date = q
         .get("data")
         .filter(|d| !d.is_empty())
         .cloned()
-        .unwrap_or_else(|| state.now_local().date().format(&fmt).expect("formattable"));
+        .unwrap_or_else(|| trama_core::moment::format_date(state.now_local().date()));
     let notice = q
         .contains_key("prenotato")
         .then(|| ("notice", words(l.lang).booked.to_string()));
     room_render(&state, &l, &viewer, &id, &date, StatusCode::OK, notice)
         .await
-        .unwrap_or_else(|e| error_page(&l, e))
+        .map_err(PageError::from)
 }
 
 pub async fn room_book(
     State(state): State<AppState>,
     Path(id): Path<String>,
     SignedForm { page, p, form }: SignedForm,
-) -> Response {
+) -> PageResult {
     let Page { l, viewer, .. } = page;
     let p = &p;
     let asked = RoomBookingForm {
@@ -266,7 +259,7 @@ pub async fn room_book(
         (Err(e), _) => Err(ApiError::InvalidBody(e)),
         (_, Err(e)) => Err(ApiError::InvalidParameter(e)),
     };
-    match booked {
+    Ok(match booked {
         Ok(_) => Redirect::to(&format!("/hub/sale/{id}?data={date}&prenotato=1")).into_response(),
         // What the person can put right is said on the same page, with its status.
         Err(e @ (ApiError::Conflict(_) | ApiError::InvalidBody(_))) => {
@@ -280,9 +273,8 @@ pub async fn room_book(
                 status,
                 Some(("error", e.to_string())),
             )
-            .await
-            .unwrap_or_else(|e| error_page(&l, e))
+            .await?
         }
-        Err(e) => error_page(&l, e),
-    }
+        Err(e) => return Err(PageError::from(e)),
+    })
 }

@@ -10,14 +10,14 @@ use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::Principal;
 use trama_core::bounded::{BoundedText, within};
-use trama_core::hubs::{NewRoomBooking, SLOT_TIME};
+use trama_core::hubs::NewRoomBooking;
 use trama_core::ids::OrganizationId;
 use trama_core::matching::instance::{Vocabulary, WindowSpec};
 use trama_core::matching::lifecycle::NeedState;
+use trama_core::moment::format_local_minute;
 use trama_core::needs::NeedAccess;
 use trama_store::{NeedFilter, NeedRow};
 use uuid::Uuid;
@@ -118,10 +118,6 @@ pub(crate) async fn room_and_hub(
     Ok((room, hub))
 }
 
-pub(crate) fn local_to_utc(state: &AppState, t: time::PrimitiveDateTime) -> OffsetDateTime {
-    t.assume_offset(state.time_zone.offset_at(t.assume_utc()))
-}
-
 /// A room, its hub and its slots on a day (`YYYY-MM-DD`, local time), each free or taken.
 pub async fn room_slots(
     state: &AppState,
@@ -129,10 +125,8 @@ pub async fn room_slots(
     date: &str,
 ) -> ServiceResult<(trama_store::RoomRow, trama_store::HubRow, Vec<SlotView>)> {
     let (room, hub) = room_and_hub(state, id).await?;
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let day = time::Date::parse(date.trim(), &fmt).map_err(|_| {
-        ServiceError::InvalidParameter(FieldError::new("date", "is not a date like 2026-12-01"))
-    })?;
+    let day =
+        trama_core::moment::parse_date("date", date).map_err(ServiceError::InvalidParameter)?;
     let slots = trama_core::hubs::slots_on(&hub.opening_hours, room.slot_minutes, day);
     let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
         return Ok((room, hub, vec![]));
@@ -141,20 +135,19 @@ pub async fn room_slots(
         .store
         .bookings(
             room.id,
-            local_to_utc(state, first.start),
-            local_to_utc(state, last.end),
+            state.time_zone.to_utc(first.start),
+            state.time_zone.to_utc(last.end),
         )
         .await?;
-    let hm = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let now = state.now();
     let views = slots
         .iter()
         .map(|s| {
-            let start = local_to_utc(state, s.start);
+            let start = state.time_zone.to_utc(s.start);
             let past = start <= now;
             SlotView {
-                start: s.start.format(&hm).expect("formattable"),
-                end: s.end.format(&hm).expect("formattable"),
+                start: format_local_minute(s.start),
+                end: format_local_minute(s.end),
                 free: !past && !booked.iter().any(|b| b.start == start),
                 past,
             }
@@ -178,7 +171,7 @@ pub async fn book_room(
                 "is not the start of a slot within the hub's opening hours",
             ))
         })?;
-    if local_to_utc(state, slot.start) < state.now() {
+    if state.time_zone.to_utc(slot.start) < state.now() {
         return Err(invalid(FieldError::new("start", "is in the past")));
     }
     let purpose = r.purpose.as_str();
@@ -186,8 +179,8 @@ pub async fn book_room(
         .store
         .book_slot(
             room.id,
-            local_to_utc(state, slot.start),
-            local_to_utc(state, slot.end),
+            state.time_zone.to_utc(slot.start),
+            state.time_zone.to_utc(slot.end),
             p.user_id,
             purpose,
         )
@@ -199,12 +192,12 @@ pub async fn book_room(
         "room",
         &id.to_string(),
         None,
-        Some(r.start.format(SLOT_TIME).expect("formattable")),
+        Some(format_local_minute(r.start)),
     )
     .await?;
     Ok(SlotView {
-        start: slot.start.format(SLOT_TIME).expect("formattable"),
-        end: slot.end.format(SLOT_TIME).expect("formattable"),
+        start: format_local_minute(slot.start),
+        end: format_local_minute(slot.end),
         free: false,
         past: false,
     })

@@ -134,12 +134,9 @@ pub struct InclusionQuery {
 }
 
 pub(crate) fn parse_u64(field: &str, v: Option<&str>) -> ApiResult<Option<u64>> {
-    v.map(|s| {
-        s.parse::<u64>().map_err(|_| {
-            ApiError::InvalidParameter(FieldError::new(field, "must be a whole number, 0 or more"))
-        })
-    })
-    .transpose()
+    v.map(|s| trama_core::bounded::number::<u64>(field, s))
+        .transpose()
+        .map_err(ApiError::InvalidParameter)
 }
 
 /// The inclusion proof of entry `index` in the tree of `size` (default: the latest checkpoint).

@@ -1,7 +1,6 @@
 //! The contribution register in the browser: the public log, the flows, one's contributions.
 
 use super::words::{Words, words};
-use crate::error::ApiError;
 use crate::policy::Routes;
 use crate::register::service::MyContributions;
 use crate::register::service::compute_flows;
@@ -10,14 +9,14 @@ use crate::register::service::statement_of;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::Page;
-use crate::web::form::error_page;
 use crate::web::form::login_redirect;
 use crate::web::form::query_pairs;
+use crate::web::form::{PageError, PageResult};
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use trama_core::taxonomy::{AIUTI, SeedTerm};
 use trama_ledger::EconomicEvent;
 use trama_ledger::accounting::{FlowRow, all_credits};
@@ -138,42 +137,38 @@ pub(crate) fn entry_line(index: u64, e: &EconomicEvent, lang: Lang) -> EntryLine
 }
 
 /// `/registro`: the public register.
-pub async fn register_page(State(state): State<AppState>, page: Page) -> Response {
+pub async fn register_page(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, .. } = page;
-    let r = async {
-        let w = words(l.lang);
-        let checkpoint = state.register.latest_checkpoint().await?;
-        let key = state.register.verifier().await?.encode();
-        let (size, _) = state.register.signed_head().await?;
-        let events = state.register.all_events().await?;
-        let (by, total) = all_credits(events.iter());
-        let from = size.saturating_sub(20);
-        let latest = (from..size)
-            .rev()
-            .filter_map(|i| events.get(i as usize).map(|e| entry_line(i, e, l.lang)))
-            .collect();
-        let base = state
-            .config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", state.config.listen));
-        Ok::<_, ApiError>(l.render(
-            StatusCode::OK,
-            &ContributionRegisterPage {
-                l: &l,
-                w,
-                checkpoint,
-                key,
-                url: format!("{}/register", base.trim_end_matches('/')),
-                size,
-                hours: number(total.hours_given, l.lang),
-                people: by.values().filter(|c| c.hours_given > 0.0).count() as u64,
-                latest,
-            },
-        ))
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    let w = words(l.lang);
+    let checkpoint = state.register.latest_checkpoint().await?;
+    let key = state.register.verifier().await?.encode();
+    let (size, _) = state.register.signed_head().await?;
+    let events = state.register.all_events().await?;
+    let (by, total) = all_credits(events.iter());
+    let from = size.saturating_sub(20);
+    let latest = (from..size)
+        .rev()
+        .filter_map(|i| events.get(i as usize).map(|e| entry_line(i, e, l.lang)))
+        .collect();
+    let base = state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", state.config.listen));
+    Ok(l.render(
+        StatusCode::OK,
+        &ContributionRegisterPage {
+            l: &l,
+            w,
+            checkpoint,
+            key,
+            url: format!("{}/register", base.trim_end_matches('/')),
+            size,
+            hours: number(total.hours_given, l.lang),
+            people: by.values().filter(|c| c.hours_given > 0.0).count() as u64,
+            latest,
+        },
+    ))
 }
 
 pub(crate) struct Bar {
@@ -260,84 +255,78 @@ pub(crate) fn chart(
 }
 
 /// `/registro/flussi`: flows per resource kind and month, chart and table.
-pub async fn flows_page(State(state): State<AppState>, page: Page) -> Response {
+pub async fn flows_page(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, uri, .. } = page;
-    let r = async {
-        let w = words(l.lang);
-        let all = compute_flows(&state).await?;
-        let mut kinds: Vec<(String, String)> = Vec::new();
-        for r in &all {
-            let k = (r.resource.clone(), r.unit.name().to_string());
-            if !kinds.contains(&k) {
-                kinds.push(k);
-            }
+    let w = words(l.lang);
+    let all = compute_flows(&state).await?;
+    let mut kinds: Vec<(String, String)> = Vec::new();
+    for r in &all {
+        let k = (r.resource.clone(), r.unit.name().to_string());
+        if !kinds.contains(&k) {
+            kinds.push(k);
         }
-        let asked = query_pairs(&uri).get("risorsa").cloned();
-        let chosen = asked
-            .and_then(|a| {
-                kinds
-                    .iter()
-                    .find(|k| format!("{}|{}", k.0, k.1) == a)
-                    .cloned()
-            })
-            .or_else(|| kinds.first().cloned());
-        let selected: Vec<&FlowRow> = match &chosen {
-            Some((res, unit)) => all
-                .iter()
-                .filter(|r| &r.resource == res && r.unit.name() == unit)
-                .collect(),
-            None => Vec::new(),
-        };
-        let (bars, months, max) = chart(&selected, w, l.lang);
-        let unit = selected
-            .first()
-            .map(|r| r.unit.symbol().to_string())
-            .unwrap_or_default();
-        let rows = all
-            .iter()
-            .map(|r| FlowLine {
-                resource: resource_label(&r.resource, l.lang),
-                unit: r.unit.symbol().to_string(),
-                period: r.period.clone(),
-                inflow: number(r.inflow, l.lang),
-                outflow: number(r.outflow, l.lang),
-                transferred: number(r.transferred, l.lang),
-                activity: number(r.activity, l.lang),
-                balance: number(r.balance(), l.lang),
-            })
-            .collect();
-        Ok::<_, ApiError>(
-            l.render(
-                StatusCode::OK,
-                &FlowsPage {
-                    l: &l,
-                    w,
-                    choices: kinds
-                        .iter()
-                        .map(|k| {
-                            let v = format!("{}|{}", k.0, k.1);
-                            let sel = chosen.as_ref() == Some(k);
-                            let unit = trama_ledger::Unit::parse(&k.1)
-                                .map(|u| u.symbol())
-                                .unwrap_or("");
-                            (v, format!("{} ({unit})", resource_label(&k.0, l.lang)), sel)
-                        })
-                        .collect(),
-                    chosen_label: chosen
-                        .as_ref()
-                        .map(|k| resource_label(&k.0, l.lang))
-                        .unwrap_or_default(),
-                    unit,
-                    bars,
-                    months,
-                    max_label: number(max, l.lang),
-                    rows,
-                },
-            ),
-        )
     }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    let asked = query_pairs(&uri).get("risorsa").cloned();
+    let chosen = asked
+        .and_then(|a| {
+            kinds
+                .iter()
+                .find(|k| format!("{}|{}", k.0, k.1) == a)
+                .cloned()
+        })
+        .or_else(|| kinds.first().cloned());
+    let selected: Vec<&FlowRow> = match &chosen {
+        Some((res, unit)) => all
+            .iter()
+            .filter(|r| &r.resource == res && r.unit.name() == unit)
+            .collect(),
+        None => Vec::new(),
+    };
+    let (bars, months, max) = chart(&selected, w, l.lang);
+    let unit = selected
+        .first()
+        .map(|r| r.unit.symbol().to_string())
+        .unwrap_or_default();
+    let rows = all
+        .iter()
+        .map(|r| FlowLine {
+            resource: resource_label(&r.resource, l.lang),
+            unit: r.unit.symbol().to_string(),
+            period: r.period.clone(),
+            inflow: number(r.inflow, l.lang),
+            outflow: number(r.outflow, l.lang),
+            transferred: number(r.transferred, l.lang),
+            activity: number(r.activity, l.lang),
+            balance: number(r.balance(), l.lang),
+        })
+        .collect();
+    Ok(l.render(
+        StatusCode::OK,
+        &FlowsPage {
+            l: &l,
+            w,
+            choices: kinds
+                .iter()
+                .map(|k| {
+                    let v = format!("{}|{}", k.0, k.1);
+                    let sel = chosen.as_ref() == Some(k);
+                    let unit = trama_ledger::Unit::parse(&k.1)
+                        .map(|u| u.symbol())
+                        .unwrap_or("");
+                    (v, format!("{} ({unit})", resource_label(&k.0, l.lang)), sel)
+                })
+                .collect(),
+            chosen_label: chosen
+                .as_ref()
+                .map(|k| resource_label(&k.0, l.lang))
+                .unwrap_or_default(),
+            unit,
+            bars,
+            months,
+            max_label: number(max, l.lang),
+            rows,
+        },
+    ))
 }
 
 #[derive(Template)]
@@ -369,81 +358,77 @@ pub(crate) fn sums(
 }
 
 /// `/io/contributi`: my contributions.
-pub async fn mine_page(State(state): State<AppState>, page: Page) -> Response {
+pub async fn mine_page(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
-    let r = async {
-        let w = words(l.lang);
-        let mine = contributions_of(&state, p).await?;
-        let given_items = mine.entries.iter().filter(|e| e.direction == "given");
-        let by_area = sums(
-            given_items
-                .clone()
-                .map(|e| (e.area.clone().unwrap_or_else(|| "—".into()), e.hours)),
-            l.lang,
-        );
-        let by_kind = sums(
-            given_items.map(|e| {
-                (
-                    e.resource
-                        .as_deref()
-                        .map(|r| resource_label(r, l.lang))
-                        .unwrap_or_default(),
-                    e.hours,
-                )
-            }),
-            l.lang,
-        );
-        let lines = mine
-            .entries
-            .iter()
-            .take(200)
-            .map(|e| {
-                (
-                    e.at.get(..10).unwrap_or("").to_string(),
-                    e.resource
-                        .as_deref()
-                        .map(|r| resource_label(r, l.lang))
-                        .unwrap_or_default(),
-                    number(e.hours, l.lang),
-                    e.area.clone().unwrap_or_default(),
-                    if e.direction == "given" {
-                        w.given
-                    } else {
-                        w.received
-                    }
-                    .to_string(),
-                )
-            })
-            .collect();
-        Ok::<_, ApiError>(l.render(
-            StatusCode::OK,
-            &MinePage {
-                l: &l,
-                w,
-                given: number(mine.hours_given, l.lang),
-                received: number(mine.hours_received, l.lang),
-                balance: number(mine.balance, l.lang),
-                by_area,
-                by_kind,
-                lines,
-                mine,
-            },
-        ))
-    }
-    .await;
-    r.unwrap_or_else(|e| error_page(&l, e))
+    let w = words(l.lang);
+    let mine = contributions_of(&state, p).await?;
+    let given_items = mine.entries.iter().filter(|e| e.direction == "given");
+    let by_area = sums(
+        given_items
+            .clone()
+            .map(|e| (e.area.clone().unwrap_or_else(|| "—".into()), e.hours)),
+        l.lang,
+    );
+    let by_kind = sums(
+        given_items.map(|e| {
+            (
+                e.resource
+                    .as_deref()
+                    .map(|r| resource_label(r, l.lang))
+                    .unwrap_or_default(),
+                e.hours,
+            )
+        }),
+        l.lang,
+    );
+    let lines = mine
+        .entries
+        .iter()
+        .take(200)
+        .map(|e| {
+            (
+                e.at.get(..10).unwrap_or("").to_string(),
+                e.resource
+                    .as_deref()
+                    .map(|r| resource_label(r, l.lang))
+                    .unwrap_or_default(),
+                number(e.hours, l.lang),
+                e.area.clone().unwrap_or_default(),
+                if e.direction == "given" {
+                    w.given
+                } else {
+                    w.received
+                }
+                .to_string(),
+            )
+        })
+        .collect();
+    Ok(l.render(
+        StatusCode::OK,
+        &MinePage {
+            l: &l,
+            w,
+            given: number(mine.hours_given, l.lang),
+            received: number(mine.hours_received, l.lang),
+            balance: number(mine.balance, l.lang),
+            by_area,
+            by_kind,
+            lines,
+            mine,
+        },
+    ))
 }
 
 /// `/io/contributi/estratto.json`: the statement, for download.
-pub async fn statement_download(State(state): State<AppState>, page: Page) -> Response {
-    let Page { l, viewer, uri, .. } = page;
+pub async fn statement_download(State(state): State<AppState>, page: Page) -> PageResult {
+    let Page { viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
-        return login_redirect(&uri);
+        return Ok(login_redirect(&uri));
     };
-    match statement_of(&state, p).await {
+    Ok(match statement_of(&state, p).await {
         Ok(st) => {
             let mut res = axum::Json(st).into_response();
             res.headers_mut().insert(
@@ -452,6 +437,6 @@ pub async fn statement_download(State(state): State<AppState>, page: Page) -> Re
             );
             res
         }
-        Err(e) => error_page(&l, e),
-    }
+        Err(e) => return Err(PageError::from(e)),
+    })
 }

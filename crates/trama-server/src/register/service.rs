@@ -4,19 +4,15 @@
 use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::OffsetDateTime;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::ids::OrganizationId;
-use trama_ledger::LedgerError;
 use trama_ledger::accounting::{Credits, FlowRow, credits_of, flows};
-use trama_ledger::event::{
-    Action, EconomicEvent, Measure, Unit, format_point_in_time, parse_point_in_time,
-};
+use trama_ledger::event::{Action, EconomicEvent};
 use trama_ledger::statement::Statement;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InclusionProofView {
@@ -102,27 +98,6 @@ pub struct TerritoryCredits {
     pub work_events: u64,
 }
 
-/// A flow of commons recorded by an operator.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FlowRequest {
-    /// A ValueFlows action: produce, consume, transfer, use...
-    pub action: String,
-    /// The resource kind, e.g. `energy`, `food`, `waste-sorted`, `water`, `mobility`, or an IRI.
-    pub resource: String,
-    pub quantity: f64,
-    /// hour, kilogram, kilowattHour, litre, euro, one, kilometre
-    pub unit: String,
-    /// The organisation that provides (default: the territory).
-    pub provider_organization: Option<String>,
-    /// The organisation that receives (default: the territory).
-    pub receiver_organization: Option<String>,
-    /// RFC 3339 (default: now).
-    pub at: Option<String>,
-    /// Refused when not empty: the public register carries no free text.
-    pub note: Option<String>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AppendedView {
     pub indexes: Vec<u64>,
@@ -144,70 +119,19 @@ pub(crate) fn may_record_flows(p: &Principal) -> ServiceResult<()> {
     }
 }
 
-/// The kinds of commons a flow may name: the register is public and permanent, so a resource
-/// is a word from this list or a term of the seeded taxonomies (`urn:trama:taxonomy:H1`),
-/// never free text (in an IRI's clothes or not).
-pub const RESOURCE_KINDS: [&str; 16] = [
-    "energy",
-    "food",
-    "water",
-    "waste",
-    "waste-sorted",
-    "waste-organic",
-    "mobility",
-    "clothes",
-    "books",
-    "toys",
-    "tools",
-    "furniture",
-    "electronics",
-    "medicines",
-    "space",
-    "time",
-];
+pub use trama_core::flows::{FlowRequest, RESOURCE_KINDS};
 
-pub(crate) fn resource_iri(r: &str) -> ServiceResult<String> {
-    let r = r.trim();
-    let refuse = || {
-        ServiceError::InvalidBody(FieldError::new(
-            "resource",
-            format!(
-                "one of {} (or urn:trama:resource: and one of them), or a term of the taxonomies (urn:trama:taxonomy:CODE)",
-                RESOURCE_KINDS.join(", ")
-            ),
-        ))
-    };
-    if r.is_empty() {
-        return Err(ServiceError::InvalidBody(FieldError::new(
-            "resource",
-            "is required",
-        )));
-    }
-    let kind = r
-        .strip_prefix("urn:trama:resource:")
-        .unwrap_or(r)
-        .to_lowercase();
-    if RESOURCE_KINDS.contains(&kind.as_str()) {
-        return Ok(format!("urn:trama:resource:{kind}"));
-    }
-    if let Some(code) = r.strip_prefix("urn:trama:taxonomy:")
-        && trama_core::taxonomy::is_seeded_code(code)
-    {
-        return Ok(r.to_string());
-    }
-    Err(refuse())
+/// Builds the event of a recorded flow ([`trama_core::flows::flow_event`]), a bad field being
+/// the client's mistake.
+pub fn flow_event(
+    req: &FlowRequest,
+    territory: &str,
+    now: OffsetDateTime,
+) -> ServiceResult<EconomicEvent> {
+    trama_core::flows::flow_event(req, territory, now).map_err(ServiceError::InvalidBody)
 }
 
-pub(crate) fn org_iri(field: &str, v: Option<&str>, territory: &str) -> ServiceResult<String> {
-    match v {
-        None | Some("") => Ok(territory.to_string()),
-        Some(s) => Uuid::parse_str(s)
-            .map(|u| format!("urn:trama:organization:{u}"))
-            .map_err(|_| {
-                ServiceError::InvalidBody(FieldError::new(field, "must be an organisation id"))
-            }),
-    }
-}
+pub use trama_core::flows::parse_flows_csv;
 
 /// A flow names organisations as its provider and receiver: each must exist (422), and the
 /// recorder must act for it (403), unless the recorder is the territory admin, who keeps the
@@ -245,159 +169,6 @@ pub async fn check_attribution(
         }
     }
     Ok(())
-}
-
-/// Builds the event of a recorded flow.
-/// `now` bounds `at` (nothing recorded in the future) and is the time of a flow given none.
-pub fn flow_event(
-    req: &FlowRequest,
-    territory: &str,
-    now: OffsetDateTime,
-) -> ServiceResult<EconomicEvent> {
-    let action = Action::parse(req.action.trim()).ok_or_else(|| {
-        ServiceError::InvalidBody(FieldError::new(
-            "action",
-            format!("'{}' is not a ValueFlows action", req.action),
-        ))
-    })?;
-    let unit = Unit::parse(req.unit.trim()).ok_or_else(|| {
-        ServiceError::InvalidBody(FieldError::new(
-            "unit",
-            "one of hour, kilogram, kilowattHour, litre, euro, one, kilometre",
-        ))
-    })?;
-    let measure = Measure::new(req.quantity, unit).map_err(|e| match e {
-        LedgerError::Invalid { reason, .. } => {
-            ServiceError::InvalidBody(FieldError::new("quantity", reason))
-        }
-        _ => ServiceError::InvalidBody(FieldError::new("quantity", e.to_string())),
-    })?;
-    // The register is public and nothing in it can be erased: it carries no free text, where
-    // a careless word could name a person for ever (a screen for names and addresses is a
-    // net with holes: an independent tester got phones, e-mails and addresses through one).
-    if req.note.as_deref().is_some_and(|n| !n.trim().is_empty()) {
-        return Err(ServiceError::InvalidBody(FieldError::new(
-            "note",
-            "the register is public and nothing in it can be erased, so it carries no free text: say what flowed with action, resource, quantity and the organisations",
-        )));
-    }
-    if req.quantity.is_nan() || req.quantity <= 0.0 {
-        return Err(ServiceError::InvalidBody(FieldError::new(
-            "quantity",
-            "a flow moves more than nothing: must be above zero",
-        )));
-    }
-    let at = match req.at.as_deref() {
-        Some(s) => parse_point_in_time(s).map_err(|_| {
-            ServiceError::InvalidBody(FieldError::new("at", "must be an RFC 3339 date-time"))
-        })?,
-        None => now,
-    };
-    // The register records what happened: not before 2000, not in the future (five minutes
-    // of clocks' disagreement allowed).
-    let earliest = time::macros::datetime!(2000-01-01 0:00 UTC);
-    if at < earliest || at > now + time::Duration::minutes(5) {
-        return Err(ServiceError::InvalidBody(FieldError::new(
-            "at",
-            "must be a moment that has passed, from the year 2000 on",
-        )));
-    }
-    let (resource_quantity, effort_quantity) = if action == Action::Work {
-        if unit != Unit::Hour {
-            return Err(ServiceError::InvalidBody(FieldError::new(
-                "unit",
-                "work is measured in hours",
-            )));
-        }
-        (None, Some(measure))
-    } else {
-        (Some(measure), None)
-    };
-    Ok(EconomicEvent {
-        id: format!("urn:uuid:{}", Uuid::now_v7()),
-        action,
-        provider: org_iri(
-            "provider_organization",
-            req.provider_organization.as_deref(),
-            territory,
-        )?,
-        receiver: org_iri(
-            "receiver_organization",
-            req.receiver_organization.as_deref(),
-            territory,
-        )?,
-        resource_conforms_to: Some(resource_iri(&req.resource)?),
-        resource_quantity,
-        effort_quantity,
-        has_point_in_time: format_point_in_time(at),
-        in_scope_of: territory.to_string(),
-        at_location: None,
-        note: None,
-    })
-}
-
-/// Reads a CSV of flows (`action,resource,quantity,unit,provider_organization,
-/// receiver_organization,at,note`, with that header). All or nothing: the first bad line is
-/// named and nothing is appended.
-pub fn parse_flows_csv(
-    data: &[u8],
-    territory: &str,
-    now: OffsetDateTime,
-) -> Result<Vec<EconomicEvent>, FieldError> {
-    // A file saved by a spreadsheet may start with a byte-order mark.
-    let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(data);
-    let headers = rdr
-        .headers()
-        .map_err(|e| FieldError::new("line 1", e.to_string()))?
-        .clone();
-    let want = ["action", "resource", "quantity", "unit"];
-    for w in want {
-        if !headers.iter().any(|h| h == w) {
-            return Err(FieldError::new(
-                "line 1",
-                format!("the header lacks the column '{w}'"),
-            ));
-        }
-    }
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| FieldError::new(format!("line {line}"), e.to_string()))?;
-        let get = |name: &str| {
-            col(name)
-                .and_then(|c| rec.get(c))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
-        let quantity = get("quantity")
-            .unwrap_or("")
-            .replace(',', ".")
-            .parse::<f64>()
-            .map_err(|_| FieldError::new(format!("line {line}"), "quantity: not a number"))?;
-        let req = FlowRequest {
-            action: get("action").unwrap_or("").to_string(),
-            resource: get("resource").unwrap_or("").to_string(),
-            quantity,
-            unit: get("unit").unwrap_or("").to_string(),
-            provider_organization: get("provider_organization").map(str::to_string),
-            receiver_organization: get("receiver_organization").map(str::to_string),
-            at: get("at").map(str::to_string),
-            note: get("note").map(str::to_string),
-        };
-        let ev = flow_event(&req, territory, now).map_err(|e| match e {
-            ServiceError::InvalidBody(f) => {
-                FieldError::new(format!("line {line}"), format!("{}: {}", f.field, f.reason))
-            }
-            other => FieldError::new(format!("line {line}"), other.to_string()),
-        })?;
-        out.push(ev);
-    }
-    if out.is_empty() {
-        return Err(FieldError::new("file", "no rows after the header"));
-    }
-    Ok(out)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -108,13 +108,68 @@ pub fn message(l: &Layout, status: StatusCode, heading: &str, text: &str) -> Res
 /// Errors a page shows in words rather than as JSON.
 pub fn error_page(l: &Layout, e: impl Into<ApiError>) -> Response {
     let e: ApiError = e.into();
+    error_page_of(l, &e)
+}
+
+fn error_page_of(l: &Layout, e: &ApiError) -> Response {
     let status = e.status();
     let heading = if l.lang == Lang::En {
         "Something is wrong"
     } else {
         "Qualcosa non va"
     };
-    message(l, status, heading, &crate::web::say::api_error(l.lang, &e))
+    message(l, status, heading, &crate::web::say::api_error(l.lang, e))
+}
+
+/// What a page handler answers. `?` on any error ends in the error page, in the reader's
+/// language and the page's own frame (menu, territory): [`render_page_errors`] draws it.
+/// A form that must keep what was typed re-renders itself instead (see the service form).
+pub type PageResult = Result<Response, PageError>;
+
+/// An error a page handler gives up with.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+/// The error a page handler returned, carried on its response to [`render_page_errors`].
+#[derive(Clone)]
+struct PageFailure(std::sync::Arc<ApiError>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let mut r = self.0.status().into_response();
+        r.extensions_mut()
+            .insert(PageFailure(std::sync::Arc::new(self.0)));
+        r
+    }
+}
+
+/// The layer that turns a page handler's [`PageError`] into the error page: it frames it as
+/// the page would have been (the reader's language, menu and territory), which the handler
+/// need not build first.
+pub async fn render_page_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (headers, uri) = (req.headers().clone(), req.uri().clone());
+    let mut res = next.run(req).await;
+    let Some(PageFailure(e)) = res.extensions_mut().remove::<PageFailure>() else {
+        return res;
+    };
+    let (mut parts, ()) = Request::new(()).into_parts();
+    parts.headers = headers;
+    parts.uri = uri;
+    match Page::from_request_parts(&mut parts, &state).await {
+        Ok(page) => error_page_of(&page.l, &e),
+        // The frame itself failed (the database is down): the bare status and the envelope.
+        Err(frame) => frame.into_response(),
+    }
 }
 
 pub type Form = Vec<(String, String)>;

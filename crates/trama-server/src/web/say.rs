@@ -166,6 +166,10 @@ pub fn reason(lang: Lang, reason: &str) -> String {
                 "un orario (come {})",
                 w.trim_start_matches("a time of day like ")
             )),
+            w if w.starts_with("a date and time like ") => Some(format!(
+                "una data e un'ora (come {})",
+                w.trim_start_matches("a date and time like ")
+            )),
             w if w.starts_with("a date like ") => Some(format!(
                 "una data (come {})",
                 w.trim_start_matches("a date like ")

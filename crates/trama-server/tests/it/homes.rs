@@ -439,3 +439,45 @@ both!(near_an_address_typed, |app: TestApp| async move {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text().contains("non lo troviamo"), "{}", r.text());
 });
+
+both!(
+    a_page_that_fails_says_why_in_its_own_frame,
+    |app: TestApp| async move {
+        let org = app.organisation("Comune").await;
+        let (_, token) = app
+            .user_with_token("cm@example.it", &[grant(Role::CaseManager, Some(org))])
+            .await;
+        let someone = uuid::Uuid::now_v7();
+        // A malformed override of the funding proposal is refused (never silently dropped), and
+        // the refusal is a page in the reader's language with the reader's own menu.
+        let r = app
+            .get_auth(
+                &format!("/sportello/budget/persone/{someone}?escludi=0:non-un-id"),
+                &token,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        let kind = r.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(kind.starts_with("text/html"), "{kind}");
+        let html = r.text();
+        assert!(html.contains("Qualcosa non va"), "{html}");
+        assert!(
+            html.contains("0:non-un-id"),
+            "the value at fault is named: {html}"
+        );
+        assert!(
+            menu(&html).iter().any(|l| l == "/sportello/budget"),
+            "{:?}",
+            menu(&html)
+        );
+        // An id that is not one: the same frame, the same status class.
+        let r = app
+            .get_auth("/sportello/budget/persone/nessuno", &token)
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.text().contains("Qualcosa non va"));
+    }
+);

@@ -293,7 +293,9 @@ both!(
         fields[10] = ("closes", "25:00");
         let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &fields).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(bad.text().contains("closes_at"), "{}", bad.text());
+        // The message links to the field that was typed wrong, and the form keeps what was typed.
+        assert!(bad.text().contains(r##"href="#closes""##), "{}", bad.text());
+        assert!(bad.text().contains(r#"value="25:00""#), "{}", bad.text());
         // Closing before opening, and an e-mail that is not one: refused, never saved.
         fields[10] = ("closes", "08:00");
         let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &fields).await;

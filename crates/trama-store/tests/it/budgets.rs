@@ -52,7 +52,8 @@ async fn allocation_capped(store: &Store, amount: i64, cap: Option<i64>) -> Allo
             &trama_store::NewAllocation {
                 programme,
                 beneficiary: rossi,
-                decision_ref: "Det. 2026/118",
+                decision_ref: &trama_core::bounded::BoundedText::parse("d", "Det. 2026/118", 200)
+                    .unwrap(),
                 amount: Cents(amount),
                 expires: month("2026-12"),
                 area_code: Some("6"),
@@ -291,7 +292,10 @@ both!(
                         &trama_store::NewAllocation {
                             programme: p,
                             beneficiary: who,
-                            decision_ref: "Det.",
+                            decision_ref: &trama_core::bounded::BoundedText::parse(
+                                "d", "Det.", 200,
+                            )
+                            .unwrap(),
                             amount: Cents(100_000),
                             expires: month("2026-12"),
                             area_code: Some(area),
