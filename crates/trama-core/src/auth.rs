@@ -212,6 +212,72 @@ impl fmt::Display for Email {
     }
 }
 
+/// The secret of a link Trama mailed (confirming an address): present and of a token's size;
+/// whether it is known is the store's question.
+pub fn link_token<'a>(field: &str, s: &'a str) -> Result<&'a str, FieldError> {
+    let t = s.trim();
+    if t.is_empty() || t.len() > 200 {
+        return Err(FieldError::new(
+            field,
+            "is missing or is not a link's token",
+        ));
+    }
+    Ok(t)
+}
+
+/// A sign-up as a person fills it in (`POST /api/auth/signup`, the `/registrati` form).
+#[derive(Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SignupRequest))]
+#[serde(deny_unknown_fields)]
+pub struct SignupForm {
+    pub email: String,
+    /// At least 10 characters, and not one of the passwords everybody tries first.
+    pub password: String,
+    pub display_name: String,
+    /// `it` (default) or `en`.
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+impl fmt::Debug for SignupForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignupForm")
+            .field("email", &self.email)
+            .field("password", &"(hidden)")
+            .field("display_name", &self.display_name)
+            .field("locale", &self.locale)
+            .finish()
+    }
+}
+
+/// A sign-up with every field checked.
+#[derive(Debug)]
+pub struct NewSignup {
+    pub email: Email,
+    pub password: NewPassword,
+    pub display_name: crate::bounded::BoundedText,
+    pub locale: String,
+}
+
+impl SignupForm {
+    /// The longest name a person goes by here.
+    pub const NAME_MAX: usize = 120;
+
+    pub fn parse(&self) -> Result<NewSignup, FieldError> {
+        Ok(NewSignup {
+            email: Email::parse(&self.email)?,
+            password: NewPassword::parse(&self.password)?,
+            display_name: crate::bounded::BoundedText::parse(
+                "display_name",
+                &self.display_name,
+                Self::NAME_MAX,
+            )?,
+            locale: crate::bounded::locale("locale", self.locale.as_deref())?.to_string(),
+        })
+    }
+}
+
 /// A password as typed at registration, held only long enough to hash it. `Debug` hides it.
 pub struct NewPassword(String);
 

@@ -8,8 +8,8 @@ mod demo;
 mod demo_budgets;
 mod demo_help;
 mod demo_register;
+mod help_cli;
 mod hsds_io;
-mod matching_cli;
 mod postgis_bench;
 mod register_bench;
 mod register_cli;
@@ -348,7 +348,7 @@ async fn run(cli: Cli) -> Result<()> {
             max_candidates,
             greedy,
             pretty,
-        } => return matching_cli::solve(instance, *max_candidates, *greedy, *pretty),
+        } => return help_cli::solve(instance, *max_candidates, *greedy, *pretty),
         Cmd::BenchMatching {
             instance,
             postgis,
@@ -356,14 +356,14 @@ async fn run(cli: Cli) -> Result<()> {
             k,
             runs,
         } => {
-            return matching_cli::bench(instance, postgis.as_deref(), *queries, *k, *runs).await;
+            return help_cli::bench(instance, postgis.as_deref(), *queries, *k, *runs).await;
         }
         Cmd::MatchInstance {
             needs,
             offers,
             seed,
         } => {
-            let inst = matching_cli::generate(*needs, *offers, *seed);
+            let inst = help_cli::generate(*needs, *offers, *seed);
             println!("{}", serde_json::to_string(&inst)?);
             return Ok(());
         }

@@ -4,7 +4,6 @@ use crate::accounts::service::TokenView;
 use crate::accounts::service::UserView;
 use crate::accounts::service::VERIFY_HOURS;
 use crate::accounts::service::open_session;
-use crate::accounts::service::register_user;
 use crate::accounts::service::user_view;
 use crate::accounts::service::verify_account;
 use crate::auth::{
@@ -41,17 +40,7 @@ pub fn routes() -> Routes {
         .merge(super::privacy::routes())
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignupRequest {
-    pub email: String,
-    /// At least 10 characters, and not one of the passwords everybody tries first.
-    pub password: String,
-    pub display_name: String,
-    /// `it` (default) or `en`.
-    #[serde(default)]
-    pub locale: Option<String>,
-}
+pub use trama_core::auth::SignupForm as SignupRequest;
 
 /// The answer to a sign-up, the same for every address.
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,15 +108,7 @@ pub async fn signup(
     Body(r): Body<SignupRequest>,
 ) -> ApiResult<(StatusCode, Json<SignupAccepted>)> {
     let client = client_key(&headers, peer, state.config.behind_proxy);
-    register_user(
-        &state,
-        &r.email,
-        &r.password,
-        &r.display_name,
-        r.locale.as_deref(),
-        &client,
-    )
-    .await?;
+    crate::accounts::service::signup(&state, &r, &client).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(SignupAccepted {

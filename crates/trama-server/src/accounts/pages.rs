@@ -2,7 +2,6 @@
 
 use crate::accounts::api::session_cookie;
 use crate::accounts::service::open_session;
-use crate::accounts::service::register_user;
 use crate::accounts::service::verify_account;
 use crate::auth::{ClientAddr, SESSION_COOKIE, Via, Viewer, client_key, set_cookie};
 use crate::error::ApiError;
@@ -177,14 +176,15 @@ pub async fn signup_submit(
     if !form_csrf_ok(&viewer, &headers, &f) {
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
-    let (email, password, name) = (
-        field(&f, "email"),
-        field(&f, "password"),
-        field(&f, "display_name"),
-    );
+    let form = trama_core::auth::SignupForm {
+        email: field(&f, "email").into(),
+        password: field(&f, "password").into(),
+        display_name: field(&f, "display_name").into(),
+        locale: Some(l.lang.code().into()),
+    };
     let client = client_key(&headers, peer, state.config.behind_proxy);
     // The same page for a new address and a taken one: the mail says which it was.
-    match register_user(&state, email, password, name, Some(l.lang.code()), &client)
+    match crate::accounts::service::signup(&state, &form, &client)
         .await
         .map_err(ApiError::from)
     {
@@ -200,8 +200,8 @@ pub async fn signup_submit(
             e.status(),
             &SignupPage {
                 l: &l,
-                email: email.into(),
-                name: name.into(),
+                email: form.email.clone(),
+                name: form.display_name.clone(),
                 error: Some(crate::web::say::api_error(l.lang, &e)),
             },
         ),

@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use trama_core::FieldError;
 use trama_core::auth::Principal;
-use trama_core::auth::{Email, NewPassword, RoleGrant};
+use trama_core::auth::{Email, RoleGrant};
+use trama_core::auth::{NewSignup, SignupForm};
 use trama_core::bounded::BoundedText;
 use trama_core::ids::UserId;
 use trama_core::needs::NeedAccess;
@@ -70,32 +71,18 @@ pub const VERIFY_HOURS: i64 = 48;
 /// and then either a new account (or one never confirmed) gets a link to confirm its address
 /// by mail, or the owner of the address's confirmed account is told by mail that someone
 /// tried. Nobody can sign in before confirming.
-pub async fn register_user(
-    state: &AppState,
-    email: &str,
-    password: &str,
-    display_name: &str,
-    locale: Option<&str>,
-    client: &str,
-) -> ServiceResult<()> {
+pub async fn signup(state: &AppState, form: &SignupForm, client: &str) -> ServiceResult<()> {
     state
         .signups_by_ip
         .hit(client)
         .map_err(ServiceError::RateLimited)?;
-    let email = Email::parse(email).map_err(ServiceError::InvalidBody)?;
-    let password = NewPassword::parse(password).map_err(ServiceError::InvalidBody)?;
-    let display_name =
-        BoundedText::parse("display_name", display_name, 120).map_err(ServiceError::InvalidBody)?;
+    let NewSignup {
+        email,
+        password,
+        display_name,
+        locale,
+    } = form.parse().map_err(ServiceError::InvalidBody)?;
     let display_name = display_name.as_str();
-    let locale = match locale.unwrap_or("it") {
-        l @ ("it" | "en") => l.to_string(),
-        other => {
-            return Err(ServiceError::InvalidBody(FieldError::new(
-                "locale",
-                format!("'{other}' is not it or en"),
-            )));
-        }
-    };
     // Hashed in every case, so that a taken address answers in the same time as a new one.
     let hash = hash_password(password)
         .await
@@ -179,12 +166,7 @@ pub async fn verify_account(state: &AppState, token: &str, password: &str) -> Se
             ),
         ))
     };
-    if token.is_empty() || token.len() > 200 {
-        return Err(ServiceError::InvalidBody(FieldError::new(
-            "token",
-            "is missing or is not a link's token",
-        )));
-    }
+    trama_core::auth::link_token("token", token).map_err(ServiceError::InvalidBody)?;
     let hash = sha256_hex(token);
     let Some((_, chosen)) = state.store.account_token(&hash).await? else {
         return Err(unknown());

@@ -1,5 +1,6 @@
-//! `trama match`: solve a batch assignment instance offline, and `trama match-instance`: write
-//! a synthetic Milan-sized instance, for what-if scenarios and benchmarks.
+//! Neighbourly help, offline: `trama match` solves a batch assignment instance, `trama
+//! match-instance` writes a synthetic Milan-sized one, `trama bench-matching` measures the
+//! suggestions' index, for what-if scenarios and benchmarks.
 
 use anyhow::{Context, Result};
 use rand::seq::IndexedRandom;
