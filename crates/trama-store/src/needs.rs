@@ -636,6 +636,27 @@ impl Store {
             .await
     }
 
+    /// Moves an offer from `from` to `to`; false when it was no longer `from`.
+    pub async fn set_offer_state(
+        &self,
+        id: OfferId,
+        from: trama_core::matching::lifecycle::OfferState,
+        to: trama_core::matching::lifecycle::OfferState,
+    ) -> Result<bool> {
+        let now = to_micros(self.now());
+        Ok(sqlx::query(
+            "UPDATE offers SET state = $1, modified_at = $2 WHERE id = $3 AND state = $4",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(id.to_string())
+        .bind(from.as_str())
+        .execute(&self.write)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
     pub async fn offers_of(&self, owner: UserId) -> Result<Vec<OfferRow>> {
         let sql = format!(
             "SELECT {OFFER_COLUMNS} FROM offers o JOIN users u ON u.id = o.owner_id \
@@ -720,21 +741,6 @@ impl Store {
             .push(" AND ")
             .bind(Val::F64(bbox.max_lon));
         sql.build().rows(&self.read, need_from_row).await
-    }
-
-    /// Pauses, resumes or withdraws an offer of `owner`.
-    pub async fn set_offer_state(&self, id: OfferId, owner: UserId, state: &str) -> Result<bool> {
-        Ok(sqlx::query(
-            "UPDATE offers SET state = $1, modified_at = $2 WHERE id = $3 AND owner_id = $4",
-        )
-        .bind(state.to_string())
-        .bind(to_micros(self.now()))
-        .bind(id.to_string())
-        .bind(owner.to_string())
-        .execute(&self.write)
-        .await?
-        .rows_affected()
-            == 1)
     }
 
     /// Offers that helped this person before (confirmed at least once), for continuity.

@@ -338,11 +338,137 @@ impl NeedState {
     pub fn is_open(&self) -> bool {
         *self == NeedState::Open
     }
+
+    /// What the requester (or their operator) does with their need: cancel it (only once no
+    /// helper is engaged: `live` matches are cancelled first, so nobody is left waiting) or
+    /// reopen it.
+    pub fn by_requester(self, event: NeedEvent, live: i64) -> Result<NeedState, FieldError> {
+        let next = self
+            .apply(event)
+            .map_err(|e| FieldError::new("state", e.to_string()))?;
+        if event == NeedEvent::Cancel && live > 0 {
+            return Err(FieldError::new("state", "cancel its live matches first"));
+        }
+        Ok(next)
+    }
+}
+
+/// A requester's act on their need by its name in a form (`cancel`, `reopen`): the state it
+/// asks for.
+pub fn requester_target(field: &str, s: &str) -> Result<NeedState, FieldError> {
+    match s.trim() {
+        "cancel" => Ok(NeedState::Cancelled),
+        "reopen" => Ok(NeedState::Open),
+        _ => Err(FieldError::new(field, "one of cancel, reopen")),
+    }
+}
+
+/// An owner's act on their offer by its name in a form (`pause`, `resume`, `withdraw`).
+pub fn offer_action(field: &str, s: &str) -> Result<OfferAction, FieldError> {
+    s.trim()
+        .parse()
+        .map_err(|_| FieldError::new(field, "one of pause, resume, withdraw"))
+}
+
+/// The state of an offer of help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferState {
+    /// Suggested to people who need it.
+    Active,
+    /// Kept, but suggested to nobody until resumed (holidays, a busy month).
+    Paused,
+    /// Closed for good.
+    Withdrawn,
+}
+
+string_enum!(OfferState {
+    Active => "active",
+    Paused => "paused",
+    Withdrawn => "withdrawn",
+});
+
+/// What a volunteer does with their own offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferAction {
+    Pause,
+    Resume,
+    Withdraw,
+}
+
+string_enum!(OfferAction {
+    Pause => "pause",
+    Resume => "resume",
+    Withdraw => "withdraw",
+});
+
+impl OfferState {
+    /// The offer's next state. Withdrawing waits until the help already promised is given or
+    /// called off (`live` matches): the people counting on it are not left alone.
+    pub fn apply(self, action: OfferAction, live: u16) -> Result<OfferState, FieldError> {
+        use OfferAction as A;
+        use OfferState as S;
+        let next = match (self, action) {
+            (S::Active, A::Pause) => S::Paused,
+            (S::Paused, A::Resume) => S::Active,
+            (S::Active | S::Paused, A::Withdraw) if live > 0 => {
+                return Err(FieldError::new(
+                    "state",
+                    format!(
+                        "{live} people are counting on this offer: confirm or cancel that help first"
+                    ),
+                ));
+            }
+            (S::Active | S::Paused, A::Withdraw) => S::Withdrawn,
+            (s, a) => {
+                return Err(FieldError::new(
+                    "state",
+                    format!("an offer that is {} cannot {}", s.as_str(), a.as_str()),
+                ));
+            }
+        };
+        Ok(next)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offer_pauses_resumes_and_is_withdrawn_once_nobody_counts_on_it() {
+        use OfferAction as A;
+        use OfferState as S;
+        assert_eq!(S::Active.apply(A::Pause, 0).unwrap(), S::Paused);
+        assert_eq!(S::Paused.apply(A::Resume, 3).unwrap(), S::Active);
+        assert_eq!(S::Paused.apply(A::Withdraw, 0).unwrap(), S::Withdrawn);
+        assert!(S::Active.apply(A::Withdraw, 1).is_err());
+        assert!(S::Active.apply(A::Resume, 0).is_err());
+        assert!(S::Withdrawn.apply(A::Resume, 0).is_err());
+        assert!(S::Withdrawn.apply(A::Pause, 0).is_err());
+        assert_eq!("paused".parse::<S>().unwrap(), S::Paused);
+        assert_eq!("withdraw".parse::<A>().unwrap(), A::Withdraw);
+    }
+
+    #[test]
+    fn a_need_with_helpers_engaged_is_not_cancelled() {
+        assert!(
+            NeedState::Matched
+                .by_requester(NeedEvent::Cancel, 1)
+                .is_err()
+        );
+        assert_eq!(
+            NeedState::Open.by_requester(NeedEvent::Cancel, 0).unwrap(),
+            NeedState::Cancelled
+        );
+        assert_eq!(
+            NeedState::Cancelled
+                .by_requester(NeedEvent::Reopen, 0)
+                .unwrap(),
+            NeedState::Open
+        );
+    }
     use proptest::prelude::*;
 
     #[test]

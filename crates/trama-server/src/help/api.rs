@@ -44,6 +44,7 @@ use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
 use trama_core::bounded::{BoundedText, within};
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId, UserId};
+use trama_core::matching::lifecycle::OfferAction;
 use trama_core::matching::lifecycle::{NeedState, Side};
 use trama_core::moment::parse_rfc3339;
 use trama_core::needs::{NeedAccess, NeedForm, OfferForm, acts_for_requester, need_access};
@@ -87,6 +88,9 @@ pub fn routes() -> Routes {
         .get("/offers", list_offers_api, own)
         .get("/offers/{id}", get_offer_api, Policy::new(Who::Anyone, Scope::Parties, "public facts; all of it to its owner"))
         .get("/offers/{id}/suggestions", offer_suggestions_api, signed_in(Scope::Own, "the offer's owner"))
+        .post("/offers/{id}/pause", pause_offer_api, signed_in(Scope::Own, "the offer's owner"))
+        .post("/offers/{id}/resume", resume_offer_api, signed_in(Scope::Own, "the offer's owner"))
+        .post("/offers/{id}/withdraw", withdraw_offer_api, signed_in(Scope::Own, "the offer's owner; once nobody counts on it"))
         .get("/matches", list_matches_api, own)
         .get("/matches/{id}", get_match_api, signed_in(Scope::Parties, "its two sides; auditors"))
         .post("/matches/{id}/events", match_event_api, signed_in(Scope::Parties, "its two sides"))
@@ -233,6 +237,46 @@ pub async fn accept_api(
         StatusCode::CREATED,
         Json(match_view(&m, Some(Side::Volunteer))),
     ))
+}
+
+async fn offer_action(
+    state: &AppState,
+    p: &trama_core::auth::Principal,
+    offer: OfferId,
+    action: OfferAction,
+) -> ApiResult<Json<OfferView>> {
+    let o = super::service::change_offer_state(state, p, offer, action).await?;
+    Ok(Json(offer_view(&o, true)))
+}
+
+/// The owner pauses their offer: kept, suggested to nobody until resumed.
+#[utoipa::path(post, path = "/api/offers/{id}/pause", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn pause_offer_api(
+    State(state): State<AppState>,
+    Writer(ref p): Writer,
+    PathId(offer): PathId<OfferId>,
+) -> ApiResult<Json<OfferView>> {
+    offer_action(&state, p, offer, OfferAction::Pause).await
+}
+
+/// The owner resumes a paused offer.
+#[utoipa::path(post, path = "/api/offers/{id}/resume", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn resume_offer_api(
+    State(state): State<AppState>,
+    Writer(ref p): Writer,
+    PathId(offer): PathId<OfferId>,
+) -> ApiResult<Json<OfferView>> {
+    offer_action(&state, p, offer, OfferAction::Resume).await
+}
+
+/// The owner closes their offer for good, once nobody counts on it (409 otherwise).
+#[utoipa::path(post, path = "/api/offers/{id}/withdraw", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn withdraw_offer_api(
+    State(state): State<AppState>,
+    Writer(ref p): Writer,
+    PathId(offer): PathId<OfferId>,
+) -> ApiResult<Json<OfferView>> {
+    offer_action(&state, p, offer, OfferAction::Withdraw).await
 }
 
 #[utoipa::path(post, path = "/api/needs/{id}/cancel", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]

@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use trama_core::auth::{Principal, Role};
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId};
 use trama_core::matching::instance::WindowSpec;
+use trama_core::matching::lifecycle::NeedState;
 use trama_core::needs::{LANGUAGES, NeedAccess, NeedForm, OfferForm, SKILLS};
 use trama_core::schedule::TimeZone;
 use trama_core::taxonomy::AIUTI;
@@ -44,6 +45,12 @@ pub fn routes() -> Routes {
         .post("/aiuto/richieste/{id}/proponi", propose_submit, may::acts())
         .post("/aiuto/richieste/{id}/accetta", accept_submit, may::acts())
         .get("/aiuto/offerte/{id}", offer_page, may::own())
+        .post("/aiuto/offerte/{id}/stato", offer_state_submit, may::own())
+        .post(
+            "/aiuto/richieste/{id}/stato",
+            need_state_submit,
+            may::acts(),
+        )
         .post("/aiuto/abbinamenti/{id}", match_submit, may::acts())
         .post("/aiuto/notifiche/{id}", notification_open, may::own())
         .get("/sportello", desk, may::desk())
@@ -179,6 +186,69 @@ pub(crate) fn need_state_label(lang: Lang, state: &str) -> String {
     if lang == Lang::En { en } else { it }.to_string()
 }
 
+/// An offer's state in words.
+pub(crate) fn offer_state_label(lang: Lang, state: &str) -> String {
+    let (it, en) = match state {
+        "active" => (
+            "Attiva: la proponiamo a chi ha bisogno",
+            "Active: suggested to people in need",
+        ),
+        "paused" => (
+            "In pausa: non la proponiamo a nessuno",
+            "Paused: suggested to nobody",
+        ),
+        "withdrawn" => ("Ritirata", "Withdrawn"),
+        other => (other, other),
+    };
+    if lang == Lang::En { en } else { it }.to_string()
+}
+
+/// What the owner may do with an offer in `state`: (action, label).
+fn offer_actions(lang: Lang, state: &str) -> Vec<(&'static str, &'static str)> {
+    let en = lang == Lang::En;
+    let pause = ("pause", if en { "Pause it" } else { "Metti in pausa" });
+    let resume = ("resume", if en { "Resume it" } else { "Riprendi" });
+    let withdraw = (
+        "withdraw",
+        if en {
+            "Withdraw it"
+        } else {
+            "Ritira l'offerta"
+        },
+    );
+    match state {
+        "active" => vec![pause, withdraw],
+        "paused" => vec![resume, withdraw],
+        _ => vec![],
+    }
+}
+
+/// What the requester may do with a need in `state`: (action, label).
+fn need_actions(lang: Lang, state: NeedState) -> Vec<(&'static str, &'static str)> {
+    let en = lang == Lang::En;
+    match state {
+        NeedState::Open | NeedState::Matched => vec![(
+            "cancel",
+            if en {
+                "Cancel this request"
+            } else {
+                "Annulla la richiesta"
+            },
+        )],
+        NeedState::Cancelled | NeedState::Expired => {
+            vec![(
+                "reopen",
+                if en {
+                    "Open it again"
+                } else {
+                    "Riapri la richiesta"
+                },
+            )]
+        }
+        NeedState::Fulfilled => vec![],
+    }
+}
+
 /// A match's state in words.
 pub(crate) fn match_state_label(lang: Lang, state: &str) -> String {
     let (it, en) = match state {
@@ -309,9 +379,21 @@ pub(crate) async fn home_inner(
                         .unwrap_or_default()
                 })
                 .collect();
+            if o.state == "withdrawn" {
+                continue;
+            }
+            let paused = if o.state == "paused" {
+                if l.lang == Lang::En {
+                    " (paused)"
+                } else {
+                    " (in pausa)"
+                }
+            } else {
+                ""
+            };
             page.offers.push((
                 o.id.to_string(),
-                format!("{} · {}", cats.join(", "), o.area_name),
+                format!("{} · {}{paused}", cats.join(", "), o.area_name),
             ));
         }
         for m in super::service::matches_of_person(state, p.user_id, false)
@@ -584,6 +666,8 @@ pub(crate) struct NeedPage<'a> {
     w: &'static Words,
     n: NeedLine,
     can_act: bool,
+    /// What the requester may do with the need now: (action, label).
+    actions: Vec<(&'static str, &'static str)>,
     suggestions: Vec<crate::help::service::Suggestion>,
     matches: Vec<MatchLine>,
     my_offers: Vec<(String, String)>,
@@ -607,6 +691,11 @@ pub async fn need_page(
         w: words(l.lang),
         n: need_line(l.lang, &crate::help::service::need_view(&n, access)),
         can_act,
+        actions: if can_act {
+            need_actions(l.lang, n.state)
+        } else {
+            vec![]
+        },
         suggestions: vec![],
         matches: vec![],
         my_offers: vec![],
@@ -635,6 +724,32 @@ pub async fn need_page(
         }
     }
     Ok(l.render(StatusCode::OK, &page))
+}
+
+/// The owner pauses, resumes or withdraws an offer from its page.
+pub async fn offer_state_submit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { p, form, .. }: SignedForm,
+) -> PageResult {
+    let offer = OfferId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let action = trama_core::matching::lifecycle::offer_action("azione", field(&form, "azione"))
+        .map_err(ApiError::InvalidBody)?;
+    crate::help::service::change_offer_state(&state, &p, offer, action).await?;
+    Ok(Redirect::to(&format!("/aiuto/offerte/{offer}")).into_response())
+}
+
+/// The requester (or their operator) cancels or reopens a need from its page.
+pub async fn need_state_submit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { p, form, .. }: SignedForm,
+) -> PageResult {
+    let need = NeedId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let to = trama_core::matching::lifecycle::requester_target("azione", field(&form, "azione"))
+        .map_err(ApiError::InvalidBody)?;
+    crate::help::service::change_need_state(&state, &p, need, to).await?;
+    Ok(Redirect::to(&format!("/aiuto/richieste/{need}")).into_response())
 }
 
 pub async fn propose_submit(
@@ -879,6 +994,9 @@ pub(crate) struct OfferPage<'a> {
     w: &'static Words,
     id: String,
     summary: String,
+    state: String,
+    /// What the owner may do with the offer now: (action, label).
+    actions: Vec<(&'static str, &'static str)>,
     suggestions: Vec<(NeedLine, String, u8)>,
 }
 
@@ -899,11 +1017,18 @@ pub async fn offer_page(
         return Err(ApiError::Forbidden("this offer is not yours".into()).into());
     }
     let w = words(l.lang);
-    let sugg = crate::help::service::suggestions_for_offer(&state, p, &o, 10).await?;
+    // A paused or withdrawn offer is suggested to nobody, and is shown nobody either.
+    let sugg = if o.state == "active" {
+        crate::help::service::suggestions_for_offer(&state, p, &o, 10).await?
+    } else {
+        vec![]
+    };
     let page = OfferPage {
         l: &l,
         w,
         id: o.id.to_string(),
+        state: offer_state_label(l.lang, &o.state),
+        actions: offer_actions(l.lang, &o.state),
         summary: format!(
             "{} · {} km · {}",
             o.area_name,

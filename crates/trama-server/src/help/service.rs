@@ -990,14 +990,8 @@ pub async fn change_need_state(
     };
     let next = n
         .state
-        .apply(event)
-        .map_err(|e| ServiceError::Conflict(FieldError::new("state", e.to_string())))?;
-    if to == NeedState::Cancelled && n.covered > 0 {
-        return Err(ServiceError::Conflict(FieldError::new(
-            "state",
-            "cancel its live matches first",
-        )));
-    }
+        .by_requester(event, i64::from(n.covered))
+        .map_err(ServiceError::Conflict)?;
     if !state.store.set_need_state(id, n.state, next).await? {
         return Err(ServiceError::Conflict(FieldError::new(
             "state",
@@ -1023,6 +1017,47 @@ pub async fn change_need_state(
     )
     .await?;
     state.store.need(id).await?.ok_or(ServiceError::Internal)
+}
+
+/// The owner pauses, resumes or withdraws their offer (core's rule,
+/// [`OfferState::apply`]). Audited.
+pub async fn change_offer_state(
+    state: &AppState,
+    p: &Principal,
+    id: OfferId,
+    action: trama_core::matching::lifecycle::OfferAction,
+) -> ServiceResult<OfferRow> {
+    use trama_core::matching::lifecycle::OfferState;
+    let o = state
+        .store
+        .offer(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("offer", &id.to_string()))?;
+    // Someone else's offer does not exist for them.
+    if o.owner != p.user_id {
+        return Err(ServiceError::not_found("offer", &id.to_string()));
+    }
+    let now: OfferState = o.state.parse().map_err(|_| ServiceError::Internal)?;
+    let next = now
+        .apply(action, o.active)
+        .map_err(ServiceError::Conflict)?;
+    if !state.store.set_offer_state(id, now, next).await? {
+        return Err(ServiceError::Conflict(FieldError::new(
+            "state",
+            "the offer changed meanwhile",
+        )));
+    }
+    audit(
+        state,
+        p,
+        &format!("offer.{}", action.as_str()),
+        "offer",
+        &id.to_string(),
+        None,
+        None,
+    )
+    .await?;
+    state.store.offer(id).await?.ok_or(ServiceError::Internal)
 }
 
 #[derive(Debug, Serialize)]

@@ -58,6 +58,7 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "id" => ("Identificativo", "Identifier"),
         "place" => ("Vicino a", "Near"),
         "days" => ("Giorni", "Days"),
+        "azione" => ("Azione", "Action"),
         _ => return field.to_string(),
     };
     if lang == Lang::En { en } else { it }.to_string()
@@ -183,6 +184,10 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         if let Some(it) = it {
             return format!("«{value}» non è {it}");
         }
+    }
+    // A closed list the form itself offers: only a form altered by hand sends anything else.
+    if reason.starts_with("one of ") {
+        return "non è tra le scelte che il modulo offre: ricarica la pagina e riprova".into();
     }
     if reason == "is not one of the places listed" {
         return "non è tra i luoghi dell'elenco".into();

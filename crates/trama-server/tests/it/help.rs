@@ -862,3 +862,249 @@ both!(
             .assert_error(StatusCode::FORBIDDEN, "forbidden");
     }
 );
+
+// A volunteer pauses, resumes and withdraws their own offer (API and page); a paused offer is
+// suggested to nobody; nobody else can touch it; bad input is named.
+both!(
+    an_offer_is_paused_resumed_and_withdrawn_by_its_owner,
+    |app: TestApp| async move {
+        let (_, vol) = app
+            .user_with_token(
+                "volontaria@example.it",
+                &[crate::grant(Role::Volunteer, None)],
+            )
+            .await;
+        let (_, other) = app
+            .user_with_token("altro@example.it", &[crate::grant(Role::Volunteer, None)])
+            .await;
+        let (_, auditor) = app
+            .user_with_token("revisore@example.it", &[crate::grant(Role::Auditor, None)])
+            .await;
+        let (_, requester) = app.user_with_token("chiede@example.it", &[]).await;
+        let r = app
+            .send(
+                "POST",
+                "/api/offers",
+                Some(&vol),
+                &offer_body(45.4531, 9.1402),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let offer = r.json()["id"].as_str().unwrap().to_string();
+        let r = app
+            .send(
+                "POST",
+                "/api/needs",
+                Some(&requester),
+                &need_body(None, None),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let need = r.json()["id"].as_str().unwrap().to_string();
+        let suggested = |v: Value| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["offer_id"].as_str() == Some(offer.as_str()))
+        };
+        let sugg = format!("/api/needs/{need}/suggestions");
+        assert!(suggested(app.get_auth(&sugg, &requester).await.json()));
+
+        // Anonymous: 401; someone else, an auditor: it is not theirs to change.
+        let pause = format!("/api/offers/{offer}/pause");
+        assert_eq!(
+            app.send("POST", &pause, None, &json!({})).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        app.send("POST", &pause, Some(&other), &json!({}))
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        assert_eq!(
+            app.send("POST", &pause, Some(&auditor), &json!({}))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        // Bad input: not an id, an action that does not exist.
+        app.send("POST", "/api/offers/nessuna/pause", Some(&vol), &json!({}))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        assert_eq!(
+            app.send(
+                "POST",
+                &format!("/api/offers/{offer}/sospendi"),
+                Some(&vol),
+                &json!({})
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+
+        // Paused: suggested to nobody; resuming twice is a conflict that says why.
+        let r = app.send("POST", &pause, Some(&vol), &json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["state"], "paused");
+        assert!(!suggested(app.get_auth(&sugg, &requester).await.json()));
+        let resume = format!("/api/offers/{offer}/resume");
+        assert_eq!(
+            app.send("POST", &resume, Some(&vol), &json!({}))
+                .await
+                .json()["state"],
+            "active"
+        );
+        let again = app.send("POST", &resume, Some(&vol), &json!({})).await;
+        let e = again.assert_error(StatusCode::CONFLICT, "conflict");
+        assert!(e.to_string().contains("cannot resume"), "{e}");
+        assert!(suggested(app.get_auth(&sugg, &requester).await.json()));
+
+        // The same through the offer's page, with the words a person reads.
+        let csrf = "c".repeat(43);
+        let (cookies, token) = crate::web::sign_in(&app, "volontaria@example.it", &csrf).await;
+        let page = crate::get_with(&app, &format!("/aiuto/offerte/{offer}"), &cookies)
+            .await
+            .text();
+        assert!(page.contains("Attiva: la proponiamo"), "{page}");
+        assert!(page.contains("Metti in pausa"), "{page}");
+        let state_url = format!("/aiuto/offerte/{offer}/stato");
+        let r = crate::post_form(
+            &app,
+            &state_url,
+            &cookies,
+            &[("csrf", &token), ("azione", "sospendi")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains("Qualcosa non va"), "{}", r.text());
+        assert!(r.text().contains("non è tra le scelte"), "{}", r.text());
+        let r = crate::post_form(
+            &app,
+            &state_url,
+            &cookies,
+            &[("csrf", &token), ("azione", "withdraw")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let page = crate::get_with(&app, &format!("/aiuto/offerte/{offer}"), &cookies)
+            .await
+            .text();
+        assert!(page.contains("Ritirata"), "{page}");
+        assert!(!page.contains("Metti in pausa"), "{page}");
+        // Withdrawn is for good; and it is gone from the volunteer's list.
+        app.send("POST", &resume, Some(&vol), &json!({}))
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
+        let home = crate::get_with(&app, "/aiuto", &cookies).await.text();
+        assert!(!home.contains(&format!("/aiuto/offerte/{offer}")), "{home}");
+    }
+);
+
+// A requester cancels and reopens their need from its page; a need someone has taken on is
+// not cancelled until that help is called off; nobody else changes it.
+both!(
+    a_need_is_cancelled_and_reopened_from_its_page,
+    |app: TestApp| async move {
+        let (_, requester) = app.user_with_token("chiede@example.it", &[]).await;
+        let (_, vol) = app
+            .user_with_token(
+                "volontaria@example.it",
+                &[crate::grant(Role::Volunteer, None)],
+            )
+            .await;
+        let r = app
+            .send(
+                "POST",
+                "/api/needs",
+                Some(&requester),
+                &need_body(None, None),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let need = r.json()["id"].as_str().unwrap().to_string();
+        let page_url = format!("/aiuto/richieste/{need}");
+        let state_url = format!("{page_url}/stato");
+        let csrf = "c".repeat(43);
+        let (cookies, token) = crate::web::sign_in(&app, "chiede@example.it", &csrf).await;
+        let page = crate::get_with(&app, &page_url, &cookies).await.text();
+        assert!(page.contains("Annulla la richiesta"), "{page}");
+
+        // Someone else: the button is not theirs to press.
+        let (other_c, other_t) = crate::web::sign_in(&app, "volontaria@example.it", &csrf).await;
+        let r = crate::post_form(
+            &app,
+            &state_url,
+            &other_c,
+            &[("csrf", &other_t), ("azione", "cancel")],
+        )
+        .await;
+        assert!(
+            matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{}",
+            r.status
+        );
+        // A word the form does not offer.
+        let r = crate::post_form(
+            &app,
+            &state_url,
+            &cookies,
+            &[("csrf", &token), ("azione", "cancella")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+
+        // Cancelled, then opened again.
+        let r = crate::post_form(
+            &app,
+            &state_url,
+            &cookies,
+            &[("csrf", &token), ("azione", "cancel")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let page = crate::get_with(&app, &page_url, &cookies).await.text();
+        assert!(page.contains("Annullata"), "{page}");
+        assert!(page.contains("Riapri la richiesta"), "{page}");
+        let r = crate::post_form(
+            &app,
+            &state_url,
+            &cookies,
+            &[("csrf", &token), ("azione", "reopen")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let page = crate::get_with(&app, &page_url, &cookies).await.text();
+        assert!(page.contains("In cerca di aiuto"), "{page}");
+
+        // A volunteer takes it on: cancelling now would leave her waiting, so it is refused
+        // with the reason.
+        let offer = app
+            .send(
+                "POST",
+                "/api/offers",
+                Some(&vol),
+                &offer_body(45.4531, 9.1402),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/needs/{need}/accept"),
+                Some(&vol),
+                &json!({"offer_id": offer}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let r = crate::post_form(
+            &app,
+            &state_url,
+            &cookies,
+            &[("csrf", &token), ("azione", "cancel")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    }
+);
