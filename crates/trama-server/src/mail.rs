@@ -89,16 +89,18 @@ fn compose(state: &AppState, n: &PendingEmail) -> Result<Outgoing, String> {
 /// After a mail that carried a link confirming an address left, the notification keeps only
 /// a note of it: the link is a secret and the database keeps no copy of it.
 async fn forget_secret(state: &AppState, n: &PendingEmail) {
-    if n.kind == "account.verify"
-        && let Err(e) = state
-            .store
-            .reword_notification(
-                n.id,
-                "Ti abbiamo mandato per e-mail il link per confermare il tuo indirizzo.",
-                "We e-mailed you the link that confirms your address.",
-            )
-            .await
-    {
+    let (it, en) = match n.kind.as_str() {
+        "account.verify" => (
+            "Ti abbiamo mandato per e-mail il link per confermare il tuo indirizzo.",
+            "We e-mailed you the link that confirms your address.",
+        ),
+        "account.reset" => (
+            "Ti abbiamo mandato per e-mail il link per scegliere una nuova password.",
+            "We e-mailed you the link to choose a new password.",
+        ),
+        _ => return,
+    };
+    if let Err(e) = state.store.reword_notification(n.id, it, en).await {
         tracing::warn!(error = %e, "could not clear a mailed link");
     }
 }

@@ -352,6 +352,90 @@ impl Store {
             .get(0))
     }
 
+    /// A link to choose a new password (`token_hash`: the SHA-256 of its token, good until
+    /// `expires_at`) for the confirmed account of `email`, replacing any earlier such link.
+    /// `None`, and nothing written, when no confirmed account has that address: the caller
+    /// answers the same either way.
+    pub async fn request_password_reset(
+        &self,
+        email: &trama_core::auth::Email,
+        token_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<Option<UserId>> {
+        let now = to_micros(self.now());
+        let mut tx = self.write.begin().await?;
+        let Some(r) =
+            sqlx::query("SELECT id FROM users WHERE email = $1 AND verified_at IS NOT NULL")
+                .bind(email.as_str().to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let user: String = r.get(0);
+        let id = UserId(crate::stored_id("user id", user.clone())?);
+        for sql in [
+            "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
+            "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset' AND email_state = 'pending'",
+        ] {
+            sqlx::query(sql)
+                .bind(user.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) \
+             VALUES ($1, $2, 'reset', $3, $4)",
+        )
+        .bind(token_hash.to_string())
+        .bind(user)
+        .bind(now)
+        .bind(to_micros(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// Sets the password of the account a reset link belongs to, in one transaction: the
+    /// link is used up (with any other of its kind), and every session of the account ends,
+    /// so whoever held the old password is signed out. `None` for a link unknown, expired or
+    /// used.
+    pub async fn reset_password(&self, token_hash: &str, new_hash: &str) -> Result<Option<UserId>> {
+        let now = to_micros(self.now());
+        let mut tx = self.write.begin().await?;
+        let Some(r) = sqlx::query(
+            "SELECT user_id FROM account_tokens \
+             WHERE token_hash = $1 AND purpose = 'reset' AND expires_at > $2",
+        )
+        .bind(token_hash.to_string())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let user: String = r.get(0);
+        let id = UserId(crate::stored_id("user id", user.clone())?);
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(new_hash.to_string())
+            .bind(user.clone())
+            .execute(&mut *tx)
+            .await?;
+        for sql in [
+            "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
+            "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset'",
+            "DELETE FROM sessions WHERE user_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(user.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash.to_string())

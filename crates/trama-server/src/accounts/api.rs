@@ -30,6 +30,12 @@ pub fn routes() -> Routes {
     Routes::api()
         .post("/auth/signup", signup, policy::PUBLIC)
         .post("/auth/verify", verify, policy::PUBLIC)
+        .post("/auth/password-reset", password_reset, policy::PUBLIC)
+        .post(
+            "/auth/password-reset/confirm",
+            password_reset_confirm,
+            policy::PUBLIC,
+        )
         .post("/auth/login", login, policy::PUBLIC)
         .post("/auth/logout", logout, own)
         .get("/me", me, own)
@@ -129,6 +135,54 @@ pub async fn verify(
     Body(r): Body<VerifyRequest>,
 ) -> ApiResult<StatusCode> {
     verify_account(&state, &r.token, &r.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The address the account signs in with.
+    pub email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The `token` of the link mailed by `POST /api/auth/password-reset`.
+    pub token: String,
+    /// The new password: at least 10 characters, not one everybody tries first.
+    pub password: String,
+}
+
+/// Forgot the password: 202 and the same answer for every address. The confirmed account of
+/// that address, if any, is mailed a link (valid 2 hours) to choose a new password.
+#[utoipa::path(post, path = "/api/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
+    responses((status = 202, body = SignupAccepted), (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
+pub async fn password_reset(
+    State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Body(r): Body<PasswordResetRequest>,
+) -> ApiResult<(StatusCode, Json<SignupAccepted>)> {
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    crate::accounts::service::request_password_reset(&state, &r.email, &client).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SignupAccepted {
+            status: "check_your_email".into(),
+            message: "If the address has an account, it was mailed a link to choose a new password (valid 2 hours).".into(),
+        }),
+    ))
+}
+
+/// Sets a new password from the link's token: 204; every session of the account ends.
+#[utoipa::path(post, path = "/api/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
+    responses((status = 204), (status = 422, body = ErrorEnvelope)))]
+pub async fn password_reset_confirm(
+    State(state): State<AppState>,
+    Body(r): Body<PasswordResetConfirm>,
+) -> ApiResult<StatusCode> {
+    crate::accounts::service::reset_password(&state, &r.token, &r.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

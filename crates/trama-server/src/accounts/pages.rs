@@ -28,6 +28,10 @@ pub fn routes() -> Routes {
         .get("/registrati", signup_form, may::anyone())
         .post("/registrati", signup_submit, may::anyone())
         .get("/verifica", verify_page, may::anyone())
+        .get("/password-dimenticata", forgot_form, may::anyone())
+        .post("/password-dimenticata", forgot_submit, may::anyone())
+        .get("/password-nuova", reset_form, may::anyone())
+        .post("/password-nuova", reset_submit, may::anyone())
         .post("/verifica", verify_submit, may::anyone())
         .post("/esci", logout, may::anyone())
         .get("/io", my_home, may::own())
@@ -258,6 +262,198 @@ pub async fn verify_submit(
             refuse(&l, StatusCode::BAD_REQUEST, l.t.verify_failed_text)
         }
         Err(e) => e.into_response(),
+    }
+}
+
+/// The words of the two password pages.
+pub(crate) struct PasswordWords {
+    heading: &'static str,
+    text: &'static str,
+    button: &'static str,
+    new_password: &'static str,
+    password_hint: &'static str,
+}
+
+fn forgot_words(l: &Layout) -> PasswordWords {
+    if l.lang.code() == "en" {
+        PasswordWords {
+            heading: "Forgot your password?",
+            text: "Write the address you sign in with: if it has an account here, we mail it a link to choose a new password (valid for 2 hours).",
+            button: "Send me the link",
+            new_password: "",
+            password_hint: "",
+        }
+    } else {
+        PasswordWords {
+            heading: "Password dimenticata?",
+            text: "Scrivi l'indirizzo con cui accedi: se ha un account qui, gli mandiamo un link per scegliere una nuova password (vale 2 ore).",
+            button: "Mandami il link",
+            new_password: "",
+            password_hint: "",
+        }
+    }
+}
+
+fn reset_words(l: &Layout) -> PasswordWords {
+    if l.lang.code() == "en" {
+        PasswordWords {
+            heading: "Choose a new password",
+            text: "Every session open with the old password will be closed.",
+            button: "Save the new password",
+            new_password: "New password",
+            password_hint: "At least 10 characters; a few words of your own make a good one.",
+        }
+    } else {
+        PasswordWords {
+            heading: "Scegli una nuova password",
+            text: "Ogni accesso aperto con la vecchia password verrà chiuso.",
+            button: "Salva la nuova password",
+            new_password: "Nuova password",
+            password_hint: "Almeno 10 caratteri; qualche parola tua va bene.",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub(crate) struct PasswordPage<'a> {
+    l: &'a Layout,
+    w: PasswordWords,
+    email: String,
+    /// Empty on the page that asks for the link.
+    token: String,
+    error: Option<String>,
+}
+
+pub async fn forgot_form(page: Page) -> Response {
+    let Page { l, .. } = page;
+    let w = forgot_words(&l);
+    l.render(
+        StatusCode::OK,
+        &PasswordPage {
+            l: &l,
+            w,
+            email: String::new(),
+            token: String::new(),
+            error: None,
+        },
+    )
+}
+
+pub async fn forgot_submit(
+    State(state): State<AppState>,
+    page: Page,
+    ClientAddr(peer): ClientAddr,
+    RawForm(raw): RawForm,
+) -> Response {
+    let Page {
+        l, viewer, headers, ..
+    } = page;
+    let f = parse_form(&raw);
+    if !form_csrf_ok(&viewer, &headers, &f) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    let client = client_key(&headers, peer, state.config.behind_proxy);
+    let email = field(&f, "email");
+    // The same page whether the address has an account or not.
+    match crate::accounts::service::request_password_reset(&state, email, &client)
+        .await
+        .map_err(ApiError::from)
+    {
+        Ok(()) => l.render(
+            StatusCode::OK,
+            &MessagePage {
+                l: &l,
+                heading: l.t.signup_sent_heading,
+                text: if l.lang.code() == "en" {
+                    "If the address has an account here, we have just written to it: open the link in the message within 2 hours. Nothing arrives? Look in the spam folder, or ask again."
+                } else {
+                    "Se l'indirizzo ha un account qui, gli abbiamo appena scritto: apri il link del messaggio entro 2 ore. Non arriva nulla? Guarda nella posta indesiderata, o chiedi di nuovo."
+                },
+            },
+        ),
+        Err(e) => {
+            let w = forgot_words(&l);
+            l.render(
+                e.status(),
+                &PasswordPage {
+                    l: &l,
+                    w,
+                    email: email.to_string(),
+                    token: String::new(),
+                    error: Some(crate::web::say::api_error(l.lang, &e)),
+                },
+            )
+        }
+    }
+}
+
+pub async fn reset_form(page: Page) -> Response {
+    let Page { l, uri, .. } = page;
+    let token: String = query_pairs(&uri)
+        .remove("token")
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect();
+    if token.trim().is_empty() {
+        return Redirect::to("/password-dimenticata").into_response();
+    }
+    let w = reset_words(&l);
+    l.render(
+        StatusCode::OK,
+        &PasswordPage {
+            l: &l,
+            w,
+            email: String::new(),
+            token,
+            error: None,
+        },
+    )
+}
+
+pub async fn reset_submit(
+    State(state): State<AppState>,
+    page: Page,
+    RawForm(raw): RawForm,
+) -> Response {
+    let Page {
+        l, viewer, headers, ..
+    } = page;
+    let f = parse_form(&raw);
+    if !form_csrf_ok(&viewer, &headers, &f) {
+        return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
+    }
+    let token = field(&f, "token");
+    match crate::accounts::service::reset_password(&state, token, field(&f, "password"))
+        .await
+        .map_err(ApiError::from)
+    {
+        Ok(()) => l.render(
+            StatusCode::OK,
+            &MessagePage {
+                l: &l,
+                heading: reset_words(&l).heading,
+                text: if l.lang.code() == "en" {
+                    "Your new password is saved and every open session is closed. Sign in with it."
+                } else {
+                    "La nuova password è salvata e ogni accesso aperto è chiuso. Accedi con la nuova password."
+                },
+            },
+        ),
+        Err(e) => {
+            let w = reset_words(&l);
+            l.render(
+                e.status(),
+                &PasswordPage {
+                    l: &l,
+                    w,
+                    email: String::new(),
+                    token: token.chars().take(200).collect(),
+                    error: Some(crate::web::say::api_error(l.lang, &e)),
+                },
+            )
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use trama_core::FieldError;
 use trama_core::auth::Principal;
-use trama_core::auth::{Email, RoleGrant};
+use trama_core::auth::{Email, NewPassword, RoleGrant};
 use trama_core::auth::{NewSignup, SignupForm};
 use trama_core::bounded::BoundedText;
 use trama_core::ids::UserId;
@@ -184,6 +184,98 @@ pub async fn verify_account(state: &AppState, token: &str, password: &str) -> Se
         }
         None => Err(unknown()),
     }
+}
+
+/// How long a link to choose a new password lasts.
+pub const RESET_HOURS: i64 = 2;
+
+/// Someone forgot their password (the API and the page `/password-dimenticata`). The same
+/// answer whatever the address: within the per-address limit of account mails, the confirmed
+/// account of that address (if any) gets a link, valid for [`RESET_HOURS`] hours, to choose a
+/// new one; an earlier link stops working.
+pub async fn request_password_reset(
+    state: &AppState,
+    email: &str,
+    client: &str,
+) -> ServiceResult<()> {
+    state
+        .signups_by_ip
+        .hit(client)
+        .map_err(ServiceError::RateLimited)?;
+    let email = Email::parse(email).map_err(ServiceError::InvalidBody)?;
+    let token = random_token();
+    let expires = state.now() + time::Duration::hours(RESET_HOURS);
+    let Some(id) = state
+        .store
+        .request_password_reset(&email, &sha256_hex(&token), expires)
+        .await?
+    else {
+        tracing::info!("password reset asked for an address with no confirmed account");
+        return Ok(());
+    };
+    let base = state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", state.config.listen));
+    let link = format!(
+        "{}/password-nuova?token={token}",
+        base.trim_end_matches('/')
+    );
+    state
+        .store
+        .notify(
+            id,
+            "account.reset",
+            "account",
+            &id.to_string(),
+            &format!(
+                "Per scegliere una nuova password Trama apri questo link entro {RESET_HOURS} ore:\n{link}\n\nSe non l'hai chiesto tu, ignora questo messaggio: la tua password non cambia."
+            ),
+            &format!(
+                "To choose a new Trama password, open this link within {RESET_HOURS} hours:\n{link}\n\nIf you did not ask for it, ignore this message: your password does not change."
+            ),
+            true,
+        )
+        .await?;
+    tracing::info!(user = %id, "password reset link sent");
+    Ok(())
+}
+
+/// Sets a new password from the token of a reset link: every session of the account ends,
+/// and its owner is told.
+pub async fn reset_password(state: &AppState, token: &str, password: &str) -> ServiceResult<()> {
+    let token = trama_core::auth::link_token("token", token).map_err(ServiceError::InvalidBody)?;
+    let password = NewPassword::parse(password).map_err(ServiceError::InvalidBody)?;
+    let hash = hash_password(password)
+        .await
+        .map_err(|_| ServiceError::Internal)?;
+    let Some(id) = state
+        .store
+        .reset_password(&sha256_hex(token), &hash)
+        .await?
+    else {
+        return Err(ServiceError::InvalidBody(FieldError::new(
+            "token",
+            format!(
+                "is unknown, used or expired (a link lasts {RESET_HOURS} hours; ask for a new one)"
+            ),
+        )));
+    };
+    state
+        .store
+        .notify(
+            id,
+            "account.password_changed",
+            "account",
+            &id.to_string(),
+            "La password del tuo account Trama è stata cambiata e ogni accesso aperto è stato chiuso. Se non sei stato tu, chiedi subito una nuova password da /password-dimenticata.",
+            "The password of your Trama account was changed and every open session was closed. If it was not you, ask for a new password at once at /password-dimenticata.",
+            true,
+        )
+        .await?;
+    tracing::info!(user = %id, "password reset");
+    Ok(())
 }
 
 /// Checks credentials under the rate limits and opens a session: (user, cookie secret, CSRF token).

@@ -9,6 +9,7 @@ mod homes;
 mod hsds;
 mod logs;
 mod mail;
+mod password;
 mod register;
 mod trust;
 mod trust_lows;
