@@ -6,6 +6,7 @@ pub mod auth;
 pub mod basemap;
 pub mod bounded;
 pub mod budget;
+pub mod campaigns;
 pub mod clock;
 pub mod contribution;
 pub mod error;

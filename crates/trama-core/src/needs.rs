@@ -158,6 +158,32 @@ fn weekday_index(d: Weekday) -> u8 {
     d.number_days_from_monday()
 }
 
+/// Which needs a list shows (`GET /api/needs?scope=`): one's own, those of the people one's
+/// organisations follow at a desk, or every open one (what strangers see of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeedScope {
+    Mine,
+    Desk,
+    Open,
+}
+
+impl NeedScope {
+    /// The scope named, or the default: one's own when signed in, the open ones otherwise.
+    pub fn parse(field: &str, s: Option<&str>, signed_in: bool) -> Result<Self, FieldError> {
+        match s.map(str::trim) {
+            None if signed_in => Ok(Self::Mine),
+            None => Ok(Self::Open),
+            Some("mine") => Ok(Self::Mine),
+            Some("desk") => Ok(Self::Desk),
+            Some("open") => Ok(Self::Open),
+            Some(other) => Err(FieldError::new(
+                field,
+                format!("'{other}' is not mine, desk or open"),
+            )),
+        }
+    }
+}
+
 /// A need as a client sends it (JSON API or web form).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

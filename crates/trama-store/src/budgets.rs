@@ -206,7 +206,8 @@ async fn emit_spend_events(
     let provider = booking
         .provider_id
         .as_deref()
-        .and_then(|p| trama_core::ids::OrganizationId::parse("provider_id", p).ok());
+        .map(|p| crate::stored_id("booking provider", p.to_string()).map(OrganizationId))
+        .transpose()?;
     let events = trama_core::budget::events::spend_events(
         spend,
         funder,
@@ -437,10 +438,8 @@ impl crate::Store {
                 "this key was used for another request; use a new key for a new request",
             ));
         }
-        match AllocationId::parse("allocation", &response) {
-            Ok(id) => self.allocation(id).await,
-            Err(_) => Ok(None),
-        }
+        let id = AllocationId(crate::stored_id("granted allocation", response)?);
+        self.allocation(id).await
     }
 
     pub async fn allocation(&self, id: AllocationId) -> Result<Option<AllocationRow>> {
@@ -883,7 +882,8 @@ impl crate::Store {
         .bind(id.to_string())
         .fetch_optional(&self.read)
         .await?;
-        Ok(r.and_then(|r| UserId::parse("beneficiary_id", &r.get::<String, _>(0)).ok()))
+        r.map(|r| crate::stored_id("beneficiary", r.get(0)).map(UserId))
+            .transpose()
     }
 }
 
@@ -942,9 +942,8 @@ impl crate::Store {
                     id: FunderId::parse("id", &r.get::<String, _>(0))?,
                     name: r.get(1),
                     kind: FunderKind::parse("kind", &r.get::<String, _>(2))?,
-                    organization_id: r
-                        .get::<Option<String>, _>(3)
-                        .and_then(|o| OrganizationId::parse("organization_id", &o).ok()),
+                    organization_id: crate::stored_opt_id("funder organisation", r.get(3))?
+                        .map(OrganizationId),
                 })
             })
             .await

@@ -21,8 +21,8 @@ pub struct ConsentRecord {
     pub organization: OrganizationId,
     pub purpose: Purpose,
     pub channel: Channel,
-    /// The signed form's protocol number (desk), or what the person wrote (online).
-    pub reference: String,
+    /// The signed form's protocol number (desk), or `online` (checked by core).
+    pub reference: trama_core::budget::consent::ConsentReference,
     pub recorded_by: UserId,
     pub state: ConsentState,
 }
@@ -96,13 +96,6 @@ fn consent_row(r: &AnyRow) -> Result<ConsentRow> {
 impl crate::Store {
     /// Records a consent (a new one replaces what the person gave this case manager before).
     pub async fn record_consent(&self, c: &ConsentRecord) -> Result<()> {
-        if c.reference.trim().is_empty() {
-            return Err(trama_core::FieldError::new(
-                "consent_reference",
-                "the reference of the person's consent is required",
-            )
-            .into());
-        }
         let revoked_at = (c.state == ConsentState::Revoked).then(|| to_micros(self.now()));
         sqlx::query(
             "INSERT INTO budget_followers (person_id, case_manager_id, consent_ref, granted_at, revoked_at, \
@@ -115,7 +108,7 @@ impl crate::Store {
         )
         .bind(c.person.to_string())
         .bind(c.case_manager.to_string())
-        .bind(c.reference.trim())
+        .bind(c.reference.as_str().to_string())
         .bind(to_micros(self.now()))
         .bind(revoked_at)
         .bind(c.organization.to_string())
@@ -241,16 +234,9 @@ impl crate::Store {
         &self,
         programme: ProgrammeId,
         organization: OrganizationId,
-        decision_ref: &str,
+        decision_ref: &trama_core::bounded::BoundedText,
         by: UserId,
     ) -> Result<()> {
-        if decision_ref.trim().is_empty() {
-            return Err(trama_core::FieldError::new(
-                "decision_reference",
-                "the funder's decision that delegates is required",
-            )
-            .into());
-        }
         sqlx::query(
             "INSERT INTO programme_delegations (programme_id, organization_id, decision_ref, granted_by, created_at, revoked_at) \
              VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (programme_id, organization_id) DO UPDATE \
@@ -258,7 +244,7 @@ impl crate::Store {
         )
         .bind(programme.to_string())
         .bind(organization.to_string())
-        .bind(decision_ref.trim())
+        .bind(decision_ref.as_str().to_string())
         .bind(by.to_string())
         .bind(to_micros(self.now()))
         .execute(&self.write)

@@ -206,11 +206,16 @@ impl Store {
                     name: r.get::<Option<String>, _>(3).unwrap_or_default(),
                     address,
                     point: match (r.get::<Option<f64>, _>(4), r.get::<Option<f64>, _>(5)) {
-                        (Some(a), Some(b)) => Coordinates::new(a, b).ok(),
+                        (Some(a), Some(b)) => {
+                            Some(Coordinates::new(a, b).map_err(|_| StoreError::CorruptId {
+                                what: "hub point",
+                                value: format!("{a}, {b}"),
+                            })?)
+                        }
                         _ => None,
                     },
                     functions: parse_json("hub functions", &id, &r.get::<String, _>(6))?,
-                    capacity: r.get::<i64, _>(7) as u32,
+                    capacity: crate::stored_int("hub capacity", r.get(7))?,
                     opening_hours: parse_json("hub hours", &id, &r.get::<String, _>(8))?,
                     help_desk: r.get(9),
                     rooms: rooms
@@ -311,7 +316,7 @@ fn room_from_row(r: &sqlx::any::AnyRow) -> Result<RoomRow> {
         id: RoomId(stored_id("room", r.get(0))?),
         location: LocationId(stored_id("room location", r.get(1))?),
         name: r.get(2),
-        capacity: r.get::<i64, _>(3) as u32,
-        slot_minutes: r.get::<i64, _>(4) as u16,
+        capacity: crate::stored_int("room capacity", r.get(3))?,
+        slot_minutes: crate::stored_int("room slot", r.get(4))?,
     })
 }

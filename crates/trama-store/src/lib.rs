@@ -329,6 +329,15 @@ pub(crate) fn stored<T: std::str::FromStr>(what: &'static str, s: String) -> Res
         .map_err(|_| StoreError::CorruptId { what, value: s })
 }
 
+/// A stored whole number read into a narrower type: a value that does not fit is a corrupt
+/// row, never a wrapped number.
+pub(crate) fn stored_int<T: TryFrom<i64>>(what: &'static str, v: i64) -> Result<T> {
+    T::try_from(v).map_err(|_| StoreError::CorruptId {
+        what,
+        value: v.to_string(),
+    })
+}
+
 /// An optional stored id: none, or an id (a corrupt one is an error, never "none").
 pub(crate) fn stored_opt_id(what: &'static str, s: Option<String>) -> Result<Option<uuid::Uuid>> {
     s.map(|s| stored_id(what, s)).transpose()

@@ -23,7 +23,7 @@ use crate::sql::{Sql, Val};
 use crate::{
     Result, Store, StoreError, from_micros, json, parse_json, reference, stored_id, to_micros,
 };
-use crate::{stored, stored_opt_id};
+use crate::{stored, stored_int, stored_opt_id};
 
 /// Days since 1970-01-01, the stored form of a date.
 pub fn to_day(d: Date) -> i64 {
@@ -128,13 +128,13 @@ fn need_from_row(r: &sqlx::any::AnyRow) -> Result<NeedRow> {
         recurring: r.get::<i64, _>(17) != 0,
         date: r.get::<Option<i64>, _>(18).map(from_day),
         until: r.get::<Option<i64>, _>(19).map(from_day),
-        duration_minutes: r.get::<i64, _>(20) as u16,
+        duration_minutes: stored_int("need duration", r.get(20))?,
         urgency: stored("need urgency", r.get(21))?,
         languages: parse_json("need languages", &id, &r.get::<String, _>(22))?,
         skills: parse_json("need skills", &id, &r.get::<String, _>(23))?,
-        people: r.get::<i64, _>(24) as u8,
-        covered: r.get::<i64, _>(25) as u8,
-        state: r.get::<String, _>(26).parse().unwrap_or(NeedState::Open),
+        people: stored_int("need people", r.get(24))?,
+        covered: stored_int("need covered", r.get(25))?,
+        state: stored("need state", r.get(26))?,
         campaign: r
             .get::<Option<String>, _>(27)
             .map(|s| stored_id("id", s).map(CampaignId))
@@ -204,8 +204,8 @@ fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<OfferRow> {
         radius_km: r.get(10),
         availability: parse_json("offer availability", &id, &r.get::<String, _>(11))?,
         hours_per_week: r.get(12),
-        capacity: r.get::<i64, _>(13) as u16,
-        active: r.get::<i64, _>(14) as u16,
+        capacity: stored_int("offer capacity", r.get(13))?,
+        active: stored_int("offer active", r.get(14))?,
         languages: parse_json("offer languages", &id, &r.get::<String, _>(15))?,
         skills: parse_json("offer skills", &id, &r.get::<String, _>(16))?,
         state: r.get(17),
@@ -260,10 +260,10 @@ fn match_from_row(r: &sqlx::any::AnyRow) -> Result<MatchRow> {
         distance_km: r.get(9),
         origin: r.get(10),
         next_at: r.get::<Option<i64>, _>(11).map(from_micros),
-        occurrences: r.get::<i64, _>(12) as u32,
-        minutes_confirmed: r.get::<i64, _>(13) as u32,
+        occurrences: stored_int("match occurrences", r.get(12))?,
+        minutes_confirmed: stored_int("match minutes", r.get(13))?,
         recurring: r.get::<i64, _>(14) != 0,
-        duration_minutes: r.get::<i64, _>(15) as u16,
+        duration_minutes: stored_int("match duration", r.get(15))?,
         category: TaxonomyTermId(uuid(r.get(16))?),
         area_name: r.get(17),
         created_at: from_micros(r.get(18)),

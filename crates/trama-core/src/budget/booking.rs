@@ -156,10 +156,9 @@ impl GrantForm {
         Ok(NewGrant {
             programme,
             amount: crate::budget::book::amount("amount", self.amount)?,
-            decision_reference: BoundedText::parse(
+            decision_reference: crate::budget::consent::decision_reference(
                 "decision_reference",
                 &self.decision_reference,
-                200,
             )?,
             expires: YearMonth::parse("expires", &self.expires)?,
             area_code: self

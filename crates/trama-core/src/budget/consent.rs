@@ -115,9 +115,23 @@ impl ConsentReference {
         crate::bounded::BoundedText::parse("consent_reference", s, Self::MAX).map(Self)
     }
 
+    /// The reference of a consent the person gave online.
+    pub fn online() -> Self {
+        Self(
+            crate::bounded::BoundedText::parse("consent_reference", "online", Self::MAX)
+                .unwrap_or_else(|_| unreachable!("a constant of 6 characters")),
+        )
+    }
+
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+}
+
+/// The reference of a funder's decision (a *determina*, a protocol number) that grants money
+/// or delegates the right to grant: required, 1 to 200 characters.
+pub fn decision_reference(field: &str, s: &str) -> Result<crate::bounded::BoundedText, FieldError> {
+    crate::bounded::BoundedText::parse(field, s, 200)
 }
 
 /// Whether `viewer` may record, at a desk, a consent given to `organization`: its case

@@ -74,6 +74,41 @@ pub struct YearMonth {
 }
 
 impl YearMonth {
+    /// A period of months as a report asks for it, each end optional (from 2000-01, to
+    /// 2200-12 when not given); it must not start after it ends.
+    pub fn period(
+        (from_field, from): (&str, Option<&str>),
+        (to_field, to): (&str, Option<&str>),
+    ) -> Result<(YearMonth, YearMonth), FieldError> {
+        let month = |field: &str, v: Option<&str>, default: YearMonth| match v.map(str::trim) {
+            None | Some("") => Ok(default),
+            Some(s) => YearMonth::parse(field, s),
+        };
+        let from = month(
+            from_field,
+            from,
+            YearMonth {
+                year: 2000,
+                month: 1,
+            },
+        )?;
+        let to = month(
+            to_field,
+            to,
+            YearMonth {
+                year: 2200,
+                month: 12,
+            },
+        )?;
+        if from > to {
+            return Err(FieldError::new(
+                from_field,
+                "the period starts after it ends",
+            ));
+        }
+        Ok((from, to))
+    }
+
     pub fn new(field: &str, year: u16, month: u8) -> Result<Self, FieldError> {
         if !(2000..=2200).contains(&year) || !(1..=12).contains(&month) {
             return Err(FieldError::new(

@@ -7,6 +7,21 @@ use serde::Serialize;
 use super::model::{Need, WeekWindow};
 use crate::money::Cents;
 
+/// The price of a shared service as an operator asks for its proposal: the hourly rate in
+/// euros (22.00 unless given; above zero) and the surcharge for each member beyond the first,
+/// in percent (25 unless given; at most 100).
+pub fn pricing(
+    hourly_rate: Option<f64>,
+    extra_percent: Option<u32>,
+) -> Result<(Cents, u32), crate::FieldError> {
+    let rate = Cents::from_decimal("hourly_rate", hourly_rate.unwrap_or(22.0))?;
+    if rate.0 <= 0 {
+        return Err(crate::FieldError::new("hourly_rate", "must be above 0"));
+    }
+    let extra = crate::bounded::within("extra_percent", extra_percent.unwrap_or(25), 0, 100)?;
+    Ok((rate, extra))
+}
+
 /// How needs are grouped.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SharingRules {

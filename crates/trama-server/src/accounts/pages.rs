@@ -261,7 +261,7 @@ pub async fn verify_submit(
         Err(ApiError::InvalidBody(_)) => {
             refuse(&l, StatusCode::BAD_REQUEST, l.t.verify_failed_text)
         }
-        Err(e) => e.into_response(),
+        Err(e) => crate::web::form::error_page(&l, e),
     }
 }
 
@@ -467,7 +467,7 @@ pub async fn logout(State(state): State<AppState>, page: Page, RawForm(raw): Raw
     if let Some(Via::Session { token_hash, .. }) = &viewer.via
         && let Err(e) = crate::accounts::service::close_session(&state, token_hash).await
     {
-        return ApiError::from(e).into_response();
+        return crate::web::form::error_page(&l, e);
     }
     let mut res = Redirect::to("/").into_response();
     res.headers_mut().append(

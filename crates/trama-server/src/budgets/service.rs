@@ -173,7 +173,7 @@ pub async fn follow(
             organization: org,
             purpose: desk.purpose,
             channel: Channel::Desk,
-            reference: desk.reference.as_str().to_string(),
+            reference: desk.reference.clone(),
             recorded_by: p.user_id,
             state: next,
         })
@@ -301,9 +301,12 @@ pub async fn give_consent(
         )));
     };
     let prior = state.store.consent(p.user_id, case_manager).await?;
+    // A desk record the person confirms keeps the signed form's reference.
     let reference = match &prior {
-        Some(c) if c.state == ConsentState::Pending => c.reference.clone(),
-        _ => "online".to_string(),
+        Some(c) if c.state == ConsentState::Pending => {
+            consent::ConsentReference::parse(&c.reference).map_err(|_| ServiceError::Internal)?
+        }
+        _ => consent::ConsentReference::online(),
     };
     state
         .store
@@ -1129,18 +1132,8 @@ pub fn report_period(
     from: Option<&str>,
     to: Option<&str>,
 ) -> ServiceResult<(YearMonth, YearMonth)> {
-    let month = |field: &str, v: Option<&str>, default: &str| match v.map(str::trim) {
-        None | Some("") => Ok(YearMonth::parse(field, default).expect("a valid month")),
-        Some(s) => YearMonth::parse(field, s).map_err(ServiceError::InvalidParameter),
-    };
-    let (from, to) = (month("from", from, "2000-01")?, month("to", to, "2200-12")?);
-    if from > to {
-        return Err(ServiceError::InvalidParameter(FieldError::new(
-            "from",
-            "the period starts after it ends",
-        )));
-    }
-    Ok((from, to))
+    trama_core::budget::programme::YearMonth::period(("from", from), ("to", to))
+        .map_err(ServiceError::InvalidParameter)
 }
 
 /// The dashboard for `p` (the API and the funder's page).
@@ -1813,11 +1806,11 @@ pub async fn delegate(
     funder_staff_of(state, p, programme).await?;
     let org = OrganizationId::parse("organization_id", &req.organization_id)
         .map_err(ServiceError::InvalidBody)?;
-    BoundedText::parse("decision_reference", &req.decision_reference, 200)
+    let decision = consent::decision_reference("decision_reference", &req.decision_reference)
         .map_err(ServiceError::InvalidBody)?;
     state
         .store
-        .delegate_programme(programme, org, &req.decision_reference, p.user_id)
+        .delegate_programme(programme, org, &decision, p.user_id)
         .await?;
     audit_programme(
         state,

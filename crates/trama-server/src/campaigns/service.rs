@@ -9,7 +9,7 @@ use crate::service_error::invalid;
 use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
 use crate::state::AppState;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
@@ -21,18 +21,7 @@ use trama_core::matching::{AssignOptions, Engine};
 use trama_store::{NeedFilter, NeedRow, NewMatch, OfferRow};
 use uuid::Uuid;
 
-/// A campaign as the territory admin asks for it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CampaignRequest {
-    pub name: String,
-    /// heatwave, flu_season, other
-    pub kind: String,
-    #[serde(default)]
-    pub description: String,
-    /// The kinds of help its intake form offers (term ids or codes).
-    pub categories: Vec<String>,
-}
+pub use trama_core::campaigns::CampaignRequest;
 
 /// What a batch run did.
 #[derive(Debug, Clone, Serialize)]
@@ -212,24 +201,10 @@ pub async fn create_campaign(
             "only the territory admin opens campaigns".into(),
         ));
     }
-    let name = BoundedText::parse("name", &r.name, 200).map_err(invalid)?;
-    let name = name.as_str();
-    if !["heatwave", "flu_season", "other"].contains(&r.kind.as_str()) {
-        return Err(invalid(FieldError::new(
-            "kind",
-            "must be heatwave, flu_season or other",
-        )));
-    }
-    if r.categories.is_empty() {
-        return Err(invalid(FieldError::new(
-            "categories",
-            "choose at least one kind of help",
-        )));
-    }
+    let asked = r.parse().map_err(invalid)?;
     let mut categories = Vec::new();
-    for (i, c) in r.categories.iter().enumerate() {
+    for (i, (term, c)) in asked.categories.into_iter().enumerate() {
         let field = format!("categories[{i}]");
-        let term = trama_core::needs::parse_category(&field, c).map_err(invalid)?;
         // A code of the right shape is not a kind of help until the taxonomy has it.
         if state.store.get_term(term).await?.is_none() {
             return Err(ServiceError::InvalidReference(FieldError::new(
@@ -242,9 +217,12 @@ pub async fn create_campaign(
     let id = state
         .store
         .create_campaign(&trama_store::NewCampaign {
-            name: name.into(),
-            kind: r.kind.clone(),
-            description: r.description.trim().into(),
+            name: asked.name.into_string(),
+            kind: asked.kind.to_string(),
+            description: asked
+                .description
+                .map(BoundedText::into_string)
+                .unwrap_or_default(),
             categories,
             created_by: p.user_id,
             ends_at: None,

@@ -13,12 +13,12 @@ use crate::web::form::login_redirect;
 use crate::web::form::not_found;
 use crate::web::form::query_pairs;
 use crate::web::form::refuse;
-use crate::web::form::{Page, SignedForm};
+use crate::web::form::{Page, PageResult, SignedForm};
 use crate::web::map::{MapPoint, MapView, map_view};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use std::collections::HashMap;
 use trama_core::auth::Principal;
 use trama_core::hsds::{Service, ServiceForm};
@@ -185,7 +185,7 @@ impl SearchForm {
     }
 }
 
-pub async fn home(State(state): State<AppState>, page: Page) -> Result<Response, ApiError> {
+pub async fn home(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, .. } = page;
     let page = HomePage {
         l: &l,
@@ -260,7 +260,7 @@ pub(crate) fn hit_view(h: &SearchHit, n: usize, lang: crate::web::i18n::Lang) ->
     }
 }
 
-pub async fn search(State(state): State<AppState>, page: Page) -> Result<Response, ApiError> {
+pub async fn search(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, uri, .. } = page;
     let p = query_pairs(&uri);
     let form = SearchForm::from(&p);
@@ -325,7 +325,7 @@ pub async fn search(State(state): State<AppState>, page: Page) -> Result<Respons
             Err(ApiError::InvalidParameter(f)) => {
                 (None, Some(crate::web::say::field_error(l.lang, &f)), None)
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         },
         Err(f) => (None, Some(crate::web::say::field_error(l.lang, &f)), None),
     };
@@ -511,7 +511,7 @@ pub async fn service(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Ok(sid) = ServiceId::parse("id", &id) else {
         return Ok(not_found(&l));
@@ -616,7 +616,7 @@ pub async fn organization(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     let Page { l, .. } = page;
     let Ok(oid) = OrganizationId::parse("id", &id) else {
         return Ok(not_found(&l));
@@ -648,7 +648,7 @@ pub(crate) struct ManagePage<'a> {
     deleted: bool,
 }
 
-pub async fn manage(State(state): State<AppState>, page: Page) -> Result<Response, ApiError> {
+pub async fn manage(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
@@ -755,7 +755,7 @@ pub(crate) async fn form_page(
     target: FormTarget,
     f: ServiceForm,
     error: Option<(String, String)>,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     let mut orgs = vec![];
     let mut locations = vec![];
     for oid in p.administered_organizations() {
@@ -807,10 +807,7 @@ pub(crate) async fn form_page(
     Ok(l.render(status, &page))
 }
 
-pub async fn new_service_form(
-    State(state): State<AppState>,
-    page: Page,
-) -> Result<Response, ApiError> {
+pub async fn new_service_form(State(state): State<AppState>, page: Page) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
@@ -825,7 +822,7 @@ pub(crate) async fn submit(
     p: &Principal,
     form: &Form,
     existing: Option<ServiceId>,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     let f = service_form_from(form);
     let base = match existing {
         Some(id) => match super::service::get_service(state, id).await? {
@@ -870,14 +867,14 @@ pub(crate) async fn submit(
             .await
         }
         Err(ApiError::Forbidden(_)) => Ok(refuse(l, StatusCode::FORBIDDEN, l.t.forbidden_text)),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
 pub async fn new_service_submit(
     State(state): State<AppState>,
     SignedForm { page, p, form }: SignedForm,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     submit(&state, &page.l, &p, &form, None).await
 }
 
@@ -885,7 +882,7 @@ pub async fn edit_service_form(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     let Page { l, viewer, uri, .. } = page;
     let Some(p) = viewer.principal.as_ref() else {
         return Ok(login_redirect(&uri));
@@ -911,7 +908,7 @@ pub async fn edit_service_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
     SignedForm { page, p, form }: SignedForm,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     let Ok(sid) = ServiceId::parse("id", &id) else {
         return Ok(not_found(&page.l));
     };
@@ -922,7 +919,7 @@ pub async fn delete_service_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
     SignedForm { page, p, .. }: SignedForm,
-) -> Result<Response, ApiError> {
+) -> PageResult {
     let Page { l, .. } = page;
     let p = &p;
     let Ok(sid) = ServiceId::parse("id", &id) else {
@@ -932,6 +929,6 @@ pub async fn delete_service_submit(
         Ok(()) => Ok(Redirect::to("/gestione?eliminato=1").into_response()),
         Err(ApiError::Forbidden(_)) => Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.forbidden_text)),
         Err(ApiError::NotFound(_)) => Ok(not_found(&l)),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }

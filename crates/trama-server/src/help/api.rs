@@ -41,7 +41,6 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use trama_core::FieldError;
 use trama_core::bounded::{BoundedText, within};
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId, UserId};
 use trama_core::matching::lifecycle::OfferAction;
@@ -137,27 +136,22 @@ pub async fn list_needs_api(
         .as_deref()
         .map(|s| CampaignId::parse("campaign_id", s))
         .transpose()?;
-    let scope = q.scope.as_deref().unwrap_or(if viewer.principal.is_some() {
-        "mine"
-    } else {
-        "open"
-    });
+    let scope = trama_core::needs::NeedScope::parse(
+        "scope",
+        q.scope.as_deref(),
+        viewer.principal.is_some(),
+    )?;
     let mut filter = NeedFilter {
         campaign,
         area_code: q.area.clone(),
         limit: 500,
         ..Default::default()
     };
+    use trama_core::needs::NeedScope;
     match scope {
-        "open" => filter.state = Some(NeedState::Open),
-        "mine" => filter.requester = Some(viewer.require()?.user_id),
-        "desk" => filter.organizations = Some(viewer.require()?.operator_organizations()),
-        other => {
-            return Err(ApiError::InvalidParameter(FieldError::new(
-                "scope",
-                format!("'{other}' is not mine, desk or open"),
-            )));
-        }
+        NeedScope::Open => filter.state = Some(NeedState::Open),
+        NeedScope::Mine => filter.requester = Some(viewer.require()?.user_id),
+        NeedScope::Desk => filter.organizations = Some(viewer.require()?.operator_organizations()),
     }
     let rows = super::service::needs(&state, &filter).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -959,7 +959,7 @@ pub async fn notification_target(
         // A consent: the person confirms it in their budget; a case manager opens the file;
         // the desk that recorded it, its own page.
         "person" if n.subject_id == p.user_id.to_string() => Some("/io/budget".into()),
-        "person" if p.has_role(trama_core::auth::Role::CaseManager) => {
+        "person" if trama_core::budget::access::keeps_caseload(p) => {
             Some(format!("/sportello/budget/persone/{}", n.subject_id))
         }
         "person" => Some("/sportello".into()),

@@ -223,21 +223,14 @@ pub async fn shared_services(
     extra_percent: Option<u32>,
 ) -> ServiceResult<Vec<SharedGroupView>> {
     use trama_core::matching::shared::{SharingRules, propose_groups, shared_cost, split_cost};
-    use trama_core::money::Cents;
     let orgs = p.operator_organizations();
     if orgs.is_empty() {
         return Err(ServiceError::Forbidden(
             "shared services are proposed to operators".into(),
         ));
     }
-    let rate = Cents::from_decimal("hourly_rate", hourly_rate.unwrap_or(22.0))?;
-    if rate.0 <= 0 {
-        return Err(ServiceError::InvalidParameter(FieldError::new(
-            "hourly_rate",
-            "must be above 0",
-        )));
-    }
-    let extra = extra_percent.unwrap_or(25).min(100);
+    let (rate, extra) = trama_core::matching::shared::pricing(hourly_rate, extra_percent)
+        .map_err(ServiceError::InvalidParameter)?;
     let rows = state
         .store
         .needs(&NeedFilter {

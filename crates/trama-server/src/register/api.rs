@@ -211,13 +211,13 @@ pub async fn entries(
     Query(q): Query<EntriesQuery>,
 ) -> ApiResult<Json<EntriesPage>> {
     let from = parse_u64("from", q.from.as_deref())?.unwrap_or(0);
-    let limit = parse_u64("limit", q.limit.as_deref())?.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::InvalidParameter(FieldError::new(
-            "limit",
-            "must be between 1 and 1000",
-        )));
-    }
+    let limit = trama_core::bounded::within(
+        "limit",
+        parse_u64("limit", q.limit.as_deref())?.unwrap_or(100),
+        1,
+        1000,
+    )
+    .map_err(ApiError::InvalidParameter)?;
     let (size, _) = state.register.signed_head().await?;
     if from > size {
         return Err(ApiError::InvalidParameter(FieldError::new(

@@ -73,7 +73,8 @@ async fn allocation_capped(store: &Store, amount: i64, cap: Option<i64>) -> Allo
 fn booking(allocation: AllocationId, amount: i64) -> NewBudgetBooking {
     NewBudgetBooking {
         allocation,
-        provider_id: Some("coop-il-melograno".into()),
+        // The cooperative that delivers (an organisation id, as the server always gives).
+        provider_id: Some("0190a6c4-0000-7000-8000-00000000c00b".into()),
         service_id: None,
         category: "A1.1".into(),
         month: month("2026-03"),
@@ -314,7 +315,7 @@ both!(
         );
         let book = |a, category: &str, m: &str, amount| NewBudgetBooking {
             allocation: a,
-            provider_id: Some("coop".into()),
+            provider_id: Some("0190a6c4-0000-7000-8000-00000000c00b".into()),
             service_id: None,
             category: category.into(),
             month: month(m),
