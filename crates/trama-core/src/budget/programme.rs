@@ -244,6 +244,93 @@ pub struct IseeBand {
     pub copay: BasisPoints,
 }
 
+/// A programme as the territory admin fills in its web form, every field as typed: the
+/// rules in plain fields (months, euros, percentages, ticked categories), never JSON.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProgrammeForm {
+    pub name: String,
+    /// Nomenclature codes ticked (`A1`, `C3`, ...).
+    pub categories: Vec<String>,
+    /// `YYYY-MM`.
+    pub valid_from: String,
+    pub valid_to: String,
+    /// Euros a month for one person; blank: no cap.
+    pub monthly_cap: String,
+    /// Euros one person may be granted.
+    pub amount_per_beneficiary: String,
+    /// Co-payment bands in order: (ISEE up to, in euros, blank on the last band for "any
+    /// ISEE"; the person's share in percent). Rows left blank are ignored.
+    pub bands: Vec<(String, String)>,
+    pub combinable: bool,
+    pub individual_reports: bool,
+}
+
+/// A percentage typed into a form (`20`, `12,5`) as basis points.
+pub fn percent(field: &str, s: &str) -> Result<BasisPoints, FieldError> {
+    let p = crate::bounded::decimal(field, s)?;
+    if !(0.0..=100.0).contains(&p) {
+        return Err(FieldError::new(field, "must be between 0 and 100"));
+    }
+    BasisPoints::new(field, (p * 100.0).round() as u16)
+}
+
+impl ProgrammeForm {
+    /// The rules and the amount per person, checked as every programme is
+    /// ([`ProgrammeRules::validate`]); the funder's kind comes from the funder chosen.
+    pub fn parse(&self, funder_kind: FunderKind) -> Result<(ProgrammeRules, Cents), FieldError> {
+        let name = crate::bounded::BoundedText::parse("name", &self.name, 200)?;
+        let mut categories = Vec::new();
+        for c in &self.categories {
+            let c = c.trim();
+            if !crate::taxonomy::is_seeded_code(c) {
+                return Err(FieldError::new(
+                    "categories",
+                    format!("'{c}' is not a code of the nomenclature"),
+                ));
+            }
+            categories.push(c.to_string());
+        }
+        if categories.is_empty() {
+            return Err(FieldError::new(
+                "categories",
+                "choose at least one kind of service the programme pays for",
+            ));
+        }
+        let monthly_cap = match self.monthly_cap.trim() {
+            "" => None,
+            s => Some(Cents::parse_euros("monthly_cap", s)?),
+        };
+        let amount = Cents::parse_euros("amount_per_beneficiary", &self.amount_per_beneficiary)?;
+        crate::budget::book::amount("amount_per_beneficiary", amount.0)?;
+        let mut copay_bands = Vec::new();
+        for (i, (max, share)) in self.bands.iter().enumerate() {
+            if max.trim().is_empty() && share.trim().is_empty() {
+                continue;
+            }
+            copay_bands.push(IseeBand {
+                isee_max: match max.trim() {
+                    "" => None,
+                    s => Some(Cents::parse_euros(&format!("bands[{i}].isee_max"), s)?),
+                },
+                copay: percent(&format!("bands[{i}].copay"), share)?,
+            });
+        }
+        let rules = ProgrammeRules {
+            name: name.into_string(),
+            funder_kind,
+            categories,
+            valid_from: YearMonth::parse("valid_from", &self.valid_from)?,
+            valid_to: YearMonth::parse("valid_to", &self.valid_to)?,
+            monthly_cap,
+            copay_bands,
+            combinable: self.combinable,
+            individual_reports: self.individual_reports,
+        };
+        rules.validate()?;
+        Ok((rules, amount))
+    }
+}
+
 /// The rules of a programme, as the funding engine reads them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgrammeRules {
@@ -269,7 +356,6 @@ pub struct ProgrammeRules {
 }
 
 impl ProgrammeRules {
-    /// Checks the rules are coherent.
     /// The rule of the monthly cap: what is already booked in `month` (`used`, counted by
     /// the store where the money moves, under the allocation's lock) and `amount` stay within
     /// [`ProgrammeRules::monthly_cap`]. No cap, no limit.
@@ -293,6 +379,7 @@ impl ProgrammeRules {
         Ok(())
     }
 
+    /// Checks the rules are coherent.
     pub fn validate(&self) -> Result<(), FieldError> {
         if self.name.trim().is_empty() {
             return Err(FieldError::new("name", "a programme needs a name"));
@@ -355,6 +442,89 @@ impl ProgrammeRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sad_form() -> ProgrammeForm {
+        ProgrammeForm {
+            name: "Servizio di assistenza domiciliare".into(),
+            categories: vec!["C3".into()],
+            valid_from: "2026-01".into(),
+            valid_to: "2026-12".into(),
+            monthly_cap: "600".into(),
+            amount_per_beneficiary: "3.000,00".into(),
+            bands: vec![
+                ("10.000".into(), "0".into()),
+                ("20000".into(), "12,5".into()),
+                (String::new(), "30".into()),
+                (String::new(), String::new()),
+            ],
+            combinable: true,
+            individual_reports: false,
+        }
+    }
+
+    #[test]
+    fn a_programme_form_becomes_its_rules() {
+        let (rules, amount) = sad_form().parse(FunderKind::Municipal).unwrap();
+        assert_eq!(amount, Cents(300_000));
+        assert_eq!(rules.monthly_cap, Some(Cents(60_000)));
+        assert_eq!(rules.copay_bands.len(), 3);
+        assert_eq!(rules.copay_bands[1].copay.get(), 1250);
+        assert_eq!(rules.copay_bands[2].isee_max, None);
+        assert_eq!(rules.copay_for(Some(Cents(1_500_000))).get(), 1250);
+    }
+
+    #[test]
+    fn a_programme_form_names_each_mistake() {
+        let field = |f: ProgrammeForm| f.parse(FunderKind::Municipal).unwrap_err().field;
+        assert_eq!(
+            field(ProgrammeForm {
+                name: " ".into(),
+                ..sad_form()
+            }),
+            "name"
+        );
+        assert_eq!(
+            field(ProgrammeForm {
+                categories: vec![],
+                ..sad_form()
+            }),
+            "categories"
+        );
+        assert_eq!(
+            field(ProgrammeForm {
+                categories: vec!["Z9".into()],
+                ..sad_form()
+            }),
+            "categories"
+        );
+        assert_eq!(
+            field(ProgrammeForm {
+                valid_to: "2025-12".into(),
+                ..sad_form()
+            }),
+            "valid_to"
+        );
+        assert_eq!(
+            field(ProgrammeForm {
+                monthly_cap: "tanto".into(),
+                ..sad_form()
+            }),
+            "monthly_cap"
+        );
+        assert_eq!(
+            field(ProgrammeForm {
+                amount_per_beneficiary: "0".into(),
+                ..sad_form()
+            }),
+            "amount_per_beneficiary"
+        );
+        let mut f = sad_form();
+        f.bands[1].1 = "120".into();
+        assert_eq!(field(f), "bands[1].copay");
+        let mut f = sad_form();
+        f.bands[0].0 = String::new();
+        assert_eq!(field(f), "copay_bands[0].isee_max");
+    }
 
     fn rules() -> ProgrammeRules {
         ProgrammeRules {

@@ -15,6 +15,7 @@ use crate::web::Layout;
 use crate::web::form::field;
 use crate::web::form::login_redirect;
 use crate::web::form::query_pairs;
+use crate::web::form::{Opt, fields, opts};
 use crate::web::form::{Page, SignedForm};
 use crate::web::form::{PageError, PageResult};
 use crate::web::i18n::Lang;
@@ -27,6 +28,7 @@ use trama_core::budget::access::{self, BudgetView};
 use trama_core::budget::booking::BookingForm;
 use trama_core::budget::booking::IdempotencyKey;
 use trama_core::budget::programme::YearMonth;
+use trama_core::budget::programme::{FunderKind, ProgrammeForm};
 use trama_core::ids::{BookingId, UserId};
 use trama_core::money::Cents;
 use trama_core::taxonomy::NOMENCLATORE;
@@ -76,6 +78,32 @@ pub fn routes() -> Routes {
             may::signed(
                 Scope::Funder,
                 "funders' admins (theirs), the territory admin and auditors; aggregates",
+            ),
+        )
+        .get(
+            "/budget/programmi",
+            programmes,
+            may::signed(
+                Scope::Funder,
+                "funders' admins (theirs), the territory admin and auditors; no personal data",
+            ),
+        )
+        .post(
+            "/budget/finanziatori",
+            funder_submit,
+            crate::policy::Policy::new(
+                crate::policy::Who::Roles(crate::policy::TERRITORY_ADMIN),
+                Scope::Territory,
+                "the territory admin records funders",
+            ),
+        )
+        .post(
+            "/budget/programmi",
+            programme_submit,
+            crate::policy::Policy::new(
+                crate::policy::Who::Roles(crate::policy::TERRITORY_ADMIN),
+                Scope::Territory,
+                "the territory admin records programmes",
             ),
         )
         .get(
@@ -1408,5 +1436,453 @@ mod tests {
         assert!(category_label("C1", Lang::En).contains("Home care"));
         assert!(category_label("C1.2", Lang::It).starts_with("C1.2 · "));
         assert_eq!(category_label("Z9", Lang::It), "Z9");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The territory's funders and programmes
+
+/// A funder's kind in words.
+fn funder_kind_label(kind: FunderKind, lang: Lang) -> &'static str {
+    let en = lang == Lang::En;
+    match kind {
+        FunderKind::National => {
+            if en {
+                "national (INPS, national funds)"
+            } else {
+                "nazionale (INPS, fondi nazionali)"
+            }
+        }
+        FunderKind::Regional => {
+            if en {
+                "regional"
+            } else {
+                "regionale"
+            }
+        }
+        FunderKind::Municipal => {
+            if en {
+                "municipal social services"
+            } else {
+                "servizi sociali del Comune"
+            }
+        }
+        FunderKind::HealthAuthority => {
+            if en {
+                "health authority (ATS/ASST)"
+            } else {
+                "sanità (ATS/ASST)"
+            }
+        }
+        FunderKind::CorporateWelfare => {
+            if en {
+                "corporate welfare"
+            } else {
+                "welfare aziendale"
+            }
+        }
+        FunderKind::CommunityFund => {
+            if en {
+                "community or foundation fund"
+            } else {
+                "fondo di comunità o fondazione"
+            }
+        }
+        FunderKind::FamilySelf => {
+            if en {
+                "the person or their family"
+            } else {
+                "la persona o la famiglia"
+            }
+        }
+    }
+}
+
+/// The words of the funders' and programmes' page.
+pub(crate) struct ProgrammesWords {
+    heading: &'static str,
+    intro: &'static str,
+    fix: &'static str,
+    no_funders: &'static str,
+    no_programmes: &'static str,
+    programme: &'static str,
+    months: &'static str,
+    pays_for: &'static str,
+    cap: &'static str,
+    cap_hint: &'static str,
+    copay: &'static str,
+    copay_hint: &'static str,
+    isee_up_to: &'static str,
+    share: &'static str,
+    new_funder: &'static str,
+    funder: &'static str,
+    funder_name: &'static str,
+    funder_kind: &'static str,
+    funder_org: &'static str,
+    funder_org_hint: &'static str,
+    territory_itself: &'static str,
+    save_funder: &'static str,
+    new_programme: &'static str,
+    from: &'static str,
+    to: &'static str,
+    per_person: &'static str,
+    combinable: &'static str,
+    individual: &'static str,
+    save_programme: &'static str,
+}
+
+fn programmes_words(lang: Lang) -> ProgrammesWords {
+    if lang == Lang::En {
+        ProgrammesWords {
+            heading: "Funders and programmes",
+            intro: "Who pays for care budgets in the territory, and the rules of each programme: what it pays for, in which months, how much, and the co-payment by ISEE.",
+            fix: "Please correct this",
+            no_funders: "No funder yet: record the first one below.",
+            no_programmes: "No programme yet.",
+            programme: "Programme",
+            months: "Months",
+            pays_for: "Pays for",
+            cap: "Most a month for one person (€)",
+            cap_hint: "Leave it blank for no monthly cap.",
+            copay: "Co-payment by ISEE",
+            copay_hint: "One row per band, in increasing ISEE; leave the ISEE of the last band blank for any ISEE above. No rows: no co-payment.",
+            isee_up_to: "ISEE up to (€)",
+            share: "the person pays",
+            new_funder: "Record a funder",
+            funder: "Funder",
+            funder_name: "Name",
+            funder_kind: "Kind",
+            funder_org: "Organisation that acts for it",
+            funder_org_hint: "Its admins see the funder's figures and record its allocations.",
+            territory_itself: "the territory itself",
+            save_funder: "Save the funder",
+            new_programme: "Record a programme",
+            from: "First month",
+            to: "Last month",
+            per_person: "Granted to one person (€)",
+            combinable: "It may pay for a service together with another programme",
+            individual: "Its rules let the funder see the people it pays for by name",
+            save_programme: "Save the programme",
+        }
+    } else {
+        ProgrammesWords {
+            heading: "Enti finanziatori e programmi",
+            intro: "Chi paga i budget di cura nel territorio, e le regole di ogni programma: che cosa paga, in quali mesi, quanto, e la compartecipazione secondo l'ISEE.",
+            fix: "Correggi questo campo",
+            no_funders: "Nessun ente finanziatore ancora: registra il primo qui sotto.",
+            no_programmes: "Nessun programma ancora.",
+            programme: "Programma",
+            months: "Mesi",
+            pays_for: "Che cosa paga",
+            cap: "Massimo al mese per una persona (€)",
+            cap_hint: "Lascia vuoto se non c'è un tetto mensile.",
+            copay: "Compartecipazione secondo l'ISEE",
+            copay_hint: "Una riga per fascia, in ordine di ISEE crescente; lascia vuoto l'ISEE dell'ultima fascia per «qualunque ISEE oltre». Nessuna riga: nessuna compartecipazione.",
+            isee_up_to: "ISEE fino a (€)",
+            share: "la persona paga",
+            new_funder: "Registra un ente finanziatore",
+            funder: "Ente finanziatore",
+            funder_name: "Nome",
+            funder_kind: "Tipo",
+            funder_org: "Organizzazione che agisce per l'ente",
+            funder_org_hint: "I suoi amministratori vedono i numeri dell'ente e registrano le sue assegnazioni.",
+            territory_itself: "il territorio stesso",
+            save_funder: "Salva l'ente",
+            new_programme: "Registra un programma",
+            from: "Primo mese",
+            to: "Ultimo mese",
+            per_person: "Assegnato a una persona (€)",
+            combinable: "Può pagare un servizio insieme a un altro programma (cumulabile)",
+            individual: "Le sue regole permettono all'ente di vedere per nome le persone che sostiene",
+            save_programme: "Salva il programma",
+        }
+    }
+}
+
+pub struct ProgrammeLine {
+    pub name: String,
+    pub months: String,
+    pub categories: String,
+    pub cap: String,
+    pub copay: String,
+}
+
+pub struct FunderLine {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub programmes: Vec<ProgrammeLine>,
+}
+
+#[derive(Template)]
+#[template(path = "budget_programmes.html")]
+pub(crate) struct ProgrammesPage<'a> {
+    l: &'a Layout,
+    w: ProgrammesWords,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    funders: Vec<FunderLine>,
+    may_edit: bool,
+    funder_name: String,
+    kinds: Vec<Opt>,
+    orgs: Vec<Opt>,
+    form: ProgrammeForm,
+    form_funder: String,
+    categories: Vec<Opt>,
+    bands: Vec<(String, String)>,
+}
+
+/// What the funder form was given, kept when it is shown again.
+#[derive(Default)]
+struct FunderTyped {
+    name: String,
+    kind: String,
+    organization: String,
+}
+
+async fn programmes_render(
+    state: &AppState,
+    l: &Layout,
+    p: &Principal,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    typed: (FunderTyped, ProgrammeForm, String),
+) -> Result<Response, ApiError> {
+    let funders = crate::budgets::service::visible_funders(state, p).await?;
+    let programmes = crate::budgets::service::programmes(state).await?;
+    let lines = funders
+        .iter()
+        .map(|f| FunderLine {
+            id: f.id.to_string(),
+            name: f.name.clone(),
+            kind: funder_kind_label(f.kind, l.lang),
+            programmes: programmes
+                .iter()
+                .filter(|pr| pr.funder_id == f.id)
+                .map(|pr| ProgrammeLine {
+                    name: pr.name.clone(),
+                    months: format!(
+                        "{} – {}",
+                        crate::web::i18n::month_name(pr.rules.valid_from, l.lang),
+                        crate::web::i18n::month_name(pr.rules.valid_to, l.lang)
+                    ),
+                    categories: pr
+                        .rules
+                        .categories
+                        .iter()
+                        .map(|c| category_label(c, l.lang))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    cap: pr
+                        .rules
+                        .monthly_cap
+                        .map(|c| euro(c.0, l.lang))
+                        .unwrap_or_else(|| "—".into()),
+                    copay: if pr.rules.copay_bands.is_empty() {
+                        "—".into()
+                    } else {
+                        pr.rules
+                            .copay_bands
+                            .iter()
+                            .map(|b| {
+                                let share = format!("{} %", f64::from(b.copay.get()) / 100.0)
+                                    .replace('.', if l.lang == Lang::En { "." } else { "," });
+                                match b.isee_max {
+                                    Some(m) => format!("≤ {}: {share}", euro(m.0, l.lang)),
+                                    None => format!("> : {share}"),
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let may_edit = trama_core::budget::access::may_manage_funder(p, None);
+    let (funder, form, form_funder) = typed;
+    let orgs = if may_edit {
+        let (_, list) = crate::directory::service::list_organizations(
+            state,
+            None,
+            trama_core::hsds::PageRequest {
+                page: 1,
+                per_page: trama_core::hsds::PageRequest::MAX_PER_PAGE,
+            },
+        )
+        .await?;
+        let mut list: Vec<(String, String)> = list
+            .into_iter()
+            .map(|o| (o.id.to_string(), o.name))
+            .collect();
+        list.sort_by(|a, b| a.1.cmp(&b.1));
+        opts(list, &funder.organization)
+    } else {
+        vec![]
+    };
+    let kind = if funder.kind.is_empty() {
+        "municipal".to_string()
+    } else {
+        funder.kind.clone()
+    };
+    let kinds = opts(
+        FunderKind::ALL.iter().map(|k| {
+            (
+                k.as_str().to_string(),
+                funder_kind_label(*k, l.lang).to_string(),
+            )
+        }),
+        &kind,
+    );
+    let categories = trama_core::taxonomy::NOMENCLATORE
+        .iter()
+        .filter(|t| t.parent.is_some())
+        .map(|t| Opt {
+            value: t.code.to_string(),
+            label: category_label(t.code, l.lang),
+            selected: form.categories.iter().any(|c| c == t.code),
+        })
+        .collect();
+    let mut bands = form.bands.clone();
+    bands.resize(4, (String::new(), String::new()));
+    let page = ProgrammesPage {
+        l,
+        w: programmes_words(l.lang),
+        notice,
+        error,
+        funders: lines,
+        may_edit,
+        funder_name: funder.name,
+        kinds,
+        orgs,
+        form,
+        form_funder,
+        categories,
+        bands,
+    };
+    Ok(l.render(status, &page))
+}
+
+/// A new programme's form: this year, no co-payment rows but one.
+fn programme_form_default(state: &AppState) -> ProgrammeForm {
+    let year = this_month(state).year();
+    ProgrammeForm {
+        valid_from: format!("{year}-01"),
+        valid_to: format!("{year}-12"),
+        ..Default::default()
+    }
+}
+
+pub async fn programmes(State(state): State<AppState>, page: Page) -> PageResult {
+    let Page { l, viewer, uri, .. } = page;
+    let Some(p) = viewer.principal.as_ref() else {
+        return Ok(login_redirect(&uri));
+    };
+    let w = programmes_words(l.lang);
+    let notice = query_pairs(&uri)
+        .get("fatto")
+        .map(|what| match what.as_str() {
+            "ente" => w.save_funder,
+            _ => w.save_programme,
+        });
+    let notice = notice.map(|_| {
+        if l.lang == Lang::En {
+            "Saved."
+        } else {
+            "Salvato."
+        }
+    });
+    Ok(programmes_render(
+        &state,
+        &l,
+        p,
+        StatusCode::OK,
+        notice,
+        None,
+        (
+            FunderTyped::default(),
+            programme_form_default(&state),
+            String::new(),
+        ),
+    )
+    .await?)
+}
+
+pub async fn funder_submit(
+    State(state): State<AppState>,
+    SignedForm { page, p, form }: SignedForm,
+) -> PageResult {
+    let Page { l, .. } = page;
+    let typed = FunderTyped {
+        name: field(&form, "name").to_string(),
+        kind: field(&form, "kind").to_string(),
+        organization: field(&form, "organization_id").to_string(),
+    };
+    let req = crate::budgets::service::FunderRequest {
+        name: typed.name.clone(),
+        kind: typed.kind.clone(),
+        organization_id: Some(typed.organization.clone()).filter(|o| !o.trim().is_empty()),
+    };
+    match crate::budgets::service::create_funder(&state, &p, &req)
+        .await
+        .map_err(ApiError::from)
+    {
+        Ok(_) => Ok(Redirect::to("/budget/programmi?fatto=ente").into_response()),
+        Err(e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_))) => {
+            Ok(programmes_render(
+                &state,
+                &l,
+                &p,
+                e.status(),
+                None,
+                Some(crate::web::say::api_error(l.lang, &e)),
+                (typed, programme_form_default(&state), String::new()),
+            )
+            .await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn programme_submit(
+    State(state): State<AppState>,
+    SignedForm { page, p, form }: SignedForm,
+) -> PageResult {
+    let Page { l, .. } = page;
+    let bands: Vec<(String, String)> = fields(&form, "isee_max")
+        .into_iter()
+        .zip(fields(&form, "copay"))
+        .collect();
+    let typed = ProgrammeForm {
+        name: field(&form, "name").to_string(),
+        categories: fields(&form, "categories"),
+        valid_from: field(&form, "valid_from").to_string(),
+        valid_to: field(&form, "valid_to").to_string(),
+        monthly_cap: field(&form, "monthly_cap").to_string(),
+        amount_per_beneficiary: field(&form, "amount_per_beneficiary").to_string(),
+        bands,
+        combinable: !field(&form, "combinable").is_empty(),
+        individual_reports: !field(&form, "individual_reports").is_empty(),
+    };
+    let funder = field(&form, "funder_id").to_string();
+    match crate::budgets::service::create_programme_from_form(&state, &p, &funder, &typed)
+        .await
+        .map_err(ApiError::from)
+    {
+        Ok(_) => Ok(Redirect::to("/budget/programmi?fatto=programma").into_response()),
+        Err(e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_))) => {
+            Ok(programmes_render(
+                &state,
+                &l,
+                &p,
+                e.status(),
+                None,
+                Some(crate::web::say::api_error(l.lang, &e)),
+                (FunderTyped::default(), typed, funder),
+            )
+            .await?)
+        }
+        Err(e) => Err(e.into()),
     }
 }

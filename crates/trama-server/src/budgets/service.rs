@@ -1795,6 +1795,34 @@ pub async fn create_programme(
         .await?)
 }
 
+/// Records a programme from the web form (territory admin): the rules in plain fields,
+/// parsed by core (`ProgrammeForm`); the funder's kind is the funder's own.
+pub async fn create_programme_from_form(
+    state: &AppState,
+    p: &Principal,
+    funder: &str,
+    form: &trama_core::budget::programme::ProgrammeForm,
+) -> ServiceResult<ProgrammeId> {
+    if !access::may_manage_funder(p, None) {
+        return Err(forbidden("only the territory admin records programmes"));
+    }
+    let funder = FunderId::parse("funder_id", funder).map_err(ServiceError::InvalidBody)?;
+    let kind = state
+        .store
+        .funders()
+        .await?
+        .into_iter()
+        .find(|f| f.id == funder)
+        .map(|f| f.kind)
+        .ok_or_else(|| {
+            ServiceError::InvalidReference(FieldError::new("funder_id", "no such funder"))
+        })?;
+    let (rules, amount) = form.parse(kind).map_err(ServiceError::InvalidBody)?;
+    let id = state.store.create_programme(funder, &rules, amount).await?;
+    audit_programme(state, p, "programme.create", id, rules.name.clone()).await?;
+    Ok(id)
+}
+
 /// The funder's staff delegate a programme to an organisation: its case managers may then
 /// grant from it, for people they follow with consent. Audited.
 pub async fn delegate(

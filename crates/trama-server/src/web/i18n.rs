@@ -226,6 +226,17 @@ pub const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
+/// A month of a year in words: "marzo 2026", "March 2026".
+pub fn month_name(m: trama_core::budget::programme::YearMonth, lang: Lang) -> String {
+    let names = if lang == Lang::En {
+        MONTHS_EN
+    } else {
+        MONTHS_IT
+    };
+    let i = usize::from(m.month().clamp(1, 12)) - 1;
+    format!("{} {}", names[i], m.year())
+}
+
 /// A moment as people read it: in the territory's time, in words ("martedì 8 dicembre 2026,
 /// 09:30"; "Tuesday 8 December 2026, 09:30"). An instant that does not parse is shown as it is.
 pub fn moment(lang: Lang, tz: &trama_core::schedule::TimeZone, rfc3339: &str) -> String {

@@ -1244,3 +1244,134 @@ both!(
         assert_eq!(r.json()["error"]["field"], "amount", "{}", r.text());
     }
 );
+
+// The territory admin records a funder and a programme in the web forms (rules in plain
+// fields, never JSON); a mistake is shown again with what was typed; other roles cannot.
+both!(
+    funders_and_programmes_are_set_up_in_forms,
+    |app: TestApp| async move {
+        use crate::web::sign_in;
+        use crate::{get_with, post_form};
+        use trama_core::money::Cents;
+        let org = app.organisation("Comune di Milano").await;
+        app.user_with_token(
+            "territorio@example.it",
+            &[RoleGrant::new(Role::TerritoryAdmin, None).unwrap()],
+        )
+        .await;
+        app.user_with_token(
+            "revisore@example.it",
+            &[RoleGrant::new(Role::Auditor, None).unwrap()],
+        )
+        .await;
+        app.user_with_token("cittadino@example.it", &[]).await;
+        let csrf = "c".repeat(43);
+        let (admin, token) = sign_in(&app, "territorio@example.it", &csrf).await;
+        let page = get_with(&app, "/budget/programmi", &admin).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        assert!(page.text().contains("Nessun ente finanziatore ancora"));
+
+        // The funder.
+        let r = post_form(
+            &app,
+            "/budget/finanziatori",
+            &admin,
+            &[
+                ("csrf", &token),
+                ("name", "Comune di Milano – Area Welfare"),
+                ("kind", "municipal"),
+                ("organization_id", &org.to_string()),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let funders = app.store().funders().await.unwrap();
+        assert_eq!(funders.len(), 1);
+        assert_eq!(funders[0].organization_id, Some(org));
+        let funder = funders[0].id.to_string();
+        // A kind that does not exist: named, the name kept.
+        let r = post_form(
+            &app,
+            "/budget/finanziatori",
+            &admin,
+            &[
+                ("csrf", &token),
+                ("name", "Fondazione X"),
+                ("kind", "lottery"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains(r#"value="Fondazione X""#), "{}", r.text());
+
+        // The programme, with two co-payment bands and a monthly cap.
+        let programme = |amount: &'static str| {
+            vec![
+                ("csrf", token.clone()),
+                ("funder_id", funder.clone()),
+                ("name", "Servizio di assistenza domiciliare".to_string()),
+                ("categories", "C3".to_string()),
+                ("valid_from", "2026-01".to_string()),
+                ("valid_to", "2026-12".to_string()),
+                ("amount_per_beneficiary", amount.to_string()),
+                ("monthly_cap", "600".to_string()),
+                ("isee_max", "15.000".to_string()),
+                ("copay", "0".to_string()),
+                ("isee_max", String::new()),
+                ("copay", "20".to_string()),
+                ("combinable", "on".to_string()),
+            ]
+        };
+        let bad: Vec<(&str, String)> = programme("zero euro");
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = post_form(&app, "/budget/programmi", &admin, &bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains(r#"value="zero euro""#), "{}", r.text());
+        assert!(r.text().contains("Servizio di assistenza domiciliare"));
+        assert!(app.store().programmes().await.unwrap().is_empty());
+        let good = programme("3.000,00");
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = post_form(&app, "/budget/programmi", &admin, &good).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let saved = app.store().programmes().await.unwrap();
+        assert_eq!(saved.len(), 1);
+        let rules = &saved[0].rules;
+        assert_eq!(rules.categories, vec!["C3".to_string()]);
+        assert_eq!(rules.monthly_cap, Some(Cents(60_000)));
+        assert_eq!(rules.copay_bands.len(), 2);
+        assert_eq!(rules.copay_bands[1].copay.get(), 2000);
+        assert!(rules.combinable && !rules.individual_reports);
+        let page = get_with(&app, "/budget/programmi", &admin).await.text();
+        assert!(page.contains("gennaio 2026 – dicembre 2026"), "{page}");
+        assert!(page.contains("€\u{a0}600,00"), "{page}");
+
+        // An auditor reads the page without the forms; a citizen is refused; neither records.
+        let (aud, aud_t) = sign_in(&app, "revisore@example.it", &csrf).await;
+        let page = get_with(&app, "/budget/programmi", &aud).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            !page.text().contains("/budget/finanziatori"),
+            "no forms for an auditor"
+        );
+        let r = post_form(
+            &app,
+            "/budget/finanziatori",
+            &aud,
+            &[("csrf", &aud_t), ("name", "Y"), ("kind", "municipal")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let (cit, cit_t) = sign_in(&app, "cittadino@example.it", &csrf).await;
+        assert_eq!(
+            get_with(&app, "/budget/programmi", &cit).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let r = post_form(&app, "/budget/programmi", &cit, &[("csrf", &cit_t)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // Anonymous: the sign-in page.
+        assert_eq!(
+            app.get("/budget/programmi").await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+);
