@@ -237,7 +237,7 @@ try {
   await axe(anon, "need (public view)");
 
   console.log("pages of neighbourly help pass axe");
-  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"]]) {
+  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"], ["/password-dimenticata", "forgotten password"], ["/password-nuova?token=prova", "new password"]]) {
     await page.goto(base + path);
     await axe(page, name);
   }
@@ -373,6 +373,10 @@ try {
   await shot(mun, "17-dashboard");
   const csv = await mun.request.get(base + (await mun.getAttribute("#statements a", "href")));
   check(csv.ok() && (await csv.text()).startsWith("funder,programme,area,"), "a funder's CSV statement downloads");
+  await Promise.all([mun.waitForEvent("load"), mun.click("a[href='/budget/programmi']")]);
+  check((await mun.$$("table.manage tbody tr")).length >= 3, "the dashboard leads to the funders' programmes and their rules");
+  check((await mun.$$("form[action='/budget/programmi'] input[name=categories]")).length > 20, "a programme is recorded with its categories ticked, not as JSON");
+  await shot(mun, "17b-programmes");
 
   console.log("the care budget pages pass axe");
   // axe-core needs scripts: the same sessions (no new logins) in contexts that run them.
@@ -380,7 +384,7 @@ try {
     [cm, ["/sportello/budget", new URL(fileUrl).pathname]],
     [coop, ["/gestione/prenotazioni"]],
     [rossi, ["/io/budget", "/io/budget?lang=en", "/io/dati", "/io/dati?lang=en"]],
-    [mun, ["/budget/cruscotto", "/budget/cruscotto?lang=en&dal=2025-12&al=2026-12"]],
+    [mun, ["/budget/cruscotto", "/budget/cruscotto?lang=en&dal=2025-12&al=2026-12", "/budget/programmi", "/budget/programmi?lang=en"]],
   ]) {
     const ctx = await browser.newContext({ storageState: await pg.context().storageState(), locale: "it-IT", bypassCSP: true });
     const js = await ctx.newPage();
