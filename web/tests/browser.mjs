@@ -237,7 +237,7 @@ try {
   await axe(anon, "need (public view)");
 
   console.log("pages of neighbourly help pass axe");
-  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"], ["/password-dimenticata", "forgotten password"], ["/password-nuova?token=prova", "new password"]]) {
+  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"], ["/io/profilo", "my profile"], ["/password-dimenticata", "forgotten password"], ["/password-nuova?token=prova", "new password"]]) {
     await page.goto(base + path);
     await axe(page, name);
   }

@@ -225,6 +225,27 @@ pub fn link_token<'a>(field: &str, s: &'a str) -> Result<&'a str, FieldError> {
     Ok(t)
 }
 
+/// What a person changes of their own account (`/io/profilo`): the name they go by and the
+/// language of the pages and mails.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileForm {
+    pub display_name: String,
+    pub locale: String,
+}
+
+impl ProfileForm {
+    pub fn parse(&self) -> Result<(crate::bounded::BoundedText, &str), FieldError> {
+        Ok((
+            crate::bounded::BoundedText::parse(
+                "display_name",
+                &self.display_name,
+                SignupForm::NAME_MAX,
+            )?,
+            crate::bounded::locale("locale", Some(&self.locale))?,
+        ))
+    }
+}
+
 /// A sign-up as a person fills it in (`POST /api/auth/signup`, the `/registrati` form).
 #[derive(Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

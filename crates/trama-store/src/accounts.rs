@@ -436,6 +436,35 @@ impl Store {
         Ok(Some(id))
     }
 
+    /// The name and language a person chose for their account.
+    pub async fn set_profile(&self, id: UserId, display_name: &str, locale: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET display_name = $1, locale = $2 WHERE id = $3")
+            .bind(display_name.to_string())
+            .bind(locale.to_string())
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// A new password, and every session of the account but `keep` (the one that changed
+    /// it) ends, in one transaction.
+    pub async fn change_password(&self, id: UserId, hash: &str, keep: Option<&str>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(id.to_string())
+            .bind(keep.unwrap_or("").to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash.to_string())

@@ -35,6 +35,9 @@ pub fn routes() -> Routes {
         .post("/verifica", verify_submit, may::anyone())
         .post("/esci", logout, may::anyone())
         .get("/io", my_home, may::own())
+        .get("/io/profilo", profile, may::own())
+        .post("/io/profilo", profile_submit, may::own())
+        .post("/io/profilo/password", password_submit, may::own())
 }
 
 /// `/io`: one's home, the first of the places one's roles open (the case manager's caseload,
@@ -477,4 +480,176 @@ pub async fn logout(State(state): State<AppState>, page: Page, RawForm(raw): Raw
     res.headers_mut()
         .append(header::SET_COOKIE, crate::web::fresh_csrf_cookie());
     res
+}
+
+/// The words of the profile page.
+pub(crate) struct ProfileWords {
+    heading: &'static str,
+    about: &'static str,
+    name: &'static str,
+    language: &'static str,
+    save: &'static str,
+    password: &'static str,
+    password_text: &'static str,
+    current: &'static str,
+    new: &'static str,
+    change: &'static str,
+    my_data: &'static str,
+    saved: &'static str,
+    changed: &'static str,
+}
+
+fn profile_words(l: &Layout) -> ProfileWords {
+    if l.lang.code() == "en" {
+        ProfileWords {
+            heading: "My profile",
+            about: "Your name and language",
+            name: "The name others see",
+            language: "Language of pages and mails",
+            save: "Save",
+            password: "Change the password",
+            password_text: "Every other open session ends; this one stays.",
+            current: "Current password",
+            new: "New password (at least 10 characters)",
+            change: "Change the password",
+            my_data: "My data and my rights",
+            saved: "Saved.",
+            changed: "Password changed; the other sessions are closed.",
+        }
+    } else {
+        ProfileWords {
+            heading: "Il mio profilo",
+            about: "Il tuo nome e la tua lingua",
+            name: "Il nome che vedono gli altri",
+            language: "Lingua delle pagine e delle e-mail",
+            save: "Salva",
+            password: "Cambia la password",
+            password_text: "Gli altri accessi aperti si chiudono; questo resta.",
+            current: "Password attuale",
+            new: "Nuova password (almeno 10 caratteri)",
+            change: "Cambia la password",
+            my_data: "I miei dati e i miei diritti",
+            saved: "Salvato.",
+            changed: "Password cambiata; gli altri accessi sono chiusi.",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub(crate) struct ProfilePage<'a> {
+    l: &'a Layout,
+    w: ProfileWords,
+    email: String,
+    name: String,
+    locale: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+async fn profile_render(
+    state: &AppState,
+    l: &Layout,
+    p: &trama_core::auth::Principal,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    typed: Option<(String, String)>,
+) -> crate::web::form::PageResult {
+    let u = crate::accounts::service::user(state, p.user_id)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    let (name, locale) = typed.unwrap_or((u.display_name, u.locale));
+    Ok(l.render(
+        status,
+        &ProfilePage {
+            l,
+            w: profile_words(l),
+            email: u.email.unwrap_or_default(),
+            name,
+            locale,
+            notice,
+            error,
+        },
+    ))
+}
+
+pub async fn profile(State(state): State<AppState>, page: Page) -> crate::web::form::PageResult {
+    let Page { l, viewer, uri, .. } = page;
+    let Some(p) = viewer.principal.as_ref() else {
+        return Ok(crate::web::form::login_redirect(&uri));
+    };
+    let w = profile_words(&l);
+    let notice = match query_pairs(&uri).get("fatto").map(String::as_str) {
+        Some("password") => Some(w.changed),
+        Some(_) => Some(w.saved),
+        None => None,
+    };
+    profile_render(&state, &l, p, StatusCode::OK, notice, None, None).await
+}
+
+pub async fn profile_submit(
+    State(state): State<AppState>,
+    crate::web::form::SignedForm { page, p, form }: crate::web::form::SignedForm,
+) -> crate::web::form::PageResult {
+    let Page { l, .. } = page;
+    let asked = trama_core::auth::ProfileForm {
+        display_name: field(&form, "display_name").to_string(),
+        locale: field(&form, "locale").to_string(),
+    };
+    match crate::accounts::service::update_profile(&state, &p, &asked)
+        .await
+        .map_err(ApiError::from)
+    {
+        Ok(()) => Ok(Redirect::to("/io/profilo?fatto=1").into_response()),
+        Err(e @ ApiError::InvalidBody(_)) => {
+            profile_render(
+                &state,
+                &l,
+                &p,
+                e.status(),
+                None,
+                Some(crate::web::say::api_error(l.lang, &e)),
+                Some((asked.display_name, asked.locale)),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn password_submit(
+    State(state): State<AppState>,
+    crate::web::form::SignedForm { page, p, form }: crate::web::form::SignedForm,
+) -> crate::web::form::PageResult {
+    let keep = match &page.viewer.via {
+        Some(Via::Session { token_hash, .. }) => Some(token_hash.clone()),
+        _ => None,
+    };
+    let Page { l, .. } = page;
+    match crate::accounts::service::change_password(
+        &state,
+        &p,
+        field(&form, "current_password"),
+        field(&form, "new_password"),
+        keep.as_deref(),
+    )
+    .await
+    .map_err(ApiError::from)
+    {
+        Ok(()) => Ok(Redirect::to("/io/profilo?fatto=password").into_response()),
+        Err(e @ (ApiError::InvalidBody(_) | ApiError::RateLimited(_))) => {
+            profile_render(
+                &state,
+                &l,
+                &p,
+                e.status(),
+                None,
+                Some(crate::web::say::api_error(l.lang, &e)),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -278,6 +278,67 @@ pub async fn reset_password(state: &AppState, token: &str, password: &str) -> Se
     Ok(())
 }
 
+/// A person changes the name they go by and their language.
+pub async fn update_profile(
+    state: &AppState,
+    p: &Principal,
+    form: &trama_core::auth::ProfileForm,
+) -> ServiceResult<()> {
+    let (name, locale) = form.parse().map_err(ServiceError::InvalidBody)?;
+    state
+        .store
+        .set_profile(p.user_id, name.as_str(), locale)
+        .await?;
+    Ok(())
+}
+
+/// A person changes their password, knowing the current one: every other session ends
+/// (`keep`, the session that asks, stays), and they are told by mail.
+pub async fn change_password(
+    state: &AppState,
+    p: &Principal,
+    current: &str,
+    new: &str,
+    keep: Option<&str>,
+) -> ServiceResult<()> {
+    let user = state
+        .store
+        .user(p.user_id)
+        .await?
+        .ok_or(ServiceError::Internal)?;
+    // Guesses at the current password slow down as failed sign-ins do.
+    let account_key = user.email.clone().unwrap_or_else(|| user.id.to_string());
+    state
+        .login_failures_account
+        .check(&account_key)
+        .map_err(ServiceError::RateLimited)?;
+    if !verify_password(user.password_hash, current.to_string()).await {
+        state.login_failures_account.fail(&account_key);
+        return Err(ServiceError::InvalidBody(FieldError::new(
+            "current_password",
+            "is not your current password",
+        )));
+    }
+    let password = NewPassword::parse(new).map_err(ServiceError::InvalidBody)?;
+    let hash = hash_password(password)
+        .await
+        .map_err(|_| ServiceError::Internal)?;
+    state.store.change_password(p.user_id, &hash, keep).await?;
+    state
+        .store
+        .notify(
+            p.user_id,
+            "account.password_changed",
+            "account",
+            &p.user_id.to_string(),
+            "La password del tuo account Trama è stata cambiata; gli altri accessi aperti sono stati chiusi. Se non sei stato tu, chiedi subito una nuova password da /password-dimenticata.",
+            "The password of your Trama account was changed; the other open sessions were closed. If it was not you, ask for a new password at once at /password-dimenticata.",
+            true,
+        )
+        .await?;
+    Ok(())
+}
+
 /// Checks credentials under the rate limits and opens a session: (user, cookie secret, CSRF token).
 pub async fn open_session(
     state: &AppState,

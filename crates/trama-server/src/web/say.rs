@@ -59,6 +59,7 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "place" => ("Vicino a", "Near"),
         "days" => ("Giorni", "Days"),
         "azione" => ("Azione", "Action"),
+        "current_password" => ("Password attuale", "Current password"),
         _ => return field.to_string(),
     };
     if lang == Lang::En { en } else { it }.to_string()
@@ -72,6 +73,7 @@ pub fn reason(lang: Lang, reason: &str) -> String {
     let exact = match reason {
         "must not be empty" => Some("non può essere vuoto"),
         "is required" => Some("è obbligatorio"),
+        "is not your current password" => Some("non è la tua password attuale"),
         "is missing" => Some("manca"),
         "is in the past" => Some("è già passato"),
         "is already registered" => Some("è già registrata: accedi, o recupera la password"),

@@ -235,3 +235,155 @@ both!(
         );
     }
 );
+
+// A person changes their name, language and password from their profile: the password needs
+// the current one, ends the other sessions and keeps this one; mistakes keep what was typed.
+both!(a_person_keeps_their_profile, |app: TestApp| async move {
+    app.sign_up("anna@example.it", "la mia vecchia password", "Anna")
+        .await;
+    let other = app
+        .send(
+            "POST",
+            "/api/auth/login",
+            None,
+            &json!({"email": "anna@example.it", "password": "la mia vecchia password"}),
+        )
+        .await;
+    let other_session = set_cookie(&other, "trama_session").expect("a session");
+    let csrf = "c".repeat(43);
+    let r = post_form(
+        &app,
+        "/accedi",
+        &format!("trama_csrf={csrf}"),
+        &[
+            ("email", "anna@example.it"),
+            ("password", "la mia vecchia password"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
+    let session = set_cookie(&r, "trama_session").expect("signed in");
+    let fresh = set_cookie(&r, "trama_csrf").expect("a token");
+    let cookies = format!("trama_csrf={fresh}; trama_session={session}");
+    let page = get_with(&app, "/io/profilo", &cookies).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("anna@example.it") && html.contains(r#"value="Anna""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"href="/io/profilo""#),
+        "the name in the header leads here"
+    );
+    let token = html
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+
+    // Name and language.
+    let r = post_form(
+        &app,
+        "/io/profilo",
+        &cookies,
+        &[("csrf", &token), ("display_name", " "), ("locale", "en")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_form(
+        &app,
+        "/io/profilo",
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("display_name", "Anna Bellini"),
+            ("locale", "fr"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains(r#"value="Anna Bellini""#), "{}", r.text());
+    let r = post_form(
+        &app,
+        "/io/profilo",
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("display_name", "Anna Bellini"),
+            ("locale", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let u = app
+        .store()
+        .user_by_email(&trama_core::auth::Email::parse("anna@example.it").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (u.display_name.as_str(), u.locale.as_str()),
+        ("Anna Bellini", "en")
+    );
+
+    // The password: the current one is required; then the other session ends, this one stays.
+    let r = post_form(
+        &app,
+        "/io/profilo/password",
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("current_password", "non è questa"),
+            ("new_password", "una password nuova e lunga"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().contains("non è la tua password attuale"),
+        "{}",
+        r.text()
+    );
+    let r = post_form(
+        &app,
+        "/io/profilo/password",
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("current_password", "la mia vecchia password"),
+            ("new_password", "corta"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_form(
+        &app,
+        "/io/profilo/password",
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("current_password", "la mia vecchia password"),
+            ("new_password", "una password nuova e lunga"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        get_with(&app, "/io/profilo", &cookies).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_with(&app, "/api/me", &format!("trama_session={other_session}"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&app, "anna@example.it", "una password nuova e lunga").await,
+        StatusCode::OK
+    );
+    // Anonymous: the sign-in page.
+    assert_eq!(app.get("/io/profilo").await.status, StatusCode::SEE_OTHER);
+});
