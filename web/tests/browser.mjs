@@ -419,6 +419,22 @@ try {
     check((await pg.$(`nav a[href='${home}'][aria-current=page]`)) !== null, `${who}'s menu reaches the home and marks it`);
     await axe(pg, `${who}'s home`);
     await shot(pg, `home-${who}`);
+    if (who === "hub") {
+      // The hub manager runs her hub from its page: what it offers, its hours, its rooms.
+      const run = await pg.$("a[href$='/gestione']");
+      check(run !== null, "the hub manager finds the page that runs her hub");
+      if (run) {
+        await Promise.all([pg.waitForEvent("load"), run.click()]);
+        check((await pg.$$("form[action$='/gestione'] input[name=functions]")).length >= 6, "what the hub is, hours and desk in one form");
+        check((await pg.$$("form[action$='/sale'] input[name=slot_minutes]")).length === 1, "and a room is added in another");
+        await axe(pg, "running a hub");
+        await shot(pg, "hub-manage");
+      }
+    }
+    if (who === "cittadino" || who === "volontario") {
+      await pg.goto(base + "/io/profilo");
+      await axe(pg, `${who}'s profile`);
+    }
     const state = await ctx.storageState();
     for (const lang of ["it", "en"]) {
       for (const js of [true, false]) {

@@ -22,6 +22,87 @@ pub const HUB_FUNCTIONS: &[(&str, &str, &str)] = &[
 ];
 
 /// Checks and normalises a list of hub functions.
+/// What a hub offers, as its manager sets it (the page's form; the JSON API's numbers are
+/// written into it): functions, capacity, opening hours, the help desk's words.
+#[derive(Debug, Clone, Default)]
+pub struct HubForm {
+    pub functions: Vec<String>,
+    pub capacity: String,
+    pub opening_hours: Vec<crate::matching::instance::WindowSpec>,
+    pub help_desk: String,
+}
+
+/// A hub's offer with every field checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHub {
+    pub functions: Vec<String>,
+    pub capacity: u32,
+    pub opening_hours: Vec<WeekWindow>,
+    pub help_desk: String,
+}
+
+impl HubForm {
+    pub fn parse(&self) -> Result<NewHub, FieldError> {
+        let functions = parse_functions("functions", &self.functions)?;
+        let capacity = crate::bounded::within(
+            "capacity",
+            crate::bounded::number::<u32>("capacity", &self.capacity)?,
+            1,
+            100_000,
+        )?;
+        let mut opening_hours = Vec::new();
+        for (i, w) in self.opening_hours.iter().enumerate() {
+            opening_hours.extend(w.parse(&format!("opening_hours[{i}]"))?);
+        }
+        let help_desk = crate::bounded::BoundedText::optional("help_desk", &self.help_desk, 1000)?
+            .map(crate::bounded::BoundedText::into_string)
+            .unwrap_or_default();
+        Ok(NewHub {
+            functions,
+            capacity,
+            opening_hours,
+            help_desk,
+        })
+    }
+}
+
+/// A room a hub manager adds, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct RoomForm {
+    pub name: String,
+    pub capacity: String,
+    pub slot_minutes: String,
+}
+
+/// A room with every field checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRoom {
+    pub name: crate::bounded::BoundedText,
+    pub capacity: u32,
+    /// Bookings are made in slots of this many minutes (15–480).
+    pub slot_minutes: u16,
+}
+
+impl RoomForm {
+    pub fn parse(&self) -> Result<NewRoom, FieldError> {
+        Ok(NewRoom {
+            name: crate::bounded::BoundedText::parse("name", &self.name, 120)?,
+            capacity: crate::bounded::within(
+                "capacity",
+                crate::bounded::number::<u32>("capacity", &self.capacity)?,
+                1,
+                10_000,
+            )?,
+            slot_minutes: crate::bounded::within(
+                "slot_minutes",
+                crate::bounded::number::<u16>("slot_minutes", &self.slot_minutes)?,
+                15,
+                480,
+            )?,
+        })
+    }
+}
+
 pub fn parse_functions(field: &str, given: &[String]) -> Result<Vec<String>, FieldError> {
     let mut out = Vec::new();
     for g in given {

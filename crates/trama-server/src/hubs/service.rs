@@ -12,7 +12,6 @@ use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use trama_core::FieldError;
 use trama_core::auth::Principal;
-use trama_core::bounded::{BoundedText, within};
 use trama_core::hubs::NewRoomBooking;
 use trama_core::ids::OrganizationId;
 use trama_core::matching::instance::{Vocabulary, WindowSpec};
@@ -309,29 +308,43 @@ pub async fn put_hub(
     loc: trama_core::ids::LocationId,
     r: &HubRequest,
 ) -> ServiceResult<HubView> {
+    put_hub_form(
+        state,
+        p,
+        loc,
+        &trama_core::hubs::HubForm {
+            functions: r.functions.clone(),
+            capacity: r.capacity.to_string(),
+            opening_hours: r.opening_hours.clone(),
+            help_desk: r.help_desk.clone(),
+        },
+    )
+    .await
+}
+
+/// A hub manager sets what a place of their organisation offers as a hub, from the form
+/// (core's `HubForm`). Audited.
+pub async fn put_hub_form(
+    state: &AppState,
+    p: &Principal,
+    loc: trama_core::ids::LocationId,
+    form: &trama_core::hubs::HubForm,
+) -> ServiceResult<HubView> {
     let org = hub_location_org(state, loc).await?;
     if !p.can_manage_hubs_of(org) {
         return Err(ServiceError::Forbidden(
             "only the hub managers of this organisation manage its hubs".into(),
         ));
     }
-    let functions =
-        trama_core::hubs::parse_functions("functions", &r.functions).map_err(invalid)?;
-    within("capacity", r.capacity, 1, 100_000).map_err(invalid)?;
-    let mut hours = Vec::new();
-    for (i, w) in r.opening_hours.iter().enumerate() {
-        hours.extend(w.parse(&format!("opening_hours[{i}]")).map_err(invalid)?);
-    }
-    let help_desk = BoundedText::optional("help_desk", &r.help_desk, 1000).map_err(invalid)?;
-    let help_desk = help_desk.as_deref().unwrap_or("");
+    let h = form.parse().map_err(invalid)?;
     state
         .store
         .put_hub(&trama_store::HubRecord {
             location: loc,
-            functions,
-            capacity: r.capacity,
-            opening_hours: hours,
-            help_desk: help_desk.into(),
+            functions: h.functions,
+            capacity: h.capacity,
+            opening_hours: h.opening_hours,
+            help_desk: h.help_desk,
         })
         .await?;
     audit(
@@ -355,6 +368,26 @@ pub async fn add_room(
     loc: trama_core::ids::LocationId,
     r: &RoomRequest,
 ) -> ServiceResult<RoomView> {
+    add_room_form(
+        state,
+        p,
+        loc,
+        &trama_core::hubs::RoomForm {
+            name: r.name.clone(),
+            capacity: r.capacity.to_string(),
+            slot_minutes: r.slot_minutes.to_string(),
+        },
+    )
+    .await
+}
+
+/// A hub manager adds a room from the form (core's `RoomForm`).
+pub async fn add_room_form(
+    state: &AppState,
+    p: &Principal,
+    loc: trama_core::ids::LocationId,
+    form: &trama_core::hubs::RoomForm,
+) -> ServiceResult<RoomView> {
     let h = hub(state, loc)
         .await?
         .ok_or_else(|| ServiceError::not_found("hub", &loc.to_string()))?;
@@ -363,16 +396,14 @@ pub async fn add_room(
             "only the hub managers of this organisation manage its rooms".into(),
         ));
     }
-    let name = BoundedText::parse("name", &r.name, 120).map_err(invalid)?;
-    let name = name.as_str();
-    within("slot_minutes", r.slot_minutes, 15, 480).map_err(invalid)?;
+    let r = form.parse().map_err(invalid)?;
     let rid = state
         .store
-        .add_room(loc, name, r.capacity, r.slot_minutes)
+        .add_room(loc, r.name.as_str(), r.capacity, r.slot_minutes)
         .await?;
     Ok(RoomView {
         id: rid.as_uuid(),
-        name: name.into(),
+        name: r.name.into_string(),
         capacity: r.capacity,
         slot_minutes: r.slot_minutes,
     })

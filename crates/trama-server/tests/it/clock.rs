@@ -99,21 +99,9 @@ both!(
     a_slot_that_has_begun_is_not_free,
     |app: TestApp| async move {
         use trama_core::auth::{Role, RoleGrant};
-        use trama_core::hsds::{Location, Organization};
         // Tuesday 2030-12-03, 10:30 in Milan (09:30 UTC).
         let app = app.with_clock(FixedClock::at(datetime!(2030-12-03 09:30 UTC)));
-        let org = trama_core::ids::OrganizationId::new();
-        let loc = trama_core::ids::LocationId::new();
-        let o: Organization = serde_json::from_value(
-            json!({"id": org.to_string(), "name": "Rete Case di Quartiere", "description": "Hub"}),
-        )
-        .unwrap();
-        app.store().put_organizations(&[(o, None)]).await.unwrap();
-        let l: Location = serde_json::from_value(json!({"id": loc.to_string(),
-        "organization_id": org.to_string(), "location_type": "physical",
-        "name": "Casa di quartiere Giambellino", "latitude": 45.4525, "longitude": 9.139}))
-        .unwrap();
-        app.store().put_locations(&[l]).await.unwrap();
+        let (org, loc) = app.hub_place().await;
         let (_, manager) = app
             .user_with_token(
                 "hub@rete.it",

@@ -667,16 +667,7 @@ both!(
 both!(
     hub_managers_set_hubs_and_rooms_are_booked_once,
     |app: TestApp| async move {
-        use trama_core::hsds::{Location, Organization};
-        let org = OrganizationId::new();
-        let loc = trama_core::ids::LocationId::new();
-        let o: Organization = serde_json::from_value(
-            json!({"id": org.to_string(), "name": "Rete Case di Quartiere", "description": "Hub"}),
-        )
-        .unwrap();
-        app.store().put_organizations(&[(o, None)]).await.unwrap();
-        let l: Location = serde_json::from_value(json!({"id": loc.to_string(), "organization_id": org.to_string(), "location_type": "physical", "name": "Casa di quartiere Giambellino", "latitude": 45.4525, "longitude": 9.139})).unwrap();
-        app.store().put_locations(&[l]).await.unwrap();
+        let (org, loc) = app.hub_place().await;
         let (_, manager) = app
             .user_with_token(
                 "hub@rete.it",
@@ -1108,3 +1099,128 @@ both!(
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     }
 );
+
+// The hub manager runs the hub from its page: what it is, its hours (two a day), its desk, a
+// room; mistakes keep what was typed; someone of another organisation is refused.
+both!(a_hub_is_run_from_its_page, |app: TestApp| async move {
+    let (org, loc) = app.hub_place().await;
+    let (_, manager) = app
+        .user_with_token(
+            "hub@rete.it",
+            &[RoleGrant::new(Role::HubManager, Some(org)).unwrap()],
+        )
+        .await;
+    app.user_with_token(
+        "altrohub@example.it",
+        &[RoleGrant::new(Role::HubManager, Some(OrganizationId::new())).unwrap()],
+    )
+    .await;
+    // It becomes a hub (the API), then is run from the page.
+    let hub = json!({"functions": ["social_centre"], "capacity": 60, "help_desk": "",
+        "opening_hours": [{"day": "tue", "from": "09:00", "to": "13:00"}]});
+    let r = app
+        .send("PUT", &format!("/api/hubs/{loc}"), Some(&manager), &hub)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let csrf = "c".repeat(43);
+    let (cookies, token) = crate::web::sign_in(&app, "hub@rete.it", &csrf).await;
+    let list = crate::get_with(&app, "/hub", &cookies).await.text();
+    let url = format!("/hub/{loc}/gestione");
+    assert!(
+        list.contains(&url),
+        "the hubs page links the manager to it: {list}"
+    );
+    let page = crate::get_with(&app, &url, &cookies).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(page.text().contains(r#"value="09:00""#), "{}", page.text());
+
+    let form = |capacity: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("functions", "social_centre".to_string()),
+            ("functions", "library".to_string()),
+            ("capacity", capacity.to_string()),
+            ("day", "tue".to_string()),
+            ("from", "09:00".to_string()),
+            ("to", "12:30".to_string()),
+            ("day", "tue".to_string()),
+            ("from", "15:00".to_string()),
+            ("to", "18:00".to_string()),
+            ("day", String::new()),
+            ("from", String::new()),
+            ("to", String::new()),
+            (
+                "help_desk",
+                "Martedì: pratiche, ISEE, spesa solidale".to_string(),
+            ),
+        ]
+    };
+    let bad = form("tanti");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = crate::post_form(&app, &url, &cookies, &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains(r#"value="tanti""#), "{}", r.text());
+    assert!(r.text().contains(r#"value="15:00""#), "{}", r.text());
+    let good = form("80");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = crate::post_form(&app, &url, &cookies, &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let h = app.store().hub(loc).await.unwrap().unwrap();
+    assert_eq!(h.capacity, 80);
+    assert_eq!(h.opening_hours.len(), 2);
+    assert_eq!(h.functions, vec!["social_centre", "library"]);
+
+    // A room: a slot too short is named; then it is added and bookable.
+    let rooms = format!("/hub/{loc}/sale");
+    let r = crate::post_form(
+        &app,
+        &rooms,
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("name", "Sala del coro"),
+            ("capacity", "25"),
+            ("slot_minutes", "5"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(
+        r.text().contains(r#"value="Sala del coro""#),
+        "{}",
+        r.text()
+    );
+    let r = crate::post_form(
+        &app,
+        &rooms,
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("name", "Sala del coro"),
+            ("capacity", "25"),
+            ("slot_minutes", "90"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let h = app.store().hub(loc).await.unwrap().unwrap();
+    assert_eq!(h.rooms.len(), 1);
+    assert_eq!(h.rooms[0].slot_minutes, 90);
+
+    // Another organisation's manager: neither the page nor the forms.
+    let (other, other_t) = crate::web::sign_in(&app, "altrohub@example.it", &csrf).await;
+    assert_eq!(
+        crate::get_with(&app, &url, &other).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = crate::post_form(&app, &url, &other, &[("csrf", &other_t), ("capacity", "1")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    // A place that is not an id, anonymous.
+    assert_eq!(
+        crate::get_with(&app, "/hub/nessuno/gestione", &cookies)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(app.get(&url).await.status, StatusCode::SEE_OTHER);
+});

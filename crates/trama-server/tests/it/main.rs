@@ -275,6 +275,27 @@ impl TestApp {
             .to_string()
     }
 
+    /// The place a hub is set in: the organisation "Rete Case di Quartiere" and its Casa di
+    /// quartiere Giambellino (not a hub until its manager says what it offers).
+    pub async fn hub_place(&self) -> (OrganizationId, trama_core::ids::LocationId) {
+        use trama_core::hsds::{Location, Organization};
+        let org = OrganizationId::new();
+        let loc = trama_core::ids::LocationId::new();
+        let o: Organization = serde_json::from_value(serde_json::json!({
+            "id": org.to_string(), "name": "Rete Case di Quartiere", "description": "Hub"
+        }))
+        .unwrap();
+        self.store().put_organizations(&[(o, None)]).await.unwrap();
+        let l: Location = serde_json::from_value(serde_json::json!({
+            "id": loc.to_string(), "organization_id": org.to_string(),
+            "location_type": "physical", "name": "Casa di quartiere Giambellino",
+            "latitude": 45.4525, "longitude": 9.139
+        }))
+        .unwrap();
+        self.store().put_locations(&[l]).await.unwrap();
+        (org, loc)
+    }
+
     /// Signs up through the API and confirms the address, as a person following the mail.
     pub async fn sign_up(&self, email: &str, password: &str, name: &str) {
         let r = self
