@@ -68,6 +68,14 @@ pub fn routes() -> Routes {
             may::caseload(),
         )
         .post(
+            "/sportello/budget/persone/{id}/assegna",
+            grant_submit,
+            may::signed(
+                Scope::Funder,
+                "the funder's staff, or case managers it delegated, for people they follow with consent",
+            ),
+        )
+        .post(
             "/sportello/budget/prenotazioni/{id}/annulla",
             cancel_submit,
             may::caseload(),
@@ -760,6 +768,12 @@ pub(crate) struct PersonPage<'a> {
     reset_url: String,
     key: String,
     notice: Option<String>,
+    /// The programmes the reader may grant from: (id, "name: € left, months").
+    grantable: Vec<(String, String)>,
+    /// The Municipi a grant's spending may be counted in: (code, name).
+    municipi: Vec<(String, String)>,
+    /// The month a new allocation expires by default (the year's end).
+    grant_expires: String,
 }
 
 /// The idempotency key a money-moving form carries in its hidden `key` field.
@@ -950,6 +964,33 @@ pub(crate) async fn person_page(
         }
         rows.sort_by(|a, b| (&a.month, &a.category).cmp(&(&b.month, &b.category)));
     }
+    let grantable = crate::budgets::service::grantable(state, p, person)
+        .await?
+        .into_iter()
+        .map(|g| {
+            (
+                g.programme.to_string(),
+                format!(
+                    "{}: {} {} ({} – {})",
+                    g.name,
+                    euro(g.left.0, l.lang),
+                    if l.lang == Lang::En {
+                        "left"
+                    } else {
+                        "disponibili"
+                    },
+                    crate::web::i18n::month_name(g.valid_from, l.lang),
+                    crate::web::i18n::month_name(g.valid_to, l.lang)
+                ),
+            )
+        })
+        .collect();
+    let municipi = crate::budgets::service::grant_areas(state)
+        .await?
+        .into_iter()
+        .map(|a| (a.code, a.name))
+        .collect();
+    let grant_expires = format!("{}-12", this_month(state).year());
     Ok(l.render(
         StatusCode::OK,
         &PersonPage {
@@ -971,8 +1012,34 @@ pub(crate) async fn person_page(
             reset_url: base.clone(),
             key: random_token(),
             notice: notice.map(|_| w.done.to_string()),
+            grantable,
+            municipi,
+            grant_expires,
         },
     ))
+}
+
+/// Grants the person an allocation from a programme the reader may grant from, with the
+/// funder's decision (the form of the person's file).
+pub async fn grant_submit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { p, form, .. }: SignedForm,
+) -> PageResult {
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    let amount =
+        Cents::parse_euros("amount", field(&form, "amount")).map_err(ApiError::InvalidBody)?;
+    let area = field(&form, "area_code").trim();
+    let asked = trama_core::budget::booking::GrantForm {
+        programme_id: field(&form, "programme_id").to_string(),
+        amount: amount.0,
+        decision_reference: field(&form, "decision_reference").to_string(),
+        expires: field(&form, "expires").to_string(),
+        area_code: (!area.is_empty()).then(|| area.to_string()),
+    };
+    let key = form_key(&form)?;
+    crate::budgets::service::grant(&state, &p, person, &asked, &asked.fingerprint(), &key).await?;
+    Ok(Redirect::to(&format!("/sportello/budget/persone/{person}?fatto=1")).into_response())
 }
 
 /// Books one share of the proposal (or any booking the form describes).

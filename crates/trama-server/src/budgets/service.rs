@@ -1519,6 +1519,61 @@ pub async fn grant(
     Ok(a.into())
 }
 
+/// The Municipi a grant's spending may be counted in (those the territory imported).
+pub async fn grant_areas(state: &AppState) -> ServiceResult<Vec<trama_core::areas::Area>> {
+    Ok(state.store.areas("municipio").await?)
+}
+
+/// A programme `p` may grant `person` an allocation from, with what is left of what it gives
+/// one person.
+pub struct Grantable {
+    pub programme: ProgrammeId,
+    pub name: String,
+    pub left: Cents,
+    pub valid_from: YearMonth,
+    pub valid_to: YearMonth,
+}
+
+/// The programmes `p` may grant `person` from (core's `consent::grant_right`), with money
+/// left for them. For the person's file: nothing is read about the person but the facts the
+/// right needs.
+pub async fn grantable(
+    state: &AppState,
+    p: &Principal,
+    person: UserId,
+) -> ServiceResult<Vec<Grantable>> {
+    if !consent::may_ask_to_grant(p) {
+        return Ok(vec![]);
+    }
+    let facts = state.store.budget_facts(person).await?;
+    let mut out = Vec::new();
+    for pr in state.store.programmes().await? {
+        let Some(terms) = state.store.grant_terms(pr.id).await? else {
+            continue;
+        };
+        let authority = consent::GrantAuthority {
+            funder_org: terms.funder_org,
+            delegated_to: terms.delegated_to.clone(),
+        };
+        if consent::grant_right(p, &authority, |org| access::follows_for(p, &facts, org)).is_none()
+        {
+            continue;
+        }
+        let already = state.store.granted_from(pr.id, person).await?;
+        let left = Cents((terms.per_beneficiary.0 - already.0).max(0));
+        if left.0 > 0 {
+            out.push(Grantable {
+                programme: pr.id,
+                name: pr.name.clone(),
+                left,
+                valid_from: terms.rules.valid_from,
+                valid_to: terms.rules.valid_to,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Records a personal plan (budget di salute): the person, or their case manager with
 /// consent. The newest plan is the current one; the services it names must be in the
 /// directory.

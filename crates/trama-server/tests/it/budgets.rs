@@ -1375,3 +1375,133 @@ both!(
         );
     }
 );
+
+// A case manager whose organisation the funder delegated grants, from the person's file, an
+// allocation with the funder's decision; a case manager without the delegation sees no form
+// and is refused; mistakes are named.
+both!(
+    an_allocation_is_granted_from_the_persons_file,
+    |app: TestApp| async move {
+        use crate::web::sign_in;
+        use crate::{get_with, post_form};
+        let municipio = app.organisation("Comune di Milano, Municipio 6").await;
+        let (_, admin) = app
+            .user_with_token(
+                "territorio@example.it",
+                &[RoleGrant::new(Role::TerritoryAdmin, None).unwrap()],
+            )
+            .await;
+        let (rossi, rossi_t) = app
+            .user_with_token(
+                "rossi@example.it",
+                &[RoleGrant::new(Role::Citizen, None).unwrap()],
+            )
+            .await;
+        let (_, cm_t) = app
+            .user_with_token(
+                "cm@example.it",
+                &[RoleGrant::new(Role::CaseManager, Some(municipio)).unwrap()],
+            )
+            .await;
+        let (_, other_t) = app
+            .user_with_token(
+                "altra@example.it",
+                &[RoleGrant::new(Role::CaseManager, Some(OrganizationId::new())).unwrap()],
+            )
+            .await;
+        app.follow(rossi, &rossi_t, &cm_t).await;
+        app.follow(rossi, &rossi_t, &other_t).await;
+        let f = app
+            .send(
+                "POST",
+                "/api/funders",
+                Some(&admin),
+                &json!({"name": "Comune di Milano", "kind": "municipal"}),
+            )
+            .await
+            .json();
+        let rules = json!({"name": "Servizio di assistenza domiciliare", "funder_kind": "municipal",
+            "categories": ["C3"], "valid_from": "2026-01", "valid_to": "2026-12",
+            "copay_bands": [], "combinable": true});
+        let programme = app
+            .send(
+                "POST",
+                "/api/programmes",
+                Some(&admin),
+                &json!({"funder_id": f["id"], "rules": rules, "amount_per_beneficiary": 300000}),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = app
+        .send(
+            "POST",
+            &format!("/api/programmes/{programme}/delegations"),
+            Some(&admin),
+            &json!({"organization_id": municipio.to_string(), "decision_reference": "Delibera 2026/12"}),
+        )
+        .await;
+        assert!(r.status.is_success(), "{}", r.text());
+
+        let csrf = "c".repeat(43);
+        let (cm, token) = sign_in(&app, "cm@example.it", &csrf).await;
+        let file = format!("/sportello/budget/persone/{rossi}");
+        let page = get_with(&app, &file, &cm).await.text();
+        assert!(page.contains("Assegna un budget"), "{page}");
+        assert!(page.contains("€\u{a0}3.000,00 disponibili"), "{page}");
+        let key = page
+            .split(r#"name="key" value=""#)
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        let grant = format!("{file}/assegna");
+        let form = |amount: &'static str, decision: &'static str| {
+            vec![
+                ("csrf", token.clone()),
+                ("key", key.clone()),
+                ("programme_id", programme.clone()),
+                ("amount", amount.to_string()),
+                ("decision_reference", decision.to_string()),
+                ("expires", "2026-12".to_string()),
+            ]
+        };
+        // Without the decision; more than the programme gives one person.
+        for (amount, decision) in [("1.000", ""), ("5.000", "Det. 2026/118")] {
+            let f = form(amount, decision);
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = post_form(&app, &grant, &cm, &f).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+            assert!(r.text().contains("Qualcosa non va"), "{}", r.text());
+        }
+        let f = form("1.000,00", "Det. 2026/118");
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = post_form(&app, &grant, &cm, &f).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let mine = app.get_auth("/api/me/budget", &rossi_t).await.json();
+        let allocations = mine["allocations"].as_array().unwrap();
+        assert_eq!(allocations.len(), 1, "{mine}");
+        assert_eq!(allocations[0]["granted"], 100000);
+        assert_eq!(allocations[0]["decision_reference"], "Det. 2026/118");
+
+        // The other case manager follows him too, but her organisation has no delegation.
+        let (other, other_token) = sign_in(&app, "altra@example.it", &csrf).await;
+        let page = get_with(&app, &file, &other).await.text();
+        assert!(!page.contains("Assegna un budget"), "{page}");
+        let f: Vec<(&str, String)> = form("500", "Det. X")
+            .into_iter()
+            .map(|(k, v)| {
+                if k == "csrf" {
+                    (k, other_token.clone())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = post_form(&app, &grant, &other, &f).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    }
+);
