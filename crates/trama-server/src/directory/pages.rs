@@ -240,6 +240,8 @@ pub(crate) struct SearchPage<'a> {
     attribution: String,
     /// The place searched from, by its name.
     near: Option<String>,
+    /// Said when the place searched from lies outside the territory's areas.
+    outside: Option<String>,
     page: u64,
     pages: u64,
     prev_url: Option<String>,
@@ -352,6 +354,28 @@ pub async fn search(State(state): State<AppState>, page: Page) -> PageResult {
         }
     }
     let centre_c = q.as_ref().and_then(|q| q.near.as_ref().map(|n| n.point));
+    // A point outside every area the territory knows (with their shapes): the list is of this
+    // territory's services, and the page says so instead of a bare "0".
+    let outside = match centre_c {
+        Some(c) => {
+            let areas = crate::territory::areas(&state).await?;
+            let shaped: Vec<_> = areas.1.iter().filter(|a| !a.polygons.is_empty()).collect();
+            (!shaped.is_empty() && !shaped.iter().any(|a| a.contains(&c))).then(|| {
+                if l.lang == crate::web::i18n::Lang::En {
+                    format!(
+                        "This place is outside {}: Trama lists the services of {} only, and the nearest may be far.",
+                        l.territory, l.territory
+                    )
+                } else {
+                    format!(
+                        "Questo luogo è fuori da {}: Trama elenca solo i servizi di {}, e i più vicini possono essere lontani.",
+                        l.territory, l.territory
+                    )
+                }
+            })
+        }
+        None => None,
+    };
     let points: Vec<MapPoint> = hits
         .iter()
         .filter_map(|h| {
@@ -398,6 +422,7 @@ pub async fn search(State(state): State<AppState>, page: Page) -> PageResult {
         total,
         hits,
         near,
+        outside,
         tile_url: state.config.map.tile_url.clone(),
         attribution: state.config.map.attribution.clone(),
         page,

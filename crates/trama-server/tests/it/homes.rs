@@ -481,3 +481,37 @@ both!(
         assert!(r.text().contains("Qualcosa non va"));
     }
 );
+
+// A place searched from outside every area the territory knows: the page says so, instead of
+// a bare count; inside, it says nothing.
+both!(
+    a_place_outside_the_territory_is_said,
+    |app: TestApp| async move {
+        use trama_core::areas::{Area, Polygon};
+        let m1 = Area {
+            kind: "municipio".into(),
+            code: "1".into(),
+            name: "Municipio 1".into(),
+            parent_code: None,
+            population: None,
+            centroid: None,
+            polygons: vec![Polygon(vec![vec![
+                [9.15, 45.44],
+                [9.22, 45.44],
+                [9.22, 45.49],
+                [9.15, 45.49],
+                [9.15, 45.44],
+            ]])],
+            facts: None,
+        };
+        app.store().put_areas(&[m1]).await.unwrap();
+        app.state.areas.clear();
+        // Rome.
+        let page = app.get("/cerca?q=mensa&lat=41.9&lon=12.5").await.text();
+        assert!(page.contains(r#"id="outside""#), "{page}");
+        assert!(page.contains("fuori da Milano"), "{page}");
+        // The Duomo.
+        let page = app.get("/cerca?q=mensa&lat=45.464&lon=9.19").await.text();
+        assert!(!page.contains(r#"id="outside""#), "{page}");
+    }
+);
