@@ -236,7 +236,7 @@ pub struct ProfileForm {
 impl ProfileForm {
     pub fn parse(&self) -> Result<(crate::bounded::BoundedText, &str), FieldError> {
         Ok((
-            crate::bounded::BoundedText::parse(
+            crate::bounded::BoundedText::line(
                 "display_name",
                 &self.display_name,
                 SignupForm::NAME_MAX,
@@ -289,7 +289,7 @@ impl SignupForm {
         Ok(NewSignup {
             email: Email::parse(&self.email)?,
             password: NewPassword::parse(&self.password)?,
-            display_name: crate::bounded::BoundedText::parse(
+            display_name: crate::bounded::BoundedText::line(
                 "display_name",
                 &self.display_name,
                 Self::NAME_MAX,

@@ -46,6 +46,22 @@ impl BoundedText {
         Ok(Some(Self(t.to_string())))
     }
 
+    /// One line of text, such as a name: like [`BoundedText::parse`], but no line break, tab
+    /// or other control character, and none of the characters that reverse the direction of
+    /// text (a name shown to others, or written into a mail's header, is one plain line).
+    pub fn line(field: &str, s: &str, max: usize) -> Result<Self, FieldError> {
+        let t = Self::parse(field, s, max)?;
+        if t.0.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        }) {
+            return Err(FieldError::new(
+                field,
+                "must be one line of plain text (no line breaks or control characters)",
+            ));
+        }
+        Ok(t)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -149,6 +165,28 @@ mod tests {
         assert_eq!(locale("l", None).unwrap(), "it");
         assert_eq!(locale("l", Some("en")).unwrap(), "en");
         assert!(locale("l", Some("fr")).is_err());
+    }
+
+    #[test]
+    fn a_line_is_one_line_of_plain_text() {
+        assert_eq!(
+            BoundedText::line("name", " Anna Bellini ", 120)
+                .unwrap()
+                .as_str(),
+            "Anna Bellini"
+        );
+        for bad in [
+            "Luca\r\nBcc: x@y.z",
+            "Luca\tB",
+            "abc\u{202E}def",
+            "a\u{2066}b",
+        ] {
+            assert_eq!(
+                BoundedText::line("name", bad, 120).unwrap_err().field,
+                "name",
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl CampaignRequest {
     pub const DESCRIPTION_MAX: usize = 2000;
 
     pub fn parse(&self) -> Result<NewCampaign, FieldError> {
-        let name = BoundedText::parse("name", &self.name, Self::NAME_MAX)?;
+        let name = BoundedText::line("name", &self.name, Self::NAME_MAX)?;
         let kind = KINDS
             .iter()
             .copied()

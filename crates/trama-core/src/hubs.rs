@@ -86,7 +86,7 @@ pub struct NewRoom {
 impl RoomForm {
     pub fn parse(&self) -> Result<NewRoom, FieldError> {
         Ok(NewRoom {
-            name: crate::bounded::BoundedText::parse("name", &self.name, 120)?,
+            name: crate::bounded::BoundedText::line("name", &self.name, 120)?,
             capacity: crate::bounded::within(
                 "capacity",
                 crate::bounded::number::<u32>("capacity", &self.capacity)?,

@@ -26,11 +26,33 @@ impl Cents {
         if s.is_empty() {
             return Err(not_euros());
         }
-        // The last separator followed by one or two digits is the decimal one; others group.
-        let (int, dec) = match s.rfind([',', '.']) {
-            Some(i) if s.len() - i - 1 <= 2 => (&s[..i], &s[i + 1..]),
-            _ => (s.as_str(), ""),
+        // Which separator is the decimal one. With both, the last. A lone comma always is
+        // (Italian: `0,555` is never five hundred euros but a mistake, more than two
+        // decimals); a lone point is when one or two digits follow it (`120.5`), else it
+        // groups thousands (`1.000`). Grouping separators stand before groups of three digits.
+        let commas = s.matches(',').count();
+        let points = s.matches('.').count();
+        let decimal_at = match (commas, points) {
+            (0, 0) => None,
+            (_, 0) if commas == 1 => s.rfind(','),
+            (0, 1) => s.rfind('.').filter(|i| s.len() - i - 1 <= 2),
+            (0, _) | (_, 0) => None,
+            _ => s.rfind([',', '.']),
         };
+        let (int, dec) = match decimal_at {
+            Some(i) => (&s[..i], &s[i + 1..]),
+            None => (s.as_str(), ""),
+        };
+        if dec.len() > 2 || (decimal_at.is_some() && dec.is_empty()) {
+            return Err(FieldError::new(
+                field,
+                "an amount in euros with at most two decimals, such as 120,50",
+            ));
+        }
+        // Every group after a grouping separator has three digits.
+        if int.split(['.', ',']).skip(1).any(|g| g.len() != 3) {
+            return Err(not_euros());
+        }
         let int: String = int.chars().filter(|c| *c != '.' && *c != ',').collect();
         if int.is_empty() && dec.is_empty()
             || !int.chars().all(|c| c.is_ascii_digit())
@@ -115,10 +137,30 @@ mod euro_tests {
             ("1,200.00", 120_000),
             ("1.200", 120_000),
             (",5", 50),
+            ("1.000", 100_000),
+            ("3.000,00", 300_000),
+            ("1.234.567", 123_456_700),
+            ("1,234,567.5", 123_456_750),
         ] {
             assert_eq!(Cents::parse_euros("amount", s), Ok(Cents(c)), "{s}");
         }
-        for s in ["", "abc", "12a", "€", "1,2,3x", "99999999999"] {
+        // A lone comma is always the decimal one: three digits after it are a mistake, never
+        // a thousand times the amount.
+        for s in [
+            "",
+            "abc",
+            "12a",
+            "€",
+            "1,2,3x",
+            "99999999999",
+            "0,555",
+            "1,005",
+            "10,555",
+            "1.0000",
+            "1.00.000",
+            "12,",
+            "1.5.000",
+        ] {
             assert!(Cents::parse_euros("amount", s).is_err(), "{s}");
         }
     }

@@ -70,7 +70,10 @@ fn compose(state: &AppState, n: &PendingEmail) -> Result<Outgoing, String> {
     };
     // Account mails go to an address whose name anyone who signs up can type: they greet
     // nobody by name.
-    let name = if account { "" } else { n.display_name.as_str() };
+    // A name stored before names were kept to one plain line loses its control characters
+    // here: a header never carries a line break.
+    let clean: String = n.display_name.chars().filter(|c| !c.is_control()).collect();
+    let name = if account { "" } else { clean.as_str() };
     let text = format!(
         "{hello}{}{name},\n\n{body}\n\n{link}\n\n— Trama, {}\n",
         if name.is_empty() { "" } else { " " },
@@ -145,9 +148,10 @@ pub async fn send_pending(state: &AppState, mailer: Option<&Mailer>) -> usize {
             }
             None => {
                 // The demo's outbox: on standard error, for whoever runs it.
+                // The address alone: a name that no longer formats must not stop the outbox.
                 eprintln!(
                     "---- mail (not sent: no mail.smtp_url) ----\nTo: {}\nSubject: {}\n\n{}---- end of mail ----",
-                    mail.to, mail.subject, mail.text
+                    mail.to.email, mail.subject, mail.text
                 );
                 Ok(())
             }

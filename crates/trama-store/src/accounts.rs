@@ -448,7 +448,7 @@ impl Store {
     }
 
     /// A new password, and every session of the account but `keep` (the one that changed
-    /// it) ends, in one transaction.
+    /// it) ends, and every reset link, in one transaction.
     pub async fn change_password(&self, id: UserId, hash: &str, keep: Option<&str>) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -461,6 +461,16 @@ impl Store {
             .bind(keep.unwrap_or("").to_string())
             .execute(&mut *tx)
             .await?;
+        // A reset link asked for before stops working: the password it would replace is gone.
+        for sql in [
+            "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
+            "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset'",
+        ] {
+            sqlx::query(sql)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

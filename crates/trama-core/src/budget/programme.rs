@@ -278,7 +278,7 @@ impl ProgrammeForm {
     /// The rules and the amount per person, checked as every programme is
     /// ([`ProgrammeRules::validate`]); the funder's kind comes from the funder chosen.
     pub fn parse(&self, funder_kind: FunderKind) -> Result<(ProgrammeRules, Cents), FieldError> {
-        let name = crate::bounded::BoundedText::parse("name", &self.name, 200)?;
+        let name = crate::bounded::BoundedText::line("name", &self.name, 200)?;
         let mut categories = Vec::new();
         for c in &self.categories {
             let c = c.trim();

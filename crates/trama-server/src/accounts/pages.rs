@@ -428,6 +428,10 @@ pub async fn reset_submit(
         return refuse(&l, StatusCode::FORBIDDEN, l.t.csrf_text);
     }
     let token = field(&f, "token");
+    // A link without its token has nothing to reset: ask for a new one.
+    if token.trim().is_empty() {
+        return Redirect::to("/password-dimenticata").into_response();
+    }
     match crate::accounts::service::reset_password(&state, token, field(&f, "password"))
         .await
         .map_err(ApiError::from)
@@ -545,6 +549,8 @@ pub(crate) struct ProfilePage<'a> {
     locale: String,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// An auditor changes nothing here either: the page says how to change a password.
+    read_only: bool,
 }
 
 async fn profile_render(
@@ -570,6 +576,7 @@ async fn profile_render(
             locale,
             notice,
             error,
+            read_only: p.is_auditor_only(),
         },
     ))
 }
@@ -601,7 +608,22 @@ pub async fn profile_submit(
         .await
         .map_err(ApiError::from)
     {
-        Ok(()) => Ok(Redirect::to("/io/profilo?fatto=1").into_response()),
+        Ok(()) => {
+            // The pages follow the language chosen, as the mails do.
+            let mut res = Redirect::to("/io/profilo?fatto=1").into_response();
+            if let Some(lang) = crate::web::i18n::Lang::parse(asked.locale.trim()) {
+                res.headers_mut().append(
+                    header::SET_COOKIE,
+                    crate::auth::set_cookie(
+                        crate::auth::LANG_COOKIE,
+                        lang.code(),
+                        Some(365 * 24 * 3600),
+                        false,
+                    ),
+                );
+            }
+            Ok(res)
+        }
         Err(e @ ApiError::InvalidBody(_)) => {
             profile_render(
                 &state,

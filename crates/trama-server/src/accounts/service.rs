@@ -532,7 +532,7 @@ pub async fn create_api_token(
     name: &str,
     token_hash: &str,
 ) -> ServiceResult<trama_core::ids::ApiTokenId> {
-    let name = BoundedText::parse("name", name, 100).map_err(ServiceError::InvalidBody)?;
+    let name = BoundedText::line("name", name, 100).map_err(ServiceError::InvalidBody)?;
     Ok(state
         .store
         .create_api_token(p.user_id, name.as_str(), token_hash)

@@ -99,20 +99,12 @@ pub fn routes() -> Routes {
         .post(
             "/budget/finanziatori",
             funder_submit,
-            crate::policy::Policy::new(
-                crate::policy::Who::Roles(crate::policy::TERRITORY_ADMIN),
-                Scope::Territory,
-                "the territory admin records funders",
-            ),
+            may::signed(Scope::Territory, "the territory admin records funders"),
         )
         .post(
             "/budget/programmi",
             programme_submit,
-            crate::policy::Policy::new(
-                crate::policy::Who::Roles(crate::policy::TERRITORY_ADMIN),
-                Scope::Territory,
-                "the territory admin records programmes",
-            ),
+            may::signed(Scope::Territory, "the territory admin records programmes"),
         )
         .get(
             "/gestione/prenotazioni",
@@ -1756,8 +1748,11 @@ async fn programmes_render(
                                 let share = format!("{} %", f64::from(b.copay.get()) / 100.0)
                                     .replace('.', if l.lang == Lang::En { "." } else { "," });
                                 match b.isee_max {
-                                    Some(m) => format!("≤ {}: {share}", euro(m.0, l.lang)),
-                                    None => format!("> : {share}"),
+                                    Some(m) => format!("ISEE ≤ {}: {share}", euro(m.0, l.lang)),
+                                    None if l.lang == Lang::En => {
+                                        format!("any other ISEE: {share}")
+                                    }
+                                    None => format!("ogni altro ISEE: {share}"),
                                 }
                             })
                             .collect::<Vec<_>>()
@@ -1917,9 +1912,15 @@ pub async fn programme_submit(
     SignedForm { page, p, form }: SignedForm,
 ) -> PageResult {
     let Page { l, .. } = page;
-    let bands: Vec<(String, String)> = fields(&form, "isee_max")
-        .into_iter()
-        .zip(fields(&form, "copay"))
+    // Row by row; a row the browser sent only half of is kept half empty, and named.
+    let (maxes, shares) = (fields(&form, "isee_max"), fields(&form, "copay"));
+    let bands: Vec<(String, String)> = (0..maxes.len().max(shares.len()))
+        .map(|i| {
+            (
+                maxes.get(i).cloned().unwrap_or_default(),
+                shares.get(i).cloned().unwrap_or_default(),
+            )
+        })
         .collect();
     let typed = ProgrammeForm {
         name: field(&form, "name").to_string(),

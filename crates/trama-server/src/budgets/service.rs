@@ -1815,7 +1815,7 @@ pub async fn create_funder(
     if !access::may_manage_funder(p, None) {
         return Err(forbidden("only the territory admin records funders"));
     }
-    let name = BoundedText::parse("name", &req.name, 200).map_err(ServiceError::InvalidBody)?;
+    let name = BoundedText::line("name", &req.name, 200).map_err(ServiceError::InvalidBody)?;
     let name = name.as_str();
     let kind = FunderKind::parse("kind", &req.kind).map_err(ServiceError::InvalidBody)?;
     let org = match req.organization_id.as_deref() {

@@ -223,10 +223,12 @@ fn offer_actions(lang: Lang, state: &str) -> Vec<(&'static str, &'static str)> {
     }
 }
 
-/// What the requester may do with a need in `state`: (action, label).
-fn need_actions(lang: Lang, state: NeedState) -> Vec<(&'static str, &'static str)> {
+/// What the requester may do with a need in `state` with `live` helpers engaged: (action,
+/// label). Cancelling waits until the help in course is called off (core's rule).
+fn need_actions(lang: Lang, state: NeedState, live: u8) -> Vec<(&'static str, &'static str)> {
     let en = lang == Lang::En;
     match state {
+        NeedState::Open | NeedState::Matched if live > 0 => vec![],
         NeedState::Open | NeedState::Matched => vec![(
             "cancel",
             if en {
@@ -668,6 +670,8 @@ pub(crate) struct NeedPage<'a> {
     can_act: bool,
     /// What the requester may do with the need now: (action, label).
     actions: Vec<(&'static str, &'static str)>,
+    /// Helpers are engaged: to cancel, their matches are called off first (said on the page).
+    engaged: bool,
     suggestions: Vec<crate::help::service::Suggestion>,
     matches: Vec<MatchLine>,
     my_offers: Vec<(String, String)>,
@@ -692,10 +696,13 @@ pub async fn need_page(
         n: need_line(l.lang, &crate::help::service::need_view(&n, access)),
         can_act,
         actions: if can_act {
-            need_actions(l.lang, n.state)
+            need_actions(l.lang, n.state, n.covered)
         } else {
             vec![]
         },
+        engaged: can_act
+            && n.covered > 0
+            && matches!(n.state, NeedState::Open | NeedState::Matched),
         suggestions: vec![],
         matches: vec![],
         my_offers: vec![],
@@ -1013,8 +1020,9 @@ pub async fn offer_page(
     let o = super::service::offer(&state, oid)
         .await?
         .ok_or_else(|| ApiError::not_found("offer", &id))?;
+    // Someone else's offer does not exist for them (as its state change answers).
     if o.owner != p.user_id {
-        return Err(ApiError::Forbidden("this offer is not yours".into()).into());
+        return Err(ApiError::not_found("offer", &id).into());
     }
     let w = words(l.lang);
     // A paused or withdrawn offer is suggested to nobody, and is shown nobody either.

@@ -1174,7 +1174,7 @@ pub async fn register_person(
             "you do not operate for this organisation".into(),
         ));
     }
-    let name = BoundedText::parse("display_name", &r.display_name, 120).map_err(invalid)?;
+    let name = BoundedText::line("display_name", &r.display_name, 120).map_err(invalid)?;
     let name = name.as_str();
     let consent = trama_core::budget::consent::ConsentReference::parse(&r.consent_reference)
         .map_err(invalid)?;

@@ -450,7 +450,13 @@ async fn manage_render(
             .iter()
             .map(|w| {
                 let s = WindowSpec::of(w);
-                (s.day, s.from, s.to)
+                // A time field has no 24:00: the end of the day is its last minute.
+                let to = if s.to == "24:00" {
+                    "23:59".into()
+                } else {
+                    s.to
+                };
+                (s.day, s.from, to)
             })
             .collect(),
         help_desk: h.help_desk.clone(),
@@ -551,6 +557,19 @@ pub async fn manage_submit(
         .collect();
     let capacity = field(&form, "capacity").to_string();
     let help_desk = field(&form, "help_desk").to_string();
+    // The form's rule for hours (core's): each row closes after it opens; an opening past
+    // midnight is two rows, one each day.
+    let daytime = hours
+        .iter()
+        .enumerate()
+        .filter(|(_, (d, f, t))| !(d.is_empty() && f.is_empty() && t.is_empty()))
+        .try_for_each(|(i, (_, f, t))| {
+            trama_core::schedule::daytime_interval(
+                (&format!("opening_hours[{i}].from"), f),
+                (&format!("opening_hours[{i}].to"), t),
+            )
+            .map(|_| ())
+        });
     let asked = trama_core::hubs::HubForm {
         functions: functions.clone(),
         capacity: capacity.clone(),
@@ -565,10 +584,13 @@ pub async fn manage_submit(
             .collect(),
         help_desk: help_desk.clone(),
     };
-    match super::service::put_hub_form(&state, &p, loc, &asked)
-        .await
-        .map_err(ApiError::from)
-    {
+    let saved = match daytime {
+        Err(e) => Err(ApiError::InvalidBody(e)),
+        Ok(()) => super::service::put_hub_form(&state, &p, loc, &asked)
+            .await
+            .map_err(ApiError::from),
+    };
+    match saved {
         Ok(_) => Ok(Redirect::to(&format!("/hub/{id}/gestione?fatto=1")).into_response()),
         Err(e @ ApiError::InvalidBody(_)) => {
             manage_render(

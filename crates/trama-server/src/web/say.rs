@@ -60,6 +60,24 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "days" => ("Giorni", "Days"),
         "azione" => ("Azione", "Action"),
         "current_password" => ("Password attuale", "Current password"),
+        "state" => ("Stato", "State"),
+        "locale" => ("Lingua", "Language"),
+        "decision_reference" => ("Decisione", "Decision"),
+        "expires" => ("Ultimo mese", "Last month"),
+        "area_code" => ("Municipio", "Municipio"),
+        "programme_id" => ("Programma", "Programme"),
+        "kind" => ("Tipo", "Kind"),
+        "functions" => ("Che luogo è", "What kind of place"),
+        "opening_hours" => ("Orari di apertura", "Opening hours"),
+        "slot_minutes" => ("Turni", "Slots"),
+        "help_desk" => ("Sportello", "Help desk"),
+        "valid_from" => ("Primo mese", "First month"),
+        "valid_to" => ("Ultimo mese", "Last month"),
+        "monthly_cap" => ("Massimo al mese", "Most a month"),
+        "amount_per_beneficiary" => ("Assegnato a una persona", "Granted to one person"),
+        "isee_max" => ("ISEE fino a", "ISEE up to"),
+        "copay" => ("La persona paga", "The person pays"),
+        "copay_bands" | "bands" => ("Compartecipazione", "Co-payment"),
         _ => return field.to_string(),
     };
     if lang == Lang::En { en } else { it }.to_string()
@@ -74,6 +92,23 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         "must not be empty" => Some("non può essere vuoto"),
         "is required" => Some("è obbligatorio"),
         "is not your current password" => Some("non è la tua password attuale"),
+        "cancel its live matches first" => Some("prima annulla l'aiuto in corso"),
+        "an amount in euros, such as 120,50" => Some("un importo in euro, come 120,50"),
+        "an amount in euros with at most two decimals, such as 120,50" => {
+            Some("un importo in euro con al massimo due decimali, come 120,50")
+        }
+        "must be above 0" => Some("deve essere maggiore di zero"),
+        "the period starts after it ends" => Some("il periodo comincia dopo la sua fine"),
+        "choose at least one kind of service the programme pays for" => {
+            Some("scegli almeno un tipo di servizio che il programma paga")
+        }
+        "choose at least one kind of help" => Some("scegli almeno un tipo di aiuto"),
+        "is unknown, used or expired (a link lasts 2 hours; ask for a new one)" => {
+            Some("è sconosciuto, già usato o scaduto (un link vale 2 ore: chiedine uno nuovo)")
+        }
+        "must be one line of plain text (no line breaks or control characters)" => {
+            Some("deve stare su una riga di testo semplice (senza a capo né caratteri speciali)")
+        }
         "is missing" => Some("manca"),
         "is in the past" => Some("è già passato"),
         "is already registered" => Some("è già registrata: accedi, o recupera la password"),
@@ -165,6 +200,7 @@ pub fn reason(lang: Lang, reason: &str) -> String {
             "a whole number" => Some("un numero intero".to_string()),
             "a UUID" => Some("un identificativo valido".to_string()),
             "a day (MO..SU)" => Some("un giorno della settimana".to_string()),
+            "a code of the nomenclature" => Some("un codice del nomenclatore".to_string()),
             w if w.starts_with("a time of day like ") => Some(format!(
                 "un orario (come {})",
                 w.trim_start_matches("a time of day like ")
@@ -188,6 +224,21 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         }
     }
     // A closed list the form itself offers: only a form altered by hand sends anything else.
+    if reason.starts_with("an offer that is ") {
+        return "l'offerta, nel suo stato attuale, non lo consente".into();
+    }
+    if let Some(n) =
+        reason.strip_suffix(" people are counting on this offer: confirm or cancel that help first")
+    {
+        return format!(
+            "{n} persone contano su questa offerta: prima conferma o annulla quell'aiuto"
+        );
+    }
+    if let Some(rest) = reason.strip_prefix('\'')
+        && let Some(value) = rest.strip_suffix("' is not it or en")
+    {
+        return format!("«{value}» non è una lingua del sito (it, en)");
+    }
     if reason.starts_with("one of ") {
         return "non è tra le scelte che il modulo offre: ricarica la pagina e riprova".into();
     }

@@ -1322,6 +1322,17 @@ both!(
                 ("combinable", "on".to_string()),
             ]
         };
+        // Two ISEE thresholds and one share: the row left half empty is named, not dropped.
+        let mut half = programme("3.000,00");
+        half.push(("isee_max", "30.000".to_string()));
+        let half: Vec<(&str, &str)> = half.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = post_form(&app, "/budget/programmi", &admin, &half).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        // A comma followed by three digits is never a thousand times the amount.
+        let comma = programme("0,555");
+        let comma: Vec<(&str, &str)> = comma.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = post_form(&app, "/budget/programmi", &admin, &comma).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
         let bad: Vec<(&str, String)> = programme("zero euro");
         let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = post_form(&app, "/budget/programmi", &admin, &bad).await;

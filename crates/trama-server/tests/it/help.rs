@@ -981,6 +981,14 @@ both!(
             .text();
         assert!(page.contains("Ritirata"), "{page}");
         assert!(!page.contains("Metti in pausa"), "{page}");
+        // Someone else's offer page does not exist for them, as its state change answers.
+        let (other_c, _) = crate::web::sign_in(&app, "altro@example.it", &csrf).await;
+        assert_eq!(
+            crate::get_with(&app, &format!("/aiuto/offerte/{offer}"), &other_c)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
         // Withdrawn is for good; and it is gone from the volunteer's list.
         app.send("POST", &resume, Some(&vol), &json!({}))
             .await
@@ -1089,6 +1097,15 @@ both!(
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let page = crate::get_with(&app, &page_url, &cookies).await.text();
+        assert!(
+            !page.contains("Annulla la richiesta"),
+            "no button that cannot work: {page}"
+        );
+        assert!(
+            page.contains("prima annulla qui sotto l'aiuto in corso"),
+            "{page}"
+        );
         let r = crate::post_form(
             &app,
             &state_url,
@@ -1097,6 +1114,11 @@ both!(
         )
         .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+        assert!(
+            r.text().contains("prima annulla l&#39;aiuto in corso"),
+            "{}",
+            r.text()
+        );
     }
 );
 
@@ -1155,6 +1177,13 @@ both!(a_hub_is_run_from_its_page, |app: TestApp| async move {
             ),
         ]
     };
+    // Hours backwards: a slip, not an overnight opening.
+    let mut backwards = form("80");
+    backwards[5].1 = "13:00".into();
+    backwards[6].1 = "09:00".into();
+    let backwards: Vec<(&str, &str)> = backwards.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = crate::post_form(&app, &url, &cookies, &backwards).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let bad = form("tanti");
     let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = crate::post_form(&app, &url, &cookies, &bad).await;

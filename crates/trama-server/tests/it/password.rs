@@ -284,14 +284,16 @@ both!(a_person_keeps_their_profile, |app: TestApp| async move {
         .to_string();
 
     // Name and language.
-    let r = post_form(
-        &app,
-        "/io/profilo",
-        &cookies,
-        &[("csrf", &token), ("display_name", " "), ("locale", "en")],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for bad in [" ", "Anna\r\nBcc: evil@example.org", "Anna\u{202E}annA"] {
+        let r = post_form(
+            &app,
+            "/io/profilo",
+            &cookies,
+            &[("csrf", &token), ("display_name", bad), ("locale", "en")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    }
     let r = post_form(
         &app,
         "/io/profilo",
@@ -328,6 +330,15 @@ both!(a_person_keeps_their_profile, |app: TestApp| async move {
         ("Anna Bellini", "en")
     );
 
+    // A reset link asked for earlier stops working once the password is changed here.
+    app.send(
+        "POST",
+        "/api/auth/password-reset",
+        None,
+        &json!({"email": "anna@example.it"}),
+    )
+    .await;
+    let earlier = reset_token(&app, "anna@example.it").await.expect("mailed");
     // The password: the current one is required; then the other session ends, this one stays.
     let r = post_form(
         &app,
@@ -384,6 +395,14 @@ both!(a_person_keeps_their_profile, |app: TestApp| async move {
         login(&app, "anna@example.it", "una password nuova e lunga").await,
         StatusCode::OK
     );
+    app.send(
+        "POST",
+        "/api/auth/password-reset/confirm",
+        None,
+        &json!({"token": earlier, "password": "la password di un intruso"}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
     // Anonymous: the sign-in page.
     assert_eq!(app.get("/io/profilo").await.status, StatusCode::SEE_OTHER);
 });
