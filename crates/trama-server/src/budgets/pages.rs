@@ -766,6 +766,8 @@ pub(crate) struct PersonPage<'a> {
     municipi: Vec<(String, String)>,
     /// The month a new allocation expires by default (the year's end).
     grant_expires: String,
+    /// What the grant form was given, and why it was refused, when it is shown again.
+    grant: GrantTyped,
 }
 
 /// The idempotency key a money-moving form carries in its hidden `key` field.
@@ -805,9 +807,20 @@ pub async fn person(
         Ok(x) => x,
         Err(e) => return Err(PageError::from(ApiError::InvalidParameter(e))),
     };
-    person_page(&state, &l, p, &id, notice, &excluded)
+    person_page(&state, &l, p, &id, notice, &excluded, None)
         .await
         .map_err(PageError::from)
+}
+
+/// A grant the form asked for and could not make: the reason, and what was typed.
+#[derive(Default)]
+pub struct GrantTyped {
+    pub programme: String,
+    pub amount: String,
+    pub decision: String,
+    pub expires: String,
+    pub area: String,
+    pub error: Option<String>,
 }
 
 pub(crate) async fn person_page(
@@ -817,8 +830,10 @@ pub(crate) async fn person_page(
     id: &str,
     notice: Option<()>,
     excluded: &[(usize, String)],
+    retry: Option<(StatusCode, GrantTyped)>,
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
+    let (status, grant) = retry.unwrap_or((StatusCode::OK, GrantTyped::default()));
     let person = UserId::parse("id", id).map_err(ApiError::InvalidParameter)?;
     // Audited, and not found for anyone without access.
     let (v, facts) = crate::budgets::service::read_budget(state, p, person).await?;
@@ -982,9 +997,13 @@ pub(crate) async fn person_page(
         .into_iter()
         .map(|a| (a.code, a.name))
         .collect();
-    let grant_expires = format!("{}-12", this_month(state).year());
+    let grant_expires = if grant.expires.is_empty() {
+        format!("{}-12", this_month(state).year())
+    } else {
+        grant.expires.clone()
+    };
     Ok(l.render(
-        StatusCode::OK,
+        status,
         &PersonPage {
             l,
             w,
@@ -1007,6 +1026,7 @@ pub(crate) async fn person_page(
             grantable,
             municipi,
             grant_expires,
+            grant,
         },
     ))
 }
@@ -1016,22 +1036,46 @@ pub(crate) async fn person_page(
 pub async fn grant_submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    SignedForm { p, form, .. }: SignedForm,
+    SignedForm { page, p, form }: SignedForm,
 ) -> PageResult {
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
-    let amount =
-        Cents::parse_euros("amount", field(&form, "amount")).map_err(ApiError::InvalidBody)?;
-    let area = field(&form, "area_code").trim();
-    let asked = trama_core::budget::booking::GrantForm {
-        programme_id: field(&form, "programme_id").to_string(),
-        amount: amount.0,
-        decision_reference: field(&form, "decision_reference").to_string(),
+    let Page { l, .. } = page;
+    let mut typed = GrantTyped {
+        programme: field(&form, "programme_id").to_string(),
+        amount: field(&form, "amount").to_string(),
+        decision: field(&form, "decision_reference").to_string(),
         expires: field(&form, "expires").to_string(),
-        area_code: (!area.is_empty()).then(|| area.to_string()),
+        area: field(&form, "area_code").trim().to_string(),
+        error: None,
     };
-    let key = form_key(&form)?;
-    crate::budgets::service::grant(&state, &p, person, &asked, &asked.fingerprint(), &key).await?;
-    Ok(Redirect::to(&format!("/sportello/budget/persone/{person}?fatto=1")).into_response())
+    let granted = async {
+        let amount = Cents::parse_euros("amount", &typed.amount).map_err(ApiError::InvalidBody)?;
+        let asked = trama_core::budget::booking::GrantForm {
+            programme_id: typed.programme.clone(),
+            amount: amount.0,
+            decision_reference: typed.decision.clone(),
+            expires: typed.expires.clone(),
+            area_code: (!typed.area.is_empty()).then(|| typed.area.clone()),
+        };
+        let key = form_key(&form)?;
+        crate::budgets::service::grant(&state, &p, person, &asked, &asked.fingerprint(), &key)
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    match granted {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/sportello/budget/persone/{person}?fatto=1")).into_response(),
+        ),
+        // What the case manager can put right is shown on the file, the form as she typed it.
+        Err(
+            e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_) | ApiError::Conflict(_)),
+        ) => {
+            typed.error = Some(crate::web::say::api_error(l.lang, &e));
+            Ok(person_page(&state, &l, &p, &id, None, &[], Some((e.status(), typed))).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Books one share of the proposal (or any booking the form describes).

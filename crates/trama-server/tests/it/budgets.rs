@@ -1485,7 +1485,11 @@ both!(
             let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let r = post_form(&app, &grant, &cm, &f).await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
-            assert!(r.text().contains("Qualcosa non va"), "{}", r.text());
+            // His file again, the form as she typed it, the reason beside it.
+            let html = r.text();
+            assert!(html.contains("Assegna un budget"), "{html}");
+            assert!(html.contains(&format!(r#"value="{amount}""#)), "{html}");
+            assert!(html.contains(r#"role="alert""#), "{html}");
         }
         let f = form("1.000,00", "Det. 2026/118");
         let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
