@@ -371,7 +371,7 @@ pub(crate) fn allocation_lines(v: &PersonBudgetView, lang: Lang) -> Vec<Allocati
             available: euro(a.available, lang),
             held: euro(a.held, lang),
             spent: euro(a.spent, lang),
-            expires: a.expires.clone(),
+            expires: crate::web::i18n::month_text(&a.expires, lang),
             categories: a
                 .categories
                 .iter()
@@ -422,7 +422,7 @@ pub(crate) fn booking_lines(v: &PersonBudgetView, w: &Words, lang: Lang) -> Vec<
         .iter()
         .map(|b: &BookingView| BookingLine {
             id: b.id.clone(),
-            month: b.month.clone(),
+            month: crate::web::i18n::month_text(&b.month, lang),
             category: category_label(&b.category, lang),
             programme: v
                 .allocations
@@ -716,7 +716,10 @@ pub async fn caseload(State(state): State<AppState>, page: Page) -> PageResult {
 pub struct ProposalRow {
     pub category: String,
     pub category_code: String,
+    /// `YYYY-MM`, as the booking form sends it.
     pub month: String,
+    /// The same month in words, as the page shows it.
+    pub month_words: String,
     pub programme: String,
     pub allocation_id: String,
     pub programme_pays: i64,
@@ -848,7 +851,7 @@ pub(crate) async fn person_page(
     let (mut goals, mut review, mut agreement) = (Vec::new(), String::new(), String::new());
     if let Some(plan) = &plan {
         goals = plan.plan.goals.clone();
-        review = plan.plan.review_on.to_string();
+        review = crate::web::i18n::date_words(plan.plan.review_on, l.lang);
         agreement = plan
             .plan
             .agreement
@@ -858,7 +861,7 @@ pub(crate) async fn person_page(
                     "{} ({}, {})",
                     a.parties.join(", "),
                     a.reference,
-                    a.signed_on
+                    crate::web::i18n::date_words(a.signed_on, l.lang)
                 )
             })
             .unwrap_or_default();
@@ -952,6 +955,7 @@ pub(crate) async fn person_page(
                     category: category_label(&line.category, l.lang),
                     category_code: line.category.clone(),
                     month: s.month.clone(),
+                    month_words: crate::web::i18n::month_text(&s.month, l.lang),
                     programme,
                     allocation_id: s.allocation_id.clone(),
                     programme_pays: s.programme_pays,
@@ -1348,7 +1352,7 @@ pub(crate) fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
                 category_label(&x.category, lang),
                 names(&x.programme_ids)
             ),
-            month: x.month.clone(),
+            month: crate::web::i18n::month_text(&x.month, lang),
             amount: euro(x.amount, lang),
         })
         .collect();
@@ -1357,7 +1361,7 @@ pub(crate) fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
         .iter()
         .map(|x| AlertLine {
             what: programme_name(&x.programme_id),
-            month: x.expires.clone(),
+            month: crate::web::i18n::month_text(&x.expires, lang),
             amount: euro(x.available, lang),
         })
         .collect();
@@ -1371,7 +1375,7 @@ pub(crate) fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
                 w.planned,
                 euro(x.planned, lang)
             ),
-            month: x.month.clone(),
+            month: crate::web::i18n::month_text(&x.month, lang),
             amount: euro(x.booked, lang),
         })
         .collect();
@@ -1386,7 +1390,7 @@ pub(crate) fn dashboard_page(l: &Layout, d: DashboardView) -> Response {
                 w.booked,
                 euro(x.held, lang)
             ),
-            month: x.month.clone(),
+            month: crate::web::i18n::month_text(&x.month, lang),
             amount: euro(x.billed, lang),
         })
         .collect();

@@ -226,6 +226,28 @@ pub const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
+/// A day in words: "1 marzo 2027", "1 March 2027".
+pub fn date_words(d: time::Date, lang: Lang) -> String {
+    let names = if lang == Lang::En {
+        MONTHS_EN
+    } else {
+        MONTHS_IT
+    };
+    format!(
+        "{} {} {}",
+        d.day(),
+        names[usize::from(u8::from(d.month())) - 1],
+        d.year()
+    )
+}
+
+/// A month as a `YYYY-MM` text says it, in words; the text as it is when it is not one.
+pub fn month_text(s: &str, lang: Lang) -> String {
+    trama_core::budget::programme::YearMonth::parse("month", s)
+        .map(|m| month_name(m, lang))
+        .unwrap_or_else(|_| s.to_string())
+}
+
 /// A month of a year in words: "marzo 2026", "March 2026".
 pub fn month_name(m: trama_core::budget::programme::YearMonth, lang: Lang) -> String {
     let names = if lang == Lang::En {

@@ -201,6 +201,10 @@ pub fn reason(lang: Lang, reason: &str) -> String {
             "a UUID" => Some("un identificativo valido".to_string()),
             "a day (MO..SU)" => Some("un giorno della settimana".to_string()),
             "a code of the nomenclature" => Some("un codice del nomenclatore".to_string()),
+            "a day of the week (mon…sun)" => Some("un giorno della settimana".to_string()),
+            w if w.starts_with("a kind of funder") => {
+                Some("un tipo di ente tra quelli elencati".to_string())
+            }
             w if w.starts_with("a time of day like ") => Some(format!(
                 "un orario (come {})",
                 w.trim_start_matches("a time of day like ")
@@ -224,6 +228,24 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         }
     }
     // A closed list the form itself offers: only a form altered by hand sends anything else.
+    if reason.starts_with("the programme gives one person at most ") {
+        return "supera quanto il programma dà a una persona (vedi quanto resta, accanto al programma)".into();
+    }
+    if let Some(months) = reason.strip_prefix("must be within the programme's validity, ") {
+        return format!(
+            "deve cadere nei mesi del programma ({})",
+            months.replacen(" to ", " – ", 1)
+        );
+    }
+    if reason.starts_with("no Municipio with code ") {
+        return "non è un Municipio del territorio".into();
+    }
+    if reason == "bands must be in increasing order of ISEE" {
+        return "le fasce vanno in ordine di ISEE crescente".into();
+    }
+    if reason == "only the last band may have no maximum" {
+        return "solo l'ultima fascia può non avere un ISEE massimo".into();
+    }
     if reason.starts_with("an offer that is ") {
         return "l'offerta, nel suo stato attuale, non lo consente".into();
     }
