@@ -381,7 +381,7 @@ try {
   console.log("the care budget pages pass axe");
   // axe-core needs scripts: the same sessions (no new logins) in contexts that run them.
   for (const [pg, paths] of [
-    [cm, ["/sportello/budget", new URL(fileUrl).pathname]],
+    [cm, ["/sportello/budget", new URL(fileUrl).pathname, new URL(fileUrl).pathname + "/piano"]],
     [coop, ["/gestione/prenotazioni"]],
     [rossi, ["/io/budget", "/io/budget?lang=en", "/io/dati", "/io/dati?lang=en"]],
     [mun, ["/budget/cruscotto", "/budget/cruscotto?lang=en&dal=2025-12&al=2026-12", "/budget/programmi", "/budget/programmi?lang=en"]],

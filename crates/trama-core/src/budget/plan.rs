@@ -209,3 +209,196 @@ mod tests {
         assert_eq!(bad.validate().unwrap_err().field, "agreement.reference");
     }
 }
+
+/// One row of a plan's services in the web form, as typed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanItemForm {
+    pub category: String,
+    pub description: String,
+    /// Euros a unit (a visit, a meal, a day).
+    pub unit_cost: String,
+    pub per_month: String,
+    /// `YYYY-MM`.
+    pub from: String,
+    pub to: String,
+}
+
+impl PlanItemForm {
+    fn is_blank(&self) -> bool {
+        [
+            &self.category,
+            &self.description,
+            &self.unit_cost,
+            &self.per_month,
+            &self.from,
+            &self.to,
+        ]
+        .iter()
+        .all(|s| s.trim().is_empty())
+    }
+}
+
+/// A personal plan (*budget di salute*) as the case manager fills in its web form: goals one
+/// a line, services row by row (blank rows ignored), the review date, and the agreement
+/// (parties one a line, the reference, the day it was signed; all blank: not signed yet).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanForm {
+    pub goals: String,
+    pub items: Vec<PlanItemForm>,
+    pub review_on: String,
+    pub parties: String,
+    pub reference: String,
+    pub signed_on: String,
+}
+
+fn lines(s: &str) -> Vec<String> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl PlanForm {
+    /// The form of a plan already made, to change it.
+    pub fn of(plan: &Plan) -> Self {
+        Self {
+            goals: plan.goals.join("\n"),
+            items: plan
+                .items
+                .iter()
+                .map(|i| PlanItemForm {
+                    category: i.category.clone(),
+                    description: i.description.clone(),
+                    unit_cost: format!("{},{:02}", i.unit_cost.0 / 100, i.unit_cost.0 % 100),
+                    per_month: i.per_month.to_string(),
+                    from: i.from.to_string(),
+                    to: i.to.to_string(),
+                })
+                .collect(),
+            review_on: crate::moment::format_date(plan.review_on),
+            parties: plan
+                .agreement
+                .as_ref()
+                .map(|a| a.parties.join("\n"))
+                .unwrap_or_default(),
+            reference: plan
+                .agreement
+                .as_ref()
+                .map(|a| a.reference.clone())
+                .unwrap_or_default(),
+            signed_on: plan
+                .agreement
+                .as_ref()
+                .map(|a| crate::moment::format_date(a.signed_on))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The plan, checked as every plan is ([`Plan::validate`]).
+    pub fn parse(&self) -> Result<Plan, FieldError> {
+        let mut items = Vec::new();
+        for (i, row) in self.items.iter().enumerate() {
+            if row.is_blank() {
+                continue;
+            }
+            let f = |k: &str| format!("items[{i}].{k}");
+            let category = row.category.trim();
+            if !crate::taxonomy::is_seeded_code(category) {
+                return Err(bad(f("category"), "choose a kind of service"));
+            }
+            items.push(PlanItem {
+                category: category.to_string(),
+                description: crate::bounded::BoundedText::parse(
+                    &f("description"),
+                    &row.description,
+                    300,
+                )?
+                .into_string(),
+                service_id: None,
+                provider_organization_id: None,
+                unit_cost: Cents::parse_euros(&f("unit_cost"), &row.unit_cost)?,
+                per_month: crate::bounded::number(&f("per_month"), &row.per_month)?,
+                from: YearMonth::parse(&f("from"), &row.from)?,
+                to: YearMonth::parse(&f("to"), &row.to)?,
+            });
+        }
+        let agreement = if [&self.parties, &self.reference, &self.signed_on]
+            .iter()
+            .all(|s| s.trim().is_empty())
+        {
+            None
+        } else {
+            Some(Agreement {
+                parties: lines(&self.parties),
+                reference: crate::bounded::BoundedText::parse("reference", &self.reference, 200)?
+                    .into_string(),
+                signed_on: crate::moment::parse_date("signed_on", &self.signed_on)?,
+            })
+        };
+        let plan = Plan {
+            goals: lines(&self.goals),
+            items,
+            review_on: crate::moment::parse_date("review_on", &self.review_on)?,
+            agreement,
+        };
+        plan.validate()?;
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+
+    fn filled() -> PlanForm {
+        PlanForm {
+            goals: "Restare a casa in sicurezza\n\n Uscire una volta a settimana ".into(),
+            items: vec![
+                PlanItemForm {
+                    category: "C1".into(),
+                    description: "Assistenza domiciliare".into(),
+                    unit_cost: "25,00".into(),
+                    per_month: "10".into(),
+                    from: "2026-03".into(),
+                    to: "2026-12".into(),
+                },
+                PlanItemForm::default(),
+            ],
+            review_on: "2026-06-01".into(),
+            parties: "Mario Rossi\nMunicipio 6".into(),
+            reference: "PAI 2026/311".into(),
+            signed_on: "2026-02-20".into(),
+        }
+    }
+
+    #[test]
+    fn a_plan_form_becomes_a_plan_and_back() {
+        let plan = filled().parse().unwrap();
+        assert_eq!(plan.goals.len(), 2);
+        assert_eq!(plan.items.len(), 1);
+        assert_eq!(plan.items[0].unit_cost, Cents(2500));
+        assert_eq!(plan.agreement.as_ref().unwrap().parties.len(), 2);
+        assert_eq!(PlanForm::of(&plan).parse().unwrap(), plan);
+    }
+
+    #[test]
+    fn a_plan_form_names_each_mistake() {
+        let field = |f: PlanForm| f.parse().unwrap_err().field;
+        let mut f = filled();
+        f.items[0].category = "Z".into();
+        assert_eq!(field(f), "items[0].category");
+        let mut f = filled();
+        f.items[0].unit_cost = "molto".into();
+        assert_eq!(field(f), "items[0].unit_cost");
+        let mut f = filled();
+        f.review_on = "giugno".into();
+        assert_eq!(field(f), "review_on");
+        let mut f = filled();
+        f.signed_on = String::new();
+        assert_eq!(field(f), "signed_on");
+        let mut f = filled();
+        f.goals = " ".into();
+        assert_eq!(field(f), "goals");
+    }
+}

@@ -62,6 +62,12 @@ pub fn routes() -> Routes {
             ),
         )
         .get("/sportello/budget/persone/{id}", person, may::caseload())
+        .get("/sportello/budget/persone/{id}/piano", plan_form, may::caseload())
+        .post(
+            "/sportello/budget/persone/{id}/piano",
+            plan_submit,
+            may::caseload(),
+        )
         .post(
             "/sportello/budget/persone/{id}/prenota",
             book_submit,
@@ -1998,6 +2004,175 @@ pub async fn programme_submit(
                 (FunderTyped::default(), typed, funder),
             )
             .await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The personal plan (budget di salute), written by the case manager
+
+#[derive(Template)]
+#[template(path = "plan_form.html")]
+pub(crate) struct PlanFormPage<'a> {
+    l: &'a Layout,
+    person_id: String,
+    heading: String,
+    intro: &'static str,
+    back: &'static str,
+    error: Option<String>,
+    f: trama_core::budget::plan::PlanForm,
+    categories: Vec<(&'static str, String)>,
+    w_goals: &'static str,
+    w_one_a_line: &'static str,
+    w_services: &'static str,
+    w_category: &'static str,
+    w_description: &'static str,
+    w_unit_cost: &'static str,
+    w_per_month: &'static str,
+    w_from: &'static str,
+    w_to: &'static str,
+    w_review: &'static str,
+    w_agreement: &'static str,
+    w_agreement_hint: &'static str,
+    w_parties: &'static str,
+    w_reference: &'static str,
+    w_signed_on: &'static str,
+    w_save: &'static str,
+}
+
+fn plan_form_render(
+    l: &Layout,
+    person: UserId,
+    name: &str,
+    status: StatusCode,
+    error: Option<String>,
+    mut f: trama_core::budget::plan::PlanForm,
+) -> Response {
+    let en = l.lang == Lang::En;
+    let pick = |it: &'static str, e: &'static str| if en { e } else { it };
+    f.items.resize(f.items.len().max(2) + 2, Default::default());
+    let page = PlanFormPage {
+        l,
+        person_id: person.to_string(),
+        heading: format!("{} {name}", pick("Il piano di", "The plan of")),
+        intro: pick(
+            "Il budget di salute: gli obiettivi, i servizi con il loro costo e i mesi, quando rivederlo, e l'accordo firmato. Salvare un piano lo rende quello in vigore; i precedenti restano nella storia.",
+            "The health budget: the goals, the services with their cost and months, when to review it, and the signed agreement. Saving a plan makes it the one in force; earlier ones stay in the history.",
+        ),
+        back: pick("Torna alla scheda", "Back to the file"),
+        error,
+        f,
+        categories: trama_core::taxonomy::NOMENCLATORE
+            .iter()
+            .filter(|t| t.parent.is_some())
+            .map(|t| (t.code, category_label(t.code, l.lang)))
+            .collect(),
+        w_goals: pick("Obiettivi", "Goals"),
+        w_one_a_line: pick("Uno per riga.", "One a line."),
+        w_services: pick("Servizi", "Services"),
+        w_category: pick("Tipo di servizio", "Kind of service"),
+        w_description: pick("Che cosa, in parole", "What, in words"),
+        w_unit_cost: pick("Costo unitario (€)", "Unit cost (€)"),
+        w_per_month: pick("Quante volte al mese", "Times a month"),
+        w_from: pick("Dal mese", "From month"),
+        w_to: pick("Al mese", "To month"),
+        w_review: pick("Da rivedere il", "Review on"),
+        w_agreement: pick("Accordo firmato", "Signed agreement"),
+        w_agreement_hint: pick(
+            "Lascia vuoto finché l'accordo non è firmato.",
+            "Leave it blank until the agreement is signed.",
+        ),
+        w_parties: pick("Chi ha firmato (uno per riga)", "Who signed (one a line)"),
+        w_reference: pick("Protocollo", "Reference"),
+        w_signed_on: pick("Firmato il", "Signed on"),
+        w_save: pick("Salva il piano", "Save the plan"),
+    };
+    l.render(status, &page)
+}
+
+pub async fn plan_form(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> PageResult {
+    let Page { l, viewer, uri, .. } = page;
+    let Some(p) = viewer.principal.as_ref() else {
+        return Ok(login_redirect(&uri));
+    };
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    crate::budgets::service::may_write_plan(&state, p, person).await?;
+    // Audited, as every read of the file.
+    let (_, facts) = crate::budgets::service::read_budget(&state, p, person).await?;
+    let name = crate::budgets::service::person_name(&state, &facts).await?;
+    let f = match crate::budgets::service::current_plan(&state, &facts).await? {
+        Some(row) => trama_core::budget::plan::PlanForm::of(&row.plan),
+        None => trama_core::budget::plan::PlanForm::default(),
+    };
+    Ok(plan_form_render(&l, person, &name, StatusCode::OK, None, f))
+}
+
+pub async fn plan_submit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { page, p, form }: SignedForm,
+) -> PageResult {
+    let Page { l, .. } = page;
+    let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
+    crate::budgets::service::may_write_plan(&state, &p, person).await?;
+    let col = |k: &str| fields(&form, k);
+    let (cats, descs, costs, counts, froms, tos) = (
+        col("category"),
+        col("description"),
+        col("unit_cost"),
+        col("per_month"),
+        col("from"),
+        col("to"),
+    );
+    let rows = [&cats, &descs, &costs, &counts, &froms, &tos]
+        .iter()
+        .map(|c| c.len())
+        .max()
+        .unwrap_or(0);
+    let at = |c: &Vec<String>, i: usize| c.get(i).cloned().unwrap_or_default();
+    let typed = trama_core::budget::plan::PlanForm {
+        goals: field(&form, "goals").to_string(),
+        items: (0..rows)
+            .map(|i| trama_core::budget::plan::PlanItemForm {
+                category: at(&cats, i),
+                description: at(&descs, i),
+                unit_cost: at(&costs, i),
+                per_month: at(&counts, i),
+                from: at(&froms, i),
+                to: at(&tos, i),
+            })
+            .collect(),
+        review_on: field(&form, "review_on").to_string(),
+        parties: field(&form, "parties").to_string(),
+        reference: field(&form, "reference").to_string(),
+        signed_on: field(&form, "signed_on").to_string(),
+    };
+    let saved = match typed.parse() {
+        Ok(plan) => crate::budgets::service::create_plan(&state, &p, person, plan)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::InvalidBody(e)),
+    };
+    match saved {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/sportello/budget/persone/{person}?fatto=1")).into_response(),
+        ),
+        Err(e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_))) => {
+            let (_, facts) = crate::budgets::service::read_budget(&state, &p, person).await?;
+            let name = crate::budgets::service::person_name(&state, &facts).await?;
+            Ok(plan_form_render(
+                &l,
+                person,
+                &name,
+                e.status(),
+                Some(crate::web::say::api_error(l.lang, &e)),
+                typed,
+            ))
         }
         Err(e) => Err(e.into()),
     }

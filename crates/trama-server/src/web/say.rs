@@ -61,6 +61,14 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "azione" => ("Azione", "Action"),
         "current_password" => ("Password attuale", "Current password"),
         "state" => ("Stato", "State"),
+        "goals" => ("Obiettivi", "Goals"),
+        "items" => ("Servizi", "Services"),
+        "unit_cost" => ("Costo unitario", "Unit cost"),
+        "per_month" => ("Volte al mese", "Times a month"),
+        "review_on" => ("Da rivedere il", "Review on"),
+        "signed_on" => ("Firmato il", "Signed on"),
+        "reference" => ("Protocollo", "Reference"),
+        "parties" => ("Chi ha firmato", "Who signed"),
         "locale" => ("Lingua", "Language"),
         "decision_reference" => ("Decisione", "Decision"),
         "expires" => ("Ultimo mese", "Last month"),
@@ -103,6 +111,9 @@ pub fn reason(lang: Lang, reason: &str) -> String {
             Some("scegli almeno un tipo di servizio che il programma paga")
         }
         "choose at least one kind of help" => Some("scegli almeno un tipo di aiuto"),
+        "choose a kind of service" => Some("scegli un tipo di servizio"),
+        "a plan needs at least one goal, none empty" => Some("un piano ha almeno un obiettivo"),
+        "a plan has 1 to 50 services" => Some("un piano ha da 1 a 50 servizi"),
         "is unknown, used or expired (a link lasts 2 hours; ask for a new one)" => {
             Some("è sconosciuto, già usato o scaduto (un link vale 2 ore: chiedine uno nuovo)")
         }

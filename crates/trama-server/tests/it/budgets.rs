@@ -1520,3 +1520,106 @@ both!(
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     }
 );
+
+// The case manager writes a person's plan (budget di salute) in a form: goals one a line,
+// services row by row, the review date, the signed agreement; a mistake keeps what was typed;
+// someone who does not follow the person cannot.
+both!(a_plan_is_written_in_a_form, |app: TestApp| async move {
+    use crate::web::sign_in;
+    use crate::{get_with, post_form};
+    let (rossi, rossi_t) = app
+        .user_with_token(
+            "rossi@example.it",
+            &[RoleGrant::new(Role::Citizen, None).unwrap()],
+        )
+        .await;
+    let (_, cm_t) = app
+        .user_with_token(
+            "cm@example.it",
+            &[RoleGrant::new(Role::CaseManager, Some(OrganizationId::new())).unwrap()],
+        )
+        .await;
+    app.user_with_token(
+        "estranea@example.it",
+        &[RoleGrant::new(Role::CaseManager, Some(OrganizationId::new())).unwrap()],
+    )
+    .await;
+    app.follow(rossi, &rossi_t, &cm_t).await;
+    let csrf = "c".repeat(43);
+    let (cm, token) = sign_in(&app, "cm@example.it", &csrf).await;
+    let file = format!("/sportello/budget/persone/{rossi}");
+    assert!(
+        get_with(&app, &file, &cm)
+            .await
+            .text()
+            .contains(&format!("{file}/piano"))
+    );
+    let url = format!("{file}/piano");
+    let page = get_with(&app, &url, &cm).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let plan = |cost: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            (
+                "goals",
+                "Restare a casa in sicurezza\nUscire una volta a settimana".to_string(),
+            ),
+            ("category", "C1".to_string()),
+            ("description", "Assistenza domiciliare".to_string()),
+            ("unit_cost", cost.to_string()),
+            ("per_month", "10".to_string()),
+            ("from", "2026-03".to_string()),
+            ("to", "2026-12".to_string()),
+            ("category", String::new()),
+            ("description", String::new()),
+            ("unit_cost", String::new()),
+            ("per_month", String::new()),
+            ("from", String::new()),
+            ("to", String::new()),
+            ("review_on", "2026-06-01".to_string()),
+            ("parties", "Mario Rossi\nMunicipio 6".to_string()),
+            ("reference", "PAI 2026/311".to_string()),
+            ("signed_on", "2026-02-20".to_string()),
+        ]
+    };
+    let bad = plan("tanto");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&app, &url, &cm, &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains(r#"value="tanto""#), "{}", r.text());
+    assert!(
+        r.text().contains("Uscire una volta a settimana"),
+        "{}",
+        r.text()
+    );
+    let good = plan("25,00");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&app, &url, &cm, &good).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let plans = app
+        .get_auth(&format!("/api/people/{rossi}/plans"), &cm_t)
+        .await
+        .json();
+    assert_eq!(plans[0]["plan"]["items"][0]["unit_cost"], 2500, "{plans}");
+    assert_eq!(plans[0]["plan"]["goals"].as_array().unwrap().len(), 2);
+    let file_page = get_with(&app, &file, &cm).await.text();
+    assert!(
+        file_page.contains("1 giugno 2026"),
+        "the review date in words: {file_page}"
+    );
+    // Someone who does not follow him: neither the form nor the saving.
+    let (other, other_t) = sign_in(&app, "estranea@example.it", &csrf).await;
+    assert!(matches!(
+        get_with(&app, &url, &other).await.status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+    let mut theirs = plan("25,00");
+    theirs[0].1 = other_t.clone();
+    let theirs: Vec<(&str, &str)> = theirs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&app, &url, &other, &theirs).await;
+    assert!(
+        matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        r.status
+    );
+});
