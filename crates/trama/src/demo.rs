@@ -917,6 +917,22 @@ fn generate(seed: u64, scale: f64, s: &Sampler) -> Generated {
                 .next()
                 .unwrap_or(&muni_name)
                 .to_string();
+            // Named as places name their services: by the street they are in, by the
+            // neighbourhood, or plainly (no random draw: the territory stays the same).
+            let street = loc
+                .addresses
+                .first()
+                .and_then(|a| a.address_1.rsplit_once(' '))
+                .map(|(s, _)| {
+                    let mut w = s.split_whitespace();
+                    let kind = w.next().unwrap_or("").to_lowercase();
+                    format!("{kind} {}", w.collect::<Vec<_>>().join(" "))
+                });
+            let title = match ((i + k) % 3, &street) {
+                (0, Some(s)) => format!("{base} di {s}"),
+                (1, _) => format!("{base} – {short_muni}"),
+                _ => base.to_string(),
+            };
             let sid = uid(&mut rng);
             let funder = kind.funders().choose(&mut rng).expect("funders");
             let mut langs = vec!["it"];
@@ -934,7 +950,7 @@ fn generate(seed: u64, scale: f64, s: &Sampler) -> Generated {
             let service = Service {
                 id: sid,
                 organization_id: Some(org.id),
-                name: format!("{base} – {short_muni}"),
+                name: title,
                 description: Some(format!(
                     "{base}. Servizio di {} rivolto a chi abita nel {short_muni}; sede in {}. {}",
                     org.name,
