@@ -83,6 +83,19 @@ pub struct NewRoom {
     pub slot_minutes: u16,
 }
 
+impl NewRoom {
+    /// A room holds no more people than its hub.
+    pub fn fits(&self, hub_capacity: u32) -> Result<(), FieldError> {
+        if self.capacity > hub_capacity {
+            return Err(FieldError::new(
+                "capacity",
+                format!("more seats than the hub holds ({hub_capacity})"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl RoomForm {
     pub fn parse(&self) -> Result<NewRoom, FieldError> {
         Ok(NewRoom {

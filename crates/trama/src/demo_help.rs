@@ -158,13 +158,14 @@ pub async fn load(
                 hours.push(spec(day, 14 * 60 + 30, 19 * 60));
             }
         }
+        let capacity = rng.random_range(20..120);
         hubs::put_hub(
             state,
             &admin,
             *h,
             &hubs::HubRequest {
                 functions: f,
-                capacity: rng.random_range(20..120),
+                capacity,
                 opening_hours: hours,
                 help_desk: "Sportello di aiuto: martedì e giovedì 9:30–12:30, senza appuntamento. \
                             Si aiuta a chiedere e offrire aiuto, anche a chi non ha lo smartphone."
@@ -181,7 +182,8 @@ pub async fn load(
             state,
             &admin,
             *h,
-            &room("Sala riunioni", rng.random_range(8..30), 60),
+            // A room holds no more people than its hub.
+            &room("Sala riunioni", rng.random_range(8..30).min(capacity), 60),
         )
         .await?;
         if rng.random_bool(0.5) {
@@ -189,7 +191,7 @@ pub async fn load(
                 state,
                 &admin,
                 *h,
-                &room("Sala grande", rng.random_range(30..80), 120),
+                &room("Sala grande", rng.random_range(30..80).min(capacity), 120),
             )
             .await?;
         }

@@ -397,6 +397,7 @@ pub async fn add_room_form(
         ));
     }
     let r = form.parse().map_err(invalid)?;
+    r.fits(h.capacity).map_err(invalid)?;
     let rid = state
         .store
         .add_room(loc, r.name.as_str(), r.capacity, r.slot_minutes)

@@ -8,6 +8,16 @@ use trama_core::FieldError;
 use crate::error::ApiError;
 use crate::web::i18n::Lang;
 
+/// A wait in words: "1 secondo", "40 secondi", "1 minuto", "59 minuti", "2 ore".
+fn wait_words(secs: u64) -> String {
+    let (n, one, many) = match secs {
+        0..60 => (secs.max(1), "secondo", "secondi"),
+        60..3600 => (secs.div_ceil(60), "minuto", "minuti"),
+        _ => (secs.div_ceil(3600), "ora", "ore"),
+    };
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The label of a field as the forms show it (`windows[0].from` → "Dalle").
 pub fn field_label(lang: Lang, field: &str) -> String {
     // The last part of a path names the field (`services[2].name` → `name`).
@@ -248,6 +258,12 @@ pub fn reason(lang: Lang, reason: &str) -> String {
             months.replacen(" to ", " – ", 1)
         );
     }
+    if let Some(n) = reason
+        .strip_prefix("more seats than the hub holds (")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        return format!("più posti di quanti l'hub ne accolga ({n})");
+    }
     if reason.starts_with("no Municipio with code ") {
         return "non è un Municipio del territorio".into();
     }
@@ -332,7 +348,7 @@ pub fn api_error(lang: Lang, e: &ApiError) -> String {
                 .into()
         }
         ApiError::NotFound(_) => "Quello che cerchi non c'è (o non puoi vederlo).".into(),
-        ApiError::RateLimited(s) => format!("Troppi tentativi: riprova tra {s} secondi."),
+        ApiError::RateLimited(s) => format!("Troppi tentativi: riprova tra {}.", wait_words(*s)),
         ApiError::PayloadTooLarge | ApiError::UriTooLong => {
             "Quello che hai inviato è troppo lungo.".into()
         }
@@ -358,6 +374,16 @@ fn field_of(e: &ApiError) -> Option<&FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_is_said_in_the_unit_people_use() {
+        assert_eq!(wait_words(1), "1 secondo");
+        assert_eq!(wait_words(40), "40 secondi");
+        assert_eq!(wait_words(61), "2 minuti");
+        assert_eq!(wait_words(3536), "59 minuti");
+        assert_eq!(wait_words(3600), "1 ora");
+        assert_eq!(wait_words(7300), "3 ore");
+    }
 
     #[test]
     fn field_errors_read_in_italian() {

@@ -1219,6 +1219,21 @@ both!(a_hub_is_run_from_its_page, |app: TestApp| async move {
         "{}",
         r.text()
     );
+    // More seats than the hub holds (80).
+    let r = crate::post_form(
+        &app,
+        &rooms,
+        &cookies,
+        &[
+            ("csrf", &token),
+            ("name", "Sala enorme"),
+            ("capacity", "5000"),
+            ("slot_minutes", "60"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("più posti di quanti"), "{}", r.text());
     let r = crate::post_form(
         &app,
         &rooms,
