@@ -273,6 +273,23 @@ pub fn reason(lang: Lang, reason: &str) -> String {
     if reason == "only the last band may have no maximum" {
         return "solo l'ultima fascia può non avere un ISEE massimo".into();
     }
+    // A change the state of a match or a need does not allow ("cannot reopen a match that
+    // is matched"): said plainly, with the state in words.
+    if let Some(rest) = reason.strip_prefix("cannot ")
+        && let Some((_, state)) = rest.split_once(" a match that is ")
+    {
+        let now = match state {
+            "open" => "è aperta",
+            "matched" => "ha già trovato aiuto",
+            "fulfilled" => "è già completata",
+            "cancelled" => "è annullata",
+            "expired" => "è scaduta",
+            "confirmed" => "è già confermato",
+            "declined" => "è stato rifiutato",
+            _ => "è in uno stato che non lo consente",
+        };
+        return format!("non si può fare ora: {now}");
+    }
     if reason.starts_with("an offer that is ") {
         return "l'offerta, nel suo stato attuale, non lo consente".into();
     }
@@ -374,6 +391,22 @@ fn field_of(e: &ApiError) -> Option<&FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_change_of_state_reads_in_italian() {
+        assert_eq!(
+            reason(Lang::It, "cannot reopen a match that is matched"),
+            "non si può fare ora: ha già trovato aiuto"
+        );
+        assert_eq!(
+            reason(Lang::It, "an offer that is withdrawn cannot resume"),
+            "l'offerta, nel suo stato attuale, non lo consente"
+        );
+        assert_eq!(
+            reason(Lang::En, "cannot reopen a match that is matched"),
+            "cannot reopen a match that is matched"
+        );
+    }
 
     #[test]
     fn a_wait_is_said_in_the_unit_people_use() {
