@@ -324,6 +324,7 @@ try {
   check((await cm.textContent("h1")).includes("Mario Rossi"), "his file opens");
   check((await cm.$$("#allocations tbody tr")).length === 3, "with his three allocations");
   check((await cm.textContent("#proposal")).includes("altre misure costano meno"), "the proposal explains why a programme is not used");
+  check((await cm.$$("form[action$='/assegna'] select[name=programme_id] option")).length >= 1, "the case manager may grant him what is left of the programme her office was delegated");
   await shot(cm, "14-budget-file");
   const bookC1 = await cm.$("#to-book form:has(input[name=category][value='C1'])");
   check(bookC1 !== null, "December's home care can be booked in one click");

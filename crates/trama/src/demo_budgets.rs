@@ -309,7 +309,9 @@ pub async fn load(state: &AppState, seed: u64) -> Result<String> {
             isee,
             true,
         ),
-        360_000,
+        // Up to €4,200 a person: Mr. Rossi's €3,600 leave €600 his case manager may still
+        // grant (the file's "Assegna un budget").
+        420_000,
     )
     .await?;
     let fna = programme(
