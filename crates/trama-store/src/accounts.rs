@@ -94,6 +94,22 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> UserRow {
 const USER_BY_EMAIL: &str = "SELECT id, email, display_name, password_hash, locale, created_at, verified_at FROM users WHERE email = $1";
 const USER_BY_ID: &str = "SELECT id, email, display_name, password_hash, locale, created_at, verified_at FROM users WHERE id = $1";
 
+/// Runs each statement (`$1`: the user's id) in the transaction: what an account's links,
+/// mails and sessions are cleared with.
+async fn for_user(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user: &str,
+    statements: &[&str],
+) -> Result<()> {
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(*sql))
+            .bind(user.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Creates a user whose address counts as confirmed (operators, the demo, tests: whoever
     /// creates accounts through the store directly). An e-mail already registered is a
@@ -285,15 +301,15 @@ impl Store {
         .bind(locale)
         .execute(&mut *tx)
         .await?;
-        for sql in [
-            "DELETE FROM account_tokens WHERE user_id = $1",
-            "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.verify'",
-        ] {
-            sqlx::query(sql)
-                .bind(user.clone())
-                .execute(&mut *tx)
-                .await?;
-        }
+        for_user(
+            &mut tx,
+            &user,
+            &[
+                "DELETE FROM account_tokens WHERE user_id = $1",
+                "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.verify'",
+            ],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(user.parse().expect("stored user ids are UUIDs")))
     }
@@ -374,15 +390,15 @@ impl Store {
         };
         let user: String = r.get(0);
         let id = UserId(crate::stored_id("user id", user.clone())?);
-        for sql in [
-            "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
-            "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset' AND email_state = 'pending'",
-        ] {
-            sqlx::query(sql)
-                .bind(user.clone())
-                .execute(&mut *tx)
-                .await?;
-        }
+        for_user(
+            &mut tx,
+            &user,
+            &[
+                "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
+                "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset' AND email_state = 'pending'",
+            ],
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) \
              VALUES ($1, $2, 'reset', $3, $4)",
@@ -422,16 +438,16 @@ impl Store {
             .bind(user.clone())
             .execute(&mut *tx)
             .await?;
-        for sql in [
-            "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
-            "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset'",
-            "DELETE FROM sessions WHERE user_id = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(user.clone())
-                .execute(&mut *tx)
-                .await?;
-        }
+        for_user(
+            &mut tx,
+            &user,
+            &[
+                "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
+                "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset'",
+                "DELETE FROM sessions WHERE user_id = $1",
+            ],
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(id))
     }
@@ -462,15 +478,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         // A reset link asked for before stops working: the password it would replace is gone.
-        for sql in [
-            "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
-            "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset'",
-        ] {
-            sqlx::query(sql)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
+        for_user(
+            &mut tx,
+            &id.to_string(),
+            &[
+                "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = 'reset'",
+                "DELETE FROM notifications WHERE user_id = $1 AND kind = 'account.reset'",
+            ],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
