@@ -42,12 +42,9 @@ pub fn routes() -> Routes {
 
 /// `/io`: one's home, the first of the places one's roles open (the case manager's caseload,
 /// the operator's desk, the volunteer's help…); signing in lands here.
-pub async fn my_home(page: Page) -> Response {
-    if page.viewer.principal.is_none() {
-        return crate::web::login_redirect(&page.uri);
-    }
-    // The Page read the person's workplaces for the menu already.
-    let home = page.places.first().copied().unwrap_or(Workplace::MyData);
+pub async fn my_home(signed: crate::web::form::SignedPage) -> Response {
+    // The page read the person's workplaces for the menu already.
+    let home = signed.places.first().copied().unwrap_or(Workplace::MyData);
     Redirect::to(crate::web::menu::href(home)).into_response()
 }
 
@@ -581,11 +578,11 @@ async fn profile_render(
     ))
 }
 
-pub async fn profile(State(state): State<AppState>, page: Page) -> crate::web::form::PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(crate::web::form::login_redirect(&uri));
-    };
+pub async fn profile(
+    State(state): State<AppState>,
+    signed: crate::web::form::SignedPage,
+) -> crate::web::form::PageResult {
+    let crate::web::form::SignedPage { l, ref p, uri, .. } = signed;
     let w = profile_words(&l);
     let notice = match query_pairs(&uri).get("fatto").map(String::as_str) {
         Some("password") => Some(w.changed),

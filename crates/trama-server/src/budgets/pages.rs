@@ -12,8 +12,8 @@ use crate::error::ApiError;
 use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
+use crate::web::form::SignedPage;
 use crate::web::form::field;
-use crate::web::form::login_redirect;
 use crate::web::form::query_pairs;
 use crate::web::form::{Opt, fields, opts};
 use crate::web::form::{Page, SignedForm};
@@ -458,18 +458,9 @@ pub(crate) fn hours_text(h: f64, lang: Lang) -> String {
     }
 }
 
-pub async fn mine(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page {
-        l,
-        viewer,
-        uri,
-        places,
-        ..
-    } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
-    mine_page(&state, &l, p, &places)
+pub async fn mine(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, p, places, .. } = signed;
+    mine_page(&state, &l, &p, &places)
         .await
         .map_err(PageError::from)
 }
@@ -707,11 +698,8 @@ pub async fn follow_submit(
     })
 }
 
-pub async fn caseload(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn caseload(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, uri, .. } = signed;
     let pending = uri.query().is_some_and(|q| q.contains("in_attesa=1"));
     caseload_page(&state, &l, p, pending)
         .await
@@ -786,13 +774,10 @@ fn form_key(form: &crate::web::form::Form) -> Result<IdempotencyKey, ApiError> {
 
 pub async fn person(
     State(state): State<AppState>,
-    page: Page,
+    signed: SignedPage,
     Path(id): Path<String>,
 ) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+    let SignedPage { l, ref p, uri, .. } = signed;
     let notice = query_pairs(&uri).get("fatto").map(|_| ());
     // The case manager's overrides: `escludi=LINE:ALLOCATION`, repeated (a malformed one is
     // refused, never dropped: the totals would silently include what she excluded).
@@ -1203,11 +1188,8 @@ pub(crate) struct DashboardPage<'a> {
     statements: Vec<(String, String)>,
 }
 
-pub async fn dashboard(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn dashboard(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, uri, .. } = signed;
     let q = query_pairs(&uri);
     let year = this_month(&state).year();
     let res = async {
@@ -1469,11 +1451,8 @@ pub(crate) struct ProviderPage<'a> {
     notice: bool,
 }
 
-pub async fn provider(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn provider(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, uri, .. } = signed;
     let w = words(l.lang);
     let notice = query_pairs(&uri).contains_key("fatto");
     Ok(
@@ -1890,11 +1869,8 @@ fn programme_form_default(state: &AppState) -> ProgrammeForm {
     }
 }
 
-pub async fn programmes(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn programmes(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, uri, .. } = signed;
     let w = programmes_words(l.lang);
     let notice = query_pairs(&uri)
         .get("fatto")
@@ -2093,13 +2069,10 @@ fn plan_form_render(
 
 pub async fn plan_form(
     State(state): State<AppState>,
-    page: Page,
+    signed: SignedPage,
     Path(id): Path<String>,
 ) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+    let SignedPage { l, ref p, .. } = signed;
     let person = UserId::parse("id", &id).map_err(ApiError::InvalidParameter)?;
     crate::budgets::service::may_write_plan(&state, p, person).await?;
     // Audited, as every read of the file.

@@ -8,8 +8,8 @@ use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::Form;
+use crate::web::form::SignedPage;
 use crate::web::form::field;
-use crate::web::form::login_redirect;
 use crate::web::form::not_found;
 use crate::web::form::query_pairs;
 use crate::web::form::refuse;
@@ -673,11 +673,8 @@ pub(crate) struct ManagePage<'a> {
     deleted: bool,
 }
 
-pub async fn manage(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn manage(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, uri, .. } = signed;
     let mut orgs = vec![];
     for oid in p.administered_organizations() {
         if let Some((o, _)) = super::service::get_organization(&state, oid).await? {
@@ -832,11 +829,8 @@ pub(crate) async fn form_page(
     Ok(l.render(status, &page))
 }
 
-pub async fn new_service_form(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn new_service_form(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, .. } = signed;
     let f = ServiceForm::new_service(p.administered_organizations().next().map(|o| o.0));
     form_page(&state, &l, p, FormTarget::for_service(None), f, None).await
 }
@@ -905,13 +899,10 @@ pub async fn new_service_submit(
 
 pub async fn edit_service_form(
     State(state): State<AppState>,
-    page: Page,
+    signed: SignedPage,
     Path(id): Path<String>,
 ) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+    let SignedPage { l, ref p, .. } = signed;
     let Ok(sid) = ServiceId::parse("id", &id) else {
         return Ok(not_found(&l));
     };

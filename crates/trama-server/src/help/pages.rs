@@ -10,9 +10,9 @@ use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::Opt;
+use crate::web::form::SignedPage;
 use crate::web::form::field;
 use crate::web::form::fields;
-use crate::web::form::login_redirect;
 use crate::web::form::opts;
 use crate::web::form::query_pairs;
 use crate::web::form::{Page, SignedForm};
@@ -553,11 +553,8 @@ pub(crate) async fn need_form_page(
     Ok(l.render_form(&error, &page))
 }
 
-pub async fn need_form(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn need_form(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, uri, .. } = signed;
     let mut f: HashMap<String, String> = HashMap::new();
     f.insert("category".into(), "H1".into());
     f.insert("day".into(), "tue".into());
@@ -856,14 +853,12 @@ impl OfferFormPage<'_> {
 /// The organisations a person may offer help for (those they work for), by name.
 pub(crate) async fn offering_organizations(
     state: &AppState,
-    viewer: &Viewer,
+    p: &Principal,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let mut out = Vec::new();
-    if let Some(p) = &viewer.principal {
-        for org in p.operator_organizations() {
-            if let Some((o, _)) = crate::directory::service::get_organization(state, org).await? {
-                out.push((org.to_string(), o.name));
-            }
+    for org in p.operator_organizations() {
+        if let Some((o, _)) = crate::directory::service::get_organization(state, org).await? {
+            out.push((org.to_string(), o.name));
         }
     }
     Ok(out)
@@ -872,14 +867,14 @@ pub(crate) async fn offering_organizations(
 pub(crate) async fn offer_form_page(
     state: &AppState,
     l: &Layout,
-    viewer: &Viewer,
+    p: &Principal,
     f: HashMap<String, String>,
     error: Option<(String, String)>,
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let areas = area_choices(state).await?;
-    let orgs = offering_organizations(state, viewer).await?;
+    let orgs = offering_organizations(state, p).await?;
     let organizations = if orgs.is_empty() {
         Vec::new()
     } else {
@@ -906,11 +901,8 @@ pub(crate) async fn offer_form_page(
     Ok(l.render_form(&error, &page))
 }
 
-pub async fn offer_form(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    if viewer.principal.is_none() {
-        return Ok(login_redirect(&uri));
-    }
+pub async fn offer_form(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let l = &signed.l;
     let f: HashMap<String, String> = [
         ("category", "H1"),
         ("day", "tue"),
@@ -924,7 +916,7 @@ pub async fn offer_form(State(state): State<AppState>, page: Page) -> PageResult
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    offer_form_page(&state, &l, &viewer, f, None)
+    offer_form_page(&state, l, &signed.p, f, None)
         .await
         .map_err(PageError::from)
 }
@@ -933,7 +925,7 @@ pub async fn offer_submit(
     State(state): State<AppState>,
     SignedForm { page, p, form }: SignedForm,
 ) -> PageResult {
-    let Page { l, viewer, .. } = page;
+    let l = page.l;
     let p = &p;
     let map: HashMap<String, String> = form.iter().cloned().collect();
     let result = async {
@@ -984,7 +976,7 @@ pub async fn offer_submit(
             offer_form_page(
                 &state,
                 &l,
-                &viewer,
+                p,
                 map,
                 Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
             )
@@ -1009,13 +1001,10 @@ pub(crate) struct OfferPage<'a> {
 
 pub async fn offer_page(
     State(state): State<AppState>,
-    page: Page,
+    signed: SignedPage,
     Path(id): Path<String>,
 ) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+    let SignedPage { l, ref p, .. } = signed;
     let oid = OfferId::parse("id", &id)?;
     let o = super::service::offer(&state, oid)
         .await?
@@ -1189,11 +1178,8 @@ pub(crate) async fn desk_page(
     ))
 }
 
-pub async fn desk(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn desk(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, .. } = signed;
     desk_page(&state, &l, p, None)
         .await
         .map_err(PageError::from)

@@ -513,13 +513,10 @@ async fn manage_render(
 
 pub async fn manage(
     State(state): State<AppState>,
-    page: Page,
+    signed: crate::web::form::SignedPage,
     Path(id): Path<String>,
 ) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(crate::web::form::login_redirect(&uri));
-    };
+    let crate::web::form::SignedPage { l, ref p, uri, .. } = signed;
     let w = manage_words(l.lang);
     let notice = match query_pairs(&uri).get("fatto").map(String::as_str) {
         Some("sala") => Some(w.room_added),

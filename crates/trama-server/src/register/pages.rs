@@ -9,7 +9,7 @@ use crate::register::service::statement_of;
 use crate::state::AppState;
 use crate::web::Layout;
 use crate::web::form::Page;
-use crate::web::form::login_redirect;
+use crate::web::form::SignedPage;
 use crate::web::form::query_pairs;
 use crate::web::form::{PageError, PageResult};
 use crate::web::i18n::Lang;
@@ -358,11 +358,8 @@ pub(crate) fn sums(
 }
 
 /// `/io/contributi`: my contributions.
-pub async fn mine_page(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { l, viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
+pub async fn mine_page(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    let SignedPage { l, ref p, .. } = signed;
     let w = words(l.lang);
     let mine = contributions_of(&state, p).await?;
     let given_items = mine.entries.iter().filter(|e| e.direction == "given");
@@ -423,12 +420,8 @@ pub async fn mine_page(State(state): State<AppState>, page: Page) -> PageResult 
 }
 
 /// `/io/contributi/estratto.json`: the statement, for download.
-pub async fn statement_download(State(state): State<AppState>, page: Page) -> PageResult {
-    let Page { viewer, uri, .. } = page;
-    let Some(p) = viewer.principal.as_ref() else {
-        return Ok(login_redirect(&uri));
-    };
-    Ok(match statement_of(&state, p).await {
+pub async fn statement_download(State(state): State<AppState>, signed: SignedPage) -> PageResult {
+    Ok(match statement_of(&state, &signed.p).await {
         Ok(st) => {
             let mut res = axum::Json(st).into_response();
             res.headers_mut().insert(

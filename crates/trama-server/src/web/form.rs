@@ -222,6 +222,44 @@ impl FromRequestParts<AppState> for Page {
     }
 }
 
+/// A page only a signed-in person may open: its frame, the reader and the address. Anyone
+/// not signed in is sent to the sign-in page (coming back here after), before the handler runs.
+pub struct SignedPage {
+    pub l: Layout,
+    pub p: Principal,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    /// The reader's workplaces (read once for the menu).
+    pub places: Vec<trama_core::workplaces::Workplace>,
+}
+
+impl FromRequestParts<AppState> for SignedPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let page = Page::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Page {
+            l,
+            viewer,
+            headers,
+            uri,
+            places,
+        } = page;
+        match viewer.principal {
+            Some(p) => Ok(Self {
+                l,
+                p,
+                uri,
+                headers,
+                places,
+            }),
+            None => Err(login_redirect(&uri)),
+        }
+    }
+}
+
 /// A form posted by someone signed in, with the right CSRF token and the right to change
 /// things (an auditor has none): the page, the poster and the form's fields. Anyone else gets
 /// the sign-in page or a 403 page, before the handler runs.
