@@ -306,6 +306,8 @@ try {
   await regJs.goto(base + "/io/contributi?lang=it");
   await axe(regJs, "my contributions");
 
+  // Machine words an Italian page must not show: status codes and raw timestamps.
+  const rawWords = /\b(open|matched|accepted_by_requester|accepted_by_volunteer|done_by_volunteer|done_by_requester|scheduled|confirmed|no_show)\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
   console.log("care budgets: the case manager books from Mr. Rossi's plan, the cooperative delivers, he sees it, the municipality controls (no JavaScript)");
   // Signs `email` in, in a fresh context, and lands on `next`.
   async function signedIn(email, next, javaScriptEnabled) {
@@ -379,13 +381,40 @@ try {
   check((await mun.$$("form[action='/budget/programmi'] input[name=categories]")).length > 20, "a programme is recorded with its categories ticked, not as JSON");
   await shot(mun, "17b-programmes");
 
+  console.log("campaigns: the territory opens one for a Municipio, the desk takes calls for it, the territory closes it (no JavaScript)");
+  await Promise.all([mun.waitForEvent("load"), mun.click("nav a[href='/campagne']")]);
+  check((await mun.textContent("main")).includes("In corso"), "the demo's seasonal campaign is running");
+  await Promise.all([mun.waitForEvent("load"), mun.click("a[href='/campagne/nuova']")]);
+  await mun.fill("#name", "Freddo di gennaio");
+  await mun.selectOption("#kind", "flu_season");
+  const inAMonth = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+  await mun.fill("#ends_on", "2020-01-01");
+  await mun.check("#area-8");
+  await Promise.all([mun.waitForEvent("load"), mun.click("form[action='/campagne/nuova'] button[type=submit]")]);
+  check((await mun.textContent("[role=alert]")).includes("Ultimo giorno"), "a last day in the past is named, in Italian");
+  check((await mun.inputValue("#name")) === "Freddo di gennaio" && (await mun.isChecked("#area-8")), "and what was typed is kept");
+  await mun.fill("#ends_on", inAMonth);
+  await Promise.all([mun.waitForURL(/fatto=aperta/), mun.click("form[action='/campagne/nuova'] button[type=submit]")]);
+  check((await mun.textContent("[role=status]")).includes("Campagna aperta"), "the campaign is opened");
+  check((await mun.textContent("main")).includes("Municipio 8"), "for the district chosen, in words");
+  const found = ((await mun.textContent("main")) || "").match(rawWords);
+  check(!found, `the campaign's page shows no machine word or raw timestamp (${found ? found[0] : "none"})`);
+  const campaignUrl = mun.url();
+  await shot(mun, "18-campaign");
+  const desk = await signedIn("operatore@demo.trama.it", "/sportello", false);
+  check((await desk.$$eval("#campagna option", (os) => os.map((o) => o.textContent))).includes("Freddo di gennaio"), "the desk can take calls for the new campaign");
+  await Promise.all([mun.waitForURL(/fatto=chiusa/), mun.click("form[action$='/chiudi'] button")]);
+  check((await mun.textContent("main")).includes("Conclusa"), "the territory closes it");
+  await desk.reload();
+  check(!(await desk.$$eval("#campagna option", (os) => os.map((o) => o.textContent))).includes("Freddo di gennaio"), "and the desk no longer offers it");
+
   console.log("the care budget pages pass axe");
   // axe-core needs scripts: the same sessions (no new logins) in contexts that run them.
   for (const [pg, paths] of [
     [cm, ["/sportello/budget", new URL(fileUrl).pathname, new URL(fileUrl).pathname + "/piano"]],
     [coop, ["/gestione/prenotazioni"]],
     [rossi, ["/io/budget", "/io/budget?lang=en", "/io/dati", "/io/dati?lang=en"]],
-    [mun, ["/budget/cruscotto", "/budget/cruscotto?lang=en&dal=2025-12&al=2026-12", "/budget/programmi", "/budget/programmi?lang=en"]],
+    [mun, ["/budget/cruscotto", "/budget/cruscotto?lang=en&dal=2025-12&al=2026-12", "/budget/programmi", "/budget/programmi?lang=en", "/campagne", "/campagne?lang=en", "/campagne/nuova", new URL(campaignUrl).pathname]],
   ]) {
     const ctx = await browser.newContext({ storageState: await pg.context().storageState(), locale: "it-IT", bypassCSP: true });
     const js = await ctx.newPage();
@@ -396,8 +425,6 @@ try {
   }
 
   console.log("every role's home: signing in lands where the person works; at 375 px, in Italian and English, with and without JavaScript");
-  // Machine words an Italian page must not show: status codes and raw timestamps.
-  const rawWords = /\b(open|matched|accepted_by_requester|accepted_by_volunteer|done_by_volunteer|done_by_requester|scheduled|confirmed|no_show)\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
   const narrow = async (storageState, path, javaScriptEnabled) => {
     const c = await browser.newContext({ storageState, javaScriptEnabled, viewport: { width: 375, height: 800 }, locale: "it-IT" });
     const p = await c.newPage();

@@ -17,6 +17,8 @@ pub enum Workplace {
     Hub,
     /// The funder's and the territory's spending: programmes, allocations, what expires.
     Dashboard,
+    /// The territory's campaigns (a heat wave, the flu season): opening, dispatching, closing.
+    Campaigns,
     /// The provider's bookings to deliver and bill.
     Bookings,
     /// An organisation's record and services in the directory.
@@ -65,6 +67,7 @@ pub fn workplaces(p: &Principal, s: Situation) -> Vec<Workplace> {
     }
     if p.has_role(Role::TerritoryAdmin) {
         add(W::Dashboard);
+        add(W::Campaigns);
         add(W::Hub);
         add(W::Register);
     }

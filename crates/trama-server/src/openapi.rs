@@ -46,7 +46,7 @@ use utoipa::OpenApi;
         crate::help::api::person_activity_api, crate::help::api::my_activity_api,
         crate::accounts::notifications::notifications_api, crate::accounts::notifications::notifications_read_api,
         crate::campaigns::api::create_campaign_api, crate::campaigns::api::list_campaigns_api,
-        crate::campaigns::api::get_campaign_api, crate::campaigns::api::dispatch_campaign_api,
+        crate::campaigns::api::get_campaign_api, crate::campaigns::api::dispatch_campaign_api, crate::campaigns::api::close_campaign_api,
         crate::campaigns::api::batch_api, crate::hubs::api::list_hubs_api,
         crate::hubs::api::put_hub_api, crate::hubs::api::add_room_api,
         crate::hubs::api::room_slots_api, crate::hubs::api::book_room_api,

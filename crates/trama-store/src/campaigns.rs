@@ -2,7 +2,7 @@
 
 use crate::sql::ReadRows;
 use sqlx::Row;
-use time::OffsetDateTime;
+use time::{Date, Time};
 use uuid::Uuid;
 
 use trama_core::ids::{CampaignId, TaxonomyTermId, UserId};
@@ -16,7 +16,10 @@ pub struct NewCampaign {
     pub description: String,
     pub categories: Vec<TaxonomyTermId>,
     pub created_by: UserId,
-    pub ends_at: Option<OffsetDateTime>,
+    pub starts_on: Date,
+    pub ends_on: Option<Date>,
+    /// District (Municipio) codes; empty for the whole territory.
+    pub areas: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,9 +29,12 @@ pub struct CampaignRow {
     pub kind: String,
     pub description: String,
     pub categories: Vec<TaxonomyTermId>,
+    /// `open` or `closed` (closed by hand; whether it is running also depends on its days:
+    /// `trama_core::campaigns::CampaignPhase`).
     pub state: String,
-    pub starts_at: OffsetDateTime,
-    pub ends_at: Option<OffsetDateTime>,
+    pub starts_on: Date,
+    pub ends_on: Option<Date>,
+    pub areas: Vec<String>,
 }
 
 /// The live count of a campaign.
@@ -52,8 +58,8 @@ impl Store {
         let id = CampaignId::new();
         let now = to_micros(self.now());
         sqlx::query(
-            "INSERT INTO campaigns (id, name, kind, description, categories, state, created_by, starts_at, ends_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $7)",
+            "INSERT INTO campaigns (id, name, kind, description, categories, state, created_by, starts_at, ends_at, created_at, areas) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $10)",
         )
         .bind(id.to_string())
         .bind(c.name.clone())
@@ -61,8 +67,10 @@ impl Store {
         .bind(c.description.clone())
         .bind(json(&c.categories))
         .bind(c.created_by.to_string())
+        .bind(day_micros(c.starts_on))
+        .bind(c.ends_on.map(day_micros))
         .bind(now)
-        .bind(c.ends_at.map(to_micros))
+        .bind(json(&c.areas))
         .execute(&self.write)
         .await?;
         Ok(id)
@@ -70,7 +78,7 @@ impl Store {
 
     pub async fn campaigns(&self) -> Result<Vec<CampaignRow>> {
         sqlx::query(
-            "SELECT id, name, kind, description, categories, state, starts_at, ends_at FROM campaigns \
+            "SELECT id, name, kind, description, categories, state, starts_at, ends_at, areas FROM campaigns \
              ORDER BY starts_at DESC, id",
         )
         .rows(&self.read, campaign_from_row)
@@ -79,7 +87,7 @@ impl Store {
 
     pub async fn campaign(&self, id: CampaignId) -> Result<Option<CampaignRow>> {
         sqlx::query(
-            "SELECT id, name, kind, description, categories, state, starts_at, ends_at FROM campaigns WHERE id = $1",
+            "SELECT id, name, kind, description, categories, state, starts_at, ends_at, areas FROM campaigns WHERE id = $1",
         )
         .bind(id.to_string())
         .one(&self.read, campaign_from_row)
@@ -90,7 +98,7 @@ impl Store {
         Ok(sqlx::query(
             "UPDATE campaigns SET state = 'closed', ends_at = $1 WHERE id = $2 AND state = 'open'",
         )
-        .bind(to_micros(self.now()))
+        .bind(day_micros(self.now().date()))
         .bind(id.to_string())
         .execute(&self.write)
         .await?
@@ -138,7 +146,13 @@ fn campaign_from_row(r: &sqlx::any::AnyRow) -> Result<CampaignRow> {
         description: r.get(3),
         categories: cats.into_iter().map(TaxonomyTermId).collect(),
         state: r.get(5),
-        starts_at: from_micros(r.get(6)),
-        ends_at: r.get::<Option<i64>, _>(7).map(from_micros),
+        starts_on: from_micros(r.get(6)).date(),
+        ends_on: r.get::<Option<i64>, _>(7).map(|t| from_micros(t).date()),
+        areas: parse_json("campaign areas", &id, &r.get::<String, _>(8))?,
     })
+}
+
+/// A campaign's day as stored: the UTC midnight that begins it.
+fn day_micros(d: Date) -> i64 {
+    to_micros(d.with_time(Time::MIDNIGHT).assume_utc())
 }

@@ -135,55 +135,14 @@ pub fn gazetteer() -> Vec<trama_core::places::Address> {
     out
 }
 
-const STREETS: &[&str] = &[
-    "Via Torino",
-    "Corso Buenos Aires",
-    "Via Padova",
-    "Viale Monza",
-    "Via Lorenteggio",
-    "Via Giambellino",
-    "Corso Lodi",
-    "Via Ripamonti",
-    "Viale Certosa",
-    "Via Novara",
-    "Via dei Missaglia",
-    "Corso di Porta Romana",
-    "Via Mecenate",
-    "Viale Forlanini",
-    "Via Palmanova",
-    "Via Imbonati",
-    "Via Farini",
-    "Corso Sempione",
-    "Via Washington",
-    "Viale Famagosta",
-    "Via Anselmo da Baggio",
-    "Via Gallarate",
-    "Via Console Marcello",
-    "Via Ornato",
-    "Via Valassina",
-    "Viale Lucania",
-    "Via Montegani",
-    "Via Chiesa Rossa",
-    "Via Odazio",
-    "Via Inganni",
-    "Via Bolla",
-    "Via Quarti",
-    "Via Pellegrino Rossi",
-    "Via Hermada",
-    "Via Cascina Bianca",
-    "Via Meda",
-    "Via Tibaldi",
-    "Via Solari",
-    "Via Tortona",
-    "Viale Umbria",
-    "Via Lomellina",
-    "Via Rubattino",
-    "Via Feltre",
-    "Via Porpora",
-    "Viale Zara",
-    "Via Cenisio",
-    "Via Paolo Sarpi",
-];
+/// The gazetteer's address nearest to `c`: a place's street and number agree with where it is
+/// (as near as the demo's streets allow).
+fn nearest_address(c: &Coordinates) -> trama_core::places::Address {
+    gazetteer()
+        .into_iter()
+        .min_by(|a, b| a.point.distance_km(c).total_cmp(&b.point.distance_km(c)))
+        .expect("the gazetteer has streets")
+}
 
 const NAME_ROOTS: &[&str] = &[
     "Il Melograno",
@@ -812,12 +771,9 @@ fn generate(seed: u64, scale: f64, s: &Sampler) -> Generated {
                 s.point(&mut rng)
             };
             let muni = s.municipio_of(&c);
-            let street = if org.id == provider.as_uuid() && p == 0 {
-                "Via Torino"
-            } else {
-                STREETS.choose(&mut rng).expect("streets")
-            };
-            let number = rng.random_range(1..180);
+            // The street is the one nearest the place, so its address and its point agree.
+            let near = nearest_address(&c);
+            let (street, number) = (near.street.as_str(), near.number.as_str());
             let lid = uid(&mut rng);
             locs.push((
                 Location {
@@ -1026,7 +982,9 @@ const SAINTS: [&str; 10] = [
 
 /// A community hub: a place with a help desk and rooms, run by `org`.
 fn hub_location(rng: &mut ChaCha8Rng, s: &Sampler, org: Uuid) -> (Location, String) {
-    let c = s.point(rng);
+    // A hub stands at a house of the territory's streets: its address and its point agree.
+    let near = nearest_address(&s.point(rng));
+    let c = near.point;
     let (prefix, function) = HUB_KINDS.choose(rng).expect("hub kinds");
     let muni = s.municipio_of(&c);
     let name = if prefix.ends_with("San") {
@@ -1035,7 +993,6 @@ fn hub_location(rng: &mut ChaCha8Rng, s: &Sampler, org: Uuid) -> (Location, Stri
         format!("{prefix} {}", NAME_ROOTS.choose(rng).expect("roots"))
     };
     let lid = uid(rng);
-    let street = STREETS.choose(rng).expect("streets");
     let loc = Location {
         id: lid,
         location_type: "physical".into(),
@@ -1049,7 +1006,7 @@ fn hub_location(rng: &mut ChaCha8Rng, s: &Sampler, org: Uuid) -> (Location, Stri
         addresses: vec![Address {
             id: uid(rng),
             location_id: Some(lid),
-            address_1: format!("{street} {}", rng.random_range(1..180)),
+            address_1: format!("{} {}", near.street, near.number),
             city: "Milano".into(),
             state_province: "MI".into(),
             postal_code: format!("201{:02}", rng.random_range(21..62)),

@@ -420,6 +420,15 @@ pub async fn load(
             kind: kind.into(),
             description: description.into(),
             categories: vec!["H1".into(), "H2".into(), "H7".into()],
+            // Two weeks back and six ahead, over the districts where the demo's elderly
+            // people live (Via Padova runs through Municipi 2 and 3).
+            starts_on: Some(trama_core::moment::format_date(
+                state.now_local().date() - time::Duration::days(14),
+            )),
+            ends_on: Some(trama_core::moment::format_date(
+                state.now_local().date() + time::Duration::weeks(6),
+            )),
+            areas: vec!["2".into(), "3".into()],
         },
     )
     .await?;

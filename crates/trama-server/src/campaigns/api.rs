@@ -38,6 +38,11 @@ pub fn routes() -> Routes {
             territory("the territory admin"),
         )
         .post(
+            "/campaigns/{id}/close",
+            close_campaign_api,
+            territory("the territory admin"),
+        )
+        .post(
             "/matching/batch",
             batch_api,
             territory("the territory admin"),
@@ -54,7 +59,7 @@ pub async fn create_campaign_api(
     let c = super::service::campaign(&state, id)
         .await?
         .ok_or(ApiError::Internal)?;
-    Ok((StatusCode::CREATED, Json(campaign_view(&c, None))))
+    Ok((StatusCode::CREATED, Json(campaign_view(&state, &c, None))))
 }
 
 #[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", responses((status = 200, body = serde_json::Value)))]
@@ -66,7 +71,7 @@ pub async fn list_campaigns_api(
         super::service::campaigns(&state)
             .await?
             .iter()
-            .map(|c| campaign_view(c, None))
+            .map(|c| campaign_view(&state, c, None))
             .collect(),
     ))
 }
@@ -82,7 +87,21 @@ pub async fn get_campaign_api(
         .await?
         .ok_or_else(|| ApiError::not_found("campaign", &cid.to_string()))?;
     let counts = super::service::campaign_counts(&state, cid).await?;
-    Ok(Json(campaign_view(&c, Some(counts))))
+    Ok(Json(campaign_view(&state, &c, Some(counts))))
+}
+
+/// Closes a campaign: its intake stops; what it gathered goes on.
+#[utoipa::path(post, path = "/api/campaigns/{id}/close", tag = "campaigns", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn close_campaign_api(
+    State(state): State<AppState>,
+    Writer(ref p): Writer,
+    PathId(cid): PathId<CampaignId>,
+) -> ApiResult<Json<CampaignView>> {
+    super::service::close_campaign(&state, p, cid).await?;
+    let c = super::service::campaign(&state, cid)
+        .await?
+        .ok_or(ApiError::Internal)?;
+    Ok(Json(campaign_view(&state, &c, None)))
 }
 
 #[derive(Debug, Deserialize, Default)]

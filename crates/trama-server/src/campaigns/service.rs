@@ -4,7 +4,6 @@ use crate::help::service::Points;
 use crate::help::service::audit;
 use crate::help::service::compile;
 use crate::help::service::notify_match;
-use crate::json::rfc3339;
 use crate::service_error::invalid;
 use crate::service_error::store_calls;
 use crate::service_error::{ServiceError, ServiceResult};
@@ -14,10 +13,12 @@ use std::collections::HashMap;
 use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::bounded::BoundedText;
+use trama_core::campaigns::CampaignPhase;
 use trama_core::ids::CampaignId;
 use trama_core::matching::instance::Vocabulary;
 use trama_core::matching::lifecycle::{MatchState, NeedState};
 use trama_core::matching::{AssignOptions, Engine};
+use trama_core::moment::format_date;
 use trama_store::{NeedFilter, NeedRow, NewMatch, OfferRow};
 use uuid::Uuid;
 
@@ -43,6 +44,17 @@ pub struct BatchReport {
     pub dry_run: bool,
 }
 
+/// Campaigns are the territory's: only its admin opens, dispatches and closes them.
+pub fn territory_only(p: &Principal, what: &str) -> ServiceResult<()> {
+    if p.has_role(Role::TerritoryAdmin) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "only the territory admin {what}"
+        )))
+    }
+}
+
 /// Runs the optimal batch assignment over the open needs (of a campaign, or all) and proposes
 /// the matches it finds.
 pub async fn run_batch(
@@ -51,11 +63,7 @@ pub async fn run_batch(
     campaign: Option<CampaignId>,
     dry_run: bool,
 ) -> ServiceResult<BatchReport> {
-    if !p.has_role(Role::TerritoryAdmin) {
-        return Err(ServiceError::Forbidden(
-            "only the territory admin runs the batch assignment".into(),
-        ));
-    }
+    territory_only(p, "runs the batch assignment")?;
     let needs = state
         .store
         .needs(&NeedFilter {
@@ -169,13 +177,33 @@ pub struct CampaignView {
     pub kind: String,
     pub description: String,
     pub categories: Vec<Uuid>,
+    /// `open`, or `closed` by the territory.
     pub state: String,
-    pub starts_at: String,
+    /// `upcoming`, `running` or `ended` today (its days and whether it was closed).
+    pub phase: &'static str,
+    /// Its first day, `2026-12-01`.
+    pub starts_on: String,
+    /// Its last day, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_on: Option<String>,
+    /// The districts (Municipio codes) it covers; empty for the whole territory.
+    pub areas: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<trama_store::CampaignCounts>,
 }
 
+/// Where the campaign stands today, in the territory's time zone.
+pub fn phase(state: &AppState, c: &trama_store::CampaignRow) -> CampaignPhase {
+    CampaignPhase::on(
+        state.now_local().date(),
+        c.starts_on,
+        c.ends_on,
+        c.state == "closed",
+    )
+}
+
 pub(crate) fn campaign_view(
+    state: &AppState,
     c: &trama_store::CampaignRow,
     counts: Option<trama_store::CampaignCounts>,
 ) -> CampaignView {
@@ -186,9 +214,22 @@ pub(crate) fn campaign_view(
         description: c.description.clone(),
         categories: c.categories.iter().map(|t| t.as_uuid()).collect(),
         state: c.state.clone(),
-        starts_at: rfc3339(c.starts_at),
+        phase: phase(state, c).as_str(),
+        starts_on: format_date(c.starts_on),
+        ends_on: c.ends_on.map(format_date),
+        areas: c.areas.clone(),
         counts,
     }
+}
+
+/// The districts a campaign may name: the territory's Municipi (Milan's when none were
+/// imported, as the forms offer them).
+pub async fn districts(state: &AppState) -> ServiceResult<Vec<trama_core::areas::Area>> {
+    let mut areas = state.store.areas("municipio").await?;
+    if areas.is_empty() {
+        areas = trama_core::areas::milano_municipi();
+    }
+    Ok(areas)
 }
 
 pub async fn create_campaign(
@@ -196,12 +237,17 @@ pub async fn create_campaign(
     p: &Principal,
     r: &CampaignRequest,
 ) -> ServiceResult<CampaignId> {
-    if !p.has_role(Role::TerritoryAdmin) {
-        return Err(ServiceError::Forbidden(
-            "only the territory admin opens campaigns".into(),
-        ));
+    territory_only(p, "opens campaigns")?;
+    let asked = r.parse(state.now_local().date()).map_err(invalid)?;
+    let known = districts(state).await?;
+    for (i, code) in asked.areas.iter().enumerate() {
+        if !known.iter().any(|a| &a.code == code) {
+            return Err(ServiceError::InvalidReference(FieldError::new(
+                format!("areas[{i}]"),
+                format!("no Municipio with code {code}"),
+            )));
+        }
     }
-    let asked = r.parse().map_err(invalid)?;
     let mut categories = Vec::new();
     for (i, (term, c)) in asked.categories.into_iter().enumerate() {
         let field = format!("categories[{i}]");
@@ -225,7 +271,9 @@ pub async fn create_campaign(
                 .unwrap_or_default(),
             categories,
             created_by: p.user_id,
-            ends_at: None,
+            starts_on: asked.starts_on,
+            ends_on: asked.ends_on,
+            areas: asked.areas,
         })
         .await?;
     audit(
@@ -239,6 +287,53 @@ pub async fn create_campaign(
     )
     .await?;
     Ok(id)
+}
+
+/// Closes a campaign by hand (the territory admin): its intake form stops taking needs; the
+/// needs it gathered go on. Closing one already closed is refused.
+pub async fn close_campaign(state: &AppState, p: &Principal, id: CampaignId) -> ServiceResult<()> {
+    territory_only(p, "closes campaigns")?;
+    if state.store.campaign(id).await?.is_none() {
+        return Err(ServiceError::not_found("campaign", &id.to_string()));
+    }
+    if !state.store.close_campaign(id).await? {
+        return Err(ServiceError::Conflict(FieldError::new(
+            "state",
+            "the campaign is already closed",
+        )));
+    }
+    audit(
+        state,
+        p,
+        "campaign.close",
+        "campaign",
+        &id.to_string(),
+        None,
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The hubs a campaign's people can turn to: those in the districts it covers (every hub,
+/// for a campaign over the whole territory).
+pub async fn campaign_hubs(
+    state: &AppState,
+    c: &trama_store::CampaignRow,
+) -> ServiceResult<Vec<trama_store::HubRow>> {
+    let hubs = state.store.hubs(None).await?;
+    if c.areas.is_empty() {
+        return Ok(hubs);
+    }
+    let mut out = Vec::new();
+    for h in hubs {
+        let Some(point) = h.point else { continue };
+        let (_, municipio) = crate::help::service::area_of(state, &point).await?;
+        if municipio.is_some_and(|m| c.areas.contains(&m)) {
+            out.push(h);
+        }
+    }
+    Ok(out)
 }
 
 store_calls! {

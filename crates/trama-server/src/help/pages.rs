@@ -443,6 +443,8 @@ pub(crate) struct NeedFormPage<'a> {
     urgencies: Vec<Opt>,
     languages: Vec<Opt>,
     persons: Vec<Opt>,
+    /// The campaign the request is filed under, by name.
+    campaign: Option<String>,
     f: HashMap<String, String>,
     error: Option<(String, String)>,
 }
@@ -529,10 +531,23 @@ pub(crate) async fn need_form_page(
             label: a.display_name,
         });
     }
+    // A campaign's intake form offers the kinds of help the campaign gathers.
+    let campaign = match CampaignId::parse("campaign_id", &get("campaign_id")) {
+        Ok(c) => crate::campaigns::service::campaign(state, c).await?,
+        Err(_) => None,
+    };
+    let mut categories = category_opts(l.lang, &get("category"));
+    if let Some(c) = &campaign {
+        categories.retain(|o| {
+            c.categories
+                .contains(&trama_core::taxonomy::term_id(&o.value))
+        });
+    }
     let page = NeedFormPage {
         l,
         w,
-        categories: category_opts(l.lang, &get("category")),
+        categories,
+        campaign: campaign.map(|c| c.name),
         areas: opts(
             areas.iter().map(|a| (a.0.clone(), a.1.clone())),
             &get("area"),
@@ -1104,6 +1119,9 @@ pub(crate) struct DeskPage<'a> {
     needs: Vec<NeedLine>,
     /// Proposed shared services: the members' lines and the cost of a visit and each share.
     shared: Vec<(Vec<NeedLine>, String, String)>,
+    /// The campaigns taking requests today: (id, name), for the phone intake.
+    campaigns: Vec<(String, String)>,
+    cw: &'static crate::campaigns::words::CampaignWords,
     error: Option<(String, String)>,
 }
 
@@ -1160,6 +1178,15 @@ pub(crate) async fn desk_page(
             )
         })
         .collect();
+    let campaigns = crate::campaigns::service::campaigns(state)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            crate::campaigns::service::phase(state, c)
+                == trama_core::campaigns::CampaignPhase::Running
+        })
+        .map(|c| (c.id.to_string(), c.name))
+        .collect();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -1168,6 +1195,8 @@ pub(crate) async fn desk_page(
     Ok(l.render(
         status,
         &DeskPage {
+            campaigns,
+            cw: crate::campaigns::words::campaign_words(l.lang),
             l,
             w: words(l.lang),
             people,
@@ -1203,7 +1232,13 @@ pub async fn desk_register(
             .await
             .map_err(ApiError::from)
         {
-            Ok(id) => Redirect::to(&format!("/aiuto/chiedi?per={id}")).into_response(),
+            Ok(id) => {
+                // Registered for a campaign's phone intake: its form opens, already urgent.
+                let campaign = CampaignId::parse("campagna", field(&form, "campagna"))
+                    .map(|c| format!("&campagna={c}"))
+                    .unwrap_or_default();
+                Redirect::to(&format!("/aiuto/chiedi?per={id}{campaign}")).into_response()
+            }
             Err(ApiError::InvalidBody(e)) => {
                 desk_page(
                     &state,

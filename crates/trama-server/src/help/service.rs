@@ -310,6 +310,28 @@ pub async fn create_need(
             (person, Some(assisted.organization))
         }
     };
+    if let Some(cid) = need.campaign {
+        // A campaign takes needs between its first and last day (the store refuses one closed
+        // by hand, and one that does not exist).
+        if let Some(c) = state.store.campaign(cid).await? {
+            use trama_core::campaigns::CampaignPhase;
+            match crate::campaigns::service::phase(state, &c) {
+                CampaignPhase::Upcoming => {
+                    return Err(ServiceError::Conflict(FieldError::new(
+                        "campaign_id",
+                        "the campaign has not started yet",
+                    )));
+                }
+                CampaignPhase::Ended if c.state != "closed" => {
+                    return Err(ServiceError::Conflict(FieldError::new(
+                        "campaign_id",
+                        "the campaign is over",
+                    )));
+                }
+                _ => {}
+            }
+        }
+    }
     let max = state.config.matching.max_open_needs_per_person;
     let mut live = 0;
     for st in [NeedState::Open, NeedState::Matched] {

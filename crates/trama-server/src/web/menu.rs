@@ -28,6 +28,7 @@ pub fn address(w: Workplace) -> (&'static str, &'static str, &'static str) {
             "Cruscotto della spesa",
             "Spending dashboard",
         ),
+        W::Campaigns => ("/campagne", "Campagne", "Campaigns"),
         W::Bookings => (
             "/gestione/prenotazioni",
             "Prestazioni da erogare",
@@ -85,6 +86,7 @@ mod tests {
             W::Desk,
             W::Hub,
             W::Dashboard,
+            W::Campaigns,
             W::Bookings,
             W::Organisation,
             W::Register,

@@ -85,6 +85,10 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "area_code" => ("Municipio", "Municipio"),
         "programme_id" => ("Programma", "Programme"),
         "kind" => ("Tipo", "Kind"),
+        "starts_on" => ("Primo giorno", "First day"),
+        "ends_on" => ("Ultimo giorno", "Last day"),
+        "areas" => ("Municipi", "Districts"),
+        "campaign_id" | "campagna" => ("Campagna", "Campaign"),
         "functions" => ("Che luogo è", "What kind of place"),
         "opening_hours" => ("Orari di apertura", "Opening hours"),
         "slot_minutes" => ("Turni", "Slots"),
@@ -131,6 +135,12 @@ pub fn reason(lang: Lang, reason: &str) -> String {
             Some("deve stare su una riga di testo semplice (senza a capo né caratteri speciali)")
         }
         "is missing" => Some("manca"),
+        "must not be before the first day" => Some("non può venire prima del primo giorno"),
+        "is not a district code" => Some("non è un municipio"),
+        "the campaign has not started yet" => Some("la campagna non è ancora cominciata"),
+        "the campaign is over" => Some("la campagna è finita"),
+        "the campaign is closed" => Some("la campagna è chiusa"),
+        "the campaign is already closed" => Some("la campagna è già chiusa"),
         "is in the past" => Some("è già passato"),
         "is already registered" => Some("è già registrata: accedi, o recupera la password"),
         "is not an e-mail address" => Some("non è un indirizzo e-mail"),
@@ -430,6 +440,14 @@ mod tests {
             "Email: è già registrata: accedi, o recupera la password"
         );
         assert_eq!(it("start", "is in the past"), "Inizio: è già passato");
+        assert_eq!(
+            it("ends_on", "must not be before the first day"),
+            "Ultimo giorno: non può venire prima del primo giorno"
+        );
+        assert_eq!(
+            it("areas[1]", "no Municipio with code 42"),
+            "Municipi: non è un Municipio del territorio"
+        );
         assert_eq!(
             it("windows[0].from", "is not a time like 09:00"),
             "Dalle: non è un orario (come 09:00)"

@@ -3,6 +3,7 @@
 mod api;
 mod authorisation;
 mod budgets;
+mod campaigns;
 mod clock;
 mod help;
 mod homes;

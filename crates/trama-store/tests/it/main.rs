@@ -103,6 +103,10 @@ fn shipped_migrations_never_change() {
             8,
             "ba6f6c6b5fa0ca92959b683da8a3d5db25a33d8c36a2356e0b0139d72db0b84d26f780bb3bd7cfcedc7163fdfebf5885",
         ),
+        (
+            9,
+            "568f6dab995d2c7c496340b511cbc41e0bfd05d03b74f7e310f7345bb3dfa12124b3520f69d88635771312a9d4497755",
+        ),
     ];
     let carried = trama_store::migration_checksums();
     for (version, checksum) in SHIPPED {

@@ -394,13 +394,29 @@ both!(
                 description: "Telefonate e spesa per gli anziani soli".into(),
                 categories: vec![term_id("H1"), term_id("H2")],
                 created_by: op,
-                ends_at: None,
+                starts_on: time::macros::date!(2026 - 07 - 01),
+                ends_on: None,
+                areas: vec!["3".into()],
             })
             .await
             .unwrap();
         assert_eq!(store.campaign_counts(c).await.unwrap().needs, 0);
         assert_eq!(store.campaigns().await.unwrap().len(), 1);
+        let row = store.campaign(c).await.unwrap().unwrap();
+        assert_eq!(
+            (row.starts_on, row.ends_on, row.areas.as_slice()),
+            (
+                time::macros::date!(2026 - 07 - 01),
+                None,
+                ["3".to_string()].as_slice()
+            )
+        );
         assert!(store.close_campaign(c).await.unwrap());
+        let row = store.campaign(c).await.unwrap().unwrap();
+        assert_eq!(
+            (row.state.as_str(), row.ends_on.is_some()),
+            ("closed", true)
+        );
         assert!(!store.close_campaign(c).await.unwrap());
 
         // Notifications: mailed only to people who have an address.
