@@ -459,6 +459,21 @@ try {
         await shot(pg, "hub-manage");
       }
     }
+    if (who === "volontario") {
+      // He changes one of his offers: the form opens as the offer is, and keeps his place.
+      await pg.goto(base + "/aiuto");
+      const mine = await pg.$("a[href^='/aiuto/offerte/']");
+      check(mine !== null, "the volunteer's help page lists his offers");
+      if (mine) {
+        await Promise.all([pg.waitForEvent("load"), mine.click()]);
+        await Promise.all([pg.waitForEvent("load"), pg.click("a[href$='/modifica']")]);
+        check((await pg.inputValue("#area")) === "", "the offer's form keeps its place unless he picks another");
+        await axe(pg, "changing an offer");
+        await pg.fill("#description", "Spesa e due chiacchiere, anche il sabato");
+        await Promise.all([pg.waitForURL(/fatto=modificata/), pg.click("form.stacked button[type=submit]")]);
+        check((await pg.textContent("[role=status]")).includes("Offerta modificata"), "the change is confirmed");
+      }
+    }
     if (who === "cittadino" || who === "volontario") {
       await pg.goto(base + "/io/profilo");
       await axe(pg, `${who}'s profile`);

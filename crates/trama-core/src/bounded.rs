@@ -35,7 +35,7 @@ impl BoundedText {
         if t.chars().count() > max {
             return Err(FieldError::new(
                 field,
-                format!("must be 1 to {max} characters"),
+                format!("must be at most {max} characters"),
             ));
         }
         if t.chars()

@@ -88,6 +88,8 @@ impl CampaignRequest {
 
     /// The most districts a campaign names.
     pub const AREAS_MAX: usize = 100;
+    /// The most kinds of help its form offers.
+    pub const CATEGORIES_MAX: usize = 50;
 
     /// Checks every field; `today` bounds the dates (a campaign cannot end before it starts,
     /// nor be opened already over).
@@ -106,14 +108,20 @@ impl CampaignRequest {
                 "choose at least one kind of help",
             ));
         }
-        let categories = self
-            .categories
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                crate::needs::parse_category(&format!("categories[{i}]"), c).map(|t| (t, c.clone()))
-            })
-            .collect::<Result<_, _>>()?;
+        if self.categories.len() > Self::CATEGORIES_MAX {
+            return Err(FieldError::new(
+                "categories",
+                format!("at most {} kinds of help", Self::CATEGORIES_MAX),
+            ));
+        }
+        // Each kind of help once, however it was written (a code, its id).
+        let mut categories: Vec<(TaxonomyTermId, String)> = Vec::new();
+        for (i, c) in self.categories.iter().enumerate() {
+            let t = crate::needs::parse_category(&format!("categories[{i}]"), c)?;
+            if !categories.iter().any(|(x, _)| *x == t) {
+                categories.push((t, c.clone()));
+            }
+        }
         let day = |field: &str, s: &Option<String>| {
             s.as_deref()
                 .filter(|s| !s.trim().is_empty())
@@ -122,6 +130,21 @@ impl CampaignRequest {
         };
         let starts_on = day("starts_on", &self.starts_on)?.unwrap_or(today);
         let ends_on = day("ends_on", &self.ends_on)?;
+        // A campaign answers an emergency of the season: it is planned within a year of today
+        // and lasts at most a year.
+        let year = time::Duration::days(366);
+        if starts_on < today - year || starts_on > today + year {
+            return Err(FieldError::new(
+                "starts_on",
+                "must be within a year of today",
+            ));
+        }
+        if ends_on.is_some_and(|e| e > starts_on + year) {
+            return Err(FieldError::new(
+                "ends_on",
+                "a campaign lasts at most a year",
+            ));
+        }
         if let Some(end) = ends_on {
             if end < starts_on {
                 return Err(FieldError::new(
@@ -236,6 +259,16 @@ mod tests {
         assert_eq!(field(days("2026-12-10", "2026-12-09")), "ends_on");
         assert_eq!(field(days("2026-11-01", "2026-12-06")), "ends_on");
         assert_eq!(field(days("10/12/2026", "")), "starts_on");
+        assert_eq!(field(days("0001-01-01", "")), "starts_on");
+        assert_eq!(field(days("9999-12-30", "")), "starts_on");
+        assert_eq!(field(days("2026-12-07", "2028-01-01")), "ends_on");
+        let c = CampaignRequest {
+            categories: vec!["H1".into(), "H1".into(), "H2".into()],
+            ..asked()
+        }
+        .parse(TODAY)
+        .unwrap();
+        assert_eq!(c.categories.len(), 2);
         let c = days("2026-12-10", "2027-01-31").parse(TODAY).unwrap();
         assert_eq!(c.ends_on, Some(time::macros::date!(2027 - 01 - 31)));
         let c = CampaignRequest {

@@ -95,15 +95,14 @@ impl Store {
     }
 
     pub async fn close_campaign(&self, id: CampaignId) -> Result<bool> {
-        Ok(sqlx::query(
-            "UPDATE campaigns SET state = 'closed', ends_at = $1 WHERE id = $2 AND state = 'open'",
+        Ok(
+            sqlx::query("UPDATE campaigns SET state = 'closed' WHERE id = $1 AND state = 'open'")
+                .bind(id.to_string())
+                .execute(&self.write)
+                .await?
+                .rows_affected()
+                == 1,
         )
-        .bind(day_micros(self.now().date()))
-        .bind(id.to_string())
-        .execute(&self.write)
-        .await?
-        .rows_affected()
-            == 1)
     }
 
     pub async fn campaign_counts(&self, id: CampaignId) -> Result<CampaignCounts> {

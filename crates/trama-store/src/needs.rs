@@ -626,6 +626,61 @@ impl Store {
         Ok(id)
     }
 
+    /// Rewrites an offer (its owner and organisation stay). Refused as a conflict when the
+    /// offer was withdrawn meanwhile, or when more people now count on it than `o.capacity`
+    /// places: both checked in the same statement that writes.
+    pub async fn update_offer(&self, id: OfferId, o: &NewOffer, area: &PublicArea) -> Result<()> {
+        let now = to_micros(self.now());
+        let mut tx = self.write.begin().await?;
+        for (i, c) in o.categories.iter().enumerate() {
+            if !term_exists(&mut tx, *c).await? {
+                return Err(reference(&format!("categories[{i}]"), "no such category"));
+            }
+        }
+        let changed = sqlx::query(
+            "UPDATE offers SET categories = $1, description = $2, latitude = $3, longitude = $4, \
+             area_code = $5, area_name = $6, radius_km = $7, availability = $8, \
+             hours_per_week = $9, capacity = $10, languages = $11, skills = $12, \
+             modified_at = $13 WHERE id = $14 AND state <> 'withdrawn' AND active <= $10",
+        )
+        .bind(json(&o.categories))
+        .bind(o.description.clone())
+        .bind(o.point.lat())
+        .bind(o.point.lon())
+        .bind(area.code.clone())
+        .bind(area.name.clone())
+        .bind(o.radius_km)
+        .bind(json(&o.availability))
+        .bind(o.hours_per_week)
+        .bind(o.capacity as i64)
+        .bind(json(&o.languages))
+        .bind(json(&o.skills))
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(conflict(
+                "offer",
+                "the offer was withdrawn, or more people count on it than its places",
+            ));
+        }
+        sqlx::query("DELETE FROM offer_categories WHERE offer_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        for c in &o.categories {
+            sqlx::query("INSERT INTO offer_categories (offer_id, category_id) VALUES ($1, $2)")
+                .bind(id.to_string())
+                .bind(c.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn offer(&self, id: OfferId) -> Result<Option<OfferRow>> {
         let sql = format!(
             "SELECT {OFFER_COLUMNS} FROM offers o JOIN users u ON u.id = o.owner_id WHERE o.id = $1"

@@ -408,6 +408,24 @@ pub async fn load(
             "freddo",
         )
     };
+    // The campaign's people live along Via Padova, each at a house of the gazetteer; the
+    // campaign covers the Municipi those houses are in.
+    let padova: Vec<_> = crate::demo::gazetteer()
+        .into_iter()
+        .filter(|a| a.street == "Via Padova")
+        .collect();
+    let homes: Vec<_> = (0..n(40.0))
+        .map(|k| padova[(k * 7) % padova.len()].clone())
+        .collect();
+    let mut districts: Vec<String> = Vec::new();
+    for h in &homes {
+        if let (_, Some(m)) = help::area_of(state, &h.point).await?
+            && !districts.contains(&m)
+        {
+            districts.push(m);
+        }
+    }
+    districts.sort();
     let campaign = campaigns::create_campaign(
         state,
         &admin,
@@ -420,15 +438,14 @@ pub async fn load(
             kind: kind.into(),
             description: description.into(),
             categories: vec!["H1".into(), "H2".into(), "H7".into()],
-            // Two weeks back and six ahead, over the districts where the demo's elderly
-            // people live (Via Padova runs through Municipi 2 and 3).
+            // Two weeks back and six ahead.
             starts_on: Some(trama_core::moment::format_date(
                 state.now_local().date() - time::Duration::days(14),
             )),
             ends_on: Some(trama_core::moment::format_date(
                 state.now_local().date() + time::Duration::weeks(6),
             )),
-            areas: vec!["2".into(), "3".into()],
+            areas: districts,
         },
     )
     .await?;
@@ -450,7 +467,7 @@ pub async fn load(
             },
         )
         .await?;
-        let p = (i.point)(&mut rng);
+        let home = &homes[k];
         help::create_need(
             state,
             &operator,
@@ -466,8 +483,8 @@ pub async fn load(
                 ..need(
                     ["H1", "H2", "H7"][k % 3],
                     &format!("Campagna {short}: persona anziana sola, da chiamare e aiutare."),
-                    format!("Via Padova {}", 1 + k),
-                    p,
+                    format!("{} {}", home.street, home.number),
+                    home.point,
                 )
             },
         )

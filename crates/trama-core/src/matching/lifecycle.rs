@@ -430,11 +430,39 @@ impl OfferState {
         };
         Ok(next)
     }
+
+    /// Whether its owner may rewrite the offer (what, where, when, how much): while it is
+    /// active or paused, and never with fewer places than the people already counting on it
+    /// (`live`).
+    pub fn check_edit(self, capacity: u16, live: u16) -> Result<(), FieldError> {
+        if self == OfferState::Withdrawn {
+            return Err(FieldError::new(
+                "state",
+                "an offer that is withdrawn cannot be changed",
+            ));
+        }
+        if capacity < live {
+            return Err(FieldError::new(
+                "capacity",
+                format!("{live} people are counting on this offer: at least {live} places"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offer_is_rewritten_while_open_and_never_below_its_commitments() {
+        use OfferState as S;
+        assert!(S::Active.check_edit(2, 2).is_ok());
+        assert!(S::Paused.check_edit(1, 0).is_ok());
+        assert_eq!(S::Active.check_edit(1, 2).unwrap_err().field, "capacity");
+        assert_eq!(S::Withdrawn.check_edit(5, 0).unwrap_err().field, "state");
+    }
 
     #[test]
     fn an_offer_pauses_resumes_and_is_withdrawn_once_nobody_counts_on_it() {

@@ -67,13 +67,13 @@ pub async fn list_campaigns_api(
     State(state): State<AppState>,
     _: crate::json::NoQuery,
 ) -> ApiResult<Json<Vec<CampaignView>>> {
-    Ok(Json(
-        super::service::campaigns(&state)
-            .await?
-            .iter()
-            .map(|c| campaign_view(&state, c, None))
-            .collect(),
-    ))
+    // Each with its live counts (campaigns are few: a handful a year).
+    let mut out = Vec::new();
+    for c in super::service::campaigns(&state).await? {
+        let counts = super::service::campaign_counts(&state, c.id).await?;
+        out.push(campaign_view(&state, &c, Some(counts)));
+    }
+    Ok(Json(out))
 }
 
 /// A campaign with its live count (public: counts only).

@@ -314,7 +314,7 @@ pub(crate) struct CampaignPage<'a> {
     missing: Vec<(String, i64, i64)>,
     /// The hubs in its districts: (name, address).
     hubs: Vec<(String, String)>,
-    is_admin: bool,
+    can_dispatch: bool,
     can_close: bool,
 }
 
@@ -329,20 +329,35 @@ pub(crate) async fn campaign_render(
     let c = super::service::campaign(state, cid)
         .await?
         .ok_or_else(|| ApiError::not_found("campaign", id))?;
-    let mut missing: Vec<(String, i64, i64)> =
-        crate::help::service::needs_by_area(state, Some(cid))
-            .await?
-            .into_iter()
-            .filter(|a| a.open > 0)
-            .map(|a| (a.name, a.open, a.urgent))
-            .collect();
+    // A public page: an area is named only with enough requests that none points at one
+    // person (as the map's markers); the rest, and places outside any neighbourhood, are
+    // counted together.
+    let mut missing: Vec<(String, i64, i64)> = Vec::new();
+    let (mut rest_open, mut rest_urgent) = (0, 0);
+    for a in crate::help::service::needs_by_area(state, Some(cid)).await? {
+        if a.open >= trama_store::AREA_MIN_COUNT_FOR_MARKER && a.kind != "cell" {
+            missing.push((a.name, a.open, a.urgent));
+        } else {
+            rest_open += a.open;
+            rest_urgent += a.urgent;
+        }
+    }
     missing.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    if rest_open > 0 {
+        let other = if l.lang == Lang::En {
+            "Other areas"
+        } else {
+            "Altre zone"
+        };
+        missing.push((other.to_string(), rest_open, rest_urgent));
+    }
     let hubs = super::service::campaign_hubs(state, &c)
         .await?
         .into_iter()
         .map(|h| (h.name, h.address.unwrap_or_default()))
         .collect();
     let admin = is_admin(viewer.principal.as_ref());
+    let counts_uncovered = super::service::counts(state, cid).await?.uncovered;
     Ok(l.render(
         StatusCode::OK,
         &CampaignPage {
@@ -353,7 +368,8 @@ pub(crate) async fn campaign_render(
             notice,
             missing,
             hubs,
-            is_admin: admin,
+            // Needs gathered go on after a campaign ends: volunteers may still be sent.
+            can_dispatch: admin && counts_uncovered > 0,
             can_close: admin && c.state != "closed",
         },
     ))
@@ -383,6 +399,9 @@ pub async fn campaign_dispatch(
 ) -> PageResult {
     let Page { l, viewer, .. } = page;
     let cid = CampaignId::parse("id", &id)?;
+    if super::service::campaign(&state, cid).await?.is_none() {
+        return Err(ApiError::not_found("campaign", &id).into());
+    }
     let r = super::service::run_batch(&state, &p, Some(cid), false).await?;
     let w = campaign_words(l.lang);
     let notice = format!(

@@ -87,6 +87,7 @@ pub fn routes() -> Routes {
         .get("/offers", list_offers_api, own)
         .get("/offers/{id}", get_offer_api, Policy::new(Who::Anyone, Scope::Parties, "public facts; all of it to its owner"))
         .get("/offers/{id}/suggestions", offer_suggestions_api, signed_in(Scope::Own, "the offer's owner"))
+        .put("/offers/{id}", update_offer_api, signed_in(Scope::Own, "the offer's owner"))
         .post("/offers/{id}/pause", pause_offer_api, signed_in(Scope::Own, "the offer's owner"))
         .post("/offers/{id}/resume", resume_offer_api, signed_in(Scope::Own, "the offer's owner"))
         .post("/offers/{id}/withdraw", withdraw_offer_api, signed_in(Scope::Own, "the offer's owner; once nobody counts on it"))
@@ -323,6 +324,18 @@ pub async fn create_offer_api(
         .await?
         .ok_or(ApiError::Internal)?;
     Ok((StatusCode::CREATED, Json(offer_view(&o, true))))
+}
+
+/// The owner rewrites their offer (the same body as creating one; its organisation stays).
+#[utoipa::path(put, path = "/api/offers/{id}", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn update_offer_api(
+    State(state): State<AppState>,
+    Writer(ref p): Writer,
+    PathId(offer): PathId<OfferId>,
+    Body(form): Body<OfferForm>,
+) -> ApiResult<Json<OfferView>> {
+    let o = super::service::update_offer(&state, p, offer, &form).await?;
+    Ok(Json(offer_view(&o, true)))
 }
 
 #[utoipa::path(get, path = "/api/offers", tag = "needs", responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope)))]

@@ -27,7 +27,7 @@ use trama_core::auth::{Principal, Role};
 use trama_core::ids::{CampaignId, MatchId, NeedId, OfferId};
 use trama_core::matching::instance::WindowSpec;
 use trama_core::matching::lifecycle::NeedState;
-use trama_core::needs::{LANGUAGES, NeedAccess, NeedForm, OfferForm, SKILLS};
+use trama_core::needs::{LANGUAGES, NeedAccess, NeedForm};
 use trama_core::schedule::TimeZone;
 use trama_core::taxonomy::AIUTI;
 
@@ -38,13 +38,23 @@ pub fn routes() -> Routes {
         .get("/aiuto", home, may::parties())
         .get("/aiuto/chiedi", need_form, may::own())
         .post("/aiuto/chiedi", need_submit, may::own())
-        .get("/aiuto/offri", offer_form, may::own())
-        .post("/aiuto/offri", offer_submit, may::own())
+        .get("/aiuto/offri", super::offer_pages::offer_form, may::own())
+        .post("/aiuto/offri", super::offer_pages::offer_submit, may::own())
         .get("/aiuto/mappa", map_page, may::anyone())
         .get("/aiuto/richieste/{id}", need_page, may::parties().audited())
         .post("/aiuto/richieste/{id}/proponi", propose_submit, may::acts())
         .post("/aiuto/richieste/{id}/accetta", accept_submit, may::acts())
         .get("/aiuto/offerte/{id}", offer_page, may::own())
+        .get(
+            "/aiuto/offerte/{id}/modifica",
+            super::offer_pages::edit_form,
+            may::own(),
+        )
+        .post(
+            "/aiuto/offerte/{id}/modifica",
+            super::offer_pages::edit_submit,
+            may::own(),
+        )
         .post("/aiuto/offerte/{id}/stato", offer_state_submit, may::own())
         .post(
             "/aiuto/richieste/{id}/stato",
@@ -445,6 +455,8 @@ pub(crate) struct NeedFormPage<'a> {
     persons: Vec<Opt>,
     /// The campaign the request is filed under, by name.
     campaign: Option<String>,
+    /// Why a campaign asked for is not the request's (it is not taking requests today).
+    campaign_note: Option<String>,
     f: HashMap<String, String>,
     error: Option<(String, String)>,
 }
@@ -488,7 +500,7 @@ pub(crate) async fn area_choices(
 }
 
 /// The days of the week to choose from, in the page's words.
-fn day_opts(w: &Words, selected: &str) -> Vec<Opt> {
+pub(crate) fn day_opts(w: &Words, selected: &str) -> Vec<Opt> {
     opts(
         ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
             .iter()
@@ -499,7 +511,7 @@ fn day_opts(w: &Words, selected: &str) -> Vec<Opt> {
 }
 
 /// Choices named in both languages (code, Italian, English), labelled in the page's.
-fn bilingual_opts(list: &[(&str, &str, &str)], lang: Lang, selected: &str) -> Vec<Opt> {
+pub(crate) fn bilingual_opts(list: &[(&str, &str, &str)], lang: Lang, selected: &str) -> Vec<Opt> {
     opts(
         list.iter().map(|(c, it, en)| {
             let label = if lang == Lang::En { en } else { it };
@@ -513,10 +525,41 @@ pub(crate) async fn need_form_page(
     state: &AppState,
     l: &Layout,
     p: &Principal,
-    f: HashMap<String, String>,
+    mut f: HashMap<String, String>,
     error: Option<(String, String)>,
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
+    // A campaign's intake form offers the kinds of help the campaign gathers; a campaign not
+    // taking requests today is said at once, and the request goes in without it.
+    let campaign = match CampaignId::parse(
+        "campaign_id",
+        f.get("campaign_id").map_or("", String::as_str),
+    ) {
+        Ok(c) => crate::campaigns::service::campaign(state, c).await?,
+        Err(_) => None,
+    };
+    let mut campaign_note = None;
+    let campaign = match campaign {
+        Some(c)
+            if crate::campaigns::service::phase(state, &c)
+                != trama_core::campaigns::CampaignPhase::Running =>
+        {
+            campaign_note = Some(if l.lang == Lang::En {
+                format!(
+                    "The campaign «{}» is not taking requests today: this request will be entered without it.",
+                    c.name
+                )
+            } else {
+                format!(
+                    "La campagna «{}» non raccoglie richieste oggi: la richiesta sarà inserita senza campagna.",
+                    c.name
+                )
+            });
+            f.remove("campaign_id");
+            None
+        }
+        c => c,
+    };
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let areas = area_choices(state).await?;
     let mut persons = vec![Opt {
@@ -531,11 +574,6 @@ pub(crate) async fn need_form_page(
             label: a.display_name,
         });
     }
-    // A campaign's intake form offers the kinds of help the campaign gathers.
-    let campaign = match CampaignId::parse("campaign_id", &get("campaign_id")) {
-        Ok(c) => crate::campaigns::service::campaign(state, c).await?,
-        Err(_) => None,
-    };
     let mut categories = category_opts(l.lang, &get("category"));
     if let Some(c) = &campaign {
         categories.retain(|o| {
@@ -548,6 +586,7 @@ pub(crate) async fn need_form_page(
         w,
         categories,
         campaign: campaign.map(|c| c.name),
+        campaign_note,
         areas: opts(
             areas.iter().map(|a| (a.0.clone(), a.1.clone())),
             &get("area"),
@@ -844,164 +883,6 @@ pub async fn match_submit(
 }
 
 #[derive(Template)]
-#[template(path = "offer_form.html")]
-pub(crate) struct OfferFormPage<'a> {
-    l: &'a Layout,
-    w: &'static Words,
-    categories: Vec<Opt>,
-    areas: Vec<Opt>,
-    days: Vec<Opt>,
-    languages: Vec<Opt>,
-    skills: Vec<Opt>,
-    /// On whose behalf: yourself, or an organisation you work for (none when you work for none).
-    organizations: Vec<Opt>,
-    f: HashMap<String, String>,
-    error: Option<(String, String)>,
-}
-
-impl OfferFormPage<'_> {
-    fn v(&self, k: &str) -> String {
-        self.f.get(k).cloned().unwrap_or_default()
-    }
-}
-
-/// The organisations a person may offer help for (those they work for), by name.
-pub(crate) async fn offering_organizations(
-    state: &AppState,
-    p: &Principal,
-) -> Result<Vec<(String, String)>, ApiError> {
-    let mut out = Vec::new();
-    for org in p.operator_organizations() {
-        if let Some((o, _)) = crate::directory::service::get_organization(state, org).await? {
-            out.push((org.to_string(), o.name));
-        }
-    }
-    Ok(out)
-}
-
-pub(crate) async fn offer_form_page(
-    state: &AppState,
-    l: &Layout,
-    p: &Principal,
-    f: HashMap<String, String>,
-    error: Option<(String, String)>,
-) -> Result<Response, ApiError> {
-    let w = words(l.lang);
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let areas = area_choices(state).await?;
-    let orgs = offering_organizations(state, p).await?;
-    let organizations = if orgs.is_empty() {
-        Vec::new()
-    } else {
-        opts(
-            std::iter::once((String::new(), w.as_myself.to_string())).chain(orgs),
-            &get("organization"),
-        )
-    };
-    let page = OfferFormPage {
-        l,
-        w,
-        categories: category_opts(l.lang, &get("category")),
-        areas: opts(
-            areas.iter().map(|a| (a.0.clone(), a.1.clone())),
-            &get("area"),
-        ),
-        days: day_opts(w, &get("day")),
-        languages: bilingual_opts(LANGUAGES, l.lang, &get("language")),
-        skills: bilingual_opts(SKILLS, l.lang, ""),
-        organizations,
-        f,
-        error: error.clone(),
-    };
-    Ok(l.render_form(&error, &page))
-}
-
-pub async fn offer_form(State(state): State<AppState>, signed: SignedPage) -> PageResult {
-    let l = &signed.l;
-    let f: HashMap<String, String> = [
-        ("category", "H1"),
-        ("day", "tue"),
-        ("from", "09:00"),
-        ("to", "13:00"),
-        ("radius", "1"),
-        ("hours", "4"),
-        ("capacity", "2"),
-        ("language", "it"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    offer_form_page(&state, l, &signed.p, f, None)
-        .await
-        .map_err(PageError::from)
-}
-
-pub async fn offer_submit(
-    State(state): State<AppState>,
-    SignedForm { page, p, form }: SignedForm,
-) -> PageResult {
-    let l = page.l;
-    let p = &p;
-    let map: HashMap<String, String> = form.iter().cloned().collect();
-    let result = async {
-        let areas = area_choices(&state).await?;
-        let (lat, lon) = areas
-            .iter()
-            .find(|a| a.0 == field(&form, "area"))
-            .map(|a| (a.2, a.3))
-            .ok_or_else(|| {
-                ApiError::InvalidBody(trama_core::FieldError::new(
-                    "area",
-                    "choose the neighbourhood",
-                ))
-            })?;
-        let num = |k: &str, f: &str| {
-            trama_core::bounded::decimal(f, field(&form, k)).map_err(ApiError::InvalidBody)
-        };
-        let of = OfferForm {
-            categories: fields(&form, "category"),
-            description: field(&form, "description").into(),
-            lat,
-            lon,
-            radius_km: num("radius", "radius_km")?,
-            availability: vec![WindowSpec {
-                day: field(&form, "day").into(),
-                from: field(&form, "from").into(),
-                to: field(&form, "to").into(),
-            }],
-            hours_per_week: num("hours", "hours_per_week")?,
-            capacity: num("capacity", "capacity")? as u16,
-            languages: vec![field(&form, "language").to_string()],
-            skills: fields(&form, "skill"),
-            organization_id: Some(field(&form, "organization").to_string())
-                .filter(|o| !o.is_empty()),
-        };
-        crate::help::service::create_offer(&state, p, &of)
-            .await
-            .map_err(ApiError::from)
-    }
-    .await;
-    Ok(match result {
-        Ok(id) => Redirect::to(&format!("/aiuto/offerte/{id}")).into_response(),
-        Err(
-            ApiError::InvalidBody(e)
-            | ApiError::InvalidParameter(e)
-            | ApiError::InvalidReference(e),
-        ) => {
-            offer_form_page(
-                &state,
-                &l,
-                p,
-                map,
-                Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
-            )
-            .await?
-        }
-        Err(e) => return Err(PageError::from(e)),
-    })
-}
-
-#[derive(Template)]
 #[template(path = "offer.html")]
 pub(crate) struct OfferPage<'a> {
     l: &'a Layout,
@@ -1011,6 +892,9 @@ pub(crate) struct OfferPage<'a> {
     state: String,
     /// What the owner may do with the offer now: (action, label).
     actions: Vec<(&'static str, &'static str)>,
+    /// "Change it" (none once withdrawn), and the notice after a change.
+    edit: Option<&'static str>,
+    notice: Option<&'static str>,
     suggestions: Vec<(NeedLine, String, u8)>,
 }
 
@@ -1019,7 +903,7 @@ pub async fn offer_page(
     signed: SignedPage,
     Path(id): Path<String>,
 ) -> PageResult {
-    let SignedPage { l, ref p, .. } = signed;
+    let SignedPage { l, ref p, uri, .. } = signed;
     let oid = OfferId::parse("id", &id)?;
     let o = super::service::offer(&state, oid)
         .await?
@@ -1041,6 +925,18 @@ pub async fn offer_page(
         id: o.id.to_string(),
         state: offer_state_label(l.lang, &o.state),
         actions: offer_actions(l.lang, &o.state),
+        edit: (o.state != "withdrawn").then_some(if l.lang == Lang::En {
+            "Change the offer"
+        } else {
+            "Modifica l'offerta"
+        }),
+        notice: query_pairs(&uri)
+            .contains_key("fatto")
+            .then_some(if l.lang == Lang::En {
+                "Offer changed."
+            } else {
+                "Offerta modificata."
+            }),
         summary: format!(
             "{} · {} km · {}",
             o.area_name,

@@ -310,10 +310,24 @@ pub async fn create_need(
             (person, Some(assisted.organization))
         }
     };
+    let (area, municipio) = area_of(state, &need.point).await?;
     if let Some(cid) = need.campaign {
-        // A campaign takes needs between its first and last day (the store refuses one closed
-        // by hand, and one that does not exist).
+        // A campaign takes needs between its first and last day, of the kinds of help it
+        // gathers, in the districts it covers (the store refuses one closed by hand, and one
+        // that does not exist).
         if let Some(c) = state.store.campaign(cid).await? {
+            if !c.categories.contains(&need.category) {
+                return Err(ServiceError::InvalidBody(FieldError::new(
+                    "category",
+                    "is not among the kinds of help the campaign gathers",
+                )));
+            }
+            if !c.areas.is_empty() && !municipio.as_ref().is_some_and(|m| c.areas.contains(m)) {
+                return Err(ServiceError::InvalidBody(FieldError::new(
+                    "area",
+                    "is outside the districts the campaign covers",
+                )));
+            }
             use trama_core::campaigns::CampaignPhase;
             match crate::campaigns::service::phase(state, &c) {
                 CampaignPhase::Upcoming => {
@@ -352,7 +366,6 @@ pub async fn create_need(
             format!("one person may have at most {max} requests open at once"),
         )));
     }
-    let (area, municipio) = area_of(state, &need.point).await?;
     // Needs of people who post for themselves go to the operators of their Municipio, when the
     // territory has said which organisation that is (setting `route.municipio.<code>`).
     let organization = match (organization, &municipio) {
@@ -1073,6 +1086,45 @@ pub async fn change_offer_state(
         state,
         p,
         &format!("offer.{}", action.as_str()),
+        "offer",
+        &id.to_string(),
+        None,
+        None,
+    )
+    .await?;
+    state.store.offer(id).await?.ok_or(ServiceError::Internal)
+}
+
+/// The owner rewrites their offer: what, where, when and how much. Its organisation stays (an
+/// offer changes hands by withdrawing it and making another). Refused once withdrawn, and
+/// with fewer places than the people counting on it.
+pub async fn update_offer(
+    state: &AppState,
+    p: &Principal,
+    id: OfferId,
+    form: &OfferForm,
+) -> ServiceResult<OfferRow> {
+    use trama_core::matching::lifecycle::OfferState;
+    let o = state
+        .store
+        .offer(id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("offer", &id.to_string()))?;
+    // Someone else's offer does not exist for them.
+    if o.owner != p.user_id {
+        return Err(ServiceError::not_found("offer", &id.to_string()));
+    }
+    let mut offer = form.parse().map_err(invalid)?;
+    offer.organization = o.organization;
+    let now: OfferState = o.state.parse().map_err(|_| ServiceError::Internal)?;
+    now.check_edit(offer.capacity, o.active)
+        .map_err(ServiceError::Conflict)?;
+    let (area, _) = area_of(state, &offer.point).await?;
+    state.store.update_offer(id, &offer, &area).await?;
+    audit(
+        state,
+        p,
+        "offer.update",
         "offer",
         &id.to_string(),
         None,

@@ -141,6 +141,17 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         "the campaign is over" => Some("la campagna è finita"),
         "the campaign is closed" => Some("la campagna è chiusa"),
         "the campaign is already closed" => Some("la campagna è già chiusa"),
+        "must be heatwave, flu_season or other" => Some("scegli un tipo tra quelli elencati"),
+        "no such campaign" => Some("questa campagna non esiste"),
+        "choose the neighbourhood" => Some("scegli il quartiere"),
+        "is not among the kinds of help the campaign gathers" => {
+            Some("non è tra gli aiuti che la campagna raccoglie")
+        }
+        "is outside the districts the campaign covers" => {
+            Some("è fuori dai municipi che la campagna copre")
+        }
+        "must be within a year of today" => Some("deve cadere entro un anno da oggi"),
+        "a campaign lasts at most a year" => Some("una campagna dura al massimo un anno"),
         "is in the past" => Some("è già passato"),
         "is already registered" => Some("è già registrata: accedi, o recupera la password"),
         "is not an e-mail address" => Some("non è un indirizzo e-mail"),
@@ -274,6 +285,12 @@ pub fn reason(lang: Lang, reason: &str) -> String {
     {
         return format!("più posti di quanti l'hub ne accolga ({n})");
     }
+    if let Some(code) = reason
+        .strip_prefix("no kind of help '")
+        .and_then(|r| r.strip_suffix('\''))
+    {
+        return format!("«{code}» non è un tipo di aiuto");
+    }
     if reason.starts_with("no Municipio with code ") {
         return "non è un Municipio del territorio".into();
     }
@@ -302,6 +319,9 @@ pub fn reason(lang: Lang, reason: &str) -> String {
     }
     if reason.starts_with("an offer that is ") {
         return "l'offerta, nel suo stato attuale, non lo consente".into();
+    }
+    if let Some((n, _)) = reason.split_once(" people are counting on this offer: at least ") {
+        return format!("{n} persone contano su questa offerta: servono almeno {n} posti");
     }
     if let Some(n) =
         reason.strip_suffix(" people are counting on this offer: confirm or cancel that help first")
@@ -347,11 +367,15 @@ pub fn reason(lang: Lang, reason: &str) -> String {
 
 /// A field error as one line: "Email: è già registrata…".
 pub fn field_error(lang: Lang, e: &FieldError) -> String {
+    // What was typed comes back in the message: never its invisible control characters.
     format!(
         "{}: {}",
         field_label(lang, &e.field),
         reason(lang, &e.reason)
     )
+    .chars()
+    .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+    .collect()
 }
 
 /// Any error of a request as a page says it.
@@ -440,6 +464,21 @@ mod tests {
             "Email: è già registrata: accedi, o recupera la password"
         );
         assert_eq!(it("start", "is in the past"), "Inizio: è già passato");
+        assert_eq!(
+            it(
+                "capacity",
+                "2 people are counting on this offer: at least 2 places"
+            ),
+            "Posti: 2 persone contano su questa offerta: servono almeno 2 posti"
+        );
+        assert_eq!(
+            it("categories[0]", "no kind of help 'H99'"),
+            "Categoria: «H99» non è un tipo di aiuto"
+        );
+        assert_eq!(
+            it("id", "'\0' is not a UUID"),
+            "Identificativo: «\u{FFFD}» non è un identificativo valido"
+        );
         assert_eq!(
             it("ends_on", "must not be before the first day"),
             "Ultimo giorno: non può venire prima del primo giorno"

@@ -124,7 +124,24 @@ both!(
         assert!(later.get("ends_on").is_none(), "{later}");
         let later_id = later["id"].as_str().unwrap().to_string();
 
-        // A running campaign takes needs; one not started yet does not.
+        // A running campaign takes needs of its kinds of help, in its districts; one not
+        // started yet takes none.
+        let mut other_help = need_for(&cid);
+        other_help["category"] = json!("H5");
+        let e = app
+            .send("POST", "/api/needs", Some(&anna), &other_help)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(e["error"]["field"], "category", "{e}");
+        let mut elsewhere = need_for(&cid);
+        // Baggio, Municipio 7.
+        elsewhere["lat"] = json!(45.4600);
+        elsewhere["lon"] = json!(9.0880);
+        let e = app
+            .send("POST", "/api/needs", Some(&anna), &elsewhere)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(e["error"]["field"], "area", "{e}");
         let r = app
             .send("POST", "/api/needs", Some(&anna), &need_for(&cid))
             .await;
@@ -164,15 +181,64 @@ both!(
         let closed = app.send("POST", &close, Some(&admin), &json!({})).await;
         assert_eq!(closed.status, StatusCode::OK, "{}", closed.text());
         assert_eq!(closed.json()["phase"], "ended");
+        // Closing keeps the days it was planned for.
+        assert_eq!(closed.json()["ends_on"], day(&app, 30));
         app.send("POST", &close, Some(&admin), &json!({}))
             .await
             .assert_error(StatusCode::CONFLICT, "conflict");
         app.send("POST", "/api/needs", Some(&anna), &need_for(&cid))
             .await
             .assert_error(StatusCode::CONFLICT, "conflict");
-        // What it gathered stays counted.
+        // What it gathered stays counted, in the list too.
         let c = app.get(&format!("/api/campaigns/{cid}")).await.json();
         assert_eq!(c["counts"]["needs"], 1, "{c}");
+        let all = app.get("/api/campaigns").await.json();
+        let listed = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == cid.as_str())
+            .unwrap();
+        assert_eq!(listed["counts"]["needs"], 1, "{all}");
+        // Its public page does not single out the one person who asked in an area.
+        let page = app.get(&format!("/campagne/{cid}")).await.text();
+        assert!(page.contains("Altre zone"), "{page}");
+        // Each kind of help once, however many times it is written.
+        let twice = app
+            .send(
+                "POST",
+                "/api/campaigns",
+                Some(&admin),
+                &json!({"name": "Doppio", "kind": "other", "categories": ["H1", "H1", "H2"]}),
+            )
+            .await
+            .json();
+        assert_eq!(twice["categories"].as_array().unwrap().len(), 2, "{twice}");
+        // A first day a century away is not a campaign.
+        let e = app
+            .send(
+                "POST",
+                "/api/campaigns",
+                Some(&admin),
+                &body("9999-12-30".into(), String::new(), json!([])),
+            )
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(e["error"]["field"], "starts_on", "{e}");
+        // The form of a campaign that has not started says so at once, and files no need
+        // under it.
+        app.user_with_token("volontario@example.it", &[]).await;
+        let csrf = "z".repeat(43);
+        let (cookies, _) = crate::web::sign_in(&app, "volontario@example.it", &csrf).await;
+        let form = crate::get_with(
+            &app,
+            &format!("/aiuto/chiedi?campagna={later_id}"),
+            &cookies,
+        )
+        .await
+        .text();
+        assert!(form.contains("non raccoglie richieste oggi"), "{form}");
+        assert!(!form.contains(r#"name="campaign_id""#), "{form}");
     }
 );
 

@@ -1268,3 +1268,177 @@ both!(a_hub_is_run_from_its_page, |app: TestApp| async move {
     );
     assert_eq!(app.get(&url).await.status, StatusCode::SEE_OTHER);
 });
+
+// A volunteer rewrites their own offer (API and page): nobody else can, never below the people
+// counting on it, never once withdrawn; a wrong field is named and what was typed is kept.
+both!(
+    an_offer_is_rewritten_by_its_owner_only,
+    |app: TestApp| async move {
+        let (_, vol) = app
+            .user_with_token(
+                "volontaria@example.it",
+                &[crate::grant(Role::Volunteer, None)],
+            )
+            .await;
+        let (_, other) = app
+            .user_with_token("altro@example.it", &[crate::grant(Role::Volunteer, None)])
+            .await;
+        let (_, auditor) = app
+            .user_with_token("revisore@example.it", &[crate::grant(Role::Auditor, None)])
+            .await;
+        let r = app
+            .send(
+                "POST",
+                "/api/offers",
+                Some(&vol),
+                &offer_body(45.4531, 9.1402),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let offer = r.json()["id"].as_str().unwrap().to_string();
+        let url = format!("/api/offers/{offer}");
+        let mut changed = offer_body(45.4600, 9.1500);
+        changed["description"] = json!("Accompagno alle visite, il giovedì");
+        changed["categories"] = json!(["H3"]);
+        changed["availability"] = json!([{"day": "thu", "from": "14:00", "to": "18:00"}, {"day": "sat", "from": "09:00", "to": "12:00"}]);
+        changed["capacity"] = json!(3);
+
+        assert_eq!(
+            app.send("PUT", &url, None, &changed).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        app.send("PUT", &url, Some(&other), &changed)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+        assert_eq!(
+            app.send("PUT", &url, Some(&auditor), &changed).await.status,
+            StatusCode::FORBIDDEN
+        );
+        app.send("PUT", "/api/offers/nessuna", Some(&vol), &changed)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+        let mut bad = changed.clone();
+        bad["radius_km"] = json!(0);
+        let e = app
+            .send("PUT", &url, Some(&vol), &bad)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert_eq!(e["error"]["field"], "radius_km", "{e}");
+        let r = app.send("PUT", &url, Some(&vol), &changed).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = r.json();
+        assert_eq!(
+            v["description"], "Accompagno alle visite, il giovedì",
+            "{v}"
+        );
+        assert_eq!(v["capacity"], 3);
+        assert_eq!(v["availability"].as_array().unwrap().len(), 2, "{v}");
+
+        // Two people count on it: it keeps at least two places.
+        for who in ["uno@example.it", "due@example.it"] {
+            let (_, t) = app.user_with_token(who, &[]).await;
+            let mut need = need_body(None, None);
+            need["category"] = json!("H3");
+            need["lat"] = json!(45.4600);
+            need["lon"] = json!(9.1500);
+            need["windows"] = json!([{"day": "thu", "from": "14:00", "to": "18:00"}]);
+            let nid = app.send("POST", "/api/needs", Some(&t), &need).await.json()["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let r = app
+                .send(
+                    "POST",
+                    &format!("/api/needs/{nid}/accept"),
+                    Some(&vol),
+                    &json!({"offer_id": offer}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        }
+        let mut fewer = changed.clone();
+        fewer["capacity"] = json!(1);
+        let e = app
+            .send("PUT", &url, Some(&vol), &fewer)
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
+        assert_eq!(e["error"]["field"], "capacity", "{e}");
+
+        // The page: the form opens with the offer as it is; a mistake keeps what was typed.
+        let csrf = "e".repeat(43);
+        let (cookies, token) = crate::web::sign_in(&app, "volontaria@example.it", &csrf).await;
+        let edit = format!("/aiuto/offerte/{offer}/modifica");
+        assert_eq!(app.get(&edit).await.status, StatusCode::SEE_OTHER);
+        let (others, others_t) = crate::web::sign_in(&app, "altro@example.it", &csrf).await;
+        assert_eq!(
+            crate::get_with(&app, &edit, &others).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            crate::post_form(
+                &app,
+                &edit,
+                &others,
+                &[("csrf", &others_t), ("description", "mia")]
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+        let page = crate::get_with(&app, &edit, &cookies).await.text();
+        assert!(
+            page.contains("Accompagno alle visite, il giovedì"),
+            "{page}"
+        );
+        assert!(
+            page.contains(r#"value="14:00""#) && page.contains(r#"value="09:00""#),
+            "{page}"
+        );
+        assert!(
+            page.contains(r#"<option value="" selected>Dove si trova ora</option>"#),
+            "{page}"
+        );
+        let form = |capacity: &'static str, description: &'static str| {
+            vec![
+                ("csrf", token.clone()),
+                ("category", "H3".to_string()),
+                ("description", description.to_string()),
+                ("area", String::new()),
+                ("radius", "2".to_string()),
+                ("day", "thu".to_string()),
+                ("from", "14:00".to_string()),
+                ("to", "18:00".to_string()),
+                ("day", String::new()),
+                ("from", String::new()),
+                ("to", String::new()),
+                ("hours", "4".to_string()),
+                ("capacity", capacity.to_string()),
+                ("language", "it".to_string()),
+            ]
+        };
+        let f1 = form("1", "Solo il giovedì");
+        let f1: Vec<(&str, &str)> = f1.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = crate::post_form(&app, &edit, &cookies, &f1).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains(r##"href="#capacity""##), "{}", r.text());
+        assert!(r.text().contains("Solo il giovedì"), "what was typed stays");
+        let f2 = form("2", "Solo il giovedì");
+        let f2: Vec<(&str, &str)> = f2.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = crate::post_form(&app, &edit, &cookies, &f2).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let o = app.get_auth(&url, &vol).await.json();
+        assert_eq!(o["description"], "Solo il giovedì", "{o}");
+        assert_eq!(o["radius_km"], 2.0, "{o}");
+        assert_eq!(o["availability"].as_array().unwrap().len(), 1, "{o}");
+        // Where it is now stayed where it was.
+        let page = crate::get_with(
+            &app,
+            &format!("/aiuto/offerte/{offer}?fatto=modificata"),
+            &cookies,
+        )
+        .await
+        .text();
+        assert!(page.contains("Offerta modificata."), "{page}");
+        assert!(page.contains(&edit), "{page}");
+    }
+);
