@@ -454,12 +454,16 @@ impl Store {
 
     /// The name and language a person chose for their account.
     pub async fn set_profile(&self, id: UserId, display_name: &str, locale: &str) -> Result<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query("UPDATE users SET display_name = $1, locale = $2 WHERE id = $3")
             .bind(display_name.to_string())
             .bind(locale.to_string())
             .bind(id.to_string())
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        // Each of their offers shows their name in suggestions.
+        crate::offer_cache::record_offers_of(&mut tx, id).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -19,6 +19,7 @@ mod directory;
 mod hubs;
 mod needs;
 mod notifications;
+mod offer_cache;
 mod places;
 mod privacy;
 mod register;
@@ -150,6 +151,8 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     cache: std::sync::Arc<search_cache::SearchCache>,
+    /// The offers that can be suggested, in memory (`offer_cache`).
+    offer_index: std::sync::Arc<offer_cache::OfferCache>,
     /// What time it is for every row written (`with_clock` in tests).
     clock: std::sync::Arc<dyn trama_core::clock::Clock>,
 }
@@ -221,6 +224,7 @@ impl Store {
             write,
             backend,
             cache: Default::default(),
+            offer_index: Default::default(),
             clock: trama_core::clock::system(),
         })
     }
@@ -419,10 +423,12 @@ impl Store {
             "DELETE FROM audit_log",
             "DELETE FROM settings",
             "DELETE FROM directory_changes",
+            "DELETE FROM offer_changes",
         ] {
             sqlx::query(sql).execute(&mut *tx).await?;
         }
         directory::record_changes(&mut tx, &[], true).await?;
+        offer_cache::record_offer_change(&mut tx, None).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -19,6 +19,7 @@ use trama_core::matching::lifecycle::{MatchEvent, MatchState, NeedState};
 use trama_core::matching::model::{Urgency, WeekWindow};
 use trama_core::needs::{NeedParties, NewNeed, NewOffer, PublicArea};
 
+use crate::offer_cache::record_offer_change;
 use crate::sql::{Sql, Val};
 use crate::{
     Result, Store, StoreError, from_micros, json, parse_json, reference, stored_id, to_micros,
@@ -178,12 +179,12 @@ pub struct OfferRow {
     pub created_at: OffsetDateTime,
 }
 
-const OFFER_COLUMNS: &str = "o.id, o.owner_id, u.display_name, o.organization_id, o.categories, \
+pub(crate) const OFFER_COLUMNS: &str = "o.id, o.owner_id, u.display_name, o.organization_id, o.categories, \
     o.description, o.latitude, o.longitude, o.area_code, o.area_name, o.radius_km, \
     o.availability, o.hours_per_week, o.capacity, o.active, o.languages, o.skills, o.state, \
     o.created_at";
 
-fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<OfferRow> {
+pub(crate) fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<OfferRow> {
     let id: String = r.get(0);
     let cats: Vec<Uuid> = parse_json("offer categories", &id, &r.get::<String, _>(4))?;
     Ok(OfferRow {
@@ -622,6 +623,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        record_offer_change(&mut tx, Some(id)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -677,6 +679,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        record_offer_change(&mut tx, Some(id)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -699,17 +702,23 @@ impl Store {
         to: trama_core::matching::lifecycle::OfferState,
     ) -> Result<bool> {
         let now = to_micros(self.now());
-        Ok(sqlx::query(
+        let mut tx = self.write.begin().await?;
+        let moved = sqlx::query(
             "UPDATE offers SET state = $1, modified_at = $2 WHERE id = $3 AND state = $4",
         )
         .bind(to.as_str())
         .bind(now)
         .bind(id.to_string())
         .bind(from.as_str())
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?
         .rows_affected()
-            == 1)
+            == 1;
+        if moved {
+            record_offer_change(&mut tx, Some(id)).await?;
+        }
+        tx.commit().await?;
+        Ok(moved)
     }
 
     pub async fn offers_of(&self, owner: UserId) -> Result<Vec<OfferRow>> {
@@ -723,37 +732,29 @@ impl Store {
             .await
     }
 
-    /// Active offers of `category` with room left whose home lies within the box.
+    /// Active offers of `category` with room left whose home lies within the box: from the
+    /// in-memory index (`offer_cache`), brought up to date first.
     pub async fn offers_near(
         &self,
         category: TaxonomyTermId,
         bbox: &trama_core::geo::BoundingBox,
-    ) -> Result<Vec<OfferRow>> {
-        let sql = format!(
-            "SELECT {OFFER_COLUMNS} FROM offer_categories c JOIN offers o ON o.id = c.offer_id \
-             JOIN users u ON u.id = o.owner_id WHERE c.category_id = $1 AND o.state = 'active' \
-             AND o.active < o.capacity AND o.latitude BETWEEN $2 AND $3 \
-             AND o.longitude BETWEEN $4 AND $5"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(category.to_string())
-            .bind(bbox.min_lat)
-            .bind(bbox.max_lat)
-            .bind(bbox.min_lon)
-            .bind(bbox.max_lon)
-            .rows(&self.read, offer_from_row)
-            .await
+    ) -> Result<Vec<std::sync::Arc<OfferRow>>> {
+        self.offer_index.refresh(&self.read).await?;
+        Ok(self.offer_index.read(|i| i.near(category, bbox)))
     }
 
-    /// The largest radius among active offers (how far a need must look), 0 when none.
+    /// The largest radius among active offers with room (how far a need must look), 0 when
+    /// none.
     pub async fn max_offer_radius(&self) -> Result<f64> {
-        Ok(
-            sqlx::query("SELECT MAX(radius_km) FROM offers WHERE state = 'active'")
-                .fetch_one(&self.read)
-                .await?
-                .get::<Option<f64>, _>(0)
-                .unwrap_or(0.0),
-        )
+        self.offer_index.refresh(&self.read).await?;
+        Ok(self.offer_index.read(|i| i.max_radius()))
+    }
+
+    /// Builds (or brings up to date) the in-memory offer index now, rather than at the first
+    /// suggestion; how many offers it holds.
+    pub async fn warm_offer_index(&self) -> Result<usize> {
+        self.offer_index.refresh(&self.read).await?;
+        Ok(self.offer_index.read(|i| i.len()))
     }
 
     /// Every active offer with room left (for batch assignment).
@@ -893,6 +894,7 @@ impl Store {
                 "this offer has no room left or is not active",
             ));
         }
+        record_offer_change(&mut tx, Some(m.offer)).await?;
         let volunteer: String = sqlx::query("SELECT owner_id FROM offers WHERE id = $1")
             .bind(m.offer.to_string())
             .fetch_one(&mut *tx)
@@ -1089,6 +1091,7 @@ impl Store {
                 .bind(row.offer.to_string())
                 .execute(&mut *tx)
                 .await?;
+            record_offer_change(&mut tx, Some(row.offer)).await?;
             if after.reopens_need() {
                 sqlx::query(
                     "UPDATE needs SET covered = covered - 1, state = CASE WHEN state = 'matched' \

@@ -157,6 +157,7 @@ impl crate::Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        crate::offer_cache::record_offers_of(&mut tx, person).await?;
         tx.commit().await?;
         Ok(r)
     }

@@ -293,6 +293,17 @@ async fn serve(cfg: Config, store: Store) -> Result<()> {
                 tracing::error!(error = %e, "building the search index failed; searches will retry")
             }
         }
+        let started = std::time::Instant::now();
+        match warm.warm_offer_index().await {
+            Ok(n) => tracing::info!(
+                offers = n,
+                seconds = started.elapsed().as_secs_f64(),
+                "offer index ready"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "building the offer index failed; suggestions will retry")
+            }
+        }
     });
     let state = AppState::new(store, cfg, metrics).map_err(|e| anyhow::anyhow!("{e}"))?;
     // The register's writer, and its loop: contributions into the log, checkpoints signed.

@@ -590,6 +590,7 @@ pub async fn suggestions_for(
         .collect();
     let offers: Vec<&OfferRow> = offers
         .iter()
+        .map(|o| o.as_ref())
         .filter(|o| !taken.contains(&o.id) && o.owner != n.requester)
         .collect();
     let prev_idx: Vec<u32> = offers

@@ -1442,3 +1442,114 @@ both!(
         assert!(page.contains(&edit), "{page}");
     }
 );
+
+// Suggestions come from an in-memory offer index kept current by the offers' change log:
+// another process on the same database (a second store) sees every change to an offer that
+// decides whether it can be suggested.
+both!(
+    the_offer_index_follows_every_change_even_from_another_process,
+    |app: TestApp| async move {
+        let other = trama_store::Store::connect(&app.url, &trama_store::StoreOptions::default())
+            .await
+            .unwrap();
+        let (vol_id, vol) = app
+            .user_with_token(
+                "volontaria@example.it",
+                &[crate::grant(Role::Volunteer, None)],
+            )
+            .await;
+        let h1 = trama_core::taxonomy::term_id("H1");
+        let point = trama_core::geo::Coordinates::new(45.4531, 9.1402).unwrap();
+        let near = |s: &trama_store::Store| {
+            let s = s.clone();
+            async move {
+                s.offers_near(h1, &point.bounding_box(3.0))
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|o| {
+                        (
+                            o.id.to_string(),
+                            o.description.clone(),
+                            o.owner_name.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(near(&other).await.is_empty());
+        let offer = app
+            .send(
+                "POST",
+                "/api/offers",
+                Some(&vol),
+                &offer_body(45.4531, 9.1402),
+            )
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(near(&other).await.len(), 1, "a new offer is seen");
+        assert_eq!(other.max_offer_radius().await.unwrap(), 1.0);
+        app.send(
+            "POST",
+            &format!("/api/offers/{offer}/pause"),
+            Some(&vol),
+            &json!({}),
+        )
+        .await;
+        assert!(near(&other).await.is_empty(), "a paused one is not");
+        app.send(
+            "POST",
+            &format!("/api/offers/{offer}/resume"),
+            Some(&vol),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(near(&other).await.len(), 1, "nor resumed");
+        app.store()
+            .set_profile(vol_id, "Volontaria Rinominata", "it")
+            .await
+            .unwrap();
+        assert_eq!(
+            near(&other).await[0].2,
+            "Volontaria Rinominata",
+            "her new name shows"
+        );
+        // Two people take its two places: full, it is suggested to nobody.
+        for who in ["uno@example.it", "due@example.it"] {
+            let (_, t) = app.user_with_token(who, &[]).await;
+            let nid = app
+                .send("POST", "/api/needs", Some(&t), &need_body(None, None))
+                .await
+                .json()["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let r = app
+                .send(
+                    "POST",
+                    &format!("/api/needs/{nid}/accept"),
+                    Some(&vol),
+                    &json!({"offer_id": offer}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        }
+        assert!(near(&other).await.is_empty(), "a full offer is not seen");
+        let mut more = offer_body(45.4531, 9.1402);
+        more["capacity"] = json!(3);
+        more["description"] = json!("Anche la domenica");
+        let r = app
+            .send("PUT", &format!("/api/offers/{offer}"), Some(&vol), &more)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let seen = near(&other).await;
+        assert_eq!(seen.len(), 1, "a place more: seen again");
+        assert_eq!(seen[0].1, "Anche la domenica");
+        // A wipe empties it.
+        app.store().wipe().await.unwrap();
+        assert!(near(&other).await.is_empty());
+    }
+);

@@ -107,6 +107,10 @@ fn shipped_migrations_never_change() {
             9,
             "568f6dab995d2c7c496340b511cbc41e0bfd05d03b74f7e310f7345bb3dfa12124b3520f69d88635771312a9d4497755",
         ),
+        (
+            10,
+            "b76276065b2e1a305800e702ce89609bb74dadd8bc5233d68589f635f0f8f688e25a086d414df6d47fb47e16e33a3f69",
+        ),
     ];
     let carried = trama_store::migration_checksums();
     for (version, checksum) in SHIPPED {
