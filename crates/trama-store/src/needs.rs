@@ -364,70 +364,148 @@ async fn term_exists(conn: &mut sqlx::AnyConnection, id: TaxonomyTermId) -> Resu
         .is_some())
 }
 
+/// Writes a new need in `conn`'s transaction, checking its category and campaign.
+async fn insert_need(
+    conn: &mut sqlx::AnyConnection,
+    id: NeedId,
+    rec: &NeedRecord,
+    now: i64,
+) -> Result<()> {
+    let n = &rec.need;
+    if !term_exists(&mut *conn, n.category).await? {
+        return Err(reference("category", "no such category"));
+    }
+    if let Some(c) = n.campaign {
+        let open = sqlx::query("SELECT state FROM campaigns WHERE id = $1")
+            .bind(c.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+        match open.map(|r| r.get::<String, _>(0)) {
+            None => return Err(reference("campaign_id", "no such campaign")),
+            Some(s) if s != "open" => {
+                return Err(conflict("campaign_id", "the campaign is closed"));
+            }
+            _ => {}
+        }
+    }
+    sqlx::query(
+        "INSERT INTO needs (id, requester_id, entered_by, organization_id, category_id, \
+         description, address, latitude, longitude, area_kind, area_code, area_name, municipio, \
+         windows, recurring, on_day, until_day, duration_minutes, urgency, languages, skills, \
+         people, covered, state, campaign_id, created_at, modified_at) VALUES ($1, $2, $3, $4, \
+         $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 0, \
+         'open', $23, $24, $24)",
+    )
+    .bind(id.to_string())
+    .bind(rec.requester.to_string())
+    .bind(rec.entered_by.to_string())
+    .bind(rec.organization.map(|o| o.to_string()))
+    .bind(n.category.to_string())
+    .bind(n.description.clone())
+    .bind(n.address.clone())
+    .bind(n.point.lat())
+    .bind(n.point.lon())
+    .bind(rec.area.kind.clone())
+    .bind(rec.area.code.clone())
+    .bind(rec.area.name.clone())
+    .bind(rec.municipio.clone())
+    .bind(json(&n.windows))
+    .bind(n.recurring as i64)
+    .bind(n.date.map(to_day))
+    .bind(n.until.map(to_day))
+    .bind(n.duration_minutes as i64)
+    .bind(n.urgency.as_str())
+    .bind(json(&n.languages))
+    .bind(json(&n.skills))
+    .bind(n.people as i64)
+    .bind(n.campaign.map(|c| c.to_string()))
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d)
+            if d.message().contains("FOREIGN KEY") || d.message().contains("foreign key") =>
+        {
+            reference("on_behalf_of", "no such person")
+        }
+        _ => e.into(),
+    })?;
+    Ok(())
+}
+
+/// Writes a new offer and its categories (whose existence it checks) in `conn`'s transaction.
+async fn insert_offer(
+    conn: &mut sqlx::AnyConnection,
+    id: OfferId,
+    owner: UserId,
+    o: &NewOffer,
+    area: &PublicArea,
+    now: i64,
+) -> Result<()> {
+    for (i, c) in o.categories.iter().enumerate() {
+        if !term_exists(&mut *conn, *c).await? {
+            return Err(reference(&format!("categories[{i}]"), "no such category"));
+        }
+    }
+    sqlx::query(
+        "INSERT INTO offers (id, owner_id, organization_id, categories, description, latitude, \
+         longitude, area_code, area_name, radius_km, availability, hours_per_week, capacity, \
+         active, languages, skills, state, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, \
+         $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, 'active', $16, $16)",
+    )
+    .bind(id.to_string())
+    .bind(owner.to_string())
+    .bind(o.organization.map(|x| x.to_string()))
+    .bind(json(&o.categories))
+    .bind(o.description.clone())
+    .bind(o.point.lat())
+    .bind(o.point.lon())
+    .bind(area.code.clone())
+    .bind(area.name.clone())
+    .bind(o.radius_km)
+    .bind(json(&o.availability))
+    .bind(o.hours_per_week)
+    .bind(o.capacity as i64)
+    .bind(json(&o.languages))
+    .bind(json(&o.skills))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for c in &o.categories {
+        sqlx::query("INSERT INTO offer_categories (offer_id, category_id) VALUES ($1, $2)")
+            .bind(id.to_string())
+            .bind(c.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Store {
     pub async fn create_need(&self, rec: &NeedRecord) -> Result<NeedId> {
         let id = NeedId::new();
         let now = to_micros(self.now());
-        let n = &rec.need;
         let mut tx = self.write.begin().await?;
-        if !term_exists(&mut tx, n.category).await? {
-            return Err(reference("category", "no such category"));
-        }
-        if let Some(c) = n.campaign {
-            let open = sqlx::query("SELECT state FROM campaigns WHERE id = $1")
-                .bind(c.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-            match open.map(|r| r.get::<String, _>(0)) {
-                None => return Err(reference("campaign_id", "no such campaign")),
-                Some(s) if s != "open" => {
-                    return Err(conflict("campaign_id", "the campaign is closed"));
-                }
-                _ => {}
-            }
-        }
-        sqlx::query(
-            "INSERT INTO needs (id, requester_id, entered_by, organization_id, category_id, \
-             description, address, latitude, longitude, area_kind, area_code, area_name, municipio, \
-             windows, recurring, on_day, until_day, duration_minutes, urgency, languages, skills, \
-             people, covered, state, campaign_id, created_at, modified_at) VALUES ($1, $2, $3, $4, \
-             $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 0, \
-             'open', $23, $24, $24)",
-        )
-        .bind(id.to_string())
-        .bind(rec.requester.to_string())
-        .bind(rec.entered_by.to_string())
-        .bind(rec.organization.map(|o| o.to_string()))
-        .bind(n.category.to_string())
-        .bind(n.description.clone())
-        .bind(n.address.clone())
-        .bind(n.point.lat())
-        .bind(n.point.lon())
-        .bind(rec.area.kind.clone())
-        .bind(rec.area.code.clone())
-        .bind(rec.area.name.clone())
-        .bind(rec.municipio.clone())
-        .bind(json(&n.windows))
-        .bind(n.recurring as i64)
-        .bind(n.date.map(to_day))
-        .bind(n.until.map(to_day))
-        .bind(n.duration_minutes as i64)
-        .bind(n.urgency.as_str())
-        .bind(json(&n.languages))
-        .bind(json(&n.skills))
-        .bind(n.people as i64)
-        .bind(n.campaign.map(|c| c.to_string()))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.message().contains("FOREIGN KEY") || d.message().contains("foreign key") => {
-                reference("on_behalf_of", "no such person")
-            }
-            _ => e.into(),
-        })?;
+        insert_need(&mut tx, id, rec, now).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Many needs at once (moved from another system, a benchmark), each checked as one need
+    /// is, in transactions of a thousand.
+    pub async fn create_needs(&self, needs: &[NeedRecord]) -> Result<Vec<NeedId>> {
+        let now = to_micros(self.now());
+        let mut ids = Vec::with_capacity(needs.len());
+        for chunk in needs.chunks(1000) {
+            let mut tx = self.write.begin().await?;
+            for rec in chunk {
+                let id = NeedId::new();
+                insert_need(&mut tx, id, rec, now).await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+        }
+        Ok(ids)
     }
 
     pub async fn need(&self, id: NeedId) -> Result<Option<NeedRow>> {
@@ -587,45 +665,31 @@ impl Store {
         let id = OfferId::new();
         let now = to_micros(self.now());
         let mut tx = self.write.begin().await?;
-        for (i, c) in o.categories.iter().enumerate() {
-            if !term_exists(&mut tx, *c).await? {
-                return Err(reference(&format!("categories[{i}]"), "no such category"));
-            }
-        }
-        sqlx::query(
-            "INSERT INTO offers (id, owner_id, organization_id, categories, description, latitude, \
-             longitude, area_code, area_name, radius_km, availability, hours_per_week, capacity, \
-             active, languages, skills, state, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, \
-             $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, 'active', $16, $16)",
-        )
-        .bind(id.to_string())
-        .bind(owner.to_string())
-        .bind(o.organization.map(|x| x.to_string()))
-        .bind(json(&o.categories))
-        .bind(o.description.clone())
-        .bind(o.point.lat())
-        .bind(o.point.lon())
-        .bind(area.code.clone())
-        .bind(area.name.clone())
-        .bind(o.radius_km)
-        .bind(json(&o.availability))
-        .bind(o.hours_per_week)
-        .bind(o.capacity as i64)
-        .bind(json(&o.languages))
-        .bind(json(&o.skills))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        for c in &o.categories {
-            sqlx::query("INSERT INTO offer_categories (offer_id, category_id) VALUES ($1, $2)")
-                .bind(id.to_string())
-                .bind(c.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_offer(&mut tx, id, owner, o, area, now).await?;
         record_offer_change(&mut tx, Some(id)).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Many offers at once (a territory's help moved from another system, a benchmark), each
+    /// checked as one offer is, in transactions of a thousand: all of a thousand or none.
+    pub async fn create_offers(
+        &self,
+        offers: &[(UserId, NewOffer, PublicArea)],
+    ) -> Result<Vec<OfferId>> {
+        let now = to_micros(self.now());
+        let mut ids = Vec::with_capacity(offers.len());
+        for chunk in offers.chunks(1000) {
+            let mut tx = self.write.begin().await?;
+            for (owner, o, area) in chunk {
+                let id = OfferId::new();
+                insert_offer(&mut tx, id, *owner, o, area, now).await?;
+                ids.push(id);
+            }
+            record_offer_change(&mut tx, None).await?;
+            tx.commit().await?;
+        }
+        Ok(ids)
     }
 
     /// Rewrites an offer (its owner and organisation stay). Refused as a conflict when the
@@ -741,6 +805,20 @@ impl Store {
     ) -> Result<Vec<std::sync::Arc<OfferRow>>> {
         self.offer_index.refresh(&self.read).await?;
         Ok(self.offer_index.read(|i| i.near(category, bbox)))
+    }
+
+    /// Active offers of `category` with room left that reach `at` (the distance from the
+    /// coarse cell of their home within their radius plus `margin_km`): from the index.
+    pub async fn offers_reaching(
+        &self,
+        category: TaxonomyTermId,
+        at: &trama_core::geo::Coordinates,
+        margin_km: f64,
+    ) -> Result<Vec<std::sync::Arc<OfferRow>>> {
+        self.offer_index.refresh(&self.read).await?;
+        Ok(self
+            .offer_index
+            .read(|i| i.reaching(category, at, margin_km)))
     }
 
     /// The largest radius among active offers with room (how far a need must look), 0 when

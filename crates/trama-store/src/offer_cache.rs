@@ -89,6 +89,20 @@ impl OfferIndex {
             .map_or(0.0, |b| f64::from_bits(*b))
     }
 
+    /// The offers of `category` that reach `at`: the distance from their home's coarse cell
+    /// to `at` is within their radius plus `margin_km`.
+    pub fn reaching(
+        &self,
+        category: TaxonomyTermId,
+        at: &trama_core::geo::Coordinates,
+        margin_km: f64,
+    ) -> Vec<Arc<OfferRow>> {
+        let b = at.bounding_box(self.max_radius() + margin_km);
+        let mut out = self.near(category, &b);
+        out.retain(|o| o.point.coarse().distance_km(at) <= o.radius_km + margin_km);
+        out
+    }
+
     /// The offers of `category` whose home lies within the box.
     pub fn near(&self, category: TaxonomyTermId, b: &BoundingBox) -> Vec<Arc<OfferRow>> {
         let (lo, hi) = (cell(b.min_lat, b.min_lon), cell(b.max_lat, b.max_lon));

@@ -8,6 +8,7 @@ mod demo;
 mod demo_budgets;
 mod demo_help;
 mod demo_register;
+mod help_bench;
 mod help_cli;
 mod hsds_io;
 mod postgis_bench;
@@ -188,6 +189,24 @@ enum Cmd {
         /// Concurrent clients.
         #[arg(long, default_value_t = 32)]
         concurrent: usize,
+    },
+    /// Benchmark the server's suggestions at Milan scale through HTTP: loads a synthetic Milan
+    /// of needs and offers into an empty territory (`--data-dir` a new folder), serves it on a
+    /// local port and asks for suggestions as the needs' requesters (docs/PERFORMANCE.md).
+    BenchHelp {
+        #[arg(long, default_value_t = 100_000)]
+        needs: usize,
+        #[arg(long, default_value_t = 300_000)]
+        offers: usize,
+        /// Requests measured (after a warm-up).
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Requesters asking (one token each); the requests go round them.
+        #[arg(long, default_value_t = 2_000)]
+        askers: usize,
     },
     /// Measure the directory search on the judged set of queries (`crates/trama/data/
     /// search-judgements.tsv`): precision at 5 over the territory in the database.
@@ -521,6 +540,29 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::BenchBudgets { people, concurrent } => {
             let state = open_state(&cfg).await?;
             budget_bench::run(&state, people, concurrent).await?;
+        }
+        Cmd::BenchHelp {
+            needs,
+            offers,
+            requests,
+            clients,
+            askers,
+        } => {
+            let mut bench = cfg.clone();
+            // Each asker asks a few dozen times in a minute: not a probing of where others are.
+            bench.matching.suggestions_per_hour = u32::MAX;
+            let state = open_state(&bench).await?;
+            help_bench::bench(
+                state,
+                help_bench::HelpBench {
+                    needs,
+                    offers,
+                    requests,
+                    clients,
+                    askers,
+                },
+            )
+            .await?;
         }
         Cmd::BenchSearch => {
             let state = open_state(&cfg).await?;

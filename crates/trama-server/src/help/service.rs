@@ -539,9 +539,6 @@ pub(crate) fn compile(
     Ok(Compiled { problem })
 }
 
-/// The largest radius an offer may have (the API refuses more): how far to look for offers.
-pub(crate) const MAX_OFFER_RADIUS_KM: f64 = 100.0;
-
 /// Counts one suggestion list asked for by `p`: people may ask `matching.suggestions_per_hour`
 /// times an hour; the desk's operators and hub managers, who act for many people and whose
 /// every action is audited, are not counted.
@@ -564,19 +561,11 @@ pub async fn suggestions_for(
     k: usize,
 ) -> ServiceResult<Vec<Suggestion>> {
     count_suggestion_query(state, p)?;
-    let reach = state
-        .store
-        .max_offer_radius()
-        .await?
-        .min(MAX_OFFER_RADIUS_KM);
+    // Only offers that reach the need (on coarse points, as the engine measures): the engine
+    // then checks everything else.
     let offers = state
         .store
-        .offers_near(
-            n.category,
-            &n.point
-                .coarse()
-                .bounding_box(reach + 2.0 * COARSE_MARGIN_KM),
-        )
+        .offers_reaching(n.category, &n.point.coarse(), COARSE_MARGIN_KM)
         .await?;
     let previous = state.store.previous_offers_of(n.requester).await?;
     // Volunteers already in a live match with this need are not suggested again.
@@ -1096,6 +1085,51 @@ pub async fn change_offer_state(
     state.store.offer(id).await?.ok_or(ServiceError::Internal)
 }
 
+/// Many offers at once, each `(owner, form)` (help moved from another system, the benches):
+/// each form checked as one offer's is and placed in its area; not limited per person nor
+/// audited one by one (the caller is the territory's own command line, not a request).
+pub async fn load_offers(
+    state: &AppState,
+    offers: &[(UserId, OfferForm)],
+) -> ServiceResult<Vec<OfferId>> {
+    let mut rows = Vec::with_capacity(offers.len());
+    for (i, (owner, form)) in offers.iter().enumerate() {
+        let offer = form.parse().map_err(|e| {
+            invalid(FieldError::new(
+                format!("offers[{i}].{}", e.field),
+                e.reason,
+            ))
+        })?;
+        let (area, _) = area_of(state, &offer.point).await?;
+        rows.push((*owner, offer, area));
+    }
+    Ok(state.store.create_offers(&rows).await?)
+}
+
+/// Many needs at once, each `(requester, form)`, as [`load_offers`].
+pub async fn load_needs(
+    state: &AppState,
+    needs: &[(UserId, NeedForm)],
+) -> ServiceResult<Vec<NeedId>> {
+    let today = state.now_local().date();
+    let mut rows = Vec::with_capacity(needs.len());
+    for (i, (requester, form)) in needs.iter().enumerate() {
+        let need = form
+            .parse(today)
+            .map_err(|e| invalid(FieldError::new(format!("needs[{i}].{}", e.field), e.reason)))?;
+        let (area, municipio) = area_of(state, &need.point).await?;
+        rows.push(NeedRecord {
+            need,
+            requester: *requester,
+            entered_by: *requester,
+            organization: None,
+            area,
+            municipio,
+        });
+    }
+    Ok(state.store.create_needs(&rows).await?)
+}
+
 /// The owner rewrites their offer: what, where, when and how much. Its organisation stays (an
 /// offer changes hands by withdrawing it and making another). Refused once withdrawn, and
 /// with fewer places than the people counting on it.
@@ -1314,6 +1348,12 @@ pub(crate) async fn activity(state: &AppState, person: UserId) -> ServiceResult<
             detail: e.detail,
         })
         .collect())
+}
+
+store_calls! {
+    /// Builds (or brings up to date) the in-memory index of the offers that can be suggested;
+    /// how many it holds.
+    pub fn warm_offer_index() -> usize;
 }
 
 store_calls! {

@@ -1553,3 +1553,63 @@ both!(
         assert!(near(&other).await.is_empty());
     }
 );
+
+// Help moved from another system (and the benches) loads in bulk: each form checked as one
+// is, the wrong one named by its position, nothing of the batch kept; what loads is suggested.
+both!(
+    offers_and_needs_load_in_bulk_all_or_nothing,
+    |app: TestApp| async move {
+        let people: Vec<_> = (0..3)
+            .map(|i| (trama_core::ids::UserId::new(), format!("Persona {i}"), None))
+            .collect();
+        trama_server::accounts::service::create_people(&app.state, &people)
+            .await
+            .unwrap();
+        let form = |lat: f64| -> trama_core::needs::OfferForm {
+            serde_json::from_value(offer_body(lat, 9.1402)).unwrap()
+        };
+        let mut bad = form(45.4531);
+        bad.radius_km = -1.0;
+        let e = trama_server::help::service::load_offers(
+            &app.state,
+            &[(people[0].0, form(45.4531)), (people[1].0, bad)],
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("offers[1].radius_km"), "{e}");
+        assert_eq!(
+            trama_server::help::service::warm_offer_index(&app.state)
+                .await
+                .unwrap(),
+            0,
+            "nothing of a refused batch is kept"
+        );
+        let ids = trama_server::help::service::load_offers(
+            &app.state,
+            &[(people[0].0, form(45.4531)), (people[1].0, form(45.4540))],
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids.len(), 2);
+        let needs = trama_server::help::service::load_needs(
+            &app.state,
+            &[(
+                people[2].0,
+                serde_json::from_value(need_body(None, None)).unwrap(),
+            )],
+        )
+        .await
+        .unwrap();
+        let n = app.store().need(needs[0]).await.unwrap().unwrap();
+        assert_eq!(n.requester, people[2].0);
+        let p = trama_core::auth::Principal {
+            user_id: people[2].0,
+            display_name: "Persona 2".into(),
+            grants: vec![],
+        };
+        let s = trama_server::help::service::suggestions_for(&app.state, &p, &n, 5)
+            .await
+            .unwrap();
+        assert_eq!(s.len(), 2, "both loaded offers are suggested");
+    }
+);

@@ -1,0 +1,235 @@
+//! `trama bench-help`: the server's suggestions at Milan scale, through HTTP. Loads the same
+//! synthetic Milan as `trama match-instance` (needs and offers around the Municipi) into a
+//! territory, serves it on a local port, and asks `GET /api/needs/{id}/suggestions` as the
+//! needs' own requesters, from several clients at once; prints the latencies (docs/PERFORMANCE.md).
+
+use anyhow::{Context, Result};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use trama_core::auth::Principal;
+use trama_core::ids::UserId;
+use trama_core::needs::{NeedForm, OfferForm, SKILLS};
+use trama_server::AppState;
+use trama_server::accounts::service as accounts;
+use trama_server::help::service as help;
+
+/// What to measure.
+pub struct HelpBench {
+    pub needs: usize,
+    pub offers: usize,
+    pub requests: usize,
+    pub clients: usize,
+    /// Requesters who ask (each with a token); requests go to their needs in turn.
+    pub askers: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn known_skills(v: &[String]) -> Vec<String> {
+    v.iter()
+        .filter(|s| SKILLS.iter().any(|k| k.0 == s.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Loads the territory's help: one volunteer per three offers, one requester per need.
+async fn load(state: &AppState, b: &HelpBench) -> Result<Vec<(UserId, trama_core::ids::NeedId)>> {
+    let instance = crate::help_cli::generate(b.needs, b.offers, 2026);
+    let volunteers = b.offers.div_ceil(3);
+    let people: Vec<(UserId, String, Option<String>)> = (0..volunteers + b.needs)
+        .map(|i| (UserId::new(), format!("Persona {i}"), None))
+        .collect();
+    accounts::create_people(state, &people).await?;
+    let offers: Vec<(UserId, OfferForm)> = instance
+        .offers
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            (
+                people[i / 3].0,
+                OfferForm {
+                    categories: o.categories.clone(),
+                    description: "Do una mano nel quartiere".into(),
+                    lat: o.lat,
+                    lon: o.lon,
+                    radius_km: o.radius_km,
+                    availability: o.availability.clone(),
+                    hours_per_week: o.hours_per_week,
+                    capacity: o.capacity,
+                    languages: o.languages.clone(),
+                    skills: known_skills(&o.skills),
+                    organization_id: None,
+                },
+            )
+        })
+        .collect();
+    let t = Instant::now();
+    help::load_offers(state, &offers).await?;
+    eprintln!(
+        "{} offers loaded in {:.1} s",
+        offers.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let needs: Vec<(UserId, NeedForm)> = instance
+        .needs
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            (
+                people[volunteers + i].0,
+                NeedForm {
+                    category: n.category.clone(),
+                    description: "Un aiuto per la settimana".into(),
+                    address: format!("Via di prova {}", i + 1),
+                    lat: n.lat,
+                    lon: n.lon,
+                    windows: n.windows.clone(),
+                    recurring: true,
+                    date: None,
+                    until: None,
+                    duration_minutes: n.duration_minutes,
+                    urgency: n.urgency,
+                    languages: n.languages.clone(),
+                    skills: known_skills(&n.skills),
+                    people: n.people,
+                    on_behalf_of: None,
+                    campaign_id: None,
+                },
+            )
+        })
+        .collect();
+    let t = Instant::now();
+    let ids = help::load_needs(state, &needs).await?;
+    eprintln!(
+        "{} needs loaded in {:.1} s",
+        ids.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(needs.iter().map(|(u, _)| *u).zip(ids).collect())
+}
+
+pub async fn bench(state: AppState, b: HelpBench) -> Result<()> {
+    if help::warm_offer_index(&state).await? > 0 {
+        anyhow::bail!(
+            "bench-help loads its own territory: give it an empty one (--data-dir a new folder)"
+        );
+    }
+    let needs = load(&state, &b).await?;
+    let t = Instant::now();
+    let indexed = help::warm_offer_index(&state).await?;
+    let index_s = t.elapsed().as_secs_f64();
+    // Tokens for a sample of requesters, each asking about their own need.
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut askers: Vec<(String, String)> = Vec::with_capacity(b.askers);
+    for _ in 0..b.askers.min(needs.len()) {
+        let (user, need) = needs[rng.random_range(0..needs.len())];
+        let token = trama_server::auth::random_token();
+        let p = Principal {
+            user_id: user,
+            display_name: "bench".into(),
+            grants: vec![],
+        };
+        accounts::create_api_token(&state, &p, "bench", &trama_server::auth::sha256_hex(&token))
+            .await?;
+        askers.push((token, need.to_string()));
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server_state = state.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        trama_server::serve(listener, server_state, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let askers = Arc::new(askers);
+    let run = |count: usize| {
+        let askers = askers.clone();
+        let clients = b.clients.max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..clients)
+                .map(|c| {
+                    let askers = askers.clone();
+                    s.spawn(move || -> Result<(Vec<Duration>, usize)> {
+                        let agent = ureq::Agent::new_with_defaults();
+                        let mut times = Vec::new();
+                        let mut found = 0usize;
+                        let mut i = c;
+                        while i < count {
+                            let (token, need) = &askers[i % askers.len()];
+                            let url = format!("http://{addr}/api/needs/{need}/suggestions?k=10");
+                            let t = Instant::now();
+                            let mut r = agent
+                                .get(&url)
+                                .header("Authorization", &format!("Bearer {token}"))
+                                .call()
+                                .with_context(|| format!("GET {url}"))?;
+                            let body = r.body_mut().read_to_string()?;
+                            times.push(t.elapsed());
+                            found += body.matches("\"offer_id\"").count();
+                            i += clients;
+                        }
+                        Ok((times, found))
+                    })
+                })
+                .collect();
+            let mut all = Vec::new();
+            let mut found = 0;
+            for h in handles {
+                let (t, f) = h.join().expect("a client thread")?;
+                all.extend(t);
+                found += f;
+            }
+            Ok::<_, anyhow::Error>((all, found))
+        })
+    };
+    // Warm up (connections, caches), then measure.
+    tokio::task::block_in_place(|| run(b.clients.max(1) * 50))?;
+    let t = Instant::now();
+    let (mut times, found) = tokio::task::block_in_place(|| run(b.requests))?;
+    let wall = t.elapsed().as_secs_f64();
+    times.sort();
+    let _ = stop.send(());
+    server.await??;
+    println!(
+        "## Suggestions through HTTP: {} needs, {} offers ({} can be suggested)",
+        needs.len(),
+        b.offers,
+        indexed
+    );
+    println!();
+    println!("| measure | result |");
+    println!("| --- | --- |");
+    println!("| offer index build | {index_s:.2} s |");
+    println!(
+        "| requests | {} from {} clients, as {} requesters, k = 10 |",
+        times.len(),
+        b.clients,
+        askers.len()
+    );
+    println!(
+        "| throughput | {:.0} requests/s |",
+        times.len() as f64 / wall
+    );
+    println!(
+        "| latency p50 / p90 / p99 / max | {:.2} / {:.2} / {:.2} / {:.2} ms |",
+        percentile(&times, 0.5),
+        percentile(&times, 0.9),
+        percentile(&times, 0.99),
+        percentile(&times, 1.0)
+    );
+    println!(
+        "| suggestions per answer (mean) | {:.1} |",
+        found as f64 / times.len().max(1) as f64
+    );
+    Ok(())
+}
