@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: Arc<dyn trama_core::clock::Clock>,
     /// The territory's areas as points are placed in them (every need and offer).
     pub areas: Arc<AreaCache>,
+    /// The engine's compiled picture of the offers, for suggestions (`help::suggest_index`).
+    pub suggest: Arc<crate::help::suggest_index::SuggestIndex>,
 }
 
 /// The territory's NIL and Municipi, kept for placing points: read from the store at most once
@@ -99,6 +101,7 @@ impl AppState {
             config: Arc::new(config),
             metrics,
             areas: Arc::new(AreaCache::default()),
+            suggest: Default::default(),
         })
     }
 

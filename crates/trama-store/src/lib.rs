@@ -19,7 +19,7 @@ mod directory;
 mod hubs;
 mod needs;
 mod notifications;
-mod offer_cache;
+pub mod offer_cache;
 mod places;
 mod privacy;
 mod register;

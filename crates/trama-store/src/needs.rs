@@ -821,6 +821,16 @@ impl Store {
             .read(|i| i.reaching(category, at, margin_km)))
     }
 
+    /// Reads the in-memory offer index, brought up to date first: every offer that can be
+    /// suggested, what changed since a version, one offer (`offer_cache::OfferIndex`).
+    pub async fn with_offer_index<R>(
+        &self,
+        f: impl FnOnce(&crate::offer_cache::OfferIndex) -> R,
+    ) -> Result<R> {
+        self.offer_index.refresh(&self.read).await?;
+        Ok(self.offer_index.read(f))
+    }
+
     /// The largest radius among active offers with room (how far a need must look), 0 when
     /// none.
     pub async fn max_offer_radius(&self) -> Result<f64> {

@@ -29,13 +29,21 @@ fn cell(lat: f64, lon: f64) -> (i32, i32) {
 
 /// Every offer that can be suggested now, by (category, cell).
 #[derive(Debug, Default)]
-pub(crate) struct OfferIndex {
+pub struct OfferIndex {
     version: i64,
     offers: HashMap<OfferId, Arc<OfferRow>>,
     by_cell: HashMap<(TaxonomyTermId, (i32, i32)), Vec<OfferId>>,
     /// How many offers reach each radius (its bits: positive floats order as their bits do).
     radii: BTreeMap<u64, u32>,
+    /// The offers changed since `loaded_at` (the version of the last whole load), in order, so
+    /// that a reader holding an older picture knows what to look at again (the last
+    /// [`CHANGES_KEPT`]).
+    changes: std::collections::VecDeque<(i64, OfferId)>,
+    loaded_at: i64,
 }
+
+/// How many changes the index remembers for readers with an older picture.
+const CHANGES_KEPT: usize = 100_000;
 
 impl OfferIndex {
     /// Files `o` if it can be suggested: active, with room left.
@@ -79,6 +87,48 @@ impl OfferIndex {
     /// How many offers can be suggested.
     pub fn len(&self) -> usize {
         self.offers.len()
+    }
+
+    /// No offer can be suggested.
+    pub fn is_empty(&self) -> bool {
+        self.offers.is_empty()
+    }
+
+    /// The version of this picture.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// Every offer that can be suggested.
+    pub fn all(&self) -> Vec<Arc<OfferRow>> {
+        self.offers.values().cloned().collect()
+    }
+
+    /// The offer, if it can be suggested now.
+    pub fn get(&self, id: OfferId) -> Option<Arc<OfferRow>> {
+        self.offers.get(&id).cloned()
+    }
+
+    /// The offers changed after version `since`; `None` when the index no longer knows (it
+    /// was loaded whole since, or forgot that far back).
+    pub fn changed_since(&self, since: i64) -> Option<Vec<OfferId>> {
+        if since < self.loaded_at
+            || self
+                .changes
+                .front()
+                .is_some_and(|(v, _)| *v > since + 1 && self.changes.len() >= CHANGES_KEPT)
+        {
+            return None;
+        }
+        let mut out: Vec<OfferId> = self
+            .changes
+            .iter()
+            .filter(|(v, _)| *v > since)
+            .map(|(_, id)| *id)
+            .collect();
+        out.sort_unstable_by_key(|id| id.as_uuid());
+        out.dedup();
+        Some(out)
     }
 
     /// The largest radius an offer reaches, 0 when there is none.
@@ -194,6 +244,7 @@ impl OfferCache {
         let Some(from) = known(self) else {
             let mut index = OfferIndex {
                 version,
+                loaded_at: version,
                 ..Default::default()
             };
             for o in rows(pool, None).await? {
@@ -236,7 +287,11 @@ impl OfferCache {
         for id in &ids {
             if let Ok(u) = id.parse() {
                 index.remove(OfferId(u));
+                index.changes.push_back((version, OfferId(u)));
             }
+        }
+        while index.changes.len() > CHANGES_KEPT {
+            index.changes.pop_front();
         }
         for o in fresh {
             index.insert(o);

@@ -4,4 +4,5 @@ pub mod api;
 pub mod offer_pages;
 pub mod pages;
 pub mod service;
+pub mod suggest_index;
 pub mod words;

@@ -18,10 +18,10 @@ use trama_core::bounded::BoundedText;
 use trama_core::ids::{
     CampaignId, MatchId, NeedId, NotificationId, OfferId, OrganizationId, UserId,
 };
+use trama_core::matching::Engine;
 use trama_core::matching::instance::{Vocabulary, WindowSpec};
 use trama_core::matching::lifecycle::{MatchEvent, MatchState, NeedState, Side};
 use trama_core::matching::model::{self, Need, Offer, Problem, need_weight};
-use trama_core::matching::{Engine, OfferIndex};
 use trama_core::needs::{
     NeedAccess, NeedForm, NeedParties, OfferForm, PublicArea, acts_for_requester, need_access,
     public_area,
@@ -561,12 +561,6 @@ pub async fn suggestions_for(
     k: usize,
 ) -> ServiceResult<Vec<Suggestion>> {
     count_suggestion_query(state, p)?;
-    // Only offers that reach the need (on coarse points, as the engine measures): the engine
-    // then checks everything else.
-    let offers = state
-        .store
-        .offers_reaching(n.category, &n.point.coarse(), COARSE_MARGIN_KM)
-        .await?;
     let previous = state.store.previous_offers_of(n.requester).await?;
     // Volunteers already in a live match with this need are not suggested again.
     let taken: Vec<OfferId> = state
@@ -577,43 +571,21 @@ pub async fn suggestions_for(
         .filter(|m| m.live)
         .map(|m| m.offer)
         .collect();
-    let offers: Vec<&OfferRow> = offers
-        .iter()
-        .map(|o| o.as_ref())
-        .filter(|o| !taken.contains(&o.id) && o.owner != n.requester)
-        .collect();
-    let prev_idx: Vec<u32> = offers
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| previous.contains(&o.id))
-        .map(|(i, _)| i as u32)
-        .collect();
-    let mut vocab = Vocabulary::default();
-    let c = compile(
-        &mut vocab,
-        &[(n, prev_idx)],
-        &offers,
-        state.now(),
-        Points::Coarse,
-    )?;
-    let index = OfferIndex::build(&c.problem.offers);
-    Ok(index
-        .suggest(&c.problem, &c.problem.needs[0], k)
+    let skip = |o: &OfferRow| taken.contains(&o.id) || o.owner == n.requester;
+    Ok(super::suggest_index::suggest(state, n, &previous, &skip, k)
+        .await?
         .into_iter()
-        .map(|(cand, penalty)| {
-            let o = offers[cand.offer as usize];
-            Suggestion {
-                offer_id: o.id.as_uuid(),
-                volunteer: PersonRef {
-                    id: o.owner.as_uuid(),
-                    name: o.owner_name.clone(),
-                },
-                area_name: o.area_name.clone(),
-                distance_km: (cand.distance_km * 2.0).round() / 2.0,
-                score: model::score_from_penalty(penalty),
-                languages: o.languages.clone(),
-                skills: o.skills.clone(),
-            }
+        .map(|(o, cand, penalty)| Suggestion {
+            offer_id: o.id.as_uuid(),
+            volunteer: PersonRef {
+                id: o.owner.as_uuid(),
+                name: o.owner_name.clone(),
+            },
+            area_name: o.area_name.clone(),
+            distance_km: (cand.distance_km * 2.0).round() / 2.0,
+            score: model::score_from_penalty(penalty),
+            languages: o.languages.clone(),
+            skills: o.skills.clone(),
         })
         .collect())
 }
