@@ -220,6 +220,13 @@ try {
   const needUrl = op.url();
   check((await op.textContent("main")).includes("Via Giambellino 40"), "the operator sees the address");
   check((await op.textContent("main")).includes("Rosa Galli"), "and the person it is for");
+  // Nobody has taken it yet: the operator may still change it for her.
+  check((await op.$("a[href$='/modifica']")) !== null, "a request nobody has taken yet can be changed");
+  await op.goto(needUrl + "/modifica");
+  check((await op.inputValue("#description")) === "Spesa del martedì mattina", "its form opens as the request is");
+  await op.fill("#description", "Spesa del martedì mattina, con la lista");
+  await Promise.all([op.waitForURL(/fatto=modificata/), op.click("form.stacked button[type=submit]")]);
+  check((await op.textContent("main")).includes("con la lista"), "and the change is saved");
   const rows = await op.$$("table.manage tbody tr");
   check(rows.length >= 1, `volunteers are suggested (${rows.length})`);
   await shot(op, "09-need-with-suggestions");
@@ -237,7 +244,7 @@ try {
   await axe(anon, "need (public view)");
 
   console.log("pages of neighbourly help pass axe");
-  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"], ["/io/profilo", "my profile"], ["/password-dimenticata", "forgotten password"], ["/password-nuova?token=prova", "new password"]]) {
+  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], [new URL(needUrl).pathname + "/modifica", "changing a request"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"], ["/io/profilo", "my profile"], ["/password-dimenticata", "forgotten password"], ["/password-nuova?token=prova", "new password"]]) {
     await page.goto(base + path);
     await axe(page, name);
   }

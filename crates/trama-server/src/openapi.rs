@@ -37,7 +37,7 @@ use utoipa::OpenApi;
         crate::help::api::needs_by_area_api, crate::help::api::get_need_api,
         crate::help::api::need_suggestions_api, crate::help::api::propose_api,
         crate::help::api::accept_api, crate::help::api::cancel_need_api,
-        crate::help::api::reopen_need_api, crate::help::api::create_offer_api, crate::help::api::update_offer_api,
+        crate::help::api::reopen_need_api, crate::help::api::update_need_api, crate::help::api::create_offer_api, crate::help::api::update_offer_api,
         crate::help::api::pause_offer_api, crate::help::api::resume_offer_api, crate::help::api::withdraw_offer_api,
         crate::help::api::list_offers_api, crate::help::api::get_offer_api,
         crate::help::api::offer_suggestions_api, crate::help::api::list_matches_api,

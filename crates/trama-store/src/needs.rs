@@ -508,6 +508,56 @@ impl Store {
         Ok(ids)
     }
 
+    /// Rewrites a need (its requester, who entered it, its organisation and campaign stay).
+    /// Refused as a conflict when it is no longer open or someone took it meanwhile: both
+    /// checked in the statement that writes.
+    pub async fn update_need(&self, id: NeedId, rec: &NeedRecord) -> Result<()> {
+        let now = to_micros(self.now());
+        let n = &rec.need;
+        let mut tx = self.write.begin().await?;
+        if !term_exists(&mut tx, n.category).await? {
+            return Err(reference("category", "no such category"));
+        }
+        let changed = sqlx::query(
+            "UPDATE needs SET category_id = $1, description = $2, address = $3, latitude = $4, \
+             longitude = $5, area_kind = $6, area_code = $7, area_name = $8, municipio = $9, \
+             windows = $10, recurring = $11, on_day = $12, until_day = $13, \
+             duration_minutes = $14, urgency = $15, languages = $16, skills = $17, people = $18, \
+             modified_at = $19 WHERE id = $20 AND state = 'open' AND covered = 0",
+        )
+        .bind(n.category.to_string())
+        .bind(n.description.clone())
+        .bind(n.address.clone())
+        .bind(n.point.lat())
+        .bind(n.point.lon())
+        .bind(rec.area.kind.clone())
+        .bind(rec.area.code.clone())
+        .bind(rec.area.name.clone())
+        .bind(rec.municipio.clone())
+        .bind(json(&n.windows))
+        .bind(n.recurring as i64)
+        .bind(n.date.map(to_day))
+        .bind(n.until.map(to_day))
+        .bind(n.duration_minutes as i64)
+        .bind(n.urgency.as_str())
+        .bind(json(&n.languages))
+        .bind(json(&n.skills))
+        .bind(n.people as i64)
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(conflict(
+                "need",
+                "the need is no longer open, or someone took it meanwhile",
+            ));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn need(&self, id: NeedId) -> Result<Option<NeedRow>> {
         let sql = format!("SELECT {NEED_COLUMNS} FROM {NEED_FROM} WHERE n.id = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -342,6 +342,22 @@ impl NeedState {
     /// What the requester (or their operator) does with their need: cancel it (only once no
     /// helper is engaged: `live` matches are cancelled first, so nobody is left waiting) or
     /// reopen it.
+    /// Whether the requester (or an operator for them) may rewrite the need: while it is open
+    /// and nobody has been proposed or agreed to help (`live`), so no helper finds a different
+    /// request from the one they took.
+    pub fn check_edit(self, live: i64) -> Result<(), FieldError> {
+        if self != NeedState::Open {
+            return Err(FieldError::new(
+                "state",
+                format!("a need that is {} cannot be changed", self.as_str()),
+            ));
+        }
+        if live > 0 {
+            return Err(FieldError::new("state", "cancel its live matches first"));
+        }
+        Ok(())
+    }
+
     pub fn by_requester(self, event: NeedEvent, live: i64) -> Result<NeedState, FieldError> {
         let next = self
             .apply(event)
@@ -477,6 +493,14 @@ mod tests {
         assert!(S::Withdrawn.apply(A::Pause, 0).is_err());
         assert_eq!("paused".parse::<S>().unwrap(), S::Paused);
         assert_eq!("withdraw".parse::<A>().unwrap(), A::Withdraw);
+    }
+
+    #[test]
+    fn a_need_is_rewritten_only_while_open_and_unclaimed() {
+        assert!(NeedState::Open.check_edit(0).is_ok());
+        assert!(NeedState::Open.check_edit(1).is_err());
+        assert!(NeedState::Matched.check_edit(0).is_err());
+        assert!(NeedState::Cancelled.check_edit(0).is_err());
     }
 
     #[test]

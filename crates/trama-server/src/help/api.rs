@@ -81,6 +81,7 @@ pub fn routes() -> Routes {
         .get("/needs/{id}/suggestions", need_suggestions_api, parties)
         .post("/needs/{id}/propose", propose_api, parties)
         .post("/needs/{id}/accept", accept_api, signed_in(Scope::Own, "a volunteer, with an offer of their own"))
+        .put("/needs/{id}", update_need_api, parties)
         .post("/needs/{id}/cancel", cancel_need_api, parties)
         .post("/needs/{id}/reopen", reopen_need_api, parties)
         .post("/offers", create_offer_api, signed_in(Scope::Own, "one's own offer; for an organisation one works for"))
@@ -272,6 +273,19 @@ pub async fn withdraw_offer_api(
     PathId(offer): PathId<OfferId>,
 ) -> ApiResult<Json<OfferView>> {
     offer_action(&state, p, offer, OfferAction::Withdraw).await
+}
+
+/// The person (or an operator for them) rewrites an open need nobody has taken yet (the same
+/// body as posting one; whom it is for and its campaign stay).
+#[utoipa::path(put, path = "/api/needs/{id}", tag = "needs", params(("id" = String, Path)), request_body = serde_json::Value, responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn update_need_api(
+    State(state): State<AppState>,
+    Writer(ref p): Writer,
+    PathId(need): PathId<NeedId>,
+    Body(form): Body<NeedForm>,
+) -> ApiResult<Json<NeedView>> {
+    let n = super::service::update_need(&state, p, need, &form).await?;
+    Ok(Json(need_view(&n, NeedAccess::Full)))
 }
 
 #[utoipa::path(post, path = "/api/needs/{id}/cancel", tag = "needs", params(("id" = String, Path)), responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]

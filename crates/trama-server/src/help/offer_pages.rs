@@ -370,6 +370,13 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> PageResult {
     let o = own_offer(&state, &signed.p, &id).await?;
+    if o.state == "withdrawn" {
+        return Err(ApiError::Conflict(trama_core::FieldError::new(
+            "state",
+            "an offer that is withdrawn cannot be changed",
+        ))
+        .into());
+    }
     let t = OfferTyped::from_offer(&o);
     Ok(render(&state, &signed.l, &signed.p, &t, Some(o.id), None).await?)
 }

@@ -42,6 +42,16 @@ pub fn routes() -> Routes {
         .post("/aiuto/offri", super::offer_pages::offer_submit, may::own())
         .get("/aiuto/mappa", map_page, may::anyone())
         .get("/aiuto/richieste/{id}", need_page, may::parties().audited())
+        .get(
+            "/aiuto/richieste/{id}/modifica",
+            need_edit_form,
+            may::parties(),
+        )
+        .post(
+            "/aiuto/richieste/{id}/modifica",
+            need_edit_submit,
+            may::parties(),
+        )
         .post("/aiuto/richieste/{id}/proponi", propose_submit, may::acts())
         .post("/aiuto/richieste/{id}/accetta", accept_submit, may::acts())
         .get("/aiuto/offerte/{id}", offer_page, may::own())
@@ -457,6 +467,11 @@ pub(crate) struct NeedFormPage<'a> {
     campaign: Option<String>,
     /// Why a campaign asked for is not the request's (it is not taking requests today).
     campaign_note: Option<String>,
+    heading: &'static str,
+    action: String,
+    /// Changing a need: its place may stay where it is.
+    editing: bool,
+    keep_place: &'static str,
     f: HashMap<String, String>,
     error: Option<(String, String)>,
 }
@@ -527,6 +542,7 @@ pub(crate) async fn need_form_page(
     p: &Principal,
     mut f: HashMap<String, String>,
     error: Option<(String, String)>,
+    editing: Option<NeedId>,
 ) -> Result<Response, ApiError> {
     let w = words(l.lang);
     // A campaign's intake form offers the kinds of help the campaign gathers; a campaign not
@@ -581,12 +597,31 @@ pub(crate) async fn need_form_page(
                 .contains(&trama_core::taxonomy::term_id(&o.value))
         });
     }
+    // Whom a need is for is not changed with it.
+    if editing.is_some() {
+        persons.clear();
+    }
     let page = NeedFormPage {
         l,
         w,
         categories,
         campaign: campaign.map(|c| c.name),
         campaign_note,
+        heading: match (editing, l.lang == Lang::En) {
+            (Some(_), true) => "Change your request",
+            (Some(_), false) => "Modifica la tua richiesta",
+            (None, _) => w.ask,
+        },
+        action: editing.map_or_else(
+            || "/aiuto/chiedi".to_string(),
+            |id| format!("/aiuto/richieste/{id}/modifica"),
+        ),
+        editing: editing.is_some(),
+        keep_place: if l.lang == Lang::En {
+            "Where it is now"
+        } else {
+            "Dove si trova ora"
+        },
         areas: opts(
             areas.iter().map(|a| (a.0.clone(), a.1.clone())),
             &get("area"),
@@ -628,7 +663,160 @@ pub async fn need_form(State(state): State<AppState>, signed: SignedPage) -> Pag
         f.insert("campaign_id".into(), c.clone());
         f.insert("urgency".into(), "high".into());
     }
-    Ok(need_form_page(&state, &l, p, f, None).await?)
+    Ok(need_form_page(&state, &l, p, f, None, None).await?)
+}
+
+/// The need as it is, in the form's fields (its first time row; its place kept unless
+/// another area is chosen).
+fn need_fields(n: &trama_store::NeedRow) -> HashMap<String, String> {
+    let mut f = HashMap::new();
+    let code = AIUTI
+        .iter()
+        .find(|t| trama_core::taxonomy::term_id(t.code) == n.category)
+        .map(|t| t.code.to_string())
+        .unwrap_or_default();
+    f.insert("category".into(), code);
+    f.insert("description".into(), n.description.clone());
+    f.insert("address".into(), n.address.clone());
+    if let Some(w) = n.windows.first().map(WindowSpec::of) {
+        f.insert("day".into(), w.day);
+        f.insert("from".into(), w.from);
+        f.insert("to".into(), w.to);
+    }
+    if n.recurring {
+        f.insert("weekly".into(), "on".into());
+    }
+    if let Some(d) = n.date {
+        f.insert("date".into(), trama_core::moment::format_date(d));
+    }
+    f.insert("duration".into(), n.duration_minutes.to_string());
+    f.insert("urgency".into(), n.urgency.as_str().into());
+    f.insert(
+        "language".into(),
+        n.languages.first().cloned().unwrap_or_else(|| "it".into()),
+    );
+    f.insert("people".into(), n.people.to_string());
+    f
+}
+
+/// The need, if `p` may change it (the person, or an operator acting for them).
+async fn editable_need(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> Result<trama_store::NeedRow, ApiError> {
+    let nid = NeedId::parse("id", id)?;
+    let (n, parties, _) = crate::help::service::load_need(state, Some(p), nid).await?;
+    if !trama_core::needs::acts_for_requester(p, &parties) {
+        return Err(ApiError::not_found("need", id));
+    }
+    Ok(n)
+}
+
+/// `/aiuto/richieste/{id}/modifica`: the person (or an operator for them) changes a request
+/// nobody has taken yet.
+pub async fn need_edit_form(
+    State(state): State<AppState>,
+    signed: SignedPage,
+    Path(id): Path<String>,
+) -> PageResult {
+    let n = editable_need(&state, &signed.p, &id).await?;
+    Ok(need_form_page(
+        &state,
+        &signed.l,
+        &signed.p,
+        need_fields(&n),
+        None,
+        Some(n.id),
+    )
+    .await?)
+}
+
+pub async fn need_edit_submit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    SignedForm { page, p, form }: SignedForm,
+) -> PageResult {
+    let l = page.l;
+    let n = editable_need(&state, &p, &id).await?;
+    let map: HashMap<String, String> = form.iter().cloned().collect();
+    let result = async {
+        let (lat, lon) = if field(&form, "area").is_empty() {
+            (n.point.lat(), n.point.lon())
+        } else {
+            area_choices(&state)
+                .await?
+                .iter()
+                .find(|a| a.0 == field(&form, "area"))
+                .map(|a| (a.2, a.3))
+                .ok_or_else(|| {
+                    ApiError::InvalidBody(trama_core::FieldError::new(
+                        "area",
+                        "choose the neighbourhood",
+                    ))
+                })?
+        };
+        let more = n.windows.iter().skip(1).map(WindowSpec::of).collect();
+        let nf = need_form_of(&form, lat, lon, more)?;
+        crate::help::service::update_need(&state, &p, n.id, &nf)
+            .await
+            .map_err(ApiError::from)
+    }
+    .await;
+    Ok(match result {
+        Ok(_) => {
+            Redirect::to(&format!("/aiuto/richieste/{}?fatto=modificata", n.id)).into_response()
+        }
+        Err(
+            ApiError::InvalidBody(e)
+            | ApiError::InvalidParameter(e)
+            | ApiError::InvalidReference(e)
+            | ApiError::Conflict(e),
+        ) => {
+            let said = Some((e.field.clone(), crate::web::say::field_error(l.lang, &e)));
+            need_form_page(&state, &l, &p, map, said, Some(n.id)).await?
+        }
+        Err(e) => return Err(PageError::from(e)),
+    })
+}
+
+/// The need a form asks for, at `lat`, `lon`; its time row first, then `more_windows` (those
+/// of a need being changed that the form does not show).
+fn need_form_of(
+    form: &crate::web::form::Form,
+    lat: f64,
+    lon: f64,
+    more_windows: Vec<WindowSpec>,
+) -> Result<NeedForm, ApiError> {
+    let weekly = field(form, "weekly") == "on";
+    let mut windows = vec![WindowSpec {
+        day: field(form, "day").into(),
+        from: field(form, "from").into(),
+        to: field(form, "to").into(),
+    }];
+    windows.extend(more_windows);
+    Ok(NeedForm {
+        category: field(form, "category").into(),
+        description: field(form, "description").into(),
+        address: field(form, "address").into(),
+        lat,
+        lon,
+        windows,
+        recurring: weekly,
+        date: (!weekly).then(|| field(form, "date").to_string()),
+        until: None,
+        duration_minutes: trama_core::bounded::number("duration_minutes", field(form, "duration"))
+            .map_err(ApiError::InvalidBody)?,
+        urgency: field(form, "urgency")
+            .parse()
+            .map_err(ApiError::InvalidBody)?,
+        languages: vec![field(form, "language").to_string()],
+        skills: fields(form, "skill"),
+        people: trama_core::bounded::number("people", field(form, "people"))
+            .map_err(ApiError::InvalidBody)?,
+        on_behalf_of: Some(field(form, "per").to_string()).filter(|s| !s.is_empty()),
+        campaign_id: Some(field(form, "campaign_id").to_string()).filter(|s| !s.is_empty()),
+    })
 }
 
 pub async fn need_submit(
@@ -656,36 +844,7 @@ pub async fn need_submit(
                     ))
                 })?,
         };
-        let weekly = field(&form, "weekly") == "on";
-        let nf = NeedForm {
-            category: field(&form, "category").into(),
-            description: field(&form, "description").into(),
-            address: field(&form, "address").into(),
-            lat,
-            lon,
-            windows: vec![WindowSpec {
-                day: field(&form, "day").into(),
-                from: field(&form, "from").into(),
-                to: field(&form, "to").into(),
-            }],
-            recurring: weekly,
-            date: (!weekly).then(|| field(&form, "date").to_string()),
-            until: None,
-            duration_minutes: trama_core::bounded::number(
-                "duration_minutes",
-                field(&form, "duration"),
-            )
-            .map_err(ApiError::InvalidBody)?,
-            urgency: field(&form, "urgency")
-                .parse()
-                .map_err(ApiError::InvalidBody)?,
-            languages: vec![field(&form, "language").to_string()],
-            skills: fields(&form, "skill"),
-            people: trama_core::bounded::number("people", field(&form, "people"))
-                .map_err(ApiError::InvalidBody)?,
-            on_behalf_of: Some(field(&form, "per").to_string()).filter(|s| !s.is_empty()),
-            campaign_id: Some(field(&form, "campaign_id").to_string()).filter(|s| !s.is_empty()),
-        };
+        let nf = need_form_of(&form, lat, lon, Vec::new())?;
         crate::help::service::create_need(&state, p, &nf)
             .await
             .map_err(ApiError::from)
@@ -705,6 +864,7 @@ pub async fn need_submit(
                 p,
                 map,
                 Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
+                None,
             )
             .await?
         }
@@ -723,6 +883,9 @@ pub(crate) struct NeedPage<'a> {
     actions: Vec<(&'static str, &'static str)>,
     /// Helpers are engaged: to cancel, their matches are called off first (said on the page).
     engaged: bool,
+    /// "Change it", while it is open and nobody has taken it; the notice after a change.
+    edit: Option<&'static str>,
+    notice: Option<&'static str>,
     suggestions: Vec<crate::help::service::Suggestion>,
     matches: Vec<MatchLine>,
     my_offers: Vec<(String, String)>,
@@ -733,7 +896,7 @@ pub async fn need_page(
     page: Page,
     Path(id): Path<String>,
 ) -> PageResult {
-    let Page { l, viewer, .. } = page;
+    let Page { l, viewer, uri, .. } = page;
     let id = NeedId::parse("id", &id)?;
     let (n, parties, access) =
         crate::help::service::load_need(&state, viewer.principal.as_ref(), id).await?;
@@ -754,6 +917,20 @@ pub async fn need_page(
         engaged: can_act
             && n.covered > 0
             && matches!(n.state, NeedState::Open | NeedState::Matched),
+        edit: (can_act && n.state.check_edit(i64::from(n.covered)).is_ok()).then_some(
+            if l.lang == Lang::En {
+                "Change the request"
+            } else {
+                "Modifica la richiesta"
+            },
+        ),
+        notice: query_pairs(&uri)
+            .contains_key("fatto")
+            .then_some(if l.lang == Lang::En {
+                "Request changed."
+            } else {
+                "Richiesta modificata."
+            }),
         suggestions: vec![],
         matches: vec![],
         my_offers: vec![],

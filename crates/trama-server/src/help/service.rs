@@ -285,6 +285,105 @@ pub async fn area_of(
     Ok(public_area(point, &areas.0, &areas.1))
 }
 
+/// Whether a need fits its campaign: of the kinds of help it gathers, in the districts it
+/// covers, and (`new`: when it is filed) between its first and last day. The store refuses
+/// one closed by hand, and one that does not exist.
+async fn fits_campaign(
+    state: &AppState,
+    cid: trama_core::ids::CampaignId,
+    need: &trama_core::needs::NewNeed,
+    municipio: Option<&str>,
+    new: bool,
+) -> ServiceResult<()> {
+    // A campaign takes needs between its first and last day, of the kinds of help it
+    // gathers, in the districts it covers (the store refuses one closed by hand, and one
+    // that does not exist).
+    if let Some(c) = state.store.campaign(cid).await? {
+        if !c.categories.contains(&need.category) {
+            return Err(ServiceError::InvalidBody(FieldError::new(
+                "category",
+                "is not among the kinds of help the campaign gathers",
+            )));
+        }
+        if !c.areas.is_empty() && !municipio.is_some_and(|m| c.areas.iter().any(|a| a == m)) {
+            return Err(ServiceError::InvalidBody(FieldError::new(
+                "area",
+                "is outside the districts the campaign covers",
+            )));
+        }
+        use trama_core::campaigns::CampaignPhase;
+        match crate::campaigns::service::phase(state, &c) {
+            _ if !new => {}
+            CampaignPhase::Upcoming => {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "campaign_id",
+                    "the campaign has not started yet",
+                )));
+            }
+            CampaignPhase::Ended if c.state != "closed" => {
+                return Err(ServiceError::Conflict(FieldError::new(
+                    "campaign_id",
+                    "the campaign is over",
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The person (or an operator acting for them) rewrites an open need nobody has taken yet:
+/// what, where, when. Whom it is for, who entered it and its campaign stay. Audited.
+pub async fn update_need(
+    state: &AppState,
+    p: &Principal,
+    id: NeedId,
+    form: &NeedForm,
+) -> ServiceResult<NeedRow> {
+    let (n, parties, _) = load_need(state, Some(p), id).await?;
+    if !acts_for_requester(p, &parties) {
+        return Err(ServiceError::Forbidden(
+            "only the person, or an operator acting for them, may change this need".into(),
+        ));
+    }
+    let mut need = form.parse(state.now_local().date()).map_err(invalid)?;
+    need.on_behalf_of = (n.requester != n.entered_by).then_some(n.requester);
+    need.campaign = n.campaign;
+    n.state
+        .check_edit(i64::from(n.covered))
+        .map_err(ServiceError::Conflict)?;
+    let (area, municipio) = area_of(state, &need.point).await?;
+    if let Some(cid) = need.campaign {
+        fits_campaign(state, cid, &need, municipio.as_deref(), false).await?;
+    }
+    state
+        .store
+        .update_need(
+            id,
+            &NeedRecord {
+                need,
+                requester: n.requester,
+                entered_by: n.entered_by,
+                organization: n.organization,
+                area,
+                municipio,
+            },
+        )
+        .await?;
+    let on_behalf = (p.user_id != n.requester).then_some(n.requester);
+    audit(
+        state,
+        p,
+        "need.update",
+        "need",
+        &id.to_string(),
+        on_behalf,
+        None,
+    )
+    .await?;
+    state.store.need(id).await?.ok_or(ServiceError::Internal)
+}
+
 /// Posts a need, for oneself or (operators) for a person they follow.
 pub async fn create_need(
     state: &AppState,
@@ -312,39 +411,7 @@ pub async fn create_need(
     };
     let (area, municipio) = area_of(state, &need.point).await?;
     if let Some(cid) = need.campaign {
-        // A campaign takes needs between its first and last day, of the kinds of help it
-        // gathers, in the districts it covers (the store refuses one closed by hand, and one
-        // that does not exist).
-        if let Some(c) = state.store.campaign(cid).await? {
-            if !c.categories.contains(&need.category) {
-                return Err(ServiceError::InvalidBody(FieldError::new(
-                    "category",
-                    "is not among the kinds of help the campaign gathers",
-                )));
-            }
-            if !c.areas.is_empty() && !municipio.as_ref().is_some_and(|m| c.areas.contains(m)) {
-                return Err(ServiceError::InvalidBody(FieldError::new(
-                    "area",
-                    "is outside the districts the campaign covers",
-                )));
-            }
-            use trama_core::campaigns::CampaignPhase;
-            match crate::campaigns::service::phase(state, &c) {
-                CampaignPhase::Upcoming => {
-                    return Err(ServiceError::Conflict(FieldError::new(
-                        "campaign_id",
-                        "the campaign has not started yet",
-                    )));
-                }
-                CampaignPhase::Ended if c.state != "closed" => {
-                    return Err(ServiceError::Conflict(FieldError::new(
-                        "campaign_id",
-                        "the campaign is over",
-                    )));
-                }
-                _ => {}
-            }
-        }
+        fits_campaign(state, cid, &need, municipio.as_deref(), true).await?;
     }
     let max = state.config.matching.max_open_needs_per_person;
     let mut live = 0;

@@ -56,6 +56,7 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "event" => ("Azione", "Action"),
         "status" => ("Stato", "Status"),
         "language" | "languages" => ("Lingua", "Language"),
+        "skill" | "skills" => ("Capacità", "Skills"),
         "urgency" => ("Urgenza", "Urgency"),
         "area" => ("Zona", "Area"),
         "lat" | "latitude" => ("Latitudine", "Latitude"),
@@ -317,6 +318,43 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         };
         return format!("non si può fare ora: {now}");
     }
+    if let Some(rest) = reason.strip_prefix("must be after from (")
+        && let Some((to, rest)) = rest.split_once(" is not after ")
+        && let Some((from, _)) = rest.split_once(')')
+    {
+        return format!(
+            "deve venire dopo l'inizio ({to} non viene dopo {from}); un orario oltre la mezzanotte sono due righe, fino alle 24:00 e dalle 00:00 del giorno dopo"
+        );
+    }
+    if reason == "no such category" {
+        return "questa categoria non esiste".into();
+    }
+    if let Some(n) = reason
+        .strip_prefix("at most ")
+        .and_then(|r| r.strip_suffix(" time windows"))
+    {
+        return format!("al massimo {n} orari");
+    }
+    if let Some(rest) = reason.strip_prefix('\'')
+        && let Some((value, what)) = rest.split_once("' is not a known ")
+    {
+        let what = what.split(" (").next().unwrap_or(what);
+        let it = match what {
+            "language" => "una lingua tra quelle elencate",
+            "skill" => "una capacità tra quelle elencate",
+            _ => "tra i valori ammessi",
+        };
+        return format!("«{value}» non è {it}");
+    }
+    if reason.starts_with("a need that is ") {
+        return "la richiesta, nel suo stato attuale, non si può modificare".into();
+    }
+    if reason == "the need is no longer open, or someone took it meanwhile" {
+        return "la richiesta non è più aperta, o qualcuno l'ha appena presa".into();
+    }
+    if reason == "the offer was withdrawn, or more people count on it than its places" {
+        return "l'offerta è stata ritirata, o ci contano più persone dei suoi posti".into();
+    }
     if reason.starts_with("an offer that is ") {
         return "l'offerta, nel suo stato attuale, non lo consente".into();
     }
@@ -478,6 +516,17 @@ mod tests {
         assert_eq!(
             it("id", "'\0' is not a UUID"),
             "Identificativo: «\u{FFFD}» non è un identificativo valido"
+        );
+        assert_eq!(
+            it(
+                "availability[0].to",
+                "must be after from (08:00 is not after 13:00); a window past midnight is two windows, until 24:00 and from 00:00 the next day"
+            ),
+            "Alle: deve venire dopo l'inizio (08:00 non viene dopo 13:00); un orario oltre la mezzanotte sono due righe, fino alle 24:00 e dalle 00:00 del giorno dopo"
+        );
+        assert_eq!(
+            it("skills[0]", "'hacking' is not a known skill (driving, diy)"),
+            "Capacità: «hacking» non è una capacità tra quelle elencate"
         );
         assert_eq!(
             it("ends_on", "must not be before the first day"),

@@ -1613,3 +1613,131 @@ both!(
         assert_eq!(s.len(), 2, "both loaded offers are suggested");
     }
 );
+
+// A person changes their own open request (API and page) while nobody has taken it; nobody
+// else can; a wrong field is named and what was typed is kept.
+both!(
+    a_need_is_rewritten_by_its_person_while_nobody_has_taken_it,
+    |app: TestApp| async move {
+        let (_, anna) = app.user_with_token("anna@example.it", &[]).await;
+        let (_, other) = app.user_with_token("altro@example.it", &[]).await;
+        let (_, auditor) = app
+            .user_with_token("revisore@example.it", &[crate::grant(Role::Auditor, None)])
+            .await;
+        let nid = app
+            .send("POST", "/api/needs", Some(&anna), &need_body(None, None))
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let url = format!("/api/needs/{nid}");
+        let mut changed = need_body(None, None);
+        changed["description"] = json!("Spesa il giovedì, non il martedì");
+        changed["windows"] = json!([{"day": "thu", "from": "10:00", "to": "12:00"}]);
+        assert_eq!(
+            app.send("PUT", &url, None, &changed).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        for who in [&other, &auditor] {
+            assert_eq!(
+                app.send("PUT", &url, Some(who), &changed).await.status,
+                StatusCode::FORBIDDEN
+            );
+        }
+        let mut bad = changed.clone();
+        bad["duration_minutes"] = json!(0);
+        let e = app
+            .send("PUT", &url, Some(&anna), &bad)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert!(
+            e["error"]["field"].as_str().unwrap().contains("duration"),
+            "{e}"
+        );
+        let r = app.send("PUT", &url, Some(&anna), &changed).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["description"], "Spesa il giovedì, non il martedì");
+
+        // The page: opens as the need is, keeps its place unless another area is chosen.
+        let csrf = "n".repeat(43);
+        let (cookies, token) = crate::web::sign_in(&app, "anna@example.it", &csrf).await;
+        let edit = format!("/aiuto/richieste/{nid}/modifica");
+        assert_eq!(app.get(&edit).await.status, StatusCode::SEE_OTHER);
+        let (others, _) = crate::web::sign_in(&app, "altro@example.it", &csrf).await;
+        assert_eq!(
+            crate::get_with(&app, &edit, &others).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let page = crate::get_with(&app, &edit, &cookies).await.text();
+        assert!(page.contains("Spesa il giovedì, non il martedì"), "{page}");
+        assert!(page.contains(r#"value="10:00""#), "{page}");
+        assert!(
+            page.contains(r#"<option value="" selected>Dove si trova ora</option>"#),
+            "{page}"
+        );
+        let form = |duration: &'static str| {
+            vec![
+                ("csrf", token.as_str()),
+                ("category", "H1"),
+                ("description", "Spesa il venerdì"),
+                ("address", ADDRESS),
+                ("area", ""),
+                ("day", "fri"),
+                ("from", "09:00"),
+                ("to", "11:00"),
+                ("weekly", "on"),
+                ("duration", duration),
+                ("urgency", "normal"),
+                ("language", "it"),
+                ("people", "1"),
+            ]
+        };
+        let r = crate::post_form(&app, &edit, &cookies, &form("0")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(
+            r.text().contains("Spesa il venerdì"),
+            "what was typed stays"
+        );
+        let r = crate::post_form(&app, &edit, &cookies, &form("60")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let n = app.get_auth(&url, &anna).await.json();
+        assert_eq!(n["description"], "Spesa il venerdì", "{n}");
+        let page = crate::get_with(
+            &app,
+            &format!("/aiuto/richieste/{nid}?fatto=modificata"),
+            &cookies,
+        )
+        .await
+        .text();
+        assert!(page.contains("Richiesta modificata."), "{page}");
+
+        // Once someone takes it, it stays as they took it.
+        let (_, vol) = app.user_with_token("vol@example.it", &[]).await;
+        let mut offer = offer_body(45.4531, 9.1402);
+        offer["availability"] = json!([{"day": "fri", "from": "08:00", "to": "12:00"}]);
+        let oid = app
+            .send("POST", "/api/offers", Some(&vol), &offer)
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = app
+            .send(
+                "POST",
+                &format!("/api/needs/{nid}/accept"),
+                Some(&vol),
+                &json!({"offer_id": oid}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        app.send("PUT", &url, Some(&anna), &changed)
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
+        let page = crate::get_with(&app, &format!("/aiuto/richieste/{nid}"), &cookies)
+            .await
+            .text();
+        assert!(!page.contains(&edit), "no change link once taken: {page}");
+    }
+);
