@@ -108,6 +108,24 @@ impl SuggestIndex {
     }
 }
 
+/// The store index's version, the offers changed after a version and those of them that can
+/// be suggested now.
+type Changes = (i64, Vec<OfferId>, Vec<Arc<OfferRow>>);
+
+/// What changed after `since`; `None` when the index no longer knows (reloaded since, or
+/// forgot that far back).
+async fn changes_since(state: &AppState, since: i64) -> ServiceResult<Option<Changes>> {
+    Ok(state
+        .store
+        .with_offer_index(|i| {
+            i.changed_since(since).map(|ids| {
+                let rows: Vec<Arc<OfferRow>> = ids.iter().filter_map(|id| i.get(*id)).collect();
+                (i.version(), ids, rows)
+            })
+        })
+        .await?)
+}
+
 /// The best `k` offers for `n` as (offer, candidate, ranking penalty), best first: from the
 /// picture, and from the offers changed since it was taken as they are now. `skip` leaves
 /// out offers (those already helping with the need, the requester's own).
@@ -124,31 +142,13 @@ pub async fn suggest(
         None => index.put(build(state).await?),
     };
     // What changed since the picture, and each changed offer as it is now.
-    let since = picture.version;
-    let mut fresh = state
-        .store
-        .with_offer_index(|i| {
-            i.changed_since(since).map(|ids| {
-                let rows: Vec<Arc<OfferRow>> = ids.iter().filter_map(|id| i.get(*id)).collect();
-                (i.version(), ids, rows)
-            })
-        })
-        .await?;
+    let mut fresh = changes_since(state, picture.version).await?;
     if fresh
         .as_ref()
         .is_none_or(|(_, ids, _)| ids.len() > CHANGED_INLINE_MAX)
     {
         picture = index.put(build(state).await?);
-        let since = picture.version;
-        fresh = state
-            .store
-            .with_offer_index(|i| {
-                i.changed_since(since).map(|ids| {
-                    let rows: Vec<Arc<OfferRow>> = ids.iter().filter_map(|id| i.get(*id)).collect();
-                    (i.version(), ids, rows)
-                })
-            })
-            .await?;
+        fresh = changes_since(state, picture.version).await?;
     }
     let (now_version, changed, rows) = fresh.unwrap_or_default();
     if now_version > picture.version {
