@@ -180,7 +180,19 @@ pub async fn get_need_api(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KQuery {
-    pub k: Option<usize>,
+    /// Read as text, so that a wrong one is named `k` (not the whole query).
+    pub k: Option<String>,
+}
+
+impl KQuery {
+    /// How many to list: `default` when not asked, 1 to 50.
+    fn k(&self, default: usize) -> Result<usize, ApiError> {
+        let k = match self.k.as_deref() {
+            None => default,
+            Some(s) => trama_core::bounded::number("k", s).map_err(ApiError::InvalidParameter)?,
+        };
+        within("k", k, 1, 50).map_err(ApiError::InvalidParameter)
+    }
 }
 
 #[utoipa::path(get, path = "/api/needs/{id}/suggestions", tag = "needs", params(("id" = String, Path), ("k" = Option<usize>, Query)), responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
@@ -197,7 +209,7 @@ pub async fn need_suggestions_api(
             "suggestions are for the person and the operators acting for them".into(),
         ));
     }
-    let k = within("k", q.k.unwrap_or(5), 1, 50).map_err(ApiError::InvalidParameter)?;
+    let k = q.k(5)?;
     Ok(Json(suggestions_for(&state, p, &n, k).await?))
 }
 
@@ -399,7 +411,7 @@ pub async fn offer_suggestions_api(
     if o.owner != p.user_id {
         return Err(ApiError::Forbidden("this offer is not yours".into()));
     }
-    let k = within("k", q.k.unwrap_or(10), 1, 50).map_err(ApiError::InvalidParameter)?;
+    let k = q.k(10)?;
     Ok(Json(suggestions_for_offer(&state, p, &o, k).await?))
 }
 

@@ -627,6 +627,13 @@ pub async fn suggestions_for(
     n: &NeedRow,
     k: usize,
 ) -> ServiceResult<Vec<Suggestion>> {
+    // Only a need still waiting for helpers is suggested any (a closed one is no probe).
+    if !n.state.is_open() {
+        return Err(ServiceError::Conflict(FieldError::new(
+            "state",
+            "suggestions are for open needs",
+        )));
+    }
     count_suggestion_query(state, p)?;
     let previous = state.store.previous_offers_of(n.requester).await?;
     // Volunteers already in a live match with this need are not suggested again.

@@ -346,6 +346,9 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         };
         return format!("«{value}» non è {it}");
     }
+    if reason == "suggestions are for open needs" {
+        return "i volontari si suggeriscono solo per le richieste aperte".into();
+    }
     if reason.starts_with("a need that is ") {
         return "la richiesta, nel suo stato attuale, non si può modificare".into();
     }

@@ -1739,5 +1739,9 @@ both!(
             .await
             .text();
         assert!(!page.contains(&edit), "no change link once taken: {page}");
+        // Suggestions are for needs still waiting: a taken one is no probe either.
+        app.get_auth(&format!("/api/needs/{nid}/suggestions"), &anna)
+            .await
+            .assert_error(StatusCode::CONFLICT, "conflict");
     }
 );
