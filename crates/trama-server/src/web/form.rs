@@ -277,9 +277,19 @@ impl FromRequest<AppState> for SignedForm {
         let page = Page::from_request_parts(&mut parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        // What the framework refuses (no form, too large) is said in the page's language too.
         let RawForm(raw) = RawForm::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|r| {
+                let e = match r.status() {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                        ApiError::UnsupportedMediaType("application/x-www-form-urlencoded")
+                    }
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                    _ => ApiError::InvalidBody(trama_core::FieldError::new("form", r.body_text())),
+                };
+                error_page(&page.l, e)
+            })?;
         let (p, form) = signed_form(&page.l, &page.viewer, &page.headers, &raw)
             .map(|(p, form)| (p.clone(), form))
             .map_err(|r| *r)?;

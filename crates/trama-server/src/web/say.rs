@@ -445,6 +445,9 @@ pub fn api_error(lang: Lang, e: &ApiError) -> String {
             "Quello che hai inviato è troppo lungo.".into()
         }
         ApiError::MethodNotAllowed => "Questa pagina non si apre così.".into(),
+        ApiError::UnsupportedMediaType(_) | ApiError::MalformedJson(_) => {
+            "Il modulo non è arrivato come la pagina lo invia: ricaricala e riprova.".into()
+        }
         ApiError::Unavailable => {
             "Il servizio non è raggiungibile in questo momento: riprova tra poco.".into()
         }

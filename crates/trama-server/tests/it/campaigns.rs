@@ -463,5 +463,19 @@ both!(
                 .text()
                 .contains(&cid)
         );
+        // A post that is no form is refused in the page's words, not the framework's.
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri("/campagne/nuova")
+            .header("cookie", &admin)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let r = app.request(req).await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text());
+        assert!(
+            r.text().contains("Il modulo non è arrivato"),
+            "{}",
+            r.text()
+        );
     }
 );
