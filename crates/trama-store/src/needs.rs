@@ -846,31 +846,6 @@ impl Store {
             .await
     }
 
-    /// Active offers of `category` with room left whose home lies within the box: from the
-    /// in-memory index (`offer_cache`), brought up to date first.
-    pub async fn offers_near(
-        &self,
-        category: TaxonomyTermId,
-        bbox: &trama_core::geo::BoundingBox,
-    ) -> Result<Vec<std::sync::Arc<OfferRow>>> {
-        self.offer_index.refresh(&self.read).await?;
-        Ok(self.offer_index.read(|i| i.near(category, bbox)))
-    }
-
-    /// Active offers of `category` with room left that reach `at` (the distance from the
-    /// coarse cell of their home within their radius plus `margin_km`): from the index.
-    pub async fn offers_reaching(
-        &self,
-        category: TaxonomyTermId,
-        at: &trama_core::geo::Coordinates,
-        margin_km: f64,
-    ) -> Result<Vec<std::sync::Arc<OfferRow>>> {
-        self.offer_index.refresh(&self.read).await?;
-        Ok(self
-            .offer_index
-            .read(|i| i.reaching(category, at, margin_km)))
-    }
-
     /// Reads the in-memory offer index, brought up to date first: every offer that can be
     /// suggested, what changed since a version, one offer (`offer_cache::OfferIndex`).
     pub async fn with_offer_index<R>(
@@ -879,13 +854,6 @@ impl Store {
     ) -> Result<R> {
         self.offer_index.refresh(&self.read).await?;
         Ok(self.offer_index.read(f))
-    }
-
-    /// The largest radius among active offers with room (how far a need must look), 0 when
-    /// none.
-    pub async fn max_offer_radius(&self) -> Result<f64> {
-        self.offer_index.refresh(&self.read).await?;
-        Ok(self.offer_index.read(|i| i.max_radius()))
     }
 
     /// Builds (or brings up to date) the in-memory offer index now, rather than at the first

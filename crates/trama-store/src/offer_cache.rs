@@ -1,40 +1,26 @@
 //! The offers that can be suggested, answered from memory.
 //!
-//! Each `Store` keeps every active offer with room left, filed by (category, grid cell), and
-//! the radii they reach. Before answering, it reads the offers' version (one small query);
+//! Each `Store` keeps every active offer with room left (the engine's compiled picture of
+//! them is the server's, `help::suggest_index`). Before answering, it reads the offers' version (one small query);
 //! when a write has happened (in this process or another one sharing the database) it reads
 //! the offers named in `offer_changes` since and patches the index in place, or reloads it
 //! whole after a change to many (`*`: a wipe, a renamed person). Every statement that changes
 //! an offer row records its id in the same transaction (`record_offer_change`).
 
 use sqlx::{AnyConnection, AnyPool, Row};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use trama_core::geo::BoundingBox;
-use trama_core::ids::{OfferId, TaxonomyTermId, UserId};
+use trama_core::ids::{OfferId, UserId};
 
 use crate::needs::{OFFER_COLUMNS, OfferRow, offer_from_row};
 use crate::{Result, StoreError};
 
-/// The grid the index files offers in: about 2.2 km north–south, 1.5 km east–west in Milan.
-const CELL_DEG: f64 = 0.02;
-
-fn cell(lat: f64, lon: f64) -> (i32, i32) {
-    (
-        (lat / CELL_DEG).floor() as i32,
-        (lon / CELL_DEG).floor() as i32,
-    )
-}
-
-/// Every offer that can be suggested now, by (category, cell).
+/// Every offer that can be suggested now, and what changed lately.
 #[derive(Debug, Default)]
 pub struct OfferIndex {
     version: i64,
     offers: HashMap<OfferId, Arc<OfferRow>>,
-    by_cell: HashMap<(TaxonomyTermId, (i32, i32)), Vec<OfferId>>,
-    /// How many offers reach each radius (its bits: positive floats order as their bits do).
-    radii: BTreeMap<u64, u32>,
     /// The offers changed since `loaded_at` (the version of the last whole load), in order, so
     /// that a reader holding an older picture knows what to look at again (the last
     /// [`CHANGES_KEPT`]).
@@ -51,37 +37,11 @@ impl OfferIndex {
         if o.state != "active" || o.active >= o.capacity {
             return;
         }
-        let at = cell(o.point.lat(), o.point.lon());
-        for c in &o.categories {
-            self.by_cell.entry((*c, at)).or_default().push(o.id);
-        }
-        *self
-            .radii
-            .entry(o.radius_km.max(0.0).to_bits())
-            .or_default() += 1;
         self.offers.insert(o.id, Arc::new(o));
     }
 
     fn remove(&mut self, id: OfferId) {
-        let Some(o) = self.offers.remove(&id) else {
-            return;
-        };
-        let at = cell(o.point.lat(), o.point.lon());
-        for c in &o.categories {
-            if let Some(list) = self.by_cell.get_mut(&(*c, at)) {
-                list.retain(|x| *x != id);
-                if list.is_empty() {
-                    self.by_cell.remove(&(*c, at));
-                }
-            }
-        }
-        let key = o.radius_km.max(0.0).to_bits();
-        if let Some(n) = self.radii.get_mut(&key) {
-            *n -= 1;
-            if *n == 0 {
-                self.radii.remove(&key);
-            }
-        }
+        self.offers.remove(&id);
     }
 
     /// How many offers can be suggested.
@@ -129,52 +89,6 @@ impl OfferIndex {
         out.sort_unstable_by_key(|id| id.as_uuid());
         out.dedup();
         Some(out)
-    }
-
-    /// The largest radius an offer reaches, 0 when there is none.
-    pub fn max_radius(&self) -> f64 {
-        self.radii
-            .keys()
-            .next_back()
-            .map_or(0.0, |b| f64::from_bits(*b))
-    }
-
-    /// The offers of `category` that reach `at`: the distance from their home's coarse cell
-    /// to `at` is within their radius plus `margin_km`.
-    pub fn reaching(
-        &self,
-        category: TaxonomyTermId,
-        at: &trama_core::geo::Coordinates,
-        margin_km: f64,
-    ) -> Vec<Arc<OfferRow>> {
-        let b = at.bounding_box(self.max_radius() + margin_km);
-        let mut out = self.near(category, &b);
-        out.retain(|o| o.point.coarse().distance_km(at) <= o.radius_km + margin_km);
-        out
-    }
-
-    /// The offers of `category` whose home lies within the box.
-    pub fn near(&self, category: TaxonomyTermId, b: &BoundingBox) -> Vec<Arc<OfferRow>> {
-        let (lo, hi) = (cell(b.min_lat, b.min_lon), cell(b.max_lat, b.max_lon));
-        let mut out = Vec::new();
-        for i in lo.0..=hi.0 {
-            for j in lo.1..=hi.1 {
-                let Some(ids) = self.by_cell.get(&(category, (i, j))) else {
-                    continue;
-                };
-                for id in ids {
-                    if let Some(o) = self.offers.get(id) {
-                        let (lat, lon) = (o.point.lat(), o.point.lon());
-                        if (b.min_lat..=b.max_lat).contains(&lat)
-                            && (b.min_lon..=b.max_lon).contains(&lon)
-                        {
-                            out.push(o.clone());
-                        }
-                    }
-                }
-            }
-        }
-        out
     }
 }
 

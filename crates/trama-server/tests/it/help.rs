@@ -1458,23 +1458,24 @@ both!(
                 &[crate::grant(Role::Volunteer, None)],
             )
             .await;
-        let h1 = trama_core::taxonomy::term_id("H1");
-        let point = trama_core::geo::Coordinates::new(45.4531, 9.1402).unwrap();
+        // What the other process's index holds of the one offer: (description, owner's name).
         let near = |s: &trama_store::Store| {
             let s = s.clone();
             async move {
-                s.offers_near(h1, &point.bounding_box(3.0))
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|o| {
-                        (
-                            o.id.to_string(),
-                            o.description.clone(),
-                            o.owner_name.clone(),
-                        )
-                    })
-                    .collect::<Vec<_>>()
+                s.with_offer_index(|i| {
+                    i.all()
+                        .iter()
+                        .map(|o| {
+                            (
+                                o.id.to_string(),
+                                o.description.clone(),
+                                o.owner_name.clone(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .await
+                .unwrap()
             }
         };
         assert!(near(&other).await.is_empty());
@@ -1491,7 +1492,7 @@ both!(
             .unwrap()
             .to_string();
         assert_eq!(near(&other).await.len(), 1, "a new offer is seen");
-        assert_eq!(other.max_offer_radius().await.unwrap(), 1.0);
+        assert_eq!(near(&other).await[0].0, offer);
         app.send(
             "POST",
             &format!("/api/offers/{offer}/pause"),
