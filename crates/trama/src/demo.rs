@@ -137,9 +137,13 @@ pub fn gazetteer() -> Vec<trama_core::places::Address> {
 
 /// The gazetteer's address nearest to `c`: a place's street and number agree with where it is
 /// (as near as the demo's streets allow).
-fn nearest_address(c: &Coordinates) -> trama_core::places::Address {
-    gazetteer()
-        .into_iter()
+fn nearest_address(c: &Coordinates) -> &'static trama_core::places::Address {
+    // Built once: a city-sized demo places tens of thousands of locations.
+    static GAZETTEER: std::sync::OnceLock<Vec<trama_core::places::Address>> =
+        std::sync::OnceLock::new();
+    GAZETTEER
+        .get_or_init(gazetteer)
+        .iter()
         .min_by(|a, b| a.point.distance_km(c).total_cmp(&b.point.distance_km(c)))
         .expect("the gazetteer has streets")
 }

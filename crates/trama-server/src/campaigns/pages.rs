@@ -357,19 +357,20 @@ pub(crate) async fn campaign_render(
         .map(|h| (h.name, h.address.unwrap_or_default()))
         .collect();
     let admin = is_admin(viewer.principal.as_ref());
-    let counts_uncovered = super::service::counts(state, cid).await?.uncovered;
+    let c_line = line(state, l.lang, &c).await?;
+    // Needs gathered go on after a campaign ends: volunteers may still be sent.
+    let can_dispatch = admin && c_line.counts.uncovered > 0;
     Ok(l.render(
         StatusCode::OK,
         &CampaignPage {
             l,
             w: campaign_words(l.lang),
             description: c.description.clone(),
-            c: line(state, l.lang, &c).await?,
+            c: c_line,
             notice,
             missing,
             hubs,
-            // Needs gathered go on after a campaign ends: volunteers may still be sent.
-            can_dispatch: admin && counts_uncovered > 0,
+            can_dispatch,
             can_close: admin && c.state != "closed",
         },
     ))

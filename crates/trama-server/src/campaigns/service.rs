@@ -222,14 +222,10 @@ pub(crate) fn campaign_view(
     }
 }
 
-/// The districts a campaign may name: the territory's Municipi (Milan's when none were
-/// imported, as the forms offer them).
+/// The districts a campaign may name: the territory's Municipi, as points are placed in them
+/// (`territory::areas`: cached, Milan's when none were imported).
 pub async fn districts(state: &AppState) -> ServiceResult<Vec<trama_core::areas::Area>> {
-    let mut areas = state.store.areas("municipio").await?;
-    if areas.is_empty() {
-        areas = trama_core::areas::milano_municipi();
-    }
-    Ok(areas)
+    Ok(crate::territory::areas(state).await?.1.clone())
 }
 
 pub async fn create_campaign(
