@@ -155,9 +155,21 @@ try {
   await axe(page, "edit form");
   const newName = "Assistenza domiciliare anziani – Centro storico (aggiornato)";
   await page.fill("#name", newName);
-  await page.check("#day6");
+  // Sunday mornings, a price, and Arabic spoken: first seen as the page will appear.
+  await page.fill("#su_opens_1", "10:00");
+  await page.fill("#su_closes_1", "12:00");
+  await page.fill("#cost_amount", "5,50");
+  await page.fill("#cost_option", "all'ora");
+  await page.check("#lang-ar");
   await shot(page, "05-edit");
-  await Promise.all([page.waitForURL(/\/servizi\/.*salvato=1/), page.click("form.edit-form button[type=submit]")]);
+  await Promise.all([page.waitForEvent("load"), page.click("form.edit-form button[name=anteprima]")]);
+  check((await page.textContent(".notice.preview")).includes("Anteprima"), "the preview says it is not saved yet");
+  check((await page.textContent("table.hours")).includes("Domenica"), "and shows Sunday's hours");
+  check((await page.textContent("main")).includes("5,50 EUR"), "and the price");
+  check((await (await fetch(`${base}/hsds/services?search=aggiornato`)).json()).total_items === 0, "a preview saves nothing");
+  await axe(page, "service preview");
+  await shot(page, "05b-preview");
+  await Promise.all([page.waitForURL(/\/servizi\/.*salvato=1/), page.click(".notice.preview button:not([name])")]);
   check((await page.textContent("h1")).trim() === newName, "the service shows its new name");
   check((await page.textContent(".notice")).includes("Servizio salvato"), "the save is confirmed");
   check((await page.textContent("table.hours")).includes("Domenica"), "the new opening day shows");
@@ -244,7 +256,7 @@ try {
   await axe(anon, "need (public view)");
 
   console.log("pages of neighbourly help pass axe");
-  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], [new URL(needUrl).pathname + "/modifica", "changing a request"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"], ["/io/profilo", "my profile"], ["/password-dimenticata", "forgotten password"], ["/password-nuova?token=prova", "new password"]]) {
+  for (const [path, name] of [["/aiuto", "help home"], ["/aiuto/chiedi", "ask form"], [new URL(needUrl).pathname + "/modifica", "changing a request"], ["/aiuto/offri", "offer form"], ["/sportello", "desk"], ["/sportello/condivisi", "shared services"], ["/sportello/condivisi?lang=en&tariffa=x", "shared services, a rate refused, in English"], ["/aiuto/mappa", "needs map"], ["/hub", "hubs"], ["/aiuto?lang=en", "help home in English"], ["/io/profilo", "my profile"], ["/password-dimenticata", "forgotten password"], ["/password-nuova?token=prova", "new password"]]) {
     await page.goto(base + path);
     await axe(page, name);
   }
@@ -314,7 +326,10 @@ try {
   await axe(regJs, "my contributions");
 
   // Machine words an Italian page must not show: status codes and raw timestamps.
-  const rawWords = /\b(open|matched|accepted_by_requester|accepted_by_volunteer|done_by_volunteer|done_by_requester|scheduled|confirmed|no_show)\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+  // Coordinates where a place name belongs ("≈ 45.4531, 9.1402") count too.
+  const rawWords = /\b(open|matched|accepted_by_requester|accepted_by_volunteer|done_by_volunteer|done_by_requester|scheduled|confirmed|no_show)\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\b4[45]\.\d{3,}\b/;
+  // In English the words are English, but codes, timestamps and coordinates are as wrong.
+  const rawCodes = /\b[a-z]+_[a-z_]+\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\b4[45]\.\d{3,}\b/;
   console.log("care budgets: the case manager books from Mr. Rossi's plan, the cooperative delivers, he sees it, the municipality controls (no JavaScript)");
   // Signs `email` in, in a fresh context, and lands on `next`.
   async function signedIn(email, next, javaScriptEnabled) {
@@ -490,10 +505,8 @@ try {
       for (const js of [true, false]) {
         const { c, p, over } = await narrow(state, `${home}?lang=${lang}`, js);
         check(over <= 0, `${who}'s home at 375 px, ${lang}, ${js ? "with" : "without"} JavaScript, does not scroll sideways (${over} px)`);
-        if (lang === "it") {
-          const found = ((await p.textContent("main")) || "").match(rawWords);
-          check(!found, `${who}'s home shows no machine word or raw timestamp (${found ? found[0] : "none"})`);
-        }
+        const found = ((await p.innerText("main")) || "").match(lang === "it" ? rawWords : rawCodes);
+        check(!found, `${who}'s home in ${lang} shows no machine word, raw timestamp or coordinates (${found ? found[0] : "none"})`);
         if (lang === "it" && !js) await shot(p, `home-${who}-375`);
         await c.close();
       }
@@ -507,6 +520,40 @@ try {
     }
     await ctx.close();
   }
+  console.log("in English, without JavaScript: a citizen asks for help, changes it, and sees it in words");
+  {
+    const ctx = await browser.newContext({ javaScriptEnabled: false, locale: "en-GB", bypassCSP: true });
+    const en = await ctx.newPage();
+    await en.goto(base + "/accedi?lang=en&next=" + encodeURIComponent("/aiuto/chiedi"));
+    check((await en.getAttribute("html", "lang")) === "en", "the sign-in page is in English");
+    await en.fill("#email", "cittadino@demo.trama.it");
+    await en.fill("#password", "trama-demo-2026");
+    await Promise.all([en.waitForURL((u) => u.pathname === "/aiuto/chiedi"), en.click("form.narrow button[type=submit]")]);
+    await en.fill("#description", "Help carrying the shopping upstairs");
+    await en.fill("#address", "Via Padova 36");
+    const enArea = await en.$$eval("#area option", (os) => (os.find((o) => o.textContent.includes("Loreto")) || os[1] || os[0]).value);
+    await en.selectOption("#area", enArea);
+    await en.selectOption("#day", "thu");
+    await Promise.all([en.waitForURL(/\/aiuto\/richieste\//), en.click("form.stacked button[type=submit]")]);
+    const said = await en.innerText("main");
+    const enNeed = new URL(en.url()).pathname;
+    check(said.includes("Help carrying the shopping upstairs"), "the request is filed");
+    check(/Thursday/.test(said), "its time is in English words");
+    const code = said.match(rawCodes);
+    check(!code, `the request's page shows no code, raw timestamp or coordinates (${code ? code[0] : "none"})`);
+    await shot(en, "19-english-request");
+    await Promise.all([en.waitForEvent("load"), en.click("a[href$='/modifica']")]);
+    await en.fill("#description", "Help carrying the shopping upstairs, on Thursdays");
+    await Promise.all([en.waitForURL(/fatto=modificata/), en.click("form.stacked button[type=submit]")]);
+    check((await en.innerText("main")).includes("on Thursdays"), "and its change is saved");
+    await en.goto(base + "/aiuto");
+    check((await en.$(`main a[href='${enNeed}']`)) !== null, "her help page lists it");
+    const js = await (await browser.newContext({ storageState: await ctx.storageState(), locale: "en-GB", bypassCSP: true })).newPage();
+    await js.goto(en.url());
+    await axe(js, "a citizen's help page in English");
+    await ctx.close();
+  }
+
   for (const path of ["/", "/cerca?q=assistenza+domiciliare&luogo=p0"]) {
     const { c, over } = await narrow(undefined, path, true);
     check(over <= 0, `${path} at 375 px does not scroll sideways (${over} px)`);

@@ -1,12 +1,26 @@
 //! The service form an organisation fills in on the web: the fields a person edits, as typed,
 //! and how they are parsed and applied to an HSDS service document (everything the form does
 //! not show is kept). The web page only collects the fields and shows the error.
+//!
+//! Opening hours are typed per day, in up to two spans (morning and afternoon, as Italian
+//! offices open). Days with the same spans become one HSDS weekly schedule each span; the
+//! schedules a form cannot show (seasonal, monthly, overnight, with dates or notes) are kept.
 
 use uuid::Uuid;
 
-use super::{Attribute, Funding, Phone, Schedule, Service, ServiceAtLocation};
+use super::{
+    Attribute, CostOption, Funding, Language, Phone, Schedule, Service, ServiceAtLocation,
+};
 use crate::FieldError;
-use crate::schedule::{DAYS, daytime_interval};
+use crate::bounded::BoundedText;
+use crate::money::Cents;
+use crate::schedule::{DAYS, daytime_interval, parse_clock};
+
+/// How many opening spans a day has in the form.
+pub const SPANS_PER_DAY: usize = 2;
+
+/// One day's opening spans, as typed: `[opens, closes]` per span, both blank when closed.
+pub type DaySpans = [[String; 2]; SPANS_PER_DAY];
 
 /// The service form's values, as typed.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -20,29 +34,171 @@ pub struct ServiceForm {
     pub phone: String,
     pub email: String,
     pub location: String,
-    /// The day codes ticked, as sent (`MO`..`SU`; anything else is refused by [`Self::apply`]).
-    pub days: Vec<String>,
-    pub opens: String,
-    pub closes: String,
+    /// Opening spans per day, Monday first.
+    pub hours: [DaySpans; 7],
+    /// What it costs in words ("gratuito per chi ha ISEE sotto 10.000 euro").
+    pub fees_description: String,
+    /// One price, in euros as typed, and what it is for ("a pasto"); both blank: no price.
+    pub cost_amount: String,
+    pub cost_option: String,
+    /// Who it is for, in words, and the ages it takes (blank: any).
+    pub eligibility: String,
+    pub minimum_age: String,
+    pub maximum_age: String,
+    /// How to ask for it.
+    pub application_process: String,
+    /// The ISO 639 codes ticked (of [`crate::needs::LANGUAGES`]).
+    pub languages: Vec<String>,
+}
+
+/// The name of a span's field in the form: `mo_opens_1`, `we_closes_2`.
+pub fn span_field(day: usize, span: usize, closes: bool) -> String {
+    format!(
+        "{}_{}_{}",
+        DAYS[day].to_ascii_lowercase(),
+        if closes { "closes" } else { "opens" },
+        span + 1
+    )
+}
+
+/// Which day, span and end a span field names (the reverse of [`span_field`]).
+pub fn parse_span_field(field: &str) -> Option<(usize, usize, bool)> {
+    let mut parts = field.split('_');
+    let day = parts.next()?.to_ascii_uppercase();
+    let day = DAYS.iter().position(|d| *d == day)?;
+    let closes = match parts.next()? {
+        "opens" => false,
+        "closes" => true,
+        _ => return None,
+    };
+    let span: usize = parts.next()?.parse().ok()?;
+    (parts.next().is_none() && (1..=SPANS_PER_DAY).contains(&span)).then(|| (day, span - 1, closes))
+}
+
+/// A weekly schedule the form shows as spans: every day it names, one daytime span, and
+/// nothing else that the form would lose (dates, counts, monthly rules, notes).
+fn form_shows(s: &Schedule) -> bool {
+    let weekly = match s.freq.as_deref() {
+        None => true,
+        Some(f) => f.eq_ignore_ascii_case("WEEKLY"),
+    };
+    let plain_days = s.byday.as_deref().is_some_and(|b| {
+        b.split(',')
+            .all(|d| DAYS.contains(&d.trim().to_ascii_uppercase().as_str()))
+    });
+    let daytime = match (&s.opens_at, &s.closes_at) {
+        (Some(o), Some(c)) => matches!(
+            (parse_clock("opens", o), parse_clock("closes", c)),
+            (Ok(o), Ok(c)) if o < c
+        ),
+        _ => false,
+    };
+    weekly
+        && plain_days
+        && daytime
+        && s.interval.is_none_or(|i| i == 1.0)
+        && [
+            &s.valid_from,
+            &s.valid_to,
+            &s.dtstart,
+            &s.until,
+            &s.byweekno,
+            &s.bymonthday,
+            &s.byyearday,
+            &s.description,
+            &s.notes,
+            &s.schedule_link,
+        ]
+        .iter()
+        .all(|x| x.is_none())
+        && s.count.is_none()
+}
+
+/// `HH:MM` of minutes since midnight.
+fn clock(m: u16) -> String {
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+/// Which of a service's schedules the form shows: those it can show ([`form_shows`]), as long
+/// as no day gets more spans than the form has; the rest are kept as they are.
+fn shown_schedules(schedules: &[Schedule]) -> Vec<bool> {
+    let mut per_day = [0usize; 7];
+    schedules
+        .iter()
+        .map(|s| {
+            if !form_shows(s) {
+                return false;
+            }
+            let days: Vec<usize> = DAYS
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| {
+                    s.byday
+                        .as_deref()
+                        .unwrap_or_default()
+                        .split(',')
+                        .any(|x| x.trim().eq_ignore_ascii_case(d))
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if days.iter().any(|&d| per_day[d] >= SPANS_PER_DAY) {
+                return false;
+            }
+            for d in days {
+                per_day[d] += 1;
+            }
+            true
+        })
+        .collect()
 }
 
 impl ServiceForm {
     /// A new service's form: active, open Monday to Friday, 09:00–17:00.
     pub fn new_service(organization_id: Option<Uuid>) -> Self {
+        let mut hours: [DaySpans; 7] = Default::default();
+        for day in hours.iter_mut().take(5) {
+            day[0] = ["09:00".into(), "17:00".into()];
+        }
         Self {
             organization_id: organization_id.map(|u| u.to_string()).unwrap_or_default(),
             status: "active".into(),
-            opens: "09:00".into(),
-            closes: "17:00".into(),
-            days: DAYS[..5].iter().map(|d| d.to_string()).collect(),
+            hours,
             ..Default::default()
         }
     }
 
     /// The form showing a service's current values.
     pub fn from_service(s: &Service) -> Self {
-        let sched = s.schedules.first();
-        let days = sched.and_then(|x| x.byday.clone()).unwrap_or_default();
+        let mut spans: [Vec<(u16, u16)>; 7] = Default::default();
+        for (sched, shown) in s.schedules.iter().zip(shown_schedules(&s.schedules)) {
+            if !shown {
+                continue;
+            }
+            let (Some(o), Some(c), Some(byday)) = (&sched.opens_at, &sched.closes_at, &sched.byday)
+            else {
+                continue;
+            };
+            let (Ok(o), Ok(c)) = (parse_clock("opens", o), parse_clock("closes", c)) else {
+                continue;
+            };
+            for (d, code) in DAYS.iter().enumerate() {
+                if byday
+                    .split(',')
+                    .any(|x| x.trim().eq_ignore_ascii_case(code))
+                {
+                    spans[d].push((o, c));
+                }
+            }
+        }
+        let mut hours: [DaySpans; 7] = Default::default();
+        for (d, day) in spans.iter_mut().enumerate() {
+            day.sort_unstable();
+            for (k, (o, c)) in day.iter().take(SPANS_PER_DAY).enumerate() {
+                hours[d][k] = [clock(*o), clock(*c)];
+            }
+        }
+        let cost = s.cost_options.first();
+        let known = |code: &str| crate::needs::LANGUAGES.iter().any(|(k, _, _)| *k == code);
         Self {
             organization_id: s.organization_id.map(|u| u.to_string()).unwrap_or_default(),
             name: s.name.clone(),
@@ -72,23 +228,72 @@ impl ServiceForm {
                 .and_then(|x| x.location_id)
                 .map(|u| u.to_string())
                 .unwrap_or_default(),
-            days: DAYS
+            hours,
+            fees_description: s.fees_description.clone().unwrap_or_default(),
+            cost_amount: cost
+                .and_then(|c| c.amount)
+                .and_then(|a| Cents::from_decimal("amount", a).ok())
+                .map(|c| c.to_string().replace('.', ","))
+                .unwrap_or_default(),
+            cost_option: cost.and_then(|c| c.option.clone()).unwrap_or_default(),
+            eligibility: s.eligibility_description.clone().unwrap_or_default(),
+            minimum_age: s.minimum_age.map(|a| a.to_string()).unwrap_or_default(),
+            maximum_age: s.maximum_age.map(|a| a.to_string()).unwrap_or_default(),
+            application_process: s.application_process.clone().unwrap_or_default(),
+            languages: s
+                .languages
                 .iter()
-                .filter(|d| days.split(',').any(|x| x.trim() == **d))
-                .map(|d| d.to_string())
+                .filter_map(|g| g.code.as_deref().map(str::to_ascii_lowercase))
+                .filter(|c| known(c))
                 .collect(),
-            opens: sched
-                .and_then(|x| x.opens_at.clone())
-                .unwrap_or_else(|| "09:00".into()),
-            closes: sched
-                .and_then(|x| x.closes_at.clone())
-                .unwrap_or_else(|| "17:00".into()),
         }
     }
 
-    /// Whether the day `code` (`MO`..`SU`) is ticked.
-    pub fn has_day(&self, code: &str) -> bool {
-        self.days.iter().any(|d| d == code)
+    /// What was typed into one span field (`day` 0 = Monday, `span` from 0).
+    pub fn span(&self, day: usize, span: usize, closes: bool) -> &str {
+        &self.hours[day][span][usize::from(closes)]
+    }
+
+    /// Sets a span field by its form name ([`span_field`]); false when the name is not one.
+    pub fn set_span(&mut self, field: &str, value: &str) -> bool {
+        match parse_span_field(field) {
+            Some((d, k, closes)) => {
+                self.hours[d][k][usize::from(closes)] = value.to_string();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the language `code` is ticked.
+    pub fn speaks(&self, code: &str) -> bool {
+        self.languages.iter().any(|c| c == code)
+    }
+
+    /// The spans typed, parsed: per day, in order, each after the one before.
+    fn parse_hours(&self) -> Result<[Vec<(u16, u16)>; 7], FieldError> {
+        let mut out: [Vec<(u16, u16)>; 7] = Default::default();
+        for (d, day) in self.hours.iter().enumerate() {
+            for (k, [o, c]) in day.iter().enumerate() {
+                let (fo, fc) = (span_field(d, k, false), span_field(d, k, true));
+                let span = match (o.trim().is_empty(), c.trim().is_empty()) {
+                    (true, true) => continue,
+                    (false, true) => return Err(FieldError::new(fc, "is missing")),
+                    (true, false) => return Err(FieldError::new(fo, "is missing")),
+                    (false, false) => daytime_interval((&fo, o), (&fc, c))?,
+                };
+                if let Some(&(_, before)) = out[d].last()
+                    && span.0 < before
+                {
+                    return Err(FieldError::new(
+                        fo,
+                        format!("must come after the first span closes ({})", clock(before)),
+                    ));
+                }
+                out[d].push(span);
+            }
+        }
+        Ok(out)
     }
 
     /// Parses the form and applies it to a service document, keeping everything the form does
@@ -99,30 +304,62 @@ impl ServiceForm {
             .map_err(|_| FieldError::new("organization_id", "choose an organisation"))?;
         let category = Uuid::parse_str(self.category.trim())
             .map_err(|_| FieldError::new("category", "choose a category"))?;
-        if let Some(d) = self.days.iter().find(|d| !DAYS.contains(&d.as_str())) {
-            return Err(FieldError::new(
-                "days",
-                format!("'{d}' is not a day (MO..SU)"),
-            ));
-        }
-        let days: Vec<&str> = DAYS.iter().copied().filter(|d| self.has_day(d)).collect();
-        let hours = if days.is_empty() {
-            None
-        } else {
-            Some(daytime_interval(
-                ("opens", &self.opens),
-                ("closes", &self.closes),
-            )?)
-        };
+        let hours = self.parse_hours()?;
         let phone = crate::bounded::phone("phone", &self.phone)?;
         let location = Uuid::parse_str(self.location.trim())
             .map_err(|_| FieldError::new("location", "choose a place"))?;
+        let text = |field: &str, v: &str| {
+            BoundedText::optional(field, v, 2000).map(|t| t.map(BoundedText::into_string))
+        };
+        let fees_description = text("fees_description", &self.fees_description)?;
+        let cost_option = BoundedText::optional("cost_option", &self.cost_option, 200)?;
+        let cost_amount = match self.cost_amount.trim() {
+            "" if cost_option.is_some() => {
+                return Err(FieldError::new("cost_amount", "is missing"));
+            }
+            "" => None,
+            a => Some(Cents::parse_euros("cost_amount", a)?),
+        };
+        let eligibility = text("eligibility", &self.eligibility)?;
+        let application_process = text("application_process", &self.application_process)?;
+        let age = |field: &str, v: &str| -> Result<Option<f64>, FieldError> {
+            if v.trim().is_empty() {
+                return Ok(None);
+            }
+            let a: u8 = crate::bounded::number(field, v)?;
+            Ok(Some(f64::from(crate::bounded::within(field, a, 0, 120)?)))
+        };
+        let minimum_age = age("minimum_age", &self.minimum_age)?;
+        let maximum_age = age("maximum_age", &self.maximum_age)?;
+        if let (Some(lo), Some(hi)) = (minimum_age, maximum_age)
+            && hi < lo
+        {
+            return Err(FieldError::new(
+                "maximum_age",
+                format!("must not be below the minimum age ({lo})"),
+            ));
+        }
+        if let Some(c) = self
+            .languages
+            .iter()
+            .find(|c| !crate::needs::LANGUAGES.iter().any(|(k, _, _)| k == c))
+        {
+            return Err(FieldError::new(
+                "languages",
+                format!("'{c}' is not a language Trama knows"),
+            ));
+        }
 
         s.organization_id = Some(organization);
         s.name = self.name.trim().to_string();
         s.description = Some(self.description.trim().to_string()).filter(|d| !d.is_empty());
         s.status = self.status.clone();
         s.email = Some(self.email.trim().to_string()).filter(|d| !d.is_empty());
+        s.fees_description = fees_description;
+        s.eligibility_description = eligibility;
+        s.application_process = application_process;
+        s.minimum_age = minimum_age;
+        s.maximum_age = maximum_age;
         s.attributes
             .retain(|a| a.link_type.as_deref() == Some("audience"));
         s.attributes.insert(
@@ -159,18 +396,83 @@ impl ServiceForm {
                 }),
             },
         }
-        s.schedules = match hours {
-            None => vec![],
-            Some(_) => vec![Schedule {
+        // The first price is the form's; any further ones stay.
+        let first_cost = (!s.cost_options.is_empty()).then(|| s.cost_options.remove(0));
+        if let Some(amount) = cost_amount {
+            s.cost_options.insert(
+                0,
+                CostOption {
+                    id: first_cost
+                        .as_ref()
+                        .map(|c| c.id)
+                        .unwrap_or_else(Uuid::now_v7),
+                    service_id: Some(s.id),
+                    option: cost_option.map(BoundedText::into_string),
+                    currency: Some("EUR".into()),
+                    amount: Some(amount.to_decimal()),
+                    ..first_cost.unwrap_or_default()
+                },
+            );
+        }
+        // Languages the form lists are as ticked; others the record names stay.
+        let mut languages: Vec<Language> = std::mem::take(&mut s.languages)
+            .into_iter()
+            .filter(|g| {
+                let code = g.code.as_deref().map(str::to_ascii_lowercase);
+                match code {
+                    Some(c) if crate::needs::LANGUAGES.iter().any(|(k, _, _)| *k == c) => {
+                        self.speaks(&c)
+                    }
+                    _ => true,
+                }
+            })
+            .collect();
+        for (code, it, _) in crate::needs::LANGUAGES {
+            let has = languages.iter().any(|g| {
+                g.code
+                    .as_deref()
+                    .is_some_and(|c| c.eq_ignore_ascii_case(code))
+            });
+            if self.speaks(code) && !has {
+                languages.push(Language {
+                    id: Uuid::now_v7(),
+                    service_id: Some(s.id),
+                    name: Some((*it).to_string()),
+                    code: Some((*code).to_string()),
+                    ..Default::default()
+                });
+            }
+        }
+        s.languages = languages;
+        // The weekly spans are the form's; schedules it does not show stay.
+        let shown = shown_schedules(&s.schedules);
+        let mut schedules: Vec<Schedule> = std::mem::take(&mut s.schedules)
+            .into_iter()
+            .zip(shown)
+            .filter(|(_, shown)| !shown)
+            .map(|(x, _)| x)
+            .collect();
+        let mut groups: Vec<((u16, u16), Vec<&str>)> = vec![];
+        for (d, spans) in hours.iter().enumerate() {
+            for span in spans {
+                match groups.iter_mut().find(|(g, _)| g == span) {
+                    Some((_, days)) => days.push(DAYS[d]),
+                    None => groups.push((*span, vec![DAYS[d]])),
+                }
+            }
+        }
+        for ((opens, closes), days) in groups {
+            schedules.push(Schedule {
                 id: Uuid::now_v7(),
                 service_id: Some(s.id),
                 freq: Some("WEEKLY".into()),
                 byday: Some(days.join(",")),
-                opens_at: Some(self.opens.trim().to_string()),
-                closes_at: Some(self.closes.trim().to_string()),
+                opens_at: Some(clock(opens)),
+                closes_at: Some(clock(closes)),
                 ..Default::default()
-            }],
-        };
+            });
+        }
+        s.schedules = schedules;
         let keep = s
             .service_at_locations
             .iter()
@@ -205,78 +507,268 @@ mod tests {
         }
     }
 
+    fn with_span(mut f: ServiceForm, field: &str, v: &str) -> ServiceForm {
+        assert!(f.set_span(field, v), "{field}");
+        f
+    }
+
     #[test]
     fn a_filled_form_becomes_a_weekly_schedule_and_a_category() {
         let s = filled().apply(Service::default()).unwrap();
         assert_eq!(s.name, "Pasti a domicilio");
+        assert_eq!(s.schedules.len(), 1);
         assert_eq!(s.schedules[0].byday.as_deref(), Some("MO,TU,WE,TH,FR"));
         assert_eq!(s.attributes[0].link_type.as_deref(), Some("category"));
-        assert_eq!(ServiceForm::from_service(&s).days, filled().days);
+        assert_eq!(ServiceForm::from_service(&s).hours, filled().hours);
+    }
+
+    #[test]
+    fn days_with_the_same_spans_share_a_schedule_and_each_day_may_have_two() {
+        let mut f = filled();
+        f = with_span(f, "mo_closes_1", "12:30");
+        f = with_span(f, "mo_opens_2", "14:00");
+        f = with_span(f, "mo_closes_2", "17:30");
+        f = with_span(f, "th_closes_1", "12:30");
+        f = with_span(f, "th_opens_2", "14:00");
+        f = with_span(f, "th_closes_2", "17:30");
+        f = with_span(f, "sa_opens_1", "10:00");
+        f = with_span(f, "sa_closes_1", "12:00");
+        let s = f.apply(Service::default()).unwrap();
+        let rows: Vec<(String, String, String)> = s
+            .schedules
+            .iter()
+            .map(|x| {
+                (
+                    x.byday.clone().unwrap(),
+                    x.opens_at.clone().unwrap(),
+                    x.closes_at.clone().unwrap(),
+                )
+            })
+            .collect();
+        let row = |d: &str, o: &str, c: &str| (d.to_string(), o.to_string(), c.to_string());
+        assert_eq!(
+            rows,
+            vec![
+                row("MO,TH", "09:00", "12:30"),
+                row("MO,TH", "14:00", "17:30"),
+                row("TU,WE,FR", "09:00", "17:00"),
+                row("SA", "10:00", "12:00"),
+            ]
+        );
+        let h = crate::schedule::WeeklyHours::from_schedules(&s.schedules).unwrap();
+        assert_eq!(h.on(0).count(), 2);
+        assert_eq!(h.on(6).count(), 0);
+        // Read back, the form shows what was typed.
+        assert_eq!(ServiceForm::from_service(&s).hours, f.hours);
+    }
+
+    #[test]
+    fn schedules_the_form_cannot_show_are_kept() {
+        let mut s = filled().apply(Service::default()).unwrap();
+        let summer = Schedule {
+            id: Uuid::now_v7(),
+            freq: Some("WEEKLY".into()),
+            byday: Some("SA".into()),
+            opens_at: Some("08:00".into()),
+            closes_at: Some("11:00".into()),
+            valid_from: Some("2026-06-01".into()),
+            valid_to: Some("2026-08-31".into()),
+            ..Default::default()
+        };
+        let night = Schedule {
+            id: Uuid::now_v7(),
+            byday: Some("FR".into()),
+            opens_at: Some("22:00".into()),
+            closes_at: Some("02:00".into()),
+            ..Default::default()
+        };
+        s.schedules.push(summer.clone());
+        s.schedules.push(night.clone());
+        let f = ServiceForm::from_service(&s);
+        assert_eq!(
+            f.span(5, 0, false),
+            "",
+            "the summer Saturday is not a form span"
+        );
+        let again = f.apply(s).unwrap();
+        assert!(again.schedules.contains(&summer));
+        assert!(again.schedules.contains(&night));
+        assert_eq!(again.schedules.len(), 3);
+    }
+
+    #[test]
+    fn prices_eligibility_ages_and_languages_are_written_and_read_back() {
+        let f = ServiceForm {
+            fees_description: "Gratuito con ISEE sotto 10.000 euro".into(),
+            cost_amount: "5,50".into(),
+            cost_option: "a pasto".into(),
+            eligibility: "Persone sole over 65".into(),
+            minimum_age: "65".into(),
+            maximum_age: String::new(),
+            application_process: "Telefonare allo sportello".into(),
+            languages: vec!["it".into(), "ar".into()],
+            ..filled()
+        };
+        let mut base = Service::default();
+        base.languages.push(Language {
+            id: Uuid::now_v7(),
+            name: Some("napoletano".into()),
+            code: Some("nap".into()),
+            ..Default::default()
+        });
+        base.languages.push(Language {
+            id: Uuid::now_v7(),
+            code: Some("en".into()),
+            ..Default::default()
+        });
+        let s = f.apply(base).unwrap();
+        assert_eq!(s.cost_options[0].amount, Some(5.5));
+        assert_eq!(s.cost_options[0].currency.as_deref(), Some("EUR"));
+        assert_eq!(s.minimum_age, Some(65.0));
+        assert_eq!(s.maximum_age, None);
+        let codes: Vec<_> = s.languages.iter().filter_map(|g| g.code.clone()).collect();
+        assert_eq!(
+            codes,
+            ["nap", "it", "ar"],
+            "unticked English goes; dialect stays"
+        );
+        let back = ServiceForm::from_service(&s);
+        assert_eq!(back.cost_amount, "5,50");
+        assert_eq!(back.minimum_age, "65");
+        assert_eq!(back.languages, ["it", "ar"]);
+        // Clearing the price removes it.
+        let s = ServiceForm {
+            cost_amount: String::new(),
+            cost_option: String::new(),
+            ..back
+        }
+        .apply(s)
+        .unwrap();
+        assert!(s.cost_options.is_empty());
     }
 
     #[test]
     fn each_mistake_names_its_field() {
         let field = |f: ServiceForm| f.apply(Service::default()).unwrap_err().field;
-        assert_eq!(
-            field(ServiceForm {
-                organization_id: "x".into(),
-                ..filled()
-            }),
-            "organization_id"
-        );
-        assert_eq!(
-            field(ServiceForm {
-                name: "  ".into(),
-                ..filled()
-            }),
-            "name"
-        );
-        assert_eq!(
-            field(ServiceForm {
-                days: vec!["XX".into()],
-                ..filled()
-            }),
-            "days"
-        );
-        assert_eq!(
-            field(ServiceForm {
-                closes: "08:00".into(),
-                ..filled()
-            }),
-            "closes"
-        );
-        assert_eq!(
-            field(ServiceForm {
-                opens: "9".into(),
-                ..filled()
-            }),
-            "opens"
-        );
-        assert_eq!(
-            field(ServiceForm {
-                phone: "abc".into(),
-                ..filled()
-            }),
-            "phone"
-        );
-        assert_eq!(
-            field(ServiceForm {
-                location: String::new(),
-                ..filled()
-            }),
-            "location"
-        );
+        let cases: Vec<(ServiceForm, &str)> = vec![
+            (
+                ServiceForm {
+                    organization_id: "x".into(),
+                    ..filled()
+                },
+                "organization_id",
+            ),
+            (
+                ServiceForm {
+                    name: "  ".into(),
+                    ..filled()
+                },
+                "name",
+            ),
+            (with_span(filled(), "mo_closes_1", "08:00"), "mo_closes_1"),
+            (with_span(filled(), "tu_opens_1", "9"), "tu_opens_1"),
+            (with_span(filled(), "sa_opens_2", "10:00"), "sa_closes_2"),
+            (with_span(filled(), "su_closes_1", "10:00"), "su_opens_1"),
+            (
+                with_span(
+                    with_span(filled(), "we_opens_2", "16:00"),
+                    "we_closes_2",
+                    "18:00",
+                ),
+                "we_opens_2",
+            ),
+            (
+                ServiceForm {
+                    phone: "abc".into(),
+                    ..filled()
+                },
+                "phone",
+            ),
+            (
+                ServiceForm {
+                    location: String::new(),
+                    ..filled()
+                },
+                "location",
+            ),
+            (
+                ServiceForm {
+                    cost_amount: "cinque".into(),
+                    ..filled()
+                },
+                "cost_amount",
+            ),
+            (
+                ServiceForm {
+                    cost_option: "a pasto".into(),
+                    ..filled()
+                },
+                "cost_amount",
+            ),
+            (
+                ServiceForm {
+                    minimum_age: "-3".into(),
+                    ..filled()
+                },
+                "minimum_age",
+            ),
+            (
+                ServiceForm {
+                    minimum_age: "70".into(),
+                    maximum_age: "60".into(),
+                    ..filled()
+                },
+                "maximum_age",
+            ),
+            (
+                ServiceForm {
+                    languages: vec!["xx".into()],
+                    ..filled()
+                },
+                "languages",
+            ),
+            (
+                ServiceForm {
+                    eligibility: "a\u{0}b".into(),
+                    ..filled()
+                },
+                "eligibility",
+            ),
+        ];
+        for (f, want) in cases {
+            assert_eq!(field(f), want);
+        }
     }
 
     #[test]
-    fn no_days_means_no_schedule_whatever_the_hours() {
-        let s = ServiceForm {
-            days: vec![],
-            closes: "08:00".into(),
-            ..filled()
+    fn span_field_names_go_both_ways_and_nothing_else_is_one() {
+        for d in 0..7 {
+            for k in 0..SPANS_PER_DAY {
+                for closes in [false, true] {
+                    assert_eq!(
+                        parse_span_field(&span_field(d, k, closes)),
+                        Some((d, k, closes))
+                    );
+                }
+            }
         }
-        .apply(Service::default())
-        .unwrap();
+        for bad in [
+            "mo_opens_3",
+            "mo_opens_0",
+            "xx_opens_1",
+            "mo_open_1",
+            "mo_opens_1_x",
+            "name",
+        ] {
+            assert_eq!(parse_span_field(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn no_spans_means_no_schedule() {
+        let mut f = filled();
+        f.hours = Default::default();
+        let s = f.apply(Service::default()).unwrap();
         assert!(s.schedules.is_empty());
     }
 }

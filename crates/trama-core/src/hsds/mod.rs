@@ -1,7 +1,7 @@
 //! The Open Referral HSDS 3.0 model and the API's paging envelope.
 
 mod bundle;
-mod form;
+pub mod form;
 pub mod json;
 mod model;
 pub mod tabular;

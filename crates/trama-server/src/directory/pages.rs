@@ -1,33 +1,21 @@
-//! The directory in the browser: search, a service's and an organisation's pages, and managing
-//! one's own services (`/cerca`, `/servizi`, `/organizzazioni`, `/gestione`).
+//! The directory in the browser: search, a service's and an organisation's pages (`/cerca`,
+//! `/servizi`, `/organizzazioni`). Managing one's own services is `manage_pages`.
 
-use crate::directory::service::remove_service;
-use crate::directory::service::save_service;
 use crate::error::ApiError;
 use crate::policy::Routes;
 use crate::state::AppState;
 use crate::web::Layout;
-use crate::web::form::Form;
-use crate::web::form::SignedPage;
-use crate::web::form::field;
-use crate::web::form::not_found;
-use crate::web::form::query_pairs;
-use crate::web::form::refuse;
-use crate::web::form::{Page, PageResult, SignedForm};
+use crate::web::form::{Page, PageResult, not_found, query_pairs};
 use crate::web::map::{MapPoint, MapView, map_view};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
 use std::collections::HashMap;
-use trama_core::auth::Principal;
-use trama_core::hsds::{Service, ServiceForm};
+use trama_core::hsds::Service;
 use trama_core::ids::{OrganizationId, ServiceId, TaxonomyTermId};
 use trama_core::query::ServiceQuery;
-use trama_core::schedule::DAYS;
 use trama_core::schedule::WeeklyHours;
 use trama_store::SearchHit;
-use uuid::Uuid;
 
 /// The pages of this feature, each with its policy (docs/SECURITY.md).
 pub fn routes() -> Routes {
@@ -37,16 +25,6 @@ pub fn routes() -> Routes {
         .get("/cerca", search, may::anyone())
         .get("/servizi/{id}", service, may::anyone())
         .get("/organizzazioni/{id}", organization, may::anyone())
-        .get("/gestione", manage, may::org())
-        .get("/gestione/servizi/nuovo", new_service_form, may::org())
-        .post("/gestione/servizi/nuovo", new_service_submit, may::org())
-        .get("/gestione/servizi/{id}", edit_service_form, may::org())
-        .post("/gestione/servizi/{id}", edit_service_submit, may::org())
-        .post(
-            "/gestione/servizi/{id}/elimina",
-            delete_service_submit,
-            may::org(),
-        )
 }
 
 /// A category for the select boxes and the home page.
@@ -486,6 +464,11 @@ pub(crate) struct ServicePage<'a> {
     costs: Vec<String>,
     can_edit: bool,
     saved: bool,
+    /// The unsaved form, when the page is a preview.
+    preview: Option<Preview>,
+    /// The ages it takes, in words ("da 65 anni").
+    ages: Option<String>,
+    w: &'static super::words::ServiceWords,
     map: MapView,
     tile_url: String,
     attribution: String,
@@ -511,6 +494,20 @@ fn language_name(g: &trama_core::hsds::Language, lang: crate::web::i18n::Lang) -
         .map(str::to_string)
         .or_else(|| g.name.clone())
         .or(code)
+}
+
+/// The ages a service takes, in words; `None` when it takes any age.
+fn ages_words(min: Option<f64>, max: Option<f64>, lang: crate::web::i18n::Lang) -> Option<String> {
+    let it = lang == crate::web::i18n::Lang::It;
+    Some(match (min, max) {
+        (None, None) => return None,
+        (Some(a), None) if it => format!("da {a} anni"),
+        (Some(a), None) => format!("{a} and over"),
+        (None, Some(b)) if it => format!("fino a {b} anni"),
+        (None, Some(b)) => format!("up to {b}"),
+        (Some(a), Some(b)) if it => format!("da {a} a {b} anni"),
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+    })
 }
 
 pub struct PlaceLine {
@@ -544,10 +541,43 @@ pub async fn service(
     let Some(d) = super::service::get_service(&state, sid).await? else {
         return Ok(not_found(&l));
     };
-    let s = d.service;
+    let can_edit = viewer.principal.as_ref().is_some_and(|p| {
+        d.service
+            .organization_id
+            .is_some_and(|o| p.can_edit_organization(OrganizationId(o)))
+    });
+    let shown = ServiceShown {
+        can_edit,
+        saved: query_pairs(&uri).contains_key("salvato"),
+        preview: None,
+    };
+    render_service(&state, &l, d.service, &d.weekly_hours, shown).await
+}
+
+/// A service form shown as its page before it is saved: the fields go back with the answer.
+pub struct Preview {
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// How a service page is shown: to someone who may edit it, just after saving, or as a preview.
+pub(crate) struct ServiceShown {
+    pub can_edit: bool,
+    pub saved: bool,
+    pub preview: Option<Preview>,
+}
+
+/// A service's public page: its document with its places nested, its weekly hours.
+pub(crate) async fn render_service(
+    state: &AppState,
+    l: &Layout,
+    s: Service,
+    weekly: &WeeklyHours,
+    shown: ServiceShown,
+) -> PageResult {
     let mut cats = vec![];
     for tid in trama_core::hsds::attribute_term_ids(&s.attributes) {
-        if let Some(t) = super::service::get_term(&state, TaxonomyTermId(tid)).await? {
+        if let Some(t) = super::service::get_term(state, TaxonomyTermId(tid)).await? {
             cats.push(match (l.lang, t.name_en) {
                 (crate::web::i18n::Lang::En, Some(en)) => en,
                 _ => t.term.name,
@@ -601,16 +631,14 @@ pub async fn service(
                 .join(": ")
         })
         .collect();
-    let can_edit = viewer.principal.as_ref().is_some_and(|p| {
-        s.organization_id
-            .is_some_and(|o| p.can_edit_organization(OrganizationId(o)))
-    });
-    let map = map_view(&state, &points, None, 1.5).await?;
+    let map = map_view(state, &points, None, 1.5).await?;
     let page = ServicePage {
-        l: &l,
+        l,
         status: status_label(&s.status, l.lang),
-        open_now: d.weekly_hours.is_open_at(state.now_local()),
-        hours: hours_view(&d.weekly_hours, l.lang),
+        open_now: weekly.is_open_at(state.now_local()),
+        hours: hours_view(weekly, l.lang),
+        ages: ages_words(s.minimum_age, s.maximum_age, l.lang),
+        w: super::words::service_words(l.lang),
         categories: cats,
         languages: s
             .languages
@@ -619,8 +647,9 @@ pub async fn service(
             .collect(),
         places,
         costs,
-        can_edit,
-        saved: query_pairs(&uri).contains_key("salvato"),
+        can_edit: shown.can_edit && shown.preview.is_none(),
+        saved: shown.saved,
+        preview: shown.preview,
         map,
         tile_url: state.config.map.tile_url.clone(),
         attribution: state.config.map.attribution.clone(),
@@ -651,300 +680,4 @@ pub async fn organization(
     };
     let places = o.locations.iter().map(PlaceLine::of).collect();
     Ok(l.render(StatusCode::OK, &OrganizationPage { l: &l, o, places }))
-}
-
-pub struct ManagedService {
-    pub id: String,
-    pub name: String,
-    pub status: &'static str,
-}
-
-pub struct ManagedOrg {
-    pub id: String,
-    pub name: String,
-    pub services: Vec<ManagedService>,
-}
-
-#[derive(Template)]
-#[template(path = "manage.html")]
-pub(crate) struct ManagePage<'a> {
-    l: &'a Layout,
-    orgs: Vec<ManagedOrg>,
-    deleted: bool,
-}
-
-pub async fn manage(State(state): State<AppState>, signed: SignedPage) -> PageResult {
-    let SignedPage { l, ref p, uri, .. } = signed;
-    let mut orgs = vec![];
-    for oid in p.administered_organizations() {
-        if let Some((o, _)) = super::service::get_organization(&state, oid).await? {
-            orgs.push(ManagedOrg {
-                id: o.id.to_string(),
-                name: o.name.clone(),
-                services: o
-                    .services
-                    .iter()
-                    .map(|s| ManagedService {
-                        id: s.id.to_string(),
-                        name: s.name.clone(),
-                        status: status_label(&s.status, l.lang),
-                    })
-                    .collect(),
-            });
-        }
-    }
-    Ok(l.render(
-        StatusCode::OK,
-        &ManagePage {
-            l: &l,
-            orgs,
-            deleted: query_pairs(&uri).contains_key("eliminato"),
-        },
-    ))
-}
-
-/// The service form's values as the browser sent them (parsed and applied by core).
-fn service_form_from(f: &Form) -> ServiceForm {
-    ServiceForm {
-        organization_id: field(f, "organization_id").into(),
-        name: field(f, "name").into(),
-        description: field(f, "description").into(),
-        status: field(f, "status").into(),
-        category: field(f, "category").into(),
-        funder: field(f, "funder").into(),
-        phone: field(f, "phone").into(),
-        email: field(f, "email").into(),
-        location: field(f, "location").into(),
-        days: f
-            .iter()
-            .filter(|(k, _)| k == "days")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        opens: field(f, "opens").into(),
-        closes: field(f, "closes").into(),
-    }
-}
-
-pub struct Choice {
-    pub id: String,
-    pub label: String,
-}
-
-#[derive(Template)]
-#[template(path = "service_form.html")]
-pub(crate) struct ServiceFormPage<'a> {
-    l: &'a Layout,
-    action: String,
-    is_new: bool,
-    f: ServiceForm,
-    orgs: Vec<Choice>,
-    locations: Vec<Choice>,
-    categories: Vec<CategoryView>,
-    statuses: Vec<(String, &'static str)>,
-    error: Option<(String, String)>,
-    delete_url: Option<String>,
-    day_codes: [&'static str; 7],
-}
-
-/// Where a service form posts: a new service, or an existing one (which can also be deleted).
-pub(crate) struct FormTarget {
-    action: String,
-    is_new: bool,
-    delete_url: Option<String>,
-}
-
-impl FormTarget {
-    fn for_service(existing: Option<ServiceId>) -> Self {
-        match existing {
-            Some(id) => Self {
-                action: format!("/gestione/servizi/{id}"),
-                is_new: false,
-                delete_url: Some(format!("/gestione/servizi/{id}/elimina")),
-            },
-            None => Self {
-                action: "/gestione/servizi/nuovo".into(),
-                is_new: true,
-                delete_url: None,
-            },
-        }
-    }
-}
-
-pub(crate) async fn form_page(
-    state: &AppState,
-    l: &Layout,
-    p: &trama_core::auth::Principal,
-    target: FormTarget,
-    f: ServiceForm,
-    error: Option<(String, String)>,
-) -> PageResult {
-    let mut orgs = vec![];
-    let mut locations = vec![];
-    for oid in p.administered_organizations() {
-        if let Some((o, _)) = super::service::get_organization(state, oid).await? {
-            orgs.push(Choice {
-                id: o.id.to_string(),
-                label: o.name.clone(),
-            });
-            for loc in &o.locations {
-                let addr = loc
-                    .addresses
-                    .first()
-                    .map(|a| format!(" ({})", a.address_1))
-                    .unwrap_or_default();
-                locations.push(Choice {
-                    id: loc.id.to_string(),
-                    label: format!("{}{addr}", loc.name.clone().unwrap_or_default()),
-                });
-            }
-        }
-    }
-    let statuses = trama_core::hsds::SERVICE_STATUSES
-        .iter()
-        .map(|s| (s.to_string(), status_label(s, l.lang)))
-        .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let FormTarget {
-        action,
-        is_new,
-        delete_url,
-    } = target;
-    let page = ServiceFormPage {
-        l,
-        action,
-        is_new,
-        f,
-        orgs,
-        locations,
-        categories: categories(state, l.lang).await?,
-        statuses,
-        error,
-        delete_url,
-        day_codes: DAYS,
-    };
-    Ok(l.render(status, &page))
-}
-
-pub async fn new_service_form(State(state): State<AppState>, signed: SignedPage) -> PageResult {
-    let SignedPage { l, ref p, .. } = signed;
-    let f = ServiceForm::new_service(p.administered_organizations().next().map(|o| o.0));
-    form_page(&state, &l, p, FormTarget::for_service(None), f, None).await
-}
-
-pub(crate) async fn submit(
-    state: &AppState,
-    l: &Layout,
-    p: &Principal,
-    form: &Form,
-    existing: Option<ServiceId>,
-) -> PageResult {
-    let f = service_form_from(form);
-    let base = match existing {
-        Some(id) => match super::service::get_service(state, id).await? {
-            Some(d) => d.service,
-            None => return Ok(not_found(l)),
-        },
-        None => Service {
-            id: Uuid::now_v7(),
-            ..Default::default()
-        },
-    };
-    let id = base.id;
-    let service = match f.apply(base) {
-        Ok(s) => s,
-        Err(e) => {
-            return form_page(
-                state,
-                l,
-                p,
-                FormTarget::for_service(existing),
-                f,
-                Some((e.field.clone(), crate::web::say::field_error(l.lang, &e))),
-            )
-            .await;
-        }
-    };
-    match save_service(state, p, service, existing)
-        .await
-        .map_err(ApiError::from)
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/servizi/{id}?salvato=1")).into_response()),
-        Err(e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_))) => {
-            let field = e.field().unwrap_or("").to_string();
-            form_page(
-                state,
-                l,
-                p,
-                FormTarget::for_service(existing),
-                f,
-                Some((field, crate::web::say::api_error(l.lang, &e))),
-            )
-            .await
-        }
-        Err(ApiError::Forbidden(_)) => Ok(refuse(l, StatusCode::FORBIDDEN, l.t.forbidden_text)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn new_service_submit(
-    State(state): State<AppState>,
-    SignedForm { page, p, form }: SignedForm,
-) -> PageResult {
-    submit(&state, &page.l, &p, &form, None).await
-}
-
-pub async fn edit_service_form(
-    State(state): State<AppState>,
-    signed: SignedPage,
-    Path(id): Path<String>,
-) -> PageResult {
-    let SignedPage { l, ref p, .. } = signed;
-    let Ok(sid) = ServiceId::parse("id", &id) else {
-        return Ok(not_found(&l));
-    };
-    let Some(d) = super::service::get_service(&state, sid).await? else {
-        return Ok(not_found(&l));
-    };
-    if !d
-        .service
-        .organization_id
-        .is_some_and(|o| p.can_edit_organization(OrganizationId(o)))
-    {
-        return Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.forbidden_text));
-    }
-    let f = ServiceForm::from_service(&d.service);
-    form_page(&state, &l, p, FormTarget::for_service(Some(sid)), f, None).await
-}
-
-pub async fn edit_service_submit(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    SignedForm { page, p, form }: SignedForm,
-) -> PageResult {
-    let Ok(sid) = ServiceId::parse("id", &id) else {
-        return Ok(not_found(&page.l));
-    };
-    submit(&state, &page.l, &p, &form, Some(sid)).await
-}
-
-pub async fn delete_service_submit(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    SignedForm { page, p, .. }: SignedForm,
-) -> PageResult {
-    let Page { l, .. } = page;
-    let p = &p;
-    let Ok(sid) = ServiceId::parse("id", &id) else {
-        return Ok(not_found(&l));
-    };
-    match remove_service(&state, p, sid).await.map_err(ApiError::from) {
-        Ok(()) => Ok(Redirect::to("/gestione?eliminato=1").into_response()),
-        Err(ApiError::Forbidden(_)) => Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.forbidden_text)),
-        Err(ApiError::NotFound(_)) => Ok(not_found(&l)),
-        Err(e) => Err(e.into()),
-    }
 }

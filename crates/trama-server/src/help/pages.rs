@@ -1195,6 +1195,7 @@ pub(crate) struct DeskPage<'a> {
     /// The campaigns taking requests today: (id, name), for the phone intake.
     campaigns: Vec<(String, String)>,
     cw: &'static crate::campaigns::words::CampaignWords,
+    sw: &'static super::words::SharedWords,
     error: Option<(String, String)>,
 }
 
@@ -1270,6 +1271,7 @@ pub(crate) async fn desk_page(
         &DeskPage {
             campaigns,
             cw: crate::campaigns::words::campaign_words(l.lang),
+            sw: super::words::shared_words(l.lang),
             l,
             w: words(l.lang),
             people,

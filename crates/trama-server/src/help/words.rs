@@ -281,3 +281,80 @@ pub fn words(lang: Lang) -> &'static Words {
         Lang::En => &EN,
     }
 }
+
+/// The words of the shared services page.
+pub struct SharedWords {
+    pub heading: &'static str,
+    pub intro: &'static str,
+    pub rate: &'static str,
+    pub rate_hint: &'static str,
+    pub extra: &'static str,
+    pub extra_hint: &'static str,
+    pub recompute: &'static str,
+    pub none: &'static str,
+    pub proposal: &'static str,
+    pub person: &'static str,
+    pub need: &'static str,
+    pub share: &'static str,
+    pub together: &'static str,
+    pub visit: &'static str,
+    pub minutes: &'static str,
+    pub total: &'static str,
+    pub separate: &'static str,
+    pub saving: &'static str,
+    pub details: &'static str,
+    pub back: &'static str,
+}
+
+const SHARED_IT: SharedWords = SharedWords {
+    heading: "Servizi condivisi",
+    intro: "Richieste aperte dello stesso tipo, di persone che abitano a pochi passi l'una dall'altra e hanno orari compatibili: una sola visita può servirle insieme, e il costo si divide in parti uguali.",
+    rate: "Tariffa oraria (euro)",
+    rate_hint: "Quanto costa un'ora dell'operatore, per esempio 22,00.",
+    extra: "Maggiorazione per ogni persona in più (%)",
+    extra_hint: "Seguire tre persone insieme costa più che seguirne una: da 0 a 100.",
+    recompute: "Ricalcola",
+    none: "Nessuna richiesta aperta si può servire insieme ad altre, per ora.",
+    proposal: "Proposta",
+    person: "Persona",
+    need: "Richiesta",
+    share: "Quota",
+    together: "Quando si possono servire insieme",
+    visit: "Durata della visita",
+    minutes: "minuti",
+    total: "Costo della visita condivisa",
+    separate: "Con visite separate costerebbe",
+    saving: "Risparmio",
+    details: "Dettagli e tariffe dei servizi condivisi",
+    back: "Torna allo sportello",
+};
+
+const SHARED_EN: SharedWords = SharedWords {
+    heading: "Shared services",
+    intro: "Open requests of the same kind, from people who live a few steps from each other and whose times fit: one visit can serve them together, and the cost is split in equal shares.",
+    rate: "Hourly rate (euro)",
+    rate_hint: "What an hour of the carer costs, for example 22.00.",
+    extra: "Surcharge for each extra person (%)",
+    extra_hint: "Caring for three people together costs more than for one: 0 to 100.",
+    recompute: "Recompute",
+    none: "No open request can be served together with others for now.",
+    proposal: "Proposal",
+    person: "Person",
+    need: "Request",
+    share: "Share",
+    together: "When they can be served together",
+    visit: "Length of the visit",
+    minutes: "minutes",
+    total: "Cost of the shared visit",
+    separate: "Separate visits would cost",
+    saving: "Saving",
+    details: "Details and rates of the shared services",
+    back: "Back to the desk",
+};
+
+pub fn shared_words(lang: Lang) -> &'static SharedWords {
+    match lang {
+        Lang::It => &SHARED_IT,
+        Lang::En => &SHARED_EN,
+    }
+}

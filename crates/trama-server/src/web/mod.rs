@@ -23,8 +23,10 @@ use i18n::{Lang, Msg};
 pub fn routes() -> Routes {
     Routes::pages()
         .merge(crate::directory::pages::routes())
+        .merge(crate::directory::manage_pages::routes())
         .merge(crate::accounts::pages::routes())
         .merge(crate::help::pages::routes())
+        .merge(crate::help::shared_pages::routes())
         .merge(crate::hubs::pages::routes())
         .merge(crate::campaigns::pages::routes())
         .merge(crate::register::pages::routes())

@@ -23,6 +23,9 @@ pub fn field_label(lang: Lang, field: &str) -> String {
     // The last part of a path names the field (`services[2].name` → `name`).
     let last = field.rsplit('.').next().unwrap_or(field);
     let last = last.split('[').next().unwrap_or(last);
+    if let Some((day, span, closes)) = trama_core::hsds::form::parse_span_field(last) {
+        return span_label(lang, day, span, closes);
+    }
     let (it, en) = match last {
         "name" => ("Nome", "Name"),
         "display_name" => ("Nome", "Name"),
@@ -101,9 +104,27 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "isee_max" => ("ISEE fino a", "ISEE up to"),
         "copay" => ("La persona paga", "The person pays"),
         "copay_bands" | "bands" => ("Compartecipazione", "Co-payment"),
+        "fees_description" => ("Costi in parole", "Costs in words"),
+        "cost_amount" => ("Prezzo", "Price"),
+        "cost_option" => ("Per che cosa", "For what"),
+        "eligibility" | "eligibility_description" => ("A chi si rivolge", "Who can use it"),
+        "minimum_age" => ("Età minima", "Minimum age"),
+        "maximum_age" => ("Età massima", "Maximum age"),
+        "application_process" => ("Come si accede", "How to apply"),
         _ => return field.to_string(),
     };
     if lang == Lang::En { en } else { it }.to_string()
+}
+
+/// A span of a service's opening hours, by its day and place: "Lunedì, apertura (2ª fascia)".
+fn span_label(lang: Lang, day: usize, span: usize, closes: bool) -> String {
+    let d = lang.msg().days[day];
+    match (lang, closes) {
+        (Lang::It, false) => format!("{d}, apertura ({}ª fascia)", span + 1),
+        (Lang::It, true) => format!("{d}, chiusura ({}ª fascia)", span + 1),
+        (Lang::En, false) => format!("{d}, opening (span {})", span + 1),
+        (Lang::En, true) => format!("{d}, closing (span {})", span + 1),
+    }
 }
 
 /// The reason in the reader's language (English as written).
@@ -185,7 +206,17 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         return it.to_string();
     }
     // Reasons with a value in them.
-    let patterns: [(&str, &str, &str); 9] = [
+    let patterns: [(&str, &str, &str); 11] = [
+        (
+            "must come after the first span closes ",
+            "",
+            "deve venire dopo la chiusura della prima fascia {}",
+        ),
+        (
+            "must not be below the minimum age ",
+            "",
+            "non può essere sotto l'età minima {}",
+        ),
         (
             "is longer than ",
             " characters",
@@ -245,6 +276,7 @@ pub fn reason(lang: Lang, reason: &str) -> String {
             "a day (MO..SU)" => Some("un giorno della settimana".to_string()),
             "a code of the nomenclature" => Some("un codice del nomenclatore".to_string()),
             "a day of the week (mon…sun)" => Some("un giorno della settimana".to_string()),
+            "a language Trama knows" => Some("una lingua che Trama conosce".to_string()),
             w if w.starts_with("a kind of funder") => {
                 Some("un tipo di ente tra quelli elencati".to_string())
             }

@@ -851,6 +851,72 @@ both!(
         app.get_auth("/api/shared-services", &citizen)
             .await
             .assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+        // The same on the desk's page, in words, at the rate the operator types.
+        let csrf = "c".repeat(43);
+        let (cookies, _) = crate::web::sign_in(&app, "op@hub.it", &csrf).await;
+        let desk = crate::get_with(&app, "/sportello", &cookies).await;
+        assert!(
+            desk.text().contains(r#"href="/sportello/condivisi""#),
+            "{}",
+            desk.text()
+        );
+        let page = crate::get_with(
+            &app,
+            "/sportello/condivisi?tariffa=20&maggiorazione=25",
+            &cookies,
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        let text = page.text();
+        for shown in [
+            "Persona A",
+            "Persona B",
+            "Persona C",
+            "€\u{a0}10,00",
+            "€\u{a0}30,00",
+            "€\u{a0}60,00",
+            "Lunedì 10:00–12:00",
+            "60 minuti",
+            r#"value="20""#,
+        ] {
+            assert!(text.contains(shown), "{shown}: {text}");
+        }
+        // A rate that is not one is named, and the proposals are shown at the default rate.
+        let bad = crate::get_with(&app, "/sportello/condivisi?tariffa=gratis", &cookies).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.text().contains(r##"href="#tariffa""##),
+            "{}",
+            bad.text()
+        );
+        assert!(
+            bad.text().contains("€\u{a0}33,00"),
+            "22 €/h + 50 %: {}",
+            bad.text()
+        );
+        let bad = crate::get_with(&app, "/sportello/condivisi?maggiorazione=300", &cookies).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.text().contains("deve essere tra 0 e 100"),
+            "{}",
+            bad.text()
+        );
+        // Someone who is not an operator gets no proposals.
+        app.user_with_token(
+            "c2@example.it",
+            &[RoleGrant::new(Role::Volunteer, None).unwrap()],
+        )
+        .await;
+        let (c_cookies, _) = crate::web::sign_in(&app, "c2@example.it", &csrf).await;
+        let r = crate::get_with(&app, "/sportello/condivisi", &c_cookies).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(!r.text().contains("Persona A"));
+        assert_eq!(
+            app.get("/sportello/condivisi").await.status,
+            StatusCode::SEE_OTHER,
+            "anonymous visitors are sent to sign in"
+        );
     }
 );
 

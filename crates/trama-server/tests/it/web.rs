@@ -264,11 +264,68 @@ both!(
             ("location", loc.as_str()),
             ("funder", "Fondazione Cariplo"),
             ("phone", "+39 02 7654321"),
-            ("days", "TU"),
-            ("opens", "12:00"),
-            ("closes", "14:30"),
+            ("tu_opens_1", "12:00"),
+            ("tu_closes_1", "14:30"),
             ("csrf", csrf.as_str()),
+            ("th_opens_1", "09:00"),
+            ("th_closes_1", "12:30"),
+            ("th_opens_2", "14:00"),
+            ("th_closes_2", "17:00"),
+            ("cost_amount", "4,50"),
+            ("cost_option", "a pasto"),
+            ("fees_description", "Gratuito con ISEE sotto 8.000 euro"),
+            ("eligibility", "Persone sole"),
+            ("minimum_age", "65"),
+            ("application_process", "Telefonare il lunedì"),
+            ("languages", "it"),
+            ("languages", "ar"),
         ];
+        // A preview shows the page as it will appear, saves nothing, and carries the fields.
+        let mut preview = fields.clone();
+        preview.push(("anteprima", "1"));
+        let r = post_form(&app, "/gestione/servizi/nuovo", &cookies, &preview).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let page = r.text();
+        for shown in [
+            "Anteprima",
+            "Pranzo solidale del martedì",
+            "Cooperativa Sociale Il Melograno",
+            "12:00–14:30",
+            "09:00–12:30, 14:00–17:00",
+            "4,50 EUR",
+            "a pasto",
+            "Gratuito con ISEE sotto 8.000 euro",
+            "da 65 anni",
+            "arabo",
+            r#"name="th_closes_2" value="17:00""#,
+            r#"name="modifica""#,
+        ] {
+            assert!(page.contains(shown), "{shown}: {page}");
+        }
+        assert!(
+            !page.contains("/gestione/servizi/0"),
+            "the preview offers no edit link to a service not yet saved"
+        );
+        assert_eq!(
+            app.get("/hsds/services?search=solidale").await.json()["total_items"],
+            0,
+            "a preview saves nothing"
+        );
+        // Going back to the form keeps what was typed.
+        let mut back = fields.clone();
+        back.push(("modifica", "1"));
+        let r = post_form(&app, "/gestione/servizi/nuovo", &cookies, &back).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.text().contains(r#"value="Telefonare il lunedì""#)
+                || r.text().contains("Telefonare il lunedì</textarea>")
+        );
+        assert!(
+            r.text()
+                .contains(r#"id="lang-ar" name="languages" value="ar" checked"#),
+            "{}",
+            r.text()
+        );
         let r = post_form(&app, "/gestione/servizi/nuovo", &cookies, &fields).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         let location = r
@@ -287,26 +344,62 @@ both!(
         let v = app.get(&format!("/hsds/services/{id}")).await.json();
         assert_eq!(v["name"], "Pranzo solidale del martedì");
         assert_eq!(v["schedules"][0]["byday"], "TU");
+        assert_eq!(v["schedules"].as_array().unwrap().len(), 3, "{v}");
         assert_eq!(v["funding"][0]["source"], "Fondazione Cariplo");
+        assert_eq!(v["cost_options"][0]["amount"], 4.5);
+        assert_eq!(v["minimum_age"], 65.0);
+        assert_eq!(v["eligibility_description"], "Persone sole");
+        assert_eq!(v["languages"].as_array().unwrap().len(), 2, "{v}");
+        // The edit form shows the saved values back.
+        let edit = get_with(&app, &format!("/gestione/servizi/{id}"), &cookies).await;
+        assert!(
+            edit.text().contains(r#"name="th_opens_2" value="14:00""#),
+            "{}",
+            edit.text()
+        );
+        assert!(edit.text().contains(r#"value="4,50""#), "{}", edit.text());
 
         // A mistake comes back as the form, with the field named.
-        fields[10] = ("closes", "25:00");
+        fields[9] = ("tu_closes_1", "25:00");
         let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &fields).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         // The message links to the field that was typed wrong, and the form keeps what was typed.
-        assert!(bad.text().contains(r##"href="#closes""##), "{}", bad.text());
+        assert!(
+            bad.text().contains(r##"href="#tu_closes_1""##),
+            "{}",
+            bad.text()
+        );
         assert!(bad.text().contains(r#"value="25:00""#), "{}", bad.text());
         // Closing before opening, and an e-mail that is not one: refused, never saved.
-        fields[10] = ("closes", "08:00");
+        fields[9] = ("tu_closes_1", "08:00");
         let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &fields).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             bad.text()
-                .contains("Chiusura: l&#39;orario di chiusura (08:00) deve venire dopo quello di apertura (12:00)"),
+                .contains("Martedì, chiusura (1ª fascia): l&#39;orario di chiusura (08:00) deve venire dopo quello di apertura (12:00)"),
             "{}",
             bad.text()
         );
-        fields[10] = ("closes", "14:30");
+        // A second span that starts before the first closes, and ages the wrong way round.
+        let mut overlap = fields.clone();
+        overlap[9] = ("tu_closes_1", "14:30");
+        overlap.push(("tu_opens_2", "14:00"));
+        overlap.push(("tu_closes_2", "16:00"));
+        let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &overlap).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text().contains("Martedì, apertura (2ª fascia): deve venire dopo la chiusura della prima fascia (14:30)"), "{}", bad.text());
+        let mut ages = fields.clone();
+        ages[9] = ("tu_closes_1", "14:30");
+        ages.push(("maximum_age", "18"));
+        let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &ages).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            bad.text()
+                .contains("Età massima: non può essere sotto l&#39;età minima (65)"),
+            "{}",
+            bad.text()
+        );
+        fields[9] = ("tu_closes_1", "14:30");
         let mut with_email = fields.clone();
         with_email.push(("email", "not-an-email"));
         let bad = post_form(
@@ -343,6 +436,16 @@ both!(
         )
         .await;
         let (other_cookies, other_csrf) = sign_in(&app, "altra@example.it", &"k".repeat(43)).await;
+        // Nor preview a service as if it were that organisation's.
+        let mut theirs: Vec<(&str, &str)> = fields
+            .iter()
+            .filter(|(k, _)| *k != "csrf")
+            .copied()
+            .collect();
+        theirs.push(("csrf", other_csrf.as_str()));
+        theirs.push(("anteprima", "1"));
+        let r = post_form(&app, "/gestione/servizi/nuovo", &other_cookies, &theirs).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
         assert_eq!(
             get_with(&app, &format!("/gestione/servizi/{id}"), &other_cookies)
                 .await
