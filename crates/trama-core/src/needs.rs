@@ -90,19 +90,32 @@ pub fn parse_skills(field: &str, given: &[String]) -> Result<Vec<String>, FieldE
     checked_list(field, given, SKILLS, "skill")
 }
 
-/// A category given as a term UUID or as a seeded code (`H1`, `C1`).
+/// A kind of neighbourly help, given as its code (`H1`) or its term UUID: one of
+/// [`taxonomy::AIUTI`]. The directory's categories (`C1`, home care by a provider) are not
+/// kinds of help a neighbour gives, and are refused like any unknown code.
 pub fn parse_category(field: &str, s: &str) -> Result<TaxonomyTermId, FieldError> {
     let s = s.trim();
     if s.is_empty() {
         return Err(FieldError::new(field, "a category is required"));
     }
-    match TaxonomyTermId::parse(field, s) {
-        Ok(id) => Ok(id),
-        Err(_) if s.len() <= 12 && s.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            Ok(taxonomy::term_id(&s.to_uppercase()))
-        }
-        Err(e) => Err(e),
-    }
+    let by_code = taxonomy::AIUTI
+        .iter()
+        .find(|t| t.code.eq_ignore_ascii_case(s))
+        .map(|t| taxonomy::term_id(t.code));
+    let by_id = TaxonomyTermId::parse(field, s).ok().filter(|id| {
+        taxonomy::AIUTI
+            .iter()
+            .any(|t| taxonomy::term_id(t.code) == *id)
+    });
+    by_code.or(by_id).ok_or_else(|| {
+        FieldError::new(
+            field,
+            format!(
+                "'{s}' is not a kind of help (H1 to H{})",
+                taxonomy::AIUTI.len()
+            ),
+        )
+    })
 }
 
 fn text(field: &str, s: &str, max: usize, required: bool) -> Result<String, FieldError> {
@@ -439,6 +452,19 @@ pub struct PublicArea {
 
 pub use crate::geo::COARSE_CELL_DEG;
 
+/// Whether a point lies in the territory: inside one of its areas' outlines; where the
+/// territory knows its areas only by their centres, within 10 km of one; with no areas at
+/// all, anywhere. A need or an offer outside it would have no neighbourhood to be shown in
+/// and no operator to reach.
+pub fn in_territory(point: &Coordinates, nils: &[Area], municipi: &[Area]) -> bool {
+    let all = || nils.iter().chain(municipi);
+    if all().any(|a| !a.polygons.is_empty()) {
+        return all().any(|a| a.contains(point));
+    }
+    let mut centres = all().filter_map(|a| a.centroid).peekable();
+    centres.peek().is_none() || centres.any(|c| c.distance_km(point) < 10.0)
+}
+
 /// The public area of a point, and the Municipio that routes it to operators. NIL polygons win
 /// over Municipio polygons; with neither, the nearest Municipio centroid gives the Municipio and
 /// the public area is a grid cell.
@@ -566,6 +592,61 @@ pub fn acts_for_requester(viewer: &Principal, parties: &NeedParties) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_point_is_in_the_territory_by_its_outlines_else_near_a_centre() {
+        let p = |lat, lon| Coordinates::new(lat, lon).unwrap();
+        let municipi = crate::areas::milano_municipi();
+        assert!(in_territory(&p(45.4642, 9.19), &[], &municipi), "the Duomo");
+        assert!(!in_territory(&p(41.9028, 12.4964), &[], &municipi), "Rome");
+        assert!(
+            in_territory(&p(41.9028, 12.4964), &[], &[]),
+            "no areas: anywhere"
+        );
+        let square = Area {
+            kind: "nil".into(),
+            code: "1".into(),
+            name: "Quadrato".into(),
+            parent_code: None,
+            population: None,
+            centroid: None,
+            polygons: vec![crate::areas::Polygon(vec![vec![
+                [9.0, 45.0],
+                [9.1, 45.0],
+                [9.1, 45.1],
+                [9.0, 45.1],
+                [9.0, 45.0],
+            ]])],
+            facts: None,
+        };
+        let nils = [square];
+        assert!(in_territory(&p(45.05, 9.05), &nils, &municipi));
+        assert!(
+            !in_territory(&p(45.4642, 9.19), &nils, &municipi),
+            "with outlines, a centre nearby is not enough"
+        );
+    }
+
+    #[test]
+    fn only_kinds_of_help_are_categories_of_needs_and_offers() {
+        assert_eq!(
+            parse_category("c", " h10 ").unwrap(),
+            taxonomy::term_id("H10")
+        );
+        let id = taxonomy::term_id("H2").0.to_string();
+        assert_eq!(parse_category("c", &id).unwrap(), taxonomy::term_id("H2"));
+        for bad in [
+            "C1",
+            "B2",
+            "H13",
+            "ZZZ",
+            "H",
+            &taxonomy::term_id("C1").0.to_string(),
+        ] {
+            let e = parse_category("c", bad).unwrap_err();
+            assert!(e.reason.contains("is not a kind of help"), "{bad}: {e:?}");
+        }
+    }
     use crate::auth::RoleGrant;
 
     fn form() -> NeedForm {

@@ -329,28 +329,23 @@ pub(crate) async fn campaign_render(
     let c = super::service::campaign(state, cid)
         .await?
         .ok_or_else(|| ApiError::not_found("campaign", id))?;
-    // A public page: an area is named only with enough requests that none points at one
-    // person (as the map's markers); the rest, and places outside any neighbourhood, are
-    // counted together.
+    // A public page: areas with few requests come counted together (`needs_by_area`), last.
     let mut missing: Vec<(String, i64, i64)> = Vec::new();
-    let (mut rest_open, mut rest_urgent) = (0, 0);
+    let mut rest = None;
     for a in crate::help::service::needs_by_area(state, Some(cid)).await? {
-        if a.open >= trama_store::AREA_MIN_COUNT_FOR_MARKER && a.kind != "cell" {
-            missing.push((a.name, a.open, a.urgent));
+        if a.kind == "other" {
+            let other = if l.lang == Lang::En {
+                "Other areas".to_string()
+            } else {
+                a.name
+            };
+            rest = Some((other, a.open, a.urgent));
         } else {
-            rest_open += a.open;
-            rest_urgent += a.urgent;
+            missing.push((a.name, a.open, a.urgent));
         }
     }
     missing.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
-    if rest_open > 0 {
-        let other = if l.lang == Lang::En {
-            "Other areas"
-        } else {
-            "Altre zone"
-        };
-        missing.push((other.to_string(), rest_open, rest_urgent));
-    }
+    missing.extend(rest);
     let hubs = super::service::campaign_hubs(state, &c)
         .await?
         .into_iter()

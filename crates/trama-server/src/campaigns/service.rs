@@ -321,10 +321,11 @@ pub async fn campaign_hubs(
     if c.areas.is_empty() {
         return Ok(hubs);
     }
+    let areas = crate::territory::areas(state).await?;
     let mut out = Vec::new();
     for h in hubs {
         let Some(point) = h.point else { continue };
-        let (_, municipio) = crate::help::service::area_of(state, &point).await?;
+        let (_, municipio) = trama_core::needs::public_area(&point, &areas.0, &areas.1);
         if municipio.is_some_and(|m| c.areas.contains(&m)) {
             out.push(h);
         }

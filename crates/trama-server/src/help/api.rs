@@ -55,7 +55,7 @@ pub fn routes() -> Routes {
     let signed_in = |scope, note| Policy::new(Who::SignedIn, scope, note);
     let parties = signed_in(
         Scope::Parties,
-        "the person and whoever acts for them; public facts for others",
+        "the person and whoever acts for them (others: 403)",
     );
     let own = signed_in(Scope::Own, "one's own");
     let operators = |note| Policy::new(Who::Roles(OPERATORS), Scope::Organisation, note);

@@ -1155,7 +1155,13 @@ pub async fn map_page(State(state): State<AppState>, page: Page) -> PageResult {
         .get("campagna")
         .map(|s| CampaignId::parse("campagna", s))
         .transpose()?;
-    let rows = crate::help::service::needs_by_area(&state, campaign).await?;
+    let mut rows = crate::help::service::needs_by_area(&state, campaign).await?;
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.kind == "other" && l.lang == Lang::En)
+    {
+        r.name = "Other areas".into();
+    }
     // An SVG of the city: one circle per area with enough needs, sized by the count.
     let (min_lat, max_lat, min_lon, max_lon) = (45.38, 45.54, 9.04, 9.28);
     let dots = rows

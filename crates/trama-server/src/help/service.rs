@@ -275,13 +275,21 @@ pub fn match_view(m: &MatchRow, side: Option<Side>) -> MatchView {
 
 pub(crate) use crate::accounts::service::audit;
 
-/// The public area and Municipio of a point, from the areas the territory imported (NIL and
-/// Municipi), else the carried table of Milan's Municipi.
+/// The public area and Municipio of a point where a need or an offer is placed, from the
+/// areas the territory imported (NIL and Municipi), else the carried table of Milan's
+/// Municipi. A point outside the territory is refused (`lat`): it would be nobody's
+/// neighbourhood ([`trama_core::needs::in_territory`]).
 pub async fn area_of(
     state: &AppState,
     point: &trama_core::geo::Coordinates,
 ) -> ServiceResult<(PublicArea, Option<String>)> {
     let areas = crate::territory::areas(state).await?;
+    if !trama_core::needs::in_territory(point, &areas.0, &areas.1) {
+        return Err(ServiceError::InvalidBody(FieldError::new(
+            "lat",
+            "is outside the territory",
+        )));
+    }
     Ok(public_area(point, &areas.0, &areas.1))
 }
 
@@ -1227,24 +1235,41 @@ pub struct AreaCountView {
     pub center: Option<[f64; 2]>,
 }
 
+/// Open needs counted by public area, for anyone to read. An area is named only when at least
+/// [`trama_store::AREA_MIN_COUNT_FOR_MARKER`] needs are open there, so that no count points at
+/// one person; the rest are counted together in one row of kind `other` ("Altre zone"), last.
 pub async fn needs_by_area(
     state: &AppState,
     campaign: Option<CampaignId>,
 ) -> ServiceResult<Vec<AreaCountView>> {
-    Ok(state
-        .store
-        .open_needs_by_area(campaign)
-        .await?
-        .into_iter()
-        .map(|a| AreaCountView {
-            kind: a.kind,
-            code: a.code,
-            name: a.name,
-            open: a.open,
-            urgent: a.urgent,
-            center: a.center.map(|(x, y)| [x, y]),
-        })
-        .collect())
+    let mut named = Vec::new();
+    let mut other = AreaCountView {
+        kind: "other".into(),
+        code: "other".into(),
+        name: "Altre zone".into(),
+        open: 0,
+        urgent: 0,
+        center: None,
+    };
+    for a in state.store.open_needs_by_area(campaign).await? {
+        if a.open >= trama_store::AREA_MIN_COUNT_FOR_MARKER {
+            named.push(AreaCountView {
+                kind: a.kind,
+                code: a.code,
+                name: a.name,
+                open: a.open,
+                urgent: a.urgent,
+                center: a.center.map(|(x, y)| [x, y]),
+            });
+        } else {
+            other.open += a.open;
+            other.urgent += a.urgent;
+        }
+    }
+    if other.open > 0 {
+        named.push(other);
+    }
+    Ok(named)
 }
 
 pub async fn create_offer(

@@ -175,6 +175,7 @@ pub fn reason(lang: Lang, reason: &str) -> String {
         "must be within a year of today" => Some("deve cadere entro un anno da oggi"),
         "a campaign lasts at most a year" => Some("una campagna dura al massimo un anno"),
         "is in the past" => Some("è già passato"),
+        "is outside the territory" => Some("è fuori dal territorio"),
         "is already registered" => Some("è già registrata: accedi, o recupera la password"),
         "is not an e-mail address" => Some("non è un indirizzo e-mail"),
         "contains control characters" => Some("contiene caratteri non ammessi"),
@@ -277,6 +278,9 @@ pub fn reason(lang: Lang, reason: &str) -> String {
             "a code of the nomenclature" => Some("un codice del nomenclatore".to_string()),
             "a day of the week (mon…sun)" => Some("un giorno della settimana".to_string()),
             "a language Trama knows" => Some("una lingua che Trama conosce".to_string()),
+            w if w.starts_with("a kind of help") => {
+                Some("un tipo di aiuto tra quelli elencati".to_string())
+            }
             w if w.starts_with("a kind of funder") => {
                 Some("un tipo di ente tra quelli elencati".to_string())
             }

@@ -238,6 +238,11 @@ both!(
         assert!(!leaks(&open), "{open}");
         let by_area = app.get("/api/needs/areas").await.json();
         assert!(!leaks(&by_area), "{by_area}");
+        // One open need: no area is named for it, it is counted among the other areas.
+        assert_eq!(
+            by_area,
+            json!([{"kind": "other", "code": "other", "name": "Altre zone", "open": 1, "urgent": 1}])
+        );
         let (marco, marco_offer) = volunteers[0].clone();
         let for_offer = app
             .get_auth(&format!("/api/offers/{marco_offer}/suggestions"), &marco)
@@ -609,7 +614,34 @@ both!(
                 &json!({"name": "x", "kind": "heatwave", "categories": ["ZZZ"]}),
             )
             .await
-            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference");
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        // A need or an offer is a kind of neighbourly help, in the territory: not a category of
+        // the directory (C1, home care by a provider), not in Rome.
+        let (_, someone) = app.user_with_token("chiunque@example.it", &[]).await;
+        let mut directory_kind = need_body(None, None);
+        directory_kind["category"] = json!("C1");
+        let e = app
+            .send("POST", "/api/needs", Some(&someone), &directory_kind)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert!(e.to_string().contains("category"), "{e}");
+        let mut rome = need_body(None, None);
+        rome["lat"] = json!(41.9028);
+        rome["lon"] = json!(12.4964);
+        let e = app
+            .send("POST", "/api/needs", Some(&someone), &rome)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        assert!(e.to_string().contains("outside the territory"), "{e}");
+        let mut offer = offer_body(41.9028, 12.4964);
+        app.send("POST", "/api/offers", Some(&someone), &offer)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+        offer = offer_body(45.4531, 9.1402);
+        offer["categories"] = json!(["H1", "B2"]);
+        app.send("POST", "/api/offers", Some(&someone), &offer)
+            .await
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
         assert_eq!(v["error"]["field"], "categories[0]", "{v}");
         // Three urgent needs, two volunteers with room for one each.
         for _ in 0..3 {
