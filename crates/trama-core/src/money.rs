@@ -84,7 +84,9 @@ impl Cents {
             ));
         }
         let cents = (amount * 100.0).round();
-        if ((amount * 100.0) - cents).abs() > 1e-6 {
+        // An amount with two decimals is the double nearest to cents / 100 (exact, whatever its
+        // size); the tolerance covers amounts computed rather than typed.
+        if cents / 100.0 != amount && ((amount * 100.0) - cents).abs() > 1e-6 {
             return Err(FieldError::new(
                 field,
                 format!("{amount} has more than two decimals"),
@@ -110,6 +112,24 @@ impl fmt::Display for Cents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_amounts_with_cents_are_read_exactly() {
+        for typed in [
+            "1.234.567.890,12",
+            "9.999.999.999,99",
+            "98.765.432,10",
+            "0,07",
+        ] {
+            let c = Cents::parse_euros("a", typed).unwrap();
+            assert_eq!(
+                Cents::from_decimal("a", c.to_decimal()).unwrap(),
+                c,
+                "{typed}"
+            );
+        }
+        assert!(Cents::from_decimal("a", 1234567890.125).is_err());
+    }
 
     #[test]
     fn parses_and_prints() {

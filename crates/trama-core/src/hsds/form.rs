@@ -108,10 +108,16 @@ fn form_shows(s: &Schedule) -> bool {
             &s.description,
             &s.notes,
             &s.schedule_link,
+            &s.attending_type,
+            &s.wkst,
         ]
         .iter()
         .all(|x| x.is_none())
         && s.count.is_none()
+        && s.timezone.is_none()
+        && s.location_id.is_none()
+        && s.service_at_location_id.is_none()
+        && s.attributes.is_empty()
 }
 
 /// `HH:MM` of minutes since midnight.
@@ -311,12 +317,16 @@ impl ServiceForm {
         let text = |field: &str, v: &str| {
             BoundedText::optional(field, v, 2000).map(|t| t.map(BoundedText::into_string))
         };
+        let name = BoundedText::line("name", &self.name, 300)?.into_string();
+        let description = BoundedText::optional("description", &self.description, 8000)?
+            .map(BoundedText::into_string);
+        let funder = match self.funder.trim() {
+            "" => None,
+            f => Some(BoundedText::line("funder", f, 300)?.into_string()),
+        };
         let fees_description = text("fees_description", &self.fees_description)?;
         let cost_option = BoundedText::optional("cost_option", &self.cost_option, 200)?;
         let cost_amount = match self.cost_amount.trim() {
-            "" if cost_option.is_some() => {
-                return Err(FieldError::new("cost_amount", "is missing"));
-            }
             "" => None,
             a => Some(Cents::parse_euros("cost_amount", a)?),
         };
@@ -326,8 +336,8 @@ impl ServiceForm {
             if v.trim().is_empty() {
                 return Ok(None);
             }
-            let a: u8 = crate::bounded::number(field, v)?;
-            Ok(Some(f64::from(crate::bounded::within(field, a, 0, 120)?)))
+            let a = crate::bounded::decimal(field, v)?;
+            Ok(Some(crate::bounded::within(field, a, 0.0, 120.0)?))
         };
         let minimum_age = age("minimum_age", &self.minimum_age)?;
         let maximum_age = age("maximum_age", &self.maximum_age)?;
@@ -351,8 +361,8 @@ impl ServiceForm {
         }
 
         s.organization_id = Some(organization);
-        s.name = self.name.trim().to_string();
-        s.description = Some(self.description.trim().to_string()).filter(|d| !d.is_empty());
+        s.name = name;
+        s.description = description;
         s.status = self.status.clone();
         s.email = Some(self.email.trim().to_string()).filter(|d| !d.is_empty());
         s.fees_description = fees_description;
@@ -360,32 +370,50 @@ impl ServiceForm {
         s.application_process = application_process;
         s.minimum_age = minimum_age;
         s.maximum_age = maximum_age;
-        s.attributes
-            .retain(|a| a.link_type.as_deref() == Some("audience"));
-        s.attributes.insert(
-            0,
-            Attribute {
+        // The category the form shows is the first that is not an audience: it changes in
+        // place (its id and value stay); the others stay as they are.
+        match s
+            .attributes
+            .iter_mut()
+            .find(|a| a.link_type.as_deref() != Some("audience"))
+        {
+            Some(a) => {
+                if a.taxonomy_term_id != Some(category) {
+                    a.taxonomy_term_id = Some(category);
+                    a.taxonomy_term = None;
+                }
+            }
+            None => s.attributes.insert(
+                0,
+                Attribute {
+                    id: Uuid::now_v7(),
+                    link_id: Some(s.id),
+                    taxonomy_term_id: Some(category),
+                    link_type: Some("category".into()),
+                    link_entity: Some("service".into()),
+                    ..Default::default()
+                },
+            ),
+        }
+        // The funder the form shows is the first; the others stay.
+        match (funder, s.funding.first_mut()) {
+            (Some(f), Some(first)) => first.source = Some(f),
+            (Some(f), None) => s.funding.push(Funding {
                 id: Uuid::now_v7(),
-                link_id: Some(s.id),
-                taxonomy_term_id: Some(category),
-                link_type: Some("category".into()),
-                link_entity: Some("service".into()),
-                ..Default::default()
-            },
-        );
-        let funder = self.funder.trim();
-        s.funding = if funder.is_empty() {
-            vec![]
-        } else {
-            vec![Funding {
-                id: s.funding.first().map(|f| f.id).unwrap_or_else(Uuid::now_v7),
                 service_id: Some(s.id),
-                source: Some(funder.into()),
+                source: Some(f),
                 ..Default::default()
-            }]
-        };
+            }),
+            (None, Some(_)) => {
+                s.funding.remove(0);
+            }
+            (None, None) => {}
+        }
         match phone {
-            None => s.phones.clear(),
+            None if !s.phones.is_empty() => {
+                s.phones.remove(0);
+            }
+            None => {}
             Some(number) => match s.phones.first_mut() {
                 Some(p) => p.number = number,
                 None => s.phones.push(Phone {
@@ -397,20 +425,24 @@ impl ServiceForm {
             },
         }
         // The first price is the form's; any further ones stay.
+        // A price, words without a price (as HSDS allows), or neither: the first option.
         let first_cost = (!s.cost_options.is_empty()).then(|| s.cost_options.remove(0));
-        if let Some(amount) = cost_amount {
+        if cost_amount.is_some() || cost_option.is_some() {
+            let first = first_cost.unwrap_or_default();
+            let currency = first.currency.clone().unwrap_or_else(|| "EUR".into());
             s.cost_options.insert(
                 0,
                 CostOption {
-                    id: first_cost
-                        .as_ref()
-                        .map(|c| c.id)
-                        .unwrap_or_else(Uuid::now_v7),
-                    service_id: Some(s.id),
+                    id: if first.id.is_nil() {
+                        Uuid::now_v7()
+                    } else {
+                        first.id
+                    },
+                    service_id: first.service_id.or(Some(s.id)),
                     option: cost_option.map(BoundedText::into_string),
-                    currency: Some("EUR".into()),
-                    amount: Some(amount.to_decimal()),
-                    ..first_cost.unwrap_or_default()
+                    currency: cost_amount.map(|_| currency),
+                    amount: cost_amount.map(Cents::to_decimal),
+                    ..first
                 },
             );
         }
@@ -446,12 +478,29 @@ impl ServiceForm {
         s.languages = languages;
         // The weekly spans are the form's; schedules it does not show stay.
         let shown = shown_schedules(&s.schedules);
-        let mut schedules: Vec<Schedule> = std::mem::take(&mut s.schedules)
-            .into_iter()
-            .zip(shown)
-            .filter(|(_, shown)| !shown)
-            .map(|(x, _)| x)
-            .collect();
+        let (mut was_shown, mut kept) = (Vec::new(), Vec::new());
+        for (x, shown) in std::mem::take(&mut s.schedules).into_iter().zip(shown) {
+            if shown {
+                was_shown.push(x);
+            } else {
+                kept.push(x);
+            }
+        }
+        let mut schedules: Vec<Schedule> = Vec::new();
+        // A span the form shows again as it was keeps its schedule's id.
+        let same_clock = |a: &Option<String>, b: u16| {
+            a.as_deref().and_then(|x| parse_clock("at", x).ok()) == Some(b)
+        };
+        let id_of = |days: &str, opens: u16, closes: u16| {
+            was_shown
+                .iter()
+                .find(|x: &&Schedule| {
+                    x.byday.as_deref() == Some(days)
+                        && same_clock(&x.opens_at, opens)
+                        && same_clock(&x.closes_at, closes)
+                })
+                .map(|x| x.id)
+        };
         let mut groups: Vec<((u16, u16), Vec<&str>)> = vec![];
         for (d, spans) in hours.iter().enumerate() {
             for span in spans {
@@ -462,28 +511,39 @@ impl ServiceForm {
             }
         }
         for ((opens, closes), days) in groups {
+            let byday = days.join(",");
             schedules.push(Schedule {
-                id: Uuid::now_v7(),
+                id: id_of(&byday, opens, closes).unwrap_or_else(Uuid::now_v7),
                 service_id: Some(s.id),
                 freq: Some("WEEKLY".into()),
-                byday: Some(days.join(",")),
+                byday: Some(byday),
                 opens_at: Some(clock(opens)),
                 closes_at: Some(clock(closes)),
                 ..Default::default()
             });
         }
+        schedules.extend(kept);
         s.schedules = schedules;
-        let keep = s
-            .service_at_locations
-            .iter()
-            .find(|x| x.location_id == Some(location))
-            .cloned();
-        s.service_at_locations = vec![keep.unwrap_or(ServiceAtLocation {
+        // The place the form shows is the first the service is delivered at: picking another
+        // puts it first (moving the first there, unless it already is one); the others stay.
+        let here = ServiceAtLocation {
             id: Uuid::now_v7(),
             service_id: Some(s.id),
             location_id: Some(location),
             ..Default::default()
-        })];
+        };
+        match s
+            .service_at_locations
+            .iter()
+            .position(|x| x.location_id == Some(location))
+        {
+            Some(i) => {
+                let at = s.service_at_locations.remove(i);
+                s.service_at_locations.insert(0, at);
+            }
+            None if !s.service_at_locations.is_empty() => s.service_at_locations[0] = here,
+            None => s.service_at_locations.push(here),
+        }
         for sal in &mut s.service_at_locations {
             sal.location = None;
         }
@@ -700,10 +760,31 @@ mod tests {
             ),
             (
                 ServiceForm {
-                    cost_option: "a pasto".into(),
+                    name: "Pasti\u{0}".into(),
                     ..filled()
                 },
-                "cost_amount",
+                "name",
+            ),
+            (
+                ServiceForm {
+                    name: "Pasti\na domicilio".into(),
+                    ..filled()
+                },
+                "name",
+            ),
+            (
+                ServiceForm {
+                    funder: "Comune\u{7}".into(),
+                    ..filled()
+                },
+                "funder",
+            ),
+            (
+                ServiceForm {
+                    description: "a\u{0}b".into(),
+                    ..filled()
+                },
+                "description",
             ),
             (
                 ServiceForm {
@@ -738,6 +819,120 @@ mod tests {
         for (f, want) in cases {
             assert_eq!(field(f), want);
         }
+    }
+
+    #[test]
+    fn a_form_saved_unchanged_leaves_the_document_as_it_was() {
+        let id = Uuid::now_v7();
+        let term = |value: Option<&str>| Attribute {
+            id: Uuid::now_v7(),
+            link_id: Some(id),
+            taxonomy_term_id: Some(Uuid::now_v7()),
+            link_type: Some("category".into()),
+            link_entity: Some("service".into()),
+            value: value.map(Into::into),
+            ..Default::default()
+        };
+        let place = || ServiceAtLocation {
+            id: Uuid::now_v7(),
+            service_id: Some(id),
+            location_id: Some(Uuid::now_v7()),
+            ..Default::default()
+        };
+        let s = Service {
+            id,
+            organization_id: Some(Uuid::now_v7()),
+            name: "Pasti a domicilio".into(),
+            status: "active".into(),
+            minimum_age: Some(16.5),
+            attributes: vec![term(Some("principale")), term(None)],
+            service_at_locations: vec![place(), place()],
+            funding: vec![
+                Funding {
+                    id: Uuid::now_v7(),
+                    organization_id: Some(Uuid::now_v7()),
+                    source: Some("Comune di Milano".into()),
+                    ..Default::default()
+                },
+                Funding {
+                    id: Uuid::now_v7(),
+                    source: Some("Fondazione Cariplo".into()),
+                    ..Default::default()
+                },
+            ],
+            phones: vec![
+                Phone {
+                    id: Uuid::now_v7(),
+                    number: "+39 02 1234567".into(),
+                    ..Default::default()
+                },
+                Phone {
+                    id: Uuid::now_v7(),
+                    number: "+39 02 7654321".into(),
+                    ..Default::default()
+                },
+            ],
+            schedules: vec![
+                Schedule {
+                    id: Uuid::now_v7(),
+                    service_id: Some(id),
+                    freq: Some("WEEKLY".into()),
+                    byday: Some("MO,TU".into()),
+                    opens_at: Some("09:00".into()),
+                    closes_at: Some("12:00".into()),
+                    ..Default::default()
+                },
+                Schedule {
+                    id: Uuid::now_v7(),
+                    freq: Some("WEEKLY".into()),
+                    byday: Some("SA".into()),
+                    opens_at: Some("09:00".into()),
+                    closes_at: Some("12:00".into()),
+                    attending_type: Some("in_person".into()),
+                    ..Default::default()
+                },
+            ],
+            cost_options: vec![
+                CostOption {
+                    id: Uuid::now_v7(),
+                    service_id: Some(id),
+                    option: Some("all'ora".into()),
+                    currency: Some("USD".into()),
+                    amount: Some(13.65),
+                    amount_description: Some("listino 2026".into()),
+                    ..Default::default()
+                },
+                CostOption {
+                    id: Uuid::now_v7(),
+                    service_id: Some(id),
+                    option: Some("solo parole".into()),
+                    ..Default::default()
+                },
+            ],
+            languages: vec![
+                Language {
+                    id: Uuid::now_v7(),
+                    code: Some("it".into()),
+                    ..Default::default()
+                },
+                Language {
+                    id: Uuid::now_v7(),
+                    code: Some("nap".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let f = ServiceForm::from_service(&s);
+        assert_eq!(f.apply(s.clone()).unwrap(), s);
+        // A price in words only is shown and saved as it is.
+        let words_only = Service {
+            cost_options: s.cost_options[1..].to_vec(),
+            ..s.clone()
+        };
+        let f = ServiceForm::from_service(&words_only);
+        assert_eq!(f.cost_amount, "");
+        assert_eq!(f.apply(words_only.clone()).unwrap(), words_only);
     }
 
     #[test]

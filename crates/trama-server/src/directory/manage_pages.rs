@@ -200,7 +200,16 @@ pub(crate) async fn form_page(
 ) -> PageResult {
     let mut orgs = vec![];
     let mut locations = vec![];
-    for oid in p.administered_organizations() {
+    // The organisations one administers, and the one the service belongs to when one may edit
+    // it without administering it (the territory's admin).
+    let mut choices: Vec<OrganizationId> = p.administered_organizations().collect();
+    if let Ok(current) = uuid::Uuid::parse_str(f.organization_id.trim()).map(OrganizationId)
+        && !choices.contains(&current)
+        && p.can_edit_organization(current)
+    {
+        choices.push(current);
+    }
+    for oid in choices {
         if let Some((o, _)) = super::service::get_organization(state, oid).await? {
             orgs.push(Choice {
                 id: o.id.to_string(),
@@ -327,7 +336,13 @@ pub(crate) async fn submit(
     {
         Ok(_) => Ok(Redirect::to(&format!("/servizi/{id}?salvato=1")).into_response()),
         Err(e @ (ApiError::InvalidBody(_) | ApiError::InvalidReference(_))) => {
-            let field = e.field().unwrap_or("").to_string();
+            // The form's own field, so that the message links to it.
+            let field = match e.field().unwrap_or("") {
+                f if f.starts_with("service_at_locations") => "location",
+                f if f.starts_with("attributes") => "category",
+                f => f,
+            }
+            .to_string();
             form_page(
                 state,
                 l,

@@ -8,7 +8,7 @@ use trama_core::FieldError;
 use trama_core::auth::{Principal, Role};
 use trama_core::geo::Coordinates;
 use trama_core::hsds::{Service, validate_service};
-use trama_core::ids::{LocationId, ServiceId};
+use trama_core::ids::{LocationId, ServiceId, TaxonomyTermId};
 use trama_core::query::ServiceQuery;
 use trama_store::SearchResult;
 
@@ -64,6 +64,17 @@ pub async fn save_service(
             "organization",
             "is not written through a service; give organization_id",
         )));
+    }
+    // A category named by id must be one the territory has (a term given inline is its own).
+    for (i, a) in s.attributes.iter().enumerate() {
+        if let (Some(tid), None) = (a.taxonomy_term_id, &a.taxonomy_term)
+            && state.store.get_term(TaxonomyTermId(tid)).await?.is_none()
+        {
+            return Err(ServiceError::InvalidReference(FieldError::new(
+                format!("attributes[{i}].taxonomy_term_id"),
+                format!("taxonomy term {tid} does not exist"),
+            )));
+        }
     }
     for (i, sal) in s.service_at_locations.iter_mut().enumerate() {
         if let Some(loc) = sal.location.as_deref_mut() {

@@ -54,7 +54,10 @@ fn pricing_typed(rate: &str, extra: &str) -> Result<(Option<f64>, Option<u32>), 
     };
     let extra = match extra.trim() {
         "" => None,
-        e => Some(trama_core::bounded::number("extra_percent", e)?),
+        e => {
+            let v: i64 = trama_core::bounded::number("extra_percent", e)?;
+            Some(trama_core::bounded::within("extra_percent", v, 0, 100)? as u32)
+        }
     };
     trama_core::matching::shared::pricing(rate, extra)?;
     Ok((rate, extra))
@@ -102,7 +105,8 @@ pub async fn shared_page(State(state): State<AppState>, signed: SignedPage) -> P
             }
         })
         .collect();
-    let shown_rate = if error.is_some() || rate_typed.trim().is_empty() {
+    // What was typed stays in the form, mistakes included; blank shows the default.
+    let shown_rate = if rate_typed.trim().is_empty() {
         match l.lang {
             Lang::It => "22,00".to_string(),
             Lang::En => "22.00".to_string(),
@@ -110,7 +114,7 @@ pub async fn shared_page(State(state): State<AppState>, signed: SignedPage) -> P
     } else {
         rate_typed
     };
-    let shown_extra = if error.is_some() || extra_typed.trim().is_empty() {
+    let shown_extra = if extra_typed.trim().is_empty() {
         "25".to_string()
     } else {
         extra_typed

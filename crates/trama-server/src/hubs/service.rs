@@ -254,8 +254,19 @@ pub async fn shared_services(
     for m in shown {
         audit_full_read(state, Some(p), &rows[m as usize], NeedAccess::Full).await?;
     }
+    // A proposal is worth making only when the shared visit costs less than separate ones
+    // (a long need with a short one does not share well).
     Ok(groups
         .iter()
+        .filter(|g| {
+            let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
+            let separate: i64 = g
+                .members
+                .iter()
+                .map(|&m| shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
+                .sum();
+            total.0 < separate
+        })
         .map(|g| {
             let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
             let shares = split_cost(total, &vec![1; g.members.len()]);

@@ -49,7 +49,9 @@ pub fn field_label(lang: Lang, field: &str) -> String {
         "phone" => ("Telefono", "Phone"),
         "opens" | "opens_at" => ("Apertura", "Opening"),
         "closes" | "closes_at" => ("Chiusura", "Closing"),
-        "location" => ("Luogo", "Place"),
+        "location" | "location_id" => ("Luogo", "Place"),
+        "hourly_rate" => ("Tariffa oraria", "Hourly rate"),
+        "extra_percent" => ("Maggiorazione", "Surcharge"),
         "organization" | "organization_id" => ("Organizzazione", "Organisation"),
         "amount" => ("Importo", "Amount"),
         "month" => ("Mese", "Month"),
@@ -205,6 +207,10 @@ pub fn reason(lang: Lang, reason: &str) -> String {
     };
     if let Some(it) = exact {
         return it.to_string();
+    }
+    // "location 0190… does not exist": what was named is not there.
+    if reason.ends_with(" does not exist") {
+        return "non esiste (o non è più disponibile): scegline un altro".to_string();
     }
     // Reasons with a value in them.
     let patterns: [(&str, &str, &str); 11] = [

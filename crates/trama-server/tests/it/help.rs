@@ -927,6 +927,12 @@ both!(
             "22 €/h + 50 %: {}",
             bad.text()
         );
+        assert!(
+            bad.text().contains(r#"value="gratis""#),
+            "what was typed stays: {}",
+            bad.text()
+        );
+        assert!(bad.text().contains("Tariffa oraria: "), "{}", bad.text());
         let bad = crate::get_with(&app, "/sportello/condivisi?maggiorazione=300", &cookies).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
@@ -934,6 +940,30 @@ both!(
             "{}",
             bad.text()
         );
+        // Two neighbours whose visits differ too much in length (15 minutes and 4 hours) would
+        // pay more together than apart: not proposed.
+        for (i, minutes) in [15, 240].into_iter().enumerate() {
+            let r = app
+                .send(
+                    "POST",
+                    "/api/people",
+                    Some(&operator),
+                    &json!({"display_name": format!("Vicino {i}"), "consent_reference": "Prot. 2"}),
+                )
+                .await;
+            let person = r.json()["id"].as_str().unwrap().to_string();
+            let mut b = need_body(Some(&person), None);
+            b["category"] = json!("H2");
+            b["lat"] = json!(45.4700 + i as f64 * 0.0001);
+            b["lon"] = json!(9.1600);
+            b["windows"] = json!([{"day": "tue", "from": "09:00", "to": "13:00"}]);
+            b["duration_minutes"] = json!(minutes);
+            let r = app.send("POST", "/api/needs", Some(&operator), &b).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        }
+        let groups = app.get_auth("/api/shared-services", &operator).await.json();
+        assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
+
         // Someone who is not an operator gets no proposals.
         app.user_with_token(
             "c2@example.it",

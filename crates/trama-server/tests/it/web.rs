@@ -464,6 +464,72 @@ both!(
             StatusCode::FORBIDDEN
         );
 
+        // A name with a NUL, a category that does not exist: named, never a 500.
+        let mut nul = fields.clone();
+        nul[1] = ("name", "Pranzo\u{0}");
+        let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &nul).await;
+        assert_eq!(
+            bad.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            bad.text()
+        );
+        assert!(bad.text().contains(r##"href="#name""##), "{}", bad.text());
+        let nowhere = Uuid::now_v7().to_string();
+        let mut unknown = fields.clone();
+        unknown[4] = ("category", nowhere.as_str());
+        let bad = post_form(&app, &format!("/gestione/servizi/{id}"), &cookies, &unknown).await;
+        assert_eq!(
+            bad.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            bad.text()
+        );
+        assert!(
+            bad.text().contains(r##"href="#category""##),
+            "{}",
+            bad.text()
+        );
+        assert!(
+            bad.text().contains("Categoria: non esiste"),
+            "{}",
+            bad.text()
+        );
+
+        // The territory's admin edits any organisation's service through the same form.
+        app.user_with_token(
+            "territorio@example.it",
+            &[
+                trama_core::auth::RoleGrant::new(trama_core::auth::Role::TerritoryAdmin, None)
+                    .unwrap(),
+            ],
+        )
+        .await;
+        let (t_cookies, t_csrf) = sign_in(&app, "territorio@example.it", &"t".repeat(43)).await;
+        let form = get_with(&app, &format!("/gestione/servizi/{id}"), &t_cookies).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(
+            form.text()
+                .contains(&format!(r#"<option value="{org_id}" selected>"#)),
+            "{}",
+            form.text()
+        );
+        let mut as_territory: Vec<(&str, &str)> = fields
+            .iter()
+            .filter(|(k, _)| *k != "csrf")
+            .copied()
+            .collect();
+        as_territory.push(("csrf", t_csrf.as_str()));
+        as_territory[1] = ("name", "Pranzo solidale (verificato dal Comune)");
+        let r = post_form(
+            &app,
+            &format!("/gestione/servizi/{id}"),
+            &t_cookies,
+            &as_territory,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
         let r = post_form(
             &app,
             &format!("/gestione/servizi/{id}/elimina"),
