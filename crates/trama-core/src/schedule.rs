@@ -185,6 +185,23 @@ impl WeeklyHours {
     pub fn on(&self, day: u8) -> impl Iterator<Item = &WeeklyInterval> {
         self.0.iter().filter(move |w| w.day == day)
     }
+
+    /// The intervals that hold in the week of `date` (a seasonal schedule, say June to
+    /// August, is not this December's opening hours): those whose dates, if any, include
+    /// some day of the seven starting on `date`.
+    pub fn in_week_of(&self, date: Date) -> Self {
+        let first = days_since_epoch(date);
+        let last = first + 6;
+        Self(
+            self.0
+                .iter()
+                .filter(|w| {
+                    w.from_day.is_none_or(|f| f <= last) && w.to_day.is_none_or(|t| t >= first)
+                })
+                .copied()
+                .collect(),
+        )
+    }
 }
 
 /// A territory's clock. Italy (and the EU) moves to summer time at 01:00 UTC on the last Sunday
@@ -252,6 +269,30 @@ impl TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_seasonal_schedule_holds_only_in_its_weeks() {
+        let mut summer = sched("SA", "08:00", "11:00");
+        summer.valid_from = Some("2026-06-01".into());
+        summer.valid_to = Some("2026-08-31".into());
+        let h = WeeklyHours::from_schedules(&[sched("MO", "09:00", "12:00"), summer]).unwrap();
+        let week = |d| {
+            h.in_week_of(
+                Date::parse(
+                    d,
+                    &time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .unwrap(),
+            )
+        };
+        assert_eq!(week("2026-12-07").0.len(), 1, "December: Mondays only");
+        assert_eq!(week("2026-07-06").0.len(), 2, "July: Saturdays too");
+        assert_eq!(
+            week("2026-05-28").0.len(),
+            2,
+            "the week that reaches into June"
+        );
+    }
     use time::macros::datetime;
 
     fn sched(byday: &str, o: &str, c: &str) -> Schedule {

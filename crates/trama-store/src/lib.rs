@@ -266,6 +266,53 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets the in-memory indexes' change logs (`directory_changes`, `offer_changes`)
+    /// older than the last `keep` versions, so they do not grow for ever. In the same
+    /// transaction a `*` row takes their place at the last version forgotten: an index that
+    /// was still behind it reloads in full instead of missing a change. Returns the rows
+    /// removed.
+    pub async fn prune_change_logs(&self, keep: i64) -> Result<u64> {
+        use sqlx::Row;
+        let mut removed = 0;
+        for (log, versions, id) in [
+            ("directory_changes", "directory_version", "service_id"),
+            ("offer_changes", "offers_version", "offer_id"),
+        ] {
+            let mut tx = self.write.begin().await?;
+            let current: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT version FROM {versions} WHERE id = 1"
+            )))
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+            let through = current - keep.max(1);
+            if through <= 0 {
+                continue;
+            }
+            removed += sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {log} WHERE version <= $1 AND {id} <> '*'"
+            )))
+            .bind(through)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {log} WHERE version < $1 AND {id} = '*'"
+            )))
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {log} (version, {id}) VALUES ($1, '*') ON CONFLICT DO NOTHING"
+            )))
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(removed)
+    }
+
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;

@@ -324,6 +324,20 @@ async fn serve(cfg: Config, store: Store) -> Result<()> {
             }
         }
     });
+    // The indexes' change logs keep the last 100,000 versions; older ones are forgotten every
+    // ten minutes (an index further behind reloads in full).
+    let prune = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match prune.prune_change_logs(100_000).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "index change logs pruned"),
+                Err(e) => tracing::warn!(error = %e, "pruning the index change logs failed"),
+            }
+        }
+    });
     let state = AppState::new(store, cfg, metrics).map_err(|e| anyhow::anyhow!("{e}"))?;
     // The register's writer, and its loop: contributions into the log, checkpoints signed.
     state

@@ -636,7 +636,8 @@ pub(crate) async fn render_service(
         l,
         status: status_label(&s.status, l.lang),
         open_now: weekly.is_open_at(state.now_local()),
-        hours: hours_view(weekly, l.lang),
+        // The hours of this week (a summer-only schedule is not December's).
+        hours: hours_view(&weekly.in_week_of(state.now_local().date()), l.lang),
         ages: ages_words(s.minimum_age, s.maximum_age, l.lang),
         w: super::words::service_words(l.lang),
         categories: cats,

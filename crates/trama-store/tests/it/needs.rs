@@ -451,3 +451,25 @@ both!(
         assert_eq!(store.unread_notifications(op).await.unwrap(), 0);
     }
 );
+
+// The offer index's change log is pruned; an index still behind the pruned versions reloads in
+// full (the `*` row left in their place) instead of missing the offers made meanwhile.
+both!(
+    pruned_change_logs_never_leave_an_index_stale,
+    |store: Store| async move {
+        store.seed_taxonomies().await.unwrap();
+        assert_eq!(store.warm_offer_index().await.unwrap(), 0);
+        for i in 0..4 {
+            let v = person(&store, &format!("Volontaria {i}")).await;
+            offer(&store, v, 1).await;
+        }
+        let removed = store.prune_change_logs(1).await.unwrap();
+        assert!(removed >= 3, "{removed}");
+        // Again: nothing more to forget, and the marker moves on without a conflict.
+        store.prune_change_logs(1).await.unwrap();
+        assert_eq!(store.warm_offer_index().await.unwrap(), 4);
+        let v = person(&store, "Volontaria 5").await;
+        offer(&store, v, 1).await;
+        assert_eq!(store.warm_offer_index().await.unwrap(), 5);
+    }
+);
