@@ -23,6 +23,25 @@ pub struct HelpBench {
     pub clients: usize,
     /// Requesters who ask (each with a token); requests go to their needs in turn.
     pub askers: usize,
+    /// Offers changed by their owners each second while the requests are measured (0: none).
+    pub writes_per_second: u32,
+}
+
+/// The offers loaded: each one's owner, form and id (what a writer changes).
+type Loaded = Vec<(UserId, OfferForm, trama_core::ids::OfferId)>;
+
+/// Peak resident memory of this process (the whole territory in memory, server included), in
+/// MiB, where the system says it (Linux).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -41,7 +60,10 @@ fn known_skills(v: &[String]) -> Vec<String> {
 }
 
 /// Loads the territory's help: one volunteer per three offers, one requester per need.
-async fn load(state: &AppState, b: &HelpBench) -> Result<Vec<(UserId, trama_core::ids::NeedId)>> {
+async fn load(
+    state: &AppState,
+    b: &HelpBench,
+) -> Result<(Vec<(UserId, trama_core::ids::NeedId)>, Loaded)> {
     let instance = crate::help_cli::generate(b.needs, b.offers, 2026);
     let volunteers = b.offers.div_ceil(3);
     let people: Vec<(UserId, String, Option<String>)> = (0..volunteers + b.needs)
@@ -72,7 +94,7 @@ async fn load(state: &AppState, b: &HelpBench) -> Result<Vec<(UserId, trama_core
         })
         .collect();
     let t = Instant::now();
-    help::load_offers(state, &offers).await?;
+    let offer_ids = help::load_offers(state, &offers).await?;
     eprintln!(
         "{} offers loaded in {:.1} s",
         offers.len(),
@@ -113,7 +135,12 @@ async fn load(state: &AppState, b: &HelpBench) -> Result<Vec<(UserId, trama_core
         ids.len(),
         t.elapsed().as_secs_f64()
     );
-    Ok(needs.iter().map(|(u, _)| *u).zip(ids).collect())
+    let loaded = offers
+        .into_iter()
+        .zip(offer_ids)
+        .map(|((u, f), id)| (u, f, id))
+        .collect();
+    Ok((needs.iter().map(|(u, _)| *u).zip(ids).collect(), loaded))
 }
 
 pub async fn bench(state: AppState, b: HelpBench) -> Result<()> {
@@ -122,7 +149,7 @@ pub async fn bench(state: AppState, b: HelpBench) -> Result<()> {
             "bench-help loads its own territory: give it an empty one (--data-dir a new folder)"
         );
     }
-    let needs = load(&state, &b).await?;
+    let (needs, offers) = load(&state, &b).await?;
     let t = Instant::now();
     let indexed = help::warm_offer_index(&state).await?;
     let index_s = t.elapsed().as_secs_f64();
@@ -207,10 +234,54 @@ pub async fn bench(state: AppState, b: HelpBench) -> Result<()> {
         t.elapsed().as_secs_f64()
     };
     tokio::task::block_in_place(|| run(b.clients.max(1) * 50))?;
-    let t = Instant::now();
-    let (mut times, found) = tokio::task::block_in_place(|| run(b.requests))?;
-    let wall = t.elapsed().as_secs_f64();
-    times.sort();
+    // Measured twice when writes are asked: alone, then while owners change their offers (the
+    // hours they give) at the rate asked, each change through the same service as the web
+    // form, into the change log.
+    let offers = Arc::new(offers);
+    let mut phases = vec![0];
+    if b.writes_per_second > 0 {
+        phases.push(b.writes_per_second);
+    }
+    let mut rows: Vec<(u32, Vec<Duration>, usize, f64, u64)> = Vec::new();
+    for rate in phases {
+        let writing = Arc::new(std::sync::atomic::AtomicBool::new(rate > 0));
+        let writer = {
+            let state = state.clone();
+            let writing = writing.clone();
+            let offers = offers.clone();
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                if rate == 0 {
+                    return Ok::<_, anyhow::Error>(done);
+                }
+                let mut rng = ChaCha8Rng::seed_from_u64(23);
+                let mut tick =
+                    tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+                while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                    tick.tick().await;
+                    let (owner, form, id) = &offers[rng.random_range(0..offers.len())];
+                    let mut changed = form.clone();
+                    changed.hours_per_week =
+                        1.0 + ((form.hours_per_week as u64 + done) % 10) as f64;
+                    let p = Principal {
+                        user_id: *owner,
+                        display_name: "bench".into(),
+                        grants: vec![],
+                    };
+                    help::update_offer(&state, &p, *id, &changed).await?;
+                    done += 1;
+                }
+                Ok(done)
+            })
+        };
+        let t = Instant::now();
+        let (mut times, found) = tokio::task::block_in_place(|| run(b.requests))?;
+        let wall = t.elapsed().as_secs_f64();
+        writing.store(false, std::sync::atomic::Ordering::Relaxed);
+        let written = writer.await??;
+        times.sort();
+        rows.push((rate, times, found, wall, written));
+    }
     let _ = stop.send(());
     server.await??;
     println!(
@@ -224,26 +295,39 @@ pub async fn bench(state: AppState, b: HelpBench) -> Result<()> {
     println!("| --- | --- |");
     println!("| the store's offer index, built | {index_s:.2} s |");
     println!("| first suggestion (builds the engine's picture of every offer) | {first:.2} s |");
-    println!(
-        "| requests | {} from {} clients, as {} requesters, k = 10 |",
-        times.len(),
-        b.clients,
-        askers.len()
-    );
-    println!(
-        "| throughput | {:.0} requests/s |",
-        times.len() as f64 / wall
-    );
-    println!(
-        "| latency p50 / p90 / p99 / max | {:.2} / {:.2} / {:.2} / {:.2} ms |",
-        percentile(&times, 0.5),
-        percentile(&times, 0.9),
-        percentile(&times, 0.99),
-        percentile(&times, 1.0)
-    );
-    println!(
-        "| suggestions per answer (mean) | {:.1} |",
-        found as f64 / times.len().max(1) as f64
-    );
+    for (rate, times, found, wall, written) in &rows {
+        let during = if *rate == 0 {
+            "no offer changing".to_string()
+        } else {
+            format!(
+                "{written} offers changed by their owners meanwhile ({:.0}/s)",
+                *written as f64 / wall
+            )
+        };
+        println!(
+            "| {during}: requests | {} from {} clients, as {} requesters, k = 10 |",
+            times.len(),
+            b.clients,
+            askers.len()
+        );
+        println!(
+            "| {during}: throughput | {:.0} requests/s |",
+            times.len() as f64 / wall
+        );
+        println!(
+            "| {during}: latency p50 / p90 / p99 / max | {:.2} / {:.2} / {:.2} / {:.2} ms |",
+            percentile(times, 0.5),
+            percentile(times, 0.9),
+            percentile(times, 0.99),
+            percentile(times, 1.0)
+        );
+        println!(
+            "| {during}: suggestions per answer (mean) | {:.1} |",
+            *found as f64 / times.len().max(1) as f64
+        );
+    }
+    if let Some(mib) = peak_rss_mib() {
+        println!("| peak resident memory (whole process, load included) | {mib:.0} MiB |");
+    }
     Ok(())
 }

@@ -207,6 +207,9 @@ enum Cmd {
         /// Requesters asking (one token each); the requests go round them.
         #[arg(long, default_value_t = 2_000)]
         askers: usize,
+        /// Offers their owners change each second while the requests are measured.
+        #[arg(long, default_value_t = 0)]
+        writes_per_second: u32,
     },
     /// Measure the directory search on the judged set of queries (`crates/trama/data/
     /// search-judgements.tsv`): precision at 5 over the territory in the database.
@@ -561,6 +564,7 @@ async fn run(cli: Cli) -> Result<()> {
             requests,
             clients,
             askers,
+            writes_per_second,
         } => {
             let mut bench = cfg.clone();
             // Each asker asks a few dozen times in a minute: not a probing of where others are.
@@ -574,6 +578,7 @@ async fn run(cli: Cli) -> Result<()> {
                     requests,
                     clients,
                     askers,
+                    writes_per_second,
                 },
             )
             .await?;

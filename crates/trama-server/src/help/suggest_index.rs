@@ -1,6 +1,7 @@
 //! The engine's view of every offer that can be suggested, built once for the process and
-//! rebuilt in the background as offers change; a request adds the few offers changed since
-//! the picture was taken, compiled on the spot, so an answer always reflects every change.
+//! rebuilt in the background once enough offers changed or it is old enough; a request adds the
+//! offers changed since the picture was taken, compiled on the spot, so an answer always
+//! reflects every change.
 //!
 //! The store's offer index (`trama_store::offer_cache`) is the truth, kept current by the
 //! offers' change log; this is the engine's compiled copy of it (coarse points, interned
@@ -29,6 +30,7 @@ pub struct Picture {
     rows: Vec<Arc<OfferRow>>,
     by_id: HashMap<OfferId, u32>,
     index: OfferIndex,
+    built_at: std::time::Instant,
 }
 
 /// The current picture and whether a new one is being built.
@@ -46,6 +48,14 @@ impl std::fmt::Debug for SuggestIndex {
 
 /// How many changed offers a request compiles itself before the picture is rebuilt at once.
 const CHANGED_INLINE_MAX: usize = 2_000;
+
+/// A picture behind the store is rebuilt in the background once this many offers changed since
+/// it was taken, or once it is this old: rebuilding takes about a second of one core at city
+/// scale, and a request compiles the few changed offers of its kind of help on the spot, so
+/// rebuilding on every change would spend a core on pictures under a steady trickle of writes
+/// (measured: 1,653 requests/s alone, 135 while owners changed 25 offers a second).
+const REBUILD_AFTER_CHANGES: usize = 256;
+const REBUILD_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 
 async fn build(state: &AppState) -> ServiceResult<Picture> {
     let (version, rows) = state
@@ -70,6 +80,7 @@ async fn build(state: &AppState) -> ServiceResult<Picture> {
             rows,
             by_id,
             index,
+            built_at: std::time::Instant::now(),
         })
     })
     .await
@@ -151,7 +162,9 @@ pub async fn suggest(
         fresh = changes_since(state, picture.version).await?;
     }
     let (now_version, changed, rows) = fresh.unwrap_or_default();
-    if now_version > picture.version {
+    if now_version > picture.version
+        && (changed.len() >= REBUILD_AFTER_CHANGES || picture.built_at.elapsed() >= REBUILD_AFTER)
+    {
         index.rebuild_later(state);
     }
     let changed: HashSet<OfferId> = changed.into_iter().collect();

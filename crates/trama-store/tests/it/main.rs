@@ -111,6 +111,10 @@ fn shipped_migrations_never_change() {
             10,
             "b76276065b2e1a305800e702ce89609bb74dadd8bc5233d68589f635f0f8f688e25a086d414df6d47fb47e16e33a3f69",
         ),
+        (
+            11,
+            "bf8774978357bc8b629d8e1dbef18d7af98753d701f8875ab1ec202a93bbb7ece79ba165d87cedd61540ed726dae3f9e",
+        ),
     ];
     let carried = trama_store::migration_checksums();
     for (version, checksum) in SHIPPED {
