@@ -120,6 +120,27 @@ fn form_shows(s: &Schedule) -> bool {
         && s.attributes.is_empty()
 }
 
+/// Codes in order, to compare the languages ticked with those shown.
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|x| x.trim().to_string()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The spans as typed, without surrounding spaces, to compare with those shown.
+fn trimmed(h: &[DaySpans; 7]) -> [DaySpans; 7] {
+    let mut out = h.clone();
+    for day in out.iter_mut() {
+        for span in day.iter_mut() {
+            for t in span.iter_mut() {
+                *t = t.trim().to_string();
+            }
+        }
+    }
+    out
+}
+
 /// `HH:MM` of minutes since midnight.
 fn clock(m: u16) -> String {
     format!("{:02}:{:02}", m / 60, m % 60)
@@ -213,7 +234,9 @@ impl ServiceForm {
             category: s
                 .attributes
                 .iter()
-                .find(|a| a.link_type.as_deref() != Some("audience"))
+                .find(|a| {
+                    a.link_type.as_deref() != Some("audience") && a.taxonomy_term_id.is_some()
+                })
                 .and_then(|a| a.taxonomy_term_id)
                 .map(|u| u.to_string())
                 .unwrap_or_default(),
@@ -230,8 +253,8 @@ impl ServiceForm {
             email: s.email.clone().unwrap_or_default(),
             location: s
                 .service_at_locations
-                .first()
-                .and_then(|x| x.location_id)
+                .iter()
+                .find_map(|x| x.location_id)
                 .map(|u| u.to_string())
                 .unwrap_or_default(),
             hours,
@@ -310,16 +333,21 @@ impl ServiceForm {
             .map_err(|_| FieldError::new("organization_id", "choose an organisation"))?;
         let category = Uuid::parse_str(self.category.trim())
             .map_err(|_| FieldError::new("category", "choose a category"))?;
+        // What the form showed: a part the person left as it was stays as it is in the document.
+        let before = Self::from_service(&s);
         let hours = self.parse_hours()?;
         let phone = crate::bounded::phone("phone", &self.phone)?;
         let location = Uuid::parse_str(self.location.trim())
             .map_err(|_| FieldError::new("location", "choose a place"))?;
+        // Browsers send line breaks as CRLF; the document keeps them as typed elsewhere (LF).
         let text = |field: &str, v: &str| {
-            BoundedText::optional(field, v, 2000).map(|t| t.map(BoundedText::into_string))
+            BoundedText::optional(field, &v.replace("\r\n", "\n"), 2000)
+                .map(|t| t.map(BoundedText::into_string))
         };
         let name = BoundedText::line("name", &self.name, 300)?.into_string();
-        let description = BoundedText::optional("description", &self.description, 8000)?
-            .map(BoundedText::into_string);
+        let description =
+            BoundedText::optional("description", &self.description.replace("\r\n", "\n"), 8000)?
+                .map(BoundedText::into_string);
         let funder = match self.funder.trim() {
             "" => None,
             f => Some(BoundedText::line("funder", f, 300)?.into_string()),
@@ -370,179 +398,193 @@ impl ServiceForm {
         s.application_process = application_process;
         s.minimum_age = minimum_age;
         s.maximum_age = maximum_age;
-        // The category the form shows is the first that is not an audience: it changes in
-        // place (its id and value stay); the others stay as they are.
-        match s
-            .attributes
-            .iter_mut()
-            .find(|a| a.link_type.as_deref() != Some("audience"))
-        {
-            Some(a) => {
-                if a.taxonomy_term_id != Some(category) {
-                    a.taxonomy_term_id = Some(category);
-                    a.taxonomy_term = None;
+        if self.category.trim() != before.category {
+            // The category the form shows is the first that is not an audience: it changes in
+            // place (its id and value stay); the others stay as they are.
+            match s.attributes.iter_mut().find(|a| {
+                a.link_type.as_deref() != Some("audience") && a.taxonomy_term_id.is_some()
+            }) {
+                Some(a) => {
+                    if a.taxonomy_term_id != Some(category) {
+                        a.taxonomy_term_id = Some(category);
+                        a.taxonomy_term = None;
+                    }
                 }
+                None => s.attributes.insert(
+                    0,
+                    Attribute {
+                        id: Uuid::now_v7(),
+                        link_id: Some(s.id),
+                        taxonomy_term_id: Some(category),
+                        link_type: Some("category".into()),
+                        link_entity: Some("service".into()),
+                        ..Default::default()
+                    },
+                ),
             }
-            None => s.attributes.insert(
-                0,
-                Attribute {
-                    id: Uuid::now_v7(),
-                    link_id: Some(s.id),
-                    taxonomy_term_id: Some(category),
-                    link_type: Some("category".into()),
-                    link_entity: Some("service".into()),
-                    ..Default::default()
-                },
-            ),
         }
-        // The funder the form shows is the first; the others stay.
-        match (funder, s.funding.first_mut()) {
-            (Some(f), Some(first)) => first.source = Some(f),
-            (Some(f), None) => s.funding.push(Funding {
-                id: Uuid::now_v7(),
-                service_id: Some(s.id),
-                source: Some(f),
-                ..Default::default()
-            }),
-            (None, Some(_)) => {
-                s.funding.remove(0);
-            }
-            (None, None) => {}
-        }
-        match phone {
-            None if !s.phones.is_empty() => {
-                s.phones.remove(0);
-            }
-            None => {}
-            Some(number) => match s.phones.first_mut() {
-                Some(p) => p.number = number,
-                None => s.phones.push(Phone {
+        if self.funder.trim() != before.funder.trim() {
+            // The funder the form shows is the first; the others stay.
+            match (funder, s.funding.first_mut()) {
+                (Some(f), Some(first)) => first.source = Some(f),
+                (Some(f), None) => s.funding.push(Funding {
                     id: Uuid::now_v7(),
                     service_id: Some(s.id),
-                    number,
+                    source: Some(f),
                     ..Default::default()
                 }),
-            },
-        }
-        // The first price is the form's; any further ones stay.
-        // A price, words without a price (as HSDS allows), or neither: the first option.
-        let first_cost = (!s.cost_options.is_empty()).then(|| s.cost_options.remove(0));
-        if cost_amount.is_some() || cost_option.is_some() {
-            let first = first_cost.unwrap_or_default();
-            let currency = first.currency.clone().unwrap_or_else(|| "EUR".into());
-            s.cost_options.insert(
-                0,
-                CostOption {
-                    id: if first.id.is_nil() {
-                        Uuid::now_v7()
-                    } else {
-                        first.id
-                    },
-                    service_id: first.service_id.or(Some(s.id)),
-                    option: cost_option.map(BoundedText::into_string),
-                    currency: cost_amount.map(|_| currency),
-                    amount: cost_amount.map(Cents::to_decimal),
-                    ..first
-                },
-            );
-        }
-        // Languages the form lists are as ticked; others the record names stay.
-        let mut languages: Vec<Language> = std::mem::take(&mut s.languages)
-            .into_iter()
-            .filter(|g| {
-                let code = g.code.as_deref().map(str::to_ascii_lowercase);
-                match code {
-                    Some(c) if crate::needs::LANGUAGES.iter().any(|(k, _, _)| *k == c) => {
-                        self.speaks(&c)
-                    }
-                    _ => true,
+                (None, Some(_)) => {
+                    s.funding.remove(0);
                 }
-            })
-            .collect();
-        for (code, it, _) in crate::needs::LANGUAGES {
-            let has = languages.iter().any(|g| {
-                g.code
-                    .as_deref()
-                    .is_some_and(|c| c.eq_ignore_ascii_case(code))
-            });
-            if self.speaks(code) && !has {
-                languages.push(Language {
-                    id: Uuid::now_v7(),
+                (None, None) => {}
+            }
+        }
+        if self.phone.trim() != before.phone.trim() {
+            match phone {
+                None if !s.phones.is_empty() => {
+                    s.phones.remove(0);
+                }
+                None => {}
+                Some(number) => match s.phones.first_mut() {
+                    Some(p) => p.number = number,
+                    None => s.phones.push(Phone {
+                        id: Uuid::now_v7(),
+                        service_id: Some(s.id),
+                        number,
+                        ..Default::default()
+                    }),
+                },
+            }
+            // The first price is the form's; any further ones stay.
+        }
+        if (self.cost_amount.trim(), self.cost_option.trim())
+            != (before.cost_amount.trim(), before.cost_option.trim())
+        {
+            // A price, words without a price (as HSDS allows), or neither: the first option.
+            let first_cost = (!s.cost_options.is_empty()).then(|| s.cost_options.remove(0));
+            if cost_amount.is_some() || cost_option.is_some() {
+                let first = first_cost.unwrap_or_default();
+                let currency = first.currency.clone().unwrap_or_else(|| "EUR".into());
+                s.cost_options.insert(
+                    0,
+                    CostOption {
+                        id: if first.id.is_nil() {
+                            Uuid::now_v7()
+                        } else {
+                            first.id
+                        },
+                        service_id: first.service_id.or(Some(s.id)),
+                        option: cost_option.map(BoundedText::into_string),
+                        currency: cost_amount.map(|_| currency),
+                        amount: cost_amount.map(Cents::to_decimal),
+                        ..first
+                    },
+                );
+            }
+        }
+        if sorted(&self.languages) != sorted(&before.languages) {
+            // Languages the form lists are as ticked; others the record names stay.
+            let mut languages: Vec<Language> = std::mem::take(&mut s.languages)
+                .into_iter()
+                .filter(|g| {
+                    let code = g.code.as_deref().map(str::to_ascii_lowercase);
+                    match code {
+                        Some(c) if crate::needs::LANGUAGES.iter().any(|(k, _, _)| *k == c) => {
+                            self.speaks(&c)
+                        }
+                        _ => true,
+                    }
+                })
+                .collect();
+            for (code, it, _) in crate::needs::LANGUAGES {
+                let has = languages.iter().any(|g| {
+                    g.code
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case(code))
+                });
+                if self.speaks(code) && !has {
+                    languages.push(Language {
+                        id: Uuid::now_v7(),
+                        service_id: Some(s.id),
+                        name: Some((*it).to_string()),
+                        code: Some((*code).to_string()),
+                        ..Default::default()
+                    });
+                }
+            }
+            s.languages = languages;
+        }
+        if trimmed(&self.hours) != before.hours {
+            // The weekly spans are the form's; schedules it does not show stay.
+            let shown = shown_schedules(&s.schedules);
+            let (mut was_shown, mut kept) = (Vec::new(), Vec::new());
+            for (x, shown) in std::mem::take(&mut s.schedules).into_iter().zip(shown) {
+                if shown {
+                    was_shown.push(x);
+                } else {
+                    kept.push(x);
+                }
+            }
+            let mut schedules: Vec<Schedule> = Vec::new();
+            // A span the form shows again as it was keeps its schedule's id.
+            let same_clock = |a: &Option<String>, b: u16| {
+                a.as_deref().and_then(|x| parse_clock("at", x).ok()) == Some(b)
+            };
+            let id_of = |days: &str, opens: u16, closes: u16| {
+                was_shown
+                    .iter()
+                    .find(|x: &&Schedule| {
+                        x.byday.as_deref() == Some(days)
+                            && same_clock(&x.opens_at, opens)
+                            && same_clock(&x.closes_at, closes)
+                    })
+                    .map(|x| x.id)
+            };
+            let mut groups: Vec<((u16, u16), Vec<&str>)> = vec![];
+            for (d, spans) in hours.iter().enumerate() {
+                for span in spans {
+                    match groups.iter_mut().find(|(g, _)| g == span) {
+                        Some((_, days)) => days.push(DAYS[d]),
+                        None => groups.push((*span, vec![DAYS[d]])),
+                    }
+                }
+            }
+            for ((opens, closes), days) in groups {
+                let byday = days.join(",");
+                schedules.push(Schedule {
+                    id: id_of(&byday, opens, closes).unwrap_or_else(Uuid::now_v7),
                     service_id: Some(s.id),
-                    name: Some((*it).to_string()),
-                    code: Some((*code).to_string()),
+                    freq: Some("WEEKLY".into()),
+                    byday: Some(byday),
+                    opens_at: Some(clock(opens)),
+                    closes_at: Some(clock(closes)),
                     ..Default::default()
                 });
             }
+            schedules.extend(kept);
+            s.schedules = schedules;
         }
-        s.languages = languages;
-        // The weekly spans are the form's; schedules it does not show stay.
-        let shown = shown_schedules(&s.schedules);
-        let (mut was_shown, mut kept) = (Vec::new(), Vec::new());
-        for (x, shown) in std::mem::take(&mut s.schedules).into_iter().zip(shown) {
-            if shown {
-                was_shown.push(x);
-            } else {
-                kept.push(x);
-            }
-        }
-        let mut schedules: Vec<Schedule> = Vec::new();
-        // A span the form shows again as it was keeps its schedule's id.
-        let same_clock = |a: &Option<String>, b: u16| {
-            a.as_deref().and_then(|x| parse_clock("at", x).ok()) == Some(b)
-        };
-        let id_of = |days: &str, opens: u16, closes: u16| {
-            was_shown
-                .iter()
-                .find(|x: &&Schedule| {
-                    x.byday.as_deref() == Some(days)
-                        && same_clock(&x.opens_at, opens)
-                        && same_clock(&x.closes_at, closes)
-                })
-                .map(|x| x.id)
-        };
-        let mut groups: Vec<((u16, u16), Vec<&str>)> = vec![];
-        for (d, spans) in hours.iter().enumerate() {
-            for span in spans {
-                match groups.iter_mut().find(|(g, _)| g == span) {
-                    Some((_, days)) => days.push(DAYS[d]),
-                    None => groups.push((*span, vec![DAYS[d]])),
-                }
-            }
-        }
-        for ((opens, closes), days) in groups {
-            let byday = days.join(",");
-            schedules.push(Schedule {
-                id: id_of(&byday, opens, closes).unwrap_or_else(Uuid::now_v7),
+        if self.location.trim() != before.location {
+            // The place the form shows is the first the service is delivered at: picking another
+            // puts it first (moving the first there, unless it already is one); the others stay.
+            let here = ServiceAtLocation {
+                id: Uuid::now_v7(),
                 service_id: Some(s.id),
-                freq: Some("WEEKLY".into()),
-                byday: Some(byday),
-                opens_at: Some(clock(opens)),
-                closes_at: Some(clock(closes)),
+                location_id: Some(location),
                 ..Default::default()
-            });
-        }
-        schedules.extend(kept);
-        s.schedules = schedules;
-        // The place the form shows is the first the service is delivered at: picking another
-        // puts it first (moving the first there, unless it already is one); the others stay.
-        let here = ServiceAtLocation {
-            id: Uuid::now_v7(),
-            service_id: Some(s.id),
-            location_id: Some(location),
-            ..Default::default()
-        };
-        match s
-            .service_at_locations
-            .iter()
-            .position(|x| x.location_id == Some(location))
-        {
-            Some(i) => {
-                let at = s.service_at_locations.remove(i);
-                s.service_at_locations.insert(0, at);
+            };
+            match s
+                .service_at_locations
+                .iter()
+                .position(|x| x.location_id == Some(location))
+            {
+                Some(i) => {
+                    let at = s.service_at_locations.remove(i);
+                    s.service_at_locations.insert(0, at);
+                }
+                None if !s.service_at_locations.is_empty() => s.service_at_locations[0] = here,
+                None => s.service_at_locations.push(here),
             }
-            None if !s.service_at_locations.is_empty() => s.service_at_locations[0] = here,
-            None => s.service_at_locations.push(here),
         }
         for sal in &mut s.service_at_locations {
             sal.location = None;
@@ -844,10 +886,31 @@ mod tests {
             organization_id: Some(Uuid::now_v7()),
             name: "Pasti a domicilio".into(),
             status: "active".into(),
+            description: Some("Due righe:\nla seconda".into()),
             minimum_age: Some(16.5),
-            attributes: vec![term(Some("principale")), term(None)],
-            service_at_locations: vec![place(), place()],
+            attributes: vec![
+                Attribute {
+                    taxonomy_term_id: None,
+                    value: Some("etichetta".into()),
+                    ..term(None)
+                },
+                term(Some("principale")),
+                term(None),
+            ],
+            service_at_locations: vec![
+                ServiceAtLocation {
+                    location_id: None,
+                    ..place()
+                },
+                place(),
+                place(),
+            ],
             funding: vec![
+                Funding {
+                    id: Uuid::now_v7(),
+                    organization_id: Some(Uuid::now_v7()),
+                    ..Default::default()
+                },
                 Funding {
                     id: Uuid::now_v7(),
                     organization_id: Some(Uuid::now_v7()),
@@ -878,6 +941,13 @@ mod tests {
                     service_id: Some(id),
                     freq: Some("WEEKLY".into()),
                     byday: Some("MO,TU".into()),
+                    opens_at: Some("09:00".into()),
+                    closes_at: Some("12:00".into()),
+                    ..Default::default()
+                },
+                Schedule {
+                    id: Uuid::now_v7(),
+                    byday: Some("WE".into()),
                     opens_at: Some("09:00".into()),
                     closes_at: Some("12:00".into()),
                     ..Default::default()
@@ -923,8 +993,18 @@ mod tests {
             ],
             ..Default::default()
         };
-        let f = ServiceForm::from_service(&s);
+        let mut f = ServiceForm::from_service(&s);
+        // As a browser sends it back: line breaks as CRLF.
+        f.description = f.description.replace('\n', "\r\n");
         assert_eq!(f.apply(s.clone()).unwrap(), s);
+        // A part changed changes only that part: a new phone leaves the hours' schedules as
+        // they were (ids, the day written on its own, the schedule without `freq`).
+        let mut f = ServiceForm::from_service(&s);
+        f.phone = "+39 02 5555555".into();
+        let changed = f.apply(s.clone()).unwrap();
+        assert_eq!(changed.schedules, s.schedules);
+        assert_eq!(changed.phones[0].number, "+39 02 5555555");
+        assert_eq!(changed.phones[1], s.phones[1]);
         // A price in words only is shown and saved as it is.
         let words_only = Service {
             cost_options: s.cost_options[1..].to_vec(),

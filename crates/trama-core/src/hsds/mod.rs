@@ -156,6 +156,38 @@ pub fn validate_service(s: &Service) -> Result<(), FieldError> {
     if s.name.chars().count() > 300 {
         return Err(FieldError::new("name", "is longer than 300 characters"));
     }
+    // Text people read: no control characters (a NUL is not even storable in PostgreSQL); a
+    // name is one line, longer texts may break lines.
+    if s.name.chars().any(char::is_control) {
+        return Err(FieldError::new("name", "contains control characters"));
+    }
+    let long_texts = [
+        ("description", &s.description),
+        ("eligibility_description", &s.eligibility_description),
+        ("fees_description", &s.fees_description),
+        ("application_process", &s.application_process),
+        ("alternate_name", &s.alternate_name),
+        ("email", &s.email),
+    ];
+    for (field, text) in long_texts {
+        if text.as_deref().is_some_and(|t| {
+            t.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        }) {
+            return Err(FieldError::new(field, "contains control characters"));
+        }
+    }
+    for (i, f) in s.funding.iter().enumerate() {
+        if f.source
+            .as_deref()
+            .is_some_and(|t| t.chars().any(char::is_control))
+        {
+            return Err(FieldError::new(
+                format!("funding[{i}].source"),
+                "contains control characters",
+            ));
+        }
+    }
     if !SERVICE_STATUSES.contains(&s.status.as_str()) {
         return Err(FieldError::new(
             "status",
@@ -200,6 +232,47 @@ pub fn validate_service(s: &Service) -> Result<(), FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_with_control_characters_is_refused_wherever_it_is_read() {
+        let ok = Service {
+            name: "Pasti a domicilio".into(),
+            status: "active".into(),
+            description: Some("Due righe:\r\nla seconda\tcon un tab".into()),
+            ..Default::default()
+        };
+        assert!(validate_service(&ok).is_ok());
+        let field = |s: Service| validate_service(&s).unwrap_err().field;
+        assert_eq!(
+            field(Service {
+                name: "Pasti\u{0}".into(),
+                ..ok.clone()
+            }),
+            "name"
+        );
+        assert_eq!(
+            field(Service {
+                name: "Pasti\na domicilio".into(),
+                ..ok.clone()
+            }),
+            "name"
+        );
+        assert_eq!(
+            field(Service {
+                eligibility_description: Some("a\u{7}".into()),
+                ..ok.clone()
+            }),
+            "eligibility_description"
+        );
+        let funded = Service {
+            funding: vec![Funding {
+                source: Some("Comune\u{0}".into()),
+                ..Default::default()
+            }],
+            ..ok.clone()
+        };
+        assert_eq!(field(funded), "funding[0].source");
+    }
 
     #[test]
     fn a_service_email_must_be_one() {

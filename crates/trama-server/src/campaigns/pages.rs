@@ -190,11 +190,7 @@ async fn form_render(
             label: a.name,
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::web::form_status(&error);
     Ok(l.render(
         status,
         &CampaignFormPage {

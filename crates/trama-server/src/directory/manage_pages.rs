@@ -232,11 +232,7 @@ pub(crate) async fn form_page(
         .iter()
         .map(|s| (s.to_string(), status_label(s, l.lang)))
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::web::form_status(&error);
     let FormTarget {
         action,
         is_new,

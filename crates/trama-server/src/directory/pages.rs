@@ -499,6 +499,12 @@ fn language_name(g: &trama_core::hsds::Language, lang: crate::web::i18n::Lang) -
 /// The ages a service takes, in words; `None` when it takes any age.
 fn ages_words(min: Option<f64>, max: Option<f64>, lang: crate::web::i18n::Lang) -> Option<String> {
     let it = lang == crate::web::i18n::Lang::It;
+    // Ages as people write them: "16,5" in Italian.
+    let show = |a: f64| {
+        let t = a.to_string();
+        if it { t.replace('.', ",") } else { t }
+    };
+    let (min, max) = (min.map(show), max.map(show));
     Some(match (min, max) {
         (None, None) => return None,
         (Some(a), None) if it => format!("da {a} anni"),

@@ -1267,11 +1267,7 @@ pub(crate) async fn desk_page(
         })
         .map(|c| (c.id.to_string(), c.name))
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::web::form_status(&error);
     Ok(l.render(
         status,
         &DeskPage {

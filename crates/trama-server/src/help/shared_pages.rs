@@ -13,7 +13,6 @@ use crate::web::form::{PageResult, SignedPage, query_pairs};
 use crate::web::i18n::Lang;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use trama_core::FieldError;
 use trama_core::money::Cents;
 
@@ -119,11 +118,7 @@ pub async fn shared_page(State(state): State<AppState>, signed: SignedPage) -> P
     } else {
         extra_typed
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = crate::web::form_status(&error);
     Ok(l.render(
         status,
         &SharedPage {

@@ -269,7 +269,17 @@ pub async fn shared_services(
         })
         .map(|g| {
             let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
-            let shares = split_cost(total, &vec![1; g.members.len()]);
+            // Each pays in proportion to what their own visit would cost alone (a short need
+            // beside long ones pays less than an equal share).
+            let alone: Vec<u32> = g
+                .members
+                .iter()
+                .map(|&m| {
+                    u32::try_from(shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
+                        .unwrap_or(u32::MAX)
+                })
+                .collect();
+            let shares = split_cost(total, &alone);
             let separate: i64 = g
                 .members
                 .iter()

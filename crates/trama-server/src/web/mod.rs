@@ -118,6 +118,16 @@ fn negotiated_lang(asked: Option<Lang>, headers: &HeaderMap) -> Lang {
         .unwrap_or(Lang::It)
 }
 
+/// A form page's status: 200 when first shown, 422 when shown again with the problem found in
+/// what was typed.
+pub fn form_status<E>(error: &Option<E>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
 impl Layout {
     /// The frame of a page for a reader whose roles open `places` (see
     /// `accounts::service::workplaces`; none for someone not signed in).
@@ -169,12 +179,7 @@ impl Layout {
     /// A form page: 200 when first shown, 422 when shown again with what was typed and the
     /// problem found in it.
     pub fn render_form<E>(&self, error: &Option<E>, t: &impl Template) -> Response {
-        let status = if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        };
-        self.render(status, t)
+        self.render(form_status(error), t)
     }
 
     pub fn render(&self, status: StatusCode, t: &impl Template) -> Response {

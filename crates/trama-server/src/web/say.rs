@@ -210,10 +210,20 @@ pub fn reason(lang: Lang, reason: &str) -> String {
     }
     // "location 0190… does not exist": what was named is not there.
     if reason.ends_with(" does not exist") {
-        return "non esiste (o non è più disponibile): scegline un altro".to_string();
+        return "non esiste (o non è più disponibile): scegli tra quelli elencati".to_string();
     }
     // Reasons with a value in them.
-    let patterns: [(&str, &str, &str); 11] = [
+    let patterns: [(&str, &str, &str); 13] = [
+        (
+            "one person may hold at most ",
+            " offers: withdraw one first",
+            "una persona può avere al massimo {} offerte: ritirane prima una",
+        ),
+        (
+            "one person may have at most ",
+            " requests open at once",
+            "una persona può avere al massimo {} richieste aperte insieme",
+        ),
         (
             "must come after the first span closes ",
             "",
