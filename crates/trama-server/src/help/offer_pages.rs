@@ -345,10 +345,13 @@ pub async fn offer_submit(
     };
     Ok(match result {
         Ok(id) => Redirect::to(&format!("/aiuto/offerte/{id}")).into_response(),
+        // A limit reached (at most so many offers) is said on the form, which keeps what was
+        // typed, like any mistake.
         Err(
             ApiError::InvalidBody(e)
             | ApiError::InvalidParameter(e)
-            | ApiError::InvalidReference(e),
+            | ApiError::InvalidReference(e)
+            | ApiError::Conflict(e),
         ) => render(&state, &l, &p, &t, None, said(&l, &e)).await?,
         Err(e) => return Err(PageError::from(e)),
     })

@@ -603,6 +603,25 @@ both!(
         fields[1] = ("organization", stranger.as_str());
         let r = post_form(&app, "/aiuto/offri", &cookies, &fields).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        // Past the most offers one person may hold, the form says so in Italian and keeps
+        // what was typed.
+        fields[1] = ("organization", org_id.as_str());
+        let mut last = None;
+        for _ in 0..6 {
+            last = Some(post_form(&app, "/aiuto/offri", &cookies, &fields).await);
+        }
+        let r = last.unwrap();
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(
+            r.text().contains("una persona può avere al massimo"),
+            "{}",
+            r.text()
+        );
+        assert!(
+            r.text().contains("con il furgone della cooperativa"),
+            "{}",
+            r.text()
+        );
         // A volunteer with no organisation sees no such choice.
         let (_, _) = app.user_with_token("luca@example.it", &[]).await;
         let (luca, _) = sign_in(&app, "luca@example.it", &"c".repeat(43)).await;
