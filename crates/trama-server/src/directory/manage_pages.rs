@@ -283,6 +283,10 @@ pub(crate) async fn form_page(
 
 pub async fn new_service_form(State(state): State<AppState>, signed: SignedPage) -> PageResult {
     let SignedPage { l, ref p, .. } = signed;
+    // A new service belongs to an organisation one administers: without one, nothing to fill.
+    if p.administered_organizations().next().is_none() {
+        return Ok(refuse(&l, StatusCode::FORBIDDEN, l.t.manage_none));
+    }
     let f = ServiceForm::new_service(p.administered_organizations().next().map(|o| o.0));
     form_page(&state, &l, p, FormTarget::for_service(None), f, None).await
 }
@@ -373,6 +377,34 @@ async fn preview(
     let Some((mut org, _)) = super::service::get_organization(state, oid).await? else {
         return Ok(not_found(l));
     };
+    // What saving would refuse, the preview refuses too, on the form: the form's place must be
+    // one of the organisation's, its category one the territory has.
+    let typed = || service_form_from(form);
+    let again = |field: &str, reason: &str| {
+        form_page(
+            state,
+            l,
+            p,
+            FormTarget::for_service(existing),
+            typed(),
+            Some((
+                field.to_string(),
+                crate::web::say::field_error(l.lang, &trama_core::FieldError::new(field, reason)),
+            )),
+        )
+    };
+    if let Ok(loc) = uuid::Uuid::parse_str(field(form, "location").trim())
+        && !org.locations.iter().any(|x| x.id == loc)
+    {
+        return again("location", "choose a place").await;
+    }
+    if let Ok(term) = uuid::Uuid::parse_str(field(form, "category").trim())
+        && super::service::get_term(state, trama_core::ids::TaxonomyTermId(term))
+            .await?
+            .is_none()
+    {
+        return again("category", "choose a category").await;
+    }
     for sal in &mut service.service_at_locations {
         sal.location = org
             .locations

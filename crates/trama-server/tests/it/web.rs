@@ -311,6 +311,14 @@ both!(
             0,
             "a preview saves nothing"
         );
+        // A preview refuses what saving would: a place that is not the organisation's.
+        let elsewhere = Uuid::now_v7().to_string();
+        let mut odd: Vec<(&str, &str)> = preview.clone();
+        odd.retain(|(k, _)| *k != "location");
+        odd.push(("location", elsewhere.as_str()));
+        let r = post_form(&app, "/gestione/servizi/nuovo", &cookies, &odd).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains(r##"href="#location""##), "{}", r.text());
         // Going back to the form keeps what was typed.
         let mut back = fields.clone();
         back.push(("modifica", "1"));
@@ -436,6 +444,22 @@ both!(
         )
         .await;
         let (other_cookies, other_csrf) = sign_in(&app, "altra@example.it", &"k".repeat(43)).await;
+        // An account that administers no organisation has no new service to fill in.
+        assert_eq!(
+            get_with(&app, "/gestione/servizi/nuovo", &other_cookies)
+                .await
+                .status,
+            StatusCode::OK,
+            "the other organisation's admin may"
+        );
+        app.user_with_token("nessuno@example.it", &[]).await;
+        let (nobody, _) = sign_in(&app, "nessuno@example.it", &"n".repeat(43)).await;
+        assert_eq!(
+            get_with(&app, "/gestione/servizi/nuovo", &nobody)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
         // Nor preview a service as if it were that organisation's.
         let mut theirs: Vec<(&str, &str)> = fields
             .iter()
