@@ -554,6 +554,44 @@ try {
     await ctx.close();
   }
 
+  console.log("in English, without JavaScript: the desk registers a caller and files her request; the case manager reads a file");
+  {
+    const ctx = await browser.newContext({ javaScriptEnabled: false, locale: "en-GB", bypassCSP: true });
+    const op = await ctx.newPage();
+    await op.goto(base + "/accedi?lang=en&next=" + encodeURIComponent("/sportello"));
+    await op.fill("#email", "operatore@demo.trama.it");
+    await op.fill("#password", "trama-demo-2026");
+    await Promise.all([op.waitForURL((u) => u.pathname === "/sportello"), op.click("form.narrow button[type=submit]")]);
+    check((await op.getAttribute("html", "lang")) === "en", "the desk speaks English");
+    await op.fill("#display_name", "Amina Haddad");
+    await op.fill("#consent_reference", "Prot. 2026/2002");
+    await Promise.all([op.waitForURL(/\/aiuto\/chiedi\?per=/), op.click("form.stacked button[type=submit]")]);
+    await op.fill("#address", "Via Padova 80");
+    await op.fill("#description", "A lift to the clinic on Friday");
+    await op.selectOption("#category", "H3");
+    await op.selectOption("#day", "fri");
+    await Promise.all([op.waitForURL(/\/aiuto\/richieste\//), op.click("form.stacked button[type=submit]")]);
+    const said = await op.innerText("main");
+    check(said.includes("Amina Haddad") && said.includes("Friday"), "the request is filed for her, its time in English");
+    const code = said.match(rawCodes);
+    check(!code, `the desk's request page shows no code, raw timestamp or coordinates (${code ? code[0] : "none"})`);
+    await shot(op, "20-english-desk-request");
+    const cmCtx = await browser.newContext({ javaScriptEnabled: false, locale: "en-GB", bypassCSP: true });
+    const cmEn = await cmCtx.newPage();
+    await cmEn.goto(base + "/accedi?lang=en&next=" + encodeURIComponent("/sportello/budget"));
+    await cmEn.fill("#email", "casemanager@demo.trama.it");
+    await cmEn.fill("#password", "trama-demo-2026");
+    await Promise.all([cmEn.waitForURL((u) => u.pathname === "/sportello/budget"), cmEn.click("form.narrow button[type=submit]")]);
+    await Promise.all([cmEn.waitForEvent("load"), cmEn.click("#caseload a:has-text('Mario Rossi')")]);
+    const file = await cmEn.innerText("main");
+    check((await cmEn.getAttribute("html", "lang")) === "en" && file.includes("Mario Rossi"), "the case manager opens Mr. Rossi's file in English");
+    const fileCode = file.match(rawCodes);
+    check(!fileCode, `his file in English shows no code, raw timestamp or coordinates (${fileCode ? fileCode[0] : "none"})`);
+    await shot(cmEn, "21-english-budget-file");
+    await ctx.close();
+    await cmCtx.close();
+  }
+
   for (const path of ["/", "/cerca?q=assistenza+domiciliare&luogo=p0"]) {
     const { c, over } = await narrow(undefined, path, true);
     check(over <= 0, `${path} at 375 px does not scroll sideways (${over} px)`);
