@@ -35,6 +35,33 @@ pub fn from_day(n: i64) -> Date {
     Date::from_julian_day((n + 2_440_588) as i32).unwrap_or(Date::MIN)
 }
 
+/// Binds a need's own fields, from its category to its people, in that order: the same run of
+/// placeholders in the statement that creates a need and in the one that rewrites it.
+fn bind_need_fields<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    rec: &'q NeedRecord,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let n = &rec.need;
+    q.bind(n.category.to_string())
+        .bind(n.description.clone())
+        .bind(n.address.clone())
+        .bind(n.point.lat())
+        .bind(n.point.lon())
+        .bind(rec.area.kind.clone())
+        .bind(rec.area.code.clone())
+        .bind(rec.area.name.clone())
+        .bind(rec.municipio.clone())
+        .bind(json(&n.windows))
+        .bind(n.recurring as i64)
+        .bind(n.date.map(to_day))
+        .bind(n.until.map(to_day))
+        .bind(n.duration_minutes as i64)
+        .bind(n.urgency.as_str())
+        .bind(json(&n.languages))
+        .bind(json(&n.skills))
+        .bind(n.people as i64)
+}
+
 fn conflict(field: &str, reason: &str) -> StoreError {
     StoreError::Conflict {
         field: field.into(),
@@ -388,7 +415,7 @@ async fn insert_need(
             _ => {}
         }
     }
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO needs (id, requester_id, entered_by, organization_id, category_id, \
          description, address, latitude, longitude, area_kind, area_code, area_name, municipio, \
          windows, recurring, on_day, until_day, duration_minutes, urgency, languages, skills, \
@@ -399,37 +426,20 @@ async fn insert_need(
     .bind(id.to_string())
     .bind(rec.requester.to_string())
     .bind(rec.entered_by.to_string())
-    .bind(rec.organization.map(|o| o.to_string()))
-    .bind(n.category.to_string())
-    .bind(n.description.clone())
-    .bind(n.address.clone())
-    .bind(n.point.lat())
-    .bind(n.point.lon())
-    .bind(rec.area.kind.clone())
-    .bind(rec.area.code.clone())
-    .bind(rec.area.name.clone())
-    .bind(rec.municipio.clone())
-    .bind(json(&n.windows))
-    .bind(n.recurring as i64)
-    .bind(n.date.map(to_day))
-    .bind(n.until.map(to_day))
-    .bind(n.duration_minutes as i64)
-    .bind(n.urgency.as_str())
-    .bind(json(&n.languages))
-    .bind(json(&n.skills))
-    .bind(n.people as i64)
-    .bind(n.campaign.map(|c| c.to_string()))
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(d)
-            if d.message().contains("FOREIGN KEY") || d.message().contains("foreign key") =>
-        {
-            reference("on_behalf_of", "no such person")
-        }
-        _ => e.into(),
-    })?;
+    .bind(rec.organization.map(|o| o.to_string()));
+    bind_need_fields(q, rec)
+        .bind(n.campaign.map(|c| c.to_string()))
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d)
+                if d.message().contains("FOREIGN KEY") || d.message().contains("foreign key") =>
+            {
+                reference("on_behalf_of", "no such person")
+            }
+            _ => e.into(),
+        })?;
     Ok(())
 }
 
@@ -518,36 +528,19 @@ impl Store {
         if !term_exists(&mut tx, n.category).await? {
             return Err(reference("category", "no such category"));
         }
-        let changed = sqlx::query(
+        let q = sqlx::query(
             "UPDATE needs SET category_id = $1, description = $2, address = $3, latitude = $4, \
              longitude = $5, area_kind = $6, area_code = $7, area_name = $8, municipio = $9, \
              windows = $10, recurring = $11, on_day = $12, until_day = $13, \
              duration_minutes = $14, urgency = $15, languages = $16, skills = $17, people = $18, \
              modified_at = $19 WHERE id = $20 AND state = 'open' AND covered = 0",
-        )
-        .bind(n.category.to_string())
-        .bind(n.description.clone())
-        .bind(n.address.clone())
-        .bind(n.point.lat())
-        .bind(n.point.lon())
-        .bind(rec.area.kind.clone())
-        .bind(rec.area.code.clone())
-        .bind(rec.area.name.clone())
-        .bind(rec.municipio.clone())
-        .bind(json(&n.windows))
-        .bind(n.recurring as i64)
-        .bind(n.date.map(to_day))
-        .bind(n.until.map(to_day))
-        .bind(n.duration_minutes as i64)
-        .bind(n.urgency.as_str())
-        .bind(json(&n.languages))
-        .bind(json(&n.skills))
-        .bind(n.people as i64)
-        .bind(now)
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        );
+        let changed = bind_need_fields(q, rec)
+            .bind(now)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if changed != 1 {
             return Err(conflict(
                 "need",
