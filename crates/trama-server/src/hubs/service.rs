@@ -243,48 +243,39 @@ pub async fn shared_services(
     let mut vocab = Vocabulary::default();
     let c = compile(&mut vocab, &pairs, &[], state.now(), Points::Exact)?;
     let groups = propose_groups(&c.problem.needs, SharingRules::default());
-    // Every need shown is a full read of someone else's need: audited under that person, as
-    // the desk's reads are.
-    let mut shown: Vec<u32> = groups
+    // What each member's visit would cost alone: what sharing is measured against, and the
+    // weight of each share (a short need beside long ones pays less than an equal share).
+    let alone = |m: u32| shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0;
+    // A proposal is worth making only when the shared visit costs less than separate ones
+    // (a long need with a short one does not share well).
+    let worth: Vec<_> = groups
         .iter()
-        .flat_map(|g| g.members.iter().copied())
+        .filter_map(|g| {
+            let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
+            let separate: i64 = g.members.iter().map(|&m| alone(m)).sum();
+            (total.0 < separate).then_some((g, total, separate))
+        })
+        .collect();
+    // Every need shown is a full read of someone else's need: audited under that person, as
+    // the desk's reads are (only the needs of the proposals made).
+    let mut shown: Vec<u32> = worth
+        .iter()
+        .flat_map(|(g, _, _)| g.members.iter().copied())
         .collect();
     shown.sort_unstable();
     shown.dedup();
     for m in shown {
         audit_full_read(state, Some(p), &rows[m as usize], NeedAccess::Full).await?;
     }
-    // A proposal is worth making only when the shared visit costs less than separate ones
-    // (a long need with a short one does not share well).
-    Ok(groups
-        .iter()
-        .filter(|g| {
-            let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
-            let separate: i64 = g
+    Ok(worth
+        .into_iter()
+        .map(|(g, total, separate)| {
+            let weights: Vec<u32> = g
                 .members
                 .iter()
-                .map(|&m| shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
-                .sum();
-            total.0 < separate
-        })
-        .map(|g| {
-            let total = shared_cost(rate, g.duration_min, g.members.len(), extra);
-            // Each pays in proportion to what their own visit would cost alone (a short need
-            // beside long ones pays less than an equal share).
-            let alone: Vec<u32> = g
-                .members
-                .iter()
-                .map(|&m| {
-                    u32::try_from(shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
-                        .unwrap_or(u32::MAX)
-                })
+                .map(|&m| u32::try_from(alone(m)).unwrap_or(u32::MAX))
                 .collect();
-            let shares = split_cost(total, &alone);
-            let separate: i64 = g
-                .members
-                .iter()
-                .map(|&m| shared_cost(rate, rows[m as usize].duration_minutes, 1, 0).0)
-                .sum();
+            let shares = split_cost(total, &weights);
             SharedGroupView {
                 needs: g
                     .members

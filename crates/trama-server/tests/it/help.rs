@@ -942,6 +942,7 @@ both!(
         );
         // Two neighbours whose visits differ too much in length (15 minutes and 4 hours) would
         // pay more together than apart: not proposed.
+        let mut apart = Vec::new();
         for (i, minutes) in [15, 240].into_iter().enumerate() {
             let r = app
                 .send(
@@ -952,6 +953,7 @@ both!(
                 )
                 .await;
             let person = r.json()["id"].as_str().unwrap().to_string();
+            apart.push(person.clone());
             let mut b = need_body(Some(&person), None);
             b["category"] = json!("H2");
             b["lat"] = json!(45.4700 + i as f64 * 0.0001);
@@ -961,8 +963,16 @@ both!(
             let r = app.send("POST", "/api/needs", Some(&operator), &b).await;
             assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         }
+        let mut apart_before = Vec::new();
+        for p in &apart {
+            apart_before.push(need_reads(p).await);
+        }
         let groups = app.get_auth("/api/shared-services", &operator).await.json();
         assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
+        // A proposal not made reads nobody's file.
+        for (p, before) in apart.iter().zip(&apart_before) {
+            assert_eq!(need_reads(p).await, *before, "{p}");
+        }
 
         // Someone who is not an operator gets no proposals.
         app.user_with_token(
