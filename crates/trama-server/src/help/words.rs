@@ -308,7 +308,7 @@ pub struct SharedWords {
 
 const SHARED_IT: SharedWords = SharedWords {
     heading: "Servizi condivisi",
-    intro: "Richieste aperte dello stesso tipo, di persone che abitano a pochi passi l'una dall'altra e hanno orari compatibili: una sola visita può servirle insieme, e il costo si divide in parti uguali.",
+    intro: "Richieste aperte dello stesso tipo, di persone che abitano a pochi passi l'una dall'altra e hanno orari compatibili: una sola visita può servirle insieme, e il costo si divide secondo quanto costerebbe a ciascuno la propria visita.",
     rate: "Tariffa oraria (euro)",
     rate_hint: "Quanto costa un'ora dell'operatore, per esempio 22,00.",
     extra: "Maggiorazione per ogni persona in più (%)",
@@ -331,7 +331,7 @@ const SHARED_IT: SharedWords = SharedWords {
 
 const SHARED_EN: SharedWords = SharedWords {
     heading: "Shared services",
-    intro: "Open requests of the same kind, from people who live a few steps from each other and whose times fit: one visit can serve them together, and the cost is split in equal shares.",
+    intro: "Open requests of the same kind, from people who live a few steps from each other and whose times fit: one visit can serve them together, and the cost is split by what each person's own visit would cost.",
     rate: "Hourly rate (euro)",
     rate_hint: "What an hour of the carer costs, for example 22.00.",
     extra: "Surcharge for each extra person (%)",
